@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// version is set by the linker (-X main.version=...); else from build info.
+var version = ""
+
+// app holds what every command shares: streams, global flags, the logger.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	logLevel  string
+	logFormat string
+	noColor   bool
+	noInput   bool
+
+	log *slog.Logger
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "aadvisor",
+		Short: "Do you really need active-active PostgreSQL? Evidence, a recommendation, and the setup.",
+		Long: `aadvisor answers "do you really need active-active (multi-primary) PostgreSQL?" with evidence:
+it asks about your goals, audits your schema and workload for multi-primary hazards, forecasts
+the conflicts a mesh would have had, recommends the least distributed design that meets the
+goals, and stands it up on real nodes with PostgreSQL's own replication or pglogical.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.setup()
+		},
+	}
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		where := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), "aadvisor"), " ")
+		if where != "" {
+			where += ": "
+		}
+		return usageError{fmt.Errorf("%s%w (see '%s --help')", where, err, c.CommandPath())}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text, json")
+	pf.BoolVar(&a.noColor, "no-color", false, "disable colour (also NO_COLOR)")
+	pf.BoolVar(&a.noInput, "no-input", false, "never prompt; take answers from flags and files")
+
+	root.AddCommand(a.versionCommand())
+	for _, add := range commands {
+		root.AddCommand(add(a))
+	}
+	return root
+}
+
+// commands are added by the files that define them (init functions), so
+// each command lives in its own file.
+var commands []func(*app) *cobra.Command
+
+func register(f func(*app) *cobra.Command) { commands = append(commands, f) }
+
+func (a *app) setup() error {
+	var level slog.Level
+	switch strings.ToLower(a.logLevel) {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		return usagef("--log-level: unknown level %q (want debug, info, warn or error)", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(_ []string, at slog.Attr) slog.Attr {
+		if at.Value.Kind() == slog.KindString {
+			at.Value = slog.StringValue(inspect.Redact(at.Value.String()))
+		}
+		return at
+	}}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return usagef("--log-format: unknown format %q (want text or json)", a.logFormat)
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		a.noColor = true
+	}
+	return nil
+}
+
+// color reports whether w gets ANSI colour: a terminal, and not disabled.
+func (a *app) color(w io.Writer) bool {
+	if a.noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+// interactive reports whether prompts may be shown.
+func (a *app) interactive() bool {
+	if a.noInput {
+		return false
+	}
+	return isTerminal(a.stdin) && isTerminal(a.stderr)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(interface{ Fd() uintptr })
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func versionString() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+					v += "+" + s.Value[:12]
+				}
+			}
+		}
+	}
+	return v
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "text":
+				fmt.Fprintf(a.stdout, "aadvisor %s\n", versionString())
+			case "json":
+				fmt.Fprintf(a.stdout, "{\"schema_version\":1,\"version\":%q}\n", versionString())
+			default:
+				return usagef("--format: unknown format %q (want text or json)", format)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json")
+	return cmd
+}
