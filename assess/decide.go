@@ -1,0 +1,891 @@
+package assess
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Inputs are the optional evidence folded into a recommendation.
+type Inputs struct {
+	Thresholds Thresholds
+	Assessment *Assessment
+	Forecast   *Forecast
+}
+
+// decider carries the state of one run of the procedure.
+type decider struct {
+	a   Answers
+	t   Thresholds
+	in  Inputs
+	d   Derived
+	r   *Recommendation
+	sp  DesignID // best single-primary variant so far
+	wp  DesignID // write-partitioned candidate ("" = none)
+	wps []Companion
+	aa  DesignID // active-active candidate ("" = none)
+
+	rejected   map[DesignID]string
+	triggered  map[string]string // good reason id → why
+	remoteSync bool              // SP-SYNC spans regions/sites
+	syncCost   *Cost
+}
+
+// Recommend runs the decision procedure of decision.md §3.2 and explains
+// the result. Answers must be complete (see Answers.Complete).
+func Recommend(a Answers, in Inputs) (*Recommendation, error) {
+	if err := a.Complete(); err != nil {
+		return nil, err
+	}
+	if in.Thresholds.values == nil {
+		in.Thresholds = DefaultThresholds()
+	}
+	x := &decider{a: a, t: in.Thresholds, in: in, sp: SP1, rejected: map[DesignID]string{}, triggered: map[string]string{}}
+	x.d = Derive(a, x.t)
+	x.r = &Recommendation{SchemaVersion: 1, Derived: x.d}
+	x.step0()
+	x.step1()
+	x.step2()
+	x.step3()
+	x.step4()
+	x.step5()
+	x.step6()
+	x.choose()
+	if x.r.Family == ActiveActive {
+		x.step7()
+	}
+	x.schemaGate()
+	x.finish()
+	return x.r, nil
+}
+
+func (x *decider) step(name, format string, args ...any) {
+	x.r.Steps = append(x.r.Steps, Step{Step: name, Outcome: fmt.Sprintf(format, args...)})
+}
+
+func (x *decider) drive(id, effect string) {
+	x.r.Drivers = append(x.r.Drivers, Driver{Question: id, Answer: x.answerText(id), Effect: effect})
+}
+
+func (x *decider) calc(name string, v float64, unit, source, format string, args ...any) {
+	x.r.Arithmetic = append(x.r.Arithmetic, Calc{Name: name, Value: round(v, 4), Unit: unit, Text: fmt.Sprintf(format, args...), Source: source})
+}
+
+func (x *decider) advise(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	if !contains(x.r.Advice, s) {
+		x.r.Advice = append(x.r.Advice, s)
+	}
+}
+
+func (x *decider) reject(id DesignID, format string, args ...any) {
+	if _, ok := x.rejected[id]; !ok {
+		x.rejected[id] = fmt.Sprintf(format, args...)
+	}
+}
+
+// answerText renders an answer for people.
+func (x *decider) answerText(id string) string {
+	q, _ := Lookup(id)
+	v, ok := x.a.Get(id)
+	if !ok {
+		return "(not answered)"
+	}
+	switch t := v.(type) {
+	case string:
+		if len(q.Options) > 0 {
+			return q.OptionLabel(t)
+		}
+		return t
+	case float64:
+		return fmtNum(t)
+	case bool:
+		if t {
+			return "yes"
+		}
+		return "no"
+	case []string:
+		ls := make([]string, len(t))
+		for i, s := range t {
+			ls[i] = q.OptionLabel(s)
+		}
+		return strings.Join(ls, ", ")
+	case []RegionShare:
+		var ps []string
+		for _, r := range t {
+			ps = append(ps, fmt.Sprintf("%s %s%%", r.Region, fmtNum(r.Share)))
+		}
+		return strings.Join(ps, ", ")
+	case map[string]float64:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var ps []string
+		for _, k := range keys {
+			ps = append(ps, fmt.Sprintf("%s=%s", k, fmtNum(t[k])))
+		}
+		return strings.Join(ps, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+// STEP 0: bad-reason screen.
+func (x *decider) step0() {
+	var bad, good []string
+	for _, m := range x.a.List("motivations") {
+		id := motivationReason[m]
+		if strings.HasPrefix(id, "B") {
+			bad = append(bad, id)
+		} else {
+			good = append(good, id)
+		}
+	}
+	sort.Strings(bad)
+	for _, id := range bad {
+		rt := badReasons[id]
+		x.r.Reasons = append(x.r.Reasons, Reason{ID: id, Title: rt.title, Quote: rt.quote, Source: rt.source, Instead: rt.instead, Listed: true})
+	}
+	if len(bad) > 0 {
+		x.drive("motivations", fmt.Sprintf("%d of %d motivations are bad reasons (%s)", len(bad), len(bad)+len(good), strings.Join(bad, ", ")))
+	}
+	if x.a.Has("motivations", MotScaleWrites) {
+		if x.a.String("primary_headroom") == HeadroomHigh {
+			x.wp = WPShard
+			x.drive("primary_headroom", "primary saturated after tuning: a real write-scale need → sharding, not active-active")
+			x.step("STEP 0", "write throughput is a real need (primary > 80%% busy after tuning): WP-SHARD")
+		} else {
+			x.step("STEP 0", "scaling writes is a bad reason here (primary headroom: %s)", x.answerText("primary_headroom"))
+		}
+	}
+	if len(bad) > 0 && len(good) == 0 {
+		x.step("STEP 0", "every motivation is a bad reason; active-active only if a requirement below demands it")
+	} else if len(bad) == 0 && len(good) == 0 {
+		x.step("STEP 0", "no motivation given")
+	} else {
+		x.step("STEP 0", "%d good-reason motivation(s) to check against your answers", len(good))
+	}
+	ratio := x.a.Number("read_write_ratio")
+	if ratio >= x.t.Get("read_replica_ratio") && (len(good) == 0 || x.a.Has("motivations", MotLoadBalancing) || x.a.Has("motivations", MotPerformance)) {
+		where := ""
+		var rs []string
+		for _, r := range x.d.Remote {
+			rs = append(rs, r.Region)
+		}
+		if len(rs) > 0 {
+			where = " (optional: one in " + strings.Join(rs, ", ") + " for local reads)"
+		}
+		x.advise("Reads outnumber writes %s:1: add async read replicas%s; \"that's what read replicas are for\" [R2].", fmtNum(ratio), where)
+	}
+}
+
+// STEP 1: in-region availability.
+func (x *decider) step1() {
+	d := x.d
+	a := d.Availability
+	x.calc("budget_year", d.BudgetYearMin, "min", "decision.md §4.1",
+		"%s%% leaves %s/year (%s/month).", fmtNum(a), fmtMin(d.BudgetYearMin), fmtMin(d.BudgetMonthMin))
+	if d.Window != "year" {
+		x.calc("budget_window", d.BudgetWindowMin, "min", "decision.md §4.1",
+			"Measured per %s: %s per %s, and one event must fit in it.", d.Window, fmtMin(d.BudgetWindowMin), d.Window)
+	}
+	p := d.Platform
+	x.calc("failovers_fit", d.FailoversFit, "per year", p.Source,
+		"Your platform's failover (%s) takes ~%s (upper end; %s–%s): %s fit in a year.",
+		p.Name, fmtSec(p.Failover), fmtSec(p.FailoverLow), fmtSec(p.Failover), fmtCount(d.FailoversFit))
+	nf := x.a.Number("expected_failovers_per_year")
+	expl := fmt.Sprintf("%s failovers × %s", fmtNum(nf), fmtSec(p.Failover))
+	if x.a.Bool("maintenance_counts") {
+		expl += fmt.Sprintf(" + %s switchovers × %s", fmtNum(x.a.Number("planned_switchovers_per_year")), fmtSec(p.Switchover))
+	}
+	share := pct(d.InRegionMin, d.BudgetYearMin)
+	x.calc("in_region_need", d.InRegionMin, "min/year", "derived",
+		"Expected in-region downtime: %s = %s/year, %s of the budget.", expl, fmtMin(d.InRegionMin), fmtPct(share))
+	if d.InRegionMin > d.BudgetYearMin {
+		x.r.Risks = append(x.r.Risks, fmt.Sprintf("In-region HA alone needs %s/year but the budget is %s: the target is not met even without region loss.", fmtMin(d.InRegionMin), fmtMin(d.BudgetYearMin)))
+		x.advise("Shorten failovers: RDS Multi-AZ DB cluster (< 35 s) instead of a DB instance (60–120 s) [R8, R9]; tune Patroni ttl/loop_wait [R5]; Blue/Green upgrades (< 1 min) [R12].")
+		x.step("STEP 1", "in-region HA needs %s/year > budget %s: faster failover needed", fmtMin(d.InRegionMin), fmtMin(d.BudgetYearMin))
+		x.drive("slo_target", "the budget does not cover the expected in-region failovers")
+	} else {
+		x.step("STEP 1", "in-region HA fits: %s of %s/year", fmtMin(d.InRegionMin), fmtMin(d.BudgetYearMin))
+	}
+	if x.a.String("platform") == PlatformRDS {
+		x.advise("An RDS Multi-AZ DB cluster fails over in < 35 s instead of 60–120 s for a DB instance [R8, R9]: more room in the budget.")
+	}
+	if d.Window == "month" && p.Failover/60 > d.BudgetMonthMin {
+		x.r.Risks = append(x.r.Risks, fmt.Sprintf("One failover (%s) exceeds the monthly budget (%s).", fmtSec(p.Failover), fmtMin(d.BudgetMonthMin)))
+	}
+}
+
+// remaining is the budget per window left for one regional event.
+func (x *decider) remaining() float64 {
+	d := x.d
+	return d.BudgetWindowMin - d.InRegionMin*d.BudgetWindowMin/d.BudgetYearMin
+}
+
+// STEP 2: region loss.
+func (x *decider) step2() {
+	if !hasRegionDomain(x.a) {
+		x.step("STEP 2", "region loss not in the failure domain: in-region HA is the scope")
+		x.drive("failure_domain", "no region loss to survive automatically: in-region HA is the scope")
+		x.reject(SP2, "not needed: you do not need to survive region loss automatically")
+		return
+	}
+	rto := x.a.String("rto_region")
+	left := x.remaining()
+	dSP2 := x.t.Get("manual_region_promotion_min")
+	dSP3 := x.t.Get("auto_region_promotion_min")
+	dAA := x.t.Get("aa_reroute_s") / 60
+	win := x.d.Window
+	x.calc("region_budget_left", left, "min", "derived",
+		"After in-region failovers, %s per %s is left for a region loss.", fmtMin(left), win)
+	x.calc("sp2_event", dSP2, "min", "assumption (decision.md §3.1)",
+		"A manual cross-region promotion (~%s, assumption) would use %s of it.", fmtMin(dSP2), fmtPct(pct(dSP2, left)))
+	x.calc("sp3_event", dSP3, "min", "[R11] + assumption",
+		"An automated promotion (~%s: Aurora Global promotes in < 1 min, plus DNS) would use %s.", fmtMin(dSP3), fmtPct(pct(dSP3, left)))
+	x.drive("failure_domain", "region loss must be survived without a human")
+	switch {
+	case left >= dSP2 && (rto == RTOHours || rto == RTOManual):
+		x.sp = SP2
+		x.step("STEP 2a", "budget covers one manual promotion and RTO allows it: SP-2")
+		x.drive("rto_region", "a manual promotion is fast enough")
+	case left >= dSP3 && rto != RTOZero:
+		x.sp = SP3
+		if rto == RTOAuto {
+			x.reject(SP2, "your region RTO is ≤ 2 min; a manual promotion takes ~%s", fmtMin(dSP2))
+		} else {
+			x.reject(SP2, "a manual promotion (~%s) does not fit the %s left per %s", fmtMin(dSP2), fmtMin(left), win)
+		}
+		x.step("STEP 2b", "automated promotion fits (%s of %s): SP-3", fmtMin(dSP3), fmtMin(left))
+		x.drive("rto_region", "needs automated cross-region promotion")
+	default:
+		x.aa = AAHome
+		if rto == RTOZero {
+			x.triggered["G2"] = "your region RTO is ~0: no visible write outage"
+			x.reject(SP3, "your region RTO is ~0; an automated promotion is still a ~%s write outage", fmtMin(dSP3))
+			x.drive("rto_region", "no visible write outage on region loss: only a mesh that needs no promotion")
+		} else {
+			x.reject(SP3, "an automated promotion (~%s) does not fit the %s left per %s", fmtMin(dSP3), fmtMin(left), win)
+		}
+		x.reject(SP2, "a manual promotion (~%s) would use %s of what is left (%s)", fmtMin(dSP2), fmtPct(pct(dSP2, left)), fmtMin(left))
+		if x.d.Availability >= 99.999 {
+			x.triggered["G1"] = fmt.Sprintf("%s%% with region loss in the failure domain", fmtNum(x.d.Availability))
+			x.drive("slo_target", fmt.Sprintf("%s/year cannot absorb a regional promotion", fmtMin(x.d.BudgetYearMin)))
+		}
+		x.reject(SP1, "in-region HA cannot fail over across regions by itself (\"not within CloudNativePG's scope\" [R6])")
+		x.reject(WPGeo, "with per-partition automated failover, the owners homed in the lost region still see a ~%s write outage; viable only if the SLO may exclude a provider-region outage or is measured per owner", fmtMin(dSP3))
+		x.calc("aa_event", dAA, "min", "assumption (decision.md §3.1)",
+			"A home-routed mesh needs no promotion: clients re-route in ~%s (assumption, measure it), %s of what is left.", fmtSec(dAA*60), fmtPct(pct(dAA, left)))
+		if dAA > left {
+			x.r.Risks = append(x.r.Risks, fmt.Sprintf("Even re-routing clients (~%s) exceeds the %s left per %s: the target is not reachable with failover of any kind; measure it per owner or relax it.", fmtSec(dAA*60), fmtMin(left), win))
+		}
+		x.step("STEP 2c", "neither promotion fits the budget/RTO: AA-HOME candidate (G1/G2)")
+	}
+}
+
+// standby is the region that would hold the cross-region copy.
+func (x *decider) standby() (RTTEstimate, bool) {
+	p := x.d.Primary
+	if s := x.a.String("standby_region"); s != "" && s != p {
+		return RTT(p, s, x.a, x.t)
+	}
+	if x.d.Nearest != nil {
+		return *x.d.Nearest, true
+	}
+	return RTTEstimate{}, false
+}
+
+// STEP 3: RPO vs latency.
+func (x *decider) step3() {
+	rpo0 := x.a.String("rpo_region") == RPOZero
+	budget := x.a.Number("write_latency_budget_ms")
+	cross := hasRegionDomain(x.a) || len(x.d.Remote) > 0
+	sb, known := x.standby()
+	if known && (rpo0 || hasRegionDomain(x.a)) {
+		x.calc("sync_commit", sb.Ms, "ms", sb.Source,
+			"A synchronous commit %s↔%s waits ≥ %s (%s); one hot row then tops out at ≈ %s updates/s.",
+			sb.A, sb.B, fmtMs(sb.Ms), sb.Source, sig3(HotRowCeiling(sb.Ms)))
+	}
+	if !rpo0 {
+		if known && cross && sb.Ms > budget {
+			x.step("STEP 3", "RPO > 0: async replication; RPO 0 would cost %s per commit, above your %s budget", fmtMs(sb.Ms), fmtMs(budget))
+		} else {
+			x.step("STEP 3", "RPO > 0: asynchronous cross-region replication is enough")
+		}
+		return
+	}
+	x.drive("rpo_region", "no acknowledged commit may be lost")
+	if !cross {
+		if x.d.Platform.Managed {
+			x.step("STEP 3", "RPO 0 in-region: %s already replicates synchronously across AZs", x.d.Platform.Name)
+		} else {
+			x.sp = SPSync
+			x.step("STEP 3", "RPO 0 in-region: synchronous quorum across AZs (SP-SYNC)")
+		}
+		return
+	}
+	if !known {
+		x.r.Risks = append(x.r.Risks, "RPO 0 across regions: the standby region is unknown, so the commit wait cannot be priced; answer standby_region (and rtt_ms for your own sites).")
+		x.step("STEP 3", "RPO 0 across regions: standby region unknown")
+		return
+	}
+	if sb.Ms > budget {
+		x.r.Blockers = append(x.r.Blockers, Blocker{Gate: "STEP 3", Message: fmt.Sprintf("RPO 0 across regions is infeasible: every commit would wait ≥ %s (%s↔%s) but your write latency budget is %s.", fmtMs(sb.Ms), sb.A, sb.B, fmtMs(budget)),
+			Fix: "Relax the RPO (asynchronous replication + idempotent client replay) or the latency budget; durability can be set per transaction so only the important writes wait [R19]."})
+		x.step("STEP 3", "RPO 0 infeasible: %s per commit > %s budget", fmtMs(sb.Ms), fmtMs(budget))
+		return
+	}
+	x.sp = SPSync
+	x.remoteSync = true
+	x.syncCost = &Cost{Title: "Synchronous commit", Detail: fmt.Sprintf("Every commit waits ≥ %s; hot rows capped at ≈ %s updates/s.", fmtMs(sb.Ms), sig3(HotRowCeiling(sb.Ms))), Source: "[R19] (derived)"}
+	x.step("STEP 3", "RPO 0 across %s↔%s costs %s per commit, within the %s budget: SP-SYNC across sites", sb.A, sb.B, fmtMs(sb.Ms), fmtMs(budget))
+	if x.aa != "" {
+		x.r.Blockers = append(x.r.Blockers, Blocker{Gate: "STEP 3", Message: "Asynchronous multi-primary never gives RPO 0: the replication window is lost with the region [R16, R11].",
+			Fix: "Use EDB PGD Quorum Commit (a majority confirms every commit; \"All writes must go through a single write leader\") [R13], or relax the RPO."})
+	}
+}
+
+// STEP 4: latency for far writers.
+func (x *decider) step4() {
+	budget := x.a.Number("write_latency_budget_ms")
+	trips := x.a.Number("db_round_trips_per_action")
+	var needLocal []RemoteWriter
+	for _, r := range x.d.Remote {
+		if !r.KnownRTT {
+			if r.Matters {
+				x.r.Risks = append(x.r.Risks, fmt.Sprintf("RTT %s↔%s is unknown: give rtt_ms or region_distance_km to check the write latency of %s%% of your writes.", x.d.Primary, r.Region, fmtNum(r.Share)))
+			}
+			continue
+		}
+		x.calc("penalty_"+r.Region, r.PenaltyMs, "ms", r.RTT.Source,
+			"Writers in %s (%s%% of writes) pay %s round trip(s) × %s = %s per action (budget %s).",
+			r.Region, fmtNum(r.Share), fmtNum(trips), fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs), fmtMs(budget))
+		if !r.Matters || !r.Over {
+			continue
+		}
+		if trips > 1 && r.RTT.Ms <= budget {
+			x.advise("Colocate the app tier with the database: writers in %s then pay one %s round trip instead of %s.", r.Region, fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs))
+			continue
+		}
+		needLocal = append(needLocal, r)
+	}
+	if len(needLocal) == 0 {
+		x.step("STEP 4", "no write region needs local writes")
+		return
+	}
+	var names []string
+	for _, r := range needLocal {
+		names = append(names, r.Region)
+	}
+	x.advise("Before local writes for %s: read replicas there for reads, and queue writes for asynchronous delegation where the user need not wait [R2].", strings.Join(names, ", "))
+	x.triggered["G4"] = fmt.Sprintf("writers in %s exceed the latency budget even with one round trip", strings.Join(names, ", "))
+	x.drive("write_regions", fmt.Sprintf("writers in %s need local writes (%s > %s)", strings.Join(names, ", "), fmtMs(needLocal[0].RTT.Ms), fmtMs(budget)))
+	x.reject(SP1, "writers in %s pay %s per action, above your %s budget", strings.Join(names, ", "), fmtMs(needLocal[0].PenaltyMs), fmtMs(budget))
+	pk := x.a.String("partition_key")
+	if pk != PartitionNo && x.a.String("cross_owner_txns") != CrossCommon {
+		x.setWP(WPGeo, "far writers get local writes in their owners' home region")
+		x.drive("partition_key", "owners can be homed per region: geo-partitioning")
+		x.step("STEP 4", "%s need local writes; rows have owners: WP-GEO", strings.Join(names, ", "))
+	} else {
+		if x.aa != AAHome {
+			x.aa = AAAny
+		}
+		x.drive("partition_key", "no owner per row (or common cross-owner transactions): local writes need any-node writes")
+		x.step("STEP 4", "%s need local writes; no clean owner: AA-ANY candidate (last resort)", strings.Join(names, ", "))
+	}
+}
+
+func (x *decider) setWP(id DesignID, why string) {
+	if x.wp == "" || x.wp == WPShard || (x.wp == WPGeo && id == WPSite) {
+		if x.wp != "" && x.wp != id {
+			x.wps = append(x.wps, Companion{Design: x.wp, For: "also: " + DesignByID(x.wp).Title})
+		}
+		x.wp = id
+		return
+	}
+	if x.wp != id {
+		x.wps = append(x.wps, Companion{Design: id, For: why})
+	}
+}
+
+// STEP 5: disconnected sites.
+func (x *decider) step5() {
+	dis := x.a.String("disconnected_sites")
+	if dis == DisconnectNo {
+		x.step("STEP 5", "no site must write while disconnected")
+		return
+	}
+	x.triggered["G5"] = fmt.Sprintf("sites must keep writing while cut off for %s", x.answerText("disconnected_sites"))
+	x.drive("disconnected_sites", "sites write while cut off")
+	pk := x.a.String("partition_key")
+	if pk != PartitionNo {
+		x.setWP(WPSite, "sites own their rows")
+		x.drive("partition_key", "sites own their rows: site-owned partitions")
+		x.step("STEP 5", "disconnected sites own their rows: WP-SITE")
+		if pk == PartitionMostly || x.a.Bool("hot_rows") {
+			x.wps = append(x.wps, Companion{Design: AAAny, For: "only the shared tables written offline at several sites, redesigned as ledgers/CRDTs (conflicts grow with disconnect time [R23])"})
+			x.advise("Redesign shared balances as append-only ledgers (UUID v7 keys, commutative inserts) with an offline cap as a business rule; if an in-place balance must stay, Spock delta-apply converges but cannot keep it ≥ 0 offline [R17].")
+		}
+	} else {
+		if x.aa == "" {
+			x.aa = AAAny
+		}
+		x.step("STEP 5", "shared rows written offline at several sites: AA-ANY for those tables (ledger/CRDT design)")
+	}
+	if h := x.a.Number("disconnect_hours"); h > 0 {
+		w := h * 3600
+		x.calc("offline_window", w, "s", "decision.md §4.4b",
+			"Offline for %s h, the replication window W is %s h: a shared row another site writes once a week conflicts with P ≈ 1 − e^(−2W·λ) = %s per outage.",
+			fmtNum(h), fmtNum(h), fmtNum(round(PConflictPerWrite(w, 1.0/(7*24*3600)), 2)))
+	}
+}
+
+// STEP 6: legacy migration.
+func (x *decider) step6() {
+	if !x.a.Has("motivations", MotLegacy) {
+		return
+	}
+	x.triggered["G3"] = "you are replacing Oracle RAC / GoldenGate"
+	if _, ok := badReasonListed(x.r.Reasons, "B4"); !ok {
+		rt := badReasons["B4"]
+		x.r.Reasons = append(x.r.Reasons, Reason{ID: "B4", Title: rt.title, Quote: rt.quote, Source: rt.source, Instead: rt.instead})
+	}
+	if x.sp == SP1 {
+		x.sp = SPSync
+	}
+	if x.sp == SPSync && !(x.aa != "" || x.wp != "") {
+		x.wps = append(x.wps, Companion{Design: SP2, For: "replaces GoldenGate DR: an async standby cluster in a distant region, manual promotion, RPO > 0, \"disaster only\""})
+	}
+	x.step("STEP 6", "RAC → synchronous quorum in a metro (SP-SYNC); GoldenGate DR → SP-2")
+	x.drive("motivations", "legacy RAC/GoldenGate: map to metro SP-SYNC + DR standby")
+}
+
+func badReasonListed(rs []Reason, id string) (int, bool) {
+	for i, r := range rs {
+		if r.ID == id {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// choose applies the precedence SP < WP < AA.
+func (x *decider) choose() {
+	r := x.r
+	switch {
+	case x.aa != "":
+		r.Design = x.aa
+		if x.wp != "" {
+			r.Also = append(r.Also, Companion{Design: x.wp, For: "owner routing inside the mesh: " + DesignByID(x.wp).Title})
+		}
+		r.Also = append(r.Also, x.wps...)
+		r.Also = append(r.Also, Companion{Design: SP1, For: "in-region HA for each node of the mesh"})
+	case x.wp != "":
+		r.Design = x.wp
+		r.Also = append(r.Also, x.wps...)
+		for_ := "the control plane / shared data in " + x.d.Primary
+		if x.wp == WPSite {
+			for_ = "HQ and the central services"
+		}
+		r.Also = append(r.Also, Companion{Design: x.sp, For: for_})
+	default:
+		r.Design = x.sp
+		r.Also = append(r.Also, x.wps...)
+	}
+	r.Family = DesignByID(r.Design).Family
+	x.step("choose", "least distributed design meeting every requirement: %s", r.Design)
+}
+
+// STEP 7: active-active feasibility gates.
+func (x *decider) step7() {
+	r := x.r
+	a := x.a
+	pk := a.String("partition_key")
+	inv := a.List("invariants")
+	hasInv := len(inv) > 0 && !contains(inv, InvNone)
+	// F2 first: it can reject active-active outright.
+	if a.String("conflict_policy") == PolicyNever && pk == PartitionNo {
+		fallback := x.sp
+		if x.wp != "" {
+			fallback = x.wp
+		}
+		r.Unmet = append(r.Unmet, fmt.Sprintf("%s: active-active was needed, but conflicts \"must never happen\" and rows have no owner to home-route by; the only multi-writer form that fits is EDB PGD with a write leader / Quorum Commit, which is single-writer semantics under an active-active label [R13, R14].", r.Design))
+		x.reject(r.Design, "gate F2: conflicts must never happen and rows have no owner")
+		x.step("STEP 7 F2", "conflict policy \"never\" without an owner column: active-active rejected, fall back to %s", fallback)
+		x.drive("conflict_policy", "\"must never happen\" without owners rejects active-active")
+		r.Design = fallback
+		r.Also = nil
+		return
+	}
+	if hasInv {
+		labels := x.answerText("invariants")
+		if r.Design == AAAny && pk != PartitionNo {
+			r.Design = AAHome
+			x.step("STEP 7 F1", "invariants (%s): tables carrying them must be home-routed: AA-HOME", labels)
+		} else if r.Design == AAAny {
+			r.Blockers = append(r.Blockers, Blocker{Gate: "F1", Message: fmt.Sprintf("Invariants (%s) cannot be enforced by asynchronous multi-writer: \"two nodes each checking an account balance locally can both approve simultaneous withdrawals that together exceed the account limit\" [R13].", labels),
+				Fix: "Keep the tables carrying these rules single-writer (one region writes them) or use Quorum Commit [R13]."})
+			x.step("STEP 7 F1", "invariants without owners: blocker")
+		} else {
+			x.step("STEP 7 F1", "invariants (%s) enforced in each owner's home region", labels)
+		}
+		x.advise("Enforce %s in the owner's home region only; a unique value checked on two nodes within one RTT is accepted twice [R18].", labels)
+	}
+	// F3: forecast or hot rows.
+	if f := x.in.Forecast; f != nil {
+		if a.String("conflict_policy") == PolicyNever && f.TotalConflictsPerDay > x.t.Get("never_conflicts_per_day") {
+			x.calc("forecast_conflicts", f.TotalConflictsPerDay, "/day", "aadvisor observe",
+				"The forecast expects %s conflicts/day at %s lag; \"must never happen\" tolerates < %s.", fmtNum(round(f.TotalConflictsPerDay, 2)), fmtMs(f.LagMs), fmtNum(x.t.Get("never_conflicts_per_day")))
+			x.gateF3("forecast conflicts exceed the \"never\" tolerance")
+		}
+		for _, h := range f.HotRows {
+			if h.PConflict > x.t.Get("hot_row_p_conflict") {
+				r.Blockers = append(r.Blockers, Blocker{Gate: "F3", Object: h.Table, Message: fmt.Sprintf("Hot row %s: P(conflict per write) %s at %s writes/s.", h.Key, fmtPct(h.PConflict*100), fmtNum(h.WritesPerSec)), Fix: "Home-route this row's owner, or redesign as ledger inserts / delta-apply [R17]."})
+			}
+		}
+		if a.String("conflict_policy") == PolicyLWW && f.TotalConflictsPerDay > x.t.Get("lww_conflicts_per_day_warn") {
+			r.Risks = append(r.Risks, fmt.Sprintf("Expect silent lost updates at this rate: %s last-writer-wins conflicts/day.", fmtNum(round(f.TotalConflictsPerDay, 1))))
+		}
+	}
+	if x.d.HotRowConflictsPerS > 0 {
+		lam := a.Number("hot_row_updates_per_sec")
+		var parts []string
+		for _, rg := range a.Regions() {
+			parts = append(parts, fmtNum(round(lam*rg.Share/100, 2)))
+		}
+		x.calc("hot_row_conflicts", x.d.HotRowConflictsPerS, "/s", "decision.md §4.4b",
+			"If any node took the hottest row's writes (%s updates/s split %s, W = %s), it would see 2W·λA·λB ≈ %s conflicts/s; P(conflict per write) ≈ %s.",
+			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtPct(x.d.HotRowPConflict*100))
+		if x.d.HotRowPConflict > x.t.Get("hot_row_p_conflict") {
+			x.gateF3(fmt.Sprintf("the hottest row would conflict on %s of writes", fmtPct(x.d.HotRowPConflict*100)))
+			x.advise("Hot rows: route each owner's writes to its home region (conflicts → 0 as the off-home share f → 0), turn balances into append-only ledgers, key new rows by UUID v7 [R17].")
+		}
+	}
+	// F5 team.
+	if a.String("team") != Team24x7 {
+		r.Risks = append(r.Risks, fmt.Sprintf("HIGH RISK (gate F5): the team is \"%s\"; a multi-primary mesh needs 24×7 on-call with logical-replication experience: \"staffing costs rise\" [R2].", x.answerText("team")))
+		x.drive("team", "no 24×7 logical-replication on-call: high risk")
+	}
+	// F7 LWW.
+	if a.String("conflict_policy") == PolicyLWW {
+		r.Blockers = append(r.Blockers, Blocker{Gate: "F7", Message: "Last-writer-wins needs synchronised clocks and commit timestamps.", Fix: "Run NTP/chrony on every node and set track_commit_timestamp = on [R16]."})
+	}
+	if r.Design == AAAny && pk != PartitionNo && len(r.Blockers) == 0 {
+		r.Design = AAHome
+	}
+	x.step("STEP 7", "gates done: %s", r.Design)
+}
+
+func (x *decider) gateF3(why string) {
+	r := x.r
+	if r.Design == AAAny && x.a.String("partition_key") != PartitionNo {
+		r.Design = AAHome
+		x.step("STEP 7 F3", "%s: home routing required (AA-HOME)", why)
+		return
+	}
+	if r.Design == AAAny {
+		r.Blockers = append(r.Blockers, Blocker{Gate: "F3", Message: "Conflict forecast: " + why + ".", Fix: "Redesign hot rows as ledger inserts or delta-apply columns [R17], or keep them single-writer."})
+	}
+	x.step("STEP 7 F3", "%s: home routing is mandatory", why)
+}
+
+// schemaGate folds assessment findings in (gate F4).
+func (x *decider) schemaGate() {
+	as := x.in.Assessment
+	if as == nil {
+		return
+	}
+	r := x.r
+	r.Verdict = as.Verdict
+	logical := r.Family != SinglePrimary || DesignByID(r.Design).Family != SinglePrimary
+	var errs, others int
+	for _, f := range as.Findings {
+		if f.Severity == "error" {
+			errs++
+			if logical {
+				r.Blockers = append(r.Blockers, Blocker{Gate: f.Rule + " " + f.Name, Object: f.Object, Message: f.Message, Fix: f.Fix})
+			}
+		} else {
+			others++
+		}
+	}
+	switch {
+	case logical && errs > 0:
+		x.step("STEP 7 F4", "%d schema error finding(s) block logical replication", errs)
+	case errs+others > 0:
+		x.step("STEP 7 F4", "%d finding(s) concern logical/multi-primary replication only; the recommended physical replication is unaffected", errs+others)
+	default:
+		x.step("STEP 7 F4", "assessment clean")
+	}
+	for _, s := range as.Skipped {
+		if s.Reason != "" {
+			r.Risks = append(r.Risks, fmt.Sprintf("Assessment skipped %s: %s", strings.TrimSpace(s.Rule+" "+s.Name), s.Reason))
+		}
+	}
+}
+
+// finish fills the design description, engine, tooling, costs and rejections.
+func (x *decider) finish() {
+	r, a, d := x.r, x.a, x.d
+	des := DesignByID(r.Design)
+	r.Family, r.Title, r.What, r.PACELC = des.Family, des.Title, des.What, des.PACELC
+	// Good reasons.
+	for _, id := range []string{"G1", "G2", "G3", "G4", "G5"} {
+		why, trig := x.triggered[id]
+		listed := false
+		for m, rid := range motivationReason {
+			if rid == id && a.Has("motivations", m) {
+				listed = true
+			}
+		}
+		if !trig && !listed {
+			continue
+		}
+		rt := goodReasons[id]
+		rs := Reason{ID: id, Good: true, Title: rt.title, Quote: rt.quote, Source: rt.source, Triggered: trig, Listed: listed}
+		if trig {
+			rs.Note = "your answers trigger it: " + why + "; necessary, not sufficient"
+		} else {
+			rs.Note = "you listed it, but your answers do not trigger it"
+		}
+		r.Reasons = append(r.Reasons, rs)
+	}
+	sort.SliceStable(r.Reasons, func(i, j int) bool {
+		if r.Reasons[i].Good != r.Reasons[j].Good {
+			return r.Reasons[i].Good
+		}
+		return r.Reasons[i].ID < r.Reasons[j].ID
+	})
+	x.engine()
+	x.costs()
+	// Owner column and sequences for a plan skeleton.
+	if r.Family != SinglePrimary {
+		r.OwnerColumn = a.String("partition_key_name")
+		if r.Family == ActiveActive {
+			r.Sequences = "uuid"
+		} else {
+			r.Sequences = "offsets"
+		}
+	}
+	// Rejected cheaper alternatives.
+	rank := des.rank
+	for _, alt := range Designs {
+		if alt.rank >= rank || alt.ID == r.Design {
+			continue
+		}
+		why, ok := x.rejected[alt.ID]
+		if !ok {
+			continue
+		}
+		r.Rejected = append(r.Rejected, Rejected{Design: alt.ID, Why: why})
+	}
+	if r.Family == SinglePrimary {
+		r.Rejected = append(r.Rejected, Rejected{Design: AAAny, Why: "not needed: no requirement above calls for more than one writer"})
+	}
+	for _, th := range x.t.List() {
+		for _, def := range defaultThresholds {
+			if def.Name == th.Name && def.Value != th.Value {
+				r.Thresholds = append(r.Thresholds, th)
+			}
+		}
+	}
+	r.Derived = d
+}
+
+func (x *decider) engine() {
+	r, a, d := x.r, x.a, x.d
+	pg := a.Number("pg_version")
+	plat := a.String("platform")
+	tool := d.Platform.HATool
+	switch r.Family {
+	case SinglePrimary:
+		r.Engine = "physical"
+		r.HATooling = append(r.HATooling, tool)
+		switch r.Design {
+		case SPSync:
+			switch plat {
+			case PlatformPatroni:
+				r.HATooling = append(r.HATooling, "Patroni synchronous_mode: on, ≥ 3 data nodes (one per site) [R4]")
+			case PlatformCNPG:
+				r.HATooling = append(r.HATooling, "CloudNativePG synchronous replication with dataDurability: required [R6]")
+			default:
+				r.HATooling = append(r.HATooling, "synchronous_standby_names = 'ANY 1 (…)' with synchronous_commit = on [R19]")
+			}
+		case SP2:
+			switch plat {
+			case PlatformCNPG:
+				r.HATooling = append(r.HATooling, "CloudNativePG replica cluster in the DR region, promoted by hand [R6]")
+			case PlatformRDS, PlatformRDSCluster, PlatformAurora, PlatformManaged:
+				r.HATooling = append(r.HATooling, "cross-region read replica / standby cluster, promoted by runbook")
+			default:
+				r.HATooling = append(r.HATooling, "Patroni standby cluster in the DR region, promoted by runbook [R4]")
+			}
+		case SP3:
+			if plat == PlatformAurora || plat == PlatformRDS || plat == PlatformRDSCluster {
+				r.HATooling = append(r.HATooling, "Aurora Global Database: managed cross-region promotion in < 1 min; unplanned failover may lose the last second of writes [R11]")
+			} else {
+				r.HATooling = append(r.HATooling, "cross-region standby cluster plus an external orchestrator that promotes it and switches DNS (test it quarterly)")
+			}
+		}
+	case WritePartitioned:
+		if pg >= 15 {
+			r.Engine = "native"
+			r.EngineNotes = append(r.EngineNotes, "Native logical replication with publication row filters (PostgreSQL 15+) carries each owner's rows to the others; a row filter on a publication that publishes UPDATE/DELETE may only use replica-identity columns, so the owner column must be in the primary key (or REPLICA IDENTITY FULL).")
+		} else {
+			r.Engine = "pglogical"
+			r.EngineNotes = append(r.EngineNotes, "pglogical replication sets with row_filter per owner (PostgreSQL < 15 has no publication row filters).")
+		}
+		if r.Design == WPShard {
+			r.EngineNotes = append(r.EngineNotes, "For write throughput, Citus with the owner as distribution column (tenant co-location) [R20]; each shard keeps single-primary HA.")
+		}
+		r.HATooling = append(r.HATooling, tool+" per partition")
+	case ActiveActive:
+		switch {
+		case r.Design == AAAny && pg <= 17 && a.String("conflict_policy") == PolicyLWW:
+			r.Engine = "pglogical"
+			r.EngineNotes = append(r.EngineNotes, "pglogical with pglogical.conflict_resolution = last_update_wins and track_commit_timestamp = on (PostgreSQL ≤ 17); forward_origins = '{}' to stop loops.")
+		case pg >= 16:
+			r.Engine = "native"
+			r.EngineNotes = append(r.EngineNotes, "Native logical replication both ways with CREATE SUBSCRIPTION … WITH (origin = none) (PostgreSQL 16+). It resolves nothing: *_exists conflicts stop apply with an ERROR; PostgreSQL 18 counts conflicts in pg_stat_subscription_stats. pgEdge: it \"shouldn't be interpreted as tacit permission\" to build active-active [R18].")
+		default:
+			r.Engine = "pglogical"
+			r.EngineNotes = append(r.EngineNotes, "pglogical (PostgreSQL ≤ 17) with forward_origins = '{}'; native origin = none needs PostgreSQL 16+.")
+		}
+		if plat == PlatformRDS || plat == PlatformRDSCluster {
+			r.EngineNotes = append(r.EngineNotes, "On RDS, pgactive is the managed option: LWW by default, no DDL replication, route each user to a home region and never load-balance writes [R15, R16].")
+		}
+		if a.Bool("hot_rows") || a.Has("invariants", InvNonNegative) {
+			r.EngineNotes = append(r.EngineNotes, "Spock (pgEdge) offers delta-apply columns for counters: the sum converges, but x ≥ 0 is not enforced [R17].")
+		}
+		if a.String("conflict_policy") == PolicyNever || a.String("rpo_region") == RPOZero {
+			r.EngineNotes = append(r.EngineNotes, "If commits must never conflict or be lost, EDB PGD with a write leader / Quorum Commit is the multi-writer form that fits; it is single-writer semantics [R13, R14].")
+		}
+		r.HATooling = append(r.HATooling, tool+" in each region (the mesh does not replace in-region HA)")
+	}
+}
+
+func (x *decider) costs() {
+	r, a, d := x.r, x.a, x.d
+	regions := len(a.Regions())
+	if regions < 2 {
+		regions = 2
+	}
+	ddl := x.answerText("ddl_cadence")
+	window := fmtMs(d.WindowS * 1000)
+	rtt := "≥ 1 RTT"
+	if d.Nearest != nil {
+		rtt = fmt.Sprintf("≥ %s (%s↔%s)", fmtMs(d.Nearest.Ms), d.Nearest.A, d.Nearest.B)
+	}
+	aa := []Cost{
+		{"Conflict resolution is a product feature you now own", "LWW, source priority or app merge: \"none of them are free\"; conflicts must be logged and their resolution auditable; pgactive_conflict_history grows and needs purging.", "[R2], [R15], [R16]"},
+		{"Infrastructure and network", fmt.Sprintf("A full data copy and write-capable nodes in each of %d regions (≈ %d× compute and storage, derived), cross-region bandwidth, heavier monitoring; each node runs a walsender and an apply worker per peer (%d peer(s) each).", regions, regions, regions-1), "[R2], [R16]"},
+		{"Operations", fmt.Sprintf("Deployments become dangerous, debugging is harder, staffing costs rise. DDL is not replicated: you ship schema changes %s, each a coordinated rollout on %d writers. A down node's slot retains WAL \"until the disk fills up\".", ddl, regions), "[R2], [R15], [R16]"},
+		{"Schema changes", "A primary key on every table, no plain sequences (UUID v7 or offsets), a single unique constraint per table, no large objects.", "[R15], [R16], [R17]"},
+		{"Native origin = none is not a shortcut", "Sequences, data merging, conflict management and node divergence: \"None of these situations are managed by default\".", "[R18]"},
+		{"Consistency", fmt.Sprintf("Stale reads are possible; clocks must be NTP-synced for LWW; on region loss the RPO is the replication window (~%s here), not 0.", window), "[R16], [R11]"},
+		{"Physics", "Any strongly consistent cross-region write still pays " + rtt + ".", "[R1], decision.md §4.3"},
+	}
+	if x.syncCost != nil && r.Design == SPSync {
+		r.Costs = append(r.Costs, *x.syncCost)
+	}
+	switch r.Family {
+	case ActiveActive:
+		r.Costs = append(r.Costs, aa...)
+	case WritePartitioned:
+		r.Costs = append(r.Costs,
+			Cost{"Owner column everywhere", "Every replicated table carries the owner column in its primary key (row filters on UPDATE/DELETE need replica-identity columns); cross-owner foreign keys and transactions must go.", "[R20], [R21]"},
+			Cost{"Operations", fmt.Sprintf("One primary per partition to run and back up; DDL is not replicated by logical replication, so %s schema changes roll out on every primary.", ddl), "[R2]"},
+			Cost{"Cross-partition reads", "Global views are eventually consistent (logical replication or FDW).", "[R21]"},
+		)
+	default:
+		r.Avoided = append(r.Avoided, aa...)
+	}
+}
+
+// Formatting helpers: every printed number goes through these.
+
+func round(v float64, places int) float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return v
+	}
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
+}
+
+func fmtNum(v float64) string {
+	if math.IsInf(v, 1) {
+		return "∞"
+	}
+	s := fmt.Sprintf("%.4f", v)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+// fmtMin prints minutes as "52.6 min", "4.38 h" or "31.6 s" (3 significant digits).
+func fmtMin(m float64) string {
+	switch {
+	case m >= 120:
+		return sig3(m/60) + " h"
+	case m < 1:
+		return sig3(m*60) + " s"
+	}
+	return sig3(m) + " min"
+}
+
+func fmtSec(s float64) string {
+	if s >= 600 {
+		return fmtMin(s / 60)
+	}
+	return fmtNum(round(s, 1)) + " s"
+}
+
+func fmtMs(ms float64) string {
+	if ms < 10 {
+		return fmtNum(round(ms, 2)) + " ms"
+	}
+	return fmtNum(round(ms, 1)) + " ms"
+}
+
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return fmtNum(math.Round(v))
+	case v >= 10:
+		return fmtNum(round(v, 1))
+	}
+	return fmtNum(round(v, 2))
+}
+
+// fmtCount prints how many events fit: whole numbers from 10 up (rounded
+// down: a partial event does not fit), one decimal below.
+func fmtCount(v float64) string {
+	if math.IsInf(v, 1) {
+		return "any number"
+	}
+	if v >= 10 {
+		return fmtNum(math.Floor(v))
+	}
+	return fmtNum(math.Floor(v*10) / 10)
+}
+
+func pct(part, whole float64) float64 {
+	if whole <= 0 {
+		return math.Inf(1)
+	}
+	return 100 * part / whole
+}
+
+func fmtPct(p float64) string {
+	if math.IsInf(p, 1) {
+		return "more than all"
+	}
+	if p >= 10 {
+		return fmtNum(math.Round(p)) + "%"
+	}
+	return fmtNum(round(p, 1)) + "%"
+}

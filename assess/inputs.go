@@ -1,0 +1,142 @@
+package assess
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Assessment is the JSON report of `aadvisor assess` as this package reads
+// it. Unknown fields are ignored so the report may grow.
+type Assessment struct {
+	SchemaVersion int       `json:"schema_version"`
+	Verdict       string    `json:"verdict"`
+	Findings      []Finding `json:"findings"`
+	Skipped       []Skipped `json:"skipped"`
+}
+
+// Finding is one schema or workload finding of an assessment.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Name     string   `json:"name"`
+	Severity string   `json:"severity"` // error, warning, info
+	Object   string   `json:"object"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix"`
+	Engines  []string `json:"engines,omitempty"`
+}
+
+// Skipped is a check that could not run; it may be a string or an object.
+type Skipped struct {
+	Rule   string `json:"rule,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// UnmarshalJSON accepts "reason" strings as well as objects.
+func (s *Skipped) UnmarshalJSON(b []byte) error {
+	var str string
+	if json.Unmarshal(b, &str) == nil {
+		s.Reason = str
+		return nil
+	}
+	type plain Skipped
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = Skipped(p)
+	return nil
+}
+
+// Forecast is the JSON output of `aadvisor observe` as this package reads
+// it: expected conflicts per table at the chosen replication lag, and rows
+// hot enough to matter. Unknown fields are ignored.
+type Forecast struct {
+	SchemaVersion        int             `json:"schema_version"`
+	LagMs                float64         `json:"lag_ms"`
+	Regions              int             `json:"regions"`
+	Tables               []TableForecast `json:"tables"`
+	TotalConflictsPerDay float64         `json:"total_conflicts_per_day"`
+	HotRows              []HotRow        `json:"hot_rows"`
+}
+
+// TableForecast is one table's forecast.
+type TableForecast struct {
+	Table           string  `json:"table"`
+	WritesPerSec    float64 `json:"writes_per_sec"`
+	ConflictsPerDay float64 `json:"conflicts_per_day"`
+}
+
+// HotRow is a row with a high probability of conflict per write.
+type HotRow struct {
+	Table        string  `json:"table"`
+	Key          string  `json:"key"`
+	WritesPerSec float64 `json:"writes_per_sec"`
+	PConflict    float64 `json:"p_conflict"`
+}
+
+// ReadAssessment reads an assessment JSON file.
+func ReadAssessment(path string) (*Assessment, error) {
+	var a Assessment
+	if err := readJSON(path, &a); err != nil {
+		return nil, fmt.Errorf("read assessment: %w", err)
+	}
+	if a.SchemaVersion != 1 {
+		return nil, fmt.Errorf("read assessment: %s: schema_version %d not supported (want 1)", path, a.SchemaVersion)
+	}
+	for i, f := range a.Findings {
+		switch strings.ToLower(f.Severity) {
+		case "error", "warning", "info":
+			a.Findings[i].Severity = strings.ToLower(f.Severity)
+		default:
+			return nil, fmt.Errorf("read assessment: %s: findings[%d] (%s): unknown severity %q (want error, warning, info)", path, i, f.Rule, f.Severity)
+		}
+	}
+	return &a, nil
+}
+
+// ReadForecast reads a forecast JSON file.
+func ReadForecast(path string) (*Forecast, error) {
+	var f Forecast
+	if err := readJSON(path, &f); err != nil {
+		return nil, fmt.Errorf("read forecast: %w", err)
+	}
+	if f.SchemaVersion != 1 {
+		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1)", path, f.SchemaVersion)
+	}
+	if f.TotalConflictsPerDay == 0 {
+		for _, t := range f.Tables {
+			f.TotalConflictsPerDay += t.ConflictsPerDay
+		}
+	}
+	return &f, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return fmt.Errorf("%s: empty file", path)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var se *json.SyntaxError
+		if ok := asSyntax(err, &se); ok {
+			line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
+			return fmt.Errorf("%s:%d: invalid JSON: %v", path, line, err)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func asSyntax(err error, se **json.SyntaxError) bool {
+	s, ok := err.(*json.SyntaxError)
+	if ok {
+		*se = s
+	}
+	return ok
+}

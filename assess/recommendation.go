@@ -1,0 +1,194 @@
+package assess
+
+// DesignID names one recommended design (decision.md §2).
+type DesignID string
+
+// The designs, least distributed first.
+const (
+	SP1     DesignID = "SP-1"
+	SPSync  DesignID = "SP-SYNC"
+	SP2     DesignID = "SP-2"
+	SP3     DesignID = "SP-3"
+	WPShard DesignID = "WP-SHARD"
+	WPSite  DesignID = "WP-SITE"
+	WPGeo   DesignID = "WP-GEO"
+	AAHome  DesignID = "AA-HOME"
+	AAAny   DesignID = "AA-ANY"
+)
+
+// Family groups designs.
+type Family string
+
+// The three families.
+const (
+	SinglePrimary    Family = "single-primary"
+	WritePartitioned Family = "write-partitioned"
+	ActiveActive     Family = "active-active"
+)
+
+// Design describes a design of the catalogue.
+type Design struct {
+	ID     DesignID `json:"id"`
+	Family Family   `json:"family"`
+	Title  string   `json:"title"`
+	What   string   `json:"what"`
+	PACELC PACELC   `json:"pacelc"`
+	rank   int
+}
+
+// PACELC is the design's trade-off on a partition and else (decision.md §3.5).
+type PACELC struct {
+	Partition string `json:"partition"`
+	Else      string `json:"else"`
+}
+
+// Designs is the catalogue, least distributed first.
+var Designs = []Design{
+	{SP1, SinglePrimary, "Single primary with in-region HA", "One region, 3 AZs, automatic failover (Patroni / CloudNativePG / pg_auto_failover / RDS Multi-AZ / Aurora). Async read replicas where readers are.", PACELC{"C", "L (stale replica reads)"}, 0},
+	{SPSync, SinglePrimary, "Single primary with synchronous quorum", "SP-1 with a synchronous quorum (synchronous_standby_names = 'ANY k (…)', Patroni synchronous_mode, CloudNativePG dataDurability: required) inside a region or metro. RPO 0 for node/AZ/DC loss.", PACELC{"C (writes block without quorum)", "C (commit waits for the ack)"}, 1},
+	{SP2, SinglePrimary, "Single primary + cross-region standby, manual promotion", "SP-1 plus an async standby cluster in another region, promoted by a person (Patroni standby cluster, CloudNativePG replica cluster).", PACELC{"C (secondary read-only until promoted)", "L (async, typically < 1 s behind)"}, 2},
+	{SP3, SinglePrimary, "Single primary + cross-region standby, automated promotion", "SP-1 plus a cross-region standby promoted automatically (Aurora Global Database style, or an external orchestrator).", PACELC{"C (secondary read-only until promoted)", "L (async, typically < 1 s behind)"}, 3},
+	{WPShard, WritePartitioned, "Sharding for write throughput", "Split the data by a distribution column across primaries (Citus); each shard is a single-primary cluster.", PACELC{"C per shard", "C per shard"}, 4},
+	{WPSite, WritePartitioned, "Site-owned partitions", "Each site owns its rows and writes locally; its rows flow upstream, reference data flows downstream read-only.", PACELC{"A for the site's own rows", "L for cross-site reads"}, 4},
+	{WPGeo, WritePartitioned, "Geo-partitioned by owner", "Each tenant/user has a home region whose primary owns its rows; control-plane data stays in one region; global views by logical replication with row filters or FDW.", PACELC{"C for the owner region", "L for cross-region reads"}, 5},
+	{AAHome, ActiveActive, "Active-active mesh, writes home-routed", "Multi-primary mesh, but every owner is written only in its home region in steady state; on region loss the survivors take the writes with no promotion step.", PACELC{"A (survivors accept the lost region's owners)", "L"}, 6},
+	{AAAny, ActiveActive, "Active-active, any node writes (last resort)", "Any node accepts any write; conflicts are resolved by last-writer-wins, delta-apply/CRDT or application merge.", PACELC{"A", "L"}, 7},
+}
+
+// DesignByID returns the catalogue entry.
+func DesignByID(id DesignID) Design {
+	for _, d := range Designs {
+		if d.ID == id {
+			return d
+		}
+	}
+	return Design{ID: id}
+}
+
+// Recommendation is the outcome of the decision procedure, explained.
+type Recommendation struct {
+	SchemaVersion int      `json:"schema_version"`
+	Design        DesignID `json:"design"`
+	Family        Family   `json:"family"`
+	Title         string   `json:"title"`
+	What          string   `json:"what"`
+	PACELC        PACELC   `json:"pacelc"`
+	// Engine is what replicate bootstraps: physical, native or pglogical.
+	Engine      string   `json:"engine"`
+	EngineNotes []string `json:"engine_notes,omitempty"`
+	HATooling   []string `json:"ha_tooling,omitempty"`
+	// Also lists designs for other parts of the system (HQ, DR copy, shared tables).
+	Also []Companion `json:"also,omitempty"`
+
+	Drivers    []Driver `json:"drivers"`
+	Reasons    []Reason `json:"reasons,omitempty"`
+	Arithmetic []Calc   `json:"arithmetic"`
+	Advice     []string `json:"advice,omitempty"` // cheaper fixes and next steps
+	Costs      []Cost   `json:"costs,omitempty"`
+	// Avoided are the active-active costs a less distributed design avoids.
+	Avoided  []Cost     `json:"costs_avoided,omitempty"`
+	Blockers []Blocker  `json:"blockers,omitempty"`
+	Risks    []string   `json:"risks,omitempty"`
+	Unmet    []string   `json:"unmet,omitempty"` // requirements this design does not meet
+	Rejected []Rejected `json:"rejected,omitempty"`
+	Steps    []Step     `json:"steps"`
+
+	Derived    Derived     `json:"derived"`
+	Verdict    string      `json:"assessment_verdict,omitempty"`
+	Thresholds []Threshold `json:"thresholds,omitempty"` // only those overridden
+	// Owner column and sequence strategy for a plan skeleton.
+	OwnerColumn string `json:"owner_column,omitempty"`
+	Sequences   string `json:"sequences,omitempty"`
+}
+
+// Companion is an extra design for part of the system.
+type Companion struct {
+	Design DesignID `json:"design"`
+	For    string   `json:"for"`
+}
+
+// Driver is an answer that moved the decision.
+type Driver struct {
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+	Effect   string `json:"effect"`
+}
+
+// Reason is a good or bad reason for active-active, with the article's words.
+type Reason struct {
+	ID        string `json:"id"` // G1..G5, B1..B7
+	Good      bool   `json:"good"`
+	Title     string `json:"title"`
+	Quote     string `json:"quote"`
+	Source    string `json:"source"`
+	Instead   string `json:"instead,omitempty"` // bad reasons: what to do instead
+	Triggered bool   `json:"triggered"`         // good reasons: your answers trigger it
+	Listed    bool   `json:"listed"`            // you named it as a motivation
+	Note      string `json:"note,omitempty"`    // e.g. listed but not triggered
+}
+
+// Calc is one line of arithmetic with the user's numbers.
+type Calc struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Text   string  `json:"text"`
+	Source string  `json:"source,omitempty"`
+}
+
+// Cost is one line of the cost checklist (decision.md §3.4).
+type Cost struct {
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Source string `json:"source"`
+}
+
+// Blocker must be fixed before the design can work.
+type Blocker struct {
+	Gate    string `json:"gate"` // F1..F7 or an assess rule id
+	Object  string `json:"object,omitempty"`
+	Message string `json:"message"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Rejected is a cheaper design that was considered and why it does not fit.
+type Rejected struct {
+	Design DesignID `json:"design"`
+	Why    string   `json:"why"`
+}
+
+// Step is one line of the procedure's trace.
+type Step struct {
+	Step    string `json:"step"`
+	Outcome string `json:"outcome"`
+}
+
+type reasonText struct {
+	title, quote, source, instead string
+}
+
+// Good reasons from Percona part 1 [R1] (decision.md §3.3).
+var goodReasons = map[string]reasonText{
+	"G1": {"Business continuity across regions / 99.999%", "The cost will match the ambition.", "[R1]", ""},
+	"G2": {"Write availability during regional failures", "Just be clear, what you are solving here is not distributed latency, but write continuity when something fails.", "[R1]", ""},
+	"G3": {"Migrating legacy architectures (Oracle RAC / GoldenGate)", "It's almost always a transitional compromise, not the destination. […] The technically better (but less politically correct) move is usually to re-architect for clearer ownership of writes.", "[R1]", ""},
+	"G4": {"Application (perceived) performance for far users", "Your app must be built for it. Deterministic conflict handling, idempotency, and careful session management are must-haves […] this should be a last resort, not a default choice.", "[R1]", ""},
+	"G5": {"Local HA in disconnected environments", "While conflict avoidance may be the strategy you go for, in the end, it's going to become a cost of conflict resolution.", "[R1]", ""},
+}
+
+// Bad reasons (decision.md §3.3), keyed by id.
+var badReasons = map[string]reasonText{
+	"B1": {"Scaling write throughput", "Writes will not scale linearly… throughput actually suffers.", "[R2] bad #1; [R16]", "Every node applies every write. Use regional read replicas, sharding, or task queuing / eventual delegation; pgactive \"doesn't improve write performance\"."},
+	"B2": {"\"Performance\"", "Active-active with strong guarantees often adds more latency, not less.", "[R2] bad #2", "Look at data structure, indexing and query tuning first, and scale reads with replicas."},
+	"B3": {"Load balancing", "You don't need multi-primary to load balance… that's what read replicas are for. Multi-master does not eliminate contention, it just moves it.", "[R2] bad #3; [R15]", "Read replicas behind a pooler. AWS: \"Load balancing across nodes is an anti-pattern\"."},
+	"B4": {"Because other systems did it", "Copying those patterns means copying those problems.", "[R2] bad #4", "Map what RAC/GoldenGate gave you to requirements: RAC = one-site HA → synchronous quorum in a metro; GoldenGate DR → a cross-region standby."},
+	"B5": {"It's cool / modern infra", "It's not a silver bullet. It's not \"cool infra.\" And using it without a good reason tends to hurt for a long, long time.", "[R1]", "Start from the availability and latency you must deliver."},
+	"B6": {"As a backup / DR copy", "Active-active is for availability, not backup. If you accidentally DELETE FROM users on Node A, that deletion replicates to Node B almost instantly.", "[R16]", "Keep point-in-time-recovery backups (pgBackRest, Barman, managed snapshots)."},
+	"B7": {"Zero-downtime upgrades only", "Blue/Green switchover is \"typically under one minute\".", "[R12] (derived)", "Blue/Green deployments or rolling switchovers with Patroni/CloudNativePG cover upgrades without multiple writers."},
+}
+
+var motivationReason = map[string]string{
+	MotRegionLoss: "G2", MotFiveNines: "G1", MotLegacy: "G3", MotLatency: "G4", MotOffline: "G5",
+	MotScaleWrites: "B1", MotPerformance: "B2", MotLoadBalancing: "B3", MotOthersDoIt: "B4",
+	MotCool: "B5", MotBackup: "B6", MotUpgrades: "B7",
+}
