@@ -262,6 +262,12 @@ func (x *decider) step2() {
 		x.drive("rto_region", "needs automated cross-region promotion")
 	default:
 		x.aa = AAHome
+		// fallback if the active-active gates reject it: the best promotion there is
+		if left >= dSP3 {
+			x.sp = SP3
+		} else {
+			x.sp = SP2
+		}
 		if rto == RTOZero {
 			x.triggered["G2"] = "your region RTO is ~0: no visible write outage"
 			x.reject(SP3, "your region RTO is ~0; an automated promotion is still a ~%s write outage", fmtMin(dSP3))
@@ -516,6 +522,7 @@ func (x *decider) step7() {
 		x.step("STEP 7 F2", "conflict policy \"never\" without an owner column: active-active rejected, fall back to %s", fallback)
 		x.drive("conflict_policy", "\"must never happen\" without owners rejects active-active")
 		r.Design = fallback
+		r.Family = DesignByID(fallback).Family
 		r.Also = nil
 		return
 	}
@@ -572,7 +579,11 @@ func (x *decider) step7() {
 	if a.String("conflict_policy") == PolicyLWW {
 		r.Blockers = append(r.Blockers, Blocker{Gate: "F7", Message: "Last-writer-wins needs synchronised clocks and commit timestamps.", Fix: "Run NTP/chrony on every node and set track_commit_timestamp = on [R16]."})
 	}
-	if r.Design == AAAny && pk != PartitionNo && len(r.Blockers) == 0 {
+	// With owners, home routing is the preferred form (and what F1/F3 demand);
+	// without them, any node must take any write.
+	if pk == PartitionNo {
+		r.Design = AAAny
+	} else {
 		r.Design = AAHome
 	}
 	x.step("STEP 7", "gates done: %s", r.Design)
@@ -723,7 +734,7 @@ func (x *decider) engine() {
 				r.HATooling = append(r.HATooling, "Patroni standby cluster in the DR region, promoted by runbook [R4]")
 			}
 		case SP3:
-			if plat == PlatformAurora || plat == PlatformRDS || plat == PlatformRDSCluster {
+			if plat == PlatformAurora {
 				r.HATooling = append(r.HATooling, "Aurora Global Database: managed cross-region promotion in < 1 min; unplanned failover may lose the last second of writes [R11]")
 			} else {
 				r.HATooling = append(r.HATooling, "cross-region standby cluster plus an external orchestrator that promotes it and switches DNS (test it quarterly)")

@@ -91,9 +91,9 @@ func (t *Thresholds) Set(name string, v float64) error {
 	}
 	if !found {
 		msg := fmt.Sprintf("unknown threshold %q", name)
-		best, bestD := "", 4
+		best, bestD := "", 5
 		for _, d := range defaultThresholds {
-			if dist := levenshtein(name, d.Name); dist < bestD {
+			if dist := levenshtein(name, d.Name); dist < bestD || (bestD == 5 && name != "" && strings.HasPrefix(d.Name, name)) {
 				best, bestD = d.Name, dist
 			}
 		}

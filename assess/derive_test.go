@@ -1,0 +1,194 @@
+package assess
+
+import (
+	"math"
+	"testing"
+)
+
+func near(t *testing.T, name string, got, want, tol float64) {
+	t.Helper()
+	if math.Abs(got-want) > tol {
+		t.Errorf("%s = %v, want %v (±%v)", name, got, want, tol)
+	}
+}
+
+// Hand-worked: (1 − A) × 525 960 min; month = year / 12.
+func TestBudgetMinutes(t *testing.T) {
+	for _, tc := range []struct {
+		a      float64
+		window string
+		want   float64
+	}{
+		{99.9, "year", 525.96},    // 8.77 h
+		{99.9, "month", 43.83},    // 43.8 min
+		{99.95, "year", 262.98},   // 4.38 h
+		{99.99, "year", 52.596},   // 52.6 min
+		{99.99, "month", 4.383},   // 4.38 min
+		{99.99, "quarter", 13.149}, // 52.596 / 4
+		{99.995, "year", 26.298},  // 26.3 min
+		{99.999, "year", 5.2596},  // 5.26 min
+		{99.999, "month", 0.4383}, // 26.3 s
+		{99.9999, "year", 0.52596},
+	} {
+		near(t, tc.window, BudgetMinutes(tc.a, tc.window), tc.want, 1e-6)
+	}
+}
+
+// decision.md §4.1 table: per-event downtime → failovers per year.
+func TestFailoversThatFit(t *testing.T) {
+	for _, tc := range []struct {
+		a, perEvent float64
+		want        string
+	}{
+		{99.99, 60, "52"},   // 52.596 → 52 whole events
+		{99.99, 40, "78"},   // 78.9
+		{99.99, 30, "105"},  // 105.2
+		{99.999, 40, "7.8"}, // 7.889
+		{99.999, 120, "2.6"},
+		{99.9, 120, "262"},   // 262.98
+		{99.99, 900, "3.5"},  // 15 min manual promotion
+		{99.999, 900, "0.3"}, // 0.35 → 0.3 (a partial event does not fit)
+	} {
+		got := fmtCount(FailoversThatFit(BudgetMinutes(tc.a, "year"), tc.perEvent))
+		if got != tc.want {
+			t.Errorf("%v%% / %v s: %s fit, want %s", tc.a, tc.perEvent, got, tc.want)
+		}
+	}
+	if !math.IsInf(FailoversThatFit(1, 0), 1) {
+		t.Error("zero-length events should fit without limit")
+	}
+}
+
+func TestGreatCircle(t *testing.T) {
+	// A quarter of the equator: π/2 × 6 371 km.
+	near(t, "quarter equator", GreatCircleKm(Location{0, 0}, Location{0, 90}), math.Pi/2*6371, 1e-6)
+	near(t, "same point", GreatCircleKm(Location{45, 7}, Location{45, 7}), 0, 1e-9)
+	// The region coordinates reproduce decision.md §4.3's great-circle column within 3%.
+	for _, tc := range []struct {
+		a, b string
+		km   float64
+	}{
+		{"us-east-1", "eu-west-1", 5460},
+		{"us-east-1", "us-west-2", 3500},
+		{"us-east-1", "ap-southeast-2", 15670},
+		{"eu-west-1", "ap-southeast-2", 17220},
+		{"us-west-2", "ap-southeast-2", 12560},
+		{"eu-west-1", "eu-central-1", 1090},
+		{"ap-northeast-1", "ap-southeast-2", 7830},
+		{"us-east-1", "ap-northeast-1", 10870},
+		{"us-east-1", "sa-east-1", 7660},
+	} {
+		got := GreatCircleKm(regionLocations[tc.a], regionLocations[tc.b])
+		near(t, tc.a+"/"+tc.b, got, tc.km, tc.km*0.03)
+	}
+}
+
+func TestRTT(t *testing.T) {
+	th := DefaultThresholds()
+	a := NewAnswers()
+	if err := a.Set("rtt_ms", map[string]float64{"eu-central-1/us-east-1": 92}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set("region_distance_km", map[string]float64{"dc-a/dc-b": 25}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		a, b   string
+		ok     bool
+		ms     float64
+		source string
+	}{
+		{"us-east-1", "eu-west-1", true, 80.5, RTTTable},        // [R25]
+		{"eu-west-1", "us-east-1", true, 80.5, RTTTable},        // symmetric
+		{"us-east-1", "eu-central-1", true, 92, RTTUser},        // the user's measurement wins
+		{"dc-b", "dc-a", true, 0.375, RTTEstimated},             // 25 km → 0.25 ms floor × 1.5
+		{"us-east-1", "us-east-1", true, 1, RTTIntra},           // same region
+		{"eu-west-2", "eu-west-3", true, 344 / 100.0 * 1.5, ""}, // London–Paris ≈ 344 km
+		{"mars-1", "us-east-1", false, 0, ""},
+	} {
+		got, ok := RTT(tc.a, tc.b, a, th)
+		if ok != tc.ok {
+			t.Errorf("%s/%s: ok = %v", tc.a, tc.b, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		tol := 1e-9
+		if tc.source == "" {
+			tol = 0.1 // coordinates are approximate
+		} else if got.Source != tc.source {
+			t.Errorf("%s/%s: source %q, want %q", tc.a, tc.b, got.Source, tc.source)
+		}
+		near(t, tc.a+"/"+tc.b, got.Ms, tc.ms, tol)
+	}
+	floor, _ := RTT("dc-a", "dc-b", a, th)
+	near(t, "floor", floor.FloorMs, 0.25, 1e-9)
+}
+
+func TestLatencyAndHotRow(t *testing.T) {
+	near(t, "penalty", LatencyPenaltyMs(3, 80.5), 241.5, 1e-9)
+	near(t, "ceiling 80 ms", HotRowCeiling(80), 12.5, 1e-9)
+	near(t, "ceiling 230 ms", HotRowCeiling(230), 4.3478, 1e-4)
+	if !math.IsInf(HotRowCeiling(0), 1) {
+		t.Error("no wait should mean no ceiling")
+	}
+}
+
+// decision.md §4.4b examples, worked by hand.
+func TestConflictModel(t *testing.T) {
+	// top merchant: 150 updates/s split 90/60, W = 100 ms → 2·0.1·90·60 = 1 080/s
+	near(t, "pair", PairConflictRate(0.1, 90, 60), 1080, 1e-9)
+	near(t, "key 2 nodes", KeyConflictRate(0.1, []float64{90, 60}), 1080, 1e-9)
+	// three nodes at 10/s each: 3 pairs × 2·0.1·100 = 60/s
+	near(t, "key 3 nodes", KeyConflictRate(0.1, []float64{10, 10, 10}), 60, 1e-9)
+	// 1 000 writes/s uniform over 10 M rows, 2 regions: 0.1·10⁶·1/(2·10⁷) = 0.005/s = 432/day
+	u := UniformConflictRate(0.1, 1000, 2, 1e7)
+	near(t, "uniform", u, 0.005, 1e-12)
+	near(t, "uniform/day", u*86400, 432, 1e-6)
+	// a counter taking 1% of those writes (10/s, 5 per region): 2·0.1·5·5 = 5/s
+	near(t, "counter", KeyConflictRate(0.1, []float64{5, 5}), 5, 1e-9)
+	// home routing: f = 0 → 0; f = 0.5 equals an even split
+	near(t, "home f=0", HomeRoutedConflictRate(0.1, 0, 150), 0, 0)
+	near(t, "home f=0.5", HomeRoutedConflictRate(0.1, 0.5, 10), KeyConflictRate(0.1, []float64{5, 5}), 1e-9)
+	// offline store: 48 h window, another store writes once a week: 1 − e^(−96/168) ≈ 0.435
+	near(t, "offline", PConflictPerWrite(48*3600, 1.0/(7*24*3600)), 1-math.Exp(-96.0/168), 1e-12)
+	near(t, "offline value", PConflictPerWrite(48*3600, 1.0/(7*24*3600)), 0.4353, 1e-4)
+	if UniformConflictRate(0.1, 1000, 1, 1e7) != 0 {
+		t.Error("one region cannot conflict")
+	}
+}
+
+func TestDerive(t *testing.T) {
+	a := loadProfile(t, "5.4-payments-five-nines.yaml")
+	d := Derive(a, DefaultThresholds())
+	near(t, "budget", d.BudgetYearMin, 5.2596, 1e-9)
+	// 4 × 40 s + 4 × 10 s = 200 s = 3.333 min
+	near(t, "in-region", d.InRegionMin, 200.0/60, 1e-9)
+	if d.Primary != "us-east-1" || len(d.Remote) != 1 || d.Remote[0].Region != "eu-west-1" || !d.Remote[0].Over {
+		t.Fatalf("remote = %+v", d.Remote)
+	}
+	near(t, "penalty", d.Remote[0].PenaltyMs, 80.5, 1e-9)
+	near(t, "hot row", d.HotRowConflictsPerS, 1080, 1e-9)
+	near(t, "p conflict", d.HotRowPConflict, 1-math.Exp(-2*0.1*90), 1e-12)
+	near(t, "ceiling", d.HotRowCeiling, 1000/80.5, 1e-9)
+}
+
+func TestFormatting(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{fmtMin(52.596), "52.6 min"},
+		{fmtMin(525.96), "8.77 h"},
+		{fmtMin(0.4383), "26.3 s"},
+		{fmtMin(5.2596), "5.26 min"},
+		{fmtSec(40), "40 s"},
+		{fmtMs(0.375), "0.38 ms"},
+		{fmtMs(80.5), "80.5 ms"},
+		{fmtPct(779.3), "779%"},
+		{fmtPct(4.07), "4.1%"},
+		{fmtNum(12.5000), "12.5"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

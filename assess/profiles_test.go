@@ -1,0 +1,321 @@
+package assess
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var wantRE = regexp.MustCompile(`(?m)^# want: (\S+)$`)
+
+func loadProfile(t *testing.T, name string) Answers {
+	t.Helper()
+	a, err := ReadAnswers(filepath.Join("testdata", "profiles", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func recommendProfile(t *testing.T, name string, in Inputs) *Recommendation {
+	t.Helper()
+	r, err := Recommend(loadProfile(t, name), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Every profile names the design it must produce in a "# want:" comment.
+func TestProfiles(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no profiles: %v", err)
+	}
+	seen := map[DesignID]bool{}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := wantRE.FindSubmatch(data)
+			if m == nil {
+				t.Fatal("profile has no '# want: DESIGN' line")
+			}
+			want := DesignID(m[1])
+			r := recommendProfile(t, filepath.Base(f), Inputs{})
+			if r.Design != want {
+				var b bytes.Buffer
+				_ = r.WriteText(&b)
+				t.Fatalf("design = %s, want %s\n%s", r.Design, want, b.String())
+			}
+			if r.Family != DesignByID(want).Family {
+				t.Errorf("family = %s, want %s", r.Family, DesignByID(want).Family)
+			}
+			seen[r.Design] = true
+		})
+	}
+	for _, d := range Designs {
+		if !seen[d.ID] {
+			t.Errorf("no profile produces %s", d.ID)
+		}
+	}
+}
+
+func reasonIDs(r *Recommendation) []string {
+	var ids []string
+	for _, x := range r.Reasons {
+		ids = append(ids, x.ID)
+	}
+	return ids
+}
+
+func alsoIDs(r *Recommendation) []DesignID {
+	var ids []DesignID
+	for _, c := range r.Also {
+		ids = append(ids, c.Design)
+	}
+	return ids
+}
+
+func rejectedIDs(r *Recommendation) []DesignID {
+	var ids []DesignID
+	for _, c := range r.Rejected {
+		ids = append(ids, c.Design)
+	}
+	return ids
+}
+
+func calcValue(t *testing.T, r *Recommendation, name string) float64 {
+	t.Helper()
+	for _, c := range r.Arithmetic {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	t.Fatalf("no arithmetic line %q", name)
+	return 0
+}
+
+func calcText(r *Recommendation, name string) string {
+	for _, c := range r.Arithmetic {
+		if c.Name == name {
+			return c.Text
+		}
+	}
+	return ""
+}
+
+// decision.md §5.1: SP-1, bad reasons B1/B5 (and B4), a read replica in us-east-1.
+func TestWorkedSaaS(t *testing.T) {
+	r := recommendProfile(t, "5.1-saas-cool.yaml", Inputs{})
+	if diff := cmp.Diff([]string{"B1", "B4", "B5"}, reasonIDs(r)); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(strings.Join(r.Advice, "\n"), "read replicas (optional: one in us-east-1") {
+		t.Errorf("advice lacks the us-east-1 read replica: %q", r.Advice)
+	}
+	// B_month = 43.8 min; RDS instance failover 60–120 s.
+	if got := calcText(r, "budget_year"); got != "99.9% leaves 8.77 h/year (43.8 min/month)." {
+		t.Errorf("budget line = %q", got)
+	}
+	if len(r.Avoided) == 0 || len(r.Costs) != 0 {
+		t.Errorf("SP-1 should list avoided costs only: costs=%d avoided=%d", len(r.Costs), len(r.Avoided))
+	}
+}
+
+// decision.md §5.2: WP-SITE + SP-1 at HQ, AA-ANY only for shared tables; P ≈ 0.43 per outage.
+func TestWorkedRetail(t *testing.T) {
+	r := recommendProfile(t, "5.2-retail-edge.yaml", Inputs{})
+	if diff := cmp.Diff([]DesignID{AAAny, SP1}, alsoIDs(r)); diff != "" {
+		t.Errorf("also (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(calcText(r, "offline_window"), "= 0.44 per outage") {
+		t.Errorf("offline window line = %q", calcText(r, "offline_window"))
+	}
+	if r.Engine != "native" || r.OwnerColumn != "store_id" || r.Sequences != "offsets" {
+		t.Errorf("engine/owner/sequences = %s/%s/%s", r.Engine, r.OwnerColumn, r.Sequences)
+	}
+}
+
+// decision.md §5.3: SP-SYNC across the metro DCs + SP-2 replacing GoldenGate.
+func TestWorkedBank(t *testing.T) {
+	r := recommendProfile(t, "5.3-bank-rac.yaml", Inputs{})
+	if diff := cmp.Diff([]DesignID{SP2}, alsoIDs(r)); diff != "" {
+		t.Errorf("also (-want +got):\n%s", diff)
+	}
+	// metro: 25 km → floor 0.25 ms, estimate 0.375 ms.
+	if got := calcValue(t, r, "sync_commit"); got != 0.375 {
+		t.Errorf("sync commit = %v ms, want 0.375", got)
+	}
+	if diff := cmp.Diff([]string{"G3", "B4"}, reasonIDs(r)); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if r.Engine != "physical" {
+		t.Errorf("engine = %s", r.Engine)
+	}
+}
+
+// decision.md §5.4: AA-HOME; SP-3/SP-2 rejected; 1 080 conflicts/s on the top merchant.
+func TestWorkedPayments(t *testing.T) {
+	r := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{})
+	if diff := cmp.Diff([]DesignID{SP1, SP2, SP3, WPGeo}, rejectedIDs(r)); diff != "" {
+		t.Errorf("rejected (-want +got):\n%s", diff)
+	}
+	if got := calcValue(t, r, "hot_row_conflicts"); got != 1080 {
+		t.Errorf("hot row conflicts = %v/s, want 1080", got)
+	}
+	if got := calcValue(t, r, "budget_year"); got != 5.2596 {
+		t.Errorf("budget = %v min, want 5.2596", got)
+	}
+	if diff := cmp.Diff([]string{"G1", "G2", "G4"}, reasonIDs(r)); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if len(r.Costs) < 7 {
+		t.Errorf("want the full §3.4 cost list, got %d", len(r.Costs))
+	}
+	if !strings.Contains(strings.Join(stepsText(r), "\n"), "RPO 0 would cost 80.5 ms per commit, above your 50 ms budget") {
+		t.Errorf("steps do not explain why RPO 0 is infeasible: %q", stepsText(r))
+	}
+	if r.Engine != "native" || r.Sequences != "uuid" || r.OwnerColumn != "merchant_id" {
+		t.Errorf("engine/sequences/owner = %s/%s/%s", r.Engine, r.Sequences, r.OwnerColumn)
+	}
+}
+
+func stepsText(r *Recommendation) []string {
+	var s []string
+	for _, x := range r.Steps {
+		s = append(s, x.Step+" "+x.Outcome)
+	}
+	return s
+}
+
+func TestIssueExampleArithmetic(t *testing.T) {
+	// "99.99% leaves 52.6 min/year; your platform's failover takes ~60 s; 52 fit"
+	a := loadProfile(t, "sp2-manual-dr.yaml") // CloudNativePG: 60 s
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := calcText(r, "budget_year"); !strings.HasPrefix(got, "99.99% leaves 52.6 min/year") {
+		t.Errorf("budget line = %q", got)
+	}
+	if got := calcText(r, "failovers_fit"); !strings.Contains(got, "takes ~60 s") || !strings.HasSuffix(got, ": 52 fit in a year.") {
+		t.Errorf("failovers line = %q", got)
+	}
+}
+
+func TestThresholdOverrideChangesOutcome(t *testing.T) {
+	th := DefaultThresholds()
+	// With a 60-minute manual promotion the 99.99% budget no longer covers SP-2.
+	if err := th.Override([]string{"manual_region_promotion_min=60"}); err != nil {
+		t.Fatal(err)
+	}
+	r := recommendProfile(t, "sp2-manual-dr.yaml", Inputs{Thresholds: th})
+	if r.Design != SP3 {
+		t.Fatalf("design = %s, want SP-3", r.Design)
+	}
+	if len(r.Thresholds) != 1 || r.Thresholds[0].Name != "manual_region_promotion_min" {
+		t.Errorf("overridden thresholds = %+v", r.Thresholds)
+	}
+}
+
+func TestThresholdErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"manual_region_promotion=3", `unknown threshold "manual_region_promotion" (did you mean manual_region_promotion_min?)`},
+		{"nonsense_name=1", `unknown threshold "nonsense_name" (known: `},
+		{"far_writer_share_pct", `want name=value`},
+		{"far_writer_share_pct=abc", `want a number`},
+		{"far_writer_share_pct=-1", `must be > 0`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			th := DefaultThresholds()
+			err := th.Override([]string{tc.in})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestAssessmentFindingsBlockDistributedDesigns(t *testing.T) {
+	as := &Assessment{SchemaVersion: 1, Verdict: "not ready", Findings: []Finding{
+		{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.events", Message: "table has no primary key", Fix: "ALTER TABLE …"},
+		{Rule: "AR110", Name: "extra-unique", Severity: "warning", Object: "public.users", Message: "2 unique indexes"},
+	}, Skipped: []Skipped{{Rule: "AR200", Reason: "pg_stat_statements not installed"}}}
+	aa := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{Assessment: as})
+	if len(aa.Blockers) != 1 || aa.Blockers[0].Object != "public.events" || aa.Verdict != "not ready" {
+		t.Errorf("AA blockers = %+v verdict %q", aa.Blockers, aa.Verdict)
+	}
+	if !strings.Contains(strings.Join(aa.Risks, "\n"), "pg_stat_statements not installed") {
+		t.Errorf("skipped check not reported: %q", aa.Risks)
+	}
+	sp := recommendProfile(t, "5.1-saas-cool.yaml", Inputs{Assessment: as})
+	if len(sp.Blockers) != 0 {
+		t.Errorf("physical replication should not be blocked: %+v", sp.Blockers)
+	}
+}
+
+func TestForecastGateF3(t *testing.T) {
+	a := loadProfile(t, "aa-any-last-resort.yaml")
+	if err := a.Set("conflict_policy", PolicyRepair); err != nil {
+		t.Fatal(err)
+	}
+	fc := &Forecast{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
+		HotRows: []HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
+	r, err := Recommend(a, Inputs{Forecast: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Blockers) != 1 || r.Blockers[0].Gate != "F3" || r.Blockers[0].Object != "public.stock" {
+		t.Fatalf("blockers = %+v", r.Blockers)
+	}
+	// "never" with more than 0.01 conflicts/day fails F3 as well.
+	if err := a.Set("conflict_policy", PolicyNever); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set("partition_key", PartitionYes); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Recommend(a, Inputs{Forecast: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Design != AAHome || !strings.Contains(calcText(r, "forecast_conflicts"), "0.5 conflicts/day") {
+		t.Errorf("design %s, forecast line %q", r.Design, calcText(r, "forecast_conflicts"))
+	}
+}
+
+func TestRenderFormats(t *testing.T) {
+	r := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{})
+	for _, f := range Formats {
+		t.Run(f, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := r.Write(&b, f); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), "AA-HOME") || !strings.Contains(b.String(), "1080 conflicts/s") {
+				t.Errorf("%s output lacks the design or the arithmetic:\n%s", f, b.String())
+			}
+			if f == "json" {
+				var back Recommendation
+				if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+					t.Fatal(err)
+				}
+				if back.SchemaVersion != 1 || back.Design != AAHome {
+					t.Errorf("json round trip: %+v", back.Design)
+				}
+			}
+		})
+	}
+	if err := r.Write(&bytes.Buffer{}, "sarif"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
