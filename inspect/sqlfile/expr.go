@@ -1,0 +1,412 @@
+package sqlfile
+
+import (
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// exprPrinter renders raw parse-tree expressions the way PostgreSQL's
+// pg_get_expr prints the stored expression: operators in parentheses,
+// constants labelled with their type ('x'::text, '-1'::integer). It knows
+// the column types of the table the expression belongs to, since the
+// label of a literal compared with a column is the column's type. Node
+// kinds it does not know fall back to the parser's deparser.
+type exprPrinter struct {
+	colType func(name string) string // format_type of a column, "" if unknown
+}
+
+// exprText renders an expression without column context.
+func exprText(n *pg_query.Node) string { return (&exprPrinter{}).print(n, "text") }
+
+// print renders n. label is the type given to an untyped string literal
+// at this place ("text" by default).
+func (p *exprPrinter) print(n *pg_query.Node, label string) string {
+	if n == nil {
+		return ""
+	}
+	switch {
+	case n.GetAConst() != nil:
+		return constText(n.GetAConst(), label)
+	case n.GetColumnRef() != nil:
+		return columnRefText(n.GetColumnRef())
+	case n.GetParamRef() != nil:
+		return "$" + strconv.Itoa(int(n.GetParamRef().GetNumber()))
+	case n.GetTypeCast() != nil:
+		return p.typeCast(n.GetTypeCast())
+	case n.GetAExpr() != nil:
+		if s, ok := p.aExpr(n.GetAExpr()); ok {
+			return s
+		}
+	case n.GetBoolExpr() != nil:
+		return p.boolExpr(n.GetBoolExpr())
+	case n.GetNullTest() != nil:
+		nt := n.GetNullTest()
+		op := " IS NULL)"
+		if nt.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL {
+			op = " IS NOT NULL)"
+		}
+		return "(" + p.print(nt.GetArg(), label) + op
+	case n.GetBooleanTest() != nil:
+		bt := n.GetBooleanTest()
+		ops := map[pg_query.BoolTestType]string{
+			pg_query.BoolTestType_IS_TRUE: "IS TRUE", pg_query.BoolTestType_IS_NOT_TRUE: "IS NOT TRUE",
+			pg_query.BoolTestType_IS_FALSE: "IS FALSE", pg_query.BoolTestType_IS_NOT_FALSE: "IS NOT FALSE",
+			pg_query.BoolTestType_IS_UNKNOWN: "IS UNKNOWN", pg_query.BoolTestType_IS_NOT_UNKNOWN: "IS NOT UNKNOWN",
+		}
+		return "(" + p.print(bt.GetArg(), label) + " " + ops[bt.GetBooltesttype()] + ")"
+	case n.GetFuncCall() != nil:
+		if s, ok := p.funcCall(n.GetFuncCall()); ok {
+			return s
+		}
+	case n.GetSqlvalueFunction() != nil:
+		if s, ok := sqlValueFunctions[n.GetSqlvalueFunction().GetOp()]; ok {
+			if t := n.GetSqlvalueFunction().GetTypmod(); t >= 0 && strings.HasPrefix(s, "CURRENT_T") || t >= 0 && strings.HasPrefix(s, "LOCAL") {
+				s += "(" + strconv.Itoa(int(t)) + ")"
+			}
+			return s
+		}
+	case n.GetCoalesceExpr() != nil:
+		return "COALESCE(" + p.list(n.GetCoalesceExpr().GetArgs(), label) + ")"
+	case n.GetMinMaxExpr() != nil:
+		name := "GREATEST("
+		if n.GetMinMaxExpr().GetOp() == pg_query.MinMaxOp_IS_LEAST {
+			name = "LEAST("
+		}
+		return name + p.list(n.GetMinMaxExpr().GetArgs(), label) + ")"
+	case n.GetAArrayExpr() != nil:
+		return "ARRAY[" + p.list(n.GetAArrayExpr().GetElements(), label) + "]"
+	case n.GetCaseExpr() != nil:
+		return p.caseExpr(n.GetCaseExpr())
+	}
+	return deparseExpr(n)
+}
+
+func (p *exprPrinter) list(nodes []*pg_query.Node, label string) string {
+	parts := make([]string, len(nodes))
+	for i, a := range nodes {
+		parts[i] = p.print(a, label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+var sqlValueFunctions = map[pg_query.SQLValueFunctionOp]string{
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE:        "CURRENT_DATE",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME:        "CURRENT_TIME",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N:      "CURRENT_TIME",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP:   "CURRENT_TIMESTAMP",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N: "CURRENT_TIMESTAMP",
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME:           "LOCALTIME",
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:         "LOCALTIME",
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP:      "LOCALTIMESTAMP",
+	pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:    "LOCALTIMESTAMP",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE:        "CURRENT_ROLE",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER:        "CURRENT_USER",
+	pg_query.SQLValueFunctionOp_SVFOP_USER:                "USER",
+	pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER:        "SESSION_USER",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:     "CURRENT_CATALOG",
+	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:      "CURRENT_SCHEMA",
+}
+
+// constText prints a literal as ruleutils prints the Const it becomes.
+func constText(c *pg_query.A_Const, label string) string {
+	switch {
+	case c.GetIsnull():
+		return "NULL"
+	case c.GetIval() != nil:
+		v := c.GetIval().GetIval()
+		if v < 0 {
+			return "'" + strconv.Itoa(int(v)) + "'::integer"
+		}
+		return strconv.Itoa(int(v))
+	case c.GetFval() != nil:
+		f := c.GetFval().GetFval()
+		if strings.ContainsAny(f, ".eE") {
+			if f != "" && f[0] >= '0' && f[0] <= '9' {
+				return f
+			}
+			return "'" + f + "'::numeric"
+		}
+		if _, err := strconv.ParseInt(f, 10, 64); err == nil {
+			return "'" + f + "'::bigint"
+		}
+		return "'" + f + "'::numeric"
+	case c.GetBoolval() != nil:
+		if c.GetBoolval().GetBoolval() {
+			return "true"
+		}
+		return "false"
+	case c.GetSval() != nil:
+		s := quoteLiteral(c.GetSval().GetSval())
+		if label != "" {
+			s += "::" + label
+		}
+		return s
+	case c.GetBsval() != nil:
+		return "B'" + strings.TrimPrefix(strings.TrimPrefix(c.GetBsval().GetBsval(), "b"), "B") + "'::" + orText(label, "bit")
+	}
+	return "NULL"
+}
+
+func orText(label, def string) string {
+	if label == "" || label == "text" {
+		return def
+	}
+	return label
+}
+
+// quoteLiteral quotes like ruleutils' simple_quote_literal with
+// standard_conforming_strings on.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func columnRefText(cr *pg_query.ColumnRef) string {
+	parts := make([]string, 0, len(cr.GetFields()))
+	for _, f := range cr.GetFields() {
+		if f.GetAStar() != nil {
+			parts = append(parts, "*")
+			continue
+		}
+		parts = append(parts, inspect.QuoteIdent(f.GetString_().GetSval()))
+	}
+	return strings.Join(parts, ".")
+}
+
+// columnName returns the column of a ColumnRef (its last field), or "".
+func columnName(n *pg_query.Node) string {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.GetFields()) == 0 {
+		return ""
+	}
+	return cr.GetFields()[len(cr.GetFields())-1].GetString_().GetSval()
+}
+
+func (p *exprPrinter) typeCast(tc *pg_query.TypeCast) string {
+	typ := formatType(tc.GetTypeName(), true)
+	arg := tc.GetArg()
+	if c := arg.GetAConst(); c != nil && c.GetSval() != nil {
+		if typ == "regclass" {
+			return quoteLiteral(regclassText(c.GetSval().GetSval())) + "::regclass"
+		}
+		return constText(c, typ)
+	}
+	if c := arg.GetAConst(); c != nil && c.GetIsnull() {
+		return "NULL::" + typ
+	}
+	return "(" + p.print(arg, "text") + ")::" + typ
+}
+
+// regclassText renders a relation name as regclass output shows it with
+// the default search_path: unqualified in public, quoted when needed.
+func regclassText(name string) string {
+	schema, rel := inspect.SplitQualified(name)
+	if !strings.Contains(name, `"`) {
+		schema, rel = strings.ToLower(schema), strings.ToLower(rel)
+	}
+	if schema == "public" || schema == "pg_catalog" {
+		schema = ""
+	}
+	return inspect.QuoteQualified(schema, rel)
+}
+
+// literalLabel is the label a string literal gets when an operator
+// compares it with other: the column's type when other is a column of a
+// known type, else text.
+func (p *exprPrinter) literalLabel(other *pg_query.Node) (label string, castCol bool) {
+	col := columnName(other)
+	if col == "" || p.colType == nil {
+		return "text", false
+	}
+	typ := p.colType(col)
+	switch {
+	case typ == "":
+		return "text", false
+	case strings.HasPrefix(typ, "character varying"):
+		return "text", true
+	}
+	return labelType(typ), false
+}
+
+func (p *exprPrinter) operand(n, other *pg_query.Node) string {
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		label, _ := p.literalLabel(other)
+		return constText(c, label)
+	}
+	if col := columnName(n); col != "" && other.GetAConst().GetSval() != nil {
+		if _, cast := p.literalLabel(n); cast {
+			return "(" + columnRefText(n.GetColumnRef()) + ")::text"
+		}
+	}
+	return p.print(n, "text")
+}
+
+func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
+	op := ""
+	if names := e.GetName(); len(names) > 0 {
+		op = names[len(names)-1].GetString_().GetSval()
+	}
+	l, r := e.GetLexpr(), e.GetRexpr()
+	switch e.GetKind() {
+	case pg_query.A_Expr_Kind_AEXPR_OP:
+		if l == nil {
+			return "(" + op + " " + p.print(r, "text") + ")", true
+		}
+		return "(" + p.operand(l, r) + " " + op + " " + p.operand(r, l) + ")", true
+	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
+		return "(" + p.operand(l, r) + " " + op + " " + p.operand(r, l) + ")", true
+	case pg_query.A_Expr_Kind_AEXPR_DISTINCT:
+		return "(" + p.operand(l, r) + " IS DISTINCT FROM " + p.operand(r, l) + ")", true
+	case pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
+		return "(" + p.operand(l, r) + " IS NOT DISTINCT FROM " + p.operand(r, l) + ")", true
+	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
+		return "NULLIF(" + p.operand(l, r) + ", " + p.operand(r, l) + ")", true
+	case pg_query.A_Expr_Kind_AEXPR_OP_ANY, pg_query.A_Expr_Kind_AEXPR_OP_ALL:
+		kw := " ANY ("
+		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
+			kw = " ALL ("
+		}
+		return "(" + p.print(l, "text") + " " + op + kw + p.print(r, "text") + "))", true
+	case pg_query.A_Expr_Kind_AEXPR_IN:
+		items := r.GetList().GetItems()
+		if items == nil {
+			return "", false
+		}
+		label, cast := p.literalLabel(l)
+		left := p.print(l, "text")
+		if cast {
+			left = "(" + left + ")::text"
+		}
+		kw := " = ANY (ARRAY["
+		if op == "<>" {
+			kw = " <> ALL (ARRAY["
+		}
+		return "(" + left + kw + p.list(items, label) + "]))", true
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN:
+		bounds := r.GetList().GetItems()
+		if len(bounds) != 2 {
+			return "", false
+		}
+		lo, hi := p.operand(bounds[0], l), p.operand(bounds[1], l)
+		x := p.operand(l, bounds[0])
+		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_BETWEEN {
+			return "((" + x + " >= " + lo + ") AND (" + x + " <= " + hi + "))", true
+		}
+		return "((" + x + " < " + lo + ") OR (" + x + " > " + hi + "))", true
+	}
+	return "", false
+}
+
+func (p *exprPrinter) boolExpr(b *pg_query.BoolExpr) string {
+	switch b.GetBoolop() {
+	case pg_query.BoolExprType_NOT_EXPR:
+		return "(NOT " + p.print(b.GetArgs()[0], "text") + ")"
+	case pg_query.BoolExprType_OR_EXPR:
+		return "(" + p.join(b.GetArgs(), " OR ") + ")"
+	}
+	return "(" + p.join(b.GetArgs(), " AND ") + ")"
+}
+
+func (p *exprPrinter) join(nodes []*pg_query.Node, sep string) string {
+	parts := make([]string, len(nodes))
+	for i, a := range nodes {
+		parts[i] = p.print(a, "text")
+	}
+	return strings.Join(parts, sep)
+}
+
+func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
+	if f.GetAggDistinct() || len(f.GetAggOrder()) > 0 || f.GetAggFilter() != nil || f.GetOver() != nil ||
+		f.GetFuncVariadic() || f.GetFuncformat() == pg_query.CoercionForm_COERCE_SQL_SYNTAX {
+		return "", false
+	}
+	schema, name := funcNameParts(f.GetFuncname())
+	if schema == "pg_catalog" || schema == "public" {
+		schema = ""
+	}
+	fn := inspect.QuoteQualified(schema, name)
+	if f.GetAggStar() {
+		return fn + "(*)", true
+	}
+	args := f.GetArgs()
+	if name == "nextval" && len(args) == 1 {
+		if s, ok := stringArg(args[0]); ok {
+			return "nextval(" + quoteLiteral(regclassText(s)) + "::regclass)", true
+		}
+	}
+	return fn + "(" + p.list(args, "text") + ")", true
+}
+
+func (p *exprPrinter) caseExpr(c *pg_query.CaseExpr) string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	if c.GetArg() != nil {
+		b.WriteString(" " + p.print(c.GetArg(), "text"))
+	}
+	for _, w := range c.GetArgs() {
+		cw := w.GetCaseWhen()
+		b.WriteString(" WHEN " + p.print(cw.GetExpr(), "text") + " THEN " + p.print(cw.GetResult(), "text"))
+	}
+	if c.GetDefresult() != nil {
+		b.WriteString(" ELSE " + p.print(c.GetDefresult(), "text"))
+	}
+	b.WriteString(" END")
+	return b.String()
+}
+
+// funcNameParts splits a qualified function name; the name is lower case
+// as the parser folded it.
+func funcNameParts(names []*pg_query.Node) (string, string) {
+	switch len(names) {
+	case 0:
+		return "", ""
+	case 1:
+		return "", names[0].GetString_().GetSval()
+	default:
+		return names[len(names)-2].GetString_().GetSval(), names[len(names)-1].GetString_().GetSval()
+	}
+}
+
+// stringArg returns the value of a string literal, possibly cast
+// ('s'::regclass, 's'::text).
+func stringArg(n *pg_query.Node) (string, bool) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.GetArg()
+	}
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		return c.GetSval().GetSval(), true
+	}
+	return "", false
+}
+
+// deparseExpr renders an expression with the parser's deparser, for node
+// kinds exprPrinter does not know.
+func deparseExpr(n *pg_query.Node) string {
+	tree := &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{
+		SelectStmt: &pg_query.SelectStmt{TargetList: []*pg_query.Node{{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Val: n}}}}},
+	}}}}}
+	s, err := pg_query.Deparse(tree)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(s, "SELECT ")
+}
+
+// columnsIn returns the distinct column names an expression references,
+// in order of appearance.
+func columnsIn(n *pg_query.Node) []string {
+	var out []string
+	seen := map[string]bool{}
+	walk(n, func(m proto.Message) bool {
+		if cr, ok := m.(*pg_query.ColumnRef); ok {
+			if c := columnName(&pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}); c != "" && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+		return true
+	})
+	return out
+}

@@ -1,0 +1,81 @@
+package sqlfile
+
+import (
+	"errors"
+	"sort"
+	"unicode/utf8"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// lineIndex turns byte offsets of one file into 1-based line and column
+// numbers. Columns count characters (runes), not bytes.
+type lineIndex struct {
+	file  string
+	src   string
+	start []int // byte offset of the first byte of each line
+}
+
+func newLineIndex(file, src string) *lineIndex {
+	starts := make([]int, 1, 64)
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &lineIndex{file: file, src: src, start: starts}
+}
+
+// pos returns the position of byte offset off (clamped to the file).
+func (li *lineIndex) pos(off int) inspect.Position {
+	if off < 0 {
+		off = 0
+	}
+	if off > len(li.src) {
+		off = len(li.src)
+	}
+	line := sort.Search(len(li.start), func(i int) bool { return li.start[i] > off }) - 1
+	col := utf8.RuneCountInString(li.src[li.start[line]:off]) + 1
+	return inspect.Position{File: li.file, Line: line + 1, Col: col}
+}
+
+// parseErrorOffset converts a parser error into a byte offset inside the
+// statement text (0 when the parser gave no position) and its message.
+func parseErrorOffset(stmt string, err error) (int, string) {
+	var pe *pgparser.Error
+	if !errors.As(err, &pe) {
+		return 0, err.Error()
+	}
+	return runeOffset(stmt, pe.Cursorpos-1), pe.Message
+}
+
+// runeOffset returns the byte offset of the n-th character (0-based) of s,
+// clamped to s. The parser counts its cursor in characters.
+func runeOffset(s string, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	i := 0
+	for off := range s {
+		if i == n {
+			return off
+		}
+		i++
+	}
+	return len(s)
+}
+
+// parseOne parses one statement's text; a failure comes back as an
+// InputError placed at the parser's cursor.
+func parseOne(li *lineIndex, sp span) (*pg_query.ParseResult, *inspect.InputError) {
+	text := li.src[sp.start:sp.end]
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		off, msg := parseErrorOffset(text, err)
+		return nil, &inspect.InputError{Pos: li.pos(sp.start + off), Message: "syntax error: " + msg}
+	}
+	return tree, nil
+}

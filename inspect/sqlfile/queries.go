@@ -1,0 +1,293 @@
+package sqlfile
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// Workload sources set in Database.Workload.StatementsSource.
+const (
+	sourceFile   = "file"
+	sourceExport = "pg_stat_statements"
+)
+
+// ReadQueries adds the statements of one workload file to db: a .sql file
+// of statements (each counted as one call), or a pg_stat_statements
+// export as .csv (with a header row) or .json (an array of objects, or
+// {"rows": [...]}) with the columns query, calls, rows, total_exec_time
+// (or total_time) and queryid. Other names are recognised by content.
+// Statements are analysed (Facts); one that does not parse keeps its
+// ParseError and is also listed in db.Errors.
+func ReadQueries(db *inspect.Database, name string, src []byte) error {
+	if ierr := checkText(name, src); ierr != nil {
+		return *ierr
+	}
+	src = stripBOM(src)
+	var (
+		stmts  []*inspect.Statement
+		err    error
+		source = sourceExport
+	)
+	switch queryFormat(name, src) {
+	case "csv":
+		stmts, err = readCSV(name, src)
+	case "json":
+		stmts, err = readJSON(name, src)
+	default:
+		source = sourceFile
+		stmts = readSQL(name, string(src))
+		if len(stmts) == 0 {
+			return inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	Analyze(stmts)
+	for _, s := range stmts {
+		if s.ParseError != "" {
+			db.Errors = append(db.Errors, inspect.InputError{Pos: s.Pos, Message: s.ParseError})
+		}
+	}
+	db.Statements = append(db.Statements, stmts...)
+	if db.Workload.StatementsSource != sourceExport {
+		db.Workload.StatementsSource = source
+	}
+	return nil
+}
+
+// queryFormat picks csv, json or sql by extension, else by content.
+func queryFormat(name string, src []byte) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return "csv"
+	case ".json":
+		return "json"
+	case ".sql":
+		return "sql"
+	}
+	trimmed := bytes.TrimSpace(src)
+	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{') {
+		return "json"
+	}
+	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	if bytes.Contains(first, []byte(",")) && bytes.Contains(bytes.ToLower(first), []byte("query")) && !bytes.Contains(first, []byte(";")) {
+		return "csv"
+	}
+	return "sql"
+}
+
+// readSQL splits a SQL file into statements, each one call; the text is
+// kept exactly as written.
+func readSQL(name, src string) []*inspect.Statement {
+	li := newLineIndex(name, src)
+	spans := splitStatements(src)
+	out := make([]*inspect.Statement, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, &inspect.Statement{Query: src[sp.start:sp.end], Calls: 1, Pos: li.pos(sp.start)})
+	}
+	return out
+}
+
+// exportRow is one pg_stat_statements entry before it becomes a
+// Statement.
+type exportRow struct {
+	query, calls, rows, total, queryid string
+	pos                                inspect.Position
+}
+
+func (e exportRow) statement() (*inspect.Statement, error) {
+	s := &inspect.Statement{Query: strings.TrimSpace(e.query), Calls: 1, Pos: e.pos}
+	var err error
+	num := func(field, v string, dst *int64) {
+		if v = strings.TrimSpace(v); v == "" || err != nil {
+			return
+		}
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil {
+			f, ferr := strconv.ParseFloat(v, 64)
+			if ferr != nil {
+				err = inspect.InputError{Pos: e.pos, Message: fmt.Sprintf("%s %q is not a number", field, v)}
+				return
+			}
+			n = int64(f)
+		}
+		*dst = n
+	}
+	num("calls", e.calls, &s.Calls)
+	num("rows", e.rows, &s.Rows)
+	num("queryid", e.queryid, &s.QueryID)
+	if v := strings.TrimSpace(e.total); v != "" && err == nil {
+		f, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil {
+			err = inspect.InputError{Pos: e.pos, Message: fmt.Sprintf("total_exec_time %q is not a number", v)}
+		}
+		s.TotalMs = f
+	}
+	return s, err
+}
+
+// readCSV reads a pg_stat_statements export with a header row, as psql's
+// \copy (SELECT ...) TO 'file' CSV HEADER writes it.
+func readCSV(name string, src []byte) ([]*inspect.Statement, error) {
+	r := csv.NewReader(bytes.NewReader(src))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, csvError(name, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	qi, ok := col["query"]
+	if !ok {
+		return nil, inspect.InputError{Pos: inspect.Position{File: name, Line: 1}, Message: "CSV header has no query column (expected query, calls, rows, total_exec_time, queryid)"}
+	}
+	field := func(rec []string, names ...string) string {
+		for _, n := range names {
+			if i, ok := col[n]; ok && i < len(rec) {
+				return rec[i]
+			}
+		}
+		return ""
+	}
+	var out []*inspect.Statement
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if qi >= len(rec) || strings.TrimSpace(rec[qi]) == "" {
+			continue
+		}
+		row := exportRow{query: rec[qi], calls: field(rec, "calls"), rows: field(rec, "rows"),
+			total: field(rec, "total_exec_time", "total_time"), queryid: field(rec, "queryid"),
+			pos: inspect.Position{File: name, Line: line, Col: 1}}
+		s, err := row.statement()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, inspect.InputError{Pos: inspect.Position{File: name}, Message: "CSV file has no statements"}
+	}
+	return out, nil
+}
+
+func csvError(name string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return inspect.InputError{Pos: inspect.Position{File: name, Line: pe.Line, Col: pe.Column}, Message: "bad CSV: " + pe.Err.Error()}
+	}
+	return inspect.InputError{Pos: inspect.Position{File: name}, Message: "bad CSV: " + err.Error()}
+}
+
+// readJSON reads an array of pg_stat_statements objects, or an object
+// holding one under "rows" (or "statements").
+func readJSON(name string, src []byte) ([]*inspect.Statement, error) {
+	li := newLineIndex(name, string(src))
+	bad := func(off int64, msg string) error {
+		return inspect.InputError{Pos: li.pos(int(off)), Message: "bad JSON: " + msg}
+	}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, bad(dec.InputOffset(), err.Error())
+	}
+	if tok == json.Delim('{') {
+		found := false
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				return nil, bad(dec.InputOffset(), err.Error())
+			}
+			if k, _ := key.(string); k == "rows" || k == "statements" {
+				if tok, err = dec.Token(); err != nil {
+					return nil, bad(dec.InputOffset(), err.Error())
+				}
+				found = true
+				break
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, bad(dec.InputOffset(), err.Error())
+			}
+		}
+		if !found {
+			return nil, bad(0, `expected an array of statements or an object with "rows"`)
+		}
+	}
+	if tok != json.Delim('[') {
+		return nil, bad(0, `expected an array of statements or an object with "rows"`)
+	}
+	var out []*inspect.Statement
+	for dec.More() {
+		start := skipJSONSpace(src, dec.InputOffset())
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			return nil, bad(start, err.Error())
+		}
+		row := exportRow{query: jsonText(obj["query"]), calls: jsonText(obj["calls"]), rows: jsonText(obj["rows"]),
+			total: jsonText(firstOf(obj, "total_exec_time", "total_time")), queryid: jsonText(obj["queryid"]), pos: li.pos(int(start))}
+		if strings.TrimSpace(row.query) == "" {
+			continue
+		}
+		s, err := row.statement()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, inspect.InputError{Pos: inspect.Position{File: name}, Message: "JSON file has no statements"}
+	}
+	return out, nil
+}
+
+func firstOf(obj map[string]any, keys ...string) any {
+	for _, k := range keys {
+		if v, ok := obj[k]; ok {
+			return v
+		}
+	}
+	return nil
+}
+
+// skipJSONSpace moves an offset past whitespace and a comma, to the start
+// of the next value.
+func skipJSONSpace(src []byte, off int64) int64 {
+	for off < int64(len(src)) && strings.IndexByte(" \t\r\n,", src[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}

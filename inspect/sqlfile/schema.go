@@ -1,0 +1,482 @@
+package sqlfile
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// ReadSchema adds the objects that one schema source (pg_dump
+// --schema-only output or plain DDL) defines to db. Problems, including
+// statements that do not parse, are recorded in db.Errors with their
+// position; the other statements are still read.
+func ReadSchema(db *inspect.Database, name string, src []byte) {
+	if ierr := checkText(name, src); ierr != nil {
+		db.Errors = append(db.Errors, *ierr)
+		return
+	}
+	text := string(stripBOM(src))
+	if db.ServerVersion == 0 {
+		db.ServerVersion = versionFromDump(text)
+	}
+	r := newSchemaReader(db, name, text)
+	spans := splitStatements(text)
+	if len(spans) == 0 {
+		db.Errors = append(db.Errors, inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"})
+		return
+	}
+	for _, sp := range spans {
+		r.statement(sp)
+	}
+	r.finish()
+}
+
+// qname is a schema-qualified object name.
+type qname struct{ schema, name string }
+
+func (q qname) String() string { return q.schema + "." + q.name }
+
+// schemaReader builds the model from the statements of one file.
+type schemaReader struct {
+	db   *inspect.Database
+	li   *lineIndex
+	base int      // byte offset of the statement being read
+	path []string // current search_path
+
+	tables    map[qname]*inspect.Table
+	sequences map[qname]*inspect.Sequence
+	relNames  map[qname]bool // names of relations, indexes and sequences
+	conNames  map[qname]bool // constraint names per schema
+	functions map[string]*inspect.Function
+	// virtual holds the offsets of VIRTUAL keywords rewritten to STORED
+	// in the current statement (the parser predates virtual columns).
+	virtual []int
+	los     int64 // lo_create/lo_import calls seen
+}
+
+func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
+	r := &schemaReader{
+		db: db, li: newLineIndex(file, src), path: []string{"public"},
+		tables: map[qname]*inspect.Table{}, sequences: map[qname]*inspect.Sequence{},
+		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{},
+	}
+	for _, t := range db.Tables {
+		r.tables[qname{t.Schema, t.Name}] = t
+		r.relNames[qname{t.Schema, t.Name}] = true
+		for _, ix := range t.Indexes {
+			r.relNames[qname{t.Schema, ix.Name}] = true
+		}
+		for _, c := range t.Constraints {
+			r.conNames[qname{t.Schema, c.Name}] = true
+		}
+	}
+	for _, s := range db.Sequences {
+		r.sequences[qname{s.Schema, s.Name}] = s
+		r.relNames[qname{s.Schema, s.Name}] = true
+	}
+	for _, f := range db.Functions {
+		r.functions[f.Schema+"."+f.Name+"("+f.Args+")"] = f
+	}
+	return r
+}
+
+// pos returns the position of a parser location in the current statement
+// (-1, the parser's "unknown", gives the statement's start).
+func (r *schemaReader) pos(loc int32) inspect.Position {
+	if loc < 0 {
+		loc = 0
+	}
+	return r.li.pos(r.base + int(loc))
+}
+
+func (r *schemaReader) errorf(loc int32, msg string) {
+	r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.pos(loc), Message: msg})
+}
+
+// statement parses and applies one statement.
+func (r *schemaReader) statement(sp span) {
+	text, virtual := maskVirtual(r.li.src[sp.start:sp.end])
+	tree, err := pg_query.Parse(text)
+	if err != nil {
+		off, msg := parseErrorOffset(text, err)
+		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(sp.start + off), Message: msg})
+		return
+	}
+	r.base, r.virtual = sp.start, virtual
+	for _, raw := range tree.GetStmts() {
+		r.apply(raw.GetStmt(), raw.GetStmtLocation())
+	}
+}
+
+// apply dispatches one parsed statement.
+func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
+	switch {
+	case n.GetCreateStmt() != nil:
+		r.createTable(n.GetCreateStmt(), "")
+	case n.GetCreateForeignTableStmt() != nil:
+		r.createTable(n.GetCreateForeignTableStmt().GetBaseStmt(), inspect.RelForeign)
+	case n.GetViewStmt() != nil:
+		v := n.GetViewStmt()
+		r.createView(v.GetView(), inspect.RelView, v.GetQuery(), v.GetReplace())
+	case n.GetCreateTableAsStmt() != nil:
+		r.createTableAs(n.GetCreateTableAsStmt())
+	case n.GetAlterTableStmt() != nil:
+		r.alterTable(n.GetAlterTableStmt())
+	case n.GetIndexStmt() != nil:
+		r.createIndex(n.GetIndexStmt())
+	case n.GetCreateSeqStmt() != nil:
+		r.createSequence(n.GetCreateSeqStmt())
+	case n.GetAlterSeqStmt() != nil:
+		r.alterSequence(n.GetAlterSeqStmt())
+	case n.GetCreateTrigStmt() != nil:
+		r.createTrigger(n.GetCreateTrigStmt(), loc)
+	case n.GetRuleStmt() != nil:
+		r.createRule(n.GetRuleStmt(), loc)
+	case n.GetCreateFunctionStmt() != nil:
+		r.createFunction(n.GetCreateFunctionStmt(), loc)
+	case n.GetCreateEventTrigStmt() != nil:
+		r.createEventTrigger(n.GetCreateEventTrigStmt(), loc)
+	case n.GetAlterEventTrigStmt() != nil:
+		r.alterEventTrigger(n.GetAlterEventTrigStmt())
+	case n.GetCreateExtensionStmt() != nil:
+		r.createExtension(n.GetCreateExtensionStmt(), loc)
+	case n.GetAlterOwnerStmt() != nil:
+		r.addRole(n.GetAlterOwnerStmt().GetNewowner().GetRolename())
+	case n.GetVariableSetStmt() != nil:
+		r.setVariable(n.GetVariableSetStmt())
+	case n.GetSelectStmt() != nil:
+		r.selectCalls(n.GetSelectStmt())
+	case n.GetCreateSchemaStmt() != nil:
+		cs := n.GetCreateSchemaStmt()
+		saved := r.path
+		r.path = []string{cs.GetSchemaname()}
+		for _, e := range cs.GetSchemaElts() {
+			r.apply(e, loc)
+		}
+		r.path = saved
+	case n.GetDropStmt() != nil:
+		r.drop(n.GetDropStmt())
+	}
+}
+
+// maskVirtual rewrites the VIRTUAL of "GENERATED ALWAYS AS (...) VIRTUAL"
+// (PostgreSQL 18) to STORED, which the parser knows, keeping every offset,
+// and returns where it did so.
+func maskVirtual(text string) (string, []int) {
+	lower := strings.ToLower(text)
+	if !strings.Contains(lower, "virtual") || !strings.Contains(lower, "generated") {
+		return text, nil
+	}
+	var offs []int
+	b := []byte(text)
+	for i := 0; ; {
+		k := strings.Index(lower[i:], "virtual")
+		if k < 0 {
+			break
+		}
+		at := i + k
+		i = at + len("virtual")
+		before := strings.TrimRight(lower[:at], " \t\r\n")
+		if !strings.HasSuffix(before, ")") || (i < len(lower) && isIdentByte(lower[i])) {
+			continue
+		}
+		copy(b[at:], "STORED ")
+		offs = append(offs, at)
+	}
+	return string(b), offs
+}
+
+// isVirtual reports whether a VIRTUAL keyword was rewritten between the
+// parser locations from and to of the current statement.
+func (r *schemaReader) isVirtual(from, to int32) bool {
+	for _, off := range r.virtual {
+		if off > int(from) && (to < 0 || off < int(to)) {
+			return true
+		}
+	}
+	return false
+}
+
+// creationSchema is the schema an object named by rv is created in.
+func (r *schemaReader) creationSchema(rv *pg_query.RangeVar) string {
+	if rv.GetSchemaname() != "" {
+		return rv.GetSchemaname()
+	}
+	if rv.GetRelpersistence() == "t" {
+		return "pg_temp"
+	}
+	for _, s := range r.path {
+		if s != "$user" && s != "pg_catalog" && s != "pg_temp" && s != "" {
+			return s
+		}
+	}
+	return "public"
+}
+
+// searchSchemas are the schemas an unqualified name is looked up in.
+func (r *schemaReader) searchSchemas() []string {
+	out := []string{"pg_temp"}
+	for _, s := range r.path {
+		if s != "$user" && s != "" {
+			out = append(out, s)
+		}
+	}
+	return append(out, "public")
+}
+
+// table finds the relation rv names, or nil.
+func (r *schemaReader) table(rv *pg_query.RangeVar) *inspect.Table {
+	if rv == nil {
+		return nil
+	}
+	if s := rv.GetSchemaname(); s != "" {
+		return r.tables[qname{s, rv.GetRelname()}]
+	}
+	for _, s := range r.searchSchemas() {
+		if t := r.tables[qname{s, rv.GetRelname()}]; t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// mustTable finds the relation rv names or records an error.
+func (r *schemaReader) mustTable(rv *pg_query.RangeVar, missingOK bool) *inspect.Table {
+	t := r.table(rv)
+	if t == nil && !missingOK {
+		r.errorf(rv.GetLocation(), "relation "+rangeVarText(rv)+" is not defined in the schema input")
+	}
+	return t
+}
+
+// sequence finds the sequence rv names, or nil.
+func (r *schemaReader) sequence(rv *pg_query.RangeVar) *inspect.Sequence {
+	if s := rv.GetSchemaname(); s != "" {
+		return r.sequences[qname{s, rv.GetRelname()}]
+	}
+	for _, s := range r.searchSchemas() {
+		if seq := r.sequences[qname{s, rv.GetRelname()}]; seq != nil {
+			return seq
+		}
+	}
+	return nil
+}
+
+// refName is the "schema.name" of a referenced relation: its schema when
+// the relation is known, else the schema it would be created in.
+func (r *schemaReader) refName(rv *pg_query.RangeVar) string {
+	if t := r.table(rv); t != nil {
+		return t.Schema + "." + t.Name
+	}
+	return r.creationSchema(rv) + "." + rv.GetRelname()
+}
+
+func rangeVarText(rv *pg_query.RangeVar) string {
+	return inspect.QuoteQualified(rv.GetSchemaname(), rv.GetRelname())
+}
+
+func (r *schemaReader) relTaken(schema string) func(string) bool {
+	return func(n string) bool { return r.relNames[qname{schema, n}] }
+}
+
+func (r *schemaReader) relOrConTaken(schema string) func(string) bool {
+	return func(n string) bool { return r.relNames[qname{schema, n}] || r.conNames[qname{schema, n}] }
+}
+
+func (r *schemaReader) conTaken(schema string) func(string) bool {
+	return func(n string) bool { return r.conNames[qname{schema, n}] }
+}
+
+func (r *schemaReader) addRole(name string) {
+	if name == "" {
+		return
+	}
+	for _, have := range r.db.Roles {
+		if have == name {
+			return
+		}
+	}
+	r.db.Roles = append(r.db.Roles, name)
+}
+
+// setVariable follows SET search_path and client_encoding.
+func (r *schemaReader) setVariable(v *pg_query.VariableSetStmt) {
+	switch strings.ToLower(v.GetName()) {
+	case "search_path":
+		switch v.GetKind() {
+		case pg_query.VariableSetKind_VAR_SET_VALUE:
+			var path []string
+			for _, a := range v.GetArgs() {
+				if s, ok := stringArg(a); ok {
+					path = append(path, splitSearchPath(s)...)
+				} else if c := columnName(a); c != "" {
+					path = append(path, c)
+				}
+			}
+			r.path = path
+		case pg_query.VariableSetKind_VAR_SET_DEFAULT, pg_query.VariableSetKind_VAR_RESET, pg_query.VariableSetKind_VAR_RESET_ALL:
+			r.path = []string{"public"}
+		}
+	case "client_encoding":
+		if len(v.GetArgs()) == 1 && r.db.Encoding == "" {
+			if s, ok := stringArg(v.GetArgs()[0]); ok {
+				r.db.Encoding = strings.ToUpper(s)
+			}
+		}
+	}
+}
+
+// splitSearchPath splits a search_path value ("a, \"B\"") into schemas.
+func splitSearchPath(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.HasPrefix(part, `"`) && strings.HasSuffix(part, `"`) && len(part) > 1 {
+			out = append(out, strings.ReplaceAll(part[1:len(part)-1], `""`, `"`))
+		} else {
+			out = append(out, strings.ToLower(part))
+		}
+	}
+	return out
+}
+
+// selectCalls follows the function calls of a top-level SELECT in a
+// dump: set_config('search_path', ...) and large-object creation.
+func (r *schemaReader) selectCalls(s *pg_query.SelectStmt) {
+	walk(s, func(m proto.Message) bool {
+		fc, ok := m.(*pg_query.FuncCall)
+		if !ok {
+			return true
+		}
+		_, name := funcNameParts(fc.GetFuncname())
+		args := fc.GetArgs()
+		switch name {
+		case "set_config":
+			if len(args) >= 2 {
+				k, ok1 := stringArg(args[0])
+				v, ok2 := stringArg(args[1])
+				if ok1 && ok2 && strings.EqualFold(k, "search_path") {
+					r.path = splitSearchPath(v)
+				}
+			}
+		case "lo_create", "lo_creat", "lo_import", "lo_from_bytea":
+			r.los++
+		}
+		return true
+	})
+}
+
+// drop removes dropped tables, views, sequences and indexes.
+func (r *schemaReader) drop(d *pg_query.DropStmt) {
+	for _, obj := range d.GetObjects() {
+		var names []string
+		for _, item := range obj.GetList().GetItems() {
+			names = append(names, item.GetString_().GetSval())
+		}
+		if len(names) == 0 || len(names) > 2 {
+			continue
+		}
+		rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
+		if len(names) == 2 {
+			rv.Schemaname = names[0]
+		}
+		switch d.GetRemoveType() {
+		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+			if t := r.table(rv); t != nil {
+				r.removeTable(t)
+			}
+		case pg_query.ObjectType_OBJECT_SEQUENCE:
+			if s := r.sequence(rv); s != nil {
+				r.removeSequence(s)
+			}
+		case pg_query.ObjectType_OBJECT_INDEX:
+			r.removeIndex(rv)
+		}
+	}
+}
+
+func (r *schemaReader) removeTable(t *inspect.Table) {
+	delete(r.tables, qname{t.Schema, t.Name})
+	delete(r.relNames, qname{t.Schema, t.Name})
+	for _, ix := range t.Indexes {
+		delete(r.relNames, qname{t.Schema, ix.Name})
+	}
+	for _, c := range t.Constraints {
+		delete(r.conNames, qname{t.Schema, c.Name})
+	}
+	out := r.db.Tables[:0]
+	for _, have := range r.db.Tables {
+		if have != t {
+			out = append(out, have)
+		}
+	}
+	r.db.Tables = out
+	owned := t.Schema + "." + t.Name + "."
+	for _, s := range append([]*inspect.Sequence(nil), r.db.Sequences...) {
+		if strings.HasPrefix(s.OwnedBy, owned) {
+			r.removeSequence(s)
+		}
+	}
+}
+
+func (r *schemaReader) removeSequence(s *inspect.Sequence) {
+	delete(r.sequences, qname{s.Schema, s.Name})
+	delete(r.relNames, qname{s.Schema, s.Name})
+	out := r.db.Sequences[:0]
+	for _, have := range r.db.Sequences {
+		if have != s {
+			out = append(out, have)
+		}
+	}
+	r.db.Sequences = out
+}
+
+func (r *schemaReader) removeIndex(rv *pg_query.RangeVar) {
+	schemas := r.searchSchemas()
+	if rv.GetSchemaname() != "" {
+		schemas = []string{rv.GetSchemaname()}
+	}
+	for _, s := range schemas {
+		for _, t := range r.db.Tables {
+			if t.Schema != s {
+				continue
+			}
+			for i, ix := range t.Indexes {
+				if ix.Name == rv.GetRelname() {
+					t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
+					delete(r.relNames, qname{s, ix.Name})
+					return
+				}
+			}
+		}
+	}
+}
+
+// finish resolves what needs the whole file: foreign keys that name no
+// columns reference the primary key; large-object counts.
+func (r *schemaReader) finish() {
+	for _, t := range r.db.Tables {
+		for _, c := range t.Constraints {
+			if c.Type != inspect.ForeignKey || len(c.RefColumns) > 0 {
+				continue
+			}
+			if ref := r.db.TableByQualified(c.RefTable); ref != nil {
+				if pk := ref.PrimaryKey(); pk != nil {
+					c.RefColumns = append([]string(nil), pk.Columns...)
+				}
+			}
+		}
+	}
+	if r.los > 0 {
+		if r.db.LargeObjects < 0 {
+			r.db.LargeObjects = 0
+		}
+		r.db.LargeObjects += r.los
+	}
+}

@@ -1,0 +1,224 @@
+package sqlfile
+
+import "strings"
+
+// span is one statement of a file: the byte range from its first token to
+// the end of its last token, without the terminating semicolon and without
+// surrounding comments.
+type span struct{ start, end int }
+
+// splitStatements cuts SQL text into statements the way psql does:
+// semicolons end statements except inside quotes, dollar quotes, comments,
+// parentheses and the BEGIN ... END body of CREATE FUNCTION/PROCEDURE
+// (BEGIN ATOMIC). psql meta-commands (a backslash outside quotes, to the
+// end of the line, like \connect or \restrict) are skipped; one met inside
+// a statement ends that statement, as \g would.
+//
+// It never fails: an unterminated quote or comment runs to the end of the
+// text, where the parser reports it.
+func splitStatements(src string) []span {
+	var out []span
+	s := splitter{src: src, start: -1}
+	n := len(src)
+	for i := 0; i < n; {
+		c := src[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '-' && i+1 < n && src[i+1] == '-':
+			for i < n && src[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < n && src[i+1] == '*':
+			i = skipBlockComment(src, i)
+		case c == '\\':
+			if s.start >= 0 {
+				out = s.finish(out)
+			}
+			for i < n && src[i] != '\n' {
+				i++
+			}
+		case c == ';':
+			if s.parens == 0 && s.begins == 0 {
+				if s.start >= 0 {
+					out = s.finish(out)
+				}
+				s.reset()
+			} else {
+				s.token(i, i+1)
+			}
+			i++
+		case c == '\'':
+			escape := i > 0 && (src[i-1] == 'e' || src[i-1] == 'E') && (i < 2 || !isIdentByte(src[i-2]))
+			end := skipQuoted(src, i, '\'', escape)
+			s.token(i, end)
+			i = end
+		case c == '"':
+			end := skipQuoted(src, i, '"', false)
+			s.token(i, end)
+			i = end
+		case c == '$' && (i == 0 || !isIdentByte(src[i-1])):
+			if end, ok := skipDollarQuoted(src, i); ok {
+				s.token(i, end)
+				i = end
+				break
+			}
+			j := i + 1
+			for j < n && src[j] >= '0' && src[j] <= '9' {
+				j++
+			}
+			s.token(i, j)
+			i = j
+		case isIdentStart(c):
+			j := i + 1
+			for j < n && isIdentByte(src[j]) {
+				j++
+			}
+			s.word(src[i:j])
+			s.token(i, j)
+			i = j
+		case c == '(':
+			s.parens++
+			s.token(i, i+1)
+			i++
+		case c == ')':
+			if s.parens > 0 {
+				s.parens--
+			}
+			s.token(i, i+1)
+			i++
+		default:
+			s.token(i, i+1)
+			i++
+		}
+	}
+	if s.start >= 0 {
+		out = s.finish(out)
+	}
+	return out
+}
+
+type splitter struct {
+	src        string
+	start, end int
+	parens     int
+	begins     int
+	words      int
+	head       [4]byte // first letters of leading CREATE/OR/REPLACE/FUNCTION/PROCEDURE words
+}
+
+func (s *splitter) token(from, to int) {
+	if s.start < 0 {
+		s.start = from
+	}
+	s.end = to
+}
+
+func (s *splitter) finish(out []span) []span {
+	out = append(out, span{s.start, s.end})
+	s.reset()
+	return out
+}
+
+func (s *splitter) reset() {
+	*s = splitter{src: s.src, start: -1}
+}
+
+// word tracks psql's heuristic for BEGIN ATOMIC bodies: inside a statement
+// that starts CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and CASE
+// within it) opens a block that END closes.
+func (s *splitter) word(w string) {
+	if s.words < len(s.head) {
+		switch lw := strings.ToLower(w); lw {
+		case "create", "or", "replace", "function", "procedure":
+			s.head[s.words] = lw[0]
+		}
+	}
+	s.words++
+	h := s.head
+	routine := h[0] == 'c' && (h[1] == 'f' || h[1] == 'p' || (h[1] == 'o' && h[2] == 'r' && (h[3] == 'f' || h[3] == 'p')))
+	if !routine || s.parens != 0 || len(w) > 5 {
+		return
+	}
+	switch {
+	case strings.EqualFold(w, "begin"):
+		s.begins++
+	case strings.EqualFold(w, "case"):
+		if s.begins > 0 {
+			s.begins++
+		}
+	case strings.EqualFold(w, "end"):
+		if s.begins > 0 {
+			s.begins--
+		}
+	}
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80
+}
+
+func isIdentByte(c byte) bool {
+	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
+}
+
+// skipBlockComment returns the offset after the (nested) comment at i.
+func skipBlockComment(src string, i int) int {
+	depth := 0
+	for i < len(src) {
+		switch {
+		case src[i] == '/' && i+1 < len(src) && src[i+1] == '*':
+			depth++
+			i += 2
+		case src[i] == '*' && i+1 < len(src) && src[i+1] == '/':
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+		default:
+			i++
+		}
+	}
+	return i
+}
+
+// skipQuoted returns the offset after the quoted text starting at i; a
+// doubled quote stays inside, and with escape a backslash escapes.
+func skipQuoted(src string, i int, q byte, escape bool) int {
+	for j := i + 1; j < len(src); j++ {
+		switch src[j] {
+		case '\\':
+			if escape {
+				j++
+			}
+		case q:
+			if j+1 < len(src) && src[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(src)
+}
+
+// skipDollarQuoted recognises $tag$...$tag$ at i and returns the offset
+// after it; ok is false when i does not start a dollar quote.
+func skipDollarQuoted(src string, i int) (int, bool) {
+	j := i + 1
+	if j < len(src) && isIdentStart(src[j]) {
+		for j < len(src) && isIdentByte(src[j]) && src[j] != '$' {
+			j++
+		}
+	}
+	if j >= len(src) || src[j] != '$' {
+		return 0, false
+	}
+	tag := src[i : j+1]
+	k := strings.Index(src[j+1:], tag)
+	if k < 0 {
+		return len(src), true
+	}
+	return j + 1 + k + len(tag), true
+}
