@@ -1,0 +1,605 @@
+package replicate
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// PlanVersion is the plan file format version this package reads and writes.
+const PlanVersion = 1
+
+// Topology kinds.
+const (
+	TopologyStreaming    = "streaming"     // one primary, physical standbys
+	TopologyPartitioned  = "partitioned"   // each node owns a slice of rows (owner column)
+	TopologyActiveActive = "active-active" // every node writes, full mesh
+)
+
+// Engines.
+const (
+	EnginePhysical  = "physical"  // streaming replication
+	EngineNative    = "native"    // PostgreSQL logical replication (origin = none for a mesh, PG16+)
+	EnginePglogical = "pglogical" // the pglogical extension
+)
+
+// Node roles.
+const (
+	RolePrimary = "primary"
+	RoleStandby = "standby"
+	RolePeer    = "peer"
+	RoleOwner   = "owner"
+)
+
+// Sequence strategies for multi-writer topologies.
+const (
+	SequencesOffsets = "offsets" // each node's sequences step by N from a distinct start
+	SequencesUUID    = "uuid"    // keys are UUIDs (v7); sequences are left alone
+	SequencesNone    = "none"    // the plan does not touch sequences
+)
+
+var (
+	kinds      = []string{TopologyActiveActive, TopologyPartitioned, TopologyStreaming}
+	engines    = []string{EngineNative, EnginePglogical, EnginePhysical}
+	roles      = []string{RoleOwner, RolePeer, RolePrimary, RoleStandby}
+	sequences  = []string{SequencesNone, SequencesOffsets, SequencesUUID}
+	nameRE     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	tableRE    = regexp.MustCompile(`^(\*|[A-Za-z_][A-Za-z0-9_$]*\.(\*|[A-Za-z_][A-Za-z0-9_$]*))$`)
+	identRE    = regexp.MustCompile(`^[a-z_][a-z0-9_$]{0,62}$`)
+	placeholRE = regexp.MustCompile(`<[^>]*>`)
+)
+
+// Plan is what `aadvisor ask`/`recommend` save and `aadvisor bootstrap`
+// consumes: the answers, a summary of the recommendation, and a topology
+// skeleton. The format is documented in docs/plan.md.
+type Plan struct {
+	Version        int                 `yaml:"version"`
+	GeneratedBy    string              `yaml:"generated_by,omitempty"`
+	Recommendation *PlanRecommendation `yaml:"recommendation,omitempty"`
+	Topology       Topology            `yaml:"topology"`
+	// Answers are the questionnaire answers, kept as YAML; their schema belongs
+	// to the assess package, which validates them when read back.
+	Answers *yaml.Node `yaml:"answers,omitempty"`
+
+	file string
+}
+
+// PlanRecommendation summarises the recommendation that produced the plan.
+type PlanRecommendation struct {
+	Design   string   `yaml:"design"`
+	Family   string   `yaml:"family"`
+	Title    string   `yaml:"title,omitempty"`
+	Engine   string   `yaml:"engine,omitempty"`
+	HA       []string `yaml:"ha,omitempty"`
+	Reasons  []string `yaml:"reasons,omitempty"`
+	Blockers []string `yaml:"blockers,omitempty"`
+	Also     []string `yaml:"also,omitempty"`
+}
+
+// Topology is the skeleton bootstrap builds.
+type Topology struct {
+	Kind        string     `yaml:"kind"`
+	Engine      string     `yaml:"engine"`
+	Database    string     `yaml:"database,omitempty"`
+	Nodes       []PlanNode `yaml:"nodes"`
+	Tables      []string   `yaml:"tables,omitempty"`
+	OwnerColumn string     `yaml:"owner_column,omitempty"`
+	Sequences   string     `yaml:"sequences,omitempty"`
+}
+
+// PlanNode is one PostgreSQL node of the topology.
+type PlanNode struct {
+	Name   string   `yaml:"name"`
+	Region string   `yaml:"region,omitempty"`
+	Role   string   `yaml:"role"`
+	DSN    string   `yaml:"dsn"`
+	Owns   []string `yaml:"owns,omitempty"` // partitioned: owner-column values this node writes
+}
+
+// PlanError is a problem in a plan file, with its place.
+type PlanError struct {
+	File  string
+	Line  int
+	Field string // dotted path, e.g. topology.nodes[1].dsn
+	Msg   string
+}
+
+func (e *PlanError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ReadPlan reads and validates a plan file.
+func ReadPlan(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	return ParsePlan(path, data)
+}
+
+// ParsePlan parses and validates a plan. name is used in error messages.
+func ParsePlan(name string, data []byte) (*Plan, error) {
+	perr := func(line int, field, format string, a ...any) error {
+		return &PlanError{File: name, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, perr(0, "", "empty file (want a plan with version: %d; see docs/plan.md)", PlanVersion)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlErr(err)
+		return nil, perr(line, "", "invalid YAML: %s", msg)
+	}
+	if len(doc.Content) == 0 {
+		return nil, perr(0, "", "empty document (want a plan with version: %d)", PlanVersion)
+	}
+	p := &Plan{file: name}
+	d := &planDecoder{file: name}
+	if err := d.plan(doc.Content[0], p); err != nil {
+		return nil, err
+	}
+	if err := p.validate(d.lines); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func yamlErr(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				return l, after
+			}
+		}
+	}
+	return 0, msg
+}
+
+// planDecoder walks the YAML tree, remembering the line of every field.
+type planDecoder struct {
+	file  string
+	lines map[string]int
+}
+
+func (d *planDecoder) err(n *yaml.Node, field, format string, a ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &PlanError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an alias"
+}
+
+// fields walks a mapping and calls set for each known key; unknown and
+// repeated keys are errors.
+func (d *planDecoder) fields(n *yaml.Node, path string, known []string, set func(key string, v *yaml.Node, field string) error) error {
+	if n.Kind != yaml.MappingNode {
+		return d.err(n, path, "want a mapping, got %s", describe(n))
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		field := k.Value
+		if path != "" {
+			field = path + "." + k.Value
+		}
+		if !planContains(known, k.Value) {
+			msg := fmt.Sprintf("unknown field (want %s)", strings.Join(known, ", "))
+			if s := planClosest(k.Value, known); s != "" {
+				msg = fmt.Sprintf("unknown field (did you mean %s?)", s)
+			}
+			return d.err(k, field, "%s", msg)
+		}
+		if seen[k.Value] {
+			return d.err(k, field, "given twice")
+		}
+		seen[k.Value] = true
+		if d.lines == nil {
+			d.lines = map[string]int{}
+		}
+		d.lines[field] = k.Line
+		if err := set(k.Value, v, field); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *planDecoder) str(v *yaml.Node, field string) (string, error) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		return "", d.err(v, field, "want a single value, got %s", describe(v))
+	}
+	return strings.TrimSpace(v.Value), nil
+}
+
+func (d *planDecoder) strs(v *yaml.Node, field string) ([]string, error) {
+	if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+		return []string{strings.TrimSpace(v.Value)}, nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		return nil, d.err(v, field, "want a list, got %s", describe(v))
+	}
+	out := make([]string, 0, len(v.Content))
+	for i, it := range v.Content {
+		s, err := d.str(it, fmt.Sprintf("%s[%d]", field, i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (d *planDecoder) plan(root *yaml.Node, p *Plan) error {
+	hasVersion, hasTopology := false, false
+	err := d.fields(root, "", []string{"version", "generated_by", "recommendation", "topology", "answers"}, func(k string, v *yaml.Node, f string) error {
+		switch k {
+		case "version":
+			s, err := d.str(v, f)
+			if err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return d.err(v, f, "want a number, got %q", s)
+			}
+			if n != PlanVersion {
+				return d.err(v, f, "unsupported version %d (want %d)", n, PlanVersion)
+			}
+			p.Version, hasVersion = n, true
+		case "generated_by":
+			s, err := d.str(v, f)
+			p.GeneratedBy = s
+			return err
+		case "recommendation":
+			p.Recommendation = &PlanRecommendation{}
+			return d.recommendation(v, f, p.Recommendation)
+		case "topology":
+			hasTopology = true
+			return d.topology(v, f, &p.Topology)
+		case "answers":
+			if v.Kind != yaml.MappingNode {
+				return d.err(v, f, "want a mapping of answers, got %s", describe(v))
+			}
+			p.Answers = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !hasVersion {
+		return d.err(root, "version", "missing (want version: %d)", PlanVersion)
+	}
+	if !hasTopology {
+		return d.err(root, "topology", "missing")
+	}
+	return nil
+}
+
+func (d *planDecoder) recommendation(n *yaml.Node, path string, r *PlanRecommendation) error {
+	return d.fields(n, path, []string{"design", "family", "title", "engine", "ha", "reasons", "blockers", "also"}, func(k string, v *yaml.Node, f string) error {
+		var err error
+		switch k {
+		case "design":
+			r.Design, err = d.str(v, f)
+		case "family":
+			r.Family, err = d.str(v, f)
+		case "title":
+			r.Title, err = d.str(v, f)
+		case "engine":
+			r.Engine, err = d.str(v, f)
+		case "ha":
+			r.HA, err = d.strs(v, f)
+		case "reasons":
+			r.Reasons, err = d.strs(v, f)
+		case "blockers":
+			r.Blockers, err = d.strs(v, f)
+		case "also":
+			r.Also, err = d.strs(v, f)
+		}
+		return err
+	})
+}
+
+func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
+	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences"}, func(k string, v *yaml.Node, f string) error {
+		var err error
+		switch k {
+		case "kind":
+			t.Kind, err = d.str(v, f)
+			if err == nil && !planContains(kinds, t.Kind) {
+				err = d.err(v, f, "unknown kind %q (want %s)", t.Kind, strings.Join(kinds, ", "))
+			}
+		case "engine":
+			t.Engine, err = d.str(v, f)
+			if err == nil && !planContains(engines, t.Engine) {
+				err = d.err(v, f, "unknown engine %q (want %s)", t.Engine, strings.Join(engines, ", "))
+			}
+		case "database":
+			t.Database, err = d.str(v, f)
+		case "tables":
+			t.Tables, err = d.strs(v, f)
+		case "owner_column":
+			t.OwnerColumn, err = d.str(v, f)
+		case "sequences":
+			t.Sequences, err = d.str(v, f)
+			if err == nil && !planContains(sequences, t.Sequences) {
+				err = d.err(v, f, "unknown strategy %q (want %s)", t.Sequences, strings.Join(sequences, ", "))
+			}
+		case "nodes":
+			if v.Kind != yaml.SequenceNode {
+				return d.err(v, f, "want a list of nodes, got %s", describe(v))
+			}
+			for i, it := range v.Content {
+				var pn PlanNode
+				if err := d.node(it, fmt.Sprintf("%s[%d]", f, i), &pn); err != nil {
+					return err
+				}
+				t.Nodes = append(t.Nodes, pn)
+			}
+		}
+		return err
+	})
+}
+
+func (d *planDecoder) node(n *yaml.Node, path string, pn *PlanNode) error {
+	d.lines[path] = n.Line
+	return d.fields(n, path, []string{"name", "region", "role", "dsn", "owns"}, func(k string, v *yaml.Node, f string) error {
+		var err error
+		switch k {
+		case "name":
+			pn.Name, err = d.str(v, f)
+		case "region":
+			pn.Region, err = d.str(v, f)
+		case "role":
+			pn.Role, err = d.str(v, f)
+			if err == nil && !planContains(roles, pn.Role) {
+				err = d.err(v, f, "unknown role %q (want %s)", pn.Role, strings.Join(roles, ", "))
+			}
+		case "dsn":
+			pn.DSN, err = d.str(v, f)
+		case "owns":
+			pn.Owns, err = d.strs(v, f)
+		}
+		return err
+	})
+}
+
+// Validate checks a plan built in code (ParsePlan validates what it reads).
+func (p *Plan) Validate() error { return p.validate(nil) }
+
+// validate checks the rules that span fields; lines maps field paths to lines.
+func (p *Plan) validate(lines map[string]int) error {
+	file := p.file
+	if file == "" {
+		file = "plan"
+	}
+	bad := func(field, format string, a ...any) error {
+		line := lines[field]
+		if line == 0 {
+			// fall back to the nearest enclosing field
+			for f := field; line == 0 && f != ""; {
+				if i := strings.LastIndexAny(f, ".["); i > 0 {
+					f = f[:i]
+				} else {
+					f = ""
+				}
+				line = lines[f]
+			}
+		}
+		return &PlanError{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	if p.Version != PlanVersion {
+		return bad("version", "unsupported version %d (want %d)", p.Version, PlanVersion)
+	}
+	t := p.Topology
+	if t.Kind == "" {
+		return bad("topology.kind", "missing (want %s)", strings.Join(kinds, ", "))
+	}
+	if !planContains(kinds, t.Kind) {
+		return bad("topology.kind", "unknown kind %q (want %s)", t.Kind, strings.Join(kinds, ", "))
+	}
+	if t.Engine == "" {
+		return bad("topology.engine", "missing (want %s)", strings.Join(engines, ", "))
+	}
+	if !planContains(engines, t.Engine) {
+		return bad("topology.engine", "unknown engine %q (want %s)", t.Engine, strings.Join(engines, ", "))
+	}
+	if t.Kind == TopologyStreaming && t.Engine != EnginePhysical {
+		return bad("topology.engine", "a streaming topology uses engine physical, not %s", t.Engine)
+	}
+	if t.Kind != TopologyStreaming && t.Engine == EnginePhysical {
+		return bad("topology.engine", "kind %s needs logical replication (native or pglogical), not physical", t.Kind)
+	}
+	if t.Database != "" && !identRE.MatchString(t.Database) {
+		return bad("topology.database", "%q is not a plain database name (lower-case letters, digits, _)", t.Database)
+	}
+	if len(t.Nodes) < 2 {
+		return bad("topology.nodes", "want at least 2 nodes, got %d", len(t.Nodes))
+	}
+	names := map[string]int{}
+	owned := map[string]string{}
+	primaries := 0
+	for i, n := range t.Nodes {
+		f := fmt.Sprintf("topology.nodes[%d]", i)
+		if n.Name == "" {
+			return bad(f+".name", "missing")
+		}
+		if !nameRE.MatchString(n.Name) {
+			return bad(f+".name", "%q: want lower-case letters, digits and _ (it names slots and subscriptions)", n.Name)
+		}
+		if j, dup := names[n.Name]; dup {
+			return bad(f+".name", "%q already names nodes[%d]", n.Name, j)
+		}
+		names[n.Name] = i
+		if n.DSN == "" {
+			return bad(f+".dsn", "missing (a connection string, e.g. postgres://user@host:5432/db)")
+		}
+		want := map[string][]string{
+			TopologyStreaming:    {RolePrimary, RoleStandby},
+			TopologyActiveActive: {RolePeer},
+			TopologyPartitioned:  {RoleOwner},
+		}[t.Kind]
+		if n.Role == "" {
+			return bad(f+".role", "missing (want %s)", strings.Join(want, " or "))
+		}
+		if !planContains(want, n.Role) {
+			return bad(f+".role", "role %q does not fit kind %s (want %s)", n.Role, t.Kind, strings.Join(want, " or "))
+		}
+		if n.Role == RolePrimary {
+			primaries++
+		}
+		if t.Kind == TopologyPartitioned {
+			if len(n.Owns) == 0 {
+				return bad(f+".owns", "missing: list the %s values this node writes", orDefault(t.OwnerColumn, "owner column"))
+			}
+			for _, o := range n.Owns {
+				if prev, dup := owned[o]; dup {
+					return bad(f+".owns", "%q is already owned by %s: each owner has one home", o, prev)
+				}
+				owned[o] = n.Name
+			}
+		} else if len(n.Owns) > 0 {
+			return bad(f+".owns", "only a partitioned topology assigns owners")
+		}
+	}
+	if t.Kind == TopologyStreaming && primaries != 1 {
+		return bad("topology.nodes", "a streaming topology has exactly one primary, got %d", primaries)
+	}
+	if t.Kind == TopologyPartitioned {
+		if t.OwnerColumn == "" {
+			return bad("topology.owner_column", "missing: a partitioned topology needs the column that names each row's owner")
+		}
+	}
+	if t.OwnerColumn != "" && !identRE.MatchString(t.OwnerColumn) {
+		return bad("topology.owner_column", "%q is not a plain column name", t.OwnerColumn)
+	}
+	for i, tb := range t.Tables {
+		if !tableRE.MatchString(tb) {
+			return bad(fmt.Sprintf("topology.tables[%d]", i), "%q: want schema.table, schema.* or *", tb)
+		}
+	}
+	if t.Kind == TopologyStreaming && t.Sequences != "" && t.Sequences != SequencesNone {
+		return bad("topology.sequences", "a streaming topology replicates sequences itself; want none or leave it out")
+	}
+	return nil
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// Placeholders lists nodes whose DSN still holds a <placeholder> to fill in.
+func (p *Plan) Placeholders() []string {
+	var out []string
+	for _, n := range p.Topology.Nodes {
+		if placeholRE.MatchString(n.DSN) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// Write encodes the plan as YAML with a header comment.
+func (p *Plan) Write(w io.Writer) error {
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	var b bytes.Buffer
+	b.WriteString("# aadvisor plan (format: docs/plan.md). Fill in every <placeholder> DSN, then:\n#   aadvisor bootstrap --plan THIS_FILE --dry-run\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(p); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes the plan to path (0644).
+func (p *Plan) WriteFile(path string) error {
+	var b bytes.Buffer
+	if err := p.Write(&b); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	return nil
+}
+
+func planContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func planClosest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := planEditDistance(s, k); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func planEditDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
