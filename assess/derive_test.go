@@ -19,15 +19,15 @@ func TestBudgetMinutes(t *testing.T) {
 		window string
 		want   float64
 	}{
-		{99.9, "year", 525.96},    // 8.77 h
-		{99.9, "month", 43.83},    // 43.8 min
-		{99.95, "year", 262.98},   // 4.38 h
-		{99.99, "year", 52.596},   // 52.6 min
-		{99.99, "month", 4.383},   // 4.38 min
+		{99.9, "year", 525.96},     // 8.77 h
+		{99.9, "month", 43.83},     // 43.8 min
+		{99.95, "year", 262.98},    // 4.38 h
+		{99.99, "year", 52.596},    // 52.6 min
+		{99.99, "month", 4.383},    // 4.38 min
 		{99.99, "quarter", 13.149}, // 52.596 / 4
-		{99.995, "year", 26.298},  // 26.3 min
-		{99.999, "year", 5.2596},  // 5.26 min
-		{99.999, "month", 0.4383}, // 26.3 s
+		{99.995, "year", 26.298},   // 26.3 min
+		{99.999, "year", 5.2596},   // 5.26 min
+		{99.999, "month", 0.4383},  // 26.3 s
 		{99.9999, "year", 0.52596},
 	} {
 		near(t, tc.window, BudgetMinutes(tc.a, tc.window), tc.want, 1e-6)
