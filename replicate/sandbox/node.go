@@ -1,0 +1,284 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Node is one local PostgreSQL server of a sandbox.
+type Node struct {
+	Name    string   `json:"name"`
+	Port    int      `json:"port"`
+	DataDir string   `json:"data_dir"`
+	LogFile string   `json:"log_file"`
+	Install *Install `json:"install"`
+
+	user *osUser
+}
+
+// Host is where every sandbox node listens: loopback only.
+const Host = "127.0.0.1"
+
+// Superuser is the bootstrap superuser of every node.
+const Superuser = "postgres"
+
+// DSN returns a libpq URL for a database on the node (postgres when db is
+// empty). The superuser authenticates with trust on loopback.
+func (n *Node) DSN(db string) string {
+	if db == "" {
+		db = "postgres"
+	}
+	u := url.URL{Scheme: "postgres", User: url.User(Superuser), Host: net.JoinHostPort(Host, strconv.Itoa(n.Port)),
+		Path: "/" + db, RawPath: "/" + url.PathEscape(db), RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// KeywordDSN returns the same as DSN in keyword=value form.
+func (n *Node) KeywordDSN(db string) string {
+	if db == "" {
+		db = "postgres"
+	}
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", Host, n.Port, Superuser, quoteKV(db))
+}
+
+func quoteKV(s string) string {
+	if s != "" && !strings.ContainsAny(s, ` '\`) {
+		return s
+	}
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func (n *Node) bin(name string) string { return filepath.Join(n.Install.BinDir, name) }
+
+// command builds a command for one of the node's binaries, run as the
+// server user.
+func (n *Node) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, n.bin(name), args...)
+	cmd.Env = n.Install.Env()
+	n.user.as(cmd)
+	cmd.Dir = os.TempDir()
+	return cmd
+}
+
+// PID returns the postmaster's pid when it is running, else 0.
+func (n *Node) PID() int {
+	b, err := os.ReadFile(filepath.Join(n.DataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if !alive(pid) {
+		return 0
+	}
+	return pid
+}
+
+// alive reports whether a process exists and is not a zombie waiting to
+// be reaped.
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no procfs: trust kill(0)
+	}
+	if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) {
+		switch b[i+2] {
+		case 'Z', 'X':
+			return false
+		}
+	}
+	return true
+}
+
+// stalePID returns the pid recorded in a postmaster.pid whose process is
+// gone, else 0.
+func (n *Node) stalePID() int {
+	b, err := os.ReadFile(filepath.Join(n.DataDir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	if alive(pid) {
+		return 0
+	}
+	return pid
+}
+
+// Running reports whether the postmaster process is alive.
+func (n *Node) Running() bool { return n.PID() != 0 }
+
+// checkStale refuses to start over a postmaster.pid left by a server that
+// is gone, so that a person looks before PostgreSQL recovers.
+func (n *Node) checkStale() error {
+	if pid := n.stalePID(); pid != 0 {
+		return fmt.Errorf("node %s: stale postmaster.pid in %s (pid %d is not running): the server did not shut down cleanly; remove that file to let it recover, or run 'aadvisor sandbox down'", n.Name, n.DataDir, pid)
+	}
+	return nil
+}
+
+// Start starts the server and waits until it accepts connections.
+func (n *Node) Start(ctx context.Context) error {
+	if n.Running() {
+		return nil
+	}
+	if !portFree(n.Port) {
+		return fmt.Errorf("node %s: port %d on %s is already taken by another process", n.Name, n.Port, Host)
+	}
+	cmd := n.command(ctx, "pg_ctl", "-D", n.DataDir, "-l", n.LogFile, "-w", "-t", "60", "-s", "start")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		why := logCause(n.LogFile)
+		if why == "" {
+			why = firstLine(string(out))
+		}
+		return fmt.Errorf("node %s: start on port %d: %s (log: %s)", n.Name, n.Port, why, n.LogFile)
+	}
+	return nil
+}
+
+// Stop stops the server. mode is "fast" (default) or "immediate".
+func (n *Node) Stop(ctx context.Context, mode string) error {
+	if !n.Running() {
+		return nil
+	}
+	if mode == "" {
+		mode = "fast"
+	}
+	out, err := n.command(ctx, "pg_ctl", "-D", n.DataDir, "-m", mode, "-w", "-t", "60", "-s", "stop").CombinedOutput()
+	if err != nil && n.Running() {
+		return fmt.Errorf("node %s: stop: %v: %s", n.Name, err, firstLine(string(out)))
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the postmaster, as a crash would. Its children
+// exit on their own when they notice; the next Start runs crash recovery.
+func (n *Node) Kill() error {
+	pid := n.PID()
+	if pid == 0 {
+		return fmt.Errorf("node %s: not running", n.Name)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("node %s: kill %d: %w", n.Name, pid, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if !alive(pid) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Children hold shared memory until they exit; wait for them so the
+	// next start does not fail on "pre-existing shared memory block".
+	for time.Now().Before(deadline) {
+		if !childrenAlive(n.DataDir) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The dead postmaster may linger as a zombie until init reaps it, and
+	// PostgreSQL would take it for a live server; its lock file goes, as
+	// it would after a reboot. pg_control still says the server crashed,
+	// so the next start runs crash recovery.
+	if !alive(pid) && !childrenAlive(n.DataDir) {
+		os.Remove(filepath.Join(n.DataDir, "postmaster.pid"))
+	}
+	return nil
+}
+
+// childrenAlive looks for processes still running with the data directory
+// on their command line (postgres backends of a killed postmaster).
+func childrenAlive(dataDir string) bool {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(b), dataDir) {
+			return true
+		}
+	}
+	return false
+}
+
+// logCause picks the reason of a failed start from the server log.
+func logCause(logFile string) string {
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-30; i-- {
+		l := lines[i]
+		if strings.Contains(l, "could not bind") || strings.Contains(l, "Address already in use") {
+			return "port already in use"
+		}
+	}
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-30; i-- {
+		l := lines[i]
+		if strings.Contains(l, "FATAL") || strings.Contains(l, "ERROR") {
+			if j := strings.Index(l, "FATAL:"); j >= 0 {
+				return strings.TrimSpace(l[j+6:])
+			}
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+var (
+	portMu   sync.Mutex
+	portUsed = map[int]bool{}
+)
+
+// freePort asks the kernel for a free loopback port, never handing out one
+// this process already gave.
+func freePort() (int, error) {
+	portMu.Lock()
+	defer portMu.Unlock()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(Host, "0"))
+		if err != nil {
+			return 0, fmt.Errorf("find a free port on %s: %w", Host, err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portUsed[p] {
+			portUsed[p] = true
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("find a free port on %s: none after 50 tries", Host)
+}
+
+func portFree(p int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(Host, strconv.Itoa(p)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}

@@ -1,0 +1,219 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) { os.Exit(Main(m)) }
+
+// TestUpStatusDown makes a 3-node sandbox of each version and checks that
+// every node is ready for logical replication, then that down leaves no
+// process and no directory behind.
+func TestUpStatusDown(t *testing.T) {
+	for _, v := range TestVersions {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			ctx := context.Background()
+			start := time.Now()
+			s := ForTest(t, v, 3)
+			if d := time.Since(start); d > 30*time.Second {
+				t.Errorf("up took %s, want seconds", d)
+			}
+			if len(s.Nodes) != 3 {
+				t.Fatalf("got %d nodes", len(s.Nodes))
+			}
+			ports := map[int]bool{}
+			for _, n := range s.Nodes {
+				if ports[n.Port] {
+					t.Errorf("port %d used twice", n.Port)
+				}
+				ports[n.Port] = true
+				conn, err := n.Connect(ctx, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var one int
+				var wal, ver, preload, ts string
+				err = conn.QueryRow(ctx, `SELECT 1, current_setting('wal_level'), current_setting('server_version_num'),
+					current_setting('shared_preload_libraries'), current_setting('track_commit_timestamp')`).Scan(&one, &wal, &ver, &preload, &ts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if one != 1 || wal != "logical" || ts != "on" {
+					t.Errorf("%s: got %d %s %s", n.Name, one, wal, ts)
+				}
+				if !strings.HasPrefix(ver, fmt.Sprint(v)) {
+					t.Errorf("%s: server_version_num %s, want %d", n.Name, ver, v)
+				}
+				if !strings.Contains(preload, "pg_stat_statements") {
+					t.Errorf("%s: shared_preload_libraries = %q", n.Name, preload)
+				}
+				if n.Install.HasModule("pglogical") {
+					if _, err := conn.Exec(ctx, "CREATE EXTENSION pglogical"); err != nil {
+						t.Errorf("%s: pglogical does not load: %v", n.Name, err)
+					}
+				} else if v == 15 && InCI() {
+					t.Errorf("pglogical is not installed for PostgreSQL 15")
+				}
+				conn.Close(ctx)
+			}
+			// up again is a no-op that reports it.
+			again, existed, err := Up(ctx, Options{Nodes: 3, Dir: s.Dir})
+			if err != nil || !existed || again.Nodes[0].Port != s.Nodes[0].Port {
+				t.Errorf("second up: existed=%v err=%v", existed, err)
+			}
+			// status after a node stops.
+			if err := s.Nodes[1].Stop(ctx, "fast"); err != nil {
+				t.Fatal(err)
+			}
+			st := s.Status()
+			if !st[0].Up || st[1].Up || !st[2].Up {
+				t.Errorf("status = %+v", st)
+			}
+			// up restarts the stopped node.
+			if _, _, err := Up(ctx, Options{Nodes: 3, Dir: s.Dir}); err != nil {
+				t.Fatal(err)
+			}
+			if !s.Nodes[1].Running() {
+				t.Errorf("node2 not restarted")
+			}
+			pids := []int{}
+			for _, n := range s.Nodes {
+				pids = append(pids, n.PID())
+			}
+			if err := s.Down(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("sandbox dir still there: %v", err)
+			}
+			for _, pid := range pids {
+				if alive(pid) {
+					t.Errorf("postmaster %d still running", pid)
+				}
+			}
+		})
+	}
+}
+
+func TestUpBadInput(t *testing.T) {
+	ctx := context.Background()
+	base := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("bad-%d", os.Getpid()))
+	t.Cleanup(func() { os.RemoveAll(base) })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	if _, err := FindInstall(ctx, ""); err != nil {
+		missing(t, err)
+	}
+	tests := []struct {
+		name  string
+		o     Options
+		usage bool
+		want  string
+	}{
+		{"zero nodes", Options{Nodes: 0, Dir: base + "/a"}, true, "--nodes 0"},
+		{"too many nodes", Options{Nodes: 99, Dir: base + "/a"}, true, "--nodes 99"},
+		{"unknown version", Options{Nodes: 1, PG: "99", Dir: base + "/a"}, true, "--pg 99"},
+		{"bad version", Options{Nodes: 1, PG: "latest", Dir: base + "/a"}, true, `--pg "latest"`},
+		{"unwritable dir", Options{Nodes: 1, Dir: "/proc/aadvisor/x"}, true, "--dir /proc/aadvisor/x"},
+		{"port taken", Options{Nodes: 2, Dir: base + "/p", Port: taken}, false, fmt.Sprintf("port %d", taken)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Up(ctx, tt.o)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var ue *UsageError
+			if errors.As(err, &ue) != tt.usage {
+				t.Errorf("usage error = %v, want %v (%v)", !tt.usage, tt.usage, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line mentioning %q", err, tt.want)
+			}
+			if _, err := os.Stat(tt.o.Dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s left behind", tt.o.Dir)
+			}
+		})
+	}
+}
+
+func TestStalePIDFile(t *testing.T) {
+	ctx := context.Background()
+	s := ForTest(t, 0, 1)
+	n := s.Nodes[0]
+	if err := n.Stop(ctx, "fast"); err != nil {
+		t.Fatal(err)
+	}
+	// A pid that cannot be running: beyond pid_max.
+	if err := os.WriteFile(filepath.Join(n.DataDir, "postmaster.pid"), []byte("99999999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Up(ctx, Options{Nodes: 1, Dir: s.Dir})
+	if err == nil || !strings.Contains(err.Error(), "node1") || !strings.Contains(err.Error(), "stale postmaster.pid") {
+		t.Fatalf("got %v, want a stale pid error naming node1", err)
+	}
+	os.Remove(filepath.Join(n.DataDir, "postmaster.pid"))
+}
+
+func TestKillAndRestart(t *testing.T) {
+	ctx := context.Background()
+	s := ForTest(t, 0, 1)
+	n := s.Nodes[0]
+	if err := n.Exec(ctx, "", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if n.Running() {
+		t.Fatal("still running after kill")
+	}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := n.Connect(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var c int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&c); err != nil || c != 1 {
+		t.Fatalf("after crash recovery: count=%d err=%v", c, err)
+	}
+}
+
+func TestTestDatabase(t *testing.T) {
+	for _, v := range TestVersions {
+		t.Run(fmt.Sprint(v), func(t *testing.T) {
+			n, dsn := TestDatabase(t, v)
+			if !strings.Contains(dsn, "/t_") {
+				t.Errorf("dsn %s", dsn)
+			}
+			if err := n.Exec(context.Background(), dsn[strings.LastIndex(dsn, "/")+1:strings.Index(dsn, "?")], "CREATE TABLE x (id int)"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestDSNQuoting(t *testing.T) {
+	n := &Node{Port: 5432}
+	if got := n.KeywordDSN("my db"); got != "host=127.0.0.1 port=5432 user=postgres dbname='my db' sslmode=disable" {
+		t.Errorf("KeywordDSN = %s", got)
+	}
+	if got := n.DSN("a/b"); got != "postgres://postgres@127.0.0.1:5432/a%2Fb?sslmode=disable" {
+		t.Errorf("DSN = %s", got)
+	}
+}
