@@ -149,14 +149,14 @@ func (r *schemaReader) propagateIndex(t *inspect.Table, ix *inspect.Index) {
 // seqSpec holds the options of CREATE/ALTER SEQUENCE or of an identity
 // column; nil pointers are options not given.
 type seqSpec struct {
-	typ                        string
+	typ                         string
 	inc, start, min, max, cache *int64
-	noMin, noMax               bool
-	cycle                      *bool
-	ownedBy                    []string
-	ownedNone                  bool
-	name                       []string
-	persistence                inspect.Persistence
+	noMin, noMax                bool
+	cycle                       *bool
+	ownedBy                     []string
+	ownedNone                   bool
+	name                        []string
+	persistence                 inspect.Persistence
 }
 
 func seqOptions(opts []*pg_query.Node) seqSpec {
@@ -444,7 +444,7 @@ func (r *schemaReader) createRule(rs *pg_query.RuleStmt, loc int32) {
 	}
 	if rs.GetRulename() == "_RETURN" && rs.GetEvent() == pg_query.CmdType_CMD_SELECT {
 		// pg_dump turns a table into a view this way to break cycles.
-		t.Kind = inspect.RelView
+		t.Kind, t.ReplicaIdentity = inspect.RelView, inspect.IdentityNothing
 		if len(rs.GetActions()) == 1 {
 			t.Definition = deparseStmt(rs.GetActions()[0])
 		}
@@ -465,7 +465,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 	if schema == "" {
 		schema = r.creationSchema(&pg_query.RangeVar{})
 	}
-	f := &inspect.Function{Schema: schema, Name: name, Args: functionArgs(cf.GetParameters()), Volatility: "volatile", Pos: r.pos(loc)}
+	f := &inspect.Function{Schema: schema, Name: name, Args: functionArgs(cf.GetParameters(), cf.GetIsProcedure()), Volatility: "volatile", Pos: r.pos(loc)}
 	for _, o := range cf.GetOptions() {
 		d := o.GetDefElem()
 		switch d.GetDefname() {
@@ -496,15 +496,25 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 }
 
 // functionArgs renders the arguments as pg_get_function_identity_arguments
-// does: "a integer, VARIADIC b text[]" (OUT arguments left out).
-func functionArgs(params []*pg_query.Node) string {
+// does: "a integer, VARIADIC b text[]"; OUT arguments are left out of a
+// function's, and a procedure's spell out IN and OUT.
+func functionArgs(params []*pg_query.Node, procedure bool) string {
 	var parts []string
 	for _, n := range params {
 		fp := n.GetFunctionParameter()
 		prefix := ""
 		switch fp.GetMode() {
-		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT, pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+		case pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
 			continue
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT:
+			if !procedure {
+				continue
+			}
+			prefix = "OUT "
+		case pg_query.FunctionParameterMode_FUNC_PARAM_IN, pg_query.FunctionParameterMode_FUNC_PARAM_DEFAULT:
+			if procedure {
+				prefix = "IN "
+			}
 		case pg_query.FunctionParameterMode_FUNC_PARAM_INOUT:
 			prefix = "INOUT "
 		case pg_query.FunctionParameterMode_FUNC_PARAM_VARIADIC:

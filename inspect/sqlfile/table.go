@@ -42,6 +42,10 @@ func (r *schemaReader) newTable(rv *pg_query.RangeVar, kind inspect.RelKind, ifN
 		Persistence: persistence(rv.GetRelpersistence()), ReplicaIdentity: inspect.IdentityDefault,
 		ToastBytes: -1, Pos: r.pos(rv.GetLocation()),
 	}
+	if kind == inspect.RelView || kind == inspect.RelForeign {
+		// Only tables and materialized views have a replica identity.
+		t.ReplicaIdentity = inspect.IdentityNothing
+	}
 	r.tables[key] = t
 	r.relNames[key] = true
 	r.db.Tables = append(r.db.Tables, t)
@@ -427,6 +431,7 @@ func (r *schemaReader) addConstraint(t *inspect.Table, c *pg_query.Constraint, c
 			}
 			con.Name = chooseName(t.Name, col, "check", r.conTaken(t.Schema))
 		}
+		con.Columns = refs
 		con.Expression = r.printer(t).print(c.GetRawExpr(), "text")
 		if c.GetRawExpr() == nil && c.GetCookedExpr() != "" {
 			con.Expression = c.GetCookedExpr()

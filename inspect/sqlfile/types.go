@@ -24,18 +24,18 @@ var builtinTypes = map[string]string{
 	"int8": "bigint", "bigint": "bigint",
 	"float4": "real", "real": "real",
 	"float8": "double precision",
-	"bool": "boolean", "boolean": "boolean",
+	"bool":   "boolean", "boolean": "boolean",
 	"varchar": "character varying",
-	"bpchar": "character",
+	"bpchar":  "character",
 	"numeric": "numeric", "decimal": "numeric",
-	"timestamp": "timestamp without time zone",
+	"timestamp":   "timestamp without time zone",
 	"timestamptz": "timestamp with time zone",
-	"time": "time without time zone",
-	"timetz": "time with time zone",
-	"varbit": "bit varying",
-	"bit": "bit",
-	"interval": "interval",
-	"char": `"char"`,
+	"time":        "time without time zone",
+	"timetz":      "time with time zone",
+	"varbit":      "bit varying",
+	"bit":         "bit",
+	"interval":    "interval",
+	"char":        `"char"`,
 }
 
 // typeNameParts returns the schema (may be "") and name of a TypeName.
@@ -95,7 +95,7 @@ func formatType(tn *pg_query.TypeName, withTypmod bool) string {
 		out = base + " " + zone
 	case isBuiltin && name == "interval":
 		out = "interval" + intervalTypmod(tn.GetTypmods(), withTypmod)
-	case isBuiltin && name == "bpchar" && !withTypmod:
+	case isBuiltin && name == "bpchar" && len(mods) == 0:
 		out = "bpchar"
 	case isBuiltin:
 		out = builtin
@@ -156,13 +156,13 @@ const (
 
 var intervalFields = map[int]string{
 	ivYear: " year", ivMonth: " month", ivDay: " day", ivHour: " hour", ivMinute: " minute", ivSecond: " second",
-	ivYear | ivMonth:                      " year to month",
-	ivDay | ivHour:                        " day to hour",
-	ivDay | ivHour | ivMinute:             " day to minute",
-	ivDay | ivHour | ivMinute | ivSecond:  " day to second",
-	ivHour | ivMinute:                     " hour to minute",
-	ivHour | ivMinute | ivSecond:          " hour to second",
-	ivMinute | ivSecond:                   " minute to second",
+	ivYear | ivMonth:                     " year to month",
+	ivDay | ivHour:                       " day to hour",
+	ivDay | ivHour | ivMinute:            " day to minute",
+	ivDay | ivHour | ivMinute | ivSecond: " day to second",
+	ivHour | ivMinute:                    " hour to minute",
+	ivHour | ivMinute | ivSecond:         " hour to second",
+	ivMinute | ivSecond:                  " minute to second",
 }
 
 // intervalTypmod renders the fields and precision of an interval type as

@@ -195,4 +195,3 @@ func slug(s string) string {
 	}
 	return s
 }
-
