@@ -1,0 +1,99 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+var toastMultiWriter = &Rule{
+	ID:       "AR407",
+	Name:     "toast-multi-writer",
+	Title:    "TOASTed values updated from several nodes (3+ nodes)",
+	Severity: Warning,
+	Category: CategoryReplicationScope,
+	Engines:  []string{EngineNative, EnginePglogical},
+	Doc: Doc{
+		Why: `When an UPDATE does not change a TOASTed (large, out-of-line) value, the value is not written to
+WAL and the change carries only "unchanged". With three or more nodes and conflicting updates,
+node C can apply a row version from node A, skip a later one from B on origin grounds, and end up
+without the large value from A1 forever: "the toasted data from A1 is missed". PGD documents this
+for "built-in logical replication or plain pglogical for multi-master"; two-node meshes are not
+affected.`,
+		Engines: map[string]string{
+			EngineNative:    `Affected with 3+ nodes.`,
+			EnginePglogical: `Affected with 3+ nodes.`,
+			EnginePGD:       `Handles it (sends the full value when needed).`,
+		},
+		Detection: `Only when the configured mesh has 3 or more nodes. Live: tables whose TOAST relation is not empty.
+Offline (or when TOAST sizes were not read): tables with columns of types that are TOASTed (text,
+varchar without a length, json, jsonb, bytea, xml, arrays, tsvector) whose storage is not PLAIN.
+Tables with REPLICA IDENTITY FULL, and tables that pg_stat_user_tables shows are never updated, are
+left out.`,
+		Fix: `Make each row single-writer (home-node routing by key), or keep the mesh at two nodes for these
+tables. REPLICA IDENTITY FULL logs the old value in full and avoids the gap, at a large WAL cost.`,
+		Example: `CREATE TABLE public.documents (id uuid PRIMARY KEY, body text);  -- updated on several nodes`,
+		References: []string{
+			"EnterpriseDB/docs:product_docs/docs/pgd/5.9/conflict-management/conflicts/02_types_of_conflict.mdx (TOAST support details)",
+		},
+	},
+	Check: func(p *Pass) {
+		db := p.DB
+		if p.Config.Nodes < 3 {
+			return
+		}
+		sizesKnown := !offline(db) && db.SkippedFor(inspect.EvidenceToast) == nil
+		for _, t := range replicatedTables(db) {
+			if t.ReplicaIdentity == inspect.IdentityFull || t.Kind == inspect.RelPartitioned {
+				continue
+			}
+			if t.Stats != nil && t.Stats.Updates == 0 {
+				continue
+			}
+			var evidence string
+			switch {
+			case sizesKnown && t.ToastBytes > 0:
+				evidence = "its TOAST relation holds " + bytesHuman(t.ToastBytes)
+			case sizesKnown && t.ToastBytes == 0:
+				continue
+			default:
+				var wide []string
+				for _, c := range t.Columns {
+					if toastable(c) {
+						wide = append(wide, c.Name+" "+c.Type)
+					}
+				}
+				if len(wide) == 0 {
+					continue
+				}
+				evidence = "it has TOASTable columns (" + strings.Join(wide, ", ") + ")"
+			}
+			p.Report(Finding{
+				Object:     t.QualifiedName(),
+				ObjectKind: "table",
+				Table:      t.QualifiedName(),
+				Message: fmt.Sprintf("%s: %s; with %d nodes an UPDATE that leaves a large value unchanged can make a node miss that value after a conflict",
+					t.QualifiedName(), evidence, p.Config.Nodes),
+				Fix: "Route updates of each row to one home node, or use REPLICA IDENTITY FULL for this table despite the WAL cost.",
+				Pos: t.Pos,
+			})
+		}
+	},
+}
+
+// toastable reports whether a column's values can be stored out of line.
+func toastable(c *inspect.Column) bool {
+	if c.Storage == "plain" {
+		return false
+	}
+	typ := strings.ToLower(c.Type)
+	if strings.HasSuffix(typ, "[]") {
+		return true
+	}
+	switch typ {
+	case "text", "json", "jsonb", "bytea", "xml", "character varying", "varchar", "tsvector":
+		return true
+	}
+	return false
+}

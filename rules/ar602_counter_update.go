@@ -1,0 +1,107 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+var counterUpdate = &Rule{
+	ID:       "AR602",
+	Name:     "counter-update",
+	Title:    "Workload increments columns in place",
+	Severity: Warning,
+	Category: CategoryWorkload,
+	Engines:  AllEngines,
+	Needs:    []string{inspect.EvidenceStatements},
+	Doc: Doc{
+		Why: `UPDATE ... SET n = n + 1 is replicated as the resulting value, not as "+1". When two nodes
+increment the same row concurrently, each sends its own result (say 11), and last-update-wins keeps
+one: the other increment is lost. Balances, stock levels, counters and quotas maintained this way
+silently drift between nodes and away from the truth.`,
+		Engines: map[string]string{
+			EngineNative:    `The later update wins (update_origin_differs); one increment is lost.`,
+			EnginePglogical: `Last-update-wins keeps one increment.`,
+			EnginePgactive:  `Last-update-wins keeps one increment.`,
+			EngineSpock:     `Delta-apply columns (log_old_value, delta_apply_function = spock.delta_apply) apply the difference instead; the column must be NOT NULL.`,
+			EnginePGD:       `CRDT types (crdt_gcounter, crdt_pncounter, crdt_delta_counter, ...) merge concurrent increments.`,
+		},
+		Detection: `Columns the workload assigns from themselves (x = x + 1, x = x - $1, x = coalesce(x, 0) + 1),
+as parse-tree facts of UPDATE, MERGE and INSERT ... ON CONFLICT DO UPDATE statements, grouped by
+column with the number of statements and calls.`,
+		Fix: `Record the changes instead of the running total (an append-only ledger table, summed when read),
+route all increments of a row to its home node, or use the engine's conflict-free columns:
+
+` + "```sql" + `
+-- Spock (patched server): apply increments as deltas
+ALTER TABLE public.accounts ALTER COLUMN balance SET NOT NULL;
+ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delta_apply_function = spock.delta_apply);
+` + "```",
+		Example: `UPDATE public.accounts SET balance = balance - $1 WHERE id = $2;`,
+		References: []string{
+			"pgEdge/spock:docs/conflicts.md, docs/conflict_types.md",
+			"EnterpriseDB/docs:product_docs/docs/pgd/6/reference/conflict-management/crdt/06_crdt-implemented.mdx",
+			"aws/pgactive:docs/best-practices.md",
+		},
+	},
+	Check: func(p *Pass) {
+		type agg struct {
+			table string
+			t     *inspect.Table
+			col   string
+			stmts []*inspect.Statement
+			calls int64
+		}
+		groups := map[string]*agg{}
+		for _, w := range writes(p.DB) {
+			for _, col := range w.W.Increments {
+				obj := refName(w.W.Table) + "." + inspect.QuoteIdent(col)
+				if w.Table != nil {
+					obj = colObject(w.Table, col)
+				}
+				g := groups[obj]
+				if g == nil {
+					g = &agg{table: tableName(w.Table, w.W.Table), t: w.Table, col: col}
+					groups[obj] = g
+				}
+				if !slices.Contains(g.stmts, w.Stmt) {
+					g.stmts = append(g.stmts, w.Stmt)
+					g.calls += w.Stmt.Calls
+				}
+			}
+		}
+		for _, obj := range sortedKeys(groups) {
+			g := groups[obj]
+			top := g.stmts[0]
+			for _, s := range g.stmts {
+				if s.Calls > top.Calls {
+					top = s
+				}
+			}
+			calls := ""
+			if g.calls > 0 {
+				calls = ", " + plural(g.calls, "call", "calls")
+			}
+			f := Finding{
+				Object:     obj,
+				ObjectKind: "column",
+				Table:      g.table,
+				Message: fmt.Sprintf("%s is incremented in place by %s%s, e.g. %s: concurrent increments on two nodes lose one of them",
+					obj, plural(int64(len(g.stmts)), "statement", "statements"), calls, stmtText(top)),
+				Fix: "Record changes in an append-only ledger, route increments of a row to its home node, or use Spock delta-apply / PGD CRDT columns.",
+				Pos: top.Pos,
+			}
+			if g.t != nil {
+				c := inspect.QuoteIdent(g.col)
+				f.FixSQL = ""
+				if col := g.t.Column(g.col); col != nil && !col.NotNull {
+					f.FixSQL = fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL;\n", g.t.Ident(), c)
+				}
+				f.FixSQL = "-- Spock (patched server): apply increments as deltas\n" + f.FixSQL +
+					fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s SET (log_old_value = true, delta_apply_function = spock.delta_apply);", g.t.Ident(), c)
+			}
+			p.Report(f)
+		}
+	},
+}

@@ -1,0 +1,108 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// Statistics younger than these are flagged.
+const (
+	statsTooYoung   = 24 * time.Hour
+	statsQuiteYoung = 7 * 24 * time.Hour
+)
+
+var workloadEvidence = &Rule{
+	ID:       "AR990",
+	Name:     "workload-evidence",
+	Title:    "Workload evidence is missing or incomplete",
+	Severity: Warning,
+	Category: CategoryEvidence,
+	Engines:  AllEngines,
+	Doc: Doc{
+		Why: `Half of the multi-primary hazards are in what the application does, not in the schema: hot rows,
+in-place counters, locks, upserts on natural keys, DDL. aadvisor sees them only in
+pg_stat_statements, in a query file, and in the cumulative table statistics. Missing evidence makes
+those rules skip; thin evidence (statistics reset an hour ago, statements evicted from
+pg_stat_statements) makes them miss. This rule says how much the workload rules could see, so that
+"no findings" is never mistaken for "no hazards".`,
+		Detection: `Warning: no statement evidence at all (pg_stat_statements missing or not readable, offline input
+without --queries), or statistics reset less than 24 hours before collection. Info: statistics less
+than 7 days old, pg_stat_statements deallocations (entries evicted), statements that did not parse,
+and missing table statistics.`,
+		Fix: `Install pg_stat_statements (shared_preload_libraries = 'pg_stat_statements', then CREATE EXTENSION
+pg_stat_statements), raise pg_stat_statements.max when entries are evicted, collect after at least a
+week of representative traffic, and for offline input pass the application's SQL with --queries.`,
+		References: []string{
+			"https://www.postgresql.org/docs/current/pgstatstatements.html",
+			"EnterpriseDB/docs:product_docs/docs/pgd/6/reference/cli/command_ref/assess/index.mdx (\"Requires workload analysis\")",
+		},
+	},
+	Check: func(p *Pass) {
+		db := p.DB
+		w := db.Workload
+		if reason, fix, missing := missingEvidence(db, inspect.EvidenceStatements); missing {
+			p.Report(Finding{
+				Object:     "workload",
+				ObjectKind: "evidence",
+				Message:    "no workload statements (" + reason + "): the rules that look for locks, counters, upserts, setval, DDL and TRUNCATE are skipped",
+				Fix:        fix,
+			})
+		}
+		if !w.StatsReset.IsZero() && !w.CollectedAt.IsZero() && !w.CollectedAt.Before(w.StatsReset) {
+			age := w.CollectedAt.Sub(w.StatsReset)
+			switch {
+			case age < statsTooYoung:
+				p.Report(Finding{
+					Object:     "workload",
+					ObjectKind: "evidence",
+					Message:    fmt.Sprintf("statistics were reset %s before collection: counters cover too little traffic to judge hot rows and churn", duration(age)),
+					Fix:        "Collect again after at least a week of representative traffic.",
+				})
+			case age < statsQuiteYoung:
+				p.Report(Finding{
+					Severity:   Info,
+					Object:     "workload",
+					ObjectKind: "evidence",
+					Message:    fmt.Sprintf("statistics cover only %s: weekly or monthly jobs may be missing", duration(age)),
+					Fix:        "Collect again after a full business cycle (a week or a month).",
+				})
+			}
+		}
+		if w.Dealloc > 0 {
+			p.Report(Finding{
+				Severity:   Info,
+				Object:     "workload",
+				ObjectKind: "evidence",
+				Message:    fmt.Sprintf("pg_stat_statements evicted %s since its reset: rare statements may be missing", plural(w.Dealloc, "entry", "entries")),
+				Fix:        "Raise pg_stat_statements.max (restart required) and collect again.",
+				FixSQL:     "ALTER SYSTEM SET pg_stat_statements.max = 20000;  -- restart required",
+			})
+		}
+		unparsed := 0
+		for _, s := range db.Statements {
+			if s.Facts == nil {
+				unparsed++
+			}
+		}
+		if unparsed > 0 {
+			p.Report(Finding{
+				Severity:   Info,
+				Object:     "workload",
+				ObjectKind: "evidence",
+				Message:    fmt.Sprintf("%s of %d did not parse and were not analyzed", plural(int64(unparsed), "statement", "statements"), len(db.Statements)),
+				Fix:        "Check the parse errors reported for the input; PL/pgSQL and client-side syntax (psql meta-commands) are not SQL statements.",
+			})
+		}
+		if reason, fix, missing := missingEvidence(db, inspect.EvidenceTableStats); missing {
+			p.Report(Finding{
+				Severity:   Info,
+				Object:     "table statistics",
+				ObjectKind: "evidence",
+				Message:    reason + ": hot-row is skipped and queue and key-reuse detection rely on statements only",
+				Fix:        fix,
+			})
+		}
+	},
+}

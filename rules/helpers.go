@@ -1,0 +1,549 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// systemSchema reports schemas whose tables are not the application's:
+// the catalogs and the replication engines' own schemas.
+func systemSchema(s string) bool {
+	switch s {
+	case "pg_catalog", "information_schema", "pglogical", "pgactive", "spock", "bdr", "snowflake":
+		return true
+	}
+	return strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp")
+}
+
+// userTables returns the application's ordinary and partitioned tables,
+// whatever their persistence.
+func userTables(db *inspect.Database) []*inspect.Table {
+	var out []*inspect.Table
+	for _, t := range db.Tables {
+		if t.IsTable() && !systemSchema(t.Schema) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// replicatedTables returns the tables logical replication carries:
+// permanent ordinary and partitioned tables of the application.
+func replicatedTables(db *inspect.Database) []*inspect.Table {
+	var out []*inspect.Table
+	for _, t := range userTables(db) {
+		if t.Persistence == inspect.Permanent || t.Persistence == "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// relationsOfKind returns the application's relations of one kind.
+func relationsOfKind(db *inspect.Database, k inspect.RelKind) []*inspect.Table {
+	var out []*inspect.Table
+	for _, t := range db.Tables {
+		if t.Kind == k && !systemSchema(t.Schema) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// parentTable returns the partitioned parent of a partition, or nil.
+func parentTable(db *inspect.Database, t *inspect.Table) *inspect.Table {
+	if t.PartitionOf == "" {
+		return nil
+	}
+	return db.TableByQualified(t.PartitionOf)
+}
+
+// primaryKey returns the table's primary key, or its partitioned
+// parent's (a partition inherits the parent's key).
+func primaryKey(db *inspect.Database, t *inspect.Table) *inspect.Index {
+	for seen := 0; t != nil && seen < 32; seen++ {
+		if pk := t.PrimaryKey(); pk != nil {
+			return pk
+		}
+		t = parentTable(db, t)
+	}
+	return nil
+}
+
+// identityColumns returns the columns logical replication identifies rows
+// by: the replica identity index or the primary key.
+func identityColumns(db *inspect.Database, t *inspect.Table) []string {
+	if ix := t.IdentityIndex(); ix != nil {
+		return ix.Columns
+	}
+	if t.ReplicaIdentity == inspect.IdentityDefault || t.ReplicaIdentity == "" {
+		if pk := primaryKey(db, t); pk != nil {
+			return pk.Columns
+		}
+	}
+	return nil
+}
+
+// colObject names a column for a finding: schema.table.column.
+func colObject(t *inspect.Table, col string) string {
+	return t.QualifiedName() + "." + inspect.QuoteIdent(col)
+}
+
+// indexObject names an index: schema.index.
+func indexObject(t *inspect.Table, ix *inspect.Index) string {
+	return inspect.QuoteQualified(t.Schema, ix.Name)
+}
+
+// constraintObject names a constraint: schema.table.constraint.
+func constraintObject(t *inspect.Table, name string) string {
+	return t.QualifiedName() + "." + inspect.QuoteIdent(name)
+}
+
+// usableIdentityIndex reports whether an index can be a replica identity
+// or become the primary key: unique, valid, not partial, not an
+// expression, not deferrable, and all its columns NOT NULL.
+func usableIdentityIndex(t *inspect.Table, ix *inspect.Index) bool {
+	if !ix.Unique || !ix.Valid || ix.Predicate != "" || ix.Expression || ix.Deferrable || len(ix.Columns) == 0 {
+		return false
+	}
+	if ix.Method != "" && ix.Method != "btree" {
+		return false
+	}
+	for _, c := range ix.Columns {
+		col := t.Column(c)
+		if col == nil || !col.NotNull {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteCols quotes and joins column names.
+func quoteCols(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = inspect.QuoteIdent(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// isIntType reports 32- and 16-bit integer types.
+func isIntType(typ string) bool {
+	switch strings.ToLower(strings.TrimSpace(typ)) {
+	case "integer", "int", "int4", "smallint", "int2", "serial", "serial4", "smallserial", "serial2":
+		return true
+	}
+	return false
+}
+
+// sequenceRef is how a column gets values from a sequence.
+type sequenceRef struct {
+	Seq  *inspect.Sequence // nil when the sequence is not in the model
+	Name string            // qualified name as people read it
+	How  string            // "identity", "serial", "nextval default"
+}
+
+// columnSequence returns the sequence that feeds a column: its identity
+// sequence, or the sequence of a nextval() default.
+func columnSequence(db *inspect.Database, t *inspect.Table, c *inspect.Column) (sequenceRef, bool) {
+	owned := func() *inspect.Sequence {
+		for _, s := range db.Sequences {
+			if s.OwnedBy == "" {
+				continue
+			}
+			sch, rest := splitOwned(s.OwnedBy)
+			if rest == [2]string{t.Name, c.Name} && (sch == t.Schema || sch == "") {
+				return s
+			}
+		}
+		return nil
+	}
+	if c.Identity != "" {
+		s := owned()
+		ref := sequenceRef{Seq: s, How: "identity (" + c.Identity + ")"}
+		if s != nil {
+			ref.Name = s.QualifiedName()
+		} else {
+			ref.Name = "identity sequence of " + colObject(t, c.Name)
+		}
+		return ref, true
+	}
+	name, ok := nextvalSequence(c.Default)
+	if !ok {
+		return sequenceRef{}, false
+	}
+	schema, seqName := inspect.SplitQualified(name)
+	if schema == "" {
+		schema = t.Schema
+	}
+	s := db.Sequence(schema, seqName)
+	if s == nil {
+		s = db.Sequence("", seqName)
+	}
+	how := "nextval default"
+	if s != nil && s.OwnedBy != "" {
+		how = "serial"
+	}
+	ref := sequenceRef{Seq: s, How: how, Name: inspect.QuoteQualified(schema, seqName)}
+	if s != nil {
+		ref.Name = s.QualifiedName()
+	}
+	return ref, true
+}
+
+// splitOwned splits "schema.table.column" into the schema and
+// [table, column]; the schema may be missing.
+func splitOwned(q string) (string, [2]string) {
+	parts := splitIdents(q)
+	switch len(parts) {
+	case 2:
+		return "", [2]string{parts[0], parts[1]}
+	case 3:
+		return parts[0], [2]string{parts[1], parts[2]}
+	}
+	return "", [2]string{}
+}
+
+// splitIdents splits a dotted, possibly quoted, identifier list.
+func splitIdents(q string) []string {
+	var parts []string
+	var cur strings.Builder
+	inQuote := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '"' && inQuote && i+1 < len(q) && q[i+1] == '"':
+			cur.WriteByte('"')
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case c == '.' && !inQuote:
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	return append(parts, cur.String())
+}
+
+// nextvalSequence returns the sequence named in a nextval('...') default
+// expression, as pg_get_expr prints it: nextval('s.seq'::regclass).
+func nextvalSequence(def string) (string, bool) {
+	lower := strings.ToLower(def)
+	i := strings.Index(lower, "nextval(")
+	if i < 0 {
+		return "", false
+	}
+	rest := def[i+len("nextval("):]
+	rest = strings.TrimLeft(rest, " ")
+	if !strings.HasPrefix(rest, "'") {
+		return "", false
+	}
+	var b strings.Builder
+	for j := 1; j < len(rest); j++ {
+		if rest[j] == '\'' {
+			if j+1 < len(rest) && rest[j+1] == '\'' {
+				b.WriteByte('\'')
+				j++
+				continue
+			}
+			return b.String(), b.Len() > 0
+		}
+		b.WriteByte(rest[j])
+	}
+	return "", false
+}
+
+// exprTokens scans an expression as pg_get_expr prints it and returns the
+// functions it calls (lower case, without schema) and the bare key words
+// it uses (current_timestamp, ...). String literals are skipped.
+func exprTokens(expr string) (calls, words []string) {
+	for i := 0; i < len(expr); {
+		c := expr[i]
+		switch {
+		case c == '\'':
+			i++
+			for i < len(expr) {
+				if expr[i] == '\'' {
+					if i+1 < len(expr) && expr[i+1] == '\'' {
+						i += 2
+						continue
+					}
+					break
+				}
+				i++
+			}
+			i++
+		case c == '"' || isIdentStart(c):
+			start := i
+			var name string
+			for i < len(expr) && (expr[i] == '"' || isIdentStart(expr[i]) || expr[i] == '.') {
+				if expr[i] == '"' {
+					j := strings.IndexByte(expr[i+1:], '"')
+					if j < 0 {
+						i = len(expr)
+						break
+					}
+					i += j + 2
+					continue
+				}
+				i++
+				for i < len(expr) && isIdentChar(expr[i]) {
+					i++
+				}
+			}
+			parts := splitIdents(expr[start:i])
+			name = strings.ToLower(parts[len(parts)-1])
+			j := i
+			for j < len(expr) && expr[j] == ' ' {
+				j++
+			}
+			if j < len(expr) && expr[j] == '(' {
+				calls = append(calls, name)
+			} else {
+				words = append(words, name)
+			}
+		default:
+			i++
+		}
+	}
+	return calls, words
+}
+
+func isIdentStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80
+}
+
+func isIdentChar(c byte) bool {
+	return isIdentStart(c) || (c >= '0' && c <= '9') || c == '$'
+}
+
+// builtinVolatile are volatile built-in functions seen in defaults and
+// checks (nextval is left to sequence-key).
+var builtinVolatile = map[string]bool{
+	"random": true, "random_normal": true, "clock_timestamp": true, "timeofday": true,
+	"gen_random_uuid": true, "uuidv4": true, "uuidv7": true,
+	"uuid_generate_v1": true, "uuid_generate_v1mc": true, "uuid_generate_v4": true,
+	"txid_current": true, "pg_current_xact_id": true, "setseed": true,
+	"gen_random_bytes": true, "pg_backend_pid": true, "inet_client_addr": true,
+}
+
+// uuidGenerators produce key values that do not collide across nodes.
+var uuidGenerators = map[string]bool{
+	"gen_random_uuid": true, "uuidv4": true, "uuidv7": true,
+	"uuid_generate_v1": true, "uuid_generate_v1mc": true, "uuid_generate_v4": true,
+}
+
+// timeDependent are stable functions and key words whose result depends on
+// when (and so on which node) they are evaluated.
+var timeDependent = map[string]bool{
+	"now": true, "current_timestamp": true, "current_date": true, "current_time": true,
+	"localtimestamp": true, "localtime": true, "statement_timestamp": true, "transaction_timestamp": true,
+}
+
+// userFunction finds a user function by (possibly qualified) name.
+func userFunction(db *inspect.Database, name string) *inspect.Function {
+	name = strings.TrimSpace(name)
+	if i := strings.IndexByte(name, '('); i >= 0 {
+		name = name[:i]
+	}
+	parts := splitIdents(name)
+	fn := parts[len(parts)-1]
+	schema := ""
+	if len(parts) > 1 {
+		schema = parts[len(parts)-2]
+	}
+	var found *inspect.Function
+	for _, f := range db.Functions {
+		if !strings.EqualFold(f.Name, fn) {
+			continue
+		}
+		if schema == "" || f.Schema == schema {
+			if f.Schema == "public" || schema != "" {
+				return f
+			}
+			found = f
+		}
+	}
+	return found
+}
+
+// volatileUserFunction reports whether name is a user function that is
+// volatile (the default when a function does not say).
+func volatileUserFunction(db *inspect.Database, name string) bool {
+	f := userFunction(db, name)
+	return f != nil && (f.Volatility == "" || f.Volatility == "volatile")
+}
+
+// functionIdent is the quoted name and argument list for ALTER FUNCTION.
+func functionIdent(f *inspect.Function) string {
+	return f.QualifiedName() + "(" + f.Args + ")"
+}
+
+// count formats a number with thousands separators.
+func count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return count(n) + " " + many
+}
+
+// bytesHuman formats a byte count.
+func bytesHuman(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// duration formats an age for people: "45m", "6h", "3d".
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
+
+// shorten collapses white space and cuts s to at most n runes.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// stmtText quotes a statement for a message, with its call count.
+func stmtText(s *inspect.Statement) string {
+	txt := "`" + shorten(s.Query, 100) + "`"
+	if s.Calls > 0 {
+		txt += " (" + plural(s.Calls, "call", "calls") + ")"
+	}
+	return txt
+}
+
+// statsWindow says over what period the cumulative counters were
+// gathered: " since the statistics reset 3d ago", or "".
+func statsWindow(db *inspect.Database) string {
+	w := db.Workload
+	if w.StatsReset.IsZero() || w.CollectedAt.IsZero() || w.CollectedAt.Before(w.StatsReset) {
+		return ""
+	}
+	return " since the statistics reset " + duration(w.CollectedAt.Sub(w.StatsReset)) + " ago"
+}
+
+// analyzed returns the workload statements that parsed.
+func analyzed(db *inspect.Database) []*inspect.Statement {
+	var out []*inspect.Statement
+	for _, s := range db.Statements {
+		if s.Facts != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// write is one resolved table write of one statement.
+type write struct {
+	Stmt  *inspect.Statement
+	W     inspect.TableWrite
+	Table *inspect.Table // nil when the table is not in the model
+}
+
+// writes returns every table write of the workload, resolved to tables.
+func writes(db *inspect.Database) []write {
+	var out []write
+	for _, s := range analyzed(db) {
+		for _, w := range s.Facts.Writes {
+			out = append(out, write{Stmt: s, W: w, Table: db.FindTable(w.Table)})
+		}
+	}
+	return out
+}
+
+// refName prints a table reference as written.
+func refName(r inspect.TableRef) string { return inspect.QuoteQualified(r.Schema, r.Name) }
+
+// tableName is the finding's Table for a resolved or unresolved ref.
+func tableName(t *inspect.Table, r inspect.TableRef) string {
+	if t != nil {
+		return t.QualifiedName()
+	}
+	return refName(r)
+}
+
+// statementTable returns the one table a statement is about (the first
+// write, or the first lock target, or the first read), for findings.
+func statementTable(db *inspect.Database, s *inspect.Statement) string {
+	f := s.Facts
+	var refs []inspect.TableRef
+	for _, w := range f.Writes {
+		refs = append(refs, w.Table)
+	}
+	refs = append(refs, f.LockTables...)
+	refs = append(refs, f.Reads...)
+	if len(refs) == 0 {
+		return ""
+	}
+	return tableName(db.FindTable(refs[0]), refs[0])
+}
+
+// containsFold reports whether list holds s, ignoring case.
+func containsFold(list []string, s string) bool {
+	return slices.ContainsFunc(list, func(x string) bool { return strings.EqualFold(x, s) })
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// settingIs reports whether a setting is known and equal (case-insensitive)
+// to one of the values.
+func settingIs(db *inspect.Database, name string, values ...string) bool {
+	v, ok := db.Setting(name)
+	if !ok {
+		return false
+	}
+	return containsFold(values, strings.TrimSpace(v))
+}
