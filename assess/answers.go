@@ -657,3 +657,74 @@ func str(s string) *yaml.Node {
 func num(f float64) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(f, 'f', -1, 64)}
 }
+
+// FormatValue renders a typed value the way SetText reads it back.
+func FormatValue(q Question, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case []string:
+		return strings.Join(x, ", ")
+	case []RegionShare:
+		ps := make([]string, len(x))
+		for i, r := range x {
+			ps[i] = r.Region + "=" + strconv.FormatFloat(r.Share, 'f', -1, 64)
+		}
+		return strings.Join(ps, ", ")
+	case map[string]float64:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		ps := make([]string, len(keys))
+		for i, k := range keys {
+			ps[i] = k + "=" + strconv.FormatFloat(x[k], 'f', -1, 64)
+		}
+		return strings.Join(ps, ", ")
+	}
+	return fmt.Sprint(v)
+}
+
+// provisional are neutral stand-ins for unanswered required questions, used
+// only to show a running "leaning" while the questionnaire is under way.
+var provisional = map[string]any{
+	"slo_target":      99.9,
+	"failure_domain":  []string{DomainNode, DomainAZ},
+	"rpo_region":      RPOMinute,
+	"write_regions":   []RegionShare{{Region: "primary", Share: 100}},
+	"write_tps_peak":  100.0,
+	"partition_key":   PartitionMostly,
+	"invariants":      []string{InvNone},
+	"conflict_policy": PolicyRepair,
+	"motivations":     []string{MotRegionLoss},
+	"platform":        PlatformPatroni,
+	"team":            TeamBusiness,
+}
+
+// Provisional returns a copy of a with every missing required answer filled
+// by a neutral stand-in, and how many were filled. It lets an interactive
+// session show where the answers lean before they are complete.
+func Provisional(a Answers) (Answers, int) {
+	out := NewAnswers()
+	for k, v := range a.values {
+		out.values[k] = v
+	}
+	n := 0
+	for _, id := range out.Missing() {
+		if v, ok := provisional[id]; ok {
+			out.values[id] = v
+			n++
+		}
+	}
+	return out, n
+}

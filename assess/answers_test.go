@@ -260,3 +260,43 @@ func FuzzParseAnswers(f *testing.F) {
 		}
 	})
 }
+
+func TestProvisionalIsComplete(t *testing.T) {
+	a := NewAnswers()
+	p, n := Provisional(a)
+	if err := p.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(a.Missing()) {
+		t.Errorf("filled %d, missing %d", n, len(a.Missing()))
+	}
+	for _, q := range Bank {
+		if v, ok := provisional[q.ID]; ok {
+			if err := checkValue(q, v); err != nil {
+				t.Errorf("%s: provisional value invalid: %v", q.ID, err)
+			}
+		}
+	}
+	if _, err := Recommend(p, Inputs{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFormatValueRoundTrip(t *testing.T) {
+	a := loadProfile(t, "5.3-bank-rac.yaml")
+	for _, q := range Bank {
+		v, ok := a.Get(q.ID)
+		if !ok {
+			continue
+		}
+		b := NewAnswers()
+		if err := b.SetText(q.ID, FormatValue(q, v)); err != nil {
+			t.Errorf("%s: %v", q.ID, err)
+			continue
+		}
+		got, _ := b.Get(q.ID)
+		if diff := cmp.Diff(v, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", q.ID, diff)
+		}
+	}
+}
