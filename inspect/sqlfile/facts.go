@@ -318,6 +318,9 @@ var lockModes = map[int32]string{
 
 func (c *collector) selectStmt(s *pg_query.SelectStmt) {
 	for _, lc := range s.GetLockingClause() {
+		for _, rel := range lc.GetLockingClause().GetLockedRels() {
+			c.targets[rel.GetRangeVar()] = true
+		}
 		if l, ok := rowLocks[lc.GetLockingClause().GetStrength()]; ok && l.rank > c.lockRank {
 			c.lockRank, c.out.RowLock = l.rank, l.name
 		}
