@@ -655,7 +655,12 @@ func str(s string) *yaml.Node {
 }
 
 func num(f float64) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(f, 'f', -1, 64)}
+	v := strconv.FormatFloat(f, 'f', -1, 64)
+	tag := "!!float"
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		tag = "!!int"
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: v}
 }
 
 // FormatValue renders a typed value the way SetText reads it back.

@@ -616,7 +616,11 @@ func (x *decider) schemaGate() {
 		if f.Severity == "error" {
 			errs++
 			if logical {
-				r.Blockers = append(r.Blockers, Blocker{Gate: f.Rule + " " + f.Name, Object: f.Object, Message: f.Message, Fix: f.Fix})
+				fix := f.Fix
+				if f.FixSQL != "" {
+					fix = strings.TrimSpace(fix + " " + f.FixSQL)
+				}
+				r.Blockers = append(r.Blockers, Blocker{Gate: f.Rule + " " + f.Name, Object: f.Object, Message: f.Message, Fix: fix})
 			}
 		} else {
 			others++

@@ -68,12 +68,12 @@ func Platform(id string, t Thresholds) (PlatformInfo, bool) {
 	return p, true
 }
 
-// Location is an approximate metro coordinate of a cloud region.
-type Location struct{ Lat, Lon float64 }
+// Coord is an approximate metro coordinate of a cloud region.
+type Coord struct{ Lat, Lon float64 }
 
 // regionLocations are approximate metro coordinates of AWS regions, used for
 // great-circle distances when no measured RTT exists (decision.md §4.3).
-var regionLocations = map[string]Location{
+var regionLocations = map[string]Coord{
 	"us-east-1":      {39.04, -77.49},  // Ashburn
 	"us-east-2":      {39.96, -83.00},  // Columbus
 	"us-west-1":      {37.34, -121.89}, // San Jose
@@ -108,7 +108,7 @@ var measuredRTT = map[string]float64{
 }
 
 // GreatCircleKm is the haversine distance on a 6 371 km sphere.
-func GreatCircleKm(a, b Location) float64 {
+func GreatCircleKm(a, b Coord) float64 {
 	const r = 6371.0
 	rad := math.Pi / 180
 	dLat := (b.Lat - a.Lat) * rad

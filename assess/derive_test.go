@@ -61,8 +61,8 @@ func TestFailoversThatFit(t *testing.T) {
 
 func TestGreatCircle(t *testing.T) {
 	// A quarter of the equator: π/2 × 6 371 km.
-	near(t, "quarter equator", GreatCircleKm(Location{0, 0}, Location{0, 90}), math.Pi/2*6371, 1e-6)
-	near(t, "same point", GreatCircleKm(Location{45, 7}, Location{45, 7}), 0, 1e-9)
+	near(t, "quarter equator", GreatCircleKm(Coord{0, 0}, Coord{0, 90}), math.Pi/2*6371, 1e-6)
+	near(t, "same point", GreatCircleKm(Coord{45, 7}, Coord{45, 7}), 0, 1e-9)
 	// The region coordinates reproduce decision.md §4.3's great-circle column within 3%.
 	for _, tc := range []struct {
 		a, b string

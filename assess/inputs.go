@@ -24,6 +24,7 @@ type Finding struct {
 	Object   string   `json:"object"`
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix"`
+	FixSQL   string   `json:"fix_sql,omitempty"`
 	Engines  []string `json:"engines,omitempty"`
 }
 

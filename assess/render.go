@@ -244,3 +244,12 @@ func engineLabel(e string) string {
 	}
 	return e
 }
+
+// FormatMinutes prints a duration in minutes as "52.6 min", "8.77 h" or "26.3 s".
+func FormatMinutes(m float64) string { return fmtMin(m) }
+
+// FormatSeconds prints a duration in seconds ("40 s").
+func FormatSeconds(s float64) string { return fmtSec(s) }
+
+// FormatCount prints how many events fit (whole from 10 up, one decimal below).
+func FormatCount(v float64) string { return fmtCount(v) }
