@@ -60,8 +60,8 @@ ALTER TABLE public.tokens ALTER COLUMN salt SET DEFAULT md5(random()::text);  --
 					if uuidGenerators[fn] && containsFold(key, c.Name) {
 						continue
 					}
-					if (builtinVolatile[fn] || volatileUserFunction(p.DB, fn)) && !containsFold(vol, fn) {
-						vol = append(vol, fn)
+					if (builtinVolatile[fn] || volatileUserFunction(p.DB, fn)) && !containsFold(vol, fn+"()") {
+						vol = append(vol, fn+"()")
 					}
 				}
 				if len(vol) == 0 {
@@ -71,8 +71,8 @@ ALTER TABLE public.tokens ALTER COLUMN salt SET DEFAULT md5(random()::text);  --
 					Object:     colObject(t, c.Name),
 					ObjectKind: "column",
 					Table:      t.QualifiedName(),
-					Message: fmt.Sprintf("default of %s calls volatile %s (%s): values differ per node wherever the default is evaluated on each node (ADD COLUMN run per node, subscriber-only columns)",
-						colObject(t, c.Name), strings.Join(vol, ", "), shorten(c.Default, 60)),
+					Message: fmt.Sprintf("the default of %s, %s, calls volatile %s: values differ per node wherever the default is evaluated on each node (ADD COLUMN run per node, subscriber-only columns)",
+						colObject(t, c.Name), shorten(c.Default, 60), strings.Join(vol, ", ")),
 					Fix: "Keep schemas identical and add columns with volatile defaults on one node, backfilling through replication.",
 					Pos: c.Pos,
 				})

@@ -76,7 +76,7 @@ ALTER TABLE public.events DROP CONSTRAINT events_created_at_check;
 					Object:     constraintObject(t, c.Name),
 					ObjectKind: "constraint",
 					Table:      t.QualifiedName(),
-					Message: fmt.Sprintf("check constraint %s on %s uses %s (%s): it can pass on the origin and fail when another node applies the row, which stops apply",
+					Message: fmt.Sprintf("check constraint %s on %s uses %s in CHECK %s: it can pass on the origin and fail when another node applies the row, which stops apply",
 						inspect.QuoteIdent(c.Name), t.QualifiedName(), strings.Join(bad, ", "), shorten(c.Expression, 80)),
 					Fix:    "Move the time- or data-dependent check into a BEFORE trigger (fires on the origin only) or into the application.",
 					FixSQL: fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s;", t.Ident(), inspect.QuoteIdent(c.Name)),

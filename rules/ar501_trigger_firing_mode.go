@@ -64,7 +64,7 @@ ALTER TABLE public.orders ENABLE ALWAYS TRIGGER orders_audit;`,
 				desc := fmt.Sprintf("trigger %s on %s (%s %s, function %s)", inspect.QuoteIdent(tr.Name), t.QualifiedName(), tr.Timing, strings.Join(tr.Events, "/"), tr.Function)
 				eff := ""
 				if len(effects) > 0 {
-					eff = " and its function " + strings.Join(effects, " and ")
+					eff = "; its function " + strings.Join(effects, " and ")
 				}
 				switch tr.Enabled {
 				case inspect.TriggerDisabled:
@@ -85,7 +85,7 @@ ALTER TABLE public.orders ENABLE ALWAYS TRIGGER orders_audit;`,
 						continue
 					}
 					f.Severity = Info
-					f.Message = fmt.Sprintf("%s%s does not fire when other nodes apply the change: side effects that are not replicated (NOTIFY, unlogged or unpublished tables, external calls) happen on the origin only", desc, eff)
+					f.Message = fmt.Sprintf("%s fires only where the write happens, not when other nodes apply it%s: side effects that are not replicated (NOTIFY, unlogged or unpublished tables, external calls) happen on the origin only", desc, eff)
 					f.Fix = "Keep derived writes to replicated tables in this ordinary trigger; move node-local side effects elsewhere."
 				}
 				p.Report(f)

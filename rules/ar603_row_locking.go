@@ -58,7 +58,7 @@ these transactions.`,
 				if mode == "" {
 					mode = "ACCESS EXCLUSIVE"
 				}
-				what = fmt.Sprintf("locks %s in %s mode", strings.Join(names, ", "), strings.ToUpper(mode))
+				what = fmt.Sprintf("takes %s locks on %s", strings.ToUpper(mode), strings.Join(names, ", "))
 			default:
 				what = "takes " + strings.ToUpper(f.RowLock) + " row locks"
 			}
@@ -66,7 +66,7 @@ these transactions.`,
 				Object:     "statement",
 				ObjectKind: "statement",
 				Table:      statementTable(p.DB, s),
-				Message:    fmt.Sprintf("%s %s that exist only on this node: the same code on another node does not wait for them", stmtText(s), what),
+				Message:    fmt.Sprintf("%s %s, which exist only on this node: the same code on another node does not wait for them", stmtText(s), what),
 				Fix:        "Route the flow that relies on this lock to one writer node, or use an atomic conditional write or a distributed lock.",
 				Pos:        s.Pos,
 			})

@@ -91,7 +91,7 @@ week of representative traffic, and for offline input pass the application's SQL
 				Severity:   Info,
 				Object:     "workload",
 				ObjectKind: "evidence",
-				Message:    fmt.Sprintf("%s of %d did not parse and were not analyzed", plural(int64(unparsed), "statement", "statements"), len(db.Statements)),
+				Message:    fmt.Sprintf("%d of %s did not parse and were not analyzed", unparsed, plural(int64(len(db.Statements)), "statement", "statements")),
 				Fix:        "Check the parse errors reported for the input; PL/pgSQL and client-side syntax (psql meta-commands) are not SQL statements.",
 			})
 		}
