@@ -1,0 +1,333 @@
+package assess
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/rules"
+)
+
+// ReportSchemaVersion is the version of the JSON shape of a Report.
+const ReportSchemaVersion = 1
+
+// Verdicts for active-active readiness.
+const (
+	VerdictReady           = "READY"
+	VerdictReadyConditions = "READY WITH CONDITIONS"
+	VerdictNotReady        = "NOT READY"
+)
+
+// Per-table write advice.
+const (
+	AdviceAnywhere   = "writable anywhere"
+	AdviceHome       = "home-routed writes only"
+	AdviceKeepLocal  = "keep local (exclude)"
+	AdviceInsertOnly = "insert-only"
+)
+
+// Report is the result of `aadvisor assess`: what it read, the verdict,
+// the findings, what could not be checked, and per-table advice.
+type Report struct {
+	SchemaVersion int       `json:"schema_version"`
+	Tool          string    `json:"tool"`
+	Generated     time.Time `json:"generated"`
+	Source        Source    `json:"source"`
+	Nodes         int       `json:"nodes"`
+	Verdict       string    `json:"verdict"`
+	// VerdictReason says in one sentence why.
+	VerdictReason string             `json:"verdict_reason"`
+	Summary       Summary            `json:"summary"`
+	Findings      []ReportFinding    `json:"findings"`
+	Skipped       []ReportSkipped    `json:"skipped"`
+	Tables        []TableAdvice      `json:"tables"`
+	InputErrors   []ReportInputError `json:"input_errors,omitempty"`
+	// Hidden counts findings hidden by the baseline or the config.
+	Hidden int `json:"hidden,omitempty"`
+}
+
+// Source describes what was assessed. Name never holds a password.
+type Source struct {
+	Kind          string   `json:"kind"` // live, sql
+	Name          string   `json:"name"`
+	Files         []string `json:"files,omitempty"`
+	ServerVersion int      `json:"server_version,omitempty"`
+	Statements    int      `json:"statements"`
+	Tables        int      `json:"tables"`
+}
+
+// Summary counts findings by severity.
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+	Skipped  int `json:"skipped"`
+	RulesRun int `json:"rules_run"`
+}
+
+// ReportFinding is one finding as reports show it.
+type ReportFinding struct {
+	Rule       string    `json:"rule"`
+	Name       string    `json:"name"`
+	Severity   string    `json:"severity"`
+	Category   string    `json:"category"`
+	Title      string    `json:"title"`
+	Object     string    `json:"object"`
+	ObjectKind string    `json:"object_kind"`
+	Table      string    `json:"table,omitempty"`
+	Message    string    `json:"message"`
+	Fix        string    `json:"fix,omitempty"`
+	FixSQL     string    `json:"fix_sql,omitempty"`
+	Engines    []string  `json:"engines,omitempty"`
+	Location   *Location `json:"location,omitempty"`
+	// Fingerprint identifies the finding across runs (for baselines).
+	Fingerprint string `json:"fingerprint"`
+}
+
+// Location is a place in an offline input file.
+type Location struct {
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
+}
+
+// ReportSkipped is a rule or a kind of evidence that could not be checked.
+type ReportSkipped struct {
+	Rule   string `json:"rule,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Reason string `json:"reason"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// ReportInputError is a problem in the input that was stepped over.
+type ReportInputError struct {
+	Location *Location `json:"location,omitempty"`
+	Message  string    `json:"message"`
+}
+
+// TableAdvice says how a table can be written in an active-active mesh.
+type TableAdvice struct {
+	Table   string   `json:"table"`
+	Advice  string   `json:"advice"`
+	Reasons []string `json:"reasons,omitempty"`
+	Errors  int      `json:"errors"`
+	Warns   int      `json:"warnings"`
+}
+
+// BuildReport turns the rules' result over db into a report.
+func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool string, now time.Time) *Report {
+	if cfg.Nodes <= 0 {
+		cfg.Nodes = rules.DefaultNodes
+	}
+	r := &Report{
+		SchemaVersion: ReportSchemaVersion,
+		Tool:          tool,
+		Generated:     now.UTC().Truncate(time.Second),
+		Nodes:         cfg.Nodes,
+		Source: Source{Kind: string(db.Source.Kind), Name: inspect.Redact(db.Source.Name), Files: db.Source.Files,
+			ServerVersion: db.ServerVersion, Statements: len(db.Statements)},
+		Findings: []ReportFinding{},
+		Skipped:  []ReportSkipped{},
+		Tables:   []TableAdvice{},
+	}
+	for _, t := range db.Tables {
+		if t.IsTable() {
+			r.Source.Tables++
+		}
+	}
+	for _, f := range res.Findings {
+		r.Findings = append(r.Findings, reportFinding(f))
+	}
+	for _, s := range res.Skipped {
+		r.Skipped = append(r.Skipped, ReportSkipped{Rule: s.RuleID, Name: s.Name, Reason: s.Reason, Fix: s.Fix})
+	}
+	for _, s := range db.Skipped {
+		r.Skipped = append(r.Skipped, ReportSkipped{Reason: fmt.Sprintf("%s: %s", s.Evidence, s.Reason), Fix: s.Fix})
+	}
+	for _, e := range db.Errors {
+		r.InputErrors = append(r.InputErrors, ReportInputError{Location: location(e.Pos), Message: e.Message})
+	}
+	r.Summary.RulesRun = res.RulesRun
+	r.finish(db)
+	return r
+}
+
+func reportFinding(f rules.Finding) ReportFinding {
+	title := ""
+	if rule, ok := rules.Lookup(f.RuleID); ok {
+		title = rule.Title
+	}
+	return ReportFinding{
+		Rule: f.RuleID, Name: f.Name, Severity: f.Severity.String(), Category: string(f.Category), Title: title,
+		Object: f.Object, ObjectKind: f.ObjectKind, Table: f.Table, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL,
+		Engines: f.Engines, Location: location(f.Pos), Fingerprint: f.RuleID + "|" + f.Object + "|" + f.Table,
+	}
+}
+
+func location(p inspect.Position) *Location {
+	if p.IsZero() {
+		return nil
+	}
+	return &Location{File: p.File, Line: p.Line, Col: p.Col}
+}
+
+// finish recomputes the summary, the verdict and the table advice from
+// the findings (after filtering by config or baseline).
+func (r *Report) finish(db *inspect.Database) {
+	r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos = 0, 0, 0
+	for _, f := range r.Findings {
+		switch f.Severity {
+		case "error":
+			r.Summary.Errors++
+		case "warning":
+			r.Summary.Warnings++
+		default:
+			r.Summary.Infos++
+		}
+	}
+	r.Summary.Skipped = len(r.Skipped)
+	switch {
+	case r.Summary.Errors > 0:
+		r.Verdict = VerdictNotReady
+		r.VerdictReason = fmt.Sprintf("%d error(s): replication would stop or lose data until they are fixed", r.Summary.Errors)
+	case r.Summary.Warnings > 0:
+		r.Verdict = VerdictReadyConditions
+		r.VerdictReason = fmt.Sprintf("no blocking errors; %d warning(s) need a design decision (routing, keys, exclusions)", r.Summary.Warnings)
+	default:
+		r.Verdict = VerdictReady
+		r.VerdictReason = "no errors or warnings on the evidence available"
+	}
+	if r.Summary.Skipped > 0 && r.Verdict != VerdictNotReady {
+		r.VerdictReason += fmt.Sprintf("; %d check(s) could not run, see skipped", r.Summary.Skipped)
+	}
+	if db != nil {
+		r.Tables = tableAdvice(db, r.Findings)
+	}
+}
+
+// adviceRank orders advice from most to least restrictive.
+var adviceRank = map[string]int{AdviceKeepLocal: 3, AdviceHome: 2, AdviceInsertOnly: 1, AdviceAnywhere: 0}
+
+// ruleAdvice maps a rule to the advice its finding imposes on a table.
+// Rules not listed (sequence-key, int4-key, ...) are fixed once for all
+// nodes and leave the table writable anywhere after the fix.
+var ruleAdvice = map[string]string{
+	"queue-table":                AdviceKeepLocal,
+	"unlogged-table":             AdviceKeepLocal,
+	"large-object":               AdviceKeepLocal,
+	"hot-row":                    AdviceHome,
+	"counter-update":             AdviceHome,
+	"row-locking":                AdviceHome,
+	"upsert-on-secondary-unique": AdviceHome,
+	"multiple-unique":            AdviceHome,
+	"deferrable-unique":          AdviceHome,
+	"exclusion-constraint":       AdviceHome,
+	"primary-key-update":         AdviceHome,
+	"key-reuse":                  AdviceHome,
+	"foreign-key-cascade":        AdviceHome,
+	"toast-multi-writer":         AdviceHome,
+	"trigger-firing-mode":        AdviceHome,
+	"max-plus-one":               AdviceHome,
+	"truncate":                   AdviceHome,
+}
+
+func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
+	byTable := map[string]*TableAdvice{}
+	var order []string
+	for _, t := range db.Tables {
+		if !t.IsTable() || systemSchema(t.Schema) || t.PartitionOf != "" {
+			continue
+		}
+		q := t.QualifiedName()
+		byTable[q] = &TableAdvice{Table: q, Advice: AdviceAnywhere}
+		order = append(order, q)
+	}
+	for _, f := range fs {
+		ta := byTable[f.Table]
+		if ta == nil {
+			continue
+		}
+		switch f.Severity {
+		case "error":
+			ta.Errors++
+		case "warning":
+			ta.Warns++
+		}
+		adv, ok := ruleAdvice[f.Name]
+		switch f.Name {
+		case "missing-primary-key", "replica-identity-nothing":
+			adv, ok = AdviceKeepLocal, true
+			if t := db.TableByQualified(f.Table); t != nil && !tableModified(db, t) {
+				adv = AdviceInsertOnly
+			}
+		}
+		if !ok || f.Severity == "info" {
+			continue
+		}
+		reason := f.Name
+		if !slices.Contains(ta.Reasons, reason) {
+			ta.Reasons = append(ta.Reasons, reason)
+		}
+		if adviceRank[adv] > adviceRank[ta.Advice] {
+			ta.Advice = adv
+		}
+	}
+	out := make([]TableAdvice, 0, len(order))
+	sort.Strings(order)
+	for _, q := range order {
+		out = append(out, *byTable[q])
+	}
+	return out
+}
+
+// tableModified reports evidence of UPDATE or DELETE on t, from statistics
+// or the workload. With neither, it assumes the table is modified.
+func tableModified(db *inspect.Database, t *inspect.Table) bool {
+	evidence := false
+	if t.Stats != nil {
+		evidence = true
+		if t.Stats.Updates > 0 || t.Stats.Deletes > 0 {
+			return true
+		}
+	}
+	if len(db.Statements) > 0 {
+		evidence = true
+		for _, s := range db.Statements {
+			if s.Facts == nil {
+				continue
+			}
+			for _, w := range s.Facts.Writes {
+				if w.Op == "insert" && w.OnConflict == nil {
+					continue
+				}
+				if db.FindTable(w.Table) == t {
+					return true
+				}
+			}
+		}
+	}
+	return !evidence
+}
+
+func systemSchema(s string) bool {
+	switch s {
+	case "pg_catalog", "information_schema", "pglogical", "pgactive", "spock", "bdr":
+		return true
+	}
+	return strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp")
+}
+
+// AtOrAbove counts findings at or above a severity.
+func (r *Report) AtOrAbove(sev rules.Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		s, err := rules.ParseSeverity(f.Severity)
+		if err == nil && s >= sev {
+			n++
+		}
+	}
+	return n
+}

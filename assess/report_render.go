@@ -1,0 +1,330 @@
+package assess
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/rules"
+	"github.com/aadvisor/aadvisor/templates"
+)
+
+// Painter colours text for a terminal; the identity for plain output.
+type Painter func(s string, style Style) string
+
+// Style names what a piece of text is, for a Painter.
+type Style int
+
+const (
+	StylePlain Style = iota
+	StyleError
+	StyleWarning
+	StyleInfo
+	StyleOK
+	StyleBold
+	StyleDim
+)
+
+// Plain is the Painter that adds nothing.
+func Plain(s string, _ Style) string { return s }
+
+// ReportFormats are the output formats of an assessment.
+var ReportFormats = []string{"text", "json", "markdown", "sarif", "html"}
+
+// WriteReport renders r in one of ReportFormats.
+func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
+	switch format {
+	case "text":
+		return writeReportText(w, r, paint)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "markdown":
+		return templates.Render(w, "assess.md.tmpl", r)
+	case "html":
+		return templates.Render(w, "assess.html.tmpl", r)
+	case "sarif":
+		return writeSARIF(w, r)
+	}
+	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(ReportFormats, ", "))
+}
+
+func sevStyle(sev string) Style {
+	switch sev {
+	case "error":
+		return StyleError
+	case "warning":
+		return StyleWarning
+	}
+	return StyleInfo
+}
+
+func writeReportText(w io.Writer, r *Report, paint Painter) error {
+	if paint == nil {
+		paint = Plain
+	}
+	var b strings.Builder
+	vs := StyleOK
+	switch r.Verdict {
+	case VerdictNotReady:
+		vs = StyleError
+	case VerdictReadyConditions:
+		vs = StyleWarning
+	}
+	fmt.Fprintf(&b, "Active-active readiness: %s\n", paint(r.Verdict, vs))
+	fmt.Fprintf(&b, "%s.\n", r.VerdictReason)
+	fmt.Fprintf(&b, "%s\n", paint(fmt.Sprintf("source: %s (%s), %d tables, %d workload statements, planned mesh of %d nodes",
+		r.Source.Name, r.Source.Kind, r.Source.Tables, r.Source.Statements, r.Nodes), StyleDim))
+
+	// Group by severity, then rule: one line per object.
+	type group struct {
+		rule, name, sev, title string
+		items                  []ReportFinding
+	}
+	var groups []*group
+	idx := map[string]*group{}
+	for _, f := range r.Findings {
+		g := idx[f.Rule]
+		if g == nil {
+			g = &group{rule: f.Rule, name: f.Name, sev: f.Severity, title: f.Title}
+			idx[f.Rule] = g
+			groups = append(groups, g)
+		}
+		g.items = append(g.items, f)
+	}
+	lastSev := ""
+	for _, g := range groups {
+		if g.sev != lastSev {
+			n := 0
+			for _, f := range r.Findings {
+				if f.Severity == g.sev {
+					n++
+				}
+			}
+			fmt.Fprintf(&b, "\n%s (%d)\n", paint(strings.ToUpper(g.sev)+"S", sevStyle(g.sev)), n)
+			lastSev = g.sev
+		}
+		fmt.Fprintf(&b, "  %s %s  %s\n", paint(g.rule, sevStyle(g.sev)), paint(g.name, StyleBold), paint(g.title, StyleDim))
+		for _, f := range g.items {
+			loc := ""
+			if f.Location != nil {
+				loc = fmt.Sprintf(" (%s:%d)", f.Location.File, f.Location.Line)
+			}
+			fmt.Fprintf(&b, "    %s%s: %s\n", f.Object, paint(loc, StyleDim), f.Message)
+			if f.Fix != "" {
+				fmt.Fprintf(&b, "      %s %s\n", paint("fix:", StyleOK), f.Fix)
+			}
+			if f.FixSQL != "" {
+				for _, l := range strings.Split(strings.TrimRight(f.FixSQL, "\n"), "\n") {
+					fmt.Fprintf(&b, "        %s\n", paint(l, StyleDim))
+				}
+			}
+		}
+	}
+	if len(r.Findings) == 0 {
+		b.WriteString("\nNo findings.\n")
+	}
+	if len(r.Tables) > 0 {
+		b.WriteString("\n" + paint("PER-TABLE ADVICE", StyleBold) + "\n")
+		width := 0
+		for _, t := range r.Tables {
+			width = max(width, len(t.Table))
+		}
+		for _, t := range r.Tables {
+			st := StyleOK
+			switch t.Advice {
+			case AdviceKeepLocal:
+				st = StyleError
+			case AdviceHome:
+				st = StyleWarning
+			case AdviceInsertOnly:
+				st = StyleInfo
+			}
+			why := ""
+			if len(t.Reasons) > 0 {
+				why = paint("  ("+strings.Join(t.Reasons, ", ")+")", StyleDim)
+			}
+			fmt.Fprintf(&b, "  %-*s  %s%s\n", width, t.Table, paint(t.Advice, st), why)
+		}
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n%s (%d)\n", paint("NOT CHECKED", StyleBold), len(r.Skipped))
+		for _, s := range r.Skipped {
+			what := "evidence"
+			if s.Rule != "" {
+				what = s.Rule + " " + s.Name
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", what, s.Reason)
+			if s.Fix != "" {
+				fmt.Fprintf(&b, "      %s %s\n", paint("enable:", StyleOK), s.Fix)
+			}
+		}
+	}
+	if len(r.InputErrors) > 0 {
+		fmt.Fprintf(&b, "\n%s (%d)\n", paint("INPUT ERRORS", StyleError), len(r.InputErrors))
+		for _, e := range r.InputErrors {
+			if e.Location != nil {
+				fmt.Fprintf(&b, "  %s:%d:%d: %s\n", e.Location.File, e.Location.Line, e.Location.Col, e.Message)
+			} else {
+				fmt.Fprintf(&b, "  %s\n", e.Message)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%d error(s), %d warning(s), %d info, %d not checked", r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos, r.Summary.Skipped)
+	if r.Hidden > 0 {
+		fmt.Fprintf(&b, ", %d hidden by config or baseline", r.Hidden)
+	}
+	b.WriteString(". 'aadvisor explain RULE' tells more.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SARIF 2.1.0, the subset code-scanning tools read.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string       `json:"id"`
+	Name                 string       `json:"name"`
+	ShortDescription     sarifText    `json:"shortDescription"`
+	FullDescription      sarifText    `json:"fullDescription"`
+	HelpURI              string       `json:"helpUri,omitempty"`
+	DefaultConfiguration sarifDefault `json:"defaultConfiguration"`
+}
+
+type sarifDefault struct {
+	Level string `json:"level"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
+	LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+func sarifLevel(sev string) string {
+	switch sev {
+	case "error":
+		return "error"
+	case "warning":
+		return "warning"
+	}
+	return "note"
+}
+
+func writeSARIF(w io.Writer, r *Report) error {
+	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{Name: "aadvisor", Version: strings.TrimPrefix(r.Tool, "aadvisor "),
+		InformationURI: "https://github.com/aadvisor/aadvisor"}}, Results: []sarifResult{}}
+	ruleIndex := map[string]int{}
+	for _, rule := range rules.All() {
+		ruleIndex[rule.ID] = len(run.Tool.Driver.Rules)
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID: rule.ID, Name: rule.Name,
+			ShortDescription:     sarifText{rule.Title},
+			FullDescription:      sarifText{firstParagraph(rule.Doc.Why)},
+			HelpURI:              "https://github.com/aadvisor/aadvisor/blob/main/docs/rules/" + rules.DocFileName(rule),
+			DefaultConfiguration: sarifDefault{sarifLevel(rule.Severity.String())},
+		})
+	}
+	for _, f := range r.Findings {
+		msg := f.Message
+		if f.Fix != "" {
+			msg += " Fix: " + f.Fix
+		}
+		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: lastPart(f.Object), FullyQualifiedName: f.Object, Kind: sarifKind(f.ObjectKind)}}}
+		if f.Location != nil {
+			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: f.Location.File}}
+			if f.Location.Line > 0 {
+				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Location.Line, StartColumn: f.Location.Col}
+			}
+		}
+		run.Results = append(run.Results, sarifResult{RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
+			Message: sarifText{msg}, Locations: []sarifLocation{loc},
+			PartialFingerprints: map[string]string{"aadvisor/v1": f.Fingerprint}})
+	}
+	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}
+
+// sarifKind maps our object kinds to SARIF logical location kinds.
+func sarifKind(k string) string {
+	switch k {
+	case "function":
+		return "function"
+	case "statement":
+		return "member"
+	case "table", "view", "sequence", "index", "constraint", "trigger", "column":
+		return "type"
+	}
+	return "module"
+}
+
+func lastPart(q string) string {
+	if i := strings.LastIndexByte(q, '.'); i >= 0 {
+		return q[i+1:]
+	}
+	return q
+}
+
+func firstParagraph(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.Index(s, "\n\n"); i >= 0 {
+		s = s[:i]
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
