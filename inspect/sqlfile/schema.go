@@ -166,7 +166,7 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 // (PostgreSQL 18) to STORED, which the parser knows, keeping every offset,
 // and returns where it did so.
 func maskVirtual(text string) (string, []int) {
-	lower := strings.ToLower(text)
+	lower := asciiLower(text)
 	if !strings.Contains(lower, "virtual") || !strings.Contains(lower, "generated") {
 		return text, nil
 	}
@@ -187,6 +187,17 @@ func maskVirtual(text string) (string, []int) {
 		offs = append(offs, at)
 	}
 	return string(b), offs
+}
+
+// asciiLower lower-cases ASCII letters only, so byte offsets stay valid.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // isVirtual reports whether a VIRTUAL keyword was rewritten between the

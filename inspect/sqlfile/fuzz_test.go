@@ -1,0 +1,60 @@
+package sqlfile
+
+import (
+	"os"
+	"testing"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+func FuzzReadSchema(f *testing.F) {
+	for _, file := range []string{"testdata/schema_source.sql", "testdata/pg15_dump.sql"} {
+		// Small seeds keep each run (and the minimising of new inputs)
+		// fast: a few statements of each fixture at a time.
+		src, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		spans := splitStatements(string(src))
+		for i := 0; i < len(spans); i += 4 {
+			j := min(i+4, len(spans))
+			f.Add(src[spans[i].start:spans[j-1].end])
+		}
+	}
+	for _, s := range []string{
+		"", ";", "\\connect x\nCREATE TABLE t (id int);", "CREATE TABLE t (id serial PRIMARY KEY, v int GENERATED ALWAYS AS (id) VIRTUAL);",
+		"CREATE TABLE p (a int) PARTITION BY LIST (a); CREATE TABLE c PARTITION OF p FOR VALUES IN (1); ALTER TABLE p ADD PRIMARY KEY (a);",
+		"ALTER TABLE missing ADD CONSTRAINT x PRIMARY KEY (a);", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;",
+		"CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY USING INDEX nope;", "SELECT 'unterminated", "/* open comment",
+		"$$ dollar", "CREATE SEQUENCE s AS smallint INCREMENT -5 MINVALUE -100;", "\x00\xff",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		db := newDatabase()
+		ReadSchema(db, "fuzz.sql", src)
+		for _, e := range db.Errors {
+			if e.Pos.File != "fuzz.sql" {
+				t.Fatalf("error without its file: %+v", e)
+			}
+		}
+	})
+}
+
+func FuzzAnalyzeQuery(f *testing.F) {
+	for _, s := range []string{
+		"UPDATE t SET a = a + 1", "INSERT INTO t VALUES ((SELECT max(id) FROM t) + 1) ON CONFLICT ON CONSTRAINT c DO UPDATE SET n = t.n + excluded.n",
+		"SELECT pg_notify('c', $1) FROM t FOR NO KEY UPDATE", "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+		"BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK t IN ACCESS EXCLUSIVE MODE; COMMIT", "SELECT setval($1, 2)", "SELEC", "",
+		"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET (a, b) = (a + 1, 2)",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		facts, err := AnalyzeQuery(q)
+		if err == nil && facts == nil {
+			t.Fatal("no facts and no error")
+		}
+		Analyze([]*inspect.Statement{{Query: q}})
+	})
+}
