@@ -29,8 +29,9 @@ affected.`,
 		Detection: `Only when the configured mesh has 3 or more nodes. Live: tables whose TOAST relation is not empty.
 Offline (or when TOAST sizes were not read): tables with columns of types that are TOASTed (text,
 varchar without a length, json, jsonb, bytea, xml, arrays, tsvector) whose storage is not PLAIN.
-Tables with REPLICA IDENTITY FULL, and tables that pg_stat_user_tables shows are never updated, are
-left out.`,
+Only tables that are updated (n_tup_upd in pg_stat_user_tables, or UPDATE, MERGE or upsert statements
+in the workload) are warnings; tables with REPLICA IDENTITY FULL and tables known not to be updated
+are left out. Without any update evidence, one info finding lists the candidate tables.`,
 		Fix: `Make each row single-writer (home-node routing by key), or keep the mesh at two nodes for these
 tables. REPLICA IDENTITY FULL logs the old value in full and avoids the gap, at a large WAL cost.`,
 		Example: `CREATE TABLE public.documents (id uuid PRIMARY KEY, body text);  -- updated on several nodes`,
@@ -38,48 +39,81 @@ tables. REPLICA IDENTITY FULL logs the old value in full and avoids the gap, at 
 			"EnterpriseDB/docs:product_docs/docs/pgd/5.9/conflict-management/conflicts/02_types_of_conflict.mdx (TOAST support details)",
 		},
 	},
-	Check: func(p *Pass) {
-		db := p.DB
-		if p.Config.Nodes < 3 {
-			return
+	Check: checkToastMultiWriter,
+}
+
+func checkToastMultiWriter(p *Pass) {
+	db := p.DB
+	if p.Config.Nodes < 3 {
+		return
+	}
+	sizesKnown := !offline(db) && db.SkippedFor(inspect.EvidenceToast) == nil
+	updated := map[*inspect.Table]bool{}
+	for _, w := range writes(db) {
+		if w.Table != nil && (w.W.Op == inspect.StmtUpdate || w.W.Op == inspect.StmtMerge || (w.W.OnConflict != nil && w.W.OnConflict.Action == "update")) {
+			updated[w.Table] = true
 		}
-		sizesKnown := !offline(db) && db.SkippedFor(inspect.EvidenceToast) == nil
-		for _, t := range replicatedTables(db) {
-			if t.ReplicaIdentity == inspect.IdentityFull || t.Kind == inspect.RelPartitioned {
-				continue
-			}
-			if t.Stats != nil && t.Stats.Updates == 0 {
-				continue
-			}
-			var evidence string
-			switch {
-			case sizesKnown && t.ToastBytes > 0:
-				evidence = "its TOAST relation holds " + bytesHuman(t.ToastBytes)
-			case sizesKnown && t.ToastBytes == 0:
-				continue
-			default:
-				var wide []string
-				for _, c := range t.Columns {
-					if toastable(c) {
-						wide = append(wide, c.Name+" "+c.Type)
-					}
-				}
-				if len(wide) == 0 {
-					continue
-				}
-				evidence = "it has TOASTable columns (" + strings.Join(wide, ", ") + ")"
-			}
-			p.Report(Finding{
-				Object:     t.QualifiedName(),
-				ObjectKind: "table",
-				Table:      t.QualifiedName(),
-				Message: fmt.Sprintf("%s: %s; with %d nodes an UPDATE that leaves a large value unchanged can make a node miss that value after a conflict",
-					t.QualifiedName(), evidence, p.Config.Nodes),
-				Fix: "Route updates of each row to one home node, or use REPLICA IDENTITY FULL for this table despite the WAL cost.",
-				Pos: t.Pos,
-			})
+	}
+	statements := hasStatements(db) && db.SkippedFor(inspect.EvidenceStatements) == nil
+	var unknown []string
+	for _, t := range replicatedTables(db) {
+		if t.ReplicaIdentity == inspect.IdentityFull || t.Kind == inspect.RelPartitioned {
+			continue
 		}
-	},
+		var evidence string
+		switch {
+		case sizesKnown && t.ToastBytes > 0:
+			evidence = "its TOAST relation holds " + bytesHuman(t.ToastBytes)
+		case sizesKnown && t.ToastBytes == 0:
+			continue
+		default:
+			var wide []string
+			for _, c := range t.Columns {
+				if toastable(c) {
+					wide = append(wide, c.Name+" "+c.Type)
+				}
+			}
+			if len(wide) == 0 {
+				continue
+			}
+			evidence = "it has TOASTable columns (" + strings.Join(wide, ", ") + ")"
+		}
+		var how string
+		switch {
+		case t.Stats != nil && t.Stats.Updates > 0:
+			how = plural(t.Stats.Updates, "update", "updates") + " in pg_stat_user_tables"
+		case updated[t]:
+			how = "UPDATE statements in the workload"
+		case t.Stats != nil || statements:
+			continue // known not to be updated
+		default:
+			unknown = append(unknown, t.QualifiedName())
+			continue
+		}
+		p.Report(Finding{
+			Object:     t.QualifiedName(),
+			ObjectKind: "table",
+			Table:      t.QualifiedName(),
+			Message: fmt.Sprintf("%s: %s and it sees %s; with %d nodes an UPDATE that leaves a large value unchanged can make a node miss that value after a conflict",
+				t.QualifiedName(), evidence, how, p.Config.Nodes),
+			Fix: "Route updates of each row to one home node, or use REPLICA IDENTITY FULL for this table despite the WAL cost.",
+			Pos: t.Pos,
+		})
+	}
+	if len(unknown) > 0 {
+		list := unknown
+		if len(list) > 10 {
+			list = append(list[:10:10], fmt.Sprintf("and %d more", len(unknown)-10))
+		}
+		p.Report(Finding{
+			Severity:   Info,
+			Object:     "database",
+			ObjectKind: "database",
+			Message: fmt.Sprintf("%s TOASTable columns, but without table statistics or workload it is unknown whether they are updated: %s",
+				plural(int64(len(unknown)), "table has", "tables have"), strings.Join(list, ", ")),
+			Fix: "Run assess --dsn or pass --queries so updated tables can be told from insert-only ones.",
+		})
+	}
 }
 
 // toastable reports whether a column's values can be stored out of line.

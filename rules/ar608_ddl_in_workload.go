@@ -2,9 +2,13 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
+
+// maintenanceDDL are utility commands that change no schema.
+var maintenanceDDL = map[string]bool{"REFRESH MATERIALIZED VIEW": true, "REINDEX": true}
 
 var ddlInWorkload = &Rule{
 	ID:       "AR608",
@@ -27,7 +31,8 @@ DDL needs writes stopped and all slots caught up.`,
 			EngineSpock:     `Automatic DDL replication with spock.enable_ddl_replication; some DDL is unsafe.`,
 			EnginePGD:       `Replicated with global DDL locking (bdr.ddl_locking).`,
 		},
-		Detection: `Workload statements that are DDL (CREATE, ALTER, DROP, ...), as parse-tree facts. With
+		Detection: `Workload statements that are DDL (CREATE, ALTER, DROP, ...), as parse-tree facts; REFRESH
+MATERIALIZED VIEW and REINDEX change no schema and are left to materialized-view. With
 pg_stat_statements, DDL is recorded only when pg_stat_statements.track_utility is on; otherwise
 the rule is skipped.`,
 		Fix: `Run schema changes through one controlled process: expand/contract migrations (add first,
@@ -48,7 +53,7 @@ replication. Keep temporary-table DDL out of replicated schemas.`,
 			return
 		}
 		for _, s := range analyzed(p.DB) {
-			if s.Facts.Kind != inspect.StmtDDL {
+			if s.Facts.Kind != inspect.StmtDDL || maintenanceDDL[strings.ToUpper(s.Facts.DDLKind)] {
 				continue
 			}
 			kind := s.Facts.DDLKind
