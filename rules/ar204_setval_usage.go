@@ -53,7 +53,7 @@ id scheme never hands out, or generate them with the same per-node scheme.`,
 				what = strings.Join(seqs, ", ")
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      statementTable(p.DB, s),
 				Message:    fmt.Sprintf("%s resets %s with setval(): per-node offsets and snowflake sequences do not survive it", stmtText(s), what),

@@ -83,7 +83,7 @@ On Spock, the LOLOR extension is an alternative.`,
 			}
 			found = true
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      statementTable(db, s),
 				Message:    fmt.Sprintf("%s uses large-object functions: the objects stay on the node that wrote them", stmtText(s)),

@@ -63,7 +63,7 @@ these transactions.`,
 				what = "takes " + strings.ToUpper(f.RowLock) + " row locks"
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      statementTable(p.DB, s),
 				Message:    fmt.Sprintf("%s %s, which exist only on this node: the same code on another node does not wait for them", stmtText(s), what),

@@ -40,7 +40,7 @@ service outside the database (etcd, Consul, a lease table written on one home no
 				continue
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      statementTable(p.DB, s),
 				Message:    fmt.Sprintf("%s calls %s: advisory locks are held on one node only, so another node grants the same lock", stmtText(s), strings.Join(s.Facts.AdvisoryLocks, ", ")),

@@ -46,7 +46,7 @@ messaging to a broker.`,
 				continue
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Message:    fmt.Sprintf("%s %s", stmtText(s), what),
 				Fix:        "Connect listeners to every node and notify from REPLICA/ALWAYS triggers, or use a message broker.",

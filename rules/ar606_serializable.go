@@ -52,7 +52,7 @@ conflict), or use PGD Eager replication.`,
 				continue
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Message:    fmt.Sprintf("%s asks for SERIALIZABLE: transactions on different nodes are not serialized against each other", stmtText(s)),
 				Fix:        "Route these transactions to one writer node, or turn the invariant into a conflict on one row.",

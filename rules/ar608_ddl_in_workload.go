@@ -61,7 +61,7 @@ replication. Keep temporary-table DDL out of replicated schemas.`,
 				kind = "DDL"
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      statementTable(p.DB, s),
 				Message:    fmt.Sprintf("%s is %s run by the workload: DDL is not replicated by native replication or pglogical, and schema drift stops apply", stmtText(s), kind),

@@ -74,7 +74,7 @@ ALTER SUBSCRIPTION sub_b_from_a SET (streaming = parallel);  -- PostgreSQL 16+
 				tables = append(tables, tableName(p.DB.FindTable(w.Table), w.Table))
 			}
 			p.Report(Finding{
-				Object:     "statement",
+				Object:     stmtObject(s),
 				ObjectKind: "statement",
 				Table:      strings.Join(tables[:1], ""),
 				Message:    fmt.Sprintf("%s %s", stmtText(s), what),

@@ -457,6 +457,24 @@ func stmtText(s *inspect.Statement) string {
 	return txt
 }
 
+// stmtObject names a statement for a finding's Object: "statement
+// queryid=123" for pg_stat_statements entries, "statement queries.sql:12"
+// for query files, else "statement".
+func stmtObject(s *inspect.Statement) string {
+	switch {
+	case s.QueryID != 0:
+		return "statement queryid=" + strconv.FormatInt(s.QueryID, 10)
+	case !s.Pos.IsZero():
+		p := s.Pos
+		p.Col = 0
+		if i := strings.LastIndexAny(p.File, `/\`); i >= 0 {
+			p.File = p.File[i+1:]
+		}
+		return "statement " + p.String()
+	}
+	return "statement"
+}
+
 // statsWindow says over what period the cumulative counters were
 // gathered: " since the statistics reset 3d ago", or "".
 func statsWindow(db *inspect.Database) string {

@@ -172,7 +172,8 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Category Category `json:"category"`
 	// Object is the schema-qualified object: "public.orders",
-	// "public.orders.id", "setting wal_level", "statement".
+	// "public.orders.id", "setting wal_level", "statement queryid=42"
+	// (or "statement queries.sql:12", or just "statement").
 	Object string `json:"object"`
 	// ObjectKind: table, column, index, constraint, sequence, trigger,
 	// function, setting, statement, database, slot, extension, ...
