@@ -217,7 +217,6 @@ var adviceRank = map[string]int{AdviceKeepLocal: 3, AdviceHome: 2, AdviceInsertO
 var ruleAdvice = map[string]string{
 	"queue-table":                AdviceKeepLocal,
 	"unlogged-table":             AdviceKeepLocal,
-	"large-object":               AdviceKeepLocal,
 	"hot-row":                    AdviceHome,
 	"counter-update":             AdviceHome,
 	"row-locking":                AdviceHome,

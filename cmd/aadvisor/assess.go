@@ -138,7 +138,7 @@ func (a *app) runAssess(cmd *cobra.Command, o *assessOptions) error {
 		a.log.Info("server version unknown; version-dependent rules assume the newest behaviour", "hint", "--pg-version")
 	}
 	res := rules.Run(db, rcfg, rs)
-	rep := assess.BuildReport(db, res, rcfg, "aadvisor "+versionString(), time.Now())
+	rep := assess.BuildReport(db, res, rcfg, "aadvisor "+versionString(), now())
 	if cfg != nil || base != nil {
 		rep.Filter(db, cfg, base)
 	}
@@ -188,7 +188,7 @@ func (a *app) readFiles(cmd *cobra.Command, o *assessOptions, version int) (*ins
 		return nil, asUsage(err)
 	}
 	for _, e := range db.Errors {
-		a.log.Warn("input error", "place", e.Pos.String(), "err", e.Message)
+		a.log.Info("input error", "place", e.Pos.String(), "err", e.Message)
 	}
 	tables := 0
 	for _, t := range db.Tables {
@@ -203,6 +203,17 @@ func (a *app) readFiles(cmd *cobra.Command, o *assessOptions, version int) (*ins
 		return nil, usagef("%s: no tables and no statements found", strings.Join(append(slices.Clone(o.schema), o.queries...), ", "))
 	}
 	return db, nil
+}
+
+// now is the time reports carry; SOURCE_DATE_EPOCH pins it for
+// reproducible output.
+func now() time.Time {
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now()
 }
 
 func parsePGVersion(s string) (int, error) {
