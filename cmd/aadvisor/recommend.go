@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/spf13/cobra"
+)
+
+// adviceOptions are the flags ask and recommend share.
+type adviceOptions struct {
+	answers    string
+	assessment string
+	forecast   string
+	out        string
+	format     string
+	thresholds []string
+}
+
+func (o *adviceOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.assessment, "assessment", "", "fold in the findings of an `aadvisor assess --format json` report")
+	f.StringVar(&o.forecast, "forecast", "", "fold in a conflict forecast from `aadvisor observe --format json`")
+	f.StringVar(&o.out, "out", "", "write a plan (answers + recommendation + topology skeleton) for `aadvisor bootstrap`")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
+	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable; see docs/decision.md)")
+}
+
+// inputs validates the flags and reads the optional evidence files.
+func (o *adviceOptions) inputs() (assess.Inputs, error) {
+	var in assess.Inputs
+	switch o.format {
+	case "text", "json", "markdown":
+	default:
+		return in, usagef("--format: unknown format %q (want text, json or markdown)", o.format)
+	}
+	in.Thresholds = assess.DefaultThresholds()
+	if err := in.Thresholds.Override(o.thresholds); err != nil {
+		return in, usagef("--threshold: %v", err)
+	}
+	if o.assessment != "" {
+		as, err := assess.ReadAssessment(o.assessment)
+		if err != nil {
+			return in, asUsage(err)
+		}
+		in.Assessment = as
+	}
+	if o.forecast != "" {
+		fc, err := assess.ReadForecast(o.forecast)
+		if err != nil {
+			return in, asUsage(err)
+		}
+		in.Forecast = fc
+	}
+	return in, nil
+}
+
+// emit prints the recommendation to stdout and writes the plan if asked.
+func (a *app) emit(o *adviceOptions, ans assess.Answers, rec *assess.Recommendation, by string) error {
+	var b bytes.Buffer
+	if err := rec.Write(&b, o.format); err != nil {
+		return err
+	}
+	if o.format == "text" && a.color(a.stdout) {
+		b = *bytes.NewBufferString(a.colorText(b.String()))
+	}
+	if _, err := a.stdout.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write recommendation: %w", err)
+	}
+	if o.out == "" {
+		return nil
+	}
+	p := planFrom(rec, ans, by)
+	if err := p.WriteFile(o.out); err != nil {
+		return err
+	}
+	a.log.Info("plan written", "path", o.out, "design", string(rec.Design))
+	fmt.Fprintf(a.stderr, "plan written to %s", o.out)
+	if ph := p.Placeholders(); len(ph) > 0 {
+		fmt.Fprintf(a.stderr, " (fill in the <placeholder> DSNs of %s before bootstrap)", strings.Join(ph, ", "))
+	}
+	fmt.Fprintln(a.stderr)
+	return nil
+}
+
+// colorText highlights the headings of the text report.
+func (a *app) colorText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "Recommendation: "):
+			lines[i] = a.paint(a.stdout, l, colorBold)
+		case l != "" && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "Sources"):
+			code := colorBlue
+			if l == "Blockers" || l == "Not met" {
+				code = colorRed
+			} else if l == "Risks" {
+				code = colorYellow
+			}
+			lines[i] = a.paint(a.stdout, l, code)
+		case strings.HasPrefix(l, "  ✗"):
+			lines[i] = a.paint(a.stdout, l, colorRed)
+		case strings.HasPrefix(l, "  ✓"):
+			lines[i] = a.paint(a.stdout, l, colorGreen)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func init() {
+	register(func(a *app) *cobra.Command {
+		var o adviceOptions
+		cmd := &cobra.Command{
+			Use:   "recommend --answers FILE",
+			Short: "Recommend the least distributed design that meets your answers (no prompts)",
+			Long: `recommend runs the decision procedure on an answers file (the keys are the question ids
+of 'aadvisor ask'; see assess/testdata/profiles for examples) and prints the recommendation with
+the reasons, the arithmetic with your numbers, the costs and the alternatives it rejected.
+Findings from 'aadvisor assess' and a forecast from 'aadvisor observe' are folded in when given.`,
+			Example: `  aadvisor recommend --answers answers.yaml
+  aadvisor recommend --answers answers.yaml --assessment report.json --out plan.yaml
+  aadvisor recommend --answers answers.yaml --threshold manual_region_promotion_min=30 --format json`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return a.runRecommend(&o)
+			},
+		}
+		cmd.Flags().StringVar(&o.answers, "answers", "", "answers file (YAML; required)")
+		_ = cmd.MarkFlagRequired("answers")
+		o.addFlags(cmd)
+		return cmd
+	})
+}
+
+func (a *app) runRecommend(o *adviceOptions) error {
+	in, err := o.inputs()
+	if err != nil {
+		return err
+	}
+	ans, err := assess.ReadAnswers(o.answers)
+	if err != nil {
+		return asUsage(err)
+	}
+	rec, err := assess.Recommend(ans, in)
+	if err != nil {
+		return asUsage(err)
+	}
+	return a.emit(o, ans, rec, "aadvisor recommend")
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// nodeName turns a region into a node name ("us-east-1" → "us_east_1").
+func nodeName(s string) string {
+	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(s), "_"), "_")
+	if n == "" || n[0] < 'a' || n[0] > 'z' {
+		n = "n_" + n
+	}
+	if len(n) > 63 {
+		n = n[:63]
+	}
+	return n
+}
+
+func placeholderDSN(where string) string {
+	return fmt.Sprintf("postgres://postgres@<%s-host>:5432/postgres", where)
+}
+
+// planFrom converts a recommendation into a plan skeleton for bootstrap.
+// replicate does not know assess; this is where the two meet.
+func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replicate.Plan {
+	p := &replicate.Plan{Version: replicate.PlanVersion, GeneratedBy: by, Answers: ans.Node()}
+	pr := &replicate.PlanRecommendation{Design: string(rec.Design), Family: string(rec.Family), Title: rec.Title, Engine: rec.Engine, HA: rec.HATooling}
+	for _, r := range rec.Reasons {
+		kind := "bad"
+		if r.Good {
+			kind = "good"
+		}
+		pr.Reasons = append(pr.Reasons, fmt.Sprintf("%s (%s) %s", r.ID, kind, r.Title))
+	}
+	for _, b := range rec.Blockers {
+		pr.Blockers = append(pr.Blockers, strings.TrimSpace(b.Gate+" "+b.Object+": "+b.Message))
+	}
+	for _, c := range rec.Also {
+		pr.Also = append(pr.Also, fmt.Sprintf("%s for %s", c.Design, c.For))
+	}
+	p.Recommendation = pr
+
+	t := &p.Topology
+	t.Engine = rec.Engine
+	primary := rec.Derived.Primary
+	if primary == "" {
+		primary = "primary"
+	}
+	var regions []string
+	for _, r := range ans.Regions() {
+		regions = append(regions, r.Region)
+	}
+	second := ans.String("standby_region")
+	switch rec.Family {
+	case assess.SinglePrimary:
+		t.Kind = replicate.TopologyStreaming
+		t.Engine = replicate.EnginePhysical
+		t.Nodes = append(t.Nodes,
+			replicate.PlanNode{Name: "primary", Region: primary, Role: replicate.RolePrimary, DSN: placeholderDSN(primary + "-a")},
+			replicate.PlanNode{Name: "standby_1", Region: primary, Role: replicate.RoleStandby, DSN: placeholderDSN(primary + "-b")})
+		switch rec.Design {
+		case assess.SPSync:
+			for _, r := range regions {
+				if r != primary {
+					t.Nodes = append(t.Nodes, replicate.PlanNode{Name: "sync_" + nodeName(r), Region: r, Role: replicate.RoleStandby, DSN: placeholderDSN(r)})
+				}
+			}
+		case assess.SP2, assess.SP3:
+			dr := second
+			if dr == "" || dr == primary {
+				dr = "dr-region"
+				for _, r := range regions {
+					if r != primary {
+						dr = r
+						break
+					}
+				}
+			}
+			t.Nodes = append(t.Nodes, replicate.PlanNode{Name: "dr_" + nodeName(dr), Region: dr, Role: replicate.RoleStandby, DSN: placeholderDSN(dr)})
+		}
+	case assess.WritePartitioned:
+		t.Kind = replicate.TopologyPartitioned
+		t.OwnerColumn = rec.OwnerColumn
+		if t.OwnerColumn == "" {
+			t.OwnerColumn = "owner_id"
+		}
+		switch rec.Design {
+		case assess.WPSite:
+			t.Nodes = append(t.Nodes,
+				replicate.PlanNode{Name: "hq", Region: primary, Role: replicate.RoleOwner, DSN: placeholderDSN("hq"), Owns: []string{"<hq>"}},
+				replicate.PlanNode{Name: "site_0001", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0001"), Owns: []string{"<site-0001>"}},
+				replicate.PlanNode{Name: "site_0002", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0002"), Owns: []string{"<site-0002>"}})
+		case assess.WPShard:
+			for i := 1; i <= 2; i++ {
+				t.Nodes = append(t.Nodes, replicate.PlanNode{Name: fmt.Sprintf("shard_%d", i), Region: primary, Role: replicate.RoleOwner,
+					DSN: placeholderDSN(fmt.Sprintf("shard-%d", i)), Owns: []string{fmt.Sprintf("<owners of shard %d>", i)}})
+			}
+		default:
+			for _, r := range withSecond(regions, second) {
+				t.Nodes = append(t.Nodes, replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RoleOwner, DSN: placeholderDSN(r), Owns: []string{"<owners homed in " + r + ">"}})
+			}
+		}
+		t.Sequences = rec.Sequences
+	case assess.ActiveActive:
+		t.Kind = replicate.TopologyActiveActive
+		t.OwnerColumn = rec.OwnerColumn
+		for _, r := range withSecond(regions, second) {
+			t.Nodes = append(t.Nodes, replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RolePeer, DSN: placeholderDSN(r)})
+		}
+		t.Sequences = rec.Sequences
+	}
+	t.Tables = []string{"public.*"}
+	return p
+}
+
+// withSecond makes sure there are at least two distinct regions.
+func withSecond(regions []string, second string) []string {
+	out := append([]string(nil), regions...)
+	if second != "" && !containsStr(out, second) {
+		out = append(out, second)
+	}
+	for i := 2; len(out) < 2; i++ {
+		out = append(out, fmt.Sprintf("region-%d", i))
+	}
+	return out
+}
+
+func containsStr(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,533 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// questionField builds the huh field for q, preset to the current answer
+// (or the default). get returns the typed value, or nil to leave q unset.
+func questionField(q assess.Question, cur assess.Answers) (huh.Field, func() (any, error)) {
+	v, _ := cur.Get(q.ID)
+	title := q.Prompt
+	desc := q.Help
+	if q.Required {
+		title += " (required)"
+	}
+	convert := func(s string) (any, error) {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			if q.Required {
+				return nil, errors.New("an answer is required")
+			}
+			return nil, nil
+		}
+		val, err := assess.ParseText(q, s)
+		if err != nil {
+			return nil, err
+		}
+		tmp := assess.NewAnswers()
+		if err := tmp.Set(q.ID, val); err != nil {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), q.ID+": "))
+		}
+		return val, nil
+	}
+	switch {
+	case q.Kind == assess.KindSelect:
+		s, _ := v.(string)
+		opts := make([]huh.Option[string], len(q.Options))
+		for i, o := range q.Options {
+			opts[i] = huh.NewOption(o.Label, o.Value)
+		}
+		f := huh.NewSelect[string]().Title(title).Description(desc).Options(opts...).Value(&s)
+		return f, func() (any, error) { return s, nil }
+	case q.Kind == assess.KindNumber && len(q.Options) > 0:
+		s := ""
+		if f, ok := v.(float64); ok {
+			s = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		opts := make([]huh.Option[string], 0, len(q.Options)+1)
+		found := false
+		for _, o := range q.Options {
+			opts = append(opts, huh.NewOption(o.Label, o.Value))
+			found = found || o.Value == s
+		}
+		if s != "" && !found {
+			opts = append(opts, huh.NewOption(s+"% (your answer)", s))
+		}
+		f := huh.NewSelect[string]().Title(title).Description(desc).Options(opts...).Value(&s)
+		return f, func() (any, error) { return convert(s) }
+	case q.Kind == assess.KindMultiSelect:
+		ss, _ := v.([]string)
+		ss = append([]string(nil), ss...)
+		opts := make([]huh.Option[string], len(q.Options))
+		for i, o := range q.Options {
+			opts[i] = huh.NewOption(o.Label, o.Value)
+		}
+		// validated on submit (in get): huh validates multi-selects on every
+		// keystroke, which would flag an empty required answer before any input
+		f := huh.NewMultiSelect[string]().Title(title).Description(desc + " (space or x toggles, enter confirms)").Options(opts...).Value(&ss)
+		return f, func() (any, error) {
+			if len(ss) == 0 {
+				if q.Required {
+					return nil, errors.New("pick at least one (space toggles)")
+				}
+				return nil, nil
+			}
+			tmp := assess.NewAnswers()
+			if err := tmp.Set(q.ID, ss); err != nil {
+				return nil, errors.New(strings.TrimPrefix(err.Error(), q.ID+": "))
+			}
+			return ss, nil
+		}
+	case q.Kind == assess.KindBool:
+		b, _ := v.(bool)
+		f := huh.NewConfirm().Title(title).Description(desc).Affirmative("Yes").Negative("No").Value(&b)
+		return f, func() (any, error) { return b, nil }
+	default:
+		s := assess.FormatValue(q, v)
+		f := huh.NewInput().Title(title).Description(desc).Value(&s).Validate(func(s string) error { _, err := convert(s); return err })
+		switch q.Kind {
+		case assess.KindRegions:
+			f.Placeholder("us-east-1=60, eu-west-1=40")
+		case assess.KindNumberMap:
+			f.Placeholder("regionA/regionB=80 (optional)")
+		case assess.KindTextList:
+			f.Placeholder("comma-separated")
+		}
+		return f, func() (any, error) { return convert(s) }
+	}
+}
+
+// lineReader hands out one line per Read so that huh's accessible prompts,
+// which wrap the input in a fresh bufio.Scanner each time, never swallow the
+// answers to later questions.
+type lineReader struct {
+	r    *bufio.Reader
+	rest []byte
+	eof  bool
+}
+
+func newLineReader(r io.Reader) *lineReader { return &lineReader{r: bufio.NewReader(r)} }
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if len(l.rest) == 0 {
+		line, err := l.r.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			l.eof = true
+			return 0, err
+		}
+		l.rest = line
+	}
+	n := copy(p, l.rest)
+	l.rest = l.rest[n:]
+	return n, nil
+}
+
+// accessiblePrompter asks each question with a huh field in accessible mode:
+// plain numbered prompts, no redrawing, for screen readers and scripts.
+type accessiblePrompter struct {
+	in      *lineReader
+	out     io.Writer
+	section string
+	n       int
+}
+
+func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, error) {
+	if p.in.eof {
+		return nil, assess.ErrStop
+	}
+	if q.Section != p.section {
+		p.section = q.Section
+		fmt.Fprintf(p.out, "\n== %s (section %d of %d) ==\n", q.Section, sectionIndex(q.Section)+1, len(assess.Sections))
+	}
+	p.n++
+	fmt.Fprintf(p.out, "\n[%d] Why it matters: %s\n", p.n, q.Help)
+	for {
+		field, get := questionField(q, cur)
+		if err := huh.NewForm(huh.NewGroup(field)).WithAccessible(true).WithInput(p.in).WithOutput(p.out).Run(); err != nil {
+			return nil, err
+		}
+		if p.in.eof {
+			return nil, assess.ErrStop
+		}
+		v, err := get()
+		if err == nil {
+			return v, nil
+		}
+		fmt.Fprintf(p.out, "%s\n", err)
+	}
+}
+
+func sectionIndex(s string) int {
+	for i, x := range assess.Sections {
+		if x == s {
+			return i
+		}
+	}
+	return 0
+}
+
+// askModel is the interactive questionnaire: one question at a time with its
+// help, progress through the sections, back and forward, a side panel with
+// the running downtime budget and the current leaning, and a final screen
+// with the recommendation.
+type askModel struct {
+	ans     assess.Answers
+	in      assess.Inputs
+	idx     int   // current question (index into assess.Bank), -1 before the first
+	history []int // questions answered, for going back
+	form    *huh.Form
+	get     func() (any, error)
+
+	final   bool
+	rec     *assess.Recommendation
+	lines   []string
+	scroll  int
+	status  string
+	width   int
+	height  int
+	done    bool // accepted on the final screen
+	aborted bool
+	styles  askStyles
+}
+
+type askStyles struct {
+	title, dim, panel, active, bad, good lipgloss.Style
+}
+
+func newAskStyles(color bool) askStyles {
+	if !color {
+		p := lipgloss.NewStyle().Border(lipgloss.NormalBorder()).Padding(0, 1)
+		return askStyles{title: lipgloss.NewStyle(), dim: lipgloss.NewStyle(), panel: p, active: lipgloss.NewStyle(), bad: lipgloss.NewStyle(), good: lipgloss.NewStyle()}
+	}
+	return askStyles{
+		title:  lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("12")),
+		dim:    lipgloss.NewStyle().Foreground(lipgloss.Color("8")),
+		panel:  lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("8")).Padding(0, 1),
+		active: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("10")),
+		bad:    lipgloss.NewStyle().Foreground(lipgloss.Color("9")),
+		good:   lipgloss.NewStyle().Foreground(lipgloss.Color("10")),
+	}
+}
+
+const panelWidth = 38
+
+func newAskModel(start assess.Answers, in assess.Inputs, color bool) *askModel {
+	m := &askModel{ans: start, in: in, idx: -1, width: 100, height: 30, styles: newAskStyles(color)}
+	m.next()
+	return m
+}
+
+// relevant reports whether question i applies given the answers so far.
+func (m *askModel) relevant(i int) bool {
+	q := assess.Bank[i]
+	return q.Ask == nil || q.Ask(m.ans)
+}
+
+func (m *askModel) open(i int) tea.Cmd {
+	m.idx = i
+	m.final = false
+	field, get := questionField(assess.Bank[i], m.ans)
+	m.get = get
+	m.form = huh.NewForm(huh.NewGroup(field)).WithShowHelp(true).WithWidth(m.formWidth())
+	return m.form.Init()
+}
+
+// next moves to the next relevant question, or to the final screen.
+func (m *askModel) next() tea.Cmd {
+	for i := m.idx + 1; i < len(assess.Bank); i++ {
+		if m.relevant(i) {
+			return m.open(i)
+		}
+	}
+	m.showFinal()
+	return nil
+}
+
+func (m *askModel) back() tea.Cmd {
+	if len(m.history) == 0 {
+		m.status = "this is the first question"
+		return nil
+	}
+	i := m.history[len(m.history)-1]
+	m.history = m.history[:len(m.history)-1]
+	return m.open(i)
+}
+
+func (m *askModel) showFinal() {
+	m.final, m.form, m.scroll = true, nil, 0
+	m.rec = nil
+	m.lines = nil
+	if err := m.ans.Complete(); err != nil {
+		m.status = err.Error()
+		m.lines = []string{"Some required answers are missing:", "  " + strings.Join(m.ans.Missing(), ", "), "", "Go back (ctrl+b) to answer them."}
+		return
+	}
+	rec, err := assess.Recommend(m.ans, m.in)
+	if err != nil {
+		m.status = err.Error()
+		return
+	}
+	m.rec = rec
+	var b bytes.Buffer
+	_ = rec.WriteText(&b)
+	m.lines = strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+}
+
+func (m *askModel) formWidth() int {
+	w := m.width - panelWidth - 4
+	if m.width < 90 {
+		w = m.width - 2
+	}
+	return max(w, 30)
+}
+
+func (m *askModel) Init() tea.Cmd {
+	if m.form != nil {
+		return m.form.Init()
+	}
+	return nil
+}
+
+func (m *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		if m.form != nil {
+			m.form = m.form.WithWidth(m.formWidth())
+		}
+	case tea.KeyMsg:
+		switch msg.String() {
+		case "ctrl+c":
+			m.aborted = true
+			return m, tea.Quit
+		case "ctrl+b", "shift+tab":
+			m.status = ""
+			if m.final {
+				return m, m.reopenLast()
+			}
+			return m, m.back()
+		case "ctrl+f":
+			// forward: keep the current (or default) answer if it is valid
+			if !m.final && m.get != nil {
+				return m, m.accept()
+			}
+		}
+		if m.final {
+			return m, m.updateFinal(msg)
+		}
+	}
+	if m.form == nil {
+		return m, nil
+	}
+	fm, cmd := m.form.Update(msg)
+	if f, ok := fm.(*huh.Form); ok {
+		m.form = f
+	}
+	switch m.form.State {
+	case huh.StateCompleted:
+		// drop the finished form's pending commands: they belong to it
+		return m, m.accept()
+	case huh.StateAborted:
+		m.aborted = true
+		return m, tea.Quit
+	}
+	return m, cmd
+}
+
+// accept stores the current field's value and moves on.
+func (m *askModel) accept() tea.Cmd {
+	q := assess.Bank[m.idx]
+	v, err := m.get()
+	if err != nil {
+		m.status = q.ID + ": " + err.Error()
+		return m.open(m.idx)
+	}
+	if v == nil {
+		m.ans.Unset(q.ID)
+	} else if err := m.ans.Set(q.ID, v); err != nil {
+		m.status = err.Error()
+		return m.open(m.idx)
+	}
+	m.status = ""
+	m.history = append(m.history, m.idx)
+	return m.next()
+}
+
+func (m *askModel) reopenLast() tea.Cmd {
+	if len(m.history) == 0 {
+		return nil
+	}
+	return m.back()
+}
+
+func (m *askModel) updateFinal(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter", "s":
+		if m.rec == nil {
+			m.status = "nothing to save yet: answer the missing questions first"
+			return nil
+		}
+		m.done = true
+		return tea.Quit
+	case "q", "esc":
+		m.aborted = true
+		return tea.Quit
+	case "down", "j":
+		m.scroll = min(m.scroll+1, max(0, len(m.lines)-1))
+	case "up", "k":
+		m.scroll = max(0, m.scroll-1)
+	case "pgdown", " ":
+		m.scroll = min(m.scroll+m.pageLines(), max(0, len(m.lines)-1))
+	case "pgup":
+		m.scroll = max(0, m.scroll-m.pageLines())
+	}
+	return nil
+}
+
+func (m *askModel) pageLines() int { return max(5, m.height-6) }
+
+func (m *askModel) View() string {
+	if m.done || m.aborted {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(m.styles.title.Render("aadvisor ask — do you really need active-active?"))
+	b.WriteString("\n")
+	b.WriteString(m.progress())
+	b.WriteString("\n\n")
+	if m.final {
+		b.WriteString(m.finalView())
+	} else {
+		left := m.form.View()
+		panel := m.styles.panel.Width(panelWidth - 2).Render(m.panel())
+		if m.width < 90 {
+			b.WriteString(left + "\n" + panel)
+		} else {
+			b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.formWidth()+2).Render(left), panel))
+		}
+		b.WriteString("\n")
+		b.WriteString(m.styles.dim.Render("enter next · ctrl+b back · ctrl+f keep & skip · ctrl+c quit"))
+	}
+	if m.status != "" {
+		b.WriteString("\n" + m.styles.bad.Render(m.status))
+	}
+	return b.String()
+}
+
+// progress shows the sections with the current one marked, and the position.
+func (m *askModel) progress() string {
+	cur := ""
+	if !m.final && m.idx >= 0 {
+		cur = assess.Bank[m.idx].Section
+	}
+	var parts []string
+	for _, s := range assess.Sections {
+		mark := "○"
+		switch {
+		case m.final || (cur != "" && sectionIndex(s) < sectionIndex(cur)):
+			mark = "●"
+		case s == cur:
+			mark = "◉"
+		}
+		label := mark + " " + s
+		if s == cur {
+			label = m.styles.active.Render(label)
+		}
+		parts = append(parts, label)
+	}
+	line := strings.Join(parts, "  ")
+	if m.final {
+		return line + "  " + m.styles.dim.Render("· recommendation")
+	}
+	n, pos := 0, 0
+	for i := range assess.Bank {
+		if m.relevant(i) {
+			n++
+			if i <= m.idx {
+				pos++
+			}
+		}
+	}
+	return line + "  " + m.styles.dim.Render(fmt.Sprintf("· question %d of %d", pos, n))
+}
+
+// panel is the live side panel: budget, platform, leaning.
+func (m *askModel) panel() string {
+	th := m.in.Thresholds
+	prov, missing := assess.Provisional(m.ans)
+	d := assess.Derive(prov, th)
+	var b strings.Builder
+	b.WriteString(m.styles.title.Render("Downtime budget") + "\n")
+	if m.ans.IsSet("slo_target") {
+		fmt.Fprintf(&b, "%s%% → %s/year\n", strconv.FormatFloat(d.Availability, 'f', -1, 64), assess.FormatMinutes(d.BudgetYearMin))
+		fmt.Fprintf(&b, "         %s/month\n", assess.FormatMinutes(d.BudgetMonthMin))
+	} else {
+		b.WriteString("target not answered yet\n")
+	}
+	if m.ans.IsSet("platform") && m.ans.IsSet("slo_target") {
+		fmt.Fprintf(&b, "%s fails over in ~%s:\n%s fit a year\n", d.Platform.Name, assess.FormatSeconds(d.Platform.Failover), assess.FormatCount(d.FailoversFit))
+		fmt.Fprintf(&b, "in-region need %s/year\n", assess.FormatMinutes(d.InRegionMin))
+	}
+	for _, r := range d.Remote {
+		if r.KnownRTT {
+			fmt.Fprintf(&b, "%s: +%.1f ms/write\n", r.Region, r.PenaltyMs)
+		}
+	}
+	b.WriteString("\n" + m.styles.title.Render("Leaning") + "\n")
+	rec, err := assess.Recommend(prov, m.in)
+	if err != nil {
+		b.WriteString("(no leaning yet)\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%s\n%s\n", m.styles.active.Render(string(rec.Design)), rec.Title)
+	if missing > 0 {
+		b.WriteString(m.styles.dim.Render(fmt.Sprintf("provisional: %d required answer(s) to go", missing)) + "\n")
+	}
+	good, bad := 0, 0
+	for _, r := range rec.Reasons {
+		if r.Good && r.Triggered {
+			good++
+		} else if !r.Good {
+			bad++
+		}
+	}
+	if good+bad > 0 {
+		fmt.Fprintf(&b, "good reasons %d · bad %d\n", good, bad)
+	}
+	return b.String()
+}
+
+func (m *askModel) finalView() string {
+	h := m.pageLines()
+	end := min(len(m.lines), m.scroll+h)
+	var b strings.Builder
+	for i, l := range m.lines[m.scroll:end] {
+		switch {
+		case m.scroll+i == 0:
+			l = m.styles.active.Render(l)
+		case strings.HasPrefix(l, "  ✗"):
+			l = m.styles.bad.Render(l)
+		case strings.HasPrefix(l, "  ✓"):
+			l = m.styles.good.Render(l)
+		}
+		b.WriteString(l + "\n")
+	}
+	more := ""
+	if end < len(m.lines) {
+		more = fmt.Sprintf(" · ↓ %d more lines", len(m.lines)-end)
+	}
+	b.WriteString(m.styles.dim.Render("enter accept & save · ctrl+b back to the questions · ↑/↓/space scroll · q quit without saving" + more))
+	return b.String()
+}

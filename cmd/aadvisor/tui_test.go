@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/assess"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// drive feeds msg to the model and runs the commands it returns, feeding
+// their messages back, as the bubbletea runtime would. Commands that do not
+// answer within 50 ms (cursor blinks, ticks) are dropped.
+func drive(t *testing.T, m *askModel, msg tea.Msg) {
+	t.Helper()
+	queue := []tea.Msg{msg}
+	for steps := 0; len(queue) > 0; steps++ {
+		if steps > 500 {
+			t.Fatal("model does not settle")
+		}
+		msg := queue[0]
+		queue = queue[1:]
+		if msg == nil {
+			continue
+		}
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				queue = append(queue, runCmd(c))
+			}
+			continue
+		}
+		// tea.Sequence yields an unexported []tea.Cmd
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf((tea.Cmd)(nil)) {
+			for i := 0; i < v.Len(); i++ {
+				queue = append(queue, runCmd(v.Index(i).Interface().(tea.Cmd)))
+			}
+			continue
+		}
+		if _, ok := msg.(tea.QuitMsg); ok {
+			continue
+		}
+		_, cmd := m.Update(msg)
+		queue = append(queue, runCmd(cmd))
+	}
+}
+
+func runCmd(c tea.Cmd) tea.Msg {
+	if c == nil {
+		return nil
+	}
+	ch := make(chan tea.Msg, 1)
+	go func() { ch <- c() }()
+	select {
+	case msg := <-ch:
+		return msg
+	case <-time.After(50 * time.Millisecond):
+		return nil
+	}
+}
+
+func key(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "space":
+		return tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}}
+	case "ctrl+b":
+		return tea.KeyMsg{Type: tea.KeyCtrlB}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+func profile(t *testing.T, name string) assess.Answers {
+	t.Helper()
+	a, err := assess.ReadAnswers("../../assess/testdata/profiles/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func newTestModel(t *testing.T, a assess.Answers) *askModel {
+	m := newAskModel(a, assess.Inputs{Thresholds: assess.DefaultThresholds()}, false)
+	drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	drive(t, m, m.Init()())
+	return m
+}
+
+func TestAskModelWalkToRecommendation(t *testing.T) {
+	m := newTestModel(t, profile(t, "sp2-manual-dr.yaml"))
+	v := m.View()
+	for _, want := range []string{"question 1 of", "What availability target", "Downtime budget", "99.99% → 52.6 min/year", "CloudNativePG fails over in ~60 s", "52 fit a year", "Leaning", "SP-2"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("first screen lacks %q:\n%s", want, v)
+		}
+	}
+	// Enter accepts each preset answer; the last Enter leads to the final screen.
+	for i := 0; i < 60 && !m.final; i++ {
+		drive(t, m, key("enter"))
+		if m.status != "" {
+			t.Fatalf("question %s: %s", assess.Bank[m.idx].ID, m.status)
+		}
+	}
+	if !m.final || m.rec == nil || m.rec.Design != assess.SP2 {
+		t.Fatalf("final = %v rec = %+v\n%s", m.final, m.rec, m.View())
+	}
+	v = m.View()
+	if !strings.Contains(v, "Recommendation: SP-2") || !strings.Contains(v, "enter accept & save") {
+		t.Errorf("final screen:\n%s", v)
+	}
+	// Back from the final screen returns to the last question.
+	drive(t, m, key("ctrl+b"))
+	if m.final || assess.Bank[m.idx].ID != "planned_switchovers_per_year" {
+		t.Fatalf("back went to %s (final %v)", assess.Bank[m.idx].ID, m.final)
+	}
+	drive(t, m, key("enter"))
+	drive(t, m, key("enter"))
+	if !m.done {
+		t.Fatal("enter on the final screen should accept")
+	}
+	if m.View() != "" {
+		t.Error("view should be empty after accepting")
+	}
+}
+
+func TestAskModelAnswersAndBack(t *testing.T) {
+	m := newTestModel(t, assess.NewAnswers())
+	// 99.9 is first; move down twice to 99.99.
+	drive(t, m, key("down"))
+	drive(t, m, key("down"))
+	drive(t, m, key("enter"))
+	if got := m.ans.Number("slo_target"); got != 99.99 {
+		t.Fatalf("slo_target = %v", got)
+	}
+	if assess.Bank[m.idx].ID != "slo_window" {
+		t.Fatalf("now at %s", assess.Bank[m.idx].ID)
+	}
+	if v := m.View(); !strings.Contains(v, "52.6 min/year") || !strings.Contains(v, "question 2 of") {
+		t.Errorf("panel does not follow the answer:\n%s", v)
+	}
+	drive(t, m, key("ctrl+b"))
+	if assess.Bank[m.idx].ID != "slo_target" {
+		t.Fatalf("back went to %s", assess.Bank[m.idx].ID)
+	}
+	drive(t, m, key("enter")) // keeps 99.99
+	drive(t, m, key("enter")) // window: year (default)
+	drive(t, m, key("enter")) // maintenance counts: yes
+	// failure_domain: nothing selected → error, stays.
+	drive(t, m, key("enter"))
+	if assess.Bank[m.idx].ID != "failure_domain" || !strings.Contains(m.status, "pick at least one") {
+		t.Fatalf("at %s, status %q", assess.Bank[m.idx].ID, m.status)
+	}
+	if !strings.Contains(m.View(), "pick at least one") {
+		t.Error("error not shown")
+	}
+	drive(t, m, key("space")) // node
+	drive(t, m, key("down"))
+	drive(t, m, key("down"))
+	drive(t, m, key("space")) // region
+	drive(t, m, key("enter"))
+	if diff := m.ans.List("failure_domain"); len(diff) != 2 || !m.ans.Has("failure_domain", assess.DomainRegion) {
+		t.Fatalf("failure_domain = %v", diff)
+	}
+	// region loss makes rto_region relevant
+	if assess.Bank[m.idx].ID != "rto_region" {
+		t.Fatalf("now at %s, want rto_region", assess.Bank[m.idx].ID)
+	}
+	drive(t, m, key("ctrl+c"))
+	if !m.aborted {
+		t.Error("ctrl+c should abort")
+	}
+}
+
+func TestAskModelRequiredText(t *testing.T) {
+	a := assess.NewAnswers()
+	m := newTestModel(t, a)
+	for assess.Bank[m.idx].ID != "write_regions" {
+		drive(t, m, key("enter"))
+		if m.status != "" && assess.Bank[m.idx].ID == "failure_domain" {
+			drive(t, m, key("space"))
+			drive(t, m, key("enter"))
+		}
+	}
+	drive(t, m, key("enter")) // empty
+	if assess.Bank[m.idx].ID != "write_regions" {
+		t.Fatalf("empty required answer accepted; now at %s", assess.Bank[m.idx].ID)
+	}
+	for _, r := range "us-east-1=70, eu-west-1=30" {
+		drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	drive(t, m, key("enter"))
+	if got := m.ans.Regions(); len(got) != 2 || got[0].Share != 70 {
+		t.Fatalf("regions = %+v (status %q)", got, m.status)
+	}
+}
+
+// huh in accessible mode, driven through WithInput/WithOutput by the prompter.
+func TestAccessiblePrompter(t *testing.T) {
+	start := profile(t, "5.1-saas-cool.yaml")
+	start.Unset("slo_target")
+	start.Unset("team")
+	start.Unset("failure_domain")
+	// answer every optional question that has a default, so that only the
+	// three unset required ones and the default-less optional texts are asked
+	for _, q := range assess.Bank {
+		if !q.Required && q.Default != nil && !start.IsSet(q.ID) {
+			if err := start.Set(q.ID, q.Default); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	in := strings.Join([]string{
+		"3",     // slo_target: 99.99
+		"2",     // failure_domain: toggle AZ
+		"1",     // toggle node
+		"0",     // confirm
+		"",      // primary_region: none
+		"",      // rtt_ms: none
+		"",      // region_distance_km: none
+		"bogus", // team: invalid, re-prompted
+		"3",     // team: 24×7
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	p := &accessiblePrompter{in: newLineReader(strings.NewReader(in)), out: &out}
+	a, err := assess.Interview(p, start, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Number("slo_target") != 99.99 || a.String("team") != assess.Team24x7 {
+		t.Errorf("slo %v team %q\n%s", a.Number("slo_target"), a.String("team"), out.String())
+	}
+	if got := a.List("failure_domain"); len(got) != 2 {
+		t.Errorf("failure_domain = %v", got)
+	}
+	for _, want := range []string{"== Availability (section 1 of 6) ==", "Why it matters: Sets the downtime budget", "3. 99.99% (52.6 min/year)", "Invalid: must be a number between 1 and 3"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := a.Complete(); err != nil {
+		t.Error(err)
+	}
+	// Input that ends early stops the interview without an error.
+	p2 := &accessiblePrompter{in: newLineReader(strings.NewReader("1\n")), out: &bytes.Buffer{}}
+	a2, err := assess.Interview(p2, assess.NewAnswers(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a2.Number("slo_target") != 99.9 || a2.Complete() == nil {
+		t.Errorf("early end: slo %v", a2.Number("slo_target"))
+	}
+}
+
+func TestLineReader(t *testing.T) {
+	r := newLineReader(strings.NewReader("one\ntwo\nthree"))
+	buf := make([]byte, 2)
+	var got []string
+	var cur []byte
+	for {
+		n, err := r.Read(buf)
+		cur = append(cur, buf[:n]...)
+		if n > 0 && buf[n-1] == '\n' {
+			got = append(got, string(cur))
+			cur = nil
+		}
+		if err != nil {
+			break
+		}
+	}
+	got = append(got, string(cur))
+	if strings.Join(got, "|") != "one\n|two\n|three" || !r.eof {
+		t.Errorf("got %q eof %v", got, r.eof)
+	}
+}
