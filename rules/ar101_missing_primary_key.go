@@ -33,7 +33,8 @@ changes are lost on every other node: this is data loss, not a performance probl
 			EnginePGD:       `Without a PK, unique index or replica identity, later UPDATE and DELETE are blocked.`,
 		},
 		Detection: `Every permanent ordinary or partitioned table of the application (a partition inherits its
-parent's key) without a primary key. Tables with REPLICA IDENTITY NOTHING are left to
+parent's key; partitions of a parent without one are reported once, on the parent) without a
+primary key. Tables with REPLICA IDENTITY NOTHING are left to
 replica-identity-nothing. With a usable replica identity index or REPLICA IDENTITY FULL the
 finding is a warning. The message counts n_tup_upd and n_tup_del from pg_stat_user_tables and
 the UPDATE, DELETE and MERGE statements of the workload that write the table.`,
@@ -72,6 +73,9 @@ func checkMissingPrimaryKey(p *Pass) {
 		if primaryKey(db, t) != nil || t.ReplicaIdentity == inspect.IdentityNothing {
 			continue
 		}
+		if parent := parentTable(db, t); parent != nil && primaryKey(db, parent) == nil && t.PrimaryKey() == nil {
+			continue // reported on the partitioned parent
+		}
 		f := Finding{
 			Object:     t.QualifiedName(),
 			ObjectKind: "table",
@@ -104,6 +108,16 @@ func checkMissingPrimaryKey(p *Pass) {
 			}
 			f.Fix = "Add a primary key that cannot collide across nodes, on one node before the data is copied to the others."
 			f.FixSQL = fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY;", t.Ident(), inspect.QuoteIdent(col))
+			if t.Kind == inspect.RelPartitioned {
+				// The key of a partitioned table must hold the partition key.
+				if keyCols, ok := partitionKeyColumns(t); ok {
+					f.FixSQL = fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s uuid NOT NULL DEFAULT gen_random_uuid();\nALTER TABLE %s ADD PRIMARY KEY (%s);",
+						t.Ident(), inspect.QuoteIdent(col), t.Ident(), quoteCols(append([]string{col}, keyCols...)))
+				} else {
+					f.FixSQL = ""
+					f.Fix += " The key must include the partition key columns (" + t.PartitionKey + ")."
+				}
+			}
 		}
 		p.Report(f)
 	}
@@ -139,4 +153,22 @@ func updateDeleteActivity(db *inspect.Database, t *inspect.Table) string {
 		parts = append(parts, plural(n, "UPDATE/DELETE statement", "UPDATE/DELETE statements")+" in the workload")
 	}
 	return strings.Join(parts, " and ")
+}
+
+// partitionKeyColumns returns the columns of a PARTITION BY clause
+// ("RANGE (at)", "LIST (region, kind)") when they are all plain columns.
+func partitionKeyColumns(t *inspect.Table) ([]string, bool) {
+	open, end := strings.IndexByte(t.PartitionKey, '('), strings.LastIndexByte(t.PartitionKey, ')')
+	if open < 0 || end <= open {
+		return nil, false
+	}
+	var cols []string
+	for _, part := range strings.Split(t.PartitionKey[open+1:end], ",") {
+		names := splitIdents(strings.TrimSpace(part))
+		if len(names) != 1 || t.Column(names[0]) == nil {
+			return nil, false
+		}
+		cols = append(cols, names[0])
+	}
+	return cols, len(cols) > 0
 }
