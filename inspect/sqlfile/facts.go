@@ -32,10 +32,21 @@ func AnalyzeQuery(query string) (*inspect.StatementFacts, error) {
 	return c.result(), nil
 }
 
-// Analyze fills Facts, or ParseError, of each statement. It spreads the
-// work over the available CPUs.
+// Analyze fills Facts, or ParseError, of each statement. Each distinct
+// text is parsed once, and the work is spread over the available CPUs.
 func Analyze(stmts []*inspect.Statement) {
-	workers := min(runtime.GOMAXPROCS(0), len(stmts)/64+1)
+	first := make(map[string]int, len(stmts)) // text -> index of its first statement
+	var unique []int
+	for i, s := range stmts {
+		if s == nil {
+			continue
+		}
+		if _, ok := first[s.Query]; !ok {
+			first[s.Query] = i
+			unique = append(unique, i)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(unique)/64+1)
 	var wg sync.WaitGroup
 	next := make(chan int, workers)
 	for range workers {
@@ -47,11 +58,23 @@ func Analyze(stmts []*inspect.Statement) {
 			}
 		}()
 	}
-	for i := range stmts {
+	for _, i := range unique {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
+	for _, s := range stmts {
+		if s == nil {
+			continue
+		}
+		if src := stmts[first[s.Query]]; src != s {
+			s.ParseError, s.Facts = src.ParseError, nil
+			if src.Facts != nil {
+				f := *src.Facts
+				s.Facts = &f
+			}
+		}
+	}
 }
 
 func analyzeOne(s *inspect.Statement) {

@@ -58,3 +58,12 @@ func FuzzAnalyzeQuery(f *testing.F) {
 		Analyze([]*inspect.Statement{{Query: q}})
 	})
 }
+
+func mustRead(tb testing.TB, name string) []byte {
+	tb.Helper()
+	src, err := os.ReadFile(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return src
+}
