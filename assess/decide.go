@@ -246,6 +246,7 @@ func (x *decider) step2() {
 	x.calc("sp3_event", dSP3, "min", "[R11] + assumption",
 		"An automated promotion (~%s: Aurora Global promotes in < 1 min, plus DNS) would use %s.", fmtMin(dSP3), fmtPct(pct(dSP3, left)))
 	x.drive("failure_domain", "region loss must be survived without a human")
+	x.reject(SP1, "in-region HA cannot fail over across regions by itself (\"not within CloudNativePG's scope\" [R6])")
 	switch {
 	case left >= dSP2 && (rto == RTOHours || rto == RTOManual):
 		x.sp = SP2

@@ -385,11 +385,11 @@ func (m *askModel) updateFinal(msg tea.KeyMsg) tea.Cmd {
 		m.aborted = true
 		return tea.Quit
 	case "down", "j":
-		m.scroll = min(m.scroll+1, max(0, len(m.lines)-1))
+		m.scroll++
 	case "up", "k":
 		m.scroll = max(0, m.scroll-1)
 	case "pgdown", " ":
-		m.scroll = min(m.scroll+m.pageLines(), max(0, len(m.lines)-1))
+		m.scroll += m.pageLines()
 	case "pgup":
 		m.scroll = max(0, m.scroll-m.pageLines())
 	}
@@ -509,14 +509,57 @@ func (m *askModel) panel() string {
 	return b.String()
 }
 
+// wrapText breaks a line at spaces to fit width, indenting continuations
+// like the line itself (plus two spaces).
+func wrapText(line string, width int) []string {
+	if width < 20 || lipgloss.Width(line) <= width {
+		return []string{line}
+	}
+	indent := len(line) - len(strings.TrimLeft(line, " "))
+	cont := strings.Repeat(" ", indent+2)
+	var out []string
+	cur := strings.Repeat(" ", indent)
+	curW := indent
+	for _, w := range strings.Fields(line) {
+		ww := lipgloss.Width(w)
+		if curW > len(cont) && curW+1+ww > width {
+			out = append(out, cur)
+			cur, curW = cont+w, len(cont)+ww
+			continue
+		}
+		if strings.TrimSpace(cur) != "" {
+			cur += " "
+			curW++
+		}
+		cur += w
+		curW += ww
+	}
+	return append(out, cur)
+}
+
+func (m *askModel) wrapped() []string {
+	var out []string
+	for i, l := range m.lines {
+		for j, w := range wrapText(l, m.width-1) {
+			if i == 0 && j == 0 {
+				w = "\x00" + w // marks the headline for styling
+			}
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 func (m *askModel) finalView() string {
 	h := m.pageLines()
-	end := min(len(m.lines), m.scroll+h)
+	lines := m.wrapped()
+	m.scroll = min(m.scroll, max(0, len(lines)-1))
+	end := min(len(lines), m.scroll+h)
 	var b strings.Builder
-	for i, l := range m.lines[m.scroll:end] {
+	for _, l := range lines[m.scroll:end] {
 		switch {
-		case m.scroll+i == 0:
-			l = m.styles.active.Render(l)
+		case strings.HasPrefix(l, "\x00"):
+			l = m.styles.active.Render(l[1:])
 		case strings.HasPrefix(l, "  ✗"):
 			l = m.styles.bad.Render(l)
 		case strings.HasPrefix(l, "  ✓"):
@@ -525,8 +568,8 @@ func (m *askModel) finalView() string {
 		b.WriteString(l + "\n")
 	}
 	more := ""
-	if end < len(m.lines) {
-		more = fmt.Sprintf(" · ↓ %d more lines", len(m.lines)-end)
+	if end < len(lines) {
+		more = fmt.Sprintf(" · ↓ %d more lines", len(lines)-end)
 	}
 	b.WriteString(m.styles.dim.Render("enter accept & save · ctrl+b back to the questions · ↑/↓/space scroll · q quit without saving" + more))
 	return b.String()

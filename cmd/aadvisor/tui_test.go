@@ -279,3 +279,14 @@ func TestLineReader(t *testing.T) {
 		t.Errorf("got %q eof %v", got, r.eof)
 	}
 }
+
+func TestWrapText(t *testing.T) {
+	got := wrapText("  • one two three four five six seven eight nine ten", 24)
+	want := []string{"  • one two three four", "    five six seven eight", "    nine ten"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q", got)
+	}
+	if got := wrapText("short", 80); len(got) != 1 || got[0] != "short" {
+		t.Errorf("got %q", got)
+	}
+}
