@@ -300,3 +300,25 @@ func TestFormatValueRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// docs/decision.md documents every question and every threshold.
+func TestDecisionDocCoversBankAndThresholds(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "decision.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range Bank {
+		if !strings.Contains(string(doc), "`"+q.ID+"`") {
+			t.Errorf("docs/decision.md does not document question %s", q.ID)
+		}
+	}
+	for _, th := range DefaultThresholds().List() {
+		name := th.Name
+		if strings.HasPrefix(name, "failover_s_") {
+			name = "failover_s_<platform>"
+		}
+		if !strings.Contains(string(doc), name) {
+			t.Errorf("docs/decision.md does not document threshold %s", th.Name)
+		}
+	}
+}
