@@ -90,7 +90,7 @@ func (r *schemaReader) alterTableCmd(t *inspect.Table, recurse bool, cmd *pg_que
 		}
 	case pg_query.AlterTableType_AT_AlterColumnType:
 		if cd := cmd.GetDef().GetColumnDef(); cd != nil && needCol() {
-			col.Type = formatType(cd.GetTypeName(), true)
+			col.Type = r.typeName(cd.GetTypeName())
 		}
 	case pg_query.AlterTableType_AT_AddIdentity:
 		if c := cmd.GetDef().GetConstraint(); c != nil && needCol() {
@@ -132,10 +132,17 @@ func (r *schemaReader) alterTableCmd(t *inspect.Table, recurse bool, cmd *pg_que
 	case pg_query.AlterTableType_AT_ChangeOwner:
 		t.Owner = cmd.GetNewowner().GetRolename()
 		r.addRole(t.Owner)
-	case pg_query.AlterTableType_AT_SetLogged:
+	case pg_query.AlterTableType_AT_SetLogged, pg_query.AlterTableType_AT_SetUnLogged:
 		t.Persistence = inspect.Permanent
-	case pg_query.AlterTableType_AT_SetUnLogged:
-		t.Persistence = inspect.Unlogged
+		if st == pg_query.AlterTableType_AT_SetUnLogged {
+			t.Persistence = inspect.Unlogged
+		}
+		// Sequences the table owns (serial, identity) follow it.
+		for _, s := range r.db.Sequences {
+			if strings.HasPrefix(s.OwnedBy, t.Schema+"."+t.Name+".") {
+				s.Persistence = t.Persistence
+			}
+		}
 	case pg_query.AlterTableType_AT_SetRelOptions, pg_query.AlterTableType_AT_ReplaceRelOptions:
 		if st == pg_query.AlterTableType_AT_ReplaceRelOptions {
 			t.Options = nil

@@ -125,7 +125,13 @@ func constText(c *pg_query.A_Const, label string) string {
 		return strconv.Itoa(int(v))
 	case c.GetFval() != nil:
 		f := c.GetFval().GetFval()
-		if strings.ContainsAny(f, ".eE") {
+		if strings.ContainsAny(f, "eE") {
+			// Exponent notation is always numeric.
+			if f = plainDecimal(f); !strings.Contains(f, ".") || f[0] == '-' {
+				return "'" + f + "'::numeric"
+			}
+		}
+		if strings.ContainsAny(f, ".") {
 			if f != "" && f[0] >= '0' && f[0] <= '9' {
 				return f
 			}
@@ -150,6 +156,41 @@ func constText(c *pg_query.A_Const, label string) string {
 		return "B'" + strings.TrimPrefix(strings.TrimPrefix(c.GetBsval().GetBsval(), "b"), "B") + "'::" + orText(label, "bit")
 	}
 	return "NULL"
+}
+
+// plainDecimal rewrites a numeric literal with an exponent as numeric_out
+// prints the value: 1e3 -> 1000, 1.5e-2 -> 0.015, 1.50e1 -> 15.0.
+func plainDecimal(f string) string {
+	mant, expText, _ := strings.Cut(strings.ToLower(f), "e")
+	exp, err := strconv.Atoi(expText)
+	if err != nil || exp > 1000 || exp < -1000 {
+		return f
+	}
+	sign := ""
+	if strings.HasPrefix(mant, "-") || strings.HasPrefix(mant, "+") {
+		if mant[0] == '-' {
+			sign = "-"
+		}
+		mant = mant[1:]
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	point := len(intPart) + exp // position of the decimal point in digits
+	scale := max(0, len(frac)-exp)
+	for point < 0 {
+		digits, point = "0"+digits, point+1
+	}
+	for len(digits) < point+scale {
+		digits += "0"
+	}
+	ip, fp := strings.TrimLeft(digits[:point], "0"), digits[point:point+scale]
+	if ip == "" {
+		ip = "0"
+	}
+	if fp == "" {
+		return sign + ip
+	}
+	return sign + ip + "." + fp
 }
 
 func orText(label, def string) string {
@@ -230,15 +271,22 @@ func (p *exprPrinter) literalLabel(other *pg_query.Node) (label string, castCol 
 	return labelType(typ), false
 }
 
+// operand prints one side of an operator. A string literal takes the
+// type of a column on the other side; a varchar column is cast to text,
+// since varchar has no operators of its own.
 func (p *exprPrinter) operand(n, other *pg_query.Node) string {
 	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
 		label, _ := p.literalLabel(other)
 		return constText(c, label)
 	}
-	if col := columnName(n); col != "" && other.GetAConst().GetSval() != nil {
-		if _, cast := p.literalLabel(n); cast {
-			return "(" + columnRefText(n.GetColumnRef()) + ")::text"
-		}
+	return p.textArg(n)
+}
+
+// textArg prints n, casting a varchar column to text as the parser does
+// where text is expected.
+func (p *exprPrinter) textArg(n *pg_query.Node) string {
+	if _, cast := p.literalLabel(n); cast {
+		return "(" + columnRefText(n.GetColumnRef()) + ")::text"
 	}
 	return p.print(n, "text")
 }
@@ -336,7 +384,11 @@ func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
 			return "nextval(" + quoteLiteral(regclassText(s)) + "::regclass)", true
 		}
 	}
-	return fn + "(" + p.list(args, "text") + ")", true
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = p.textArg(a)
+	}
+	return fn + "(" + strings.Join(parts, ", ") + ")", true
 }
 
 func (p *exprPrinter) caseExpr(c *pg_query.CaseExpr) string {

@@ -20,6 +20,9 @@ import (
 //	pg_dump -s -d fixture > testdata/pg15_dump.sql
 //	psql -XAt -d fixture -f testdata/catalog_facts.sql > testdata/pg15_catalog.json
 //
+// and the same with schema_edge.sql into database edge, giving
+// pg15_edge_dump.sql and pg15_edge_catalog.json.
+//
 // pg15_catalog.json is what the catalog says about the objects, in the
 // model's spellings; TestFixtureParity reads both the source DDL and the
 // dump and checks the model against it.
@@ -186,9 +189,9 @@ func project(db *inspect.Database) catalogFacts {
 	return f
 }
 
-func loadCatalog(t *testing.T) catalogFacts {
+func loadCatalog(t *testing.T, file string) catalogFacts {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/pg15_catalog.json")
+	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,23 +219,32 @@ var catalogOpts = cmp.Options{
 }
 
 func TestFixtureParity(t *testing.T) {
-	want := loadCatalog(t)
-	for _, file := range []string{"testdata/schema_source.sql", "testdata/pg15_dump.sql"} {
-		t.Run(file, func(t *testing.T) {
-			db, err := Read(context.Background(), Options{Schema: []string{file}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(db.Errors) > 0 {
-				t.Errorf("input errors: %v", db.Errors)
-			}
-			got := project(db)
-			if diff := cmp.Diff(want, got, catalogOpts); diff != "" {
-				t.Errorf("model differs from the catalog (-catalog +model):\n%s", diff)
-			}
-			if strings.Contains(file, "dump") && db.ServerVersion != 150018 {
-				t.Errorf("ServerVersion = %d, want 150018 from the dump header", db.ServerVersion)
-			}
-		})
+	fixtures := []struct{ catalog, source, dump string }{
+		{"testdata/pg15_catalog.json", "testdata/schema_source.sql", "testdata/pg15_dump.sql"},
+		{"testdata/pg15_edge_catalog.json", "testdata/schema_edge.sql", "testdata/pg15_edge_dump.sql"},
+	}
+	for _, fx := range fixtures {
+		want := loadCatalog(t, fx.catalog)
+		for _, file := range []string{fx.source, fx.dump} {
+			t.Run(file, func(t *testing.T) { checkParity(t, file, want) })
+		}
+	}
+}
+
+func checkParity(t *testing.T, file string, want catalogFacts) {
+	t.Helper()
+	db, err := Read(context.Background(), Options{Schema: []string{file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(db.Errors) > 0 {
+		t.Errorf("input errors: %v", db.Errors)
+	}
+	got := project(db)
+	if diff := cmp.Diff(want, got, catalogOpts); diff != "" {
+		t.Errorf("model differs from the catalog (-catalog +model):\n%s", diff)
+	}
+	if strings.Contains(file, "dump") && db.ServerVersion != 150018 {
+		t.Errorf("ServerVersion = %d, want 150018 from the dump header", db.ServerVersion)
 	}
 }

@@ -90,6 +90,19 @@ func figureIndexColname(n *pg_query.Node) string {
 	return "expr"
 }
 
+// cookedColname is the name PostgreSQL derives for an index expression
+// when it copies the index (LIKE ... INCLUDING INDEXES): only the node
+// kinds that look the same before and after parse analysis are named.
+func cookedColname(n *pg_query.Node) string {
+	switch {
+	case n.GetCoalesceExpr() != nil, n.GetMinMaxExpr() != nil:
+		return figureIndexColname(n)
+	case n.GetCaseExpr() != nil:
+		return "case"
+	}
+	return "expr"
+}
+
 // createIndex reads CREATE [UNIQUE] INDEX, on partitioned tables also
 // creating the partitions' indexes unless ONLY.
 func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
@@ -102,7 +115,7 @@ func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
 	if m := is.GetAccessMethod(); m != "" {
 		ix.Method = m
 	}
-	var nameCols []string
+	var nameCols, basis []string
 	for _, e := range is.GetIndexParams() {
 		ie := e.GetIndexElem()
 		text, isExpr := indexElemText(p, ie)
@@ -115,6 +128,11 @@ func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
 			nameCols = append(nameCols, figureIndexColname(ie.GetExpr()))
 		default:
 			nameCols = append(nameCols, text)
+		}
+		if isExpr {
+			basis = append(basis, cookedColname(ie.GetExpr()))
+		} else {
+			basis = append(basis, text)
 		}
 	}
 	if w := is.GetWhereClause(); w != nil {
@@ -131,6 +149,7 @@ func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
 		ix.Name = chooseName(t.Name, nameAddition(nameCols), "idx", r.relTaken(t.Schema))
 	}
 	r.relNames[qname{t.Schema, ix.Name}] = true
+	r.indexBasis[ix] = basis
 	t.Indexes = append(t.Indexes, ix)
 	if t.Kind == inspect.RelPartitioned && is.GetRelation().GetInh() {
 		r.propagateIndex(t, ix)
@@ -385,23 +404,13 @@ const (
 	tgInstead  = 1 << 6
 )
 
-// regprocName renders a function name as regproc output shows it:
-// unqualified in public and pg_catalog.
-func regprocName(names []*pg_query.Node) string {
-	schema, name := funcNameParts(names)
-	if schema == "public" || schema == "pg_catalog" {
-		schema = ""
-	}
-	return inspect.QuoteQualified(schema, name)
-}
-
 func (r *schemaReader) createTrigger(ct *pg_query.CreateTrigStmt, loc int32) {
 	t := r.mustTable(ct.GetRelation(), false)
 	if t == nil {
 		return
 	}
 	tg := &inspect.Trigger{Name: ct.GetTrigname(), Enabled: inspect.TriggerOrigin, Timing: "after", Level: "statement",
-		Function: regprocName(ct.GetFuncname()), Constraint: ct.GetIsconstraint(), Pos: r.pos(loc)}
+		Function: r.functionName(ct.GetFuncname()), Constraint: ct.GetIsconstraint(), Pos: r.pos(loc)}
 	switch {
 	case ct.GetTiming()&tgBefore != 0:
 		tg.Timing = "before"
@@ -465,7 +474,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 	if schema == "" {
 		schema = r.creationSchema(&pg_query.RangeVar{})
 	}
-	f := &inspect.Function{Schema: schema, Name: name, Args: functionArgs(cf.GetParameters(), cf.GetIsProcedure()), Volatility: "volatile", Pos: r.pos(loc)}
+	f := &inspect.Function{Schema: schema, Name: name, Args: r.functionArgs(cf.GetParameters(), cf.GetIsProcedure()), Volatility: "volatile", Pos: r.pos(loc)}
 	for _, o := range cf.GetOptions() {
 		d := o.GetDefElem()
 		switch d.GetDefname() {
@@ -498,7 +507,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 // functionArgs renders the arguments as pg_get_function_identity_arguments
 // does: "a integer, VARIADIC b text[]"; OUT arguments are left out of a
 // function's, and a procedure's spell out IN and OUT.
-func functionArgs(params []*pg_query.Node, procedure bool) string {
+func (r *schemaReader) functionArgs(params []*pg_query.Node, procedure bool) string {
 	var parts []string
 	for _, n := range params {
 		fp := n.GetFunctionParameter()
@@ -523,7 +532,7 @@ func functionArgs(params []*pg_query.Node, procedure bool) string {
 		if fp.GetName() != "" {
 			prefix += inspect.QuoteIdent(fp.GetName()) + " "
 		}
-		parts = append(parts, prefix+formatType(fp.GetArgType(), true))
+		parts = append(parts, prefix+r.typeName(fp.GetArgType()))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -558,7 +567,7 @@ var eventTriggerModes = map[string]string{
 func (r *schemaReader) createEventTrigger(ce *pg_query.CreateEventTrigStmt, loc int32) {
 	r.db.EventTriggers = append(r.db.EventTriggers, &inspect.EventTrigger{
 		Name: ce.GetTrigname(), Event: ce.GetEventname(), Enabled: inspect.TriggerOrigin,
-		Function: regprocName(ce.GetFuncname()), Pos: r.pos(loc),
+		Function: r.functionName(ce.GetFuncname()), Pos: r.pos(loc),
 	})
 }
 

@@ -51,6 +51,10 @@ type schemaReader struct {
 	relNames  map[qname]bool // names of relations, indexes and sequences
 	conNames  map[qname]bool // constraint names per schema
 	functions map[string]*inspect.Function
+	types     map[qname]bool // user-defined types and domains
+	// indexBasis holds, per index, the names PostgreSQL derives for its
+	// columns when LIKE ... INCLUDING INDEXES copies it.
+	indexBasis map[*inspect.Index][]string
 	// virtual holds the offsets of VIRTUAL keywords rewritten to STORED
 	// in the current statement (the parser predates virtual columns).
 	virtual []int
@@ -62,6 +66,7 @@ func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
 		db: db, li: newLineIndex(file, src), path: []string{"public"},
 		tables: map[qname]*inspect.Table{}, sequences: map[qname]*inspect.Sequence{},
 		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{},
+		types: map[qname]bool{}, indexBasis: map[*inspect.Index][]string{},
 	}
 	for _, t := range db.Tables {
 		r.tables[qname{t.Schema, t.Name}] = t
@@ -159,6 +164,17 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.path = saved
 	case n.GetDropStmt() != nil:
 		r.drop(n.GetDropStmt())
+	case n.GetCreateEnumStmt() != nil:
+		r.addType(stringList(n.GetCreateEnumStmt().GetTypeName()))
+	case n.GetCreateRangeStmt() != nil:
+		r.addType(stringList(n.GetCreateRangeStmt().GetTypeName()))
+	case n.GetCreateDomainStmt() != nil:
+		r.addType(stringList(n.GetCreateDomainStmt().GetDomainname()))
+	case n.GetCompositeTypeStmt() != nil:
+		rv := n.GetCompositeTypeStmt().GetTypevar()
+		r.addType([]string{r.creationSchema(rv), rv.GetRelname()})
+	case n.GetDefineStmt() != nil && n.GetDefineStmt().GetKind() == pg_query.ObjectType_OBJECT_TYPE:
+		r.addType(stringList(n.GetDefineStmt().GetDefnames()))
 	}
 }
 
@@ -209,6 +225,56 @@ func (r *schemaReader) isVirtual(from, to int32) bool {
 		}
 	}
 	return false
+}
+
+// addType records a user-defined type so column types can name its
+// schema as format_type does.
+func (r *schemaReader) addType(names []string) {
+	switch len(names) {
+	case 0:
+	case 1:
+		r.types[qname{r.creationSchema(&pg_query.RangeVar{}), names[0]}] = true
+	default:
+		r.types[qname{names[len(names)-2], names[len(names)-1]}] = true
+	}
+}
+
+// typeName formats a column or argument type, qualifying an unqualified
+// user-defined type with the schema it was found in.
+func (r *schemaReader) typeName(tn *pg_query.TypeName) string {
+	schema, name := typeNameParts(tn)
+	if tn != nil && schema == "" {
+		for _, s := range r.searchSchemas() {
+			if r.types[qname{s, name}] || r.tables[qname{s, name}] != nil {
+				q := proto.Clone(tn).(*pg_query.TypeName)
+				q.Names = []*pg_query.Node{pg_query.MakeStrNode(s), pg_query.MakeStrNode(name)}
+				return formatType(q, true)
+			}
+		}
+	}
+	return formatType(tn, true)
+}
+
+// functionName renders a called function as regproc output shows it:
+// qualified unless it is in public or pg_catalog (or not defined in the
+// input, so taken as built in).
+func (r *schemaReader) functionName(names []*pg_query.Node) string {
+	schema, name := funcNameParts(names)
+	if schema == "" {
+	search:
+		for _, s := range r.searchSchemas() {
+			for _, f := range r.db.Functions {
+				if f.Schema == s && f.Name == name {
+					schema = s
+					break search
+				}
+			}
+		}
+	}
+	if schema == "public" || schema == "pg_catalog" {
+		schema = ""
+	}
+	return inspect.QuoteQualified(schema, name)
 }
 
 // creationSchema is the schema an object named by rv is created in.

@@ -86,6 +86,7 @@ func (r *schemaReader) createTable(cs *pg_query.CreateStmt, kind inspect.RelKind
 	t.Options = append(t.Options, relOptions(cs.GetOptions())...)
 
 	var cons []conSpec
+	var likes []*pg_query.TableLikeClause
 	elts := cs.GetTableElts()
 	for i, e := range elts {
 		switch {
@@ -98,13 +99,17 @@ func (r *schemaReader) createTable(cs *pg_query.CreateStmt, kind inspect.RelKind
 		case e.GetConstraint() != nil:
 			cons = append(cons, conSpec{c: e.GetConstraint()})
 		case e.GetTableLikeClause() != nil:
-			r.likeClause(t, e.GetTableLikeClause())
+			r.likeColumns(t, e.GetTableLikeClause())
+			likes = append(likes, e.GetTableLikeClause())
 		}
 	}
 	for _, c := range cs.GetConstraints() {
 		cons = append(cons, conSpec{c: c.GetConstraint()})
 	}
 	r.addConstraints(t, cons)
+	for _, like := range likes {
+		r.likeConstraints(t, like)
+	}
 	for _, p := range parents {
 		r.cloneFromParent(p, t, cs.GetPartbound() != nil)
 	}
@@ -206,7 +211,7 @@ func (r *schemaReader) columnDef(t *inspect.Table, cd *pg_query.ColumnDef, next 
 	}
 	serial := ""
 	if cd.GetTypeName() != nil {
-		col.Type = formatType(cd.GetTypeName(), true)
+		col.Type = r.typeName(cd.GetTypeName())
 		if serial = serialBase(cd.GetTypeName()); serial != "" {
 			col.Type = serial
 		}
@@ -329,29 +334,102 @@ func (r *schemaReader) identity(t *inspect.Table, col *inspect.Column, c *pg_que
 	seq.OwnedBy = t.Schema + "." + t.Name + "." + col.Name
 }
 
-// likeClause copies the columns of LIKE other (types and NOT NULL; the
-// defaults with INCLUDING DEFAULTS or ALL).
-func (r *schemaReader) likeClause(t *inspect.Table, like *pg_query.TableLikeClause) {
+// LIKE options, as TableLikeOption.
+const (
+	likeConstraints = 1 << 2
+	likeDefaults    = 1 << 3
+	likeGenerated   = 1 << 4
+	likeIdentity    = 1 << 5
+	likeIndexes     = 1 << 6
+	likeStorage     = 1 << 8
+)
+
+// likeColumns copies the columns of LIKE other: names, types and NOT
+// NULL, and what the INCLUDING options ask for.
+func (r *schemaReader) likeColumns(t *inspect.Table, like *pg_query.TableLikeClause) {
 	src := r.mustTable(like.GetRelation(), false)
 	if src == nil {
 		return
 	}
-	const likeDefaults, likeGenerated, likeIdentity = 1 << 3, 1 << 4, 1 << 5
+	opts := like.GetOptions()
 	for _, sc := range src.Columns {
 		if t.Column(sc.Name) != nil {
 			continue
 		}
 		c := &inspect.Column{Name: sc.Name, Type: sc.Type, NotNull: sc.NotNull, Pos: r.pos(like.GetRelation().GetLocation())}
-		if like.GetOptions()&likeDefaults != 0 && !strings.HasPrefix(sc.Default, "nextval(") {
+		if opts&likeDefaults != 0 && sc.Generated == "" {
 			c.Default = sc.Default
 		}
-		if like.GetOptions()&likeGenerated != 0 {
+		if opts&likeGenerated != 0 {
 			c.Generated, c.GeneratedExpr = sc.Generated, sc.GeneratedExpr
 		}
-		if like.GetOptions()&likeIdentity != 0 {
+		if opts&likeIdentity != 0 {
 			c.Identity = sc.Identity
 		}
+		if opts&likeStorage != 0 {
+			c.Storage = sc.Storage
+		}
 		t.Columns = append(t.Columns, c)
+	}
+}
+
+// likeConstraints copies CHECK constraints (same names) and indexes (new
+// names) of LIKE other INCLUDING CONSTRAINTS / INDEXES, after the table's
+// own constraints as PostgreSQL does.
+func (r *schemaReader) likeConstraints(t *inspect.Table, like *pg_query.TableLikeClause) {
+	src := r.table(like.GetRelation())
+	if src == nil {
+		return
+	}
+	opts := like.GetOptions()
+	if opts&likeConstraints != 0 {
+		for _, c := range src.Constraints {
+			if c.Type == inspect.Check && !hasConstraint(t, c.Name) {
+				cc := *c
+				cc.Pos = r.pos(like.GetRelation().GetLocation())
+				t.Constraints = append(t.Constraints, &cc)
+				r.conNames[qname{t.Schema, cc.Name}] = true
+			}
+		}
+	}
+	if opts&likeIndexes == 0 {
+		return
+	}
+	for _, ix := range src.Indexes {
+		basis := r.indexBasis[ix]
+		if basis == nil {
+			basis = indexNameColumns(src, ix.Columns)
+		}
+		label := "idx"
+		switch {
+		case ix.Primary:
+			label = "pkey"
+		case ix.Constraint != "" && ix.Unique:
+			label = "key"
+		case ix.Constraint != "":
+			label = "excl"
+		}
+		addition := ""
+		if !ix.Primary {
+			addition = nameAddition(basis)
+		}
+		ci := *ix
+		ci.Name = chooseName(t.Name, addition, label, r.relOrConTaken(t.Schema))
+		ci.Pos, ci.ReplicaIdentity = r.pos(like.GetRelation().GetLocation()), false
+		r.relNames[qname{t.Schema, ci.Name}] = true
+		r.indexBasis[&ci] = basis
+		if ix.Constraint != "" {
+			ci.Constraint = ci.Name
+			for _, c := range src.Constraints {
+				if c.Name == ix.Constraint {
+					cc := *c
+					cc.Name, cc.Pos = ci.Name, ci.Pos
+					t.Constraints = append(t.Constraints, &cc)
+					r.conNames[qname{t.Schema, cc.Name}] = true
+				}
+			}
+		}
+		t.Indexes = append(t.Indexes, &ci)
 	}
 }
 

@@ -97,6 +97,8 @@ func formatType(tn *pg_query.TypeName, withTypmod bool) string {
 		out = "interval" + intervalTypmod(tn.GetTypmods(), withTypmod)
 	case isBuiltin && name == "bpchar" && len(mods) == 0:
 		out = "bpchar"
+	case isBuiltin && name == "numeric" && len(mods) == 1:
+		out = "numeric(" + mods[0] + ",0)"
 	case isBuiltin:
 		out = builtin
 		if len(mods) > 0 {
@@ -185,6 +187,10 @@ func intervalTypmod(mods []*pg_query.Node, withTypmod bool) string {
 // labelType is the type name ruleutils attaches to a constant of a column
 // of type typ: the format_type spelling without modifiers.
 func labelType(typ string) string {
+	if strings.HasPrefix(typ, "interval") {
+		// Interval literals are read with the column's typmod.
+		return typ
+	}
 	var b strings.Builder
 	depth := 0
 	for _, r := range typ {
