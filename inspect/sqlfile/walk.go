@@ -48,10 +48,10 @@ var nodeType = reflect.TypeOf((*pg_query.Node)(nil))
 type childKind uint8
 
 const (
-	childNode      childKind = iota // *Node
-	childNodes                      // []*Node
-	childMessage                    // *T, T a message
-	childMessages                   // []*T
+	childNode     childKind = iota // *Node
+	childNodes                     // []*Node
+	childMessage                   // *T, T a message
+	childMessages                  // []*T
 )
 
 type childField struct {
