@@ -322,3 +322,18 @@ func TestDecisionDocCoversBankAndThresholds(t *testing.T) {
 		}
 	}
 }
+
+func TestAssessmentFromReport(t *testing.T) {
+	r := &Report{Verdict: VerdictNotReady,
+		Findings: []ReportFinding{{Rule: "AR101", Name: "missing-primary-key", Severity: "ERROR", Object: "public.t", Message: "m", Fix: "f", FixSQL: "ALTER TABLE"}},
+		Skipped:  []ReportSkipped{{Rule: "AR200", Reason: "no stats"}}}
+	want := &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady,
+		Findings: []Finding{{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.t", Message: "m", Fix: "f", FixSQL: "ALTER TABLE"}},
+		Skipped:  []Skipped{{Rule: "AR200", Reason: "no stats"}}}
+	if diff := cmp.Diff(want, AssessmentFromReport(r)); diff != "" {
+		t.Error(diff)
+	}
+	if AssessmentFromReport(nil) != nil {
+		t.Error("nil report")
+	}
+}

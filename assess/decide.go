@@ -11,7 +11,7 @@ import (
 type Inputs struct {
 	Thresholds Thresholds
 	Assessment *Assessment
-	Forecast   *Forecast
+	Forecast   *ForecastInput
 }
 
 // decider carries the state of one run of the procedure.

@@ -51,10 +51,10 @@ func (s *Skipped) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Forecast is the JSON output of `aadvisor observe` as this package reads
+// ForecastInput is the JSON output of `aadvisor observe` as this package reads
 // it: expected conflicts per table at the chosen replication lag, and rows
 // hot enough to matter. Unknown fields are ignored.
-type Forecast struct {
+type ForecastInput struct {
 	SchemaVersion        int             `json:"schema_version"`
 	LagMs                float64         `json:"lag_ms"`
 	Regions              int             `json:"regions"`
@@ -99,8 +99,8 @@ func ReadAssessment(path string) (*Assessment, error) {
 }
 
 // ReadForecast reads a forecast JSON file.
-func ReadForecast(path string) (*Forecast, error) {
-	var f Forecast
+func ReadForecast(path string) (*ForecastInput, error) {
+	var f ForecastInput
 	if err := readJSON(path, &f); err != nil {
 		return nil, fmt.Errorf("read forecast: %w", err)
 	}
@@ -140,4 +140,21 @@ func asSyntax(err error, se **json.SyntaxError) bool {
 		*se = s
 	}
 	return ok
+}
+
+// AssessmentFromReport converts an in-process assessment report to the
+// shape the decision procedure reads (the same as its JSON form).
+func AssessmentFromReport(r *Report) *Assessment {
+	if r == nil {
+		return nil
+	}
+	a := &Assessment{SchemaVersion: 1, Verdict: r.Verdict}
+	for _, f := range r.Findings {
+		a.Findings = append(a.Findings, Finding{Rule: f.Rule, Name: f.Name, Severity: strings.ToLower(f.Severity),
+			Object: f.Object, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL, Engines: f.Engines})
+	}
+	for _, s := range r.Skipped {
+		a.Skipped = append(a.Skipped, Skipped{Rule: s.Rule, Name: s.Name, Reason: s.Reason})
+	}
+	return a
 }

@@ -268,7 +268,7 @@ func TestForecastGateF3(t *testing.T) {
 	if err := a.Set("conflict_policy", PolicyRepair); err != nil {
 		t.Fatal(err)
 	}
-	fc := &Forecast{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
+	fc := &ForecastInput{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
 		HotRows: []HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
 	r, err := Recommend(a, Inputs{Forecast: fc})
 	if err != nil {

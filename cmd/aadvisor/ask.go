@@ -30,7 +30,7 @@ numbered prompts (screen readers, scripts) and works without a terminal.`,
   aadvisor ask --answers answers.yaml --assessment report.json --format markdown`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.runAsk(&o, accessible)
+				return a.runAsk(cmd, &o, accessible)
 			},
 		}
 		cmd.Flags().StringVar(&o.answers, "answers", "", "answers file (YAML): no prompts, take the answers from it")
@@ -40,8 +40,8 @@ numbered prompts (screen readers, scripts) and works without a terminal.`,
 	})
 }
 
-func (a *app) runAsk(o *adviceOptions, accessible bool) error {
-	in, err := o.inputs()
+func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) error {
+	in, err := a.inputs(cmd, o)
 	if err != nil {
 		return err
 	}

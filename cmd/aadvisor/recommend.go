@@ -8,12 +8,14 @@ import (
 
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/rules"
 	"github.com/spf13/cobra"
 )
 
 // adviceOptions are the flags ask and recommend share.
 type adviceOptions struct {
 	answers    string
+	dsn        string
 	assessment string
 	forecast   string
 	out        string
@@ -24,14 +26,16 @@ type adviceOptions struct {
 func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.assessment, "assessment", "", "fold in the findings of an `aadvisor assess --format json` report")
+	f.StringVar(&o.dsn, "dsn", "", "assess this live database first and fold its findings in (instead of --assessment)")
 	f.StringVar(&o.forecast, "forecast", "", "fold in a conflict forecast from `aadvisor observe --format json`")
 	f.StringVar(&o.out, "out", "", "write a plan (answers + recommendation + topology skeleton) for `aadvisor bootstrap`")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable; see docs/decision.md)")
 }
 
-// inputs validates the flags and reads the optional evidence files.
-func (o *adviceOptions) inputs() (assess.Inputs, error) {
+// inputs validates the flags and reads the optional evidence files (or
+// assesses --dsn).
+func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (assess.Inputs, error) {
 	var in assess.Inputs
 	switch o.format {
 	case "text", "json", "markdown":
@@ -46,6 +50,16 @@ func (o *adviceOptions) inputs() (assess.Inputs, error) {
 		as, err := assess.ReadAssessment(o.assessment)
 		if err != nil {
 			return in, asUsage(err)
+		}
+		in.Assessment = as
+	}
+	if o.dsn != "" {
+		if o.assessment != "" {
+			return in, usagef("give --dsn or --assessment, not both")
+		}
+		as, err := a.assessDSN(cmd, o.dsn)
+		if err != nil {
+			return in, err
 		}
 		in.Assessment = as
 	}
@@ -126,7 +140,7 @@ Findings from 'aadvisor assess' and a forecast from 'aadvisor observe' are folde
   aadvisor recommend --answers answers.yaml --threshold manual_region_promotion_min=30 --format json`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				return a.runRecommend(&o)
+				return a.runRecommend(cmd, &o)
 			},
 		}
 		cmd.Flags().StringVar(&o.answers, "answers", "", "answers file (YAML; required)")
@@ -136,8 +150,8 @@ Findings from 'aadvisor assess' and a forecast from 'aadvisor observe' are folde
 	})
 }
 
-func (a *app) runRecommend(o *adviceOptions) error {
-	in, err := o.inputs()
+func (a *app) runRecommend(cmd *cobra.Command, o *adviceOptions) error {
+	in, err := a.inputs(cmd, o)
 	if err != nil {
 		return err
 	}
@@ -150,6 +164,25 @@ func (a *app) runRecommend(o *adviceOptions) error {
 		return asUsage(err)
 	}
 	return a.emit(o, ans, rec, "aadvisor recommend")
+}
+
+// assessDSN runs the assess pipeline on a live database with the default
+// rules and returns its findings for the decision procedure.
+func (a *app) assessDSN(cmd *cobra.Command, dsn string) (*assess.Assessment, error) {
+	var cfg *assess.AssessConfig
+	rs, err := cfg.Rules()
+	if err != nil {
+		return nil, err
+	}
+	stop := a.progress("assessing the database")
+	db, err := a.readLive(cmd, &assessOptions{dsn: dsn})
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	rcfg := rules.Config{}
+	rep := assess.BuildReport(db, rules.Run(db, rcfg, rs), rcfg, "aadvisor "+versionString(), now())
+	return assess.AssessmentFromReport(rep), nil
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
