@@ -1,0 +1,955 @@
+package assess
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect/stream"
+)
+
+// ForecastSchemaVersion is the schema_version of the forecast JSON. The
+// JSON is a superset of what ReadForecast (recommend --forecast) reads.
+const ForecastSchemaVersion = 1
+
+// DefaultLag is the replication window W used when --lag is not given:
+// one-way latency plus apply lag between two distant regions (decision.md
+// §4.3: 80–230 ms RTT between continents, apply lag on top).
+const DefaultLag = 200 * time.Millisecond
+
+// DefaultMaxRows bounds the rows a forecast tracks one by one.
+const DefaultMaxRows = 2_000_000
+
+// Route kinds.
+const (
+	RouteHash   = "hash"   // every transaction to a region by a seeded hash
+	RouteColumn = "column" // by the value of an owner column (its home region)
+	RouteMap    = "map"    // table.column=value:region entries
+)
+
+// RouteEntry sends transactions that write value in table.column to a
+// region (1-based).
+type RouteEntry struct {
+	Table  string `json:"table"` // name or schema.name
+	Column string `json:"column"`
+	Value  string `json:"value"`
+	Region int    `json:"region"`
+}
+
+// RouteRule says in which region each transaction of the trace would have
+// run.
+type RouteRule struct {
+	Kind    string       `json:"kind"`
+	Column  string       `json:"column,omitempty"`
+	Entries []RouteEntry `json:"entries,omitempty"`
+}
+
+func (r RouteRule) String() string {
+	switch r.Kind {
+	case RouteColumn:
+		return "column:" + r.Column
+	case RouteMap:
+		var parts []string
+		for _, e := range r.Entries {
+			parts = append(parts, fmt.Sprintf("%s.%s=%s:%d", e.Table, e.Column, e.Value, e.Region))
+		}
+		return strings.Join(parts, ",")
+	}
+	return RouteHash
+}
+
+// ParseRoute reads --route: "hash", "column:COL", or
+// "table.column=value:region,..." with regions 1..n (or r1..rn).
+func ParseRoute(s string, regions int) (RouteRule, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" || s == RouteHash:
+		return RouteRule{Kind: RouteHash}, nil
+	case strings.HasPrefix(s, "column:"):
+		col := strings.TrimSpace(strings.TrimPrefix(s, "column:"))
+		if col == "" {
+			return RouteRule{}, fmt.Errorf("--route %q: want column:COLUMN", s)
+		}
+		return RouteRule{Kind: RouteColumn, Column: col}, nil
+	}
+	r := RouteRule{Kind: RouteMap}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		lhs, rhs, ok := strings.Cut(part, "=")
+		dot := strings.LastIndexByte(lhs, '.')
+		colon := strings.LastIndexByte(rhs, ':')
+		if !ok || dot <= 0 || dot == len(lhs)-1 || colon < 0 {
+			return RouteRule{}, fmt.Errorf("--route %q: want hash, column:COLUMN, or table.column=value:region,... (got %q)", s, part)
+		}
+		reg := strings.TrimPrefix(strings.TrimSpace(rhs[colon+1:]), "r")
+		n, err := strconv.Atoi(reg)
+		if err != nil || n < 1 || n > regions {
+			return RouteRule{}, fmt.Errorf("--route %q: region %q: want 1 to %d", s, rhs[colon+1:], regions)
+		}
+		r.Entries = append(r.Entries, RouteEntry{Table: lhs[:dot], Column: lhs[dot+1:], Value: rhs[:colon], Region: n})
+	}
+	return r, nil
+}
+
+// ForecastOptions drive a replay.
+type ForecastOptions struct {
+	Regions int           // N ≥ 1
+	Lag     time.Duration // W
+	Route   RouteRule
+	// HomeShare is the share of a routed transaction's writes made in its
+	// home region (column and map routes); the rest goes to the other
+	// regions evenly.
+	HomeShare float64
+	Seed      uint64
+	MaxRows   int // 0: DefaultMaxRows
+	Top       int // hot rows to list; 0: 10
+}
+
+// ForecastCounts are exact counts from replaying the trace.
+type ForecastCounts struct {
+	// Writes counts row writes (one per transaction and row).
+	Writes int64 `json:"writes"`
+	// OriginDiffers counts remote changes that find the local row last
+	// written by another origin (or missing, or already there for an
+	// insert): what pglogical (and PostgreSQL 18) log as conflicts.
+	OriginDiffers int64 `json:"origin_differs"`
+	// Concurrent counts pairs of writes to one row from different regions
+	// less than W apart: true conflicts, which last-update-wins resolves
+	// silently.
+	Concurrent int64 `json:"concurrent"`
+	// LostIncrements counts changes of numeric columns that the converged
+	// row no longer contains; LostDelta is their sum.
+	LostIncrements int64   `json:"lost_increments"`
+	LostDelta      float64 `json:"lost_delta"`
+	// SeqCollisions counts inserts whose sequence-fed key another region's
+	// own sequence would also have handed out; SeqInsertConflicts is how
+	// many insert conflicts the receiving nodes would log for them.
+	SeqCollisions      int64 `json:"seq_collisions"`
+	SeqInsertConflicts int64 `json:"seq_insert_conflicts"`
+}
+
+func (c *ForecastCounts) add(o ForecastCounts) {
+	c.Writes += o.Writes
+	c.OriginDiffers += o.OriginDiffers
+	c.Concurrent += o.Concurrent
+	c.LostIncrements += o.LostIncrements
+	c.LostDelta += o.LostDelta
+	c.SeqCollisions += o.SeqCollisions
+	c.SeqInsertConflicts += o.SeqInsertConflicts
+}
+
+// ForecastCounter is one numeric column that changed by updates.
+type ForecastCounter struct {
+	Column     string  `json:"column"`
+	Changes    int64   `json:"changes"`
+	Lost       int64   `json:"lost"`
+	LostDelta  float64 `json:"lost_delta"`
+	TotalDelta float64 `json:"total_delta"`
+}
+
+// ForecastTable is one table's forecast.
+type ForecastTable struct {
+	Table string `json:"table"`
+	ForecastCounts
+	Rows         int64   `json:"rows"`
+	Changes      int64   `json:"changes"`
+	WritesPerSec float64 `json:"writes_per_sec"`
+	// ConflictsPerDay is the larger of MeasuredPerDay (Concurrent scaled
+	// to a day) and ExpectedPerDay (the Poisson model of decision.md
+	// §4.4b on the measured per-row rates), so a short capture never reads
+	// as no risk when the rates say otherwise.
+	ConflictsPerDay float64 `json:"conflicts_per_day"`
+	MeasuredPerDay  float64 `json:"measured_conflicts_per_day"`
+	ExpectedPerDay  float64 `json:"expected_conflicts_per_day"`
+	// ChangedColumns counts, per column, the updates that changed it.
+	// When ChangedExact is false the table's updates carried no old row
+	// (replica identity default): the columns sent are counted, i.e. all
+	// but unchanged TOAST values.
+	ChangedColumns map[string]int64  `json:"changed_columns,omitempty"`
+	ChangedExact   bool              `json:"changed_exact"`
+	Counters       []ForecastCounter `json:"counter_columns,omitempty"`
+	SequenceKey    string            `json:"sequence_key,omitempty"`
+	InsertsPerRgn  []int64           `json:"inserts_per_region,omitempty"`
+	ReplicaIdent   string            `json:"replica_identity,omitempty"`
+	counters       map[int]*ForecastCounter
+}
+
+// ForecastHotRow is one of the most written rows.
+type ForecastHotRow struct {
+	Table        string  `json:"table"`
+	Key          string  `json:"key"`
+	Writes       int64   `json:"writes"`
+	WritesPerSec float64 `json:"writes_per_sec"`
+	// PConflict is P(a write on this row conflicts) ≈ Σ sᵢ(1 − e^(−2Wλ(1−sᵢ))).
+	PConflict      float64 `json:"p_conflict"`
+	Concurrent     int64   `json:"concurrent"`
+	OriginDiffers  int64   `json:"origin_differs"`
+	LostIncrements int64   `json:"lost_increments"`
+}
+
+// ForecastPoint is a point of an analytic curve.
+type ForecastPoint struct {
+	LagMs           float64 `json:"lag_ms"`
+	Regions         int     `json:"regions"`
+	ConflictsPerDay float64 `json:"conflicts_per_day"`
+}
+
+// ForecastCapture describes the trace the forecast replayed.
+type ForecastCapture struct {
+	Source    string           `json:"source"`
+	Started   time.Time        `json:"started"`
+	Ended     time.Time        `json:"ended"`
+	DurationS float64          `json:"duration_s"`
+	Txns      int64            `json:"txns"`
+	Changes   int64            `json:"changes"`
+	Complete  bool             `json:"complete"`
+	Reason    string           `json:"reason,omitempty"`
+	Origins   map[string]int64 `json:"origins,omitempty"`
+}
+
+// ForecastReport is the output of `aadvisor observe`.
+type ForecastReport struct {
+	SchemaVersion        int              `json:"schema_version"`
+	Kind                 string           `json:"kind"`
+	Capture              ForecastCapture  `json:"capture"`
+	Regions              int              `json:"regions"`
+	LagMs                float64          `json:"lag_ms"`
+	Route                string           `json:"route"`
+	HomeShare            float64          `json:"home_share"`
+	Seed                 uint64           `json:"seed"`
+	Totals               ForecastCounts   `json:"totals"`
+	TotalConflictsPerDay float64          `json:"total_conflicts_per_day"`
+	ExpectedPerDay       float64          `json:"expected_conflicts_per_day"`
+	MeasuredPerDay       float64          `json:"measured_conflicts_per_day"`
+	Tables               []ForecastTable  `json:"tables"`
+	HotRows              []ForecastHotRow `json:"hot_rows"`
+	CurveLag             []ForecastPoint  `json:"curve_vs_lag"`
+	CurveRegions         []ForecastPoint  `json:"curve_vs_regions"`
+	Warnings             []string         `json:"warnings,omitempty"`
+}
+
+// fcVersion is a row version as one simulated node holds it.
+type fcVersion struct {
+	ts      int64 // commit time, µs
+	origin  int8  // region that wrote it; -1 for the version before the trace
+	present bool
+	incl    []int64   // per counter column: increments included
+	sums    []float64 // per counter column: deltas included
+}
+
+type fcPending struct {
+	ts     int64
+	region int8
+	op     stream.Op
+	txn    int64
+	v      *fcVersion
+}
+
+type fcRow struct {
+	tab        *fcTable
+	key        string
+	writes     int64
+	routed     int64
+	shareSum   []float64
+	lastTxn    int64
+	nodes      []*fcVersion
+	pending    []fcPending
+	last       []float64
+	known      []bool
+	final      *fcVersion
+	incs       []int64
+	deltas     []float64
+	concurrent int64
+	origin     int64
+	lost       int64
+}
+
+type fcTable struct {
+	t       *stream.Table
+	out     *ForecastTable
+	key     []int
+	num     []int // numeric non-key columns
+	seqCol  int
+	rows    map[string]*fcRow
+	changes int64
+	untrack int64
+	inserts []int64
+	exact   bool
+	sawUpd  bool
+}
+
+type forecaster struct {
+	o        ForecastOptions
+	w        int64 // µs
+	tables   map[*stream.Table]*fcTable
+	order    []*fcTable
+	rows     int
+	capped   bool
+	warnings []string
+}
+
+// mix is splitmix64.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func hashString(seed uint64, s string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	h.Write(b[:])
+	h.Write([]byte(s))
+	return mix(h.Sum64())
+}
+
+// region places a transaction: its region, and whether a route rule (not
+// the hash fallback) chose its home.
+func (f *forecaster) region(txn *stream.Txn) (int, bool) {
+	n := uint64(f.o.Regions)
+	if n <= 1 {
+		return 0, false
+	}
+	id := mix(f.o.Seed ^ mix(txn.CommitLSN) ^ uint64(txn.Xid)<<32)
+	home, routed := -1, false
+	switch f.o.Route.Kind {
+	case RouteColumn:
+		for i := range txn.Changes {
+			if v, ok := changeValue(&txn.Changes[i], f.o.Route.Column); ok {
+				home, routed = int(hashString(f.o.Seed, v)%n), true
+				break
+			}
+		}
+	case RouteMap:
+	find:
+		for i := range txn.Changes {
+			c := &txn.Changes[i]
+			if c.Table == nil {
+				continue
+			}
+			for _, e := range f.o.Route.Entries {
+				if e.Table != c.Table.Name && e.Table != c.Table.QualifiedName() {
+					continue
+				}
+				if v, ok := changeValue(c, e.Column); ok && v == e.Value {
+					home, routed = e.Region-1, true
+					break find
+				}
+			}
+		}
+	}
+	if !routed {
+		return int(id % n), false
+	}
+	u := float64(mix(id^0x5851f42d4c957f2d)>>11) / (1 << 53)
+	if u < f.o.HomeShare {
+		return home, true
+	}
+	other := int(mix(id^0x14057b7ef767814f) % (n - 1))
+	return (home + 1 + other) % int(n), true
+}
+
+// changeValue is the text of a column in the change's new row, else its
+// old row.
+func changeValue(c *stream.Change, col string) (string, bool) {
+	if c.Table == nil {
+		return "", false
+	}
+	i := c.Table.Column(col)
+	if i < 0 {
+		return "", false
+	}
+	for _, tup := range [][]stream.Value{c.New, c.Old} {
+		if i < len(tup) && (tup[i].Kind == stream.KindText || tup[i].Kind == stream.KindHashed) {
+			return string(tup[i].Data), true
+		}
+	}
+	return "", false
+}
+
+func (f *forecaster) table(t *stream.Table) *fcTable {
+	if ft := f.tables[t]; ft != nil {
+		return ft
+	}
+	ft := &fcTable{t: t, rows: map[string]*fcRow{}, seqCol: -1, exact: true, inserts: make([]int64, f.o.Regions),
+		out: &ForecastTable{Table: t.QualifiedName(), ChangedColumns: map[string]int64{}, counters: map[int]*ForecastCounter{}}}
+	f.refreshColumns(ft)
+	switch t.ReplicaIdentity {
+	case 'd':
+		ft.out.ReplicaIdent = "default"
+	case 'f':
+		ft.out.ReplicaIdent = "full"
+	case 'i':
+		ft.out.ReplicaIdent = "index"
+	case 'n':
+		ft.out.ReplicaIdent = "nothing"
+	}
+	f.tables[t] = ft
+	f.order = append(f.order, ft)
+	return ft
+}
+
+func (f *forecaster) refreshColumns(ft *fcTable) {
+	ft.key, ft.num, ft.seqCol = nil, nil, -1
+	for i, c := range ft.t.Columns {
+		if c.Key {
+			ft.key = append(ft.key, i)
+		} else if c.Numeric() {
+			ft.num = append(ft.num, i)
+		}
+		if c.Sequence {
+			ft.seqCol = i
+			ft.out.SequenceKey = c.Name
+		}
+	}
+}
+
+func rowKey(ft *fcTable, c *stream.Change) string {
+	tup := c.New
+	if (c.OldKind == 'K' || c.OldKind == 'O' || c.Op == stream.OpDelete) && c.Old != nil {
+		tup = c.Old
+	}
+	cols := ft.key
+	var b strings.Builder
+	write := func(i int) {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(ft.t.Columns[i].Name)
+		b.WriteByte('=')
+		if i < len(tup) {
+			switch tup[i].Kind {
+			case stream.KindText, stream.KindHashed:
+				b.Write(tup[i].Data)
+			case stream.KindNull:
+				b.WriteString("NULL")
+			default:
+				b.WriteString("?")
+			}
+		}
+	}
+	if len(cols) == 0 {
+		for i := range ft.t.Columns {
+			write(i)
+		}
+	} else {
+		for _, i := range cols {
+			write(i)
+		}
+	}
+	return b.String()
+}
+
+func (f *forecaster) newVersion(base *fcVersion, k int) *fcVersion {
+	v := &fcVersion{ts: base.ts, origin: base.origin, present: base.present,
+		incl: make([]int64, k), sums: make([]float64, k)}
+	copy(v.incl, base.incl)
+	copy(v.sums, base.sums)
+	return v
+}
+
+func (f *forecaster) row(ft *fcTable, key string, op stream.Op) *fcRow {
+	if r := ft.rows[key]; r != nil {
+		return r
+	}
+	if f.rows >= f.o.MaxRows {
+		if !f.capped {
+			f.capped = true
+			f.warnings = append(f.warnings, fmt.Sprintf("row cap reached: %d rows tracked one by one; writes to rows first seen later count in table totals only (raise --max-rows)", f.o.MaxRows))
+		}
+		return nil
+	}
+	f.rows++
+	k := len(ft.num)
+	r := &fcRow{tab: ft, key: key, nodes: make([]*fcVersion, f.o.Regions), shareSum: make([]float64, f.o.Regions),
+		last: make([]float64, k), known: make([]bool, k), incs: make([]int64, k), deltas: make([]float64, k)}
+	base := &fcVersion{ts: math.MinInt64, origin: -1, present: op != stream.OpInsert, incl: make([]int64, k), sums: make([]float64, k)}
+	for i := range r.nodes {
+		r.nodes[i] = base
+	}
+	r.final = base
+	ft.rows[key] = r
+	return r
+}
+
+// deliver applies a remote write to every other node, as pglogical with
+// last_update_wins would, counting what it logs.
+func (f *forecaster) deliver(r *fcRow, p fcPending) {
+	for s := range r.nodes {
+		if s == int(p.region) {
+			continue
+		}
+		st := r.nodes[s]
+		switch p.op {
+		case stream.OpInsert:
+			if st.present {
+				r.origin++
+				if p.ts > st.ts {
+					r.nodes[s] = p.v
+				}
+			} else {
+				r.nodes[s] = p.v
+			}
+		case stream.OpDelete:
+			if !st.present {
+				r.origin++
+			} else {
+				r.nodes[s] = p.v
+			}
+		default:
+			switch {
+			case !st.present:
+				r.origin++
+			case st.origin >= 0 && st.origin != p.region:
+				r.origin++
+				if p.ts > st.ts {
+					r.nodes[s] = p.v
+				}
+			default:
+				r.nodes[s] = p.v
+			}
+		}
+	}
+}
+
+func (f *forecaster) flush(r *fcRow, until int64) {
+	i := 0
+	for ; i < len(r.pending); i++ {
+		p := r.pending[i]
+		if until != math.MaxInt64 && p.ts > until-f.w {
+			break
+		}
+		f.deliver(r, p)
+	}
+	if i > 0 {
+		r.pending = append(r.pending[:0], r.pending[i:]...)
+	}
+}
+
+func parseNum(v stream.Value) (float64, bool) {
+	if v.Kind != stream.KindText {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(string(v.Data), 64)
+	return x, err == nil
+}
+
+func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region int, routed bool) {
+	if c.Op == stream.OpTruncate {
+		for _, t := range c.Tables {
+			f.table(t).changes++
+		}
+		f.warnings = appendOnce(f.warnings, "the trace holds TRUNCATE: each is replicated as is and conflicts with every concurrent write to the table; not counted per row")
+		return
+	}
+	if c.Table == nil {
+		return
+	}
+	ft := f.table(c.Table)
+	if len(ft.num) > 0 || len(ft.key) > 0 {
+		// Relation records may change mid-trace (ALTER TABLE).
+		if maxIdx(ft.key, ft.num) >= len(c.Table.Columns) {
+			f.refreshColumns(ft)
+		}
+	}
+	ft.changes++
+	if c.Op == stream.OpUpdate {
+		ft.sawUpd = true
+		if c.OldKind == 'O' && len(c.Old) == len(c.New) {
+			for i := range c.New {
+				if c.New[i].Present() && !c.New[i].Equal(c.Old[i]) {
+					ft.out.ChangedColumns[c.Table.Columns[i].Name]++
+				}
+			}
+		} else {
+			ft.exact = false
+			for i := range c.New {
+				if i < len(c.Table.Columns) && c.New[i].Present() {
+					ft.out.ChangedColumns[c.Table.Columns[i].Name]++
+				}
+			}
+		}
+	}
+	if c.Op == stream.OpInsert && ft.seqCol >= 0 && ft.seqCol < len(c.New) && c.New[ft.seqCol].Kind == stream.KindText {
+		ft.inserts[region]++
+	}
+	key := rowKey(ft, c)
+	r := f.row(ft, key, c.Op)
+	ts := txn.CommitTime.UnixMicro()
+	if r == nil {
+		ft.untrack++
+		return
+	}
+	f.flush(r, ts)
+	same := r.lastTxn == txn.Seq
+	if !same {
+		r.lastTxn = txn.Seq
+		r.writes++
+		if routed {
+			r.routed++
+			n := len(r.shareSum)
+			for i := range r.shareSum {
+				if i == region {
+					r.shareSum[i] += f.o.HomeShare
+				} else if n > 1 {
+					r.shareSum[i] += (1 - f.o.HomeShare) / float64(n-1)
+				}
+			}
+		} else {
+			for i := range r.shareSum {
+				r.shareSum[i] += 1 / float64(len(r.shareSum))
+			}
+		}
+		for _, p := range r.pending {
+			if int(p.region) != region {
+				r.concurrent++
+			}
+		}
+	}
+	v := f.newVersion(r.nodes[region], len(ft.num))
+	v.ts, v.origin, v.present = ts, int8(region), c.Op != stream.OpDelete
+	if c.Op != stream.OpDelete {
+		for j, ci := range ft.num {
+			if ci >= len(c.New) {
+				continue
+			}
+			x, ok := parseNum(c.New[ci])
+			if !ok {
+				continue
+			}
+			if c.Op == stream.OpUpdate && r.known[j] && x != r.last[j] {
+				d := x - r.last[j]
+				v.incl[j]++
+				v.sums[j] += d
+				r.incs[j]++
+				r.deltas[j] += d
+			}
+			r.last[j], r.known[j] = x, true
+		}
+	}
+	r.nodes[region] = v
+	r.final = v
+	if same && len(r.pending) > 0 && r.pending[len(r.pending)-1].txn == txn.Seq {
+		last := &r.pending[len(r.pending)-1]
+		last.v = v
+		if c.Op == stream.OpDelete {
+			last.op = stream.OpDelete
+		}
+		return
+	}
+	r.pending = append(r.pending, fcPending{ts: ts, region: int8(region), op: c.Op, txn: txn.Seq, v: v})
+}
+
+func maxIdx(a, b []int) int {
+	m := -1
+	for _, x := range a {
+		m = max(m, x)
+	}
+	for _, x := range b {
+		m = max(m, x)
+	}
+	return m
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// Forecast replays a trace as if its transactions had run in o.Regions
+// regions with a replication window o.Lag, and counts per table and per
+// row what a multi-primary mesh would have seen (see ForecastCounts). The
+// replay is deterministic for a given trace, route and seed.
+func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
+	if o.Regions < 1 {
+		return nil, fmt.Errorf("forecast: regions %d: want at least 1", o.Regions)
+	}
+	if o.Regions > 64 {
+		return nil, fmt.Errorf("forecast: regions %d: want at most 64", o.Regions)
+	}
+	if o.Lag < 0 {
+		return nil, fmt.Errorf("forecast: lag %s: want ≥ 0", o.Lag)
+	}
+	if o.HomeShare < 0 || o.HomeShare > 1 || math.IsNaN(o.HomeShare) {
+		return nil, fmt.Errorf("forecast: home share %v: want 0 to 1", o.HomeShare)
+	}
+	if o.Route.Kind == "" {
+		o.Route.Kind = RouteHash
+	}
+	if o.MaxRows <= 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	if o.Top <= 0 {
+		o.Top = 10
+	}
+	f := &forecaster{o: o, w: o.Lag.Microseconds(), tables: map[*stream.Table]*fcTable{}}
+	rep := &ForecastReport{SchemaVersion: ForecastSchemaVersion, Kind: "forecast", Regions: o.Regions,
+		LagMs: float64(o.Lag) / float64(time.Millisecond), Route: o.Route.String(), HomeShare: o.HomeShare, Seed: o.Seed}
+	meta := tr.Meta()
+	rep.Capture.Source = meta.Source
+	rep.Capture.Started = meta.Started
+	rep.Capture.Origins = map[string]int64{}
+	var first, last time.Time
+	for {
+		txn, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if first.IsZero() {
+			first = txn.CommitTime
+		}
+		last = txn.CommitTime
+		rep.Capture.Txns++
+		rep.Capture.Changes += int64(len(txn.Changes))
+		origin := txn.Origin
+		if origin == "" {
+			origin = "local"
+		}
+		rep.Capture.Origins[origin]++
+		region, routed := f.region(txn)
+		for i := range txn.Changes {
+			f.change(txn, &txn.Changes[i], region, routed)
+		}
+	}
+	if ftr := tr.Footer(); ftr != nil {
+		rep.Capture.Ended = ftr.Ended
+		rep.Capture.Complete = !tr.Truncated()
+		rep.Capture.Reason = ftr.Reason
+		f.warnings = append(f.warnings, ftr.Notes...)
+	} else {
+		rep.Capture.Ended = last
+		f.warnings = append(f.warnings, "the trace has no footer: the capture was cut short; every whole transaction in it was used")
+	}
+	dur := rep.Capture.Ended.Sub(rep.Capture.Started).Seconds()
+	if rep.Capture.Started.IsZero() || dur <= 0 {
+		dur = last.Sub(first).Seconds()
+	}
+	if dur < 1 {
+		dur = 1
+	}
+	rep.Capture.DurationS = dur
+	f.finish(rep, dur)
+	rep.Warnings = f.warnings
+	return rep, nil
+}
+
+// sumSquares is Σ sᵢ² of a row's expected region shares.
+func (r *fcRow) shares() []float64 {
+	s := make([]float64, len(r.shareSum))
+	if r.writes == 0 {
+		return s
+	}
+	for i, x := range r.shareSum {
+		s[i] = x / float64(r.writes)
+	}
+	return s
+}
+
+// RowConflictRate is the Poisson rate of conflicts on one key (decision.md
+// §4.4b): Σ_{i<j} 2W·λᵢ·λⱼ = W·λ²·(1 − Σ sᵢ²) for a key written λ times per
+// second, a share sᵢ of it in region i, and window W seconds.
+func RowConflictRate(w, lambda float64, shares []float64) float64 {
+	ss := 0.0
+	for _, s := range shares {
+		ss += s * s
+	}
+	return w * lambda * lambda * (1 - ss)
+}
+
+// RowPConflict is P(a write on the key conflicts) averaged over the
+// regions' writes: Σ sᵢ·(1 − e^(−2W·λ·(1−sᵢ))), the other regions writing
+// the key at λ·(1−sᵢ) (decision.md §4.4b).
+func RowPConflict(w, lambda float64, shares []float64) float64 {
+	p := 0.0
+	for _, s := range shares {
+		p += s * (1 - math.Exp(-2*w*lambda*(1-s)))
+	}
+	return p
+}
+
+// homeSumSquares is Σ sᵢ² over n regions for a key whose writes are a
+// share rho routed (home share h) and the rest spread evenly.
+func homeSumSquares(n int, rho, h float64) float64 {
+	if n <= 1 {
+		return 1
+	}
+	fn := float64(n)
+	home := rho*h + (1-rho)/fn
+	other := rho*(1-h)/(fn-1) + (1-rho)/fn
+	return home*home + (fn-1)*other*other
+}
+
+// CurveLags are the windows of the conflicts-vs-lag curve, in ms.
+var CurveLags = []float64{10, 25, 50, 100, 200, 500, 1000}
+
+// CurveRegions are the region counts of the conflicts-vs-regions curve.
+var CurveRegions = []int{2, 3, 4, 5, 6}
+
+func (f *forecaster) finish(rep *ForecastReport, dur float64) {
+	w := float64(f.w) / 1e6
+	type hot struct {
+		r *fcRow
+		p float64
+	}
+	var hots []hot
+	nGroups := map[int]float64{} // Σ λ²(1−Σs²) per region count, for the N curve
+	gActual := 0.0               // Σ λ²(1−Σs²) with the replay's shares
+	for _, ft := range f.order {
+		out := ft.out
+		out.ChangedExact = ft.exact || !ft.sawUpd
+		out.Changes = ft.changes
+		var c ForecastCounts
+		keys := make([]string, 0, len(ft.rows))
+		for k := range ft.rows {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		expected := 0.0
+		for _, k := range keys {
+			r := ft.rows[k]
+			f.flush(r, math.MaxInt64)
+			c.Writes += r.writes
+			c.Concurrent += r.concurrent
+			c.OriginDiffers += r.origin
+			for j, ci := range ft.num {
+				if r.incs[j] == 0 {
+					continue
+				}
+				lost := r.incs[j] - r.final.incl[j]
+				lostD := r.deltas[j] - r.final.sums[j]
+				r.lost += lost
+				c.LostIncrements += lost
+				c.LostDelta += lostD
+				fc := out.counters[ci]
+				if fc == nil {
+					fc = &ForecastCounter{Column: ft.t.Columns[ci].Name}
+					out.counters[ci] = fc
+				}
+				fc.Changes += r.incs[j]
+				fc.Lost += lost
+				fc.LostDelta += lostD
+				fc.TotalDelta += r.deltas[j]
+			}
+			lambda := float64(r.writes) / dur
+			shares := r.shares()
+			expected += RowConflictRate(w, lambda, shares)
+			gActual += RowConflictRate(1, lambda, shares)
+			rho := float64(r.routed) / math.Max(1, float64(r.writes))
+			for _, n := range curveNs(f.o.Regions) {
+				nGroups[n] += lambda * lambda * (1 - homeSumSquares(n, rho, f.o.HomeShare))
+			}
+			hots = append(hots, hot{r, RowPConflict(w, lambda, shares)})
+		}
+		c.Writes += ft.untrack
+		total := int64(0)
+		maxN := int64(0)
+		for _, n := range ft.inserts {
+			total += n
+			maxN = max(maxN, n)
+		}
+		if ft.seqCol >= 0 {
+			c.SeqCollisions = total - maxN
+			for s, ns := range ft.inserts {
+				for r, nr := range ft.inserts {
+					if r != s {
+						c.SeqInsertConflicts += min(ns, nr)
+					}
+				}
+			}
+			out.InsertsPerRgn = ft.inserts
+		}
+		out.ForecastCounts = c
+		out.Rows = int64(len(ft.rows))
+		out.WritesPerSec = float64(c.Writes) / dur
+		out.MeasuredPerDay = float64(c.Concurrent) / dur * 86400
+		out.ExpectedPerDay = expected * 86400
+		out.ConflictsPerDay = math.Max(out.MeasuredPerDay, out.ExpectedPerDay)
+		idx := make([]int, 0, len(out.counters))
+		for ci := range out.counters {
+			idx = append(idx, ci)
+		}
+		sort.Ints(idx)
+		for _, ci := range idx {
+			out.Counters = append(out.Counters, *out.counters[ci])
+		}
+		if len(out.ChangedColumns) == 0 {
+			out.ChangedColumns = nil
+		}
+		rep.Totals.add(c)
+		rep.TotalConflictsPerDay += out.ConflictsPerDay
+		rep.ExpectedPerDay += out.ExpectedPerDay
+		rep.MeasuredPerDay += out.MeasuredPerDay
+		rep.Tables = append(rep.Tables, *out)
+	}
+	sort.SliceStable(rep.Tables, func(i, j int) bool {
+		if rep.Tables[i].ConflictsPerDay != rep.Tables[j].ConflictsPerDay {
+			return rep.Tables[i].ConflictsPerDay > rep.Tables[j].ConflictsPerDay
+		}
+		return rep.Tables[i].Table < rep.Tables[j].Table
+	})
+	sort.SliceStable(hots, func(i, j int) bool {
+		if hots[i].r.writes != hots[j].r.writes {
+			return hots[i].r.writes > hots[j].r.writes
+		}
+		if hots[i].r.tab.out.Table != hots[j].r.tab.out.Table {
+			return hots[i].r.tab.out.Table < hots[j].r.tab.out.Table
+		}
+		return hots[i].r.key < hots[j].r.key
+	})
+	for i := 0; i < len(hots) && i < f.o.Top; i++ {
+		r := hots[i].r
+		rep.HotRows = append(rep.HotRows, ForecastHotRow{Table: r.tab.out.Table, Key: r.key, Writes: r.writes,
+			WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, Concurrent: r.concurrent,
+			OriginDiffers: r.origin, LostIncrements: r.lost})
+	}
+	for _, ms := range CurveLags {
+		rep.CurveLag = append(rep.CurveLag, ForecastPoint{LagMs: ms, Regions: f.o.Regions, ConflictsPerDay: ms / 1000 * gActual * 86400})
+	}
+	// The N curve scales the expectation at the chosen N by the routing
+	// model's Σ λ²(1−Σs²) at each N (one home per routed key), so it
+	// passes through the chosen point.
+	for _, n := range CurveRegions {
+		pt := ForecastPoint{LagMs: rep.LagMs, Regions: n}
+		if gN := nGroups[f.o.Regions]; gN > 0 {
+			pt.ConflictsPerDay = w * gActual * 86400 * nGroups[n] / gN
+		} else {
+			pt.ConflictsPerDay = w * nGroups[n] * 86400
+		}
+		rep.CurveRegions = append(rep.CurveRegions, pt)
+	}
+	if f.o.Regions == 1 {
+		f.warnings = append(f.warnings, "one region: nothing can conflict; pass --regions 2 or more")
+	}
+	for _, t := range rep.Tables {
+		if !t.ChangedExact {
+			f.warnings = appendOnce(f.warnings, "tables with replica identity default send no old row on UPDATE: their changed columns are the columns sent (all but unchanged TOAST); counter deltas come from the previous version seen in the trace")
+		}
+	}
+}
+
+// curveNs is CurveRegions plus the chosen region count.
+func curveNs(chosen int) []int {
+	out := append([]int(nil), CurveRegions...)
+	for _, n := range CurveRegions {
+		if n == chosen {
+			return out
+		}
+	}
+	return append(out, chosen)
+}

@@ -1,0 +1,190 @@
+package assess
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// WriteJSON writes the forecast as indented JSON (accepted by recommend
+// --forecast).
+func (r *ForecastReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func fcNum(v float64) string {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Sprint(v)
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	case math.Abs(v) >= 1:
+		return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+}
+
+func fcPct(p float64) string { return fcNum(p*100) + "%" }
+
+// forecastRows is the report as header and rows, shared by text and
+// markdown.
+func (r *ForecastReport) tableRows() ([]string, [][]string) {
+	head := []string{"table", "writes", "writes/s", "origin-differs", "concurrent", "lost incr.", "seq collisions", "conflicts/day"}
+	var rows [][]string
+	for _, t := range r.Tables {
+		rows = append(rows, []string{t.Table, fmt.Sprint(t.Writes), fcNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
+			fmt.Sprint(t.Concurrent), fmt.Sprint(t.LostIncrements), fmt.Sprint(t.SeqCollisions), fcNum(t.ConflictsPerDay)})
+	}
+	return head, rows
+}
+
+func (r *ForecastReport) hotRows() ([]string, [][]string) {
+	head := []string{"table", "key", "writes", "writes/s", "P(conflict)", "concurrent", "lost incr."}
+	var rows [][]string
+	for _, h := range r.HotRows {
+		rows = append(rows, []string{h.Table, h.Key, fmt.Sprint(h.Writes), fcNum(h.WritesPerSec), fcPct(h.PConflict),
+			fmt.Sprint(h.Concurrent), fmt.Sprint(h.LostIncrements)})
+	}
+	return head, rows
+}
+
+func (r *ForecastReport) summary() []string {
+	c := r.Capture
+	lines := []string{
+		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s.", c.Txns, c.Changes, fcNum(c.DurationS), c.Source),
+		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed),
+		fmt.Sprintf("Replay: %d origin-differs events (logged as conflicts by pglogical / PostgreSQL 18), %d concurrent write pairs within W (resolved silently by last-update-wins), %d lost increments (sum %s), %d sequence key collisions.",
+			r.Totals.OriginDiffers+r.Totals.SeqInsertConflicts, r.Totals.Concurrent, r.Totals.LostIncrements, fcNum(r.Totals.LostDelta), r.Totals.SeqCollisions),
+		fmt.Sprintf("Expected conflicts/day: %s (measured %s, Poisson model %s).", fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
+	}
+	return lines
+}
+
+func (r *ForecastReport) curves() (lag, regions string) {
+	var a, b []string
+	for _, p := range r.CurveLag {
+		a = append(a, fmt.Sprintf("%s ms: %s", fcNum(p.LagMs), fcNum(p.ConflictsPerDay)))
+	}
+	for _, p := range r.CurveRegions {
+		b = append(b, fmt.Sprintf("N=%d: %s", p.Regions, fcNum(p.ConflictsPerDay)))
+	}
+	return strings.Join(a, ", "), strings.Join(b, ", ")
+}
+
+// WriteText writes the forecast for a terminal (plain text, no colour).
+func (r *ForecastReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("Conflict forecast\n\n")
+	for _, l := range r.summary() {
+		b.WriteString(l + "\n")
+	}
+	head, rows := r.tableRows()
+	if len(rows) > 0 {
+		b.WriteString("\nPer table\n")
+		writeAligned(&b, head, rows)
+	}
+	for _, t := range r.Tables {
+		for _, c := range t.Counters {
+			if c.Lost > 0 {
+				fmt.Fprintf(&b, "  %s.%s: %d of %d changes lost (Δ %s of %s)\n", t.Table, c.Column, c.Lost, c.Changes, fcNum(c.LostDelta), fcNum(c.TotalDelta))
+			}
+		}
+	}
+	head, rows = r.hotRows()
+	if len(rows) > 0 {
+		b.WriteString("\nHot rows\n")
+		writeAligned(&b, head, rows)
+	}
+	lag, reg := r.curves()
+	fmt.Fprintf(&b, "\nExpected conflicts/day vs W (N=%d): %s\n", r.Regions, lag)
+	fmt.Fprintf(&b, "Expected conflicts/day vs N (W=%s ms): %s\n", fcNum(r.LagMs), reg)
+	for _, wmsg := range r.Warnings {
+		b.WriteString("\nNote: " + wmsg + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeAligned(b *strings.Builder, head []string, rows [][]string) {
+	width := make([]int, len(head))
+	for i, h := range head {
+		width[i] = len([]rune(h))
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	line := func(cells []string) {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			pad := width[i] - len([]rune(c))
+			if i == 0 || i == 1 && len(head) > 7 {
+				b.WriteString(c + strings.Repeat(" ", pad))
+			} else {
+				b.WriteString(strings.Repeat(" ", pad) + c)
+			}
+		}
+		b.WriteString("\n")
+	}
+	line(head)
+	for _, r := range rows {
+		line(r)
+	}
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
+
+func writeMD(b *strings.Builder, head []string, rows [][]string) {
+	b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+	for range head {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
+	for _, r := range rows {
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = mdCell(c)
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+}
+
+// WriteMarkdown writes the forecast as a Markdown section.
+func (r *ForecastReport) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("## Conflict forecast\n\n")
+	for _, l := range r.summary() {
+		b.WriteString("- " + mdCell(l) + "\n")
+	}
+	head, rows := r.tableRows()
+	if len(rows) > 0 {
+		b.WriteString("\n### Per table\n\n")
+		writeMD(&b, head, rows)
+	}
+	head, rows = r.hotRows()
+	if len(rows) > 0 {
+		b.WriteString("\n### Hot rows\n\n")
+		writeMD(&b, head, rows)
+	}
+	lag, reg := r.curves()
+	fmt.Fprintf(&b, "\n### Expected conflicts per day\n\n- vs W (N=%d): %s\n- vs N (W=%s ms): %s\n", r.Regions, lag, fcNum(r.LagMs), reg)
+	if len(r.Warnings) > 0 {
+		b.WriteString("\n### Notes\n\n")
+		for _, wmsg := range r.Warnings {
+			b.WriteString("- " + mdCell(wmsg) + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,288 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("AADV_CAPTURE_HELPER") != "" {
+		os.Exit(captureHelper())
+	}
+	os.Exit(sandbox.Main(m))
+}
+
+// captureHelper is the process the kill -9 test starts: it captures until
+// it is killed.
+func captureHelper() int {
+	_, err := Capture(context.Background(), Options{DSN: os.Getenv("AADV_CAPTURE_HELPER")}, io.Discard)
+	if err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		return 1
+	}
+	return 0
+}
+
+// capturing runs Capture in the background and returns a function that
+// stops it and returns the trace.
+type capturing struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	buf    bytes.Buffer
+	res    *Result
+	err    error
+	mu     sync.Mutex
+	stats  Stats
+}
+
+func startCapture(t *testing.T, o Options) *capturing {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &capturing{cancel: cancel, done: make(chan struct{})}
+	o.ProgressEvery = 50 * time.Millisecond
+	o.Progress = func(s Stats) { c.mu.Lock(); c.stats = s; c.mu.Unlock() }
+	go func() {
+		defer close(c.done)
+		c.res, c.err = Capture(ctx, o, &c.buf)
+	}()
+	t.Cleanup(func() { cancel(); <-c.done })
+	return c
+}
+
+// waitSlot waits until the capture's slot is streaming.
+func waitSlot(t *testing.T, node *sandbox.Node, db string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := count(t, node, db, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'aadv\\_observe\\_%' AND active"); n > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("capture slot never became active")
+}
+
+func count(t *testing.T, node *sandbox.Node, db, sql string) int {
+	t.Helper()
+	conn, err := node.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+// stop waits until the capture has seen at least txns transactions and
+// stops it.
+func (c *capturing) stop(t *testing.T, txns int64) *Result {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		n := c.stats.Txns
+		c.mu.Unlock()
+		if n >= txns {
+			break
+		}
+		select {
+		case <-c.done:
+			t.Fatalf("capture ended early: %v", c.err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c.cancel()
+	<-c.done
+	if c.err != nil {
+		t.Fatalf("capture: %v", c.err)
+	}
+	return c.res
+}
+
+func readAll(t *testing.T, b []byte) ([]Txn, *Reader) {
+	t.Helper()
+	r, err := NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Txn
+	for {
+		txn, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp := *txn
+		cp.Changes = append([]Change(nil), txn.Changes...)
+		out = append(out, cp)
+	}
+	return out, r
+}
+
+func text(v Value) string {
+	switch v.Kind {
+	case KindNull:
+		return "NULL"
+	case KindUnchanged:
+		return "<toast>"
+	}
+	return string(v.Data)
+}
+
+func TestCaptureChanges(t *testing.T) {
+	for _, major := range sandbox.TestVersions {
+		t.Run(string(rune('0'+major/10))+string(rune('0'+major%10)), func(t *testing.T) {
+			node, dsn := sandbox.TestDatabase(t, major)
+			db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+			ctx := context.Background()
+			for _, s := range []string{
+				"CREATE TABLE acct (id bigserial PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL DEFAULT 0, note text)",
+				"CREATE TABLE full_t (k int PRIMARY KEY, v int)",
+				"ALTER TABLE full_t REPLICA IDENTITY FULL",
+				"INSERT INTO full_t VALUES (1, 10)",
+			} {
+				if err := node.Exec(ctx, db, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := startCapture(t, Options{DSN: dsn})
+			waitSlot(t, node, db)
+			long := strings.Repeat("x", 500)
+			for _, s := range []string{
+				"INSERT INTO acct (owner, balance, note) VALUES ('ann', 10, '" + long + "')",
+				"BEGIN; UPDATE acct SET balance = balance + 5 WHERE id = 1; UPDATE acct SET owner = 'bob' WHERE id = 1; COMMIT",
+				"UPDATE full_t SET v = 11 WHERE k = 1",
+				"DELETE FROM acct WHERE id = 1",
+			} {
+				if err := node.Exec(ctx, db, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := c.stop(t, 4)
+			if res.Reason != "interrupted" || !res.Created {
+				t.Errorf("result = %+v", res)
+			}
+			txns, r := readAll(t, c.buf.Bytes())
+			if r.Truncated() {
+				t.Error("trace has no footer")
+			}
+			type row struct {
+				Table, Op, OldKind string
+				Old, New           []string
+			}
+			var got [][]row
+			for _, txn := range txns {
+				if txn.CommitTime.IsZero() || txn.CommitLSN == 0 || txn.Origin != "" {
+					t.Errorf("txn %+v", txn)
+				}
+				var rs []row
+				for _, ch := range txn.Changes {
+					x := row{Table: ch.Table.QualifiedName(), Op: ch.Op.String(), OldKind: string(rune(ch.OldKind))}
+					if ch.OldKind == 0 {
+						x.OldKind = ""
+					}
+					for _, v := range ch.Old {
+						x.Old = append(x.Old, text(v))
+					}
+					for _, v := range ch.New {
+						x.New = append(x.New, text(v))
+					}
+					rs = append(rs, x)
+				}
+				got = append(got, rs)
+			}
+			h := fnv.New64a()
+			h.Write([]byte(long))
+			hashed := long[:MaxValueBytes-16] + fmt.Sprintf("%016x", h.Sum64())
+			want := [][]row{
+				{{Table: "public.acct", Op: "insert", New: []string{"1", "ann", "10", hashed}}},
+				{{Table: "public.acct", Op: "update", New: []string{"1", "ann", "15", "<toast>"}},
+					{Table: "public.acct", Op: "update", New: []string{"1", "bob", "15", "<toast>"}}},
+				{{Table: "public.full_t", Op: "update", OldKind: "O", Old: []string{"1", "10"}, New: []string{"1", "11"}}},
+				{{Table: "public.acct", Op: "delete", OldKind: "K", Old: []string{"1", "NULL", "NULL", "NULL"}}},
+			}
+			// A 500-byte value is stored inline (not TOASTed), so updates
+			// carry it again.
+			want[1][0].New[3], want[1][1].New[3] = hashed, hashed
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("trace (-want +got):\n%s", d)
+			}
+			tab := r.Tables()[0]
+			if !tab.Columns[0].Key || !tab.Columns[0].Sequence || tab.Columns[1].Key || !tab.Columns[2].Numeric() {
+				t.Errorf("table meta %+v", tab)
+			}
+			if n := count(t, node, db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE 'aadv\\_observe\\_%'"); n != 0 {
+				t.Errorf("%d publications left", n)
+			}
+			if n := count(t, node, db, "SELECT count(*) FROM pg_replication_slots"); n != 0 {
+				t.Errorf("%d slots left", n)
+			}
+		})
+	}
+}
+
+func TestCaptureKill9LeavesNoSlot(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "AADV_CAPTURE_HELPER="+dsn)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitSlot(t, node, db)
+	if err := node.Exec(context.Background(), db, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, node, db, "SELECT count(*) FROM pg_replication_slots") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("slot still there 30 s after kill -9")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The publication survives the crash; the clean-up removes it.
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE 'aadv\\_observe\\_%'"); n != 1 {
+		t.Fatalf("%d leftover publications, want 1 (stderr: %s)", n, stderr.String())
+	}
+	conn, err := Connect(context.Background(), dsn, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	dropped, kept, err := Cleanup(context.Background(), conn, time.Hour)
+	if err != nil || len(dropped) != 0 || len(kept) != 1 {
+		t.Fatalf("cleanup within grace: dropped %v kept %v err %v", dropped, kept, err)
+	}
+	dropped, kept, err = Cleanup(context.Background(), conn, 0)
+	if err != nil || len(dropped) != 1 || len(kept) != 0 {
+		t.Fatalf("cleanup: dropped %v kept %v err %v", dropped, kept, err)
+	}
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication"); n != 0 {
+		t.Errorf("%d publications left after cleanup", n)
+	}
+}
