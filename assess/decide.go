@@ -154,6 +154,7 @@ func (x *decider) step0() {
 	if x.a.Has("motivations", MotScaleWrites) {
 		if x.a.String("primary_headroom") == HeadroomHigh {
 			x.wp = WPShard
+			x.reject(SP1, "the primary is over 80%% busy after tuning: one primary cannot take the writes, and more primaries of the same data would not help (every node applies every write)")
 			x.drive("primary_headroom", "primary saturated after tuning: a real write-scale need → sharding, not active-active")
 			x.step("STEP 0", "write throughput is a real need (primary > 80%% busy after tuning): WP-SHARD")
 		} else {
@@ -230,7 +231,6 @@ func (x *decider) step2() {
 	if !hasRegionDomain(x.a) {
 		x.step("STEP 2", "region loss not in the failure domain: in-region HA is the scope")
 		x.drive("failure_domain", "no region loss to survive automatically: in-region HA is the scope")
-		x.reject(SP2, "not needed: you do not need to survive region loss automatically")
 		return
 	}
 	rto := x.a.String("rto_region")
@@ -394,13 +394,13 @@ func (x *decider) step4() {
 	if pk != PartitionNo && x.a.String("cross_owner_txns") != CrossCommon {
 		x.setWP(WPGeo, "far writers get local writes in their owners' home region")
 		x.drive("partition_key", "owners can be homed per region: geo-partitioning")
-		x.step("STEP 4", "%s need local writes; rows have owners: WP-GEO", strings.Join(names, ", "))
+		x.step("STEP 4", "writers in %s need local writes; rows have owners: WP-GEO", strings.Join(names, ", "))
 	} else {
 		if x.aa != AAHome {
 			x.aa = AAAny
 		}
 		x.drive("partition_key", "no owner per row (or common cross-owner transactions): local writes need any-node writes")
-		x.step("STEP 4", "%s need local writes; no clean owner: AA-ANY candidate (last resort)", strings.Join(names, ", "))
+		x.step("STEP 4", "writers in %s need local writes; no clean owner: AA-ANY candidate (last resort)", strings.Join(names, ", "))
 	}
 }
 
