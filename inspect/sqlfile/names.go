@@ -68,6 +68,3 @@ func chooseName(name1, name2, label string, taken func(string) bool) string {
 func nameAddition(cols []string) string {
 	return clipUTF8(strings.Join(cols, "_"), maxIdent)
 }
-
-// truncateIdent cuts an identifier to 63 bytes, as the parser does.
-func truncateIdent(s string) string { return clipUTF8(s, maxIdent) }

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -66,16 +65,4 @@ func runeOffset(s string, n int) int {
 		i++
 	}
 	return len(s)
-}
-
-// parseOne parses one statement's text; a failure comes back as an
-// InputError placed at the parser's cursor.
-func parseOne(li *lineIndex, sp span) (*pg_query.ParseResult, *inspect.InputError) {
-	text := li.src[sp.start:sp.end]
-	tree, err := pg_query.Parse(text)
-	if err != nil {
-		off, msg := parseErrorOffset(text, err)
-		return nil, &inspect.InputError{Pos: li.pos(sp.start + off), Message: "syntax error: " + msg}
-	}
-	return tree, nil
 }

@@ -385,12 +385,12 @@ func (r *schemaReader) setVariable(v *pg_query.VariableSetStmt) {
 	case "search_path":
 		switch v.GetKind() {
 		case pg_query.VariableSetKind_VAR_SET_VALUE:
+			// Each argument is one schema, already case-folded by the
+			// parser ("Odd" stays Odd, public was folded).
 			var path []string
 			for _, a := range v.GetArgs() {
 				if s, ok := stringArg(a); ok {
-					path = append(path, splitSearchPath(s)...)
-				} else if c := columnName(a); c != "" {
-					path = append(path, c)
+					path = append(path, s)
 				}
 			}
 			r.path = path

@@ -170,7 +170,7 @@ func defArgText(n *pg_query.Node) string {
 	case n.GetString_() != nil:
 		return n.GetString_().GetSval()
 	case n.GetInteger() != nil:
-		return itoa(int64(n.GetInteger().GetIval()))
+		return strconv.Itoa(int(n.GetInteger().GetIval()))
 	case n.GetFloat() != nil:
 		return n.GetFloat().GetFval()
 	case n.GetBoolean() != nil:
@@ -720,4 +720,3 @@ func (r *schemaReader) partitions(t *inspect.Table) []*inspect.Table {
 	return out
 }
 
-func itoa(v int64) string { return strconv.FormatInt(v, 10) }
