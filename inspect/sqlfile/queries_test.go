@@ -64,7 +64,7 @@ func TestReadQueries(t *testing.T) {
 		},
 		{
 			name: "csv export with total_time (PostgreSQL 12)", file: "old.csv", source: "pg_stat_statements",
-			src: "query,calls,total_time\nSELECT 2,5,1.5\n",
+			src:  "query,calls,total_time\nSELECT 2,5,1.5\n",
 			want: []stmtSummary{{Query: "SELECT 2", Calls: 5, TotalMs: 1.5, Kind: "select", Pos: inspect.Position{File: "old.csv", Line: 2, Col: 1}}},
 		},
 		{

@@ -719,4 +719,3 @@ func (r *schemaReader) partitions(t *inspect.Table) []*inspect.Table {
 	}
 	return out
 }
-
