@@ -1,0 +1,279 @@
+package pglive
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The catalog queries. Each reads one kind of object for the whole
+// database; none runs per table. Every name is pg_catalog-qualified so a
+// hostile search_path cannot redirect them. Version-specific SQL is built
+// by the functions at the end from server_version_num.
+
+// inScope keeps objects of user schemas (n is the namespace) and leaves out
+// system schemas (pg_catalog, information_schema, pg_toast, pg_temp_N).
+const inScope = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'`
+
+// relScope keeps user relations (c is the pg_class row) that no extension owns.
+const relScope = inScope + ` AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+	WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')`
+
+// relKindsSQL keeps the relation kinds the model calls tables.
+const relKindsSQL = `c.relkind IN ('r', 'p', 'f', 'v', 'm')`
+
+// setupQuery sets the transaction's limits, search path (which decides how names print) and date style
+// (results come back as text), and reads the server version.
+const setupQuery = `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
+	pg_catalog.set_config('application_name', $3, true), pg_catalog.set_config('search_path', 'public', true),
+	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.current_setting('server_version_num')::int AS version`
+
+// tablesQuery lists relations with their kind, keys of replication and partitioning.
+const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
+	c.relpersistence::text AS persistence, c.relreplident::text AS replident,
+	pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+	coalesce((SELECT pn.nspname || '.' || p.relname FROM pg_catalog.pg_inherits i
+		JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+		WHERE i.inhrelid = c.oid AND c.relispartition LIMIT 1), '') AS partition_of,
+	CASE WHEN c.relkind = 'p' THEN coalesce(pg_catalog.pg_get_partkeydef(c.oid), '') ELSE '' END AS partition_key,
+	ARRAY(SELECT pn.nspname || '.' || p.relname FROM pg_catalog.pg_inherits i
+		JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+		WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits,
+	coalesce(c.reloptions, '{}') AS options,
+	coalesce((SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+		WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') AS replident_index
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE ` + relKindsSQL + ` AND ` + relScope + `
+ORDER BY n.nspname, c.relname`
+
+// columnsQuery lists the columns of every relation with type, default, identity, generation and storage.
+const columnsQuery = `SELECT a.attrelid AS relid, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+	a.attnotnull AS not_null, coalesce(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '') AS expr,
+	a.attidentity::text AS identity, a.attgenerated::text AS generated,
+	CASE WHEN a.attstorage = t.typstorage THEN '' ELSE a.attstorage::text END AS storage
+FROM pg_catalog.pg_attribute a
+	JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+	LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND ` + relKindsSQL + ` AND ` + relScope + `
+ORDER BY a.attrelid, a.attnum`
+
+// indexesQuery lists indexes with key columns (expressions as pg_get_indexdef prints them) and their constraint.
+const indexesQuery = `SELECT x.indrelid AS relid, ic.relname AS name, x.indisunique AS is_unique, x.indisprimary AS is_primary,
+	x.indisvalid AS valid, x.indisreplident AS replident, am.amname AS method,
+	coalesce(pg_catalog.pg_get_expr(x.indpred, x.indrelid), '') AS predicate, x.indexprs IS NOT NULL AS expression,
+	coalesce(co.conname, '') AS constraint_name, coalesce(co.condeferrable, false) AS deferrable,
+	ARRAY(SELECT CASE WHEN x.indkey[k.i] <> 0
+			THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k.i])
+			ELSE pg_catalog.pg_get_indexdef(x.indexrelid, k.i + 1, true) END
+		FROM pg_catalog.generate_series(0, x.indnkeyatts - 1) AS k(i) ORDER BY k.i) AS columns
+FROM pg_catalog.pg_index x
+	JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+	JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+	JOIN pg_catalog.pg_class c ON c.oid = x.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = x.indexrelid AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x')
+WHERE ` + relKindsSQL + ` AND ` + relScope + `
+ORDER BY x.indrelid, ic.relname`
+
+// constraintsQuery lists PK, unique, FK, check and exclusion constraints, leaving out the copies
+// PostgreSQL adds for each partition of a referenced partitioned table.
+const constraintsQuery = `SELECT co.conrelid AS relid, co.conname AS name, co.contype::text AS type,
+	ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(co.conkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
+	co.condeferrable AS deferrable, co.condeferred AS deferred,
+	CASE co.contype WHEN 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid)
+		WHEN 'x' THEN pg_catalog.pg_get_constraintdef(co.oid) ELSE '' END AS expression,
+	coalesce(fn.nspname || '.' || f.relname, '') AS ref_table,
+	ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns,
+	co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update
+FROM pg_catalog.pg_constraint co
+	JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	LEFT JOIN pg_catalog.pg_class f ON f.oid = co.confrelid
+	LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace
+WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND ` + relKindsSQL + ` AND ` + relScope + `
+	AND NOT (co.contype = 'f' AND co.conparentid <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pc
+		WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid))
+ORDER BY co.conrelid, co.conname`
+
+// sequencesQuery lists sequences with their parameters and the column that owns them (OWNED BY, serial, identity).
+const sequencesQuery = `SELECT n.nspname AS schema, c.relname AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type,
+	s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcache AS cache,
+	s.seqcycle AS cycle, c.relpersistence::text AS persistence,
+	coalesce((SELECT tn.nspname || '.' || t.relname || '.' || a.attname FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_class t ON t.oid = d.refobjid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+		WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+			AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i') LIMIT 1), '') AS owned_by
+FROM pg_catalog.pg_sequence s
+	JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE ` + relScope + `
+ORDER BY n.nspname, c.relname`
+
+// triggersQuery lists user triggers (not the internal ones behind foreign keys) with their firing mode.
+const triggersQuery = `SELECT tg.tgrelid AS relid, tg.tgname AS name, tg.tgenabled::text AS enabled, tg.tgtype::int AS type,
+	tg.tgfoid::pg_catalog.regproc::text AS function, tg.tgconstraint <> 0 AS is_constraint
+FROM pg_catalog.pg_trigger tg
+	JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT tg.tgisinternal AND ` + relKindsSQL + ` AND ` + relScope + `
+ORDER BY tg.tgrelid, tg.tgname`
+
+// rulesQuery lists rewrite rules other than the _RETURN rule of a view.
+const rulesQuery = `SELECT rw.ev_class AS relid, rw.rulename AS name, rw.ev_type::text AS event, rw.is_instead AS instead
+FROM pg_catalog.pg_rewrite rw
+	JOIN pg_catalog.pg_class c ON c.oid = rw.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE rw.rulename <> '_RETURN' AND ` + relKindsSQL + ` AND ` + relScope + `
+ORDER BY rw.ev_class, rw.rulename`
+
+// functionsQuery lists user functions and procedures that no extension owns.
+const functionsQuery = `SELECT p.oid, n.nspname AS schema, p.proname AS name,
+	pg_catalog.pg_get_function_identity_arguments(p.oid) AS args, l.lanname AS language,
+	p.provolatile::text AS volatility, coalesce(p.proconfig, '{}') AS config,
+	CASE WHEN l.lanname IN ('c', 'internal') THEN '' ELSE coalesce(p.prosrc, '') END AS body
+FROM pg_catalog.pg_proc p
+	JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+WHERE p.prokind IN ('f', 'p', 'w') AND ` + inScope + `
+	AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+		WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
+ORDER BY n.nspname, p.proname, 4`
+
+// eventTriggersQuery lists event triggers that no extension owns.
+const eventTriggersQuery = `SELECT et.evtname AS name, et.evtevent AS event, et.evtenabled::text AS enabled,
+	et.evtfoid::pg_catalog.regproc::text AS function
+FROM pg_catalog.pg_event_trigger et
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+	WHERE e.classid = 'pg_catalog.pg_event_trigger'::pg_catalog.regclass AND e.objid = et.oid AND e.deptype = 'e')
+ORDER BY et.evtname`
+
+// extensionsQuery lists installed extensions.
+const extensionsQuery = `SELECT x.extname AS name, x.extversion AS version, n.nspname AS schema
+FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
+ORDER BY x.extname`
+
+// rolesQuery lists the roles owning user schemas, relations and functions (predefined pg_* roles left out).
+const rolesQuery = `SELECT DISTINCT pg_catalog.pg_get_userbyid(o.owner) AS name FROM (
+	SELECT c.relowner AS owner FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND ` + relScope + `
+	UNION SELECT p.proowner FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		WHERE ` + inScope + `
+	UNION SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE ` + inScope + `
+) o WHERE pg_catalog.pg_get_userbyid(o.owner) !~ '^pg_'
+ORDER BY 1`
+
+// viewDefsQuery reads the query of each view and materialized view (it locks the relations they read).
+const viewDefsQuery = `SELECT c.oid AS relid, coalesce(pg_catalog.pg_get_viewdef(c.oid), '') AS definition
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm') AND ` + relScope
+
+// functionBodiesQuery reads SQL-standard function bodies (BEGIN ATOMIC), PostgreSQL 14+.
+const functionBodiesQuery = `SELECT p.oid, coalesce(pg_catalog.pg_get_function_sqlbody(p.oid), '') AS body
+FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prosqlbody IS NOT NULL AND ` + inScope
+
+// largeObjectsQuery counts large objects.
+const largeObjectsQuery = `SELECT pg_catalog.count(*) AS n FROM pg_catalog.pg_largeobject_metadata`
+
+// settingsQuery reads every server setting the role may see.
+const settingsQuery = `SELECT s.name, coalesce(s.setting, '') AS value, coalesce(s.unit, '') AS unit, s.context
+FROM pg_catalog.pg_settings s ORDER BY s.name`
+
+// databasesQuery lists the other databases of the instance, templates left out.
+const databasesQuery = `SELECT d.datname AS name FROM pg_catalog.pg_database d
+WHERE NOT d.datistemplate AND d.datname <> pg_catalog.current_database() ORDER BY d.datname`
+
+// publicationsQuery lists the database's publications.
+const publicationsQuery = `SELECT p.pubname AS name, p.puballtables AS all_tables FROM pg_catalog.pg_publication p ORDER BY p.pubname`
+
+// toastQuery reads the size of each relation's TOAST table (0 without one).
+const toastQuery = `SELECT c.oid AS relid, CASE WHEN c.reltoastrelid = 0 THEN 0
+	ELSE coalesce(pg_catalog.pg_relation_size(c.reltoastrelid), 0) END AS bytes
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE ` + relKindsSQL + ` AND ` + relScope
+
+// tableStatsQuery reads the cumulative counters of every user table.
+const tableStatsQuery = `SELECT s.relid, s.seq_scan, coalesce(s.idx_scan, 0) AS idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
+	s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup
+FROM pg_catalog.pg_stat_user_tables s`
+
+// databaseQuery reads the database's encoding, locale and statistics reset, and what the role may read.
+func databaseQuery(version int) string {
+	provider := `'c'`
+	if version >= 150000 {
+		provider = `d.datlocprovider::text`
+	}
+	return `SELECT pg_catalog.current_database() AS name, pg_catalog.pg_encoding_to_char(d.encoding) AS encoding,
+	d.datcollate::text AS collate, d.datctype::text AS ctype, ` + provider + ` AS locale_provider,
+	current_user::text AS role, coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false) AS superuser,
+	pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
+	pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') AS read_all_settings,
+	pg_catalog.now() AS collected_at,
+	(SELECT s.stats_reset FROM pg_catalog.pg_stat_database s WHERE s.datid = d.oid) AS stats_reset,
+	coalesce(x.extversion, '') AS pgss_version, coalesce(xn.nspname, '') AS pgss_schema
+FROM pg_catalog.pg_database d
+	LEFT JOIN pg_catalog.pg_extension x ON x.extname = 'pg_stat_statements'
+	LEFT JOIN pg_catalog.pg_namespace xn ON xn.oid = x.extnamespace
+WHERE d.datname = pg_catalog.current_database()`
+}
+
+// subscriptionsQuery lists the database's subscriptions; origin exists from PostgreSQL 16.
+// It reads only the columns pg_subscription grants to PUBLIC.
+func subscriptionsQuery(version int) string {
+	origin := `''`
+	if version >= 160000 {
+		origin = `s.suborigin`
+	}
+	return `SELECT s.subname AS name, s.subenabled AS enabled, ` + origin + ` AS origin
+FROM pg_catalog.pg_subscription s
+WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+ORDER BY s.subname`
+}
+
+// slotsQuery lists replication slots with the WAL each holds back; wal_status exists from 13.
+func slotsQuery(version int) string {
+	walStatus := `''`
+	if version >= 130000 {
+		walStatus = `coalesce(s.wal_status, '')`
+	}
+	return `SELECT s.slot_name::text AS name, s.slot_type AS type, coalesce(s.plugin::text, '') AS plugin,
+	coalesce(s.database::text, '') AS database, s.active, s.temporary,
+	coalesce(pg_catalog.pg_wal_lsn_diff(CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn()
+		ELSE pg_catalog.pg_current_wal_lsn() END, s.restart_lsn)::bigint, -1) AS retained, ` + walStatus + ` AS wal_status
+FROM pg_catalog.pg_replication_slots s ORDER BY s.slot_name`
+}
+
+// statementsQuery reads the database's pg_stat_statements entries, summed over
+// users and nesting levels, most called first. Entries whose text the role may
+// not see group into one row with a NULL queryid, which sorts first. The time
+// column is total_exec_time from extension version 1.8 (PostgreSQL 13),
+// total_time before.
+func statementsQuery(schema, extVersion string) string {
+	total := "total_time"
+	if versionAtLeast(extVersion, 1, 8) {
+		total = "total_exec_time"
+	}
+	return `SELECT g.queryid, g.query, g.calls, g.rows, g.total_ms, g.entries, pg_catalog.count(*) OVER () AS groups FROM (
+	SELECT s.queryid, s.query, pg_catalog.sum(s.calls)::bigint AS calls, pg_catalog.sum(s.rows)::bigint AS rows,
+		pg_catalog.sum(s.` + total + `)::float8 AS total_ms, pg_catalog.count(*) AS entries
+	FROM ` + pgx.Identifier{schema, "pg_stat_statements"}.Sanitize() + ` s
+	WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+	GROUP BY s.queryid, s.query) g
+ORDER BY g.queryid IS NULL DESC, g.calls DESC, g.queryid
+LIMIT $1`
+}
+
+// statementsInfoQuery reads pg_stat_statements_info (extension 1.9, PostgreSQL 14+): evictions and the reset time.
+func statementsInfoQuery(schema string) string {
+	return `SELECT i.dealloc, i.stats_reset FROM ` + pgx.Identifier{schema, "pg_stat_statements_info"}.Sanitize() + ` i`
+}
+
+// versionAtLeast compares an extension version "1.10" with major.minor.
+func versionAtLeast(v string, major, minor int) bool {
+	a, b, _ := strings.Cut(v, ".")
+	ma, err := strconv.Atoi(a)
+	if err != nil {
+		return false
+	}
+	mi, _ := strconv.Atoi(b)
+	return ma > major || ma == major && mi >= minor
+}
