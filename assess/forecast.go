@@ -617,6 +617,17 @@ func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region int, route
 	}
 	v := f.newVersion(r.nodes[region], len(ft.num))
 	v.ts, v.origin, v.present = ts, int8(region), c.Op != stream.OpDelete
+	if c.Op == stream.OpUpdate && c.OldKind == 'O' {
+		// Replica identity full: the old row gives the previous values even
+		// for the first change of a row seen in the trace.
+		for j, ci := range ft.num {
+			if ci < len(c.Old) {
+				if x, ok := parseNum(c.Old[ci]); ok {
+					r.last[j], r.known[j] = x, true
+				}
+			}
+		}
+	}
 	if c.Op != stream.OpDelete {
 		for j, ci := range ft.num {
 			if ci >= len(c.New) {

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stream"
+	"github.com/spf13/cobra"
+)
+
+type observeOptions struct {
+	dsn         string
+	duration    time.Duration
+	publication string
+	save        string
+	trace       string
+	format      string
+	regions     int
+	lag         time.Duration
+	route       string
+	homeShare   float64
+	seed        uint64
+	maxChanges  int64
+	maxRows     int
+	top         int
+	cleanup     bool
+	stmtTimeout time.Duration
+}
+
+func init() {
+	register(func(a *app) *cobra.Command {
+		var o observeOptions
+		cmd := &cobra.Command{
+			Use:   "observe",
+			Short: "Measure a conflict forecast from the live change stream",
+			Long: `observe reads the committed changes of a database from its logical change stream
+(a TEMPORARY replication slot with pgoutput, over a publication it creates for the duration),
+then replays them as if they had run in N regions with replication window W, and counts per
+table and per row what a multi-primary mesh would have seen: origin-differs events (what
+pglogical and PostgreSQL 18 log as conflicts), true concurrent conflicts within W (what
+last-update-wins resolves silently), lost increments on counter columns, and insert/insert
+collisions on sequence-fed keys. It also prints the expected conflicts per day against W and N.
+
+Nothing survives it: the slot dies with the connection (also on kill -9), the publication is
+dropped at the end and on Ctrl-C, and the next run (or observe --cleanup) drops one a crashed
+run left. Ctrl-C ends the capture early and still prints the forecast.
+
+Examples:
+  aadvisor observe --dsn postgres://me@db1/app --duration 5m --save trace.bin
+  aadvisor observe --trace trace.bin --regions 3 --lag 120ms --route column:tenant_id --format json
+  aadvisor observe --dsn postgres://me@db1/app --cleanup`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error { return a.observe(cmd.Context(), &o) },
+		}
+		f := cmd.Flags()
+		f.StringVar(&o.dsn, "dsn", "", "database to observe (needs wal_level=logical and a role with REPLICATION)")
+		f.DurationVar(&o.duration, "duration", 5*time.Minute, "how long to capture")
+		f.StringVar(&o.publication, "publication", "", "read this existing publication instead of creating aadv_observe_<pid>_<random>")
+		f.StringVar(&o.save, "save", "", "keep the captured trace in this file (for --trace later)")
+		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
+		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
+		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
+		f.DurationVar(&o.lag, "lag", assess.DefaultLag, "replication window W: one-way latency plus apply lag between regions")
+		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
+		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
+		f.Uint64Var(&o.seed, "seed", 1, "seed of the region assignment (the forecast is deterministic for a seed)")
+		f.Int64Var(&o.maxChanges, "max-changes", 20_000_000, "stop capturing after this many changes (bounds the trace)")
+		f.IntVar(&o.maxRows, "max-rows", assess.DefaultMaxRows, "rows the forecast tracks one by one (bounds memory)")
+		f.IntVar(&o.top, "top", 10, "hot rows to list")
+		f.BoolVar(&o.cleanup, "cleanup", false, "drop publications a crashed observe left (aadv_observe_* with no slot reading them) and exit")
+		f.DurationVar(&o.stmtTimeout, "statement-timeout", 30*time.Second, "statement_timeout of the regular connection")
+		return cmd
+	})
+}
+
+func (a *app) observe(ctx context.Context, o *observeOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	switch o.format {
+	case "text", "json", "markdown":
+	default:
+		return usagef("--format: unknown format %q (want text, json or markdown)", o.format)
+	}
+	if o.cleanup {
+		if o.dsn == "" {
+			return usagef("--cleanup needs --dsn")
+		}
+		return a.observeCleanup(ctx, o)
+	}
+	switch {
+	case o.trace == "" && o.dsn == "":
+		return usagef("give --dsn to capture, or --trace to forecast from a saved trace")
+	case o.trace != "" && o.dsn != "":
+		return usagef("give --dsn or --trace, not both")
+	case o.trace != "" && o.save != "":
+		return usagef("--save needs a capture (--dsn), not --trace")
+	}
+	if o.regions < 1 || o.regions > 64 {
+		return usagef("--regions %d: want 1 to 64", o.regions)
+	}
+	if o.lag < 0 {
+		return usagef("--lag %s: want 0 or more", o.lag)
+	}
+	if o.homeShare < 0 || o.homeShare > 1 {
+		return usagef("--home-share %v: want 0 to 1", o.homeShare)
+	}
+	if o.duration <= 0 && o.dsn != "" {
+		return usagef("--duration %s: want more than 0", o.duration)
+	}
+	route, err := assess.ParseRoute(o.route, o.regions)
+	if err != nil {
+		return usageError{err}
+	}
+	fo := assess.ForecastOptions{Regions: o.regions, Lag: o.lag, Route: route, HomeShare: o.homeShare,
+		Seed: o.seed, MaxRows: o.maxRows, Top: o.top}
+
+	path := o.trace
+	if path == "" {
+		path, err = a.observeCapture(ctx, o)
+		if err != nil {
+			return err
+		}
+		if o.save == "" {
+			defer os.Remove(path)
+		}
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return usagef("--trace: %v", err)
+	}
+	defer file.Close()
+	tr, err := stream.NewReader(file)
+	if err != nil {
+		if errors.Is(err, stream.ErrNotTrace) {
+			return usagef("--trace %s: %v", path, err)
+		}
+		return err
+	}
+	stop := a.progress("forecasting")
+	rep, err := assess.Forecast(tr, fo)
+	stop()
+	if err != nil {
+		return err
+	}
+	switch o.format {
+	case "json":
+		return rep.WriteJSON(a.stdout)
+	case "markdown":
+		return rep.WriteMarkdown(a.stdout)
+	}
+	return rep.WriteText(a.stdout)
+}
+
+func (a *app) observeCleanup(ctx context.Context, o *observeOptions) error {
+	conn, err := stream.Connect(ctx, o.dsn, o.stmtTimeout, 0)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	dropped, kept, err := stream.Cleanup(ctx, conn, stream.StaleGrace)
+	if err != nil {
+		return err
+	}
+	for _, d := range dropped {
+		fmt.Fprintf(a.stdout, "dropped publication %s\n", d)
+	}
+	for _, k := range kept {
+		fmt.Fprintf(a.stdout, "kept publication %s\n", k)
+	}
+	if len(dropped) == 0 && len(kept) == 0 {
+		fmt.Fprintln(a.stdout, "nothing to clean up")
+	}
+	return nil
+}
+
+// observeCapture captures into --save or a temporary file and returns its
+// path. Ctrl-C (or SIGTERM) ends the capture early; the forecast still runs.
+func (a *app) observeCapture(ctx context.Context, o *observeOptions) (string, error) {
+	var out *os.File
+	var err error
+	if o.save != "" {
+		out, err = os.Create(o.save)
+		if err != nil {
+			return "", usagef("--save: %v", err)
+		}
+	} else {
+		out, err = os.CreateTemp("", "aadvisor-trace-*.bin")
+		if err != nil {
+			return "", fmt.Errorf("create trace file: %w", err)
+		}
+	}
+	ok := false
+	defer func() {
+		out.Close()
+		if !ok && o.save == "" {
+			os.Remove(out.Name())
+		}
+	}()
+	sctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	tty := isTerminal(a.stderr)
+	lastLine := time.Time{}
+	progress := func(s stream.Stats) {
+		line := fmt.Sprintf("observe %s: %s/%s  %d txns  %d changes  %.1f MB trace  %s behind",
+			stream.SourceName(o.dsn), s.Elapsed.Round(time.Second), o.duration, s.Txns, s.Changes,
+			float64(s.TraceBytes)/1e6, fmtBytes(s.Behind))
+		if tty {
+			fmt.Fprintf(a.stderr, "\r\x1b[K%s", line)
+			return
+		}
+		if time.Since(lastLine) >= 10*time.Second {
+			fmt.Fprintln(a.stderr, line)
+			lastLine = time.Now()
+		}
+	}
+	fmt.Fprintf(a.stderr, "observe: capturing %s for %s (Ctrl-C ends early)\n", inspect.Redact(stream.SourceName(o.dsn)), o.duration)
+	res, err := stream.Capture(sctx, stream.Options{DSN: o.dsn, Duration: o.duration, Publication: o.publication,
+		MaxChanges: o.maxChanges, StatementTimeout: o.stmtTimeout, Progress: progress, Log: a.log}, out)
+	if tty {
+		fmt.Fprint(a.stderr, "\r\x1b[K")
+	}
+	if res != nil {
+		for _, c := range res.Cleaned {
+			fmt.Fprintf(a.stderr, "observe: dropped publication %s left by an earlier run\n", c)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(a.stderr, "observe: captured %d transactions, %d changes in %s (%s)\n",
+		res.Txns, res.Changes, res.Elapsed.Round(time.Millisecond), res.Reason)
+	for _, n := range res.Notes {
+		fmt.Fprintf(a.stderr, "observe: %s\n", n)
+	}
+	if o.save != "" {
+		fmt.Fprintf(a.stderr, "observe: trace saved to %s (%s); forecast again with --trace %s\n", o.save, fmtBytes(res.TraceBytes), o.save)
+	}
+	if err := out.Sync(); err != nil && o.save != "" {
+		return "", fmt.Errorf("write trace: %w", err)
+	}
+	ok = true
+	return out.Name(), nil
+}
+
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+var _ io.Writer = (*os.File)(nil)
