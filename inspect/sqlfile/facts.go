@@ -17,7 +17,7 @@ import (
 // error of a text that does not parse gives the parser's message and the
 // character position.
 func AnalyzeQuery(query string) (*inspect.StatementFacts, error) {
-	tree, err := pg_query.Parse(query)
+	tree, err := parse(query)
 	if err != nil {
 		off, msg := parseErrorOffset(query, err)
 		if off > 0 {

@@ -104,7 +104,7 @@ func (r *schemaReader) errorf(loc int32, msg string) {
 // statement parses and applies one statement.
 func (r *schemaReader) statement(sp span) {
 	text, virtual := maskVirtual(r.li.src[sp.start:sp.end])
-	tree, err := pg_query.Parse(text)
+	tree, err := parse(text)
 	if err != nil {
 		off, msg := parseErrorOffset(text, err)
 		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(sp.start + off), Message: msg})
