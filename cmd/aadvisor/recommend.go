@@ -25,12 +25,12 @@ type adviceOptions struct {
 
 func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.assessment, "assessment", "", "fold in the findings of an `aadvisor assess --format json` report")
-	f.StringVar(&o.dsn, "dsn", "", "assess this live database first and fold its findings in (instead of --assessment)")
-	f.StringVar(&o.forecast, "forecast", "", "fold in a conflict forecast from `aadvisor observe --format json`")
-	f.StringVar(&o.out, "out", "", "write a plan (answers + recommendation + topology skeleton) for `aadvisor bootstrap`")
+	f.StringVar(&o.assessment, "assessment", "", "fold in the findings in `FILE` (from 'aadvisor assess --format json')")
+	f.StringVar(&o.dsn, "dsn", "", "assess the live database at `DSN` first and fold its findings in (instead of --assessment)")
+	f.StringVar(&o.forecast, "forecast", "", "fold in the conflict forecast in `FILE` (from 'aadvisor observe --format json')")
+	f.StringVar(&o.out, "out", "", "write a plan (answers, recommendation, topology skeleton for 'aadvisor bootstrap') to `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
-	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable; see docs/decision.md)")
+	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold: `name=value` (repeatable; see docs/decision.md)")
 }
 
 // inputs validates the flags and reads the optional evidence files (or
