@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict KIOBEyw06TqSe61tTnbbenNXqOjXTYkmvm56kUyGU7FhJ4s3f0D0CdkHbdTZjN9
+\restrict YYwOpUtxURr0NrESDltyNbXNXsRYCety5btUhFG0NKfC831Y5DPElsD2HDPFtFy
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -362,6 +362,60 @@ WITH (autovacuum_vacuum_scale_factor='0.01');
 ALTER TABLE app.opts OWNER TO sqlfile_alice;
 
 --
+-- Name: orders; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.orders (
+    id bigint NOT NULL,
+    region text NOT NULL,
+    CONSTRAINT orders_id_check CHECK ((id > 0)),
+    CONSTRAINT orders_region_check CHECK ((region <> ''::text))
+)
+PARTITION BY LIST (region);
+
+
+ALTER TABLE app.orders OWNER TO postgres;
+
+--
+-- Name: orders_eu; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.orders_eu (
+    id bigint NOT NULL,
+    region text NOT NULL,
+    CONSTRAINT orders_id_check CHECK ((id > 0)),
+    CONSTRAINT orders_region_check CHECK ((region <> ''::text))
+);
+
+
+ALTER TABLE app.orders_eu OWNER TO postgres;
+
+--
+-- Name: orders_us; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.orders_us (
+    id bigint NOT NULL,
+    region text NOT NULL,
+    CONSTRAINT orders_id_check CHECK ((id > 0)),
+    CONSTRAINT orders_region_check CHECK ((region <> ''::text))
+);
+
+
+ALTER TABLE app.orders_us OWNER TO postgres;
+
+--
+-- Name: regions; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.regions (
+    code text NOT NULL
+);
+
+
+ALTER TABLE app.regions OWNER TO postgres;
+
+--
 -- Name: remote_items; Type: FOREIGN TABLE; Schema: app; Owner: postgres
 --
 
@@ -476,6 +530,20 @@ ALTER TABLE ONLY app.bylist ATTACH PARTITION app.bylist_rest DEFAULT;
 
 
 --
+-- Name: orders_eu; Type: TABLE ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.orders ATTACH PARTITION app.orders_eu FOR VALUES IN ('eu');
+
+
+--
+-- Name: orders_us; Type: TABLE ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.orders ATTACH PARTITION app.orders_us FOR VALUES IN ('us');
+
+
+--
 -- Name: averyveryveryveryveryverylongtablenamethatgoesonandonandonforev averyveryveryveryverylongcolumnnameaswellthatgoesonandon; Type: DEFAULT; Schema: app; Owner: postgres
 --
 
@@ -578,6 +646,38 @@ ALTER TABLE ONLY app.liked
 
 
 --
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (id, region);
+
+
+--
+-- Name: orders_eu orders_eu_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.orders_eu
+    ADD CONSTRAINT orders_eu_pkey PRIMARY KEY (id, region);
+
+
+--
+-- Name: orders_us orders_us_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.orders_us
+    ADD CONSTRAINT orders_us_pkey PRIMARY KEY (id, region);
+
+
+--
+-- Name: regions regions_pkey; Type: CONSTRAINT; Schema: app; Owner: postgres
+--
+
+ALTER TABLE ONLY app.regions
+    ADD CONSTRAINT regions_pkey PRIMARY KEY (code);
+
+
+--
 -- Name: bylist_v_idx; Type: INDEX; Schema: app; Owner: postgres
 --
 
@@ -662,6 +762,27 @@ CREATE INDEX liked_expr_idx ON app.liked USING btree (((a + b)));
 
 
 --
+-- Name: orders_region_id; Type: INDEX; Schema: app; Owner: postgres
+--
+
+CREATE UNIQUE INDEX orders_region_id ON ONLY app.orders USING btree (region, id);
+
+
+--
+-- Name: orders_eu_region_id_idx; Type: INDEX; Schema: app; Owner: postgres
+--
+
+CREATE UNIQUE INDEX orders_eu_region_id_idx ON app.orders_eu USING btree (region, id);
+
+
+--
+-- Name: orders_us_region_id_idx; Type: INDEX; Schema: app; Owner: postgres
+--
+
+CREATE UNIQUE INDEX orders_us_region_id_idx ON app.orders_us USING btree (region, id);
+
+
+--
 -- Name: bylist_a_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
 --
 
@@ -704,6 +825,34 @@ ALTER INDEX app.bylist_v_idx ATTACH PARTITION app.bylist_rest_v_idx;
 
 
 --
+-- Name: orders_eu_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER INDEX app.orders_pkey ATTACH PARTITION app.orders_eu_pkey;
+
+
+--
+-- Name: orders_eu_region_id_idx; Type: INDEX ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER INDEX app.orders_region_id ATTACH PARTITION app.orders_eu_region_id_idx;
+
+
+--
+-- Name: orders_us_pkey; Type: INDEX ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER INDEX app.orders_pkey ATTACH PARTITION app.orders_us_pkey;
+
+
+--
+-- Name: orders_us_region_id_idx; Type: INDEX ATTACH; Schema: app; Owner: postgres
+--
+
+ALTER INDEX app.orders_region_id ATTACH PARTITION app.orders_us_region_id_idx;
+
+
+--
 -- Name: v_collide v_collide_upd; Type: RULE; Schema: app; Owner: postgres
 --
 
@@ -733,8 +882,16 @@ CREATE TRIGGER v_collide_ins INSTEAD OF INSERT ON app.v_collide FOR EACH ROW EXE
 
 
 --
+-- Name: orders orders_region_fkey; Type: FK CONSTRAINT; Schema: app; Owner: postgres
+--
+
+ALTER TABLE app.orders
+    ADD CONSTRAINT orders_region_fkey FOREIGN KEY (region) REFERENCES app.regions(code) ON UPDATE CASCADE;
+
+
+--
 -- PostgreSQL database dump complete
 --
 
-\unrestrict KIOBEyw06TqSe61tTnbbenNXqOjXTYkmvm56kUyGU7FhJ4s3f0D0CdkHbdTZjN9
+\unrestrict YYwOpUtxURr0NrESDltyNbXNXsRYCety5btUhFG0NKfC831Y5DPElsD2HDPFtFy
 

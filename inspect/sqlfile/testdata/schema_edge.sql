@@ -101,3 +101,15 @@ CREATE SEQUENCE neg_seq INCREMENT BY -2 MINVALUE -100 MAXVALUE -1 START -1;
 
 CREATE ROLE sqlfile_alice;
 ALTER TABLE opts OWNER TO sqlfile_alice;
+
+CREATE TABLE regions (code text PRIMARY KEY);
+CREATE TABLE orders (
+    id bigint,
+    region text NOT NULL REFERENCES regions ON UPDATE CASCADE CHECK (region <> ''),
+    PRIMARY KEY (id, region)
+) PARTITION BY LIST (region);
+CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+CREATE TABLE orders_us (id bigint NOT NULL, region text NOT NULL CONSTRAINT orders_region_check CHECK (region <> ''));
+ALTER TABLE orders ATTACH PARTITION orders_us FOR VALUES IN ('us');
+ALTER TABLE orders ADD CONSTRAINT orders_id_check CHECK (id > 0);
+CREATE UNIQUE INDEX orders_region_id ON orders (region, id);
