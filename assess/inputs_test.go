@@ -1,0 +1,50 @@
+package assess
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The JSON that `aadvisor observe` and `aadvisor assess` write is what
+// --forecast and --assessment read.
+func TestInputsReadWhatTheToolsWrite(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fr := &ForecastReport{SchemaVersion: 1, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
+		Tables:  []ForecastTable{{Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
+		HotRows: []ForecastHotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
+	fc, err := ReadForecast(write("forecast.json", fr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &ForecastInput{SchemaVersion: 1, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
+		Tables:  []TableForecast{{Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
+		HotRows: []HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
+	if diff := cmp.Diff(want, fc); diff != "" {
+		t.Errorf("forecast (-want +got):\n%s", diff)
+	}
+	rep := &Report{SchemaVersion: 1, Verdict: VerdictNotReady,
+		Findings: []ReportFinding{{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.t", Message: "m", Fix: "f"}},
+		Skipped:  []ReportSkipped{{Rule: "AR200", Reason: "no stats"}}}
+	as, err := ReadAssessment(write("report.json", rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(AssessmentFromReport(rep), as); diff != "" {
+		t.Errorf("assessment (-want +got):\n%s", diff)
+	}
+}
