@@ -2,10 +2,24 @@ package main
 
 import (
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/pglive"
 	"github.com/spf13/cobra"
 )
 
-// readLive reads a live database. Replaced by the pglive reader.
+// readLive reads a live database through the catalog reader: one
+// read-only transaction with statement_timeout, lock_timeout and
+// application_name=aadvisor.
 func (a *app) readLive(cmd *cobra.Command, o *assessOptions) (*inspect.Database, error) {
-	return nil, usagef("--dsn: live assessment is not built yet")
+	var st pglive.Stats
+	db, err := pglive.Read(cmd.Context(), o.dsn, pglive.Options{
+		StatementTimeout: o.timeout,
+		LockTimeout:      o.lockTimeout,
+		Log:              a.log,
+		Stats:            &st,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("read database", "queries", st.Queries, "duration", st.Duration.String(), "tables", len(db.Tables), "statements", len(db.Statements))
+	return db, nil
 }
