@@ -231,8 +231,31 @@ func TestFixtureParity(t *testing.T) {
 	}
 }
 
+// dumpCannotSay are catalog facts a pg_dump file cannot carry: the dump
+// restores them differently, so the model of the dump differs on purpose.
+var dumpCannotSay = map[string]func(*catalogFacts){
+	// LIKE ... INCLUDING IDENTITY leaves the copied sequence bigint (with
+	// the integer bounds); the dump's ADD GENERATED has no AS clause, so a
+	// restore makes it integer, the column's type.
+	"testdata/pg15_edge_dump.sql": func(f *catalogFacts) {
+		for i := range f.Sequences {
+			if f.Sequences[i].Name == "ident_dst_id_seq" {
+				f.Sequences[i].Type = "integer"
+			}
+		}
+	},
+}
+
 func checkParity(t *testing.T, file string, want catalogFacts) {
 	t.Helper()
+	if adjust := dumpCannotSay[file]; adjust != nil {
+		raw, _ := json.Marshal(want)
+		want = catalogFacts{}
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		adjust(&want)
+	}
 	db, err := Read(context.Background(), Options{Schema: []string{file}})
 	if err != nil {
 		t.Fatal(err)

@@ -180,27 +180,48 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 
 // maskVirtual rewrites the VIRTUAL of "GENERATED ALWAYS AS (...) VIRTUAL"
 // (PostgreSQL 18) to STORED, which the parser knows, keeping every offset,
-// and returns where it did so.
+// and returns where it did so. Quoted text and comments are left alone.
 func maskVirtual(text string) (string, []int) {
-	lower := asciiLower(text)
-	if !strings.Contains(lower, "virtual") || !strings.Contains(lower, "generated") {
+	if !strings.Contains(asciiLower(text), "virtual") {
 		return text, nil
 	}
 	var offs []int
 	b := []byte(text)
-	for i := 0; ; {
-		k := strings.Index(lower[i:], "virtual")
-		if k < 0 {
-			break
+	last := byte(0) // last significant character outside quotes and comments
+	for i := 0; i < len(text); {
+		c := text[i]
+		switch {
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			i = skipBlockComment(text, i)
+		case c == '\'' || c == '"':
+			i = skipQuoted(text, i, c, c == '\'' && i > 0 && (text[i-1] == 'e' || text[i-1] == 'E'))
+			last = c
+		case c == '$' && (i == 0 || !isIdentByte(text[i-1])):
+			end, ok := skipDollarQuoted(text, i)
+			if !ok {
+				end = i + 1
+			}
+			i, last = end, '$'
+		case isIdentStart(c):
+			j := i + 1
+			for j < len(text) && isIdentByte(text[j]) {
+				j++
+			}
+			if last == ')' && strings.EqualFold(text[i:j], "virtual") {
+				copy(b[i:], "STORED ")
+				offs = append(offs, i)
+			}
+			i, last = j, 'a'
+		default:
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				last = c
+			}
+			i++
 		}
-		at := i + k
-		i = at + len("virtual")
-		before := strings.TrimRight(lower[:at], " \t\r\n")
-		if !strings.HasSuffix(before, ")") || (i < len(lower) && isIdentByte(lower[i])) {
-			continue
-		}
-		copy(b[at:], "STORED ")
-		offs = append(offs, at)
 	}
 	return string(b), offs
 }

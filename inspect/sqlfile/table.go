@@ -363,14 +363,31 @@ func (r *schemaReader) likeColumns(t *inspect.Table, like *pg_query.TableLikeCla
 		if opts&likeGenerated != 0 {
 			c.Generated, c.GeneratedExpr = sc.Generated, sc.GeneratedExpr
 		}
-		if opts&likeIdentity != 0 {
+		if opts&likeIdentity != 0 && sc.Identity != "" {
 			c.Identity = sc.Identity
+			r.likeIdentitySequence(t, src, c)
 		}
 		if opts&likeStorage != 0 {
 			c.Storage = sc.Storage
 		}
 		t.Columns = append(t.Columns, c)
 	}
+}
+
+// likeIdentitySequence gives an identity column copied by LIKE ...
+// INCLUDING IDENTITY a sequence of its own, with the options of the
+// source column's sequence but not its type: PostgreSQL (15 at least)
+// leaves the new sequence bigint.
+func (r *schemaReader) likeIdentitySequence(t, src *inspect.Table, c *inspect.Column) {
+	name := qname{t.Schema, chooseName(t.Name, c.Name, "seq", r.relTaken(t.Schema))}
+	seq := r.newSequence(name, "bigint", c.Pos)
+	for _, s := range r.db.Sequences {
+		if s.OwnedBy == src.Schema+"."+src.Name+"."+c.Name {
+			seq.Start, seq.Increment, seq.Min, seq.Max, seq.Cache, seq.Cycle = s.Start, s.Increment, s.Min, s.Max, s.Cache, s.Cycle
+		}
+	}
+	seq.Persistence = t.Persistence
+	seq.OwnedBy = t.Schema + "." + t.Name + "." + c.Name
 }
 
 // likeConstraints copies CHECK constraints (same names) and indexes (new

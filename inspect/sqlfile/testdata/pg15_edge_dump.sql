@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict YYwOpUtxURr0NrESDltyNbXNXsRYCety5btUhFG0NKfC831Y5DPElsD2HDPFtFy
+\restrict 6FAwc6o0dXmMrN2Bx2cYcIW7tOfJoMh5I833fpHKRznDa6ZIhOJ0vrL8FVmf6yU
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -294,6 +294,60 @@ CREATE SEQUENCE app.grow_seq
 
 
 ALTER TABLE app.grow_seq OWNER TO postgres;
+
+--
+-- Name: ident_dst; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.ident_dst (
+    id integer NOT NULL,
+    note text DEFAULT '(x) virtual'::text,
+    twice integer GENERATED ALWAYS AS ((id * 2)) STORED
+);
+
+
+ALTER TABLE app.ident_dst OWNER TO postgres;
+
+--
+-- Name: ident_dst_id_seq; Type: SEQUENCE; Schema: app; Owner: postgres
+--
+
+ALTER TABLE app.ident_dst ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.ident_dst_id_seq
+    START WITH 5
+    INCREMENT BY 1
+    NO MINVALUE
+    MAXVALUE 2147483647
+    CACHE 10
+);
+
+
+--
+-- Name: ident_src; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.ident_src (
+    id integer NOT NULL,
+    note text DEFAULT '(x) virtual'::text,
+    twice integer GENERATED ALWAYS AS ((id * 2)) STORED
+);
+
+
+ALTER TABLE app.ident_src OWNER TO postgres;
+
+--
+-- Name: ident_src_id_seq; Type: SEQUENCE; Schema: app; Owner: postgres
+--
+
+ALTER TABLE app.ident_src ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME app.ident_src_id_seq
+    START WITH 5
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 10
+);
+
 
 --
 -- Name: liked; Type: TABLE; Schema: app; Owner: postgres
@@ -893,5 +947,5 @@ ALTER TABLE app.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict YYwOpUtxURr0NrESDltyNbXNXsRYCety5btUhFG0NKfC831Y5DPElsD2HDPFtFy
+\unrestrict 6FAwc6o0dXmMrN2Bx2cYcIW7tOfJoMh5I833fpHKRznDa6ZIhOJ0vrL8FVmf6yU
 

@@ -113,3 +113,10 @@ CREATE TABLE orders_us (id bigint NOT NULL, region text NOT NULL CONSTRAINT orde
 ALTER TABLE orders ATTACH PARTITION orders_us FOR VALUES IN ('us');
 ALTER TABLE orders ADD CONSTRAINT orders_id_check CHECK (id > 0);
 CREATE UNIQUE INDEX orders_region_id ON orders (region, id);
+
+CREATE TABLE ident_src (
+    id int GENERATED ALWAYS AS IDENTITY (START WITH 5 CACHE 10),
+    note text DEFAULT '(x) virtual',
+    twice int GENERATED ALWAYS AS (id * 2) STORED
+);
+CREATE TABLE ident_dst (LIKE ident_src INCLUDING ALL);
