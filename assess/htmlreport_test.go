@@ -1,0 +1,346 @@
+package assess
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var updateReport = flag.Bool("update-report", false, "rewrite testdata/htmlreport/report.golden.json")
+
+var reportTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func readReportJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// fixtureInputs is the five-nines payments profile with the shop
+// assessment, a forecast and the plan topology recommend writes for it.
+func fixtureInputs(t *testing.T) HTMLInputs {
+	t.Helper()
+	dir := filepath.Join("testdata", "htmlreport")
+	ans, err := ReadAnswers(filepath.Join(dir, "answers.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	readReportJSON(t, filepath.Join(dir, "assessment.json"), &rep)
+	var fc ForecastReport
+	readReportJSON(t, filepath.Join(dir, "forecast.json"), &fc)
+	as, err := ReadAssessment(filepath.Join(dir, "assessment.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := ReadForecast(filepath.Join(dir, "forecast.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := Recommend(ans, Inputs{Thresholds: DefaultThresholds(), Assessment: as, Forecast: fi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return HTMLInputs{
+		Recommendation: rec, Answers: &ans, Assessment: &rep, Forecast: &fc,
+		Topology: &PlanTopology{Kind: "active-active", Engine: "native", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []TopologyNode{
+			{Name: "us_east_1", Region: "us-east-1", Role: "peer"},
+			{Name: "eu_west_1", Region: "eu-west-1", Role: "peer"},
+		}},
+		Tool: "aadvisor test", Generated: reportTime,
+		Inputs: []string{"assessment.json", "forecast.json", "plan.yaml"},
+	}
+}
+
+func renderReport(t *testing.T, in HTMLInputs) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := RenderHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestHTMLReportGolden(t *testing.T) {
+	r := BuildHTMLReport(fixtureInputs(t))
+	got, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	golden := filepath.Join("testdata", "htmlreport", "report.golden.json")
+	if *updateReport {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./assess -run TestHTMLReportGolden -update-report)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("report data differs from %s (-want +got; -update-report rewrites it):\n%s", golden, diff)
+	}
+}
+
+func TestHTMLReportSections(t *testing.T) {
+	full := fixtureInputs(t)
+	cases := []struct {
+		name    string
+		in      HTMLInputs
+		present []string
+		absent  []string
+	}{
+		{"everything", full, []string{SecRecommendation, SecBudget, SecLatency, SecTopology, SecHazards, SecTables, SecForecast}, nil},
+		{"assessment only", HTMLInputs{Assessment: full.Assessment}, []string{SecHazards, SecTables}, []string{SecRecommendation, SecBudget, SecLatency, SecTopology, SecForecast}},
+		{"forecast only", HTMLInputs{Forecast: full.Forecast}, []string{SecForecast}, []string{SecRecommendation, SecHazards, SecTables}},
+		{"recommendation only", HTMLInputs{Recommendation: full.Recommendation, Answers: full.Answers}, []string{SecRecommendation, SecBudget, SecLatency}, []string{SecTopology, SecHazards, SecForecast}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			page := renderReport(t, c.in)
+			for _, id := range c.present {
+				if !strings.Contains(page, `<section id="`+id+`">`) {
+					t.Errorf("section %q missing", id)
+				}
+			}
+			for _, id := range c.absent {
+				if strings.Contains(page, `<section id="`+id+`">`) {
+					t.Errorf("section %q present without its input", id)
+				}
+			}
+			r := BuildHTMLReport(c.in)
+			for _, s := range r.Sections {
+				if !s.Present && s.Missing == "" {
+					t.Errorf("absent section %q does not say how to produce it", s.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestHTMLReportCharts(t *testing.T) {
+	page := renderReport(t, fixtureInputs(t))
+	for _, id := range []string{"chart-nines", "chart-events", "chart-latency", "diagram-topology", "chart-lag", "chart-hot-rows", "chart-regions"} {
+		if !strings.Contains(page, `<svg xmlns="http://www.w3.org/2000/svg" class="chart`) || !strings.Contains(page, `id="`+id+`"`) {
+			t.Errorf("chart %s missing", id)
+		}
+	}
+	// The payments profile is over its 50 ms budget from eu-west-1: the bar is red.
+	r := BuildHTMLReport(fixtureInputs(t))
+	var eu *LatencyRow
+	for i := range r.Latency.Rows {
+		if r.Latency.Rows[i].Region == "eu-west-1" {
+			eu = &r.Latency.Rows[i]
+		}
+	}
+	if eu == nil || !eu.Over {
+		t.Fatalf("eu-west-1 should be over the latency budget: %+v", r.Latency.Rows)
+	}
+	// 99.999% with Patroni (40 s): 7.8 failovers fit, more than the 4 expected.
+	for _, n := range r.Budget.Nines {
+		if n.Target && (n.Availability != 99.999 || !n.Enough || n.FitText != "7.8") {
+			t.Errorf("target row = %+v", n)
+		}
+	}
+}
+
+const evil = `<script>alert(1)</script>`
+
+func TestHTMLReportEscapesIdentifiers(t *testing.T) {
+	in := fixtureInputs(t)
+	tbl := "public." + evil
+	in.Assessment.Findings = append(in.Assessment.Findings, ReportFinding{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Title: evil,
+		Object: tbl, Table: tbl, Message: evil + " has no key", Fix: evil, FixSQL: "ALTER TABLE " + evil + ";"})
+	in.Assessment.Tables = append(in.Assessment.Tables, TableAdvice{Table: tbl, Advice: AdviceKeepLocal, Reasons: []string{evil}})
+	in.Forecast.Tables = append(in.Forecast.Tables, ForecastTable{Table: tbl, WritesPerSec: 1e6, ConflictsPerDay: 1e9})
+	in.Forecast.HotRows = append(in.Forecast.HotRows, ForecastHotRow{Table: tbl, Key: evil, WritesPerSec: 1e6, PConflict: 0.99})
+	in.Topology.Nodes = append(in.Topology.Nodes, TopologyNode{Name: evil, Region: evil, Role: "peer", Owns: []string{evil}})
+	in.Inputs = append(in.Inputs, evil)
+	page := renderReport(t, in)
+	if strings.Contains(page, "<script") {
+		i := strings.Index(page, "<script")
+		t.Fatalf("unescaped <script> in the page: …%s…", page[max(0, i-200):min(len(page), i+100)])
+	}
+	escaped := strings.Count(page, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	if escaped < 8 {
+		t.Errorf("the identifier shows escaped %d times, want it in hazards, tables, forecast, charts and diagram", escaped)
+	}
+}
+
+var (
+	attrURL = regexp.MustCompile(`(?i)\b(src|href|action|poster|data)\s*=\s*"([^"]*)"`)
+	cssURL  = regexp.MustCompile(`(?i)url\(\s*['"]?[^#'"\s)]|@import`) // url(#id) is a local reference
+)
+
+func TestHTMLReportSelfContained(t *testing.T) {
+	page := renderReport(t, fixtureInputs(t))
+	for _, m := range attrURL.FindAllStringSubmatch(page, -1) {
+		attr, url := strings.ToLower(m[1]), m[2]
+		if attr != "href" {
+			t.Errorf("%s=%q loads something", attr, url)
+			continue
+		}
+		switch {
+		case strings.HasPrefix(url, "#"):
+		case strings.HasPrefix(url, DefaultRulesBase) && strings.HasSuffix(url, ".md"):
+		default:
+			t.Errorf("href=%q is neither an anchor nor a rule page of the repository", url)
+		}
+	}
+	for _, bad := range []string{"<script", "<link", "<iframe", "<img", "<object", "<embed"} {
+		if strings.Contains(strings.ToLower(page), bad) {
+			t.Errorf("page contains %s", bad)
+		}
+	}
+	if cssURL.MatchString(page) {
+		t.Errorf("page CSS loads a resource: %q", cssURL.FindString(page))
+	}
+	// rule links point at the generated rule docs, which exist
+	for _, m := range regexp.MustCompile(`href="docs/rules/([^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if _, err := os.Stat(filepath.Join("..", "docs", "rules", m[1])); err != nil {
+			t.Errorf("rule link %s: %v", m[1], err)
+		}
+	}
+}
+
+// manyFindings makes n findings spread over 40 rules and 500 tables.
+func manyFindings(n int) *Report {
+	r := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, VerdictReason: "many", Findings: []ReportFinding{}}
+	sev := []string{"error", "warning", "info"}
+	for i := range n {
+		rule := i % 40
+		f := ReportFinding{Rule: fmt.Sprintf("AR%03d", 100+rule), Name: fmt.Sprintf("rule-%d", rule), Severity: sev[rule%3], Title: "A rule",
+			Object: fmt.Sprintf("public.t%03d.c%d", i%500, i), Table: fmt.Sprintf("public.t%03d", i%500),
+			Message: "something that matters under multi-primary replication, with evidence", Fix: "Do the thing.", FixSQL: "ALTER TABLE x ADD y;"}
+		r.Findings = append(r.Findings, f)
+		switch f.Severity {
+		case "error":
+			r.Summary.Errors++
+		case "warning":
+			r.Summary.Warnings++
+		default:
+			r.Summary.Infos++
+		}
+	}
+	for i := range 500 {
+		r.Tables = append(r.Tables, TableAdvice{Table: fmt.Sprintf("public.t%03d", i), Advice: AdviceHome, Reasons: []string{"rule-1"}})
+	}
+	return r
+}
+
+func TestHTMLReportManyFindings(t *testing.T) {
+	in := fixtureInputs(t)
+	in.Assessment = manyFindings(2000)
+	start := time.Now()
+	page := renderReport(t, in)
+	took := time.Since(start)
+	if took > 3*time.Second {
+		t.Errorf("rendering 2,000 findings took %v", took)
+	}
+	if len(page) > 4<<20 {
+		t.Errorf("page is %d bytes with 2,000 findings", len(page))
+	}
+	if n := strings.Count(page, `<details class="rule">`); n != 40 {
+		t.Errorf("%d collapsed rule groups, want 40 (one per rule, closed)", n)
+	}
+	if strings.Contains(page, `<details class="rule" open>`) {
+		t.Error("rule groups open with 2,000 findings")
+	}
+	// counts come first: the severity heading and each summary carry them
+	for _, want := range []string{"700 findings from 14 rules", "650 findings from 13 rules", `<span class="count">50×</span>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	t.Logf("2,000 findings: %d KiB in %v", len(page)/1024, took)
+}
+
+func BenchmarkHTMLReport2000Findings(b *testing.B) {
+	t := &testing.T{}
+	in := fixtureInputs(t)
+	in.Assessment = manyFindings(2000)
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := RenderHTML(&buf, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// chromium finds a headless browser, or skips (fails when CI is set and
+// AADVISOR_BROWSER_TESTS is too).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" && os.Getenv("AADVISOR_BROWSER_TESTS") != "" {
+		t.Fatal("chromium not found")
+	}
+	t.Skip("chromium not installed (apt-get install chromium)")
+	return ""
+}
+
+func chromiumArgs(t *testing.T) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+		"--no-first-run", "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--user-data-dir=" + t.TempDir()}
+}
+
+// TestHTMLReportInBrowser opens the page in headless Chromium and checks
+// the rendered DOM has every section and chart. With AADVISOR_SCREENS=DIR
+// it also saves screenshots there (docs/screens).
+func TestHTMLReportInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	bin := chromium(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(page, []byte(renderReport(t, fixtureInputs(t))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(chromiumArgs(t), "--dump-dom", "file://"+page)
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	dom := string(out)
+	for _, id := range []string{SecRecommendation, SecBudget, SecLatency, SecTopology, SecHazards, SecTables, SecForecast} {
+		if !strings.Contains(dom, `<section id="`+id+`">`) {
+			t.Errorf("rendered DOM lacks section %s", id)
+		}
+	}
+	if n := strings.Count(dom, "<svg "); n < 7 {
+		t.Errorf("rendered DOM has %d <svg> elements, want at least 7", n)
+	}
+	if strings.Contains(dom, "ZgotmplZ") {
+		t.Error("a value was rejected by html/template (ZgotmplZ)")
+	}
+	if shots := os.Getenv("AADVISOR_SCREENS"); shots != "" {
+		for _, s := range []struct{ name, size string }{{"report-top.png", "1280,1800"}, {"report-full.png", "1280,9000"}} {
+			path, _ := filepath.Abs(filepath.Join(shots, s.name))
+			args := append(chromiumArgs(t), "--screenshot="+path, "--window-size="+s.size, "file://"+page)
+			if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+				t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+			}
+		}
+	}
+}

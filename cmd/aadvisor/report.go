@@ -1,0 +1,246 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+)
+
+type reportOptions struct {
+	assessment string
+	forecast   string
+	plan       string
+	answers    string
+	out        string
+	rulesBase  string
+	thresholds []string
+}
+
+func init() {
+	register(func(a *app) *cobra.Command {
+		var o reportOptions
+		cmd := &cobra.Command{
+			Use:   "report --assessment FILE --forecast FILE --plan FILE -o report.html",
+			Short: "Write one shareable HTML page: recommendation, budget, latency, topology, hazards, forecast",
+			Long: `report combines the outputs of the other commands into one self-contained HTML file (inline
+CSS and SVG charts, no network, prints well): the recommendation and its reasons first, then the
+downtime budget (nines against the failovers that fit), the latency of far writers (round trips ×
+RTT against the budget), the recommended topology as a diagram, the hazards grouped by severity with
+fixes and links to each rule page, the per-table write mode and the conflict forecast.
+
+Every input is optional; the page says which parts are missing and how to produce them. The
+recommendation is recomputed from the answers in the plan (or --answers) with the assessment and
+forecast folded in, exactly as 'aadvisor recommend' would.`,
+			Example: `  aadvisor assess --dsn "$DSN" --format json > assessment.json
+  aadvisor observe --dsn "$DSN" --duration 30s --format json > forecast.json
+  aadvisor recommend --answers answers.yaml --assessment assessment.json --out plan.yaml
+  aadvisor report --assessment assessment.json --forecast forecast.json --plan plan.yaml -o report.html`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return a.runReport(&o) },
+		}
+		f := cmd.Flags()
+		f.StringVar(&o.assessment, "assessment", "", "assessment JSON from `aadvisor assess --format json`")
+		f.StringVar(&o.forecast, "forecast", "", "conflict forecast JSON from `aadvisor observe --format json`")
+		f.StringVar(&o.plan, "plan", "", "plan from `aadvisor recommend --out` (topology and answers)")
+		f.StringVar(&o.answers, "answers", "", "answers file (YAML); replaces the answers kept in the plan")
+		f.StringVarP(&o.out, "out", "o", "report.html", "HTML file to write (- for stdout)")
+		f.StringVar(&o.rulesBase, "rules-base", "", "link prefix for rule pages (default: docs/rules of this checkout relative to the report, else docs/rules/)")
+		f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable)")
+		return cmd
+	})
+}
+
+func (a *app) runReport(o *reportOptions) error {
+	if o.assessment == "" && o.forecast == "" && o.plan == "" && o.answers == "" {
+		return usagef("nothing to report: give at least one of --assessment, --forecast, --plan, --answers")
+	}
+	if o.out == "" {
+		return usagef("--out: empty path (use - for stdout)")
+	}
+	th := assess.DefaultThresholds()
+	if err := th.Override(o.thresholds); err != nil {
+		return usagef("--threshold: %v", err)
+	}
+	in := assess.HTMLInputs{Tool: "aadvisor " + versionString(), Generated: now(), Thresholds: &th}
+	var recIn assess.Inputs
+	recIn.Thresholds = th
+	if o.assessment != "" {
+		rep, err := readAssessmentReport(o.assessment)
+		if err != nil {
+			return asUsage(err)
+		}
+		in.Assessment = rep
+		as, err := assess.ReadAssessment(o.assessment)
+		if err != nil {
+			return asUsage(err)
+		}
+		recIn.Assessment = as
+		in.Inputs = append(in.Inputs, filepath.Base(o.assessment))
+	}
+	if o.forecast != "" {
+		fc, err := readForecastReport(o.forecast)
+		if err != nil {
+			return asUsage(err)
+		}
+		in.Forecast = fc
+		fi, err := assess.ReadForecast(o.forecast)
+		if err != nil {
+			return asUsage(err)
+		}
+		recIn.Forecast = fi
+		in.Inputs = append(in.Inputs, filepath.Base(o.forecast))
+	}
+	var plan *replicate.Plan
+	var ans *assess.Answers
+	if o.plan != "" {
+		p, err := replicate.ReadPlan(o.plan)
+		if err != nil {
+			return asUsage(err)
+		}
+		plan = p
+		in.Inputs = append(in.Inputs, filepath.Base(o.plan))
+		if o.answers == "" && p.Answers != nil {
+			data, err := yaml.Marshal(p.Answers)
+			if err != nil {
+				return fmt.Errorf("read plan answers: %w", err)
+			}
+			pa, err := assess.ParseAnswers(o.plan+" (answers)", data)
+			if err != nil {
+				return asUsage(err)
+			}
+			ans = &pa
+		}
+	}
+	if o.answers != "" {
+		fa, err := assess.ReadAnswers(o.answers)
+		if err != nil {
+			return asUsage(err)
+		}
+		ans = &fa
+		in.Inputs = append(in.Inputs, filepath.Base(o.answers))
+	}
+	if ans != nil {
+		rec, err := assess.Recommend(*ans, recIn)
+		if err != nil {
+			return asUsage(err)
+		}
+		in.Recommendation = rec
+		in.Answers = ans
+		if plan == nil {
+			plan = planFrom(rec, *ans, "aadvisor report")
+		}
+	}
+	if plan != nil {
+		in.Topology = TopologyOf(plan)
+	}
+	in.RulesBase = o.rulesBase
+	if in.RulesBase == "" {
+		in.RulesBase = rulesBaseFor(o.out)
+	}
+	var b bytes.Buffer
+	if err := assess.RenderHTML(&b, in); err != nil {
+		return err
+	}
+	if o.out == "-" {
+		_, err := a.stdout.Write(b.Bytes())
+		return err
+	}
+	if err := os.WriteFile(o.out, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	abs, err := filepath.Abs(o.out)
+	if err != nil {
+		abs = o.out
+	}
+	fmt.Fprintf(a.stderr, "report written to %s (%d KiB); open file://%s\n", o.out, (b.Len()+1023)/1024, abs)
+	return nil
+}
+
+// TopologyOf turns a plan's topology into what the HTML report draws.
+// recommend and ask can use it for --format html:
+//
+//	assess.RenderHTML(w, assess.HTMLInputs{Recommendation: rec, Answers: &ans,
+//		Topology: TopologyOf(planFrom(rec, ans, by)), Tool: "aadvisor " + versionString(), Generated: now()})
+func TopologyOf(p *replicate.Plan) *assess.PlanTopology {
+	t := &assess.PlanTopology{Kind: p.Topology.Kind, Engine: p.Topology.Engine, OwnerColumn: p.Topology.OwnerColumn, Sequences: p.Topology.Sequences}
+	for _, n := range p.Topology.Nodes {
+		t.Nodes = append(t.Nodes, assess.TopologyNode{Name: n.Name, Region: n.Region, Role: n.Role, Owns: n.Owns})
+	}
+	return t
+}
+
+// rulesBaseFor links rule pages to this checkout's docs/rules, relative to
+// where the report is written, when the command runs inside the checkout.
+func rulesBaseFor(out string) string {
+	docs, err := filepath.Abs(filepath.Join("docs", "rules"))
+	if err != nil {
+		return assess.DefaultRulesBase
+	}
+	if st, err := os.Stat(docs); err != nil || !st.IsDir() || out == "-" {
+		return assess.DefaultRulesBase
+	}
+	dir, err := filepath.Abs(filepath.Dir(out))
+	if err != nil {
+		return assess.DefaultRulesBase
+	}
+	rel, err := filepath.Rel(dir, docs)
+	if err != nil {
+		return assess.DefaultRulesBase
+	}
+	return filepath.ToSlash(rel) + "/"
+}
+
+// readAssessmentReport reads the full JSON report of `aadvisor assess`.
+func readAssessmentReport(path string) (*assess.Report, error) {
+	var r assess.Report
+	if err := readJSONFile(path, &r); err != nil {
+		return nil, fmt.Errorf("read assessment: %w", err)
+	}
+	if r.SchemaVersion != assess.ReportSchemaVersion {
+		return nil, fmt.Errorf("read assessment: %s: schema_version %d not supported (want %d)", path, r.SchemaVersion, assess.ReportSchemaVersion)
+	}
+	return &r, nil
+}
+
+// readForecastReport reads the JSON of `aadvisor observe`.
+func readForecastReport(path string) (*assess.ForecastReport, error) {
+	var f assess.ForecastReport
+	if err := readJSONFile(path, &f); err != nil {
+		return nil, fmt.Errorf("read forecast: %w", err)
+	}
+	if f.SchemaVersion != 1 {
+		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1)", path, f.SchemaVersion)
+	}
+	if f.TotalConflictsPerDay == 0 {
+		for _, t := range f.Tables {
+			f.TotalConflictsPerDay += t.ConflictsPerDay
+		}
+	}
+	return &f, nil
+}
+
+func readJSONFile(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("%s: empty file", path)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		if se, ok := err.(*json.SyntaxError); ok {
+			line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
+			return fmt.Errorf("%s:%d: invalid JSON: %v", path, line, err)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
