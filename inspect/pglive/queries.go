@@ -12,6 +12,29 @@ import (
 // hostile search_path cannot redirect them. Version-specific SQL is built
 // by the functions at the end from server_version_num.
 
+// marker follows the first word of every statement pglive sends. It names
+// aadvisor in pg_stat_activity and server logs, and lets statementsQuery
+// leave aadvisor's own queries out of the workload. It is not at the very
+// start because pg_stat_statements drops leading comments from 18 on.
+const marker = "/* aadvisor:pglive */"
+
+// mark puts the marker after the first word of sql.
+func mark(sql string) string {
+	word, rest, _ := strings.Cut(sql, " ")
+	return word + " " + marker + " " + rest
+}
+
+// Transaction control; the marker sits after the first word of each.
+const (
+	// beginQuery opens the one transaction of a read: a consistent snapshot, no writes.
+	beginQuery    = `BEGIN ` + marker + ` ISOLATION LEVEL REPEATABLE READ READ ONLY`
+	rollbackQuery = `ROLLBACK ` + marker
+	savepointSQL  = `SAVEPOINT ` + marker + ` aadvisor_guard`
+	releaseSQL    = `RELEASE ` + marker + ` SAVEPOINT aadvisor_guard`
+	// undoSQL abandons a failed optional query.
+	undoSQL = `ROLLBACK ` + marker + ` TO SAVEPOINT aadvisor_guard; RELEASE ` + marker + ` SAVEPOINT aadvisor_guard`
+)
+
 // inScope keeps objects of user schemas (n is the namespace) and leaves out
 // system schemas (pg_catalog, information_schema, pg_toast, pg_temp_N).
 const inScope = `n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'`
@@ -243,7 +266,7 @@ FROM pg_catalog.pg_replication_slots s ORDER BY s.slot_name`
 }
 
 // statementsQuery reads the database's pg_stat_statements entries, summed over
-// users and nesting levels, most called first. Entries whose text the role may
+// users and nesting levels, most called first, aadvisor's own left out. Entries whose text the role may
 // not see group into one row with a NULL queryid, which sorts first. The time
 // column is total_exec_time from extension version 1.8 (PostgreSQL 13),
 // total_time before.
@@ -257,6 +280,7 @@ func statementsQuery(schema, extVersion string) string {
 		pg_catalog.sum(s.` + total + `)::float8 AS total_ms, pg_catalog.count(*) AS entries
 	FROM ` + pgx.Identifier{schema, "pg_stat_statements"}.Sanitize() + ` s
 	WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+		AND pg_catalog.strpos(s.query, '` + marker + `') = 0
 	GROUP BY s.queryid, s.query) g
 ORDER BY g.queryid IS NULL DESC, g.calls DESC, g.queryid
 LIMIT $1`

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,7 +39,6 @@ const MinServerVersion = 130000
 // reader holds the state of one read.
 type reader struct {
 	conn    *pgx.Conn
-	tx      pgx.Tx
 	o       Options
 	log     *slog.Logger
 	queries int
@@ -71,10 +72,10 @@ func (r *reader) count() {
 	queryCount.Add(1)
 }
 
-// exec runs a statement without result rows.
+// exec runs a statement without result rows; sql carries the marker.
 func (r *reader) exec(ctx context.Context, sql string) error {
 	r.count()
-	_, err := r.tx.Exec(ctx, sql)
+	_, err := r.conn.Exec(ctx, sql)
 	return err
 }
 
@@ -82,7 +83,7 @@ func (r *reader) exec(ctx context.Context, sql string) error {
 func collect[T any](ctx context.Context, r *reader, name, sql string, args ...any) ([]T, error) {
 	start := time.Now()
 	r.count()
-	rows, err := r.tx.Query(ctx, sql, append([]any{pgx.QueryExecModeExec}, args...)...)
+	rows, err := r.conn.Query(ctx, mark(sql), append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -105,7 +106,7 @@ func (e *guardedError) Error() string { return e.pe.Message }
 // transaction. Such an error comes back as a *guardedError; any other error
 // (the connection, the context) is fatal.
 func guarded[T any](ctx context.Context, r *reader, name, sql string, args ...any) ([]T, error) {
-	if err := r.exec(ctx, "SAVEPOINT aadvisor_guard"); err != nil {
+	if err := r.exec(ctx, savepointSQL); err != nil {
 		return nil, fmt.Errorf("read %s: savepoint: %w", name, err)
 	}
 	out, err := collect[T](ctx, r, name, sql, args...)
@@ -114,13 +115,13 @@ func guarded[T any](ctx context.Context, r *reader, name, sql string, args ...an
 		if pe == nil || ctx.Err() != nil {
 			return nil, err
 		}
-		if rerr := r.exec(ctx, "ROLLBACK TO SAVEPOINT aadvisor_guard; RELEASE SAVEPOINT aadvisor_guard"); rerr != nil {
+		if rerr := r.exec(ctx, undoSQL); rerr != nil {
 			return nil, fmt.Errorf("read %s: %w (and rolling back: %w)", name, err, rerr)
 		}
 		r.log.Debug("optional query failed", "name", name, "sqlstate", pe.Code, "error", pe.Message)
 		return nil, &guardedError{pe}
 	}
-	if err := r.exec(ctx, "RELEASE SAVEPOINT aadvisor_guard"); err != nil {
+	if err := r.exec(ctx, releaseSQL); err != nil {
 		return nil, fmt.Errorf("read %s: release savepoint: %w", name, err)
 	}
 	return out, nil
@@ -132,9 +133,9 @@ func (r *reader) skip(evidence, reason, fix string) {
 	r.db.Skipped = append(r.db.Skipped, inspect.Skipped{Evidence: evidence, Reason: reason, Fix: fix})
 }
 
-// skipErr records an optional query that failed. grant is the fix for a
-// permission error; other errors get the fix their SQLSTATE suggests.
-func (r *reader) skipErr(evidence, what string, err error, grant string) error {
+// skipErr records an optional query that failed. fallback is the fix for
+// a permission error whose message names no object.
+func (r *reader) skipErr(evidence, what string, err error, fallback string) error {
 	var ge *guardedError
 	if !errors.As(err, &ge) {
 		return err
@@ -143,7 +144,7 @@ func (r *reader) skipErr(evidence, what string, err error, grant string) error {
 	fix := ""
 	switch ge.pe.Code {
 	case "42501": // insufficient_privilege
-		fix = grant
+		fix = r.grantFor(ge.pe.Message, fallback)
 	case "55P03": // lock_not_available
 		fix = "retry when the lock is released (a long ALTER TABLE, VACUUM FULL or REINDEX), or allow a longer lock timeout"
 	case "57014": // query_canceled
@@ -153,21 +154,48 @@ func (r *reader) skipErr(evidence, what string, err error, grant string) error {
 	return nil
 }
 
+// deniedObject reads the object of "permission denied for view x".
+var deniedObject = regexp.MustCompile(`^permission denied for (table|view|function|schema|sequence) (\S+)$`)
+
+// grantFor turns a permission error into the GRANT that fixes it: the
+// objects aadvisor reads live in pg_catalog, or in the schema of
+// pg_stat_statements.
+func (r *reader) grantFor(msg, fallback string) string {
+	m := deniedObject.FindStringSubmatch(msg)
+	if m == nil {
+		return fallback
+	}
+	schema := "pg_catalog"
+	if strings.HasPrefix(m[2], "pg_stat_statements") && r.facts.PgssSchema != "" {
+		schema = r.facts.PgssSchema
+	}
+	switch m[1] {
+	case "function":
+		if fallback != "" {
+			return fallback // it names the argument types
+		}
+		return r.grant(fmt.Sprintf("GRANT EXECUTE ON FUNCTION %s", inspect.QuoteQualified(schema, m[2])))
+	case "schema":
+		return r.grant(fmt.Sprintf("GRANT USAGE ON SCHEMA %s", inspect.QuoteIdent(m[2])))
+	default:
+		return r.grant(fmt.Sprintf("GRANT SELECT ON %s", inspect.QuoteQualified(schema, m[2])))
+	}
+}
+
 func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
-	r.count()
-	tx, err := r.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
+	if s := r.conn.PgConn().TxStatus(); s != 'I' {
+		return nil, fmt.Errorf("read database: the connection is inside a transaction (status %q); pglive runs its own", s)
+	}
+	if err := r.exec(ctx, beginQuery); err != nil {
 		return nil, fmt.Errorf("begin read-only transaction: %w", err)
 	}
-	r.tx = tx
 	defer func() {
-		r.count()
-		_ = tx.Rollback(context.WithoutCancel(ctx)) // read only: nothing to keep
+		_ = r.exec(context.WithoutCancel(ctx), rollbackQuery) // read only: nothing to keep
 	}()
 	r.db = &inspect.Database{LargeObjects: -1}
 
 	r.count()
-	err = tx.QueryRow(ctx, setupQuery, pgx.QueryExecModeExec, millis(r.o.StatementTimeout), millis(r.o.LockTimeout), r.o.AppName).
+	err := r.conn.QueryRow(ctx, mark(setupQuery), pgx.QueryExecModeExec, millis(r.o.StatementTimeout), millis(r.o.LockTimeout), r.o.AppName).
 		Scan(nil, nil, nil, nil, nil, &r.version)
 	if err != nil {
 		return nil, fmt.Errorf("set up transaction: %w", err)
@@ -547,7 +575,7 @@ type toastRow struct {
 func (r *reader) readToast(ctx context.Context) error {
 	rows, err := guarded[toastRow](ctx, r, "TOAST sizes", toastQuery)
 	if err != nil {
-		return r.skipErr(inspect.EvidenceToast, "TOAST sizes", err, r.grant("GRANT pg_read_all_stats"))
+		return r.skipErr(inspect.EvidenceToast, "TOAST sizes", err, r.grant("GRANT EXECUTE ON FUNCTION pg_catalog.pg_relation_size(regclass)"))
 	}
 	for _, s := range rows {
 		if t := r.rels[s.RelID]; t != nil {
@@ -572,7 +600,7 @@ type statsRow struct {
 func (r *reader) readTableStats(ctx context.Context) error {
 	rows, err := guarded[statsRow](ctx, r, "table statistics", tableStatsQuery)
 	if err != nil {
-		return r.skipErr(inspect.EvidenceTableStats, "pg_stat_user_tables", err, r.grant("GRANT pg_read_all_stats"))
+		return r.skipErr(inspect.EvidenceTableStats, "pg_stat_user_tables", err, r.grant("GRANT SELECT ON pg_catalog.pg_stat_user_tables"))
 	}
 	for _, s := range rows {
 		if t := r.rels[s.RelID]; t != nil {
@@ -594,7 +622,7 @@ type settingRow struct {
 func (r *reader) readSettings(ctx context.Context) error {
 	rows, err := guarded[settingRow](ctx, r, "settings", settingsQuery)
 	if err != nil {
-		return r.skipErr(inspect.EvidenceSettings, "pg_settings", err, r.grant("GRANT pg_read_all_settings"))
+		return r.skipErr(inspect.EvidenceSettings, "pg_settings", err, r.grant("GRANT SELECT ON pg_catalog.pg_settings"))
 	}
 	r.db.Settings = make(map[string]inspect.Setting, len(rows))
 	for _, s := range rows {
@@ -660,8 +688,7 @@ type subscriptionRow struct {
 func (r *reader) readSubscriptions(ctx context.Context) error {
 	rows, err := guarded[subscriptionRow](ctx, r, "subscriptions", subscriptionsQuery(r.version))
 	if err != nil {
-		return r.skipErr(inspect.EvidenceSubscription, "pg_subscription", err,
-			r.grant("GRANT SELECT (subname, subenabled, subdbid, suborigin) ON pg_catalog.pg_subscription")+", or connect as a superuser")
+		return r.skipErr(inspect.EvidenceSubscription, "pg_subscription", err, r.grant("GRANT SELECT ON pg_catalog.pg_subscription"))
 	}
 	for _, s := range rows {
 		r.db.Subscriptions = append(r.db.Subscriptions, inspect.Subscription{Name: s.Name, Enabled: s.Enabled, Origin: s.Origin})
@@ -683,7 +710,7 @@ type slotRow struct {
 func (r *reader) readSlots(ctx context.Context) error {
 	rows, err := guarded[slotRow](ctx, r, "replication slots", slotsQuery(r.version))
 	if err != nil {
-		return r.skipErr(inspect.EvidenceSlots, "pg_replication_slots", err, r.grant("GRANT pg_monitor"))
+		return r.skipErr(inspect.EvidenceSlots, "pg_replication_slots", err, r.grant("GRANT SELECT ON pg_catalog.pg_replication_slots"))
 	}
 	for _, s := range rows {
 		r.db.ReplicationSlots = append(r.db.ReplicationSlots, inspect.ReplicationSlot{Name: s.Name, Type: s.Type,
@@ -729,7 +756,7 @@ func (r *reader) readStatements(ctx context.Context) error {
 			return nil
 		}
 		return r.skipErr(inspect.EvidenceStatements, "pg_stat_statements", err,
-			r.grant(fmt.Sprintf("GRANT SELECT ON %s", pgx.Identifier{f.PgssSchema, "pg_stat_statements"}.Sanitize())))
+			r.grant(fmt.Sprintf("GRANT SELECT ON %s", inspect.QuoteQualified(f.PgssSchema, "pg_stat_statements"))))
 	}
 	var hiddenEntries, hiddenCalls, visibleCalls, groups int64
 	stmts := make([]*inspect.Statement, 0, len(rows))
