@@ -83,5 +83,5 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 	if err != nil {
 		return asUsage(err)
 	}
-	return a.emit(o, ans, rec, "aadvisor ask")
+	return a.emit(o, in, ans, rec, "aadvisor ask")
 }

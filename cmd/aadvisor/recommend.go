@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 
@@ -29,7 +30,7 @@ func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dsn, "dsn", "", "assess the live database at `DSN` first and fold its findings in (instead of --assessment)")
 	f.StringVar(&o.forecast, "forecast", "", "fold in the conflict forecast in `FILE` (from 'aadvisor observe --format json')")
 	f.StringVar(&o.out, "out", "", "write a plan (answers, recommendation, topology skeleton for 'aadvisor bootstrap') to `FILE`")
-	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
+	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold: `name=value` (repeatable; see docs/decision.md)")
 }
 
@@ -38,9 +39,9 @@ func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (assess.Inputs, error) {
 	var in assess.Inputs
 	switch o.format {
-	case "text", "json", "markdown":
+	case "text", "json", "markdown", "html":
 	default:
-		return in, usagef("--format: unknown format %q (want text, json or markdown)", o.format)
+		return in, usagef("--format: unknown format %q (want text, json, markdown or html)", o.format)
 	}
 	in.Thresholds = assess.DefaultThresholds()
 	if err := in.Thresholds.Override(o.thresholds); err != nil {
@@ -74,9 +75,13 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (assess.Inputs, error
 }
 
 // emit prints the recommendation to stdout and writes the plan if asked.
-func (a *app) emit(o *adviceOptions, ans assess.Answers, rec *assess.Recommendation, by string) error {
+func (a *app) emit(o *adviceOptions, in assess.Inputs, ans assess.Answers, rec *assess.Recommendation, by string) error {
 	var b bytes.Buffer
-	if err := rec.Write(&b, o.format); err != nil {
+	if o.format == "html" {
+		if err := a.renderHTML(&b, o, in, ans, rec, by); err != nil {
+			return err
+		}
+	} else if err := rec.Write(&b, o.format); err != nil {
 		return err
 	}
 	if o.format == "text" && a.color(a.stdout) {
@@ -99,6 +104,30 @@ func (a *app) emit(o *adviceOptions, ans assess.Answers, rec *assess.Recommendat
 	}
 	fmt.Fprintln(a.stderr)
 	return nil
+}
+
+// renderHTML writes the shareable HTML page (assess.RenderHTML) with the
+// parts recommend and ask have: the recommendation, the answers, the plan's
+// topology, and the full assessment/forecast reports when given as files.
+func (a *app) renderHTML(w io.Writer, o *adviceOptions, in assess.Inputs, ans assess.Answers, rec *assess.Recommendation, by string) error {
+	th := in.Thresholds
+	hin := assess.HTMLInputs{Recommendation: rec, Answers: &ans, Topology: TopologyOf(planFrom(rec, ans, by)),
+		Tool: "aadvisor " + versionString(), Generated: now(), Thresholds: &th}
+	if o.assessment != "" {
+		rep, err := readAssessmentReport(o.assessment)
+		if err != nil {
+			return asUsage(err)
+		}
+		hin.Assessment = rep
+	}
+	if o.forecast != "" {
+		fc, err := readForecastReport(o.forecast)
+		if err != nil {
+			return asUsage(err)
+		}
+		hin.Forecast = fc
+	}
+	return assess.RenderHTML(w, hin)
 }
 
 // colorText highlights the headings of the text report.
@@ -163,7 +192,7 @@ func (a *app) runRecommend(cmd *cobra.Command, o *adviceOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	return a.emit(o, ans, rec, "aadvisor recommend")
+	return a.emit(o, in, ans, rec, "aadvisor recommend")
 }
 
 // assessDSN runs the assess pipeline on a live database with the default

@@ -60,6 +60,19 @@ func TestRecommendCLI(t *testing.T) {
 }
 
 // Every profile converts into a valid plan of the right kind.
+func TestRecommendHTML(t *testing.T) {
+	code, out, errs := runCLI(t, "", "recommend", "--answers", profiles+"5.3-bank-rac.yaml", "--format", "html")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(out), "<!DOCTYPE html") && !strings.HasPrefix(strings.TrimSpace(out), "<!doctype html") {
+		t.Errorf("not an HTML page: %.200s", out)
+	}
+	if !strings.Contains(out, "SP-SYNC") {
+		t.Error("page does not name the design")
+	}
+}
+
 func TestPlanFromEveryProfile(t *testing.T) {
 	files, _ := filepath.Glob(profiles + "*.yaml")
 	kind := map[string]string{"SP": replicate.TopologyStreaming, "WP": replicate.TopologyPartitioned, "AA": replicate.TopologyActiveActive}
