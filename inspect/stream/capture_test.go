@@ -286,3 +286,87 @@ func TestCaptureKill9LeavesNoSlot(t *testing.T) {
 		t.Errorf("%d publications left after cleanup", n)
 	}
 }
+
+func TestCaptureRefuses(t *testing.T) {
+	t.Run("no replication privilege", func(t *testing.T) {
+		node, dsn := sandbox.TestDatabase(t, 15)
+		db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+		role := "plain_" + strings.ToLower(strings.ReplaceAll(db, "-", "_"))
+		if len(role) > 60 {
+			role = role[:60]
+		}
+		ctx := context.Background()
+		if err := node.Exec(ctx, db, "CREATE ROLE "+role+" LOGIN PASSWORD 'pw'"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { node.Exec(context.Background(), "", "DROP ROLE IF EXISTS "+role) })
+		if err := node.Exec(ctx, db, "GRANT ALL ON DATABASE "+db+" TO "+role); err != nil {
+			t.Fatal(err)
+		}
+		pdsn := strings.Replace(dsn, "postgres@", role+":pw@", 1)
+		_, err := Capture(ctx, Options{DSN: pdsn, Duration: time.Second}, io.Discard)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "REPLICATION") || strings.Contains(err.Error(), "pw") {
+			t.Fatalf("err = %v", err)
+		}
+		if n := count(t, node, db, "SELECT count(*) FROM pg_publication"); n != 0 {
+			t.Errorf("%d publications after a refusal", n)
+		}
+	})
+	t.Run("wal_level replica", func(t *testing.T) {
+		sb := sandbox.ForTest(t, 15, 1)
+		node := sb.Nodes[0]
+		ctx := context.Background()
+		if err := node.Exec(ctx, "", "ALTER SYSTEM SET wal_level = 'replica'"); err != nil {
+			t.Fatal(err)
+		}
+		if err := node.Stop(ctx, "fast"); err != nil {
+			t.Fatal(err)
+		}
+		if err := node.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Capture(ctx, Options{DSN: node.DSN(""), Duration: time.Second}, io.Discard)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "wal_level = logical") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// Ctrl-C mid-capture drops the publication and leaves no slot; the trace
+// has a footer that says so.
+func TestCaptureDurationAndCap(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	ctx := context.Background()
+	if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY, v int)"); err != nil {
+		t.Fatal(err)
+	}
+	c := startCapture(t, Options{DSN: dsn, MaxChanges: 5})
+	waitSlot(t, node, db)
+	for i := 0; i < 4; i++ {
+		if err := node.Exec(ctx, db, "INSERT INTO t SELECT g, 0 FROM generate_series($1::int * 3, $1::int * 3 + 2) g", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-c.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("capture did not stop at the change cap")
+	}
+	if c.err != nil || c.res.Reason != "change cap" || c.res.Changes != 6 || len(c.res.Notes) != 1 {
+		t.Fatalf("res %+v err %v", c.res, c.err)
+	}
+	txns, r := readAll(t, c.buf.Bytes())
+	if len(txns) != 2 || r.Footer() == nil || r.Footer().Reason != "change cap" || r.Footer().Changes != 6 {
+		t.Errorf("%d txns, footer %+v", len(txns), r.Footer())
+	}
+	// A duration ends the capture by itself.
+	start := time.Now()
+	res, err := Capture(ctx, Options{DSN: dsn, Duration: 500 * time.Millisecond}, io.Discard)
+	if err != nil || res.Reason != "duration" || time.Since(start) > 10*time.Second {
+		t.Fatalf("res %+v err %v after %s", res, err, time.Since(start))
+	}
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication"); n != 0 {
+		t.Errorf("%d publications left", n)
+	}
+}
