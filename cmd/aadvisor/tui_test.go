@@ -290,3 +290,27 @@ func TestWrapText(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestAskModelForwardAndQuit(t *testing.T) {
+	m := newTestModel(t, profile(t, "5.4-payments-five-nines.yaml"))
+	// ctrl+f keeps the shown answer and moves on, like enter without touching the field
+	drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
+	if assess.Bank[m.idx].ID != "slo_window" || m.ans.Number("slo_target") != 99.999 {
+		t.Fatalf("at %s, slo %v", assess.Bank[m.idx].ID, m.ans.Number("slo_target"))
+	}
+	for i := 0; i < 60 && !m.final; i++ {
+		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
+	}
+	if !m.final || m.rec == nil || m.rec.Design != assess.AAHome {
+		t.Fatalf("final %v rec %+v", m.final, m.rec)
+	}
+	first := m.View()
+	drive(t, m, key(" ")) // page down
+	if m.scroll == 0 || m.View() == first {
+		t.Error("space should scroll the recommendation")
+	}
+	drive(t, m, key("q"))
+	if !m.aborted || m.done {
+		t.Error("q should quit without saving")
+	}
+}
