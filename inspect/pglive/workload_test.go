@@ -1,0 +1,109 @@
+package pglive
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+func findStatement(db *inspect.Database, query string) *inspect.Statement {
+	for _, s := range db.Statements {
+		if s.Query == query {
+			return s
+		}
+	}
+	return nil
+}
+
+// TestStatements runs a workload and finds it, analysed, in the model.
+func TestStatements(t *testing.T) {
+	eachVersion(t, func(t *testing.T, major int) {
+		d := newTestDB(t, major)
+		d.execFile(t, "testdata/fixture.sql")
+		d.workload(t)
+		db, _ := mustRead(t, d.dsn, Options{})
+
+		upd := findStatement(db, "UPDATE shop.ledger SET amount = amount + $2 WHERE id = $1")
+		if upd == nil || upd.Calls != 3 || upd.Rows != 0 || upd.QueryID == 0 || upd.TotalMs < 0 {
+			t.Fatalf("the UPDATE run 3 times: %+v", upd)
+		}
+		if f := upd.Facts; f == nil || f.Kind != inspect.StmtUpdate || len(f.Writes) != 1 ||
+			f.Writes[0].Table.Name != "ledger" || !slices.Equal(f.Writes[0].Increments, []string{"amount"}) {
+			t.Errorf("facts of the UPDATE: %+v (parse error %q)", upd.Facts, upd.ParseError)
+		}
+		sel := findStatement(db, "SELECT id FROM shop.orders WHERE id = $1 FOR UPDATE")
+		if sel == nil || sel.Calls != 1 || sel.Rows != 1 || sel.Facts == nil || sel.Facts.RowLock != "for update" {
+			t.Errorf("the SELECT ... FOR UPDATE: %+v", sel)
+		}
+		for _, s := range db.Statements {
+			if strings.Contains(s.Query, marker) {
+				t.Errorf("aadvisor's own query in the workload: %.80s", s.Query)
+			}
+		}
+		w := db.Workload
+		if w.StatementsSource != "pg_stat_statements" || w.StatsReset.IsZero() || w.StatsReset.After(w.CollectedAt) || w.Dealloc < 0 {
+			t.Errorf("Workload = %+v", w)
+		}
+
+		// The most called first, up to MaxStatements.
+		var most int64
+		for _, s := range db.Statements {
+			most = max(most, s.Calls)
+		}
+		top, _ := mustRead(t, d.dsn, Options{MaxStatements: 1})
+		if len(top.Statements) != 1 || top.Statements[0].Calls != most {
+			t.Errorf("MaxStatements 1 read %d statements, want the one with %d calls", len(top.Statements), most)
+		}
+	})
+}
+
+// genSchema is n tables chained by foreign keys, each with an identity
+// key, a unique and a partial index, a check and a default; every tenth
+// has a trigger and every fiftieth a view.
+func genSchema(from, to int) string {
+	var b strings.Builder
+	if from == 0 {
+		b.WriteString("CREATE SCHEMA gen;\nCREATE FUNCTION gen.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n")
+	}
+	for i := from; i < to; i++ {
+		ref := ""
+		if i > 0 {
+			ref = fmt.Sprintf(" REFERENCES gen.t%d", i-1)
+		}
+		fmt.Fprintf(&b, `CREATE TABLE gen.t%[1]d (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, parent bigint%[2]s,
+	name text NOT NULL CHECK (name <> ''), note text, created timestamptz DEFAULT now(), UNIQUE (name));
+CREATE INDEX ON gen.t%[1]d (created) WHERE note IS NOT NULL;
+`, i, ref)
+		if i%10 == 0 {
+			fmt.Fprintf(&b, "CREATE TRIGGER t%[1]d_touch BEFORE UPDATE ON gen.t%[1]d FOR EACH ROW EXECUTE FUNCTION gen.touch();\n", i)
+		}
+		if i%50 == 0 {
+			fmt.Fprintf(&b, "CREATE VIEW gen.v%[1]d AS SELECT id, name FROM gen.t%[1]d;\n", i)
+		}
+	}
+	return b.String()
+}
+
+// TestQueryCountConstant reads a 10-table and a 200-table schema with the
+// same number of queries.
+func TestQueryCountConstant(t *testing.T) {
+	eachVersion(t, func(t *testing.T, major int) {
+		counts := map[int]int{}
+		for _, n := range []int{10, 200} {
+			d := newTestDB(t, major)
+			d.exec(t, "CREATE EXTENSION pg_stat_statements;\n"+genSchema(0, n))
+			db, st := mustRead(t, d.dsn, Options{})
+			if want := n + (n+49)/50; len(db.Tables) != want {
+				t.Fatalf("%d tables generated, %d read (views included)", want, len(db.Tables))
+			}
+			counts[n] = st.Queries
+		}
+		t.Logf("queries: %v", counts)
+		if counts[10] != counts[200] || counts[10] > 60 {
+			t.Errorf("queries: %d for 10 tables, %d for 200: want the same small number", counts[10], counts[200])
+		}
+	})
+}
