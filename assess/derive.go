@@ -3,6 +3,7 @@ package assess
 import (
 	"math"
 	"sort"
+	"strings"
 )
 
 // Minutes in a 365.25-day year (decision.md §3.1).
@@ -139,12 +140,13 @@ type RTTEstimate struct {
 // distance floor. ok is false when nothing is known about the pair.
 func RTT(a, b string, ans Answers, t Thresholds) (RTTEstimate, bool) {
 	e := RTTEstimate{A: a, B: b}
+	a, b = strings.ToLower(strings.TrimSpace(a)), strings.ToLower(strings.TrimSpace(b))
 	if a == b {
 		e.Ms, e.Source = t.Get("intra_region_rtt_ms"), RTTIntra
 		return e, true
 	}
 	key := pairKey(a + "/" + b)
-	km, haveKm := ans.Pairs("region_distance_km")[key]
+	km, haveKm := lowerPairs(ans.Pairs("region_distance_km"))[key]
 	if !haveKm {
 		la, oka := regionLocations[a]
 		lb, okb := regionLocations[b]
@@ -156,7 +158,7 @@ func RTT(a, b string, ans Answers, t Thresholds) (RTTEstimate, bool) {
 		e.Km = km
 		e.FloorMs = km / t.Get("km_per_ms_rtt")
 	}
-	if ms, ok := ans.Pairs("rtt_ms")[key]; ok {
+	if ms, ok := lowerPairs(ans.Pairs("rtt_ms"))[key]; ok {
 		e.Ms, e.Source = ms, RTTUser
 		return e, true
 	}
@@ -169,6 +171,15 @@ func RTT(a, b string, ans Answers, t Thresholds) (RTTEstimate, bool) {
 		return e, true
 	}
 	return e, false
+}
+
+// lowerPairs returns m with lower-cased, re-sorted pair keys.
+func lowerPairs(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[pairKey(strings.ToLower(k))] = v
+	}
+	return out
 }
 
 // LatencyPenaltyMs is what a far writer pays: sequential round trips × RTT.

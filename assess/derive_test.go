@@ -98,8 +98,10 @@ func TestRTT(t *testing.T) {
 		ms     float64
 		source string
 	}{
-		{"us-east-1", "eu-west-1", true, 80.5, RTTTable},        // [R25]
-		{"eu-west-1", "us-east-1", true, 80.5, RTTTable},        // symmetric
+		{"us-east-1", "eu-west-1", true, 80.5, RTTTable}, // [R25]
+		{"eu-west-1", "us-east-1", true, 80.5, RTTTable}, // symmetric
+		{"EU-West-1", "us-east-1", true, 80.5, RTTTable}, // case-insensitive
+		{"DC-A", "dc-b", true, 0.375, RTTEstimated},
 		{"us-east-1", "eu-central-1", true, 92, RTTUser},        // the user's measurement wins
 		{"dc-b", "dc-a", true, 0.375, RTTEstimated},             // 25 km → 0.25 ms floor × 1.5
 		{"us-east-1", "us-east-1", true, 1, RTTIntra},           // same region
