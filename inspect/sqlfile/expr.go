@@ -282,6 +282,63 @@ func (p *exprPrinter) operand(n, other *pg_query.Node) string {
 	return p.textArg(n)
 }
 
+// promoted prints an operand of an arithmetic or comparison operator,
+// showing the implicit cast PostgreSQL adds when an integer meets a
+// numeric or double precision operand: (price > (0)::numeric).
+func (p *exprPrinter) promoted(n, other *pg_query.Node) string {
+	mine, theirs := p.typeOf(n), p.typeOf(other)
+	if isIntegerType(mine) && (theirs == "numeric" || theirs == "double precision") {
+		return "(" + p.operand(n, other) + ")::" + theirs
+	}
+	return p.operand(n, other)
+}
+
+func isIntegerType(t string) bool { return t == "integer" || t == "bigint" || t == "smallint" }
+
+// typeOf is the type of an expression as far as this printer can tell:
+// columns, constants, casts and arithmetic on them; "" when unknown.
+func (p *exprPrinter) typeOf(n *pg_query.Node) string {
+	switch {
+	case n.GetColumnRef() != nil:
+		if p.colType == nil {
+			return ""
+		}
+		return labelType(p.colType(columnName(n)))
+	case n.GetAConst() != nil:
+		c := n.GetAConst()
+		switch {
+		case c.GetIval() != nil:
+			return "integer"
+		case c.GetFval() != nil:
+			f := c.GetFval().GetFval()
+			if _, err := strconv.ParseInt(f, 10, 64); err == nil {
+				return "bigint"
+			}
+			return "numeric"
+		}
+	case n.GetTypeCast() != nil:
+		return formatType(n.GetTypeCast().GetTypeName(), false)
+	case n.GetAExpr() != nil:
+		a := n.GetAExpr()
+		if a.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || len(a.GetName()) == 0 || a.GetLexpr() == nil {
+			return ""
+		}
+		switch a.GetName()[len(a.GetName())-1].GetString_().GetSval() {
+		case "+", "-", "*", "/", "%":
+		default:
+			return ""
+		}
+		l, r := p.typeOf(a.GetLexpr()), p.typeOf(a.GetRexpr())
+		for _, t := range []string{"double precision", "numeric", "bigint", "integer", "smallint"} {
+			if l == t && (r == t || isIntegerType(r) || r == "numeric" && t == "double precision") ||
+				r == t && (isIntegerType(l) || l == "numeric" && t == "double precision") {
+				return t
+			}
+		}
+	}
+	return ""
+}
+
 // textArg prints n, casting a varchar column to text as the parser does
 // where text is expected.
 func (p *exprPrinter) textArg(n *pg_query.Node) string {
@@ -302,7 +359,7 @@ func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
 		if l == nil {
 			return "(" + op + " " + p.print(r, "text") + ")", true
 		}
-		return "(" + p.operand(l, r) + " " + op + " " + p.operand(r, l) + ")", true
+		return "(" + p.promoted(l, r) + " " + op + " " + p.promoted(r, l) + ")", true
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		return "(" + p.operand(l, r) + " " + op + " " + p.operand(r, l) + ")", true
 	case pg_query.A_Expr_Kind_AEXPR_DISTINCT:

@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict 6FAwc6o0dXmMrN2Bx2cYcIW7tOfJoMh5I833fpHKRznDa6ZIhOJ0vrL8FVmf6yU
+\restrict emzDZ4LmTBIYMFGbfsu3G207eVnxdKaB6VqVypl7Gvt1YJIfBFeZi2I4K6yJd1x
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -457,6 +457,26 @@ CREATE TABLE app.orders_us (
 
 
 ALTER TABLE app.orders_us OWNER TO postgres;
+
+--
+-- Name: prices; Type: TABLE; Schema: app; Owner: postgres
+--
+
+CREATE TABLE app.prices (
+    price numeric,
+    qty integer,
+    ratio double precision,
+    big bigint,
+    total numeric GENERATED ALWAYS AS (((price * (qty)::numeric) + (1)::numeric)) STORED,
+    CONSTRAINT prices_check CHECK (((big > 0) AND ((big + 1) > qty))),
+    CONSTRAINT prices_check1 CHECK (((price < '1000000'::numeric) OR (qty = '-1'::integer))),
+    CONSTRAINT prices_price_check CHECK ((price > (0)::numeric)),
+    CONSTRAINT prices_qty_check CHECK ((((qty)::numeric * 1.5) < (100)::numeric)),
+    CONSTRAINT prices_ratio_check CHECK (((ratio >= (0)::double precision) AND (ratio <= (1)::double precision)))
+);
+
+
+ALTER TABLE app.prices OWNER TO postgres;
 
 --
 -- Name: regions; Type: TABLE; Schema: app; Owner: postgres
@@ -947,5 +967,5 @@ ALTER TABLE app.orders
 -- PostgreSQL database dump complete
 --
 
-\unrestrict 6FAwc6o0dXmMrN2Bx2cYcIW7tOfJoMh5I833fpHKRznDa6ZIhOJ0vrL8FVmf6yU
+\unrestrict emzDZ4LmTBIYMFGbfsu3G207eVnxdKaB6VqVypl7Gvt1YJIfBFeZi2I4K6yJd1x
 

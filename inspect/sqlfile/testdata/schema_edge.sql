@@ -120,3 +120,12 @@ CREATE TABLE ident_src (
     twice int GENERATED ALWAYS AS (id * 2) STORED
 );
 CREATE TABLE ident_dst (LIKE ident_src INCLUDING ALL);
+
+CREATE TABLE prices (
+    price numeric CHECK (price > 0),
+    qty int CHECK (qty * 1.5 < 100),
+    ratio double precision CHECK (ratio >= 0 AND ratio <= 1),
+    big bigint CHECK (big > 0 AND big + 1 > qty),
+    total numeric GENERATED ALWAYS AS (price * qty + 1) STORED,
+    CHECK (price < 1e6 OR qty = -1)
+);
