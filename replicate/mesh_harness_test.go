@@ -3,6 +3,8 @@ package replicate
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -177,4 +179,8 @@ func (m *testMesh) count(t *testing.T, node *sandbox.Node, table string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

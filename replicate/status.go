@@ -146,6 +146,9 @@ type Collector struct {
 	queries atomic.Int64
 	prev    *Status
 	logPos  map[string]*stLogCount
+	// known remembers every subscription seen, so that a link still shows
+	// (down, with the WAL its slot retains) while its subscriber is down.
+	known map[string]LinkStatus
 }
 
 type stLogCount struct {
@@ -161,7 +164,7 @@ func NewCollector(p *Plan, o StatusOptions) *Collector {
 	if o.SlotAlarmFraction <= 0 {
 		o.SlotAlarmFraction = 0.2
 	}
-	return &Collector{plan: p, opts: o, conns: map[string]*pgx.Conn{}, logPos: map[string]*stLogCount{}}
+	return &Collector{plan: p, opts: o, conns: map[string]*pgx.Conn{}, logPos: map[string]*stLogCount{}, known: map[string]LinkStatus{}}
 }
 
 // Queries is how many queries the collector has sent so far.
@@ -644,6 +647,52 @@ func (c *Collector) build(nodes []*stNode) *Status {
 			st.Links = append(st.Links, l)
 		}
 	}
+	// Links into a node that is down: from memory, else by bootstrap's
+	// naming (native slots are named after their subscription,
+	// aadv_<subscriber>_from_<publisher>).
+	for ti, n := range nodes {
+		if n.err == nil || n.plan.Role == RoleStandby {
+			continue
+		}
+		seen := map[string]bool{}
+		c.mu.Lock()
+		var remembered []LinkStatus
+		for _, l := range c.known {
+			if l.To == n.plan.Name {
+				remembered = append(remembered, l)
+			}
+		}
+		c.mu.Unlock()
+		for j, m := range nodes {
+			if j == ti || m.err != nil {
+				continue
+			}
+			for _, s := range m.slots {
+				if s.name == "aadv_"+n.plan.Name+"_from_"+m.plan.Name {
+					remembered = append(remembered, LinkStatus{From: m.plan.Name, To: n.plan.Name, Subscription: s.name, Slot: s.name})
+				}
+			}
+		}
+		for _, r := range remembered {
+			if seen[r.From+"|"+r.Subscription] {
+				continue
+			}
+			seen[r.From+"|"+r.Subscription] = true
+			l := LinkStatus{From: r.From, To: r.To, Subscription: r.Subscription, Slot: r.Slot, Enabled: r.Enabled,
+				State: LinkDown, Note: "subscriber " + n.plan.Name + " is down"}
+			if s := findSlot(index[r.From], r.Slot); s != nil {
+				l.LagBytes, l.RetainedBytes, l.SafeWALBytes, l.WALStatus = s.lag, s.retained, s.safe, s.walStatus
+			}
+			st.Links = append(st.Links, l)
+		}
+	}
+	c.mu.Lock()
+	for _, l := range st.Links {
+		if l.Subscription != "" && l.From != "?" {
+			c.known[l.To+"/"+l.Subscription] = LinkStatus{From: l.From, To: l.To, Subscription: l.Subscription, Slot: l.Slot, Enabled: l.Enabled}
+		}
+	}
+	c.mu.Unlock()
 	// Physical links: a standby's WAL receiver.
 	var primaryIdx = -1
 	for i, n := range nodes {

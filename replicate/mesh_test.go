@@ -1,0 +1,318 @@
+package replicate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// writeLoad inserts rows into accounts on the given nodes until stop is
+// closed; each node writes its own id range, so there are no conflicts.
+func writeLoad(t *testing.T, m *testMesh, nodes []*sandbox.Node, stop <-chan struct{}) (wait func() int64) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := n.Connect(context.Background(), m.db)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close(context.Background())
+			base := int64(i+1) * 10_000_000
+			for k := int64(0); ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := conn.Exec(context.Background(),
+					"INSERT INTO accounts (id, owner, balance) SELECT g, $2, g % 100 FROM generate_series($1::bigint, $1::bigint + 49) g",
+					base+k*50, n.Name)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				total.Add(50)
+				if _, err := conn.Exec(context.Background(), "UPDATE accounts SET balance = balance + 1 WHERE id = $1", base+k*50); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	return func() int64 { wg.Wait(); return total.Load() }
+}
+
+func gather(t *testing.T, s *Supervisor) map[string][]*dto.Metric {
+	t.Helper()
+	mfs, err := s.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]*dto.Metric{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf.GetMetric()
+	}
+	return out
+}
+
+func metricValue(ms []*dto.Metric, labels map[string]string) (float64, bool) {
+	for _, m := range ms {
+		ok := true
+		for k, v := range labels {
+			found := false
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == k && lp.GetValue() == v {
+					found = true
+				}
+			}
+			ok = ok && found
+		}
+		if ok {
+			if m.Gauge != nil {
+				return m.Gauge.GetValue(), true
+			}
+			return m.Counter.GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func (m *testMesh) link(st *Status, from, to string) LinkStatus {
+	for _, l := range st.Links {
+		if l.From == from && l.To == to {
+			return l
+		}
+	}
+	return LinkStatus{State: "absent"}
+}
+
+func TestMeshNative18(t *testing.T) {
+	m := newTestMesh(t, 18, 3, EngineNative)
+	ctx := context.Background()
+	n1, n2, n3 := m.sb.Nodes[0], m.sb.Nodes[1], m.sb.Nodes[2]
+
+	t.Run("status", func(t *testing.T) {
+		m.exec(t, n1, "INSERT INTO accounts (id, owner) VALUES (1, 'a')")
+		st := m.waitCaughtUp(t, 60*time.Second)
+		if len(st.Nodes) != 3 || len(st.Links) != 6 || len(st.Alarms) != 0 {
+			t.Fatalf("want 3 nodes, 6 links, no alarms; got %+v", st)
+		}
+		for _, n := range st.Nodes {
+			if !n.Up || !strings.HasPrefix(n.Version, "18") || n.Conflicts == nil || *n.Conflicts != 0 || len(n.Slots) != 2 {
+				t.Errorf("node %+v", n)
+			}
+		}
+		for _, l := range st.Links {
+			want := "aadv_" + l.To + "_from_" + l.From
+			if l.Subscription != want || l.From == l.To || l.RetainedBytes == nil || l.Conflicts == nil || l.ApplyErrors == nil {
+				t.Errorf("link %+v: want subscription %s with retained WAL, conflict and error counts", l, want)
+			}
+		}
+		b, err := json.Marshal(st)
+		if err != nil || !strings.Contains(string(b), `"schema_version":1`) {
+			t.Errorf("json: %v %s", err, b)
+		}
+		rep, err := Verify(ctx, m.plan, VerifyOptions{})
+		if err != nil || rep.Differences != 0 {
+			t.Fatalf("converged mesh: %v %+v", err, rep)
+		}
+	})
+
+	t.Run("kill -9 under write load", func(t *testing.T) {
+		stop := make(chan struct{})
+		wait := writeLoad(t, m, []*sandbox.Node{n1, n2}, stop)
+		time.Sleep(700 * time.Millisecond)
+		if err := n3.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		st := MeshStatus(ctx, m.plan, StatusOptions{})
+		if st.Nodes[2].Up {
+			t.Errorf("killed node reported up")
+		}
+		if l := m.link(st, n1.Name, n3.Name); l.State != LinkDown {
+			t.Errorf("link to the killed node: %s", l.State)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if err := n3.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(700 * time.Millisecond)
+		close(stop)
+		written := wait()
+		m.waitCaughtUp(t, 90*time.Second)
+		rep, err := Verify(ctx, m.plan, VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Differences != 0 {
+			t.Fatalf("after crash and catch-up: %d differences: %+v", rep.Differences, summarize(rep))
+		}
+		if got := m.count(t, n3, "accounts"); got != written+1 {
+			t.Errorf("rows on the restarted node = %d, want %d", got, written+1)
+		}
+	})
+
+	t.Run("stopped node retains WAL", func(t *testing.T) {
+		sup := NewSupervisor(m.plan, SuperviseOptions{DownBudget: time.Second})
+		defer sup.Close()
+		if err := n3.Stop(ctx, "fast"); err != nil {
+			t.Fatal(err)
+		}
+		defer n3.Start(ctx)
+		first := sup.Poll(ctx)
+		slot := m.link(first, n1.Name, n3.Name).Slot
+		before, _ := metricValue(gather(t, sup)["aadvisor_mesh_slot_retained_wal_bytes"], map[string]string{"node": n1.Name, "slot": slot})
+		m.exec(t, n1, "INSERT INTO accounts (id, owner, note) SELECT g, 'bulk', repeat('w', 200) FROM generate_series(90000000, 90020000) g")
+		time.Sleep(1100 * time.Millisecond)
+		st := sup.Poll(ctx)
+		l := m.link(st, n1.Name, n3.Name)
+		if l.State != LinkDown || l.RetainedBytes == nil || *l.RetainedBytes < 4<<20 {
+			t.Errorf("link to the stopped node: want down with >= 4MiB retained; got %s %v", l.State, describeLinks(st))
+		}
+		after, ok := metricValue(gather(t, sup)["aadvisor_mesh_slot_retained_wal_bytes"], map[string]string{"node": n1.Name, "slot": slot})
+		if !ok || after-before < 4<<20 {
+			t.Errorf("retained WAL metric: before %v after %v", before, after)
+		}
+		if up, _ := metricValue(gather(t, sup)["aadvisor_mesh_node_up"], map[string]string{"node": n3.Name}); up != 0 {
+			t.Errorf("node_up{%s} = %v", n3.Name, up)
+		}
+		h := sup.Health()
+		if h.Status != "critical" || !hasAlarm(h.Alarms, AlarmNodeDown, n3.Name) {
+			t.Errorf("health: want critical with node_down for %s past its budget; got %+v", n3.Name, h)
+		}
+		if err := n3.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m.waitCaughtUp(t, 90*time.Second)
+		st = sup.Poll(ctx)
+		if len(st.Alarms) != 0 {
+			t.Errorf("alarms after the node returned: %+v", st.Alarms)
+		}
+		var sawDown, sawUp bool
+		for _, e := range sup.Events() {
+			sawDown = sawDown || (e.Kind == "alarm" && e.Node == n3.Name)
+			sawUp = sawUp || (e.Kind == "node_up" && e.Node == n3.Name)
+		}
+		if !sawDown || !sawUp {
+			t.Errorf("events: %+v", sup.Events())
+		}
+	})
+
+	t.Run("unique conflict breaks a link", func(t *testing.T) {
+		// n2 gets a row that does not replicate (it carries an origin), then
+		// n1 inserts the same key: applying it on n2 fails on the primary key.
+		sub := "aadv_" + n2.Name + "_from_" + n1.Name
+		m.exec(t, n2, fmt.Sprintf("ALTER SUBSCRIPTION %s SET (disable_on_error = true)", sub))
+		conn, err := n2.Connect(ctx, m.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"SELECT pg_replication_origin_create('aadv_test')",
+			"SELECT pg_replication_origin_session_setup('aadv_test')",
+			"INSERT INTO accounts (id, owner) VALUES (777, 'local on n2')"} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m.exec(t, n1, "INSERT INTO accounts (id, owner) VALUES (777, 'from n1')")
+
+		logs := &strings.Builder{}
+		var mu sync.Mutex
+		sup := NewSupervisor(m.plan, SuperviseOptions{AutoReenable: true, MaxReenables: 2, ReenableBackoff: 10 * time.Millisecond,
+			Log: testLogger(lockedWriter{&mu, logs})})
+		defer sup.Close()
+		var st *Status
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			st = sup.Poll(ctx)
+			if hasAlarm(st.Alarms, AlarmLinkBroken, n2.Name) && strings.Contains(alarmText(st.Alarms), "not transient") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no alarm; links: %s; alarms: %+v", describeLinks(st), st.Alarms)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+		l := m.link(st, n1.Name, n2.Name)
+		if l.ConflictsByType["insert_exists"] < 1 || l.ApplyErrors == nil || *l.ApplyErrors < 1 {
+			t.Errorf("link %s: want insert_exists conflicts and apply errors: %+v", sub, l)
+		}
+		if l.State != LinkFailed && l.State != LinkError {
+			t.Errorf("link state %s", l.State)
+		}
+		mu.Lock()
+		if !strings.Contains(logs.String(), "subscription re-enabled") || !strings.Contains(logs.String(), "level=ERROR msg=alarm") {
+			t.Errorf("supervisor log:\n%s", logs.String())
+		}
+		mu.Unlock()
+		// /healthz says critical, with the alarm.
+		rec := httptest.NewRecorder()
+		sup.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		if rec.Code != 503 || !strings.Contains(rec.Body.String(), AlarmLinkBroken) {
+			t.Errorf("healthz %d: %s", rec.Code, rec.Body.String())
+		}
+		rec = httptest.NewRecorder()
+		sup.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		body, _ := io.ReadAll(rec.Body)
+		if !strings.Contains(string(body), `aadvisor_mesh_conflicts_total{from="`+n1.Name+`",node="`+n2.Name+`",type="insert_exists"}`) {
+			t.Errorf("metrics lack the conflict counter:\n%s", body)
+		}
+
+		// The fix: remove the local row without replicating the delete, and
+		// re-enable; the link streams again and the mesh converges.
+		if _, err := conn.Exec(ctx, "DELETE FROM accounts WHERE id = 777"); err != nil {
+			t.Fatal(err)
+		}
+		conn.Exec(ctx, "SELECT pg_replication_origin_session_reset()")
+		conn.Close(ctx)
+		m.exec(t, n2, fmt.Sprintf("ALTER SUBSCRIPTION %s ENABLE", sub))
+		m.waitCaughtUp(t, 60*time.Second)
+		rep, err := Verify(ctx, m.plan, VerifyOptions{})
+		if err != nil || rep.Differences != 0 {
+			t.Fatalf("after the fix: %v %+v", err, summarize(rep))
+		}
+	})
+}
+
+func hasAlarm(as []Alarm, kind, node string) bool {
+	for _, a := range as {
+		if a.Kind == kind && a.Node == node {
+			return true
+		}
+	}
+	return false
+}
+
+func alarmText(as []Alarm) string {
+	var b strings.Builder
+	for _, a := range as {
+		b.WriteString(a.Message + "\n")
+	}
+	return b.String()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
