@@ -78,12 +78,12 @@ func (t *tableFacts) hasColumn(c string) bool {
 }
 
 type seqFacts struct {
-	Schema, Name          string
-	TableSchema, Table    string
-	Column                string
-	Increment, Last       int64
-	Start                 int64
-	ColumnMax             int64
+	Schema, Name       string
+	TableSchema, Table string
+	Column             string
+	Increment, Last    int64
+	Start              int64
+	ColumnMax          int64
 }
 
 func (s seqFacts) key() string { return s.Schema + "." + s.Name }
