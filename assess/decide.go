@@ -576,6 +576,11 @@ func (x *decider) step7() {
 		r.Risks = append(r.Risks, fmt.Sprintf("HIGH RISK (gate F5): the team is \"%s\"; a multi-primary mesh needs 24×7 on-call with logical-replication experience: \"staffing costs rise\" [R2].", x.answerText("team")))
 		x.drive("team", "no 24×7 logical-replication on-call: high risk")
 	}
+	// F6 DDL cadence.
+	if c := a.String("ddl_cadence"); c == DDLWeekly || c == DDLDaily {
+		r.Risks = append(r.Risks, fmt.Sprintf("Gate F6: you ship schema changes %s; logical replication (and pgactive) does not replicate DDL, so each one is a coordinated rollout on every writer [R15, R16].", x.answerText("ddl_cadence")))
+		x.step("STEP 7 F6", "DDL %s without DDL replication: cost line", c)
+	}
 	// F7 LWW.
 	if a.String("conflict_policy") == PolicyLWW {
 		r.Blockers = append(r.Blockers, Blocker{Gate: "F7", Message: "Last-writer-wins needs synchronised clocks and commit timestamps.", Fix: "Run NTP/chrony on every node and set track_commit_timestamp = on [R16]."})
@@ -676,6 +681,12 @@ func (x *decider) finish() {
 	})
 	x.engine()
 	x.costs()
+	x.residency()
+	if r.Design == SPSync && a.Bool("hot_rows") && x.syncCost != nil {
+		if hot, ceil := a.Number("hot_row_updates_per_sec"), HotRowCeiling(x.d.Nearest.Ms); hot > ceil {
+			r.Risks = append(r.Risks, fmt.Sprintf("Your hottest row takes %s updates/s, above the ≈ %s updates/s one row can take when every commit waits %s for the synchronous standby.", fmtNum(hot), sig3(ceil), fmtMs(x.d.Nearest.Ms)))
+		}
+	}
 	// Owner column and sequences for a plan skeleton.
 	if r.Family != SinglePrimary {
 		r.OwnerColumn = a.String("partition_key_name")
@@ -708,6 +719,39 @@ func (x *decider) finish() {
 		}
 	}
 	r.Derived = d
+}
+
+// residency: full-mesh copies break data residency; partitions keep it.
+func (x *decider) residency() {
+	r, a := x.r, x.a
+	if !a.Bool("residency") {
+		return
+	}
+	where := strings.Join(a.List("residency_regions"), ", ")
+	if where == "" {
+		where = "their jurisdiction"
+	}
+	switch r.Family {
+	case ActiveActive:
+		r.Risks = append(r.Risks, fmt.Sprintf("Data residency: a full active-active mesh copies every row to every region, but some data must stay in %s; keep those owners' tables out of the mesh or geo-partition them with row filters [R21].", where))
+	case WritePartitioned:
+		x.advise("Data residency: publish each owner's rows only to where they may live (%s) with publication row filters; replicate only what may leave [R21].", where)
+	default:
+		if len(x.d.Remote) > 0 || hasRegionDomain(a) {
+			r.Risks = append(r.Risks, fmt.Sprintf("Data residency: a single primary (and its standbys) stores every row in %s; check that this is allowed for the data that must stay in %s, or geo-partition it (WP-GEO) [R21].", strings.Join(x.copies(), ", "), where))
+		}
+	}
+}
+
+// copies lists where a single-primary design stores data.
+func (x *decider) copies() []string {
+	out := []string{x.d.Primary}
+	if hasRegionDomain(x.a) {
+		if sb, ok := x.standby(); ok && !contains(out, sb.B) {
+			out = append(out, sb.B)
+		}
+	}
+	return out
 }
 
 func (x *decider) engine() {

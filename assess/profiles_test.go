@@ -319,3 +319,37 @@ func TestRenderFormats(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+func TestResidencyAndDDLAndHotRowCeiling(t *testing.T) {
+	a := loadProfile(t, "5.4-payments-five-nines.yaml")
+	for id, v := range map[string]any{"residency": true, "residency_regions": []string{"eu-west-1"}, "ddl_cadence": DDLWeekly} {
+		if err := a.Set(id, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	risks := strings.Join(r.Risks, "\n")
+	if !strings.Contains(risks, "Data residency: a full active-active mesh copies every row to every region, but some data must stay in eu-west-1") {
+		t.Errorf("no residency risk: %q", r.Risks)
+	}
+	if !strings.Contains(risks, "Gate F6: you ship schema changes weekly") {
+		t.Errorf("no F6 risk: %q", r.Risks)
+	}
+	// SP-SYNC across sites 0.375 ms apart caps a row at ≈ 2 667 updates/s.
+	b := loadProfile(t, "5.3-bank-rac.yaml")
+	for id, v := range map[string]any{"hot_rows": true, "hot_row_updates_per_sec": 3000.0} {
+		if err := b.Set(id, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err = Recommend(b, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(r.Risks, "\n"), "Your hottest row takes 3000 updates/s, above the ≈ 2667 updates/s") {
+		t.Errorf("no hot-row ceiling risk: %q", r.Risks)
+	}
+}
