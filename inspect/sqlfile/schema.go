@@ -55,9 +55,9 @@ type schemaReader struct {
 	// indexBasis holds, per index, the names PostgreSQL derives for its
 	// columns when LIKE ... INCLUDING INDEXES copies it.
 	indexBasis map[*inspect.Index][]string
-	// virtual holds the offsets of VIRTUAL keywords rewritten to STORED
-	// in the current statement (the parser predates virtual columns).
-	virtual []int
+	// rw is the current statement as given to the parser (see
+	// rewriteGenerated).
+	rw rewritten
 	los     int64 // lo_create/lo_import calls seen
 }
 
@@ -94,7 +94,7 @@ func (r *schemaReader) pos(loc int32) inspect.Position {
 	if loc < 0 {
 		loc = 0
 	}
-	return r.li.pos(r.base + int(loc))
+	return r.li.pos(r.base + r.rw.original(int(loc)))
 }
 
 func (r *schemaReader) errorf(loc int32, msg string) {
@@ -103,14 +103,14 @@ func (r *schemaReader) errorf(loc int32, msg string) {
 
 // statement parses and applies one statement.
 func (r *schemaReader) statement(sp span) {
-	text, virtual := maskVirtual(r.li.src[sp.start:sp.end])
-	tree, err := parse(text)
+	rw := rewriteGenerated(r.li.src[sp.start:sp.end])
+	tree, err := parse(rw.text)
 	if err != nil {
-		off, msg := parseErrorOffset(text, err)
-		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(sp.start + off), Message: msg})
+		off, msg := parseErrorOffset(rw.text, err)
+		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(sp.start + rw.original(off)), Message: msg})
 		return
 	}
-	r.base, r.virtual = sp.start, virtual
+	r.base, r.rw = sp.start, rw
 	for _, raw := range tree.GetStmts() {
 		r.apply(raw.GetStmt(), raw.GetStmtLocation())
 	}
@@ -178,54 +178,6 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 	}
 }
 
-// maskVirtual rewrites the VIRTUAL of "GENERATED ALWAYS AS (...) VIRTUAL"
-// (PostgreSQL 18) to STORED, which the parser knows, keeping every offset,
-// and returns where it did so. Quoted text and comments are left alone.
-func maskVirtual(text string) (string, []int) {
-	if !strings.Contains(asciiLower(text), "virtual") {
-		return text, nil
-	}
-	var offs []int
-	b := []byte(text)
-	last := byte(0) // last significant character outside quotes and comments
-	for i := 0; i < len(text); {
-		c := text[i]
-		switch {
-		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			i = skipBlockComment(text, i)
-		case c == '\'' || c == '"':
-			i = skipQuoted(text, i, c, c == '\'' && i > 0 && (text[i-1] == 'e' || text[i-1] == 'E'))
-			last = c
-		case c == '$' && (i == 0 || !isIdentByte(text[i-1])):
-			end, ok := skipDollarQuoted(text, i)
-			if !ok {
-				end = i + 1
-			}
-			i, last = end, '$'
-		case isIdentStart(c):
-			j := i + 1
-			for j < len(text) && isIdentByte(text[j]) {
-				j++
-			}
-			if last == ')' && strings.EqualFold(text[i:j], "virtual") {
-				copy(b[i:], "STORED ")
-				offs = append(offs, i)
-			}
-			i, last = j, 'a'
-		default:
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				last = c
-			}
-			i++
-		}
-	}
-	return string(b), offs
-}
-
 // asciiLower lower-cases ASCII letters only, so byte offsets stay valid.
 func asciiLower(s string) string {
 	b := []byte(s)
@@ -237,16 +189,6 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// isVirtual reports whether a VIRTUAL keyword was rewritten between the
-// parser locations from and to of the current statement.
-func (r *schemaReader) isVirtual(from, to int32) bool {
-	for _, off := range r.virtual {
-		if off > int(from) && (to < 0 || off < int(to)) {
-			return true
-		}
-	}
-	return false
-}
 
 // addType records a user-defined type so column types can name its
 // schema as format_type does.

@@ -6,7 +6,8 @@ CREATE TABLE shapes (
     h numeric NOT NULL,
     area numeric GENERATED ALWAYS AS (w * h) VIRTUAL,
     perimeter numeric GENERATED ALWAYS AS (2 * (w + h)) STORED,
-    label text
+    label text,
+    half numeric GENERATED ALWAYS AS (w / 2)
 );
 CREATE UNLOGGED SEQUENCE tmp_seq;
 ALTER TABLE shapes ALTER COLUMN label SET STORAGE MAIN;
