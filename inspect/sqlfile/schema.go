@@ -57,8 +57,8 @@ type schemaReader struct {
 	indexBasis map[*inspect.Index][]string
 	// rw is the current statement as given to the parser (see
 	// rewriteGenerated).
-	rw rewritten
-	los     int64 // lo_create/lo_import calls seen
+	rw  rewritten
+	los int64 // lo_create/lo_import calls seen
 }
 
 func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
@@ -188,7 +188,6 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
-
 
 // addType records a user-defined type so column types can name its
 // schema as format_type does.
