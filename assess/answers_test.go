@@ -2,6 +2,7 @@ package assess
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,8 +248,14 @@ func FuzzParseAnswers(f *testing.F) {
 		}
 		// Whatever parses must be usable: recommend (if complete) and round-trip.
 		if a.Complete() == nil {
-			if _, err := Recommend(a, Inputs{}); err != nil {
+			r, err := Recommend(a, Inputs{})
+			if err != nil {
 				t.Fatalf("complete answers rejected: %v", err)
+			}
+			for _, f := range Formats {
+				if err := r.Write(io.Discard, f); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
 			}
 		}
 		out, err := a.YAML()

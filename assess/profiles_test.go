@@ -353,3 +353,33 @@ func TestResidencyAndDDLAndHotRowCeiling(t *testing.T) {
 		t.Errorf("no hot-row ceiling risk: %q", r.Risks)
 	}
 }
+
+// Extreme but valid answers still give a recommendation every format can write.
+func TestExtremeAnswersRender(t *testing.T) {
+	for name, extra := range map[string]map[string]any{
+		"tiny rtt":    {"rtt_ms": map[string]float64{"us-east-1/us-west-2": 0.01}, "rpo_region": RPOZero, "hot_rows": true, "hot_row_updates_per_sec": 1e7},
+		"six nines":   {"slo_target": 99.99999, "write_tps_peak": 1e9, "slo_window": "month"},
+		"year apart":  {"disconnected_sites": DisconnectDays, "disconnect_hours": 8760.0, "hot_rows": true, "hot_row_updates_per_sec": 1e7},
+		"90 percent":  {"slo_target": 90.0, "expected_failovers_per_year": 10000.0, "planned_switchovers_per_year": 10000.0},
+		"tiny window": {"replication_window_ms": 0.1, "region_distance_km": map[string]float64{"a/b": 0.1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := loadProfile(t, "aa-any-last-resort.yaml")
+			for id, v := range extra {
+				if err := a.Set(id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := Recommend(a, Inputs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range Formats {
+				var b bytes.Buffer
+				if err := r.Write(&b, f); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+			}
+		})
+	}
+}

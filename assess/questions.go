@@ -268,7 +268,7 @@ func bank() []Question {
 			ID: "region_distance_km", Section: "Regions & latency", Kind: KindNumberMap,
 			Prompt:   "Distances for sites aadvisor does not know, as siteA/siteB=km (optional).",
 			Help:     "For your own data centres: the RTT floor is 1 ms per 100 km; aadvisor estimates 1.5 × floor.",
-			Validate: func(v any) error { return validatePairs(v.(map[string]float64), 0, 40100) },
+			Validate: func(v any) error { return validatePairs(v.(map[string]float64), 0.1, 40100) },
 		},
 		{
 			ID: "write_tps_peak", Section: "Workload", Required: true, Kind: KindNumber, Min: 0, Max: 1e9,
