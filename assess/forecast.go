@@ -319,7 +319,7 @@ func (f *forecaster) region(txn *stream.Txn) (int, bool) {
 	if n <= 1 {
 		return 0, false
 	}
-	id := mix(f.o.Seed ^ mix(txn.CommitLSN) ^ uint64(txn.Xid)<<32)
+	id := mix((mix(f.o.Seed) + mix(txn.CommitLSN)) ^ uint64(txn.Xid))
 	home, routed := -1, false
 	switch f.o.Route.Kind {
 	case RouteColumn:

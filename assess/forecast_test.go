@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +426,30 @@ func TestForecastRowCap(t *testing.T) {
 	rep := b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: time.Second, MaxRows: 10})
 	if rep.Tables[0].Rows != 10 || rep.Tables[0].Writes != 50 || !strings.Contains(strings.Join(rep.Warnings, " "), "row cap") {
 		t.Errorf("rows %d writes %d warnings %v", rep.Tables[0].Rows, rep.Tables[0].Writes, rep.Warnings)
+	}
+}
+
+// The JSON is what recommend --forecast reads.
+func TestForecastJSONReadBack(t *testing.T) {
+	rep := alternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+		ForecastOptions{Regions: 2, Lag: time.Hour, Route: mapRoute(t), HomeShare: 1})
+	path := t.TempDir() + "/forecast.json"
+	var b bytes.Buffer
+	if err := rep.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := ReadForecast(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.SchemaVersion != 1 || in.LagMs != 3.6e6 || in.Regions != 2 || len(in.Tables) != 1 || len(in.HotRows) != 1 {
+		t.Fatalf("read back %+v", in)
+	}
+	if in.Tables[0].Table != "public.counters" || in.Tables[0].ConflictsPerDay != rep.Tables[0].ConflictsPerDay ||
+		in.TotalConflictsPerDay != rep.TotalConflictsPerDay || in.HotRows[0].Key != "id=1" || in.HotRows[0].PConflict != rep.HotRows[0].PConflict {
+		t.Errorf("read back %+v, wrote %+v", in, rep)
 	}
 }

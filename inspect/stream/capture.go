@@ -391,11 +391,14 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 		return nil, fmt.Errorf("open replication connection: %w (pg_hba.conf must allow \"replication\" connections for this role)", err)
 	}
 	defer rconn.Close(context.WithoutCancel(ctx))
+	var startLSN pglogrepl.LSN
 	if o.Slot == "" {
-		if _, err := pglogrepl.CreateReplicationSlot(ctx, rconn, res.Slot, "pgoutput",
-			pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"}); err != nil {
+		sr, err := pglogrepl.CreateReplicationSlot(ctx, rconn, res.Slot, "pgoutput",
+			pglogrepl.CreateReplicationSlotOptions{Temporary: true, Mode: pglogrepl.LogicalReplication, SnapshotAction: "NOEXPORT_SNAPSHOT"})
+		if err != nil {
 			return nil, fmt.Errorf("create temporary replication slot: %w (max_replication_slots may be exhausted)", err)
 		}
+		startLSN, _ = pglogrepl.ParseLSN(sr.ConsistentPoint)
 	}
 	pubArg := "publication_names " + quoteLiteral(pgx.Identifier{res.Publication}.Sanitize())
 	if err := pglogrepl.StartReplication(ctx, rconn, res.Slot, 0, pglogrepl.StartReplicationOptions{
@@ -408,7 +411,7 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 	if err != nil {
 		return nil, err
 	}
-	c := &capture{o: o, conn: rconn, tw: tw, meta: meta, rels: map[uint32]*Table{}, res: res, start: time.Now()}
+	c := &capture{o: o, conn: rconn, tw: tw, meta: meta, rels: map[uint32]*Table{}, res: res, start: time.Now(), received: startLSN}
 	reason, lerr := c.loop(ctx)
 	res.Reason = reason
 	res.Stats = c.stats()
@@ -444,7 +447,7 @@ type capture struct {
 func (c *capture) stats() Stats {
 	s := Stats{Elapsed: time.Since(c.start), Txns: c.txns, Changes: c.changes, Bytes: c.bytes,
 		TraceBytes: c.tw.Bytes(), Tables: len(c.rels), LastCommit: c.lastCommit}
-	if c.serverEnd > c.received {
+	if c.received > 0 && c.serverEnd > c.received {
 		s.Behind = int64(c.serverEnd - c.received)
 	}
 	return s
