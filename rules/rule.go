@@ -114,36 +114,37 @@ var AllEngines = []string{EngineNative, EnginePglogical, EnginePgactive, EngineS
 // of docs/rules/<ID>-<name>.md and of `aadvisor explain`.
 type Doc struct {
 	// Why says what breaks under multi-primary replication.
-	Why string
+	Why string `json:"why"`
 	// Engines says, per engine, what that engine does about it.
-	Engines map[string]string
+	Engines map[string]string `json:"engines,omitempty"`
 	// Detection says what evidence the rule reads and the thresholds.
-	Detection string
+	Detection string `json:"detection"`
 	// Fix says how to fix it, with SQL.
-	Fix string
+	Fix string `json:"fix"`
 	// Example is SQL that triggers the rule (optional).
-	Example string
+	Example string `json:"example,omitempty"`
 	// References are engine docs and threads, as "owner/repo:path" or URLs.
-	References []string
+	References []string `json:"references,omitempty"`
 }
 
 // Rule is one check.
 type Rule struct {
 	// ID is stable and never reused: "AR101".
-	ID string
+	ID string `json:"id"`
 	// Name is the kebab-case alias: "missing-primary-key".
-	Name string
+	Name string `json:"name"`
 	// Title is one line without a final period.
-	Title    string
-	Severity Severity
-	Category Category
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	Category Category `json:"category"`
 	// Engines are the engines the hazard affects.
-	Engines []string
+	Engines []string `json:"engines"`
 	// Needs are the evidence kinds (inspect.Evidence* constants) without
 	// which the rule is skipped before it runs.
-	Needs []string
-	Doc   Doc
-	Check func(*Pass)
+	Needs []string `json:"needs,omitempty"`
+	Doc   Doc      `json:"doc"`
+	// Check runs the rule; it is not serialized.
+	Check func(*Pass) `json:"-"`
 }
 
 // Config tunes the rules to the planned deployment.

@@ -263,3 +263,17 @@ func TestRunEmptyDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestRuleJSON(t *testing.T) {
+	b, err := json.Marshal(rules.All())
+	if err != nil {
+		t.Fatalf("marshal the catalogue: %v", err)
+	}
+	var back []map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != len(rules.All()) || back[0]["id"] != "AR101" || back[0]["severity"] != "error" {
+		t.Errorf("catalogue JSON starts with %v", back[0])
+	}
+}

@@ -1,0 +1,103 @@
+package rules_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aadvisor/aadvisor/rules"
+)
+
+// TestFixSQLOnServer applies each fixture's schema to a real server and
+// runs the fix SQL of every finding against it (inside a rolled-back
+// transaction unless it uses ALTER SYSTEM). It needs psql and a server
+// the tests may create databases on:
+//
+//	AADVISOR_RULES_PSQL='host=127.0.0.1 port=5432 user=postgres' go test ./rules -run FixSQL
+//
+// The server needs shared_preload_libraries = 'pg_stat_statements'.
+// Fixtures that install pglogical are left out (it must be preloaded, and
+// with it loaded DROP DATABASE waits forever on PostgreSQL 15).
+// Fixes that need an engine (Spock column options) or an object the
+// fixture only describes (the mesh publication, slots and subscriptions
+// from db.json) are not run.
+func TestFixSQLOnServer(t *testing.T) {
+	conn := os.Getenv("AADVISOR_RULES_PSQL")
+	if conn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("AADVISOR_RULES_PSQL is not set")
+		}
+		t.Skip("set AADVISOR_RULES_PSQL to a psql connection string to run the fix SQL against a server")
+	}
+	if _, err := exec.LookPath("psql"); err != nil {
+		t.Skip("psql not found")
+	}
+	for _, role := range []string{"crm", "billing"} {
+		psql(t, conn, "postgres", fmt.Sprintf("DO $$ BEGIN CREATE ROLE %s; EXCEPTION WHEN duplicate_object THEN NULL; END $$;", role), false)
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsafe := regexp.MustCompile(`[^a-z0-9]+`)
+	for _, path := range paths {
+		base := strings.TrimSuffix(filepath.Base(path), ".txtar")
+		ar, err := parseTxtar(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range variants(ar) {
+			files := variantFiles(ar, v)
+			schema, ok := files["schema.sql"]
+			if !ok || strings.Contains(schema, "EXTENSION IF NOT EXISTS pglogical") {
+				continue // pglogical must be preloaded, and then DROP DATABASE hangs on PostgreSQL 15
+			}
+			name := strings.Trim(base+"-"+v, "-")
+			t.Run(name, func(t *testing.T) {
+				dbname := "aadv_" + strings.Trim(unsafe.ReplaceAllString(strings.ToLower(name), "_"), "_")
+				psql(t, conn, "postgres", "DROP DATABASE IF EXISTS "+dbname+" WITH (FORCE)", true)
+				psql(t, conn, "postgres", "CREATE DATABASE "+dbname, true)
+				t.Cleanup(func() { psql(t, conn, "postgres", "DROP DATABASE IF EXISTS "+dbname+" WITH (FORCE)", false) })
+				if out, err := runPsql(conn, dbname, schema, true); err != nil {
+					t.Fatalf("schema.sql does not apply: %v\n%s", err, out)
+				}
+				db, cfg := load(t, files)
+				res := rules.Run(db, cfg, rules.All())
+				for _, f := range res.Findings {
+					sql := f.FixSQL
+					if sql == "" || strings.Contains(sql, "spock.") || strings.Contains(sql, "ALTER PUBLICATION mesh") ||
+						strings.HasPrefix(f.Object, "slot ") || strings.HasPrefix(f.Object, "subscription ") {
+						continue
+					}
+					if !strings.Contains(sql, "ALTER SYSTEM") {
+						sql = "BEGIN;\n" + sql + "\nROLLBACK;"
+					}
+					if out, err := runPsql(conn, dbname, sql, false); err != nil {
+						t.Errorf("%s %s: fix SQL fails: %v\n%s\n%s", f.RuleID, f.Object, err, f.FixSQL, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+func psql(t *testing.T, conn, dbname, sql string, fatal bool) {
+	t.Helper()
+	if out, err := runPsql(conn, dbname, sql, false); err != nil && fatal {
+		t.Fatalf("psql %q: %v\n%s", sql, err, out)
+	}
+}
+
+func runPsql(conn, dbname, sql string, quiet bool) (string, error) {
+	cmd := exec.Command("psql", conn+" dbname="+dbname, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-")
+	cmd.Stdin = strings.NewReader(sql)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
