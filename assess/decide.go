@@ -463,7 +463,7 @@ func (x *decider) step6() {
 		x.sp = SPSync
 	}
 	if x.sp == SPSync && !(x.aa != "" || x.wp != "") {
-		x.wps = append(x.wps, Companion{Design: SP2, For: "replaces GoldenGate DR: an async standby cluster in a distant region, manual promotion, RPO > 0, \"disaster only\""})
+		x.wps = append(x.wps, Companion{Design: SP2, For: "the GoldenGate DR copy it replaces: an async standby cluster in a distant region, manual promotion, RPO > 0, \"disaster only\""})
 	}
 	x.step("STEP 6", "RAC → synchronous quorum in a metro (SP-SYNC); GoldenGate DR → SP-2")
 	x.drive("motivations", "legacy RAC/GoldenGate: map to metro SP-SYNC + DR standby")
