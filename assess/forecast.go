@@ -203,15 +203,18 @@ type ForecastPoint struct {
 
 // ForecastCapture describes the trace the forecast replayed.
 type ForecastCapture struct {
-	Source    string           `json:"source"`
-	Started   time.Time        `json:"started"`
-	Ended     time.Time        `json:"ended"`
-	DurationS float64          `json:"duration_s"`
-	Txns      int64            `json:"txns"`
-	Changes   int64            `json:"changes"`
-	Complete  bool             `json:"complete"`
-	Reason    string           `json:"reason,omitempty"`
-	Origins   map[string]int64 `json:"origins,omitempty"`
+	Source    string    `json:"source"`
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended"`
+	DurationS float64   `json:"duration_s"`
+	Txns      int64     `json:"txns"`
+	Changes   int64     `json:"changes"`
+	// MeanTxnChanges and MaxTxnChanges describe transaction sizes.
+	MeanTxnChanges float64          `json:"mean_txn_changes"`
+	MaxTxnChanges  int64            `json:"max_txn_changes"`
+	Complete       bool             `json:"complete"`
+	Reason         string           `json:"reason,omitempty"`
+	Origins        map[string]int64 `json:"origins,omitempty"`
 }
 
 // ForecastReport is the output of `aadvisor observe`.
@@ -728,6 +731,7 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 		last = txn.CommitTime
 		rep.Capture.Txns++
 		rep.Capture.Changes += int64(len(txn.Changes))
+		rep.Capture.MaxTxnChanges = max(rep.Capture.MaxTxnChanges, int64(len(txn.Changes)))
 		origin := txn.Origin
 		if origin == "" {
 			origin = "local"
@@ -755,6 +759,9 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 		dur = 1
 	}
 	rep.Capture.DurationS = dur
+	if rep.Capture.Txns > 0 {
+		rep.Capture.MeanTxnChanges = float64(rep.Capture.Changes) / float64(rep.Capture.Txns)
+	}
 	f.finish(rep, dur)
 	rep.Warnings = f.warnings
 	return rep, nil

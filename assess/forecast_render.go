@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -59,11 +60,24 @@ func (r *ForecastReport) hotRows() ([]string, [][]string) {
 func (r *ForecastReport) summary() []string {
 	c := r.Capture
 	lines := []string{
-		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s.", c.Txns, c.Changes, fcNum(c.DurationS), c.Source),
+		fmt.Sprintf("Trace: %d transactions (%s changes each on average, %d at most), %d changes over %s s from %s.",
+			c.Txns, fcNum(c.MeanTxnChanges), c.MaxTxnChanges, c.Changes, fcNum(c.DurationS), c.Source),
 		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed),
 		fmt.Sprintf("Replay: %d origin-differs events (logged as conflicts by pglogical / PostgreSQL 18), %d concurrent write pairs within W (resolved silently by last-update-wins), %d lost increments (sum %s), %d sequence key collisions.",
 			r.Totals.OriginDiffers+r.Totals.SeqInsertConflicts, r.Totals.Concurrent, r.Totals.LostIncrements, fcNum(r.Totals.LostDelta), r.Totals.SeqCollisions),
 		fmt.Sprintf("Expected conflicts/day: %s (measured %s, Poisson model %s).", fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
+	}
+	if _, local := c.Origins["local"]; len(c.Origins) > 1 || len(c.Origins) == 1 && !local {
+		names := make([]string, 0, len(c.Origins))
+		for n := range c.Origins {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s %d", n, c.Origins[n]))
+		}
+		lines = append(lines, "Transactions by replication origin: "+strings.Join(parts, ", ")+" (replicated transactions were replayed like local ones).")
 	}
 	return lines
 }
