@@ -1,6 +1,7 @@
 package sqlfile
 
 import (
+	"bytes"
 	"os"
 	"testing"
 
@@ -27,15 +28,18 @@ func FuzzReadSchema(f *testing.F) {
 		"ALTER TABLE missing ADD CONSTRAINT x PRIMARY KEY (a);", "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;",
 		"CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY USING INDEX nope;", "SELECT 'unterminated", "/* open comment",
 		"$$ dollar", "CREATE SEQUENCE s AS smallint INCREMENT -5 MINVALUE -100;", "\x00\xff",
+		"CREATE TABLE g (a int GENERATED ALWAYS AS (1), b int GENERATED ALWAYS AS ((2)) VIRTUAL, c int NOT NUL);",
+		"CREATE TABLE l (LIKE g INCLUDING ALL); CREATE TABLE n (p numeric CHECK (p > 0 AND p * 2 < 1e3));",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		db := newDatabase()
 		ReadSchema(db, "fuzz.sql", src)
+		lines := bytes.Count(src, []byte("\n")) + 1
 		for _, e := range db.Errors {
-			if e.Pos.File != "fuzz.sql" {
-				t.Fatalf("error without its file: %+v", e)
+			if e.Pos.File != "fuzz.sql" || (e.Pos.Line != 0 && (e.Pos.Line > lines || e.Pos.Col < 1)) {
+				t.Fatalf("error without a place in the file: %+v", e)
 			}
 		}
 	})
