@@ -46,11 +46,13 @@ const relScope = inScope + ` AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend 
 // relKindsSQL keeps the relation kinds the model calls tables.
 const relKindsSQL = `c.relkind IN ('r', 'p', 'f', 'v', 'm')`
 
-// setupQuery sets the transaction's limits, search path (which decides how names print) and date style
-// (results come back as text), and reads the server version.
+// setupQuery sets the transaction's limits, search path (which decides how names print), date style
+// (results come back as text) and turns JIT off (compiling catalog queries costs seconds, saves nothing),
+// and reads the server version.
 const setupQuery = `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
 	pg_catalog.set_config('application_name', $3, true), pg_catalog.set_config('search_path', 'public', true),
-	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.current_setting('server_version_num')::int AS version`
+	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.set_config('jit', 'off', true),
+	pg_catalog.current_setting('server_version_num')::int AS version`
 
 // tablesQuery lists relations with their kind, keys of replication and partitioning.
 const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,

@@ -196,7 +196,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 
 	r.count()
 	err := r.conn.QueryRow(ctx, mark(setupQuery), pgx.QueryExecModeExec, millis(r.o.StatementTimeout), millis(r.o.LockTimeout), r.o.AppName).
-		Scan(nil, nil, nil, nil, nil, &r.version)
+		Scan(nil, nil, nil, nil, nil, nil, &r.version)
 	if err != nil {
 		return nil, fmt.Errorf("set up transaction: %w", err)
 	}

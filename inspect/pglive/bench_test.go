@@ -1,0 +1,101 @@
+package pglive
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkReadLive reads a generated schema of 10,000 tables (genSchema:
+// key, unique and partial index, foreign key, check and default each;
+// triggers and views among them) with 5,000 pg_stat_statements entries,
+// next to pg_dump --schema-only of the same database. It builds its own
+// node, so it runs only when asked:
+//
+//	AADVISOR_BENCH_LIVE=1 go test -run '^$' -bench ReadLive -benchtime 5x ./inspect/pglive/
+//
+// AADVISOR_BENCH_PG (15), AADVISOR_BENCH_TABLES (10000) and
+// AADVISOR_BENCH_STATEMENTS (5000) change the setup.
+func BenchmarkReadLive(b *testing.B) {
+	if os.Getenv("AADVISOR_BENCH_LIVE") == "" {
+		b.Skip("set AADVISOR_BENCH_LIVE=1 to build the 10,000-table database and run this benchmark")
+	}
+	major := envInt("AADVISOR_BENCH_PG", 15)
+	tables := envInt("AADVISOR_BENCH_TABLES", 10000)
+	stmts := envInt("AADVISOR_BENCH_STATEMENTS", 5000)
+	ctx := context.Background()
+	n := sandbox.ForTest(b, major, 1).Nodes[0]
+	must := func(err error) {
+		b.Helper()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	// pg_dump locks every table in one transaction; pg_stat_statements must
+	// keep the workload and aadvisor's own queries without evicting.
+	must(n.Exec(ctx, "", "ALTER SYSTEM SET max_locks_per_transaction = 256"))
+	must(n.Exec(ctx, "", "ALTER SYSTEM SET pg_stat_statements.max = 10000"))
+	must(n.Stop(ctx, "fast"))
+	must(n.Start(ctx))
+	must(n.Exec(ctx, "", "CREATE DATABASE bench"))
+	must(n.Exec(ctx, "bench", "CREATE EXTENSION pg_stat_statements"))
+	start := time.Now()
+	for from := 0; from < tables; from += 500 {
+		must(n.Exec(ctx, "bench", genSchema(from, min(from+500, tables))))
+	}
+	must(n.Exec(ctx, "bench", "SELECT pg_stat_statements_reset()"))
+	conn, err := n.Connect(ctx, "bench")
+	must(err)
+	for i := range stmts {
+		// A different table makes a different statement; calls vary.
+		for range i%3 + 1 {
+			_, err := conn.Exec(ctx, fmt.Sprintf("SELECT count(*) FROM gen.t%d WHERE id = $1", i%tables), i)
+			must(err)
+		}
+	}
+	conn.Close(ctx)
+	b.Logf("setup: %d tables, %d statements in %s", tables, stmts, time.Since(start).Round(time.Second))
+	dsn := n.DSN("bench")
+
+	b.Run("pglive", func(b *testing.B) {
+		var st Stats
+		var tabs, statements int
+		for b.Loop() {
+			db, err := Read(ctx, dsn, Options{Stats: &st})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tabs, statements = len(db.Tables), len(db.Statements)
+		}
+		b.ReportMetric(float64(st.Queries), "queries/op")
+		b.ReportMetric(float64(tabs), "relations")
+		b.ReportMetric(float64(statements), "statements")
+	})
+	b.Run("pg_dump", func(b *testing.B) {
+		pgDump := filepath.Join(n.Install.BinDir, "pg_dump")
+		if _, err := os.Stat(pgDump); err != nil {
+			b.Skipf("no pg_dump next to the PostgreSQL %d server", major)
+		}
+		out := filepath.Join(b.TempDir(), "schema.sql")
+		for b.Loop() {
+			cmd := exec.CommandContext(ctx, pgDump, "--schema-only", "-f", out, "-d", dsn)
+			if msg, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("pg_dump: %v\n%s", err, msg)
+			}
+		}
+	})
+}
