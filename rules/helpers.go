@@ -429,6 +429,8 @@ func bytesHuman(n int64) string {
 // duration formats an age for people: "45m", "6h", "3d".
 func duration(d time.Duration) string {
 	switch {
+	case d < time.Minute:
+		return "<1m"
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 48*time.Hour:

@@ -68,7 +68,7 @@ func TestFormatting(t *testing.T) {
 			t.Errorf("bytesHuman(%d) = %q, want %q", in, got, want)
 		}
 	}
-	for in, want := range map[time.Duration]string{30 * time.Minute: "30m", 5 * time.Hour: "5h", 72 * time.Hour: "3d"} {
+	for in, want := range map[time.Duration]string{10 * time.Second: "<1m", 30 * time.Minute: "30m", 5 * time.Hour: "5h", 72 * time.Hour: "3d"} {
 		if got := duration(in); got != want {
 			t.Errorf("duration(%v) = %q, want %q", in, got, want)
 		}

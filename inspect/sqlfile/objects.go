@@ -493,7 +493,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 		}
 	}
 	if f.Body == "" && cf.GetSqlBody() != nil {
-		f.Body = deparseStmt(cf.GetSqlBody())
+		f.Body = sqlBody(r.rw.text)
 	}
 	key := f.Schema + "." + f.Name + "(" + f.Args + ")"
 	if have := r.functions[key]; have != nil {
@@ -502,6 +502,26 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 	}
 	r.functions[key] = f
 	r.db.Functions = append(r.db.Functions, f)
+}
+
+// sqlBody returns the SQL-standard body of CREATE FUNCTION/PROCEDURE as
+// written, from BEGIN ATOMIC or RETURN to the end (a dump's text is what
+// pg_get_function_sqlbody prints).
+func sqlBody(stmt string) string {
+	toks := sqlTokens(stmt)
+	depth := 0
+	for i, t := range toks {
+		switch {
+		case t.text == "(":
+			depth++
+		case t.text == ")":
+			depth--
+		case depth == 0 && t.is("begin") && i+1 < len(toks) && toks[i+1].is("atomic"),
+			depth == 0 && t.is("return"):
+			return strings.TrimSpace(stmt[t.start:])
+		}
+	}
+	return ""
 }
 
 // functionArgs renders the arguments as pg_get_function_identity_arguments

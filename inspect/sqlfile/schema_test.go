@@ -192,3 +192,20 @@ func TestReadSchemaObjects(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLBody(t *testing.T) {
+	db := readDDL(t, `CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+ SELECT (a + b);
+END;
+CREATE FUNCTION inc(a int) RETURNS int LANGUAGE sql RETURN a + 1;
+CREATE FUNCTION ret(a int) RETURNS int LANGUAGE sql AS 'SELECT a';`)
+	var got []string
+	for _, f := range db.Functions {
+		got = append(got, f.Body)
+	}
+	want := []string{"BEGIN ATOMIC\n SELECT (a + b);\nEND", "RETURN a + 1", "SELECT a"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("bodies differ (-want +got):\n%s", diff)
+	}
+}
