@@ -66,3 +66,10 @@ $(PG18_ROOT)/package/native/bin/postgres:
 
 clean:
 	rm -rf bin
+
+# End to end on a local sandbox node: the shop schema and a short workload
+# with real hazards, then assess, observe, recommend and the HTML report
+# (bin/demo/report.html). Under a minute; the node is removed at the end.
+.PHONY: demo
+demo: build
+	./examples/demo/demo.sh

@@ -707,7 +707,7 @@ func buildHazards(a *Report, base string) *HazardView {
 		})
 		for _, id := range order {
 			rg := byRule[id]
-			rg.Open = len(a.Findings) <= 40 && sev != "info"
+			rg.Open = len(a.Findings) <= 40 && sev == "error"
 			g.Rules = append(g.Rules, *rg)
 		}
 		h.Groups = append(h.Groups, g)
@@ -777,12 +777,26 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 	}
 	// Conflicts grow linearly with the replication window (decision.md §4.4b).
 	lc := templates.LineChart{ID: "chart-lag", Title: "Expected conflicts per day against replication lag", XLabel: "replication lag + apply (ms)", YLabel: "conflicts per day", LogX: true, LogY: true}
+	lags := lagPoints
+	if len(f.CurveLag) > 1 {
+		lo, hi := f.CurveLag[0].LagMs, f.CurveLag[0].LagMs
+		for _, p := range f.CurveLag {
+			lo, hi = math.Min(lo, p.LagMs), math.Max(hi, p.LagMs)
+		}
+		lags = nil
+		for _, l := range append([]float64{lo}, append(lagPoints, hi)...) {
+			if l >= lo && l <= hi && !containsFloat(lags, l) {
+				lags = append(lags, l)
+			}
+		}
+		sort.Float64s(lags)
+	}
 	curve := func(name string, perDay float64, class string, dashed bool) {
 		if perDay <= 0 {
 			return
 		}
 		s := templates.Series{Name: name, Class: class, Dashed: dashed}
-		for _, lag := range lagPoints {
+		for _, lag := range lags {
 			s.Points = append(s.Points, templates.Point{X: lag, Y: perDay * lag / v.LagMs})
 		}
 		lc.Series = append(lc.Series, s)
@@ -797,11 +811,12 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 	} else {
 		curve("all tables", v.TotalPerDay, templates.ClassBad, false)
 	}
+	tableClasses := []string{templates.ClassAccent, templates.ClassGood, templates.ClassWarn, templates.ClassNeutral}
 	for i, tf := range tables {
-		if i >= lagChartSeries-1 {
+		if i >= lagChartSeries-1 || i >= len(tableClasses) {
 			break
 		}
-		curve(tf.Table, tf.ConflictsPerDay, "", true)
+		curve(tf.Table, tf.ConflictsPerDay, tableClasses[i], true)
 	}
 	lc.XMarks = []templates.Mark{{Label: "forecast lag " + fmtMs(v.LagMs), Value: v.LagMs, Class: templates.ClassAccent}}
 	lc.YMarks = []templates.Mark{{Label: "1 per day", Value: 1, Class: templates.ClassMuted}}

@@ -335,7 +335,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		t.Error("a value was rejected by html/template (ZgotmplZ)")
 	}
 	if shots := os.Getenv("AADVISOR_SCREENS"); shots != "" {
-		for _, s := range []struct{ name, size string }{{"report-top.png", "1280,1800"}, {"report-full.png", "1280,9000"}} {
+		for _, s := range []struct{ name, size string }{{"report-top.png", "1280,1800"}, {"report-full.png", "1280,11000"}} {
 			path, _ := filepath.Abs(filepath.Join(shots, s.name))
 			args := append(chromiumArgs(t), "--screenshot="+path, "--window-size="+s.size, "file://"+page)
 			if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {

@@ -170,6 +170,8 @@ func FormatTick(v float64) string {
 	switch {
 	case a == 0:
 		return "0"
+	case a >= 1e9:
+		return trimNum(v/1e9) + "G"
 	case a >= 1e6:
 		return trimNum(v/1e6) + "M"
 	case a >= 1e4:
