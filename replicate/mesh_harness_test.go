@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,7 @@ func (m *testMesh) waitLinks(t *testing.T, d time.Duration, ok func(LinkStatus) 
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("links not ready after %s: %s", d, describeLinks(st))
+			t.Fatalf("links not ready after %s: %s\n%s", d, describeLinks(st), m.logTails())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -183,4 +184,15 @@ func (m *testMesh) count(t *testing.T, node *sandbox.Node, table string) int64 {
 
 func testLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// logTails returns the end of every node's server log, for failures.
+func (m *testMesh) logTails() string {
+	var b strings.Builder
+	for _, n := range m.sb.Nodes {
+		data, _ := os.ReadFile(n.LogFile)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		fmt.Fprintf(&b, "--- %s (%s)\n%s\n", n.Name, n.LogFile, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+	}
+	return b.String()
 }
