@@ -54,9 +54,18 @@ func ReadQueries(db *inspect.Database, name string, src []byte) error {
 	}
 	Analyze(stmts)
 	for _, s := range stmts {
-		if s.ParseError != "" {
-			db.Errors = append(db.Errors, inspect.InputError{Pos: s.Pos, Message: s.ParseError})
+		if s.ParseError == "" {
+			continue
 		}
+		e := inspect.InputError{Pos: s.Pos, Message: s.ParseError}
+		if source == sourceFile {
+			// The statement is the file's text: point at the error itself.
+			if _, err := parse(s.Query); err != nil {
+				off, msg := parseErrorOffset(s.Query, err)
+				e = inspect.InputError{Pos: advance(s.Pos, s.Query[:off]), Message: msg}
+			}
+		}
+		db.Errors = append(db.Errors, e)
 	}
 	db.Statements = append(db.Statements, stmts...)
 	if db.Workload.StatementsSource != sourceExport {

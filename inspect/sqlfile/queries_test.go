@@ -43,14 +43,15 @@ func TestReadQueries(t *testing.T) {
 	}{
 		{
 			name: "sql file", file: "app.sql", source: "file",
-			src: "-- queries\nSELECT * FROM t WHERE id = $1;\n\n  UPDATE t SET n = n + 1\n  WHERE id = 2;\nSELEC oops;\n\\echo hi\nDELETE FROM t",
+			src: "-- queries\nSELECT * FROM t WHERE id = $1;\n\n  UPDATE t SET n = n + 1\n  WHERE id = 2;\nSELEC oops;\n\\echo hi\nDELETE FROM t;\nSELECT 1,\n  2 3;",
 			want: []stmtSummary{
 				{Query: "SELECT * FROM t WHERE id = $1", Calls: 1, Kind: "select", Pos: inspect.Position{File: "app.sql", Line: 2, Col: 1}},
 				{Query: "UPDATE t SET n = n + 1\n  WHERE id = 2", Calls: 1, Kind: "update", Pos: inspect.Position{File: "app.sql", Line: 4, Col: 3}},
 				{Query: "SELEC oops", Calls: 1, ParseError: `syntax error at or near "SELEC"`, Pos: inspect.Position{File: "app.sql", Line: 6, Col: 1}},
 				{Query: "DELETE FROM t", Calls: 1, Kind: "delete", Pos: inspect.Position{File: "app.sql", Line: 8, Col: 1}},
+				{Query: "SELECT 1,\n  2 3", Calls: 1, ParseError: `syntax error at or near "3" (at character 15)`, Pos: inspect.Position{File: "app.sql", Line: 9, Col: 1}},
 			},
-			errors: 1,
+			errors: 2,
 		},
 		{
 			name: "csv export", file: "pgss.csv", source: "pg_stat_statements",
@@ -96,6 +97,15 @@ func TestReadQueries(t *testing.T) {
 			}
 			if len(db.Errors) != tt.errors {
 				t.Errorf("errors = %v, want %d", db.Errors, tt.errors)
+			}
+			if tt.errors == 2 {
+				want := []inspect.InputError{
+					{Pos: inspect.Position{File: "app.sql", Line: 6, Col: 1}, Message: `syntax error at or near "SELEC"`},
+					{Pos: inspect.Position{File: "app.sql", Line: 10, Col: 5}, Message: `syntax error at or near "3"`},
+				}
+				if diff := cmp.Diff(want, db.Errors); diff != "" {
+					t.Errorf("errors differ (-want +got):\n%s", diff)
+				}
 			}
 		})
 	}

@@ -7,8 +7,12 @@
 // Spellings follow the live catalog so both readers give the same model:
 // types as format_type() prints them, defaults and CHECK expressions as
 // pg_get_expr() prints them ("(price > 0)", "'x'::text",
-// "nextval('users_id_seq'::regclass)"), qualified names "schema.name"
-// unquoted. Positions count lines and characters from 1.
+// "nextval('users_id_seq'::regclass)", "(price > (0)::numeric)"), names
+// chosen as PostgreSQL chooses them (users_pkey, users_email_key,
+// users_id_seq, with the 63-byte truncation), qualified names
+// "schema.name" unquoted. testdata/catalog_facts.sql is the catalog query
+// the tests compare the model with, field by field, on PostgreSQL 15 and
+// 18. Positions count lines and characters from 1.
 package sqlfile
 
 import (
