@@ -315,15 +315,15 @@ func hashString(seed uint64, s string) uint64 {
 	return mix(h.Sum64())
 }
 
-// region places a transaction: its region, and whether a route rule (not
-// the hash fallback) chose its home.
-func (f *forecaster) region(txn *stream.Txn) (int, bool) {
+// region places a transaction: the region it runs in, its home region,
+// and whether a route rule (not the hash fallback) chose that home.
+func (f *forecaster) region(txn *stream.Txn) (region, home int, routed bool) {
 	n := uint64(f.o.Regions)
 	if n <= 1 {
-		return 0, false
+		return 0, 0, false
 	}
 	id := mix((mix(f.o.Seed) + mix(txn.CommitLSN)) ^ uint64(txn.Xid))
-	home, routed := -1, false
+	home = -1
 	switch f.o.Route.Kind {
 	case RouteColumn:
 		for i := range txn.Changes {
@@ -351,14 +351,15 @@ func (f *forecaster) region(txn *stream.Txn) (int, bool) {
 		}
 	}
 	if !routed {
-		return int(id % n), false
+		r := int(id % n)
+		return r, r, false
 	}
 	u := float64(mix(id^0x5851f42d4c957f2d)>>11) / (1 << 53)
 	if u < f.o.HomeShare {
-		return home, true
+		return home, home, true
 	}
 	other := int(mix(id^0x14057b7ef767814f) % (n - 1))
-	return (home + 1 + other) % int(n), true
+	return (home + 1 + other) % int(n), home, true
 }
 
 // changeValue is the text of a column in the change's new row, else its
@@ -546,7 +547,7 @@ func parseNum(v stream.Value) (float64, bool) {
 	return x, err == nil
 }
 
-func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region int, routed bool) {
+func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region, home int, routed bool) {
 	if c.Op == stream.OpTruncate {
 		for _, t := range c.Tables {
 			f.table(t).changes++
@@ -601,7 +602,7 @@ func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region int, route
 			r.routed++
 			n := len(r.shareSum)
 			for i := range r.shareSum {
-				if i == region {
+				if i == home {
 					r.shareSum[i] += f.o.HomeShare
 				} else if n > 1 {
 					r.shareSum[i] += (1 - f.o.HomeShare) / float64(n-1)
@@ -737,9 +738,9 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 			origin = "local"
 		}
 		rep.Capture.Origins[origin]++
-		region, routed := f.region(txn)
+		region, home, routed := f.region(txn)
 		for i := range txn.Changes {
-			f.change(txn, &txn.Changes[i], region, routed)
+			f.change(txn, &txn.Changes[i], region, home, routed)
 		}
 	}
 	if ftr := tr.Footer(); ftr != nil {

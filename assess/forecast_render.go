@@ -60,8 +60,8 @@ func (r *ForecastReport) hotRows() ([]string, [][]string) {
 func (r *ForecastReport) summary() []string {
 	c := r.Capture
 	lines := []string{
-		fmt.Sprintf("Trace: %d transactions (%s changes each on average, %d at most), %d changes over %s s from %s.",
-			c.Txns, fcNum(c.MeanTxnChanges), c.MaxTxnChanges, c.Changes, fcNum(c.DurationS), c.Source),
+		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s; changes per transaction: mean %s, max %d.",
+			c.Txns, c.Changes, fcNum(c.DurationS), c.Source, fcNum(c.MeanTxnChanges), c.MaxTxnChanges),
 		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed),
 		fmt.Sprintf("Replay: %d origin-differs events (logged as conflicts by pglogical / PostgreSQL 18), %d concurrent write pairs within W (resolved silently by last-update-wins), %d lost increments (sum %s), %d sequence key collisions.",
 			r.Totals.OriginDiffers+r.Totals.SeqInsertConflicts, r.Totals.Concurrent, r.Totals.LostIncrements, fcNum(r.Totals.LostDelta), r.Totals.SeqCollisions),
@@ -143,7 +143,7 @@ func writeAligned(b *strings.Builder, head []string, rows [][]string) {
 				b.WriteString("  ")
 			}
 			pad := width[i] - len([]rune(c))
-			if i == 0 || i == 1 && len(head) > 7 {
+			if i == 0 || i == 1 && head[1] == "key" {
 				b.WriteString(c + strings.Repeat(" ", pad))
 			} else {
 				b.WriteString(strings.Repeat(" ", pad) + c)

@@ -320,8 +320,8 @@ func TestForecastHashRouting(t *testing.T) {
 	f := &forecaster{o: ForecastOptions{Regions: 2, Route: RouteRule{Kind: RouteHash}, Seed: 42}}
 	n := 0
 	for i := 0; i < 2000; i++ {
-		r, routed := f.region(&stream.Txn{CommitLSN: uint64(1000 + 100*i), Xid: uint32(i)})
-		if routed {
+		r, home, routed := f.region(&stream.Txn{CommitLSN: uint64(1000 + 100*i), Xid: uint32(i)})
+		if routed || home != r {
 			t.Fatal("hash route reported routed")
 		}
 		n += r
@@ -335,11 +335,11 @@ func TestForecastHashRouting(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		txn := &stream.Txn{CommitLSN: uint64(1000 + 100*i), Xid: uint32(i),
 			Changes: []stream.Change{{Op: stream.OpInsert, Table: counters, New: []stream.Value{{Kind: 't', Data: []byte("1")}, {Kind: 't', Data: []byte("0")}, {Kind: 't', Data: []byte("tenant-9")}}}}}
-		r, routed := f.region(txn)
-		if !routed {
-			t.Fatal("column route did not route")
+		r, h, routed := f.region(txn)
+		if !routed || h != int(hashString(7, "tenant-9")%3) {
+			t.Fatalf("column route: routed %v home %d", routed, h)
 		}
-		if r == int(hashString(7, "tenant-9")%3) {
+		if r == h {
 			home++
 		}
 	}
@@ -451,5 +451,26 @@ func TestForecastJSONReadBack(t *testing.T) {
 	if in.Tables[0].Table != "public.counters" || in.Tables[0].ConflictsPerDay != rep.Tables[0].ConflictsPerDay ||
 		in.TotalConflictsPerDay != rep.TotalConflictsPerDay || in.HotRows[0].Key != "id=1" || in.HotRows[0].PConflict != rep.HotRows[0].PConflict {
 		t.Errorf("read back %+v, wrote %+v", in, rep)
+	}
+}
+
+// A row owned by one home (route column:id, home share 0.9, 2 regions)
+// written 10 times in 10 s: λ = 1/s, shares 0.9/0.1, W = 100 ms:
+// W·λ²·(1 − 0.81 − 0.01) = 0.018/s = 1555.2/day, whatever region each
+// write drew; P(conflict) = 0.9(1 − e^(−0.02)) + 0.1(1 − e^(−0.18)).
+func TestForecastHomeShareExpected(t *testing.T) {
+	route, err := ParseRoute("column:id", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := alternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+		ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: route, HomeShare: 0.9, Seed: 3})
+	fcNear(t, "expected/day", rep.ExpectedPerDay, 1555.2, 1e-6)
+	fcNear(t, "p conflict", rep.HotRows[0].PConflict, 0.9*(1-math.Exp(-0.02))+0.1*(1-math.Exp(-0.18)), 1e-12)
+	// The N curve for one home: 1 − h² − (1−h)²/(N−1), relative to N = 2.
+	for _, p := range rep.CurveRegions {
+		n := float64(p.Regions)
+		want := 1555.2 * (1 - 0.81 - 0.01/(n-1)) / 0.18
+		fcNear(t, fmt.Sprintf("N=%d", p.Regions), p.ConflictsPerDay, want, 1e-6)
 	}
 }
