@@ -368,7 +368,7 @@ func (c *collector) selectStmt(s *pg_query.SelectStmt) {
 }
 
 // maxPlusOne recognises max(col) + 1 and coalesce(max(col), 0) + 1, or
-// (SELECT max(col) FROM t) + 1, and returns "table.column".
+// (SELECT max(col) FROM t) + 1, and returns the table's column.
 func maxPlusOne(a *pg_query.A_Expr, s *pg_query.SelectStmt) string {
 	if a.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || len(a.GetName()) == 0 ||
 		a.GetName()[len(a.GetName())-1].GetString_().GetSval() != "+" {
@@ -406,7 +406,8 @@ func maxColumn(n *pg_query.Node) *pg_query.ColumnRef {
 	return fc.GetArgs()[0].GetColumnRef()
 }
 
-// maxTarget names "table.column" for a column of select s's FROM list.
+// maxTarget names "table.column" ("schema.table.column" when the schema
+// is written; quoted where needed) for a column of select s's FROM list.
 func maxTarget(col *pg_query.ColumnRef, s *pg_query.SelectStmt) string {
 	fields := col.GetFields()
 	if len(fields) == 0 {
@@ -425,7 +426,7 @@ func maxTarget(col *pg_query.ColumnRef, s *pg_query.SelectStmt) string {
 	}
 	for _, rv := range rels {
 		if qual == "" && len(rels) == 1 || qual != "" && (qual == rv.GetRelname() || qual == rv.GetAlias().GetAliasname()) {
-			return rv.GetRelname() + "." + name
+			return inspect.QuoteQualified(rv.GetSchemaname(), rv.GetRelname()) + "." + inspect.QuoteIdent(name)
 		}
 	}
 	return ""

@@ -158,9 +158,9 @@ func TestAnalyzeQuery(t *testing.T) {
 		},
 		{
 			name:  "max plus one as a scalar sub-select in VALUES",
-			query: "INSERT INTO invoices (no) VALUES ((SELECT max(i.no) FROM invoices i) + 1)",
-			want: inspect.StatementFacts{Kind: inspect.StmtInsert, MaxPlusOne: []string{"invoices.no"}, Functions: []string{"max"},
-				Writes: []inspect.TableWrite{{Table: ref("invoices"), Op: "insert"}}, Reads: []inspect.TableRef{ref("invoices")}},
+			query: `INSERT INTO app.invoices (no) VALUES ((SELECT max(i."No") FROM app.invoices i) + 1)`,
+			want: inspect.StatementFacts{Kind: inspect.StmtInsert, MaxPlusOne: []string{`app.invoices."No"`}, Functions: []string{"max"},
+				Writes: []inspect.TableWrite{{Table: ref("app.invoices"), Op: "insert"}}, Reads: []inspect.TableRef{ref("app.invoices")}},
 		},
 		{
 			name:  "max without plus is not key generation",
