@@ -801,16 +801,9 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 		}
 		lc.Series = append(lc.Series, s)
 	}
-	if len(f.CurveLag) > 1 {
-		// observe's own curve for all tables (the Poisson model at each lag)
-		s := templates.Series{Name: "all tables", Class: templates.ClassBad}
-		for _, p := range f.CurveLag {
-			s.Points = append(s.Points, templates.Point{X: p.LagMs, Y: p.ConflictsPerDay})
-		}
-		lc.Series = append(lc.Series, s)
-	} else {
-		curve("all tables", v.TotalPerDay, templates.ClassBad, false)
-	}
+	// The headline total, scaled linearly; observe's own curve (the Poisson
+	// model alone) only sets the range, so the chart agrees with the tables.
+	curve("all tables", v.TotalPerDay, templates.ClassBad, false)
 	tableClasses := []string{templates.ClassAccent, templates.ClassGood, templates.ClassWarn, templates.ClassNeutral}
 	for i, tf := range tables {
 		if i >= lagChartSeries-1 || i >= len(tableClasses) {

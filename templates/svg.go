@@ -104,6 +104,9 @@ func newScale(log bool, values []float64, x0, x1 float64) scale {
 	}
 	if log {
 		s.lo = math.Pow(10, math.Floor(math.Log10(lo)))
+		if s.lo >= lo*0.999 {
+			s.lo /= 10 // so the smallest bar still shows
+		}
 		s.hi = math.Pow(10, math.Ceil(math.Log10(hi)))
 		if s.hi <= s.lo {
 			s.hi = s.lo * 10
