@@ -99,9 +99,19 @@ func gatherFacts(ctx context.Context, conn *pgx.Conn, t Topology, owns []string)
 		&f.Encoding, &f.Collate, &f.Ctype, &f.InRecovery, &serverNow, &f.Database); err != nil {
 		return nil, fmt.Errorf("read node info: %w", err)
 	}
-	after := time.Now()
-	f.RTT = after.Sub(before)
+	f.RTT = time.Since(before)
 	f.Skew = serverNow.Sub(before.Add(f.RTT / 2))
+	// The clock: keep the sample with the shortest round trip.
+	for range 3 {
+		before := time.Now()
+		if err := conn.QueryRow(ctx, `SELECT pg_catalog.clock_timestamp()`).Scan(&serverNow); err != nil {
+			return nil, fmt.Errorf("read clock: %w", err)
+		}
+		if rtt := time.Since(before); rtt < f.RTT {
+			f.RTT = rtt
+			f.Skew = serverNow.Sub(before.Add(rtt / 2))
+		}
+	}
 	rows, err := conn.Query(ctx, qSettings)
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)

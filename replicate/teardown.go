@@ -61,6 +61,9 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 		n.conn = conn
 	}
 	var err error
+	if p.Topology.Kind != TopologyStreaming {
+		res.Kept = append(res.Kept, "sequence steps and starts (INCREMENT BY node count): going back could hand out values other nodes already used")
+	}
 	switch {
 	case p.Topology.Kind == TopologyStreaming:
 		err = b.teardownStreaming(ctx, res)

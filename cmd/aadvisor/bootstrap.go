@@ -1,0 +1,433 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+)
+
+func init() { register((*app).bootstrapCommand) }
+
+type bootstrapOptions struct {
+	plan        string
+	topology    string
+	engine      string
+	nodes       []string
+	owns        []string
+	database    string
+	tables      []string
+	ownerColumn string
+	sequences   string
+
+	sandboxN    int
+	pg          string
+	sandboxDir  string
+	sandboxName string
+
+	dryRun bool
+	out    string
+	format string
+	wait   time.Duration
+}
+
+func (a *app) bootstrapCommand() *cobra.Command {
+	o := &bootstrapOptions{}
+	cmd := &cobra.Command{
+		Use:   "bootstrap",
+		Short: "Stand up the recommended topology on real nodes (streaming, partitioned, active-active)",
+		Long: `bootstrap checks every node (versions, settings, capacity, privileges, identical schemas, collation,
+clock skew, data, keys, sequences) and only when every check passes creates what the topology needs
+with PostgreSQL's own replication or pglogical:
+
+  streaming      physical slots, standbys rebuilt with pg_basebackup -R (local sandbox nodes) or a
+                 runbook (remote nodes); standbys named sync_* form a synchronous quorum (ANY 1)
+  partitioned    a row-filtered publication per node (its owner values) and a subscription to every
+                 other node (origin = none on 16+); native on 15+, or pglogical
+  active-active  pglogical (15-17: forward_origins '{}', last_update_wins) or native origin = none
+                 (16+), full mesh, data copied from the one seed node
+
+Key sequences get INCREMENT BY N and a per-node start so that nodes never hand out the same value.
+Every object is named aadv_..., re-running converges, and 'aadvisor mesh teardown' removes them.
+--dry-run prints the SQL per node, in order, without writing anything.
+
+The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
+(--topology --engine --node NAME=DSN ...), or from --sandbox N (local throwaway nodes).`,
+		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app --out mesh.yaml
+  aadvisor bootstrap --plan plan.yaml --dry-run
+  aadvisor bootstrap --topology active-active --engine native --database app \
+      --node east='postgres://repl@10.0.0.1/app' --node west='postgres://repl@10.0.0.2/app' --out mesh.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runBootstrap(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.plan, "plan", "", "plan file from 'aadvisor ask' / 'recommend' (or a previous --out)")
+	f.StringVar(&o.topology, "topology", "", "streaming, partitioned or active-active (instead of --plan)")
+	f.StringVar(&o.engine, "engine", "", "native, pglogical or physical (default: physical for streaming, pglogical on 15, native on 16+)")
+	f.StringArrayVar(&o.nodes, "node", nil, "NAME=DSN of a node, repeatable; the first is the primary or the seed")
+	f.StringArrayVar(&o.owns, "owns", nil, "partitioned: NAME=VALUE[,VALUE] owner values a node writes (default: its name)")
+	f.StringVar(&o.database, "database", "", "database to replicate (default: the DSN's)")
+	f.StringSliceVar(&o.tables, "tables", nil, "tables in scope: schema.table, schema.* or * (default: all user tables)")
+	f.StringVar(&o.ownerColumn, "owner-column", "", "partitioned: the column naming each row's owner")
+	f.StringVar(&o.sequences, "sequences", "", "key sequences: offsets (default), uuid or none")
+	f.IntVar(&o.sandboxN, "sandbox", 0, "create N local sandbox nodes first (or reuse the sandbox) and use them")
+	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15, 18) or bin directory")
+	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
+	f.StringVar(&o.sandboxName, "sandbox-name", "default", "sandbox name")
+	f.BoolVar(&o.dryRun, "dry-run", false, "print the checks and the SQL per node, in order; change nothing")
+	f.StringVar(&o.out, "out", "", "write the plan with its nodes and engine here (what every mesh command takes)")
+	f.StringVar(&o.format, "format", "text", "output format: text, json")
+	f.DurationVar(&o.wait, "wait", 2*time.Minute, "how long to wait for every link to replicate")
+	return cmd
+}
+
+func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
+	if o.format != "text" && o.format != "json" {
+		return usagef("--format: unknown format %q (want text or json)", o.format)
+	}
+	if o.plan != "" && o.topology != "" {
+		return usagef("give --plan or --topology, not both")
+	}
+	if o.plan == "" && o.topology == "" && o.sandboxN == 0 {
+		return usagef("say what to build: --plan FILE, --topology KIND --node NAME=DSN ..., or --sandbox N (see 'aadvisor bootstrap --help')")
+	}
+	if o.sandboxN < 0 || o.sandboxN == 1 {
+		return usagef("--sandbox %d: want at least 2 nodes", o.sandboxN)
+	}
+	var sb *sandbox.Sandbox
+	if o.sandboxN > 0 {
+		if len(o.nodes) > 0 {
+			return usagef("--sandbox makes the nodes; leave out --node")
+		}
+		stop := a.progress("starting sandbox nodes")
+		s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: o.sandboxN, PG: o.pg, Dir: o.sandboxDir, Name: o.sandboxName, Log: a.log})
+		stop()
+		if err != nil {
+			var ue *sandbox.UsageError
+			if errors.As(err, &ue) {
+				return asUsage(err)
+			}
+			return err
+		}
+		sb = s
+	} else if o.pg != "" {
+		return usagef("--pg goes with --sandbox")
+	}
+
+	var p *replicate.Plan
+	var err error
+	if o.plan != "" {
+		p, err = replicate.ReadPlan(o.plan)
+		if err != nil {
+			return asUsage(err)
+		}
+		if err := o.overrides(p); err != nil {
+			return err
+		}
+	} else {
+		p, err = o.planFromFlags(sb)
+		if err != nil {
+			return err
+		}
+	}
+	if sb != nil {
+		if err := fillFromSandbox(p, sb); err != nil {
+			return err
+		}
+		if err := ensureDatabase(ctx, sb, p.Topology.Database); err != nil {
+			return err
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return asUsage(err)
+	}
+	if ph := p.Placeholders(); len(ph) > 0 {
+		return usagef("fill in the <placeholder> DSN of %s in the plan (or use --sandbox %d)", strings.Join(ph, ", "), len(p.Topology.Nodes))
+	}
+	if o.out != "" {
+		if err := p.WriteFile(o.out); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "plan written to %s (use it with 'aadvisor mesh ... --plan %s')\n", o.out, o.out)
+	}
+	if sb == nil {
+		sb = a.findSandbox(o)
+	}
+	opt := replicate.Options{DryRun: o.dryRun, Wait: o.wait, Log: a.log, Local: localNodes(p, sb)}
+	stop := a.progress("bootstrapping")
+	res, err := replicate.Bootstrap(ctx, p, opt)
+	stop()
+	if res != nil {
+		if perr := printBootstrap(a.stdout, res, o.format); perr != nil {
+			return perr
+		}
+	}
+	var pe *replicate.PrecheckError
+	switch {
+	case errors.As(err, &pe):
+		if o.format == "json" {
+			return err
+		}
+		return fmt.Errorf("%d precheck(s) failed, nothing was changed (see above)", len(pe.Failed))
+	case isPlanError(err):
+		return asUsage(err)
+	}
+	return err
+}
+
+// overrides applies the few flags that may refine a plan file.
+func (o *bootstrapOptions) overrides(p *replicate.Plan) error {
+	if len(o.nodes) > 0 || o.engine != "" || o.ownerColumn != "" || len(o.owns) > 0 {
+		return usagef("with --plan, edit the plan file instead of passing --node, --engine, --owner-column or --owns")
+	}
+	if o.database != "" {
+		p.Topology.Database = o.database
+	}
+	if len(o.tables) > 0 {
+		p.Topology.Tables = o.tables
+	}
+	if o.sequences != "" {
+		p.Topology.Sequences = o.sequences
+	}
+	return nil
+}
+
+func (o *bootstrapOptions) planFromFlags(sb *sandbox.Sandbox) (*replicate.Plan, error) {
+	t := replicate.Topology{Kind: o.topology, Engine: o.engine, Database: o.database, Tables: o.tables,
+		OwnerColumn: o.ownerColumn, Sequences: o.sequences}
+	if t.Kind == "" {
+		t.Kind = replicate.TopologyActiveActive
+	}
+	if t.Engine == "" {
+		switch {
+		case t.Kind == replicate.TopologyStreaming:
+			t.Engine = replicate.EnginePhysical
+		case sb != nil && sb.Nodes[0].Install.Major < 16:
+			t.Engine = replicate.EnginePglogical
+		case sb != nil:
+			t.Engine = replicate.EngineNative
+		default:
+			return nil, usagef("--engine: say native (16+ for active-active) or pglogical")
+		}
+	}
+	if sb != nil && t.Database == "" {
+		t.Database = "app"
+	}
+	owns := map[string][]string{}
+	for _, s := range o.owns {
+		name, vals, ok := strings.Cut(s, "=")
+		if !ok || name == "" || vals == "" {
+			return nil, usagef("--owns %q: want NAME=VALUE[,VALUE...]", s)
+		}
+		owns[name] = strings.Split(vals, ",")
+	}
+	var names []string
+	if sb != nil {
+		for _, n := range sb.Nodes {
+			names = append(names, n.Name)
+			t.Nodes = append(t.Nodes, replicate.PlanNode{Name: n.Name})
+		}
+	}
+	for _, s := range o.nodes {
+		name, dsn, ok := strings.Cut(s, "=")
+		if !ok || name == "" || dsn == "" {
+			return nil, usagef("--node %q: want NAME=DSN", inspect.Redact(s))
+		}
+		names = append(names, name)
+		t.Nodes = append(t.Nodes, replicate.PlanNode{Name: name, DSN: dsn})
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		switch t.Kind {
+		case replicate.TopologyStreaming:
+			n.Role = replicate.RoleStandby
+			if i == 0 {
+				n.Role = replicate.RolePrimary
+			}
+		case replicate.TopologyPartitioned:
+			n.Role = replicate.RoleOwner
+			n.Owns = owns[n.Name]
+			if len(n.Owns) == 0 {
+				n.Owns = []string{n.Name}
+			}
+		default:
+			n.Role = replicate.RolePeer
+		}
+	}
+	for name := range owns {
+		if !containsStr(names, name) {
+			return nil, usagef("--owns %s: no node of that name", name)
+		}
+	}
+	p := &replicate.Plan{Version: replicate.PlanVersion, GeneratedBy: "aadvisor bootstrap " + versionString(), Topology: t}
+	return p, nil
+}
+
+// fillFromSandbox gives the plan's nodes the sandbox nodes' DSNs, in
+// order (a plan from ask/recommend holds placeholders).
+func fillFromSandbox(p *replicate.Plan, sb *sandbox.Sandbox) error {
+	if len(p.Topology.Nodes) != len(sb.Nodes) {
+		return usagef("the plan has %d nodes, the sandbox %d: use --sandbox %d", len(p.Topology.Nodes), len(sb.Nodes), len(p.Topology.Nodes))
+	}
+	if p.Topology.Database == "" {
+		p.Topology.Database = "app"
+	}
+	for i := range p.Topology.Nodes {
+		p.Topology.Nodes[i].DSN = sb.Nodes[i].DSN(p.Topology.Database)
+	}
+	return nil
+}
+
+// ensureDatabase creates the database on sandbox nodes that lack it.
+func ensureDatabase(ctx context.Context, sb *sandbox.Sandbox, db string) error {
+	for _, n := range sb.Nodes {
+		conn, err := n.Connect(ctx, "")
+		if err != nil {
+			return err
+		}
+		var ok bool
+		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1)`, db).Scan(&ok)
+		if err == nil && !ok {
+			_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+		}
+		conn.Close(ctx)
+		if err != nil {
+			return fmt.Errorf("node %s: create database %s: %w", n.Name, db, err)
+		}
+	}
+	return nil
+}
+
+// findSandbox loads the sandbox named by the flags, if there is one.
+func (a *app) findSandbox(o *bootstrapOptions) *sandbox.Sandbox {
+	dir := o.sandboxDir
+	if dir == "" {
+		dir = sandbox.DefaultDir(o.sandboxName)
+	}
+	s, err := sandbox.Load(dir)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// localNodes maps plan nodes to sandbox nodes on this machine, by port on
+// the loopback address.
+func localNodes(p *replicate.Plan, sb *sandbox.Sandbox) map[string]*sandbox.Node {
+	if sb == nil {
+		return nil
+	}
+	out := map[string]*sandbox.Node{}
+	for _, pn := range p.Topology.Nodes {
+		cfg, err := pgx.ParseConfig(pn.DSN)
+		if err != nil || (cfg.Host != sandbox.Host && cfg.Host != "localhost") {
+			continue
+		}
+		for _, n := range sb.Nodes {
+			if int(cfg.Port) == n.Port {
+				out[pn.Name] = n
+			}
+		}
+	}
+	return out
+}
+
+func printBootstrap(w io.Writer, res *replicate.Result, format string) error {
+	if format == "json" {
+		cp := *res
+		cp.Steps = redactSteps(res.Steps)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(&cp)
+	}
+	head := fmt.Sprintf("bootstrap: %s, engine %s", res.Topology, res.Engine)
+	if res.Database != "" {
+		head += ", database " + res.Database
+	}
+	if res.DryRun {
+		head += " (dry run: nothing is changed)"
+	}
+	fmt.Fprintln(w, head)
+	fmt.Fprintln(w, "\nPrechecks")
+	var restart []replicate.Check
+	for _, c := range res.Checks {
+		st := map[string]string{replicate.StatusOK: "ok", replicate.StatusWarn: "WARN", replicate.StatusFail: "FAIL"}[c.Status]
+		node := c.Node
+		if node == "" {
+			node = "(all)"
+		}
+		fmt.Fprintf(w, "  %-4s  %-12s %-32s %s\n", st, node, c.Name, c.Detail)
+		if c.Fix != "" && c.Status != replicate.StatusOK {
+			fmt.Fprintf(w, "        fix: %s\n", c.Fix)
+		}
+		if c.Restart && c.Status != replicate.StatusOK {
+			restart = append(restart, c)
+		}
+	}
+	if len(restart) > 0 {
+		fmt.Fprintln(w, "\nNeeds a server restart (these settings only take effect at start):")
+		for _, c := range restart {
+			fmt.Fprintf(w, "  %s: %s\n", c.Node, c.Fix)
+		}
+	}
+	if len(res.Steps) > 0 {
+		title := "Steps"
+		if res.DryRun {
+			title = "Steps (SQL per node, in the order it runs)"
+		}
+		fmt.Fprintln(w, "\n"+title)
+		for i, s := range res.Steps {
+			fmt.Fprintf(w, "%3d. %-8s %-12s %s\n", i+1, s.Status, s.Node, s.Action)
+			if res.DryRun || s.Status == replicate.StepManual {
+				if s.SQL != "" {
+					fmt.Fprintf(w, "     %s;\n", inspect.Redact(s.SQL))
+				}
+				if s.Shell != "" {
+					for _, l := range strings.Split(inspect.Redact(s.Shell), "\n") {
+						fmt.Fprintf(w, "     $ %s\n", l)
+					}
+				}
+			}
+			if s.Error != "" {
+				fmt.Fprintf(w, "     error: %s\n", s.Error)
+			}
+		}
+	}
+	if len(res.Nodes) > 0 {
+		fmt.Fprintln(w, "\nReadiness")
+		for _, n := range res.Nodes {
+			fmt.Fprintf(w, "  node %-12s %-8s %-9s %s  %s\n", n.Name, n.Role, readyWord(n.Ready), n.Detail, n.DSN)
+		}
+		for _, l := range res.Links {
+			d := l.Detail
+			if d != "" {
+				d = " (" + d + ")"
+			}
+			fmt.Fprintf(w, "  link %-12s -> %-12s %-9s %s %s%s\n", l.From, l.To, readyWord(l.Ready), l.Name, l.State, d)
+		}
+	}
+	switch {
+	case res.DryRun:
+		fmt.Fprintf(w, "\n%d step(s) would run. Run again without --dry-run to apply.\n", len(res.Steps))
+	case res.Ready:
+		fmt.Fprintf(w, "\nReady: every link replicates (%.1fs).\n", float64(res.ElapsedMS)/1000)
+	}
+	return nil
+}
+
+func readyWord(ok bool) string {
+	if ok {
+		return "ready"
+	}
+	return "not-ready"
+}
+
