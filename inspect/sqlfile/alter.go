@@ -178,7 +178,7 @@ func (r *schemaReader) alterTableCmd(t *inspect.Table, recurse bool, cmd *pg_que
 		r.replicaIdentity(t, cmd.GetDef().GetReplicaIdentityStmt())
 	case pg_query.AlterTableType_AT_AttachPartition:
 		if pc := cmd.GetDef().GetPartitionCmd(); pc != nil {
-			if child := r.mustTable(pc.GetName(), false); child != nil {
+			if child := r.mustTable(pc.GetName()); child != nil {
 				child.PartitionOf = t.Schema + "." + t.Name
 				inheritColumns(child, t)
 				r.cloneFromParent(t, child, true)

@@ -106,7 +106,7 @@ func cookedColname(n *pg_query.Node) string {
 // createIndex reads CREATE [UNIQUE] INDEX, on partitioned tables also
 // creating the partitions' indexes unless ONLY.
 func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
-	t := r.mustTable(is.GetRelation(), false)
+	t := r.mustTable(is.GetRelation())
 	if t == nil {
 		return
 	}
@@ -405,7 +405,7 @@ const (
 )
 
 func (r *schemaReader) createTrigger(ct *pg_query.CreateTrigStmt, loc int32) {
-	t := r.mustTable(ct.GetRelation(), false)
+	t := r.mustTable(ct.GetRelation())
 	if t == nil {
 		return
 	}
@@ -447,7 +447,7 @@ var ruleEvents = map[pg_query.CmdType]string{
 }
 
 func (r *schemaReader) createRule(rs *pg_query.RuleStmt, loc int32) {
-	t := r.mustTable(rs.GetRelation(), false)
+	t := r.mustTable(rs.GetRelation())
 	if t == nil {
 		return
 	}

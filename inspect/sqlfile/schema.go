@@ -283,9 +283,9 @@ func (r *schemaReader) table(rv *pg_query.RangeVar) *inspect.Table {
 }
 
 // mustTable finds the relation rv names or records an error.
-func (r *schemaReader) mustTable(rv *pg_query.RangeVar, missingOK bool) *inspect.Table {
+func (r *schemaReader) mustTable(rv *pg_query.RangeVar) *inspect.Table {
 	t := r.table(rv)
-	if t == nil && !missingOK {
+	if t == nil {
 		r.errorf(rv.GetLocation(), "relation "+rangeVarText(rv)+" is not defined in the schema input")
 	}
 	return t

@@ -26,8 +26,8 @@ func persistence(p string) inspect.Persistence {
 	return inspect.Permanent
 }
 
-// newTable registers a relation; it reports false (and records an error)
-// when the name is taken, unless ifNotExists.
+// newTable registers a relation. It returns nil when the name is taken,
+// recording an error unless ifNotExists.
 func (r *schemaReader) newTable(rv *pg_query.RangeVar, kind inspect.RelKind, ifNotExists bool) *inspect.Table {
 	schema := r.creationSchema(rv)
 	key := qname{schema, rv.GetRelname()}
@@ -64,13 +64,10 @@ func (r *schemaReader) createTable(cs *pg_query.CreateStmt, kind inspect.RelKind
 	if t == nil {
 		return
 	}
-	if ps := cs.GetPartspec(); ps != nil {
-		t.PartitionKey = r.partitionKey(t, ps)
-	}
 	var parents []*inspect.Table
 	for _, inh := range cs.GetInhRelations() {
 		rv := inh.GetRangeVar()
-		parent := r.mustTable(rv, false)
+		parent := r.mustTable(rv)
 		if cs.GetPartbound() != nil {
 			t.PartitionOf = r.refName(rv)
 		} else {
@@ -106,6 +103,9 @@ func (r *schemaReader) createTable(cs *pg_query.CreateStmt, kind inspect.RelKind
 	for _, c := range cs.GetConstraints() {
 		cons = append(cons, conSpec{c: c.GetConstraint()})
 	}
+	if ps := cs.GetPartspec(); ps != nil {
+		t.PartitionKey = r.partitionKey(t, ps)
+	}
 	r.addConstraints(t, cons)
 	for _, like := range likes {
 		r.likeConstraints(t, like)
@@ -121,6 +121,8 @@ func nodeLocation(n *pg_query.Node) int32 {
 		return n.GetColumnDef().GetLocation()
 	case n.GetConstraint() != nil:
 		return n.GetConstraint().GetLocation()
+	case n.GetTableLikeClause() != nil:
+		return n.GetTableLikeClause().GetRelation().GetLocation()
 	}
 	return -1
 }
@@ -347,7 +349,7 @@ const (
 // likeColumns copies the columns of LIKE other: names, types and NOT
 // NULL, and what the INCLUDING options ask for.
 func (r *schemaReader) likeColumns(t *inspect.Table, like *pg_query.TableLikeClause) {
-	src := r.mustTable(like.GetRelation(), false)
+	src := r.mustTable(like.GetRelation())
 	if src == nil {
 		return
 	}
