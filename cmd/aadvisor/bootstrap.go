@@ -430,4 +430,3 @@ func readyWord(ok bool) string {
 	}
 	return "not-ready"
 }
-
