@@ -370,3 +370,54 @@ func TestCaptureDurationAndCap(t *testing.T) {
 		t.Errorf("%d publications left", n)
 	}
 }
+
+// A role with REPLICATION but not SUPERUSER gets a publication over the
+// tables it owns.
+func TestCaptureNonSuperuser(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	role := fmt.Sprintf("repl_%d", os.Getpid())
+	ctx := context.Background()
+	for _, s := range []string{
+		"CREATE ROLE " + role + " LOGIN REPLICATION PASSWORD 'pw'",
+		"GRANT CREATE ON DATABASE " + db + " TO " + role,
+		"GRANT CREATE ON SCHEMA public TO " + role,
+		"CREATE TABLE not_mine (id int PRIMARY KEY)",
+	} {
+		if err := node.Exec(ctx, db, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		node.Exec(context.Background(), db, "DROP OWNED BY "+role)
+		node.Exec(context.Background(), "", "DROP ROLE IF EXISTS "+role)
+	})
+	rdsn := strings.Replace(dsn, "postgres@", role+":pw@", 1)
+	conn, err := Connect(ctx, rdsn, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE mine (id int PRIMARY KEY, v int)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	c := startCapture(t, Options{DSN: rdsn})
+	waitSlot(t, node, db)
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication_tables WHERE pubname LIKE 'aadv\\_observe\\_%' AND tablename = 'mine'"); n != 1 {
+		t.Errorf("publication lacks the role's table")
+	}
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication_tables WHERE pubname LIKE 'aadv\\_observe\\_%' AND tablename = 'not_mine'"); n != 0 {
+		t.Errorf("publication has a table the role does not own")
+	}
+	if err := node.Exec(ctx, db, "INSERT INTO mine VALUES (1, 1); INSERT INTO not_mine VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(t, 1)
+	txns, _ := readAll(t, c.buf.Bytes())
+	if len(txns) != 1 || len(txns[0].Changes) != 1 || txns[0].Changes[0].Table.Name != "mine" {
+		t.Errorf("txns %+v", txns)
+	}
+	if n := count(t, node, db, "SELECT count(*) FROM pg_publication"); n != 0 {
+		t.Errorf("%d publications left", n)
+	}
+}
