@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/spf13/cobra"
+)
+
+func init() { registerMesh((*app).meshStatusCommand) }
+
+type meshStatusOptions struct {
+	plan     string
+	format   string
+	watch    bool
+	interval time.Duration
+	logs     map[string]string
+}
+
+func (a *app) meshStatusCommand() *cobra.Command {
+	o := &meshStatusOptions{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Nodes, links, lag, conflicts, retained WAL and alarms of the mesh",
+		Long: `status reads every node of the plan: up or down, role and version; each link (subscription)
+with its state, lag in bytes (WAL the subscriber has not confirmed) and seconds (walsender replay
+lag), conflicts (PostgreSQL 18 counts them per subscription; pglogical only logs them, so pass the
+server log with --log NODE=FILE to count them), the WAL each slot retains and how much more it may
+retain before max_slot_wal_keep_size drops it. --watch opens a live dashboard.
+
+Exit status: 0 when nothing needs a human, 3 when an alarm is raised, 1 on errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.format != "text" && o.format != "json" {
+				return usagef("--format: unknown format %q (want text or json)", o.format)
+			}
+			if o.interval < 200*time.Millisecond {
+				return usagef("--interval %s: want at least 200ms", o.interval)
+			}
+			p, err := readPlanFlag(o.plan)
+			if err != nil {
+				return err
+			}
+			opts := replicate.StatusOptions{LogFiles: o.logs}
+			if o.watch {
+				return a.meshWatch(cmd, p, opts, o.interval)
+			}
+			st := replicate.MeshStatus(cmd.Context(), p, opts)
+			if err := printMeshStatus(a.stdout, st, o.format); err != nil {
+				return err
+			}
+			if len(st.Alarms) > 0 {
+				return silentError{code: exitFindings}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --out')")
+	f.StringVar(&o.format, "format", "text", "output format: text, json")
+	f.BoolVar(&o.watch, "watch", false, "live dashboard (q quits)")
+	f.DurationVar(&o.interval, "interval", 2*time.Second, "refresh interval for --watch")
+	f.StringToStringVar(&o.logs, "log", nil, "server log of a node on this machine, to count pglogical conflicts (NODE=FILE, repeatable)")
+	return cmd
+}
+
+func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return fmt.Errorf("write status: %w", err)
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "mesh %s · %s", st.Kind, st.Engine)
+	if st.Database != "" {
+		fmt.Fprintf(w, " · database %s", st.Database)
+	}
+	fmt.Fprintf(w, " · %s\n\n", st.Time.Format("2006-01-02 15:04:05Z"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tVERSION\tWAL RETAINED\tDISK FREE\tCONFLICTS")
+	var notes []string
+	for _, n := range st.Nodes {
+		if !n.Up {
+			fmt.Fprintf(tw, "%s\t%s\tDOWN\t-\t-\t-\t-\n", n.Name, n.Role)
+			continue
+		}
+		var retained int64
+		for _, s := range n.Slots {
+			retained = max(retained, s.RetainedBytes)
+		}
+		state := "up"
+		if n.InRecovery {
+			state = "up (standby)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, state, n.Version, replicate.FormatBytes(retained),
+			optBytes(n.DiskFreeBytes), optCount(n.Conflicts))
+		if n.ConflictsNote != "" {
+			notes = append(notes, n.Name+": "+n.ConflictsNote)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LINK\tSUBSCRIPTION\tSTATE\tLAG\tLAG s\tRETAINED\tSAFE WAL\tCONFLICTS\tERRORS")
+	for _, l := range st.Links {
+		safe := "unlimited"
+		if l.SafeWALBytes != nil {
+			safe = replicate.FormatBytes(*l.SafeWALBytes)
+		}
+		if l.RetainedBytes == nil {
+			safe = "-"
+		}
+		sec := "-"
+		if l.LagSeconds != nil {
+			sec = fmt.Sprintf("%.1f", *l.LagSeconds)
+		}
+		conflicts := optCount(l.Conflicts)
+		if len(l.ConflictsByType) > 0 {
+			conflicts += " (" + conflictTypes(l.ConflictsByType) + ")"
+		}
+		fmt.Fprintf(tw, "%s -> %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.From, l.To, orDash(l.Subscription), l.State,
+			optBytes(l.LagBytes), sec, optBytes(l.RetainedBytes), safe, conflicts, optCount(l.ApplyErrors))
+		if l.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s -> %s: %s", l.From, l.To, l.Note))
+		}
+	}
+	if len(st.Links) == 0 {
+		fmt.Fprintln(tw, "(none found)")
+	}
+	tw.Flush()
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for _, n := range notes {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
+	fmt.Fprintln(w)
+	if len(st.Alarms) == 0 {
+		fmt.Fprintln(w, "alarms: none")
+		return nil
+	}
+	fmt.Fprintf(w, "alarms (%d):\n", len(st.Alarms))
+	for _, a := range st.Alarms {
+		fmt.Fprintf(w, "  ! %s: %s\n", a.Kind, a.Message)
+	}
+	return nil
+}
+
+func optBytes(v *int64) string {
+	if v == nil {
+		return "-"
+	}
+	return replicate.FormatBytes(*v)
+}
+
+func optCount(v *int64) string {
+	if v == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func conflictTypes(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
