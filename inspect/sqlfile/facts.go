@@ -126,7 +126,21 @@ func (c *collector) statement(n *pg_query.Node) {
 	if c.out.Kind == "" || c.out.Kind == inspect.StmtTransaction {
 		c.out.Kind, c.out.DDLKind = kind, tag
 	}
+	if kind == inspect.StmtDDL {
+		// DDL runs none of the queries it holds (a rule's actions, a view's
+		// query); only settings it makes count (ALTER DATABASE ... SET).
+		walk(n, c.visitSettings)
+		return
+	}
 	walk(n, c.visit)
+}
+
+func (c *collector) visitSettings(m proto.Message) bool {
+	switch m.(type) {
+	case *pg_query.DefElem, *pg_query.VariableSetStmt:
+		c.visit(m)
+	}
+	return true
 }
 
 func (c *collector) visit(m proto.Message) bool {
@@ -171,7 +185,7 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.CommonTableExpr:
 		c.ctes[x.GetCtename()] = true
 	case *pg_query.RangeVar:
-		if !c.targets[x] && c.out.Kind != inspect.StmtDDL {
+		if !c.targets[x] {
 			ref := tableRef(x)
 			if !c.reads[ref] {
 				c.reads[ref] = true

@@ -193,6 +193,11 @@ func TestAnalyzeQuery(t *testing.T) {
 			want:  inspect.StatementFacts{Kind: inspect.StmtDDL, DDLKind: "ALTER TABLE"},
 		},
 		{
+			name:  "a rule's actions do not run when it is created",
+			query: "CREATE RULE r AS ON INSERT TO t DO ALSO INSERT INTO log SELECT nextval('s') FOR UPDATE",
+			want:  inspect.StatementFacts{Kind: inspect.StmtDDL, DDLKind: "CREATE RULE"},
+		},
+		{
 			name:  "ddl create index",
 			query: "CREATE INDEX CONCURRENTLY ON users (email)",
 			want:  inspect.StatementFacts{Kind: inspect.StmtDDL, DDLKind: "CREATE INDEX"},
