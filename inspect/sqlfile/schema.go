@@ -164,6 +164,8 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.path = saved
 	case n.GetDropStmt() != nil:
 		r.drop(n.GetDropStmt())
+	case n.GetCreatedbStmt() != nil:
+		r.createDatabase(n.GetCreatedbStmt())
 	case n.GetCreateEnumStmt() != nil:
 		r.addType(stringList(n.GetCreateEnumStmt().GetTypeName()))
 	case n.GetCreateRangeStmt() != nil:
@@ -364,6 +366,28 @@ func (r *schemaReader) setVariable(v *pg_query.VariableSetStmt) {
 			if s, ok := stringArg(v.GetArgs()[0]); ok {
 				r.db.Encoding = strings.ToUpper(s)
 			}
+		}
+	}
+}
+
+// createDatabase reads pg_dump --create's CREATE DATABASE: the name,
+// encoding and locale of the database.
+func (r *schemaReader) createDatabase(c *pg_query.CreatedbStmt) {
+	r.db.Name = c.GetDbname()
+	for _, o := range c.GetOptions() {
+		d := o.GetDefElem()
+		v := defArgText(d.GetArg())
+		switch d.GetDefname() {
+		case "encoding":
+			r.db.Encoding = strings.ToUpper(v)
+		case "locale":
+			r.db.Collate, r.db.Ctype = v, v
+		case "lc_collate":
+			r.db.Collate = v
+		case "lc_ctype":
+			r.db.Ctype = v
+		case "locale_provider":
+			r.db.LocaleProvider = v
 		}
 	}
 }

@@ -209,3 +209,11 @@ CREATE FUNCTION ret(a int) RETURNS int LANGUAGE sql AS 'SELECT a';`)
 		t.Errorf("bodies differ (-want +got):\n%s", diff)
 	}
 }
+
+func TestCreateDatabase(t *testing.T) {
+	db := readDDL(t, "CREATE DATABASE shop WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE_PROVIDER = libc LOCALE = 'C.UTF-8';\n\\connect shop\nSET client_encoding = 'LATIN1';")
+	got := []string{db.Name, db.Encoding, db.Collate, db.Ctype, db.LocaleProvider}
+	if diff := cmp.Diff([]string{"shop", "UTF8", "C.UTF-8", "C.UTF-8", "libc"}, got); diff != "" {
+		t.Errorf("database differs (-want +got):\n%s", diff)
+	}
+}
