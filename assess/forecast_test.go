@@ -13,10 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+var fcT0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// traceBuilder writes a synthetic trace.
-type traceBuilder struct {
+// fcTraceBuilder writes a synthetic trace.
+type fcTraceBuilder struct {
 	t   *testing.T
 	buf bytes.Buffer
 	w   *stream.Writer
@@ -24,10 +24,10 @@ type traceBuilder struct {
 	xid uint32
 }
 
-func newTrace(t *testing.T, tables ...*stream.Table) *traceBuilder {
+func fcNewTrace(t *testing.T, tables ...*stream.Table) *fcTraceBuilder {
 	t.Helper()
-	b := &traceBuilder{t: t, lsn: 1000, xid: 700}
-	w, err := stream.NewWriter(&b.buf, stream.Meta{Source: "test:5432/db", Started: t0})
+	b := &fcTraceBuilder{t: t, lsn: 1000, xid: 700}
+	w, err := stream.NewWriter(&b.buf, stream.Meta{Source: "test:5432/db", Started: fcT0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func newTrace(t *testing.T, tables ...*stream.Table) *traceBuilder {
 	return b
 }
 
-func vals(s ...string) stream.Values {
+func fcVals(s ...string) stream.Values {
 	out := make(stream.Values, len(s))
 	for i, x := range s {
 		switch x {
@@ -53,19 +53,19 @@ func vals(s ...string) stream.Values {
 	return out
 }
 
-type chg struct {
+type fcChg struct {
 	op       stream.Op
 	rel      uint32
 	oldKind  byte
 	old, new stream.Values
 }
 
-// txn writes one transaction committed at t0+at.
-func (b *traceBuilder) txn(at time.Duration, changes ...chg) {
+// txn writes one transaction committed at fcT0+at.
+func (b *fcTraceBuilder) txn(at time.Duration, changes ...fcChg) {
 	b.t.Helper()
 	b.xid++
 	b.lsn += 100
-	ct := t0.Add(at)
+	ct := fcT0.Add(at)
 	if err := b.w.Begin(b.xid, ct, b.lsn); err != nil {
 		b.t.Fatal(err)
 	}
@@ -86,9 +86,9 @@ func (b *traceBuilder) txn(at time.Duration, changes ...chg) {
 	}
 }
 
-func (b *traceBuilder) forecast(end time.Duration, o ForecastOptions) *ForecastReport {
+func (b *fcTraceBuilder) forecast(end time.Duration, o ForecastOptions) *ForecastReport {
 	b.t.Helper()
-	if err := b.w.Close(stream.Footer{Ended: t0.Add(end), Reason: "duration"}); err != nil {
+	if err := b.w.Close(stream.Footer{Ended: fcT0.Add(end), Reason: "duration"}); err != nil {
 		b.t.Fatal(err)
 	}
 	r, err := stream.NewReader(bytes.NewReader(b.buf.Bytes()))
@@ -102,26 +102,26 @@ func (b *traceBuilder) forecast(end time.Duration, o ForecastOptions) *ForecastR
 	return rep
 }
 
-var counters = &stream.Table{ID: 1, Schema: "public", Name: "counters", ReplicaIdentity: 'f', Columns: []stream.Column{
+var fcCounters = &stream.Table{ID: 1, Schema: "public", Name: "counters", ReplicaIdentity: 'f', Columns: []stream.Column{
 	{Name: "id", TypeOID: 20, Key: true}, {Name: "n", TypeOID: 20}, {Name: "writer", TypeOID: 25}}}
 
-var orders = &stream.Table{ID: 2, Schema: "public", Name: "orders", ReplicaIdentity: 'd', Columns: []stream.Column{
+var fcOrders = &stream.Table{ID: 2, Schema: "public", Name: "orders", ReplicaIdentity: 'd', Columns: []stream.Column{
 	{Name: "id", TypeOID: 20, Key: true, Sequence: true}, {Name: "writer", TypeOID: 25}}}
 
 // alternating writes k increments of one counter row, alternating writers
 // a and b, spacing apart; the row exists before the trace (replica
 // identity full, so every update carries the old row).
-func alternating(t *testing.T, k int, spacing time.Duration) *traceBuilder {
-	b := newTrace(t, counters)
+func fcAlternating(t *testing.T, k int, spacing time.Duration) *fcTraceBuilder {
+	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < k; i++ {
 		w := []string{"a", "b"}[i%2]
-		b.txn(time.Second+time.Duration(i)*spacing, chg{op: stream.OpUpdate, rel: 1, oldKind: 'O',
-			old: vals("1", fmt.Sprint(i), []string{"b", "a"}[i%2]), new: vals("1", fmt.Sprint(i+1), w)})
+		b.txn(time.Second+time.Duration(i)*spacing, fcChg{op: stream.OpUpdate, rel: 1, oldKind: 'O',
+			old: fcVals("1", fmt.Sprint(i), []string{"b", "a"}[i%2]), new: fcVals("1", fmt.Sprint(i+1), w)})
 	}
 	return b
 }
 
-func mapRoute(t *testing.T) RouteRule {
+func fcMapRoute(t *testing.T) RouteRule {
 	r, err := ParseRoute("counters.writer=a:1,counters.writer=b:2,orders.writer=a:1,orders.writer=b:r2", 2)
 	if err != nil {
 		t.Fatal(err)
@@ -156,8 +156,8 @@ func TestForecastAlternatingCounter(t *testing.T) {
 		{15 * time.Millisecond, ForecastCounts{Writes: 10, OriginDiffers: 10, Concurrent: 9, LostIncrements: 5, LostDelta: 5}},
 	} {
 		t.Run(tc.lag.String(), func(t *testing.T) {
-			rep := alternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
-				ForecastOptions{Regions: 2, Lag: tc.lag, Route: mapRoute(t), HomeShare: 1})
+			rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+				ForecastOptions{Regions: 2, Lag: tc.lag, Route: fcMapRoute(t), HomeShare: 1})
 			if d := cmp.Diff(tc.want, rep.Totals); d != "" {
 				t.Errorf("totals (-want +got):\n%s", d)
 			}
@@ -180,12 +180,12 @@ func TestForecastAlternatingCounter(t *testing.T) {
 
 // One region writes: nothing conflicts whatever W.
 func TestForecastOneWriter(t *testing.T) {
-	b := newTrace(t, counters)
+	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < 6; i++ {
-		b.txn(time.Duration(i)*time.Millisecond, chg{op: stream.OpUpdate, rel: 1, oldKind: 'O',
-			old: vals("1", fmt.Sprint(i), "a"), new: vals("1", fmt.Sprint(i+1), "a")})
+		b.txn(time.Duration(i)*time.Millisecond, fcChg{op: stream.OpUpdate, rel: 1, oldKind: 'O',
+			old: fcVals("1", fmt.Sprint(i), "a"), new: fcVals("1", fmt.Sprint(i+1), "a")})
 	}
-	rep := b.forecast(time.Second, ForecastOptions{Regions: 3, Lag: time.Hour, Route: mapRoute(t), HomeShare: 1})
+	rep := b.forecast(time.Second, ForecastOptions{Regions: 3, Lag: time.Hour, Route: fcMapRoute(t), HomeShare: 1})
 	if d := cmp.Diff(ForecastCounts{Writes: 6}, rep.Totals); d != "" {
 		t.Errorf("totals (-want +got):\n%s", d)
 	}
@@ -196,11 +196,11 @@ func TestForecastOneWriter(t *testing.T) {
 // (5 − 3 = 2 collisions) and each receiving node logs an insert conflict
 // per clash: 2·min(3, 2) = 4.
 func TestForecastSequenceCollisions(t *testing.T) {
-	b := newTrace(t, orders)
+	b := fcNewTrace(t, fcOrders)
 	for i, w := range []string{"a", "b", "a", "b", "a"} {
-		b.txn(time.Duration(i)*time.Second, chg{op: stream.OpInsert, rel: 2, new: vals(fmt.Sprint(i+1), w)})
+		b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), w)})
 	}
-	rep := b.forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: mapRoute(t), HomeShare: 1})
+	rep := b.forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
 	tab := rep.Tables[0]
 	if tab.SeqCollisions != 2 || tab.SeqInsertConflicts != 4 || tab.SequenceKey != "id" || !cmp.Equal(tab.InsertsPerRgn, []int64{3, 2}) {
 		t.Errorf("table %+v", tab)
@@ -213,19 +213,19 @@ func TestForecastSequenceCollisions(t *testing.T) {
 // Inserts of one key from two regions within W collide; a delete that
 // arrives after the row is gone is logged.
 func TestForecastInsertDelete(t *testing.T) {
-	b := newTrace(t, counters)
-	b.txn(0, chg{op: stream.OpInsert, rel: 1, new: vals("7", "0", "a")})
-	b.txn(time.Millisecond, chg{op: stream.OpInsert, rel: 1, new: vals("7", "0", "b")})
-	rep := b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: mapRoute(t), HomeShare: 1})
+	b := fcNewTrace(t, fcCounters)
+	b.txn(0, fcChg{op: stream.OpInsert, rel: 1, new: fcVals("7", "0", "a")})
+	b.txn(time.Millisecond, fcChg{op: stream.OpInsert, rel: 1, new: fcVals("7", "0", "b")})
+	rep := b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
 	// Each node already has its own insert when the other's arrives.
 	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, Concurrent: 1}, rep.Totals); d != "" {
 		t.Errorf("insert/insert (-want +got):\n%s", d)
 	}
 
-	b = newTrace(t, counters)
-	b.txn(0, chg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: vals("7", "NULL", "a")})
-	b.txn(time.Millisecond, chg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: vals("7", "NULL", "b")})
-	rep = b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: mapRoute(t), HomeShare: 1})
+	b = fcNewTrace(t, fcCounters)
+	b.txn(0, fcChg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: fcVals("7", "NULL", "a")})
+	b.txn(time.Millisecond, fcChg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: fcVals("7", "NULL", "b")})
+	rep = b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
 	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, Concurrent: 1}, rep.Totals); d != "" {
 		t.Errorf("delete/delete (-want +got):\n%s", d)
 	}
@@ -263,11 +263,11 @@ func TestForecastFormulas(t *testing.T) {
 // λ = 1/s and 0.1/s, W·Σλ²·(1 − ½) = 0.1·1.01·0.5 = 0.0505/s = 4363.2/day.
 // The curve is linear in W and grows with N as (N−1)/N.
 func TestForecastExpectedCurve(t *testing.T) {
-	b := newTrace(t, counters)
+	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < 100; i++ {
-		b.txn(time.Duration(i)*time.Second, chg{op: stream.OpUpdate, rel: 1, new: vals("1", fmt.Sprint(i), "x")})
+		b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpUpdate, rel: 1, new: fcVals("1", fmt.Sprint(i), "x")})
 		if i%10 == 0 {
-			b.txn(time.Duration(i)*time.Second+time.Millisecond, chg{op: stream.OpUpdate, rel: 1, new: vals("2", fmt.Sprint(i), "x")})
+			b.txn(time.Duration(i)*time.Second+time.Millisecond, fcChg{op: stream.OpUpdate, rel: 1, new: fcVals("2", fmt.Sprint(i), "x")})
 		}
 	}
 	rep := b.forecast(100*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: RouteRule{Kind: RouteHash}})
@@ -303,10 +303,10 @@ func TestForecastExpectedCurve(t *testing.T) {
 
 // Hash routing is deterministic for a seed and spreads transactions evenly.
 func TestForecastHashRouting(t *testing.T) {
-	build := func() *traceBuilder {
-		b := newTrace(t, counters)
+	build := func() *fcTraceBuilder {
+		b := fcNewTrace(t, fcCounters)
 		for i := 0; i < 2000; i++ {
-			b.txn(time.Duration(i)*time.Millisecond, chg{op: stream.OpInsert, rel: 1, new: vals(fmt.Sprint(i), "0", "x")})
+			b.txn(time.Duration(i)*time.Millisecond, fcChg{op: stream.OpInsert, rel: 1, new: fcVals(fmt.Sprint(i), "0", "x")})
 		}
 		return b
 	}
@@ -334,7 +334,7 @@ func TestForecastHashRouting(t *testing.T) {
 	home := 0
 	for i := 0; i < 2000; i++ {
 		txn := &stream.Txn{CommitLSN: uint64(1000 + 100*i), Xid: uint32(i),
-			Changes: []stream.Change{{Op: stream.OpInsert, Table: counters, New: []stream.Value{{Kind: 't', Data: []byte("1")}, {Kind: 't', Data: []byte("0")}, {Kind: 't', Data: []byte("tenant-9")}}}}}
+			Changes: []stream.Change{{Op: stream.OpInsert, Table: fcCounters, New: []stream.Value{{Kind: 't', Data: []byte("1")}, {Kind: 't', Data: []byte("0")}, {Kind: 't', Data: []byte("tenant-9")}}}}}
 		r, h, routed := f.region(txn)
 		if !routed || h != int(hashString(7, "tenant-9")%3) {
 			t.Fatalf("column route: routed %v home %d", routed, h)
@@ -383,7 +383,7 @@ func TestParseRoute(t *testing.T) {
 
 // A trace cut short keeps its whole transactions and says so.
 func TestForecastTruncatedTrace(t *testing.T) {
-	b := alternating(t, 4, time.Millisecond)
+	b := fcAlternating(t, 4, time.Millisecond)
 	if err := b.w.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestForecastTruncatedTrace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err := Forecast(r, ForecastOptions{Regions: 2, Lag: time.Hour, Route: mapRoute(t), HomeShare: 1})
+		rep, err := Forecast(r, ForecastOptions{Regions: 2, Lag: time.Hour, Route: fcMapRoute(t), HomeShare: 1})
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
@@ -408,7 +408,7 @@ func TestForecastTruncatedTrace(t *testing.T) {
 
 func TestForecastBadOptions(t *testing.T) {
 	for _, o := range []ForecastOptions{{Regions: 0}, {Regions: 65}, {Regions: 2, Lag: -1}, {Regions: 2, HomeShare: 2}} {
-		b := newTrace(t)
+		b := fcNewTrace(t)
 		b.w.Close(stream.Footer{})
 		r, _ := stream.NewReader(bytes.NewReader(b.buf.Bytes()))
 		if _, err := Forecast(r, o); err == nil {
@@ -419,9 +419,9 @@ func TestForecastBadOptions(t *testing.T) {
 
 // The row cap bounds memory and says so.
 func TestForecastRowCap(t *testing.T) {
-	b := newTrace(t, counters)
+	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < 50; i++ {
-		b.txn(time.Duration(i)*time.Millisecond, chg{op: stream.OpInsert, rel: 1, new: vals(fmt.Sprint(i), "0", "x")})
+		b.txn(time.Duration(i)*time.Millisecond, fcChg{op: stream.OpInsert, rel: 1, new: fcVals(fmt.Sprint(i), "0", "x")})
 	}
 	rep := b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: time.Second, MaxRows: 10})
 	if rep.Tables[0].Rows != 10 || rep.Tables[0].Writes != 50 || !strings.Contains(strings.Join(rep.Warnings, " "), "row cap") {
@@ -431,8 +431,8 @@ func TestForecastRowCap(t *testing.T) {
 
 // The JSON is what recommend --forecast reads.
 func TestForecastJSONReadBack(t *testing.T) {
-	rep := alternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
-		ForecastOptions{Regions: 2, Lag: time.Hour, Route: mapRoute(t), HomeShare: 1})
+	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+		ForecastOptions{Regions: 2, Lag: time.Hour, Route: fcMapRoute(t), HomeShare: 1})
 	path := t.TempDir() + "/forecast.json"
 	var b bytes.Buffer
 	if err := rep.WriteJSON(&b); err != nil {
@@ -463,7 +463,7 @@ func TestForecastHomeShareExpected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := alternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
 		ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: route, HomeShare: 0.9, Seed: 3})
 	fcNear(t, "expected/day", rep.ExpectedPerDay, 1555.2, 1e-6)
 	fcNear(t, "p conflict", rep.HotRows[0].PConflict, 0.9*(1-math.Exp(-0.02))+0.1*(1-math.Exp(-0.18)), 1e-12)
