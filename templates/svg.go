@@ -89,7 +89,9 @@ type scale struct {
 	integral bool
 }
 
-func newScale(log bool, values []float64, x0, x1 float64) scale {
+// newScale fits values on [x0, x1]. With bars, a log scale starts one decade
+// lower when the smallest value is a power of ten, so its bar still shows.
+func newScale(log bool, values []float64, x0, x1 float64, bars bool) scale {
 	s := scale{log: log, x0: x0, x1: x1}
 	lo, hi := math.Inf(1), 0.0
 	for _, v := range values {
@@ -104,7 +106,7 @@ func newScale(log bool, values []float64, x0, x1 float64) scale {
 	}
 	if log {
 		s.lo = math.Pow(10, math.Floor(math.Log10(lo)))
-		if s.lo >= lo*0.999 {
+		if bars && s.lo >= lo*0.999 {
 			s.lo /= 10 // so the smallest bar still shows
 		}
 		s.hi = math.Pow(10, math.Ceil(math.Log10(hi)))
@@ -207,7 +209,7 @@ func (c BarChart) SVG() htmltemplate.HTML {
 		vals = append(vals, m.Value)
 	}
 	x0, x1 := labelW, chartW-noteW
-	sc := newScale(c.Log, vals, x0, x1)
+	sc := newScale(c.Log, vals, x0, x1, true)
 	h := top + rowH*float64(len(c.Bars)) + axisH
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="%s" role="img" aria-label="%s" viewBox="0 0 %s %s" width="100%%" %s font-size="12">`,
@@ -332,8 +334,8 @@ func (c LineChart) SVG() htmltemplate.HTML {
 	for _, m := range c.YMarks {
 		ys = append(ys, m.Value)
 	}
-	sx := newScale(c.LogX, xs, left, chartW-right)
-	sy := newScale(c.LogY, ys, 0, plotH) // 0 = bottom
+	sx := newScale(c.LogX, xs, left, chartW-right, false)
+	sy := newScale(c.LogY, ys, 0, plotH, false) // 0 = bottom
 	yAt := func(v float64) float64 { return top + plotH - sy.at(v) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="%s" role="img" aria-label="%s" viewBox="0 0 %s %s" width="100%%" %s font-size="12">`,

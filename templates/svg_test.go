@@ -115,10 +115,11 @@ func TestScaleTicks(t *testing.T) {
 		{"linear", false, []float64{322, 300}, []float64{0, 100, 200, 300, 400}},
 		{"nothing positive", false, []float64{0, -1, math.NaN()}, []float64{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1}},
 		{"infinity ignored", true, []float64{math.Inf(1), 5}, []float64{1, 10}},
+		{"decade start", true, []float64{10, 1000}, []float64{10, 100, 1000}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := newScale(c.log, c.vals, 0, 100).ticks()
+			got := newScale(c.log, c.vals, 0, 100, false).ticks()
 			if diff := cmp.Diff(c.want, got); diff != "" {
 				t.Errorf("ticks (-want +got):\n%s", diff)
 			}
