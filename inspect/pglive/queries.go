@@ -73,8 +73,11 @@ WHERE ` + relKindsSQL + ` AND ` + relScope + `
 ORDER BY n.nspname, c.relname`
 
 // columnsQuery lists the columns of every relation with type, default, identity, generation and storage.
+// A default cannot refer to columns, so it is printed without its relation (relid 0), which spares the
+// server opening every table; a generation expression needs the relation.
 const columnsQuery = `SELECT a.attrelid AS relid, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-	a.attnotnull AS not_null, coalesce(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '') AS expr,
+	a.attnotnull AS not_null,
+	coalesce(pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), '') AS expr,
 	a.attidentity::text AS identity, a.attgenerated::text AS generated,
 	CASE WHEN a.attstorage = t.typstorage THEN '' ELSE a.attstorage::text END AS storage
 FROM pg_catalog.pg_attribute a

@@ -630,7 +630,7 @@ func (r *reader) readSettings(ctx context.Context) error {
 	}
 	if !r.facts.Superuser && !r.facts.ReadAllSettings {
 		r.skip(EvidenceHiddenSettings,
-			fmt.Sprintf("role %s sees neither superuser-only settings (shared_preload_libraries, data_directory, ...) nor their values", r.facts.Role),
+			fmt.Sprintf("pg_settings hides the superuser-only settings (shared_preload_libraries, data_directory, ...) from role %s", r.facts.Role),
 			r.grant("GRANT pg_read_all_settings"))
 	}
 	return nil

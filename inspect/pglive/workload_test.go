@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
@@ -104,6 +106,47 @@ func TestQueryCountConstant(t *testing.T) {
 		t.Logf("queries: %v", counts)
 		if counts[10] != counts[200] || counts[10] > 60 {
 			t.Errorf("queries: %d for 10 tables, %d for 200: want the same small number", counts[10], counts[200])
+		}
+	})
+}
+
+// TestReplicationState reads a logical slot and a subscription of the
+// database.
+func TestReplicationState(t *testing.T) {
+	eachVersion(t, func(t *testing.T, major int) {
+		d := newTestDB(t, major)
+		slot := "s_" + d.name
+		sub := "sub_" + d.name
+		// One statement per call: slots and subscriptions refuse transaction blocks.
+		d.exec(t, "CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION p FOR TABLE t")
+		d.exec(t, fmt.Sprintf("SELECT pg_create_logical_replication_slot('%s', 'pgoutput')", slot))
+		d.exec(t, fmt.Sprintf("CREATE SUBSCRIPTION %s CONNECTION 'host=127.0.0.1 port=%d dbname=%s' PUBLICATION p WITH (connect = false)",
+			sub, d.node.Port, d.name))
+		t.Cleanup(func() {
+			d.exec(t, fmt.Sprintf("ALTER SUBSCRIPTION %s SET (slot_name = NONE)", sub))
+			d.exec(t, fmt.Sprintf("DROP SUBSCRIPTION %s", sub))
+			d.exec(t, fmt.Sprintf("SELECT pg_drop_replication_slot('%s')", slot))
+		})
+		db, _ := mustRead(t, d.dsn, Options{})
+		var got *inspect.ReplicationSlot
+		for i := range db.ReplicationSlots {
+			if db.ReplicationSlots[i].Name == slot {
+				got = &db.ReplicationSlots[i]
+			}
+		}
+		if got == nil || got.Type != "logical" || got.Plugin != "pgoutput" || got.Database != d.name || got.Active ||
+			got.Temporary || got.RetainedBytes < 0 || got.WALStatus != "reserved" {
+			t.Errorf("slot %s: %+v", slot, got)
+		}
+		want := []inspect.Subscription{{Name: sub, Enabled: false}}
+		if major >= 16 {
+			want[0].Origin = "any"
+		}
+		if diff := cmp.Diff(want, db.Subscriptions); diff != "" {
+			t.Errorf("subscriptions (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]inspect.Publication{{Name: "p"}}, db.Publications); diff != "" {
+			t.Errorf("publications (-want +got):\n%s", diff)
 		}
 	})
 }
