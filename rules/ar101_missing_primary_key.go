@@ -69,11 +69,12 @@ conflict resolution in pgactive.`,
 
 func checkMissingPrimaryKey(p *Pass) {
 	db := p.DB
+	changes := changeStatements(p)
 	for _, t := range replicatedTables(db) {
-		if primaryKey(db, t) != nil || t.ReplicaIdentity == inspect.IdentityNothing {
+		if primaryKey(p, t) != nil || t.ReplicaIdentity == inspect.IdentityNothing {
 			continue
 		}
-		if parent := parentTable(db, t); parent != nil && primaryKey(db, parent) == nil && t.PrimaryKey() == nil {
+		if parent := parentTable(p, t); parent != nil && primaryKey(p, parent) == nil && t.PrimaryKey() == nil {
 			continue // reported on the partitioned parent
 		}
 		f := Finding{
@@ -82,7 +83,7 @@ func checkMissingPrimaryKey(p *Pass) {
 			Table:      t.QualifiedName(),
 			Pos:        t.Pos,
 		}
-		activity := updateDeleteActivity(db, t)
+		activity := updateDeleteActivity(db, t, changes)
 		switch {
 		case t.ReplicaIdentity == inspect.IdentityIndex && t.IdentityIndex() != nil:
 			f.Severity = Warning
@@ -133,23 +134,29 @@ func candidateKey(t *inspect.Table) *inspect.Index {
 	return nil
 }
 
+// changeStatements counts, per table, the workload statements that
+// UPDATE, DELETE, MERGE or upsert-update it.
+func changeStatements(p *Pass) map[*inspect.Table]int64 {
+	n := map[*inspect.Table]int64{}
+	for _, w := range writes(p) {
+		if w.Table != nil && (w.W.Op == inspect.StmtUpdate || w.W.Op == inspect.StmtDelete || w.W.Op == inspect.StmtMerge ||
+			(w.W.OnConflict != nil && w.W.OnConflict.Action == "update")) {
+			n[w.Table]++
+		}
+	}
+	return n
+}
+
 // updateDeleteActivity describes the UPDATE and DELETE evidence for a
 // table: "1,204 updates and 33 deletes in pg_stat_user_tables and 2
 // UPDATE/DELETE statements in the workload", or "".
-func updateDeleteActivity(db *inspect.Database, t *inspect.Table) string {
+func updateDeleteActivity(db *inspect.Database, t *inspect.Table, changes map[*inspect.Table]int64) string {
 	var parts []string
 	if s := t.Stats; s != nil && s.Updates+s.Deletes > 0 {
 		parts = append(parts, fmt.Sprintf("%s and %s in pg_stat_user_tables%s",
 			plural(s.Updates, "update", "updates"), plural(s.Deletes, "delete", "deletes"), statsWindow(db)))
 	}
-	n := int64(0)
-	for _, w := range writes(db) {
-		if w.Table == t && (w.W.Op == inspect.StmtUpdate || w.W.Op == inspect.StmtDelete || w.W.Op == inspect.StmtMerge ||
-			(w.W.OnConflict != nil && w.W.OnConflict.Action == "update")) {
-			n++
-		}
-	}
-	if n > 0 {
+	if n := changes[t]; n > 0 {
 		parts = append(parts, plural(n, "UPDATE/DELETE statement", "UPDATE/DELETE statements")+" in the workload")
 	}
 	return strings.Join(parts, " and ")

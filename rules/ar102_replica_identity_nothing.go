@@ -41,17 +41,18 @@ ALTER TABLE public.audit_log REPLICA IDENTITY NOTHING;`,
 		},
 	},
 	Check: func(p *Pass) {
+		changes := changeStatements(p)
 		for _, t := range replicatedTables(p.DB) {
 			if t.ReplicaIdentity != inspect.IdentityNothing {
 				continue
 			}
 			f := Finding{Object: t.QualifiedName(), ObjectKind: "table", Table: t.QualifiedName(), Pos: t.Pos}
-			pk := primaryKey(p.DB, t)
+			pk := primaryKey(p, t)
 			what := "has REPLICA IDENTITY NOTHING"
 			if pk == nil {
 				what += " and no primary key"
 			}
-			if act := updateDeleteActivity(p.DB, t); act != "" {
+			if act := updateDeleteActivity(p.DB, t, changes); act != "" {
 				f.Message = fmt.Sprintf("%s %s and sees %s: these changes cannot be replicated", t.QualifiedName(), what, act)
 			} else {
 				f.Message = fmt.Sprintf("%s %s: UPDATE and DELETE cannot be replicated", t.QualifiedName(), what)

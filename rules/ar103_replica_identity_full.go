@@ -45,7 +45,7 @@ ALTER TABLE public.orders REPLICA IDENTITY FULL;`,
 	},
 	Check: func(p *Pass) {
 		for _, t := range replicatedTables(p.DB) {
-			if t.ReplicaIdentity != inspect.IdentityFull || primaryKey(p.DB, t) == nil {
+			if t.ReplicaIdentity != inspect.IdentityFull || primaryKey(p, t) == nil {
 				continue
 			}
 			p.Report(Finding{

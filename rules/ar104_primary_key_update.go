@@ -41,11 +41,11 @@ writes to that row routed there.`,
 		},
 	},
 	Check: func(p *Pass) {
-		for _, w := range writes(p.DB) {
+		for _, w := range writes(p) {
 			if w.Table == nil || len(w.W.SetColumns) == 0 {
 				continue
 			}
-			key := identityColumns(p.DB, w.Table)
+			key := identityColumns(p, w.Table)
 			for _, col := range w.W.SetColumns {
 				if !containsFold(key, col) {
 					continue

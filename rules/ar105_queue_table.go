@@ -63,7 +63,7 @@ type tableActivity struct {
 	lockedRead               bool
 }
 
-func workloadActivity(db *inspect.Database) map[*inspect.Table]*tableActivity {
+func workloadActivity(p *Pass) map[*inspect.Table]*tableActivity {
 	act := map[*inspect.Table]*tableActivity{}
 	get := func(t *inspect.Table) *tableActivity {
 		if act[t] == nil {
@@ -71,10 +71,10 @@ func workloadActivity(db *inspect.Database) map[*inspect.Table]*tableActivity {
 		}
 		return act[t]
 	}
-	for _, s := range analyzed(db) {
+	for _, s := range analyzed(p.DB) {
 		single := len(s.Facts.Writes) == 1
 		for _, w := range s.Facts.Writes {
-			t := db.FindTable(w.Table)
+			t := p.index().ref(w.Table)
 			if t == nil {
 				continue
 			}
@@ -94,7 +94,7 @@ func workloadActivity(db *inspect.Database) map[*inspect.Table]*tableActivity {
 		}
 		if s.Facts.RowLock != "" {
 			for _, r := range s.Facts.Reads {
-				if t := db.FindTable(r); t != nil {
+				if t := p.index().ref(r); t != nil {
 					get(t).lockedRead = true
 				}
 			}
@@ -108,7 +108,7 @@ func checkQueueTable(p *Pass) {
 	if !p.needAny(inspect.EvidenceTableStats, inspect.EvidenceStatements) {
 		return
 	}
-	act := workloadActivity(db)
+	act := workloadActivity(p)
 	for _, t := range replicatedTables(db) {
 		var why []string
 		if s := t.Stats; s != nil && s.Inserts >= queueMinInserts &&

@@ -56,9 +56,9 @@ func checkKeyReuse(p *Pass) {
 	if !p.needAny(inspect.EvidenceTableStats, inspect.EvidenceStatements) {
 		return
 	}
-	act := workloadActivity(db)
+	act := workloadActivity(p)
 	upserts := map[*inspect.Table]*inspect.Statement{}
-	for _, w := range writes(db) {
+	for _, w := range writes(p) {
 		if w.Table == nil || w.W.OnConflict == nil {
 			continue
 		}

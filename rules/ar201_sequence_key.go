@@ -65,7 +65,7 @@ type keySeq struct {
 	Ref   sequenceRef
 }
 
-func keyColumnSequences(db *inspect.Database, t *inspect.Table) []keySeq {
+func keyColumnSequences(p *Pass, t *inspect.Table) []keySeq {
 	var out []keySeq
 	seen := map[string]bool{}
 	for _, ix := range t.UniqueIndexes() {
@@ -74,7 +74,7 @@ func keyColumnSequences(db *inspect.Database, t *inspect.Table) []keySeq {
 			if col == nil || seen[c] {
 				continue
 			}
-			ref, ok := columnSequence(db, t, col)
+			ref, ok := columnSequence(p, t, col)
 			if !ok {
 				continue
 			}
@@ -88,7 +88,7 @@ func keyColumnSequences(db *inspect.Database, t *inspect.Table) []keySeq {
 func checkSequenceKey(p *Pass) {
 	n := int64(p.Config.Nodes)
 	for _, t := range replicatedTables(p.DB) {
-		for _, ks := range keyColumnSequences(p.DB, t) {
+		for _, ks := range keyColumnSequences(p, t) {
 			kind := "unique key"
 			if ks.Index.Primary {
 				kind = "primary key"

@@ -53,7 +53,7 @@ func checkInt4Key(p *Pass) {
 	db := p.DB
 	covered := map[*inspect.Sequence]bool{}
 	for _, t := range replicatedTables(db) {
-		for _, ks := range keyColumnSequences(db, t) {
+		for _, ks := range keyColumnSequences(p, t) {
 			seq := ks.Ref.Seq
 			if seq != nil {
 				covered[seq] = true
@@ -66,7 +66,7 @@ func checkInt4Key(p *Pass) {
 			var stmts []string
 			var msg string
 			if colNarrow {
-				for _, ref := range referencingColumns(db, t, ks.Col.Name) {
+				for _, ref := range referencingColumns(p, t, ks.Col.Name) {
 					stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE bigint;", ref.t.Ident(), inspect.QuoteIdent(ref.col)))
 				}
 				stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE bigint;", t.Ident(), inspect.QuoteIdent(ks.Col.Name)))
@@ -114,24 +114,20 @@ type columnRef struct {
 
 // referencingColumns returns the foreign-key columns that reference
 // t.col.
-func referencingColumns(db *inspect.Database, t *inspect.Table, col string) []columnRef {
+func referencingColumns(p *Pass, t *inspect.Table, col string) []columnRef {
 	var out []columnRef
-	for _, child := range db.Tables {
-		for _, c := range child.Constraints {
-			if c.Type != inspect.ForeignKey || db.TableByQualified(c.RefTable) != t {
-				continue
+	for _, ref := range p.index().children[t] {
+		c := ref.fk
+		refCols := c.RefColumns
+		if len(refCols) == 0 {
+			if pk := t.PrimaryKey(); pk != nil {
+				refCols = pk.Columns
 			}
-			refCols := c.RefColumns
-			if len(refCols) == 0 {
-				if pk := t.PrimaryKey(); pk != nil {
-					refCols = pk.Columns
-				}
-			}
-			for i, rc := range refCols {
-				if rc == col && i < len(c.Columns) {
-					if cc := child.Column(c.Columns[i]); cc != nil && isIntType(cc.Type) {
-						out = append(out, columnRef{t: child, col: c.Columns[i]})
-					}
+		}
+		for i, rc := range refCols {
+			if rc == col && i < len(c.Columns) {
+				if cc := ref.child.Column(c.Columns[i]); cc != nil && isIntType(cc.Type) {
+					out = append(out, columnRef{t: ref.child, col: c.Columns[i]})
 				}
 			}
 		}

@@ -55,7 +55,7 @@ id scheme never hands out, or generate them with the same per-node scheme.`,
 			p.Report(Finding{
 				Object:     stmtObject(s),
 				ObjectKind: "statement",
-				Table:      statementTable(p.DB, s),
+				Table:      statementTable(p, s),
 				Message:    fmt.Sprintf("%s resets %s with setval(): per-node offsets and snowflake sequences do not survive it", stmtText(s), what),
 				Fix:        "Remove setval() from the application, or make it respect the per-node id scheme.",
 				Pos:        s.Pos,

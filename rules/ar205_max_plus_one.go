@@ -47,7 +47,7 @@ offsets (see sequence-key). For human-facing numbers that must be gapless, alloc
 					if len(parts) >= 3 {
 						ref.Schema = parts[len(parts)-3]
 					}
-					if t := p.DB.FindTable(ref); t != nil {
+					if t := p.index().ref(ref); t != nil {
 						obj, table = colObject(t, col), t.QualifiedName()
 					} else {
 						obj, table = refName(ref)+"."+inspect.QuoteIdent(col), refName(ref)

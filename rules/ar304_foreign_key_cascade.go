@@ -66,7 +66,7 @@ func cascading(a inspect.FKAction) bool {
 func checkForeignKeyCascade(p *Pass) {
 	db := p.DB
 	parentDeletes := map[*inspect.Table]string{}
-	for _, w := range writes(db) {
+	for _, w := range writes(p) {
 		if w.Table != nil && (w.W.Op == inspect.StmtDelete || w.W.Op == inspect.StmtTruncate) {
 			parentDeletes[w.Table] = "DELETE statements in the workload"
 		}
@@ -81,7 +81,7 @@ func checkForeignKeyCascade(p *Pass) {
 			if c.Type != inspect.ForeignKey {
 				continue
 			}
-			parent := db.TableByQualified(c.RefTable)
+			parent := p.index().byQualified(c.RefTable)
 			parentName := c.RefTable
 			if parent != nil {
 				parentName = parent.QualifiedName()

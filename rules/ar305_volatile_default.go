@@ -46,7 +46,7 @@ ALTER TABLE public.tokens ALTER COLUMN salt SET DEFAULT md5(random()::text);  --
 	},
 	Check: func(p *Pass) {
 		for _, t := range replicatedTables(p.DB) {
-			key := identityColumns(p.DB, t)
+			key := identityColumns(p, t)
 			for _, c := range t.Columns {
 				if c.Default == "" {
 					continue

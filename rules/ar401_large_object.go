@@ -85,7 +85,7 @@ On Spock, the LOLOR extension is an alternative.`,
 			p.Report(Finding{
 				Object:     stmtObject(s),
 				ObjectKind: "statement",
-				Table:      statementTable(db, s),
+				Table:      statementTable(p, s),
 				Message:    fmt.Sprintf("%s uses large-object functions: the objects stay on the node that wrote them", stmtText(s)),
 				Fix:        "Read and write bytea columns instead of large objects.",
 				Pos:        s.Pos,

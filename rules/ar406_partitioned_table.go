@@ -47,12 +47,7 @@ CREATE PUBLICATION mesh FOR TABLE public.events WITH (publish_via_partition_root
 		for _, t := range replicatedTables(db) {
 			switch {
 			case t.Kind == inspect.RelPartitioned:
-				n := 0
-				for _, c := range db.Tables {
-					if c.PartitionOf != "" && db.TableByQualified(c.PartitionOf) == t {
-						n++
-					}
-				}
+				n := p.index().partitions[t]
 				key := ""
 				if t.PartitionKey != "" {
 					key = " (PARTITION BY " + t.PartitionKey + ")"

@@ -49,7 +49,7 @@ func checkToastMultiWriter(p *Pass) {
 	}
 	sizesKnown := !offline(db) && db.SkippedFor(inspect.EvidenceToast) == nil
 	updated := map[*inspect.Table]bool{}
-	for _, w := range writes(db) {
+	for _, w := range writes(p) {
 		if w.Table != nil && (w.W.Op == inspect.StmtUpdate || w.W.Op == inspect.StmtMerge || (w.W.OnConflict != nil && w.W.OnConflict.Action == "update")) {
 			updated[w.Table] = true
 		}

@@ -30,7 +30,7 @@ external".`,
 	},
 	Check: func(p *Pass) {
 		for _, t := range replicatedTables(p.DB) {
-			for _, name := range identityColumns(p.DB, t) {
+			for _, name := range identityColumns(p, t) {
 				c := t.Column(name)
 				if c == nil || c.Storage != "external" {
 					continue

@@ -46,6 +46,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 		type use struct {
 			onApply bool
 			uses    []string
+			seen    map[string]bool
 		}
 		uses := map[*inspect.Function]*use{}
 		var order []*inspect.Function
@@ -55,12 +56,13 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 			}
 			u := uses[f]
 			if u == nil {
-				u = &use{}
+				u = &use{seen: map[string]bool{}}
 				uses[f] = u
 				order = append(order, f)
 			}
 			u.onApply = u.onApply || onApply
-			if !containsFold(u.uses, what) {
+			if !u.seen[what] {
+				u.seen[what] = true
 				u.uses = append(u.uses, what)
 			}
 		}
@@ -88,6 +90,10 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 				continue
 			}
 			u := uses[f]
+			usedBy := u.uses
+			if len(usedBy) > 5 {
+				usedBy = append(usedBy[:5:5], fmt.Sprintf("%d more", len(u.uses)-5))
+			}
 			sev := Warning
 			where := "runs on apply with a different search_path"
 			if !u.onApply {
@@ -102,7 +108,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 				Severity:   sev,
 				Object:     f.QualifiedName(),
 				ObjectKind: "function",
-				Message:    fmt.Sprintf("function %s (used by %s) has no SET search_path and %s: unqualified names in it can fail and stop apply", f.QualifiedName(), strings.Join(u.uses, ", "), where),
+				Message:    fmt.Sprintf("function %s (used by %s) has no SET search_path and %s: unqualified names in it can fail and stop apply", f.QualifiedName(), strings.Join(usedBy, ", "), where),
 				Fix:        "Pin the function's search_path and schema-qualify the names in its body.",
 				FixSQL:     fmt.Sprintf("ALTER FUNCTION %s SET search_path = pg_catalog, %s;", functionIdent(f), inspect.QuoteIdent(schema)),
 				Pos:        f.Pos,

@@ -54,7 +54,7 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 			calls int64
 		}
 		groups := map[string]*agg{}
-		for _, w := range writes(p.DB) {
+		for _, w := range writes(p) {
 			for _, col := range w.W.Increments {
 				obj := refName(w.W.Table) + "." + inspect.QuoteIdent(col)
 				if w.Table != nil {

@@ -52,7 +52,7 @@ these transactions.`,
 			case len(f.LockTables) > 0:
 				var names []string
 				for _, r := range f.LockTables {
-					names = append(names, tableName(p.DB.FindTable(r), r))
+					names = append(names, tableName(p.index().ref(r), r))
 				}
 				mode := f.LockMode
 				if mode == "" {
@@ -65,7 +65,7 @@ these transactions.`,
 			p.Report(Finding{
 				Object:     stmtObject(s),
 				ObjectKind: "statement",
-				Table:      statementTable(p.DB, s),
+				Table:      statementTable(p, s),
 				Message:    fmt.Sprintf("%s %s, which exist only on this node: the same code on another node does not wait for them", stmtText(s), what),
 				Fix:        "Route the flow that relies on this lock to one writer node, or use an atomic conditional write or a distributed lock.",
 				Pos:        s.Pos,

@@ -42,7 +42,7 @@ service outside the database (etcd, Consul, a lease table written on one home no
 			p.Report(Finding{
 				Object:     stmtObject(s),
 				ObjectKind: "statement",
-				Table:      statementTable(p.DB, s),
+				Table:      statementTable(p, s),
 				Message:    fmt.Sprintf("%s calls %s: advisory locks are held on one node only, so another node grants the same lock", stmtText(s), strings.Join(s.Facts.AdvisoryLocks, ", ")),
 				Fix:        "Take the lock on one designated node, or use a lock service outside the database.",
 				Pos:        s.Pos,

@@ -41,7 +41,7 @@ windows with writes stopped on all nodes; on PGD set bdr.truncate_locking = on.`
 		},
 	},
 	Check: func(p *Pass) {
-		for _, w := range writes(p.DB) {
+		for _, w := range writes(p) {
 			if w.W.Op != inspect.StmtTruncate {
 				continue
 			}

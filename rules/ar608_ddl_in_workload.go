@@ -63,7 +63,7 @@ replication. Keep temporary-table DDL out of replicated schemas.`,
 			p.Report(Finding{
 				Object:     stmtObject(s),
 				ObjectKind: "statement",
-				Table:      statementTable(p.DB, s),
+				Table:      statementTable(p, s),
 				Message:    fmt.Sprintf("%s is %s run by the workload: DDL is not replicated by native replication or pglogical, and schema drift stops apply", stmtText(s), kind),
 				Fix:        "Run schema changes as controlled expand/contract migrations on every node, or through the engine's DDL replication.",
 				Pos:        s.Pos,

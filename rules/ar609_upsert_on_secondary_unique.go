@@ -47,13 +47,13 @@ ALTER TABLE public.users DROP CONSTRAINT users_pkey, ADD PRIMARY KEY (email);
 		},
 	},
 	Check: func(p *Pass) {
-		for _, w := range writes(p.DB) {
+		for _, w := range writes(p) {
 			oc := w.W.OnConflict
 			if oc == nil || w.Table == nil {
 				continue
 			}
 			t := w.Table
-			ident := identityColumns(p.DB, t)
+			ident := identityColumns(p, t)
 			var msg string
 			if oc.Constraint == "" && len(oc.Columns) == 0 {
 				if n := len(t.UniqueIndexes()); n > 1 {

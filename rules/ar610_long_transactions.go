@@ -71,7 +71,7 @@ ALTER SUBSCRIPTION sub_b_from_a SET (streaming = parallel);  -- PostgreSQL 16+
 			}
 			var tables []string
 			for _, w := range s.Facts.Writes {
-				tables = append(tables, tableName(p.DB.FindTable(w.Table), w.Table))
+				tables = append(tables, tableName(p.index().ref(w.Table), w.Table))
 			}
 			p.Report(Finding{
 				Object:     stmtObject(s),

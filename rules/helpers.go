@@ -56,33 +56,33 @@ func relationsOfKind(db *inspect.Database, k inspect.RelKind) []*inspect.Table {
 }
 
 // parentTable returns the partitioned parent of a partition, or nil.
-func parentTable(db *inspect.Database, t *inspect.Table) *inspect.Table {
+func parentTable(p *Pass, t *inspect.Table) *inspect.Table {
 	if t.PartitionOf == "" {
 		return nil
 	}
-	return db.TableByQualified(t.PartitionOf)
+	return p.index().byQualified(t.PartitionOf)
 }
 
 // primaryKey returns the table's primary key, or its partitioned
 // parent's (a partition inherits the parent's key).
-func primaryKey(db *inspect.Database, t *inspect.Table) *inspect.Index {
+func primaryKey(p *Pass, t *inspect.Table) *inspect.Index {
 	for seen := 0; t != nil && seen < 32; seen++ {
 		if pk := t.PrimaryKey(); pk != nil {
 			return pk
 		}
-		t = parentTable(db, t)
+		t = parentTable(p, t)
 	}
 	return nil
 }
 
 // identityColumns returns the columns logical replication identifies rows
 // by: the replica identity index or the primary key.
-func identityColumns(db *inspect.Database, t *inspect.Table) []string {
+func identityColumns(p *Pass, t *inspect.Table) []string {
 	if ix := t.IdentityIndex(); ix != nil {
 		return ix.Columns
 	}
 	if t.ReplicaIdentity == inspect.IdentityDefault || t.ReplicaIdentity == "" {
-		if pk := primaryKey(db, t); pk != nil {
+		if pk := primaryKey(p, t); pk != nil {
 			return pk.Columns
 		}
 	}
@@ -150,18 +150,14 @@ type sequenceRef struct {
 
 // columnSequence returns the sequence that feeds a column: its identity
 // sequence, or the sequence of a nextval() default.
-func columnSequence(db *inspect.Database, t *inspect.Table, c *inspect.Column) (sequenceRef, bool) {
+func columnSequence(p *Pass, t *inspect.Table, c *inspect.Column) (sequenceRef, bool) {
+	db := p.DB
 	owned := func() *inspect.Sequence {
-		for _, s := range db.Sequences {
-			if s.OwnedBy == "" {
-				continue
-			}
-			sch, rest := splitOwned(s.OwnedBy)
-			if rest == [2]string{t.Name, c.Name} && (sch == t.Schema || sch == "") {
-				return s
-			}
+		x := p.index().ownedSequences
+		if s := x[[3]string{t.Schema, t.Name, c.Name}]; s != nil {
+			return s
 		}
-		return nil
+		return x[[3]string{"", t.Name, c.Name}]
 	}
 	if c.Identity != "" {
 		s := owned()
@@ -181,7 +177,7 @@ func columnSequence(db *inspect.Database, t *inspect.Table, c *inspect.Column) (
 	if schema == "" {
 		schema = t.Schema
 	}
-	s := db.Sequence(schema, seqName)
+	s := p.index().sequences[[2]string{schema, seqName}]
 	if s == nil {
 		s = db.Sequence("", seqName)
 	}
@@ -506,13 +502,19 @@ type write struct {
 }
 
 // writes returns every table write of the workload, resolved to tables.
-func writes(db *inspect.Database) []write {
+// The list is computed once per Run; callers must not modify it.
+func writes(p *Pass) []write {
+	x := p.index()
+	if x.writes != nil {
+		return *x.writes
+	}
 	var out []write
-	for _, s := range analyzed(db) {
+	for _, s := range analyzed(p.DB) {
 		for _, w := range s.Facts.Writes {
-			out = append(out, write{Stmt: s, W: w, Table: db.FindTable(w.Table)})
+			out = append(out, write{Stmt: s, W: w, Table: x.ref(w.Table)})
 		}
 	}
+	x.writes = &out
 	return out
 }
 
@@ -529,7 +531,7 @@ func tableName(t *inspect.Table, r inspect.TableRef) string {
 
 // statementTable returns the one table a statement is about (the first
 // write, or the first lock target, or the first read), for findings.
-func statementTable(db *inspect.Database, s *inspect.Statement) string {
+func statementTable(p *Pass, s *inspect.Statement) string {
 	f := s.Facts
 	var refs []inspect.TableRef
 	for _, w := range f.Writes {
@@ -540,7 +542,7 @@ func statementTable(db *inspect.Database, s *inspect.Statement) string {
 	if len(refs) == 0 {
 		return ""
 	}
-	return tableName(db.FindTable(refs[0]), refs[0])
+	return tableName(p.index().ref(refs[0]), refs[0])
 }
 
 // containsFold reports whether list holds s, ignoring case.

@@ -150,7 +150,7 @@ func TestColumnSequence(t *testing.T) {
 		{"note", "", "", nil, false},
 	}
 	for _, tt := range tests {
-		ref, ok := columnSequence(db, orders, orders.Column(tt.col))
+		ref, ok := columnSequence(&Pass{DB: db}, orders, orders.Column(tt.col))
 		if ok != tt.ok || ref.Name != tt.name || ref.How != tt.how || ref.Seq != tt.seq {
 			t.Errorf("columnSequence(%s) = %+v, %v", tt.col, ref, ok)
 		}

@@ -215,6 +215,7 @@ type Pass struct {
 
 	findings []Finding
 	skip     *SkippedRule
+	idx      *tableIndex
 }
 
 // Report records a finding. Empty RuleID, Name, Category, Severity and
@@ -266,8 +267,11 @@ func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 	if db == nil {
 		db = &inspect.Database{}
 	}
+	idx := newTableIndex(db)
+	var found [][]Finding
+	total := 0
 	for _, r := range rs {
-		p := &Pass{DB: db, Config: cfg, Rule: r}
+		p := &Pass{DB: db, Config: cfg, Rule: r, idx: idx}
 		for _, need := range r.Needs {
 			if reason, fix, missing := missingEvidence(db, need); missing {
 				p.Skip(reason, fix)
@@ -276,12 +280,17 @@ func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 		if p.skip == nil && r.Check != nil {
 			runCheck(p)
 		}
-		res.Findings = append(res.Findings, p.findings...)
+		found = append(found, p.findings)
+		total += len(p.findings)
 		if p.skip != nil {
 			res.Skipped = append(res.Skipped, *p.skip)
 		} else {
 			res.RulesRun++
 		}
+	}
+	res.Findings = make([]Finding, 0, total)
+	for _, fs := range found {
+		res.Findings = append(res.Findings, fs...)
 	}
 	SortFindings(res.Findings)
 	return res

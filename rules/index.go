@@ -1,0 +1,110 @@
+package rules
+
+import (
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// tableIndex finds tables by name in constant time; Database.Table scans
+// the list, which makes per-table look-ups quadratic on big schemas. It is
+// built once per Run and shared by the passes (the model does not change
+// while rules run).
+type tableIndex struct {
+	qualified map[[2]string]*inspect.Table
+	byName    map[string][]*inspect.Table
+	// children maps a table to the foreign keys that reference it.
+	children map[*inspect.Table][]childFK
+	// partitions counts the partitions of each partitioned table.
+	partitions map[*inspect.Table]int
+	// ownedSequences maps "schema.table.column" (unquoted) to the sequence
+	// owned by that column.
+	ownedSequences map[[3]string]*inspect.Sequence
+	// sequences finds sequences by schema and name.
+	sequences map[[2]string]*inspect.Sequence
+	// writes caches the resolved workload writes (see writes).
+	writes *[]write
+}
+
+type childFK struct {
+	child *inspect.Table
+	fk    *inspect.Constraint
+}
+
+func newTableIndex(db *inspect.Database) *tableIndex {
+	x := &tableIndex{
+		qualified:  make(map[[2]string]*inspect.Table, len(db.Tables)),
+		byName:     make(map[string][]*inspect.Table, len(db.Tables)),
+		children:   map[*inspect.Table][]childFK{},
+		partitions: map[*inspect.Table]int{},
+
+		ownedSequences: map[[3]string]*inspect.Sequence{},
+		sequences:      map[[2]string]*inspect.Sequence{},
+	}
+	for _, s := range db.Sequences {
+		if _, dup := x.sequences[[2]string{s.Schema, s.Name}]; !dup {
+			x.sequences[[2]string{s.Schema, s.Name}] = s
+		}
+		if s.OwnedBy == "" {
+			continue
+		}
+		schema, tc := splitOwned(s.OwnedBy)
+		key := [3]string{schema, tc[0], tc[1]}
+		if _, dup := x.ownedSequences[key]; !dup {
+			x.ownedSequences[key] = s
+		}
+	}
+	for _, t := range db.Tables {
+		key := [2]string{t.Schema, t.Name}
+		if _, dup := x.qualified[key]; !dup {
+			x.qualified[key] = t
+		}
+		x.byName[t.Name] = append(x.byName[t.Name], t)
+	}
+	for _, t := range db.Tables {
+		for _, c := range t.Constraints {
+			if c.Type == inspect.ForeignKey {
+				if parent := x.byQualified(c.RefTable); parent != nil {
+					x.children[parent] = append(x.children[parent], childFK{child: t, fk: c})
+				}
+			}
+		}
+		if t.PartitionOf != "" {
+			if parent := x.byQualified(t.PartitionOf); parent != nil {
+				x.partitions[parent]++
+			}
+		}
+	}
+	return x
+}
+
+// find has the semantics of Database.Table: with an empty schema, public
+// first, then a single match in any schema.
+func (x *tableIndex) find(schema, name string) *inspect.Table {
+	if schema != "" {
+		return x.qualified[[2]string{schema, name}]
+	}
+	cands := x.byName[name]
+	for _, t := range cands {
+		if t.Schema == "public" {
+			return t
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	return nil
+}
+
+func (x *tableIndex) byQualified(q string) *inspect.Table {
+	schema, name := inspect.SplitQualified(q)
+	return x.find(schema, name)
+}
+
+func (x *tableIndex) ref(r inspect.TableRef) *inspect.Table { return x.find(r.Schema, r.Name) }
+
+// index returns the pass's table index, building it if Run did not.
+func (p *Pass) index() *tableIndex {
+	if p.idx == nil {
+		p.idx = newTableIndex(p.DB)
+	}
+	return p.idx
+}
