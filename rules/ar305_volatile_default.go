@@ -60,7 +60,7 @@ ALTER TABLE public.tokens ALTER COLUMN salt SET DEFAULT md5(random()::text);  --
 					if uuidGenerators[fn] && containsFold(key, c.Name) {
 						continue
 					}
-					if (builtinVolatile[fn] || volatileUserFunction(p.DB, fn)) && !containsFold(vol, fn+"()") {
+					if (builtinVolatile[fn] || volatileUserFunction(p, fn)) && !containsFold(vol, fn+"()") {
 						vol = append(vol, fn+"()")
 					}
 				}

@@ -56,7 +56,7 @@ ALTER TABLE public.events DROP CONSTRAINT events_created_at_check;
 					}
 				}
 				for _, fn := range calls {
-					f := userFunction(p.DB, fn)
+					f := userFunction(p, fn)
 					switch {
 					case builtinVolatile[fn] || timeDependent[fn]:
 						add(fn + "()")

@@ -57,7 +57,7 @@ ALTER TABLE public.orders ENABLE ALWAYS TRIGGER orders_audit;`,
 	Check: func(p *Pass) {
 		for _, t := range replicatedTables(p.DB) {
 			for _, tr := range t.Triggers {
-				fn := userFunction(p.DB, tr.Function)
+				fn := userFunction(p, tr.Function)
 				effects := bodyEffects(fn)
 				obj := constraintObject(t, tr.Name)
 				f := Finding{Object: obj, ObjectKind: "trigger", Table: t.QualifiedName(), Pos: tr.Pos}

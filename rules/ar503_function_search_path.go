@@ -71,7 +71,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 				if tr.Enabled == inspect.TriggerDisabled {
 					continue
 				}
-				add(userFunction(p.DB, tr.Function), tr.Enabled == inspect.TriggerReplica || tr.Enabled == inspect.TriggerAlways,
+				add(userFunction(p, tr.Function), tr.Enabled == inspect.TriggerReplica || tr.Enabled == inspect.TriggerAlways,
 					"trigger "+inspect.QuoteIdent(tr.Name)+" on "+t.QualifiedName())
 			}
 			for _, c := range t.Constraints {
@@ -80,7 +80,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 				}
 				calls, _ := exprTokens(c.Expression)
 				for _, fn := range calls {
-					add(userFunction(p.DB, fn), true, "check constraint "+inspect.QuoteIdent(c.Name)+" on "+t.QualifiedName())
+					add(userFunction(p, fn), true, "check constraint "+inspect.QuoteIdent(c.Name)+" on "+t.QualifiedName())
 				}
 			}
 		}

@@ -344,7 +344,7 @@ var timeDependent = map[string]bool{
 }
 
 // userFunction finds a user function by (possibly qualified) name.
-func userFunction(db *inspect.Database, name string) *inspect.Function {
+func userFunction(p *Pass, name string) *inspect.Function {
 	name = strings.TrimSpace(name)
 	if i := strings.IndexByte(name, '('); i >= 0 {
 		name = name[:i]
@@ -356,10 +356,7 @@ func userFunction(db *inspect.Database, name string) *inspect.Function {
 		schema = parts[len(parts)-2]
 	}
 	var found *inspect.Function
-	for _, f := range db.Functions {
-		if !strings.EqualFold(f.Name, fn) {
-			continue
-		}
+	for _, f := range p.index().functions[strings.ToLower(fn)] {
 		if schema == "" || f.Schema == schema {
 			if f.Schema == "public" || schema != "" {
 				return f
@@ -372,8 +369,8 @@ func userFunction(db *inspect.Database, name string) *inspect.Function {
 
 // volatileUserFunction reports whether name is a user function that is
 // volatile (the default when a function does not say).
-func volatileUserFunction(db *inspect.Database, name string) bool {
-	f := userFunction(db, name)
+func volatileUserFunction(p *Pass, name string) bool {
+	f := userFunction(p, name)
 	return f != nil && (f.Volatility == "" || f.Volatility == "volatile")
 }
 

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"strings"
+
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
@@ -20,6 +22,8 @@ type tableIndex struct {
 	ownedSequences map[[3]string]*inspect.Sequence
 	// sequences finds sequences by schema and name.
 	sequences map[[2]string]*inspect.Sequence
+	// functions lists user functions by lower-case name.
+	functions map[string][]*inspect.Function
 	// writes caches the resolved workload writes (see writes).
 	writes *[]write
 }
@@ -38,6 +42,11 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 
 		ownedSequences: map[[3]string]*inspect.Sequence{},
 		sequences:      map[[2]string]*inspect.Sequence{},
+		functions:      map[string][]*inspect.Function{},
+	}
+	for _, f := range db.Functions {
+		key := strings.ToLower(f.Name)
+		x.functions[key] = append(x.functions[key], f)
 	}
 	for _, s := range db.Sequences {
 		if _, dup := x.sequences[[2]string{s.Schema, s.Name}]; !dup {
