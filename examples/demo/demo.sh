@@ -33,7 +33,7 @@ find_pg_tool() {
 }
 
 PSQL=$(find_pg_tool psql) || { echo "demo: psql not found (apt-get install postgresql-client)" >&2; exit 1; }
-PGBENCH=$(find_pg_tool pgbench || true)
+PGBENCH=${DEMO_PGBENCH-$(find_pg_tool pgbench || true)} # DEMO_PGBENCH= forces the psql fallback
 
 rm -rf "$DEMO_OUT"
 mkdir -p "$DEMO_OUT"
