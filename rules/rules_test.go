@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -275,5 +276,51 @@ func TestRuleJSON(t *testing.T) {
 	}
 	if len(back) != len(rules.All()) || back[0]["id"] != "AR101" || back[0]["severity"] != "error" {
 		t.Errorf("catalogue JSON starts with %v", back[0])
+	}
+}
+
+// TestRunOddModel feeds the rules a model with dangling references and
+// odd values, as a partial or hand-edited input may have: no rule may
+// panic.
+func TestRunOddModel(t *testing.T) {
+	odd := &inspect.Table{Schema: "", Name: "", Kind: inspect.RelPartitioned, PartitionOf: "nowhere.parent", PartitionKey: "RANGE (",
+		ReplicaIdentity: inspect.IdentityIndex, ReplicaIdentityIndex: "missing", ToastBytes: -5,
+		Columns: []*inspect.Column{{Name: "a", Type: "", Default: "nextval(", Identity: "always"}, {Name: "b", Default: `"`, Generated: "virtual"}},
+		Indexes: []*inspect.Index{{Name: "i", Columns: []string{"ghost"}, Unique: true, Valid: true}, {Name: "p", Primary: true, Valid: true}},
+		Constraints: []*inspect.Constraint{
+			{Name: "fk", Type: inspect.ForeignKey, Columns: []string{"a", "b"}, RefTable: "", RefColumns: []string{"x"}, OnDelete: inspect.FKCascade},
+			{Name: "c", Type: inspect.Check, Expression: "now( ("},
+			{Name: "u", Type: inspect.Unique, Deferrable: true},
+		},
+		Triggers: []*inspect.Trigger{{Name: "t", Enabled: "", Function: ""}, {Name: "t2", Enabled: inspect.TriggerAlways, Function: "(("}},
+		Rules:    []*inspect.Rule{{Name: "r"}},
+		Options:  []string{"autovacuum_freeze_min_age", "autovacuum_freeze_min_age=abc"},
+		Stats:    &inspect.TableStats{Inserts: -1, Updates: 1 << 62, LiveTup: -3},
+	}
+	db := &inspect.Database{
+		Source:       inspect.SourceInfo{Kind: inspect.SourceLive},
+		LargeObjects: -1,
+		Tables:       []*inspect.Table{odd, {Name: "plain", Kind: inspect.RelTable, Inherits: []string{""}}},
+		Sequences:    []*inspect.Sequence{{Name: "s", Type: "integer", Increment: -1 << 63, OwnedBy: "..."}},
+		Functions:    []*inspect.Function{{Name: ""}, {Name: "f", Config: []string{""}}},
+		Settings: map[string]inspect.Setting{"max_replication_slots": {Value: "lots"}, "vacuum_freeze_min_age": {Value: "-1"},
+			"idle_in_transaction_session_timeout": {Value: ""}},
+		ReplicationSlots: []inspect.ReplicationSlot{{Name: "", Active: false, RetainedBytes: -1}},
+		Statements: []*inspect.Statement{
+			{Query: "", Calls: -1, Rows: 5, Facts: &inspect.StatementFacts{
+				Writes:     []inspect.TableWrite{{Op: inspect.StmtInsert, OnConflict: &inspect.OnConflict{Constraint: "nope"}, Increments: []string{""}, SetColumns: []string{"a"}}},
+				MaxPlusOne: []string{"x", "", "a.b.c.d"}, Setval: []string{""}, RowLock: "for update", LockTables: []inspect.TableRef{{}},
+			}},
+			{Query: "broken", ParseError: "syntax error"},
+		},
+		Workload: inspect.WorkloadInfo{StatementsSource: "pg_stat_statements", StatsReset: time.Now(), CollectedAt: time.Now().Add(-time.Hour)},
+	}
+	for _, cfg := range []rules.Config{{}, {Nodes: 1}, {Nodes: 40}, {Nodes: -3, TargetVersion: 180000}} {
+		res := rules.Run(db, cfg, rules.All())
+		for _, s := range res.Skipped {
+			if strings.Contains(s.Reason, "internal error") {
+				t.Errorf("config %+v: %s panicked: %s", cfg, s.RuleID, s.Reason)
+			}
+		}
 	}
 }
