@@ -640,7 +640,11 @@ func (c *Collector) build(nodes []*stNode) *Status {
 				}
 				l.Conflicts = &total
 			}
-			l.State = c.linkState(sub, slot, from >= 0 && nodes[from].err == nil, from >= 0)
+			pub := ""
+			if from >= 0 {
+				pub = nodes[from].plan.Name
+			}
+			l.State = c.linkState(sub, slot, from >= 0 && nodes[from].err == nil, from >= 0, pub)
 			if from >= 0 && nodes[from].err != nil {
 				l.Note = "publisher " + nodes[from].plan.Name + " is down"
 			}
@@ -753,18 +757,27 @@ func (c *Collector) build(nodes []*stNode) *Status {
 	return st
 }
 
-func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool) string {
+func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool, pub string) string {
 	var prevErrors *int64
+	pubWasUp, first := false, true
 	c.mu.Lock()
 	if c.prev != nil {
+		first = false
 		for _, l := range c.prev.Links {
 			if l.Subscription == sub.name {
 				prevErrors = l.ApplyErrors
 			}
 		}
+		for _, n := range c.prev.Nodes {
+			if n.Name == pub {
+				pubWasUp = n.Up
+			}
+		}
 	}
 	c.mu.Unlock()
-	newErrors := sub.applyErrors != nil && prevErrors != nil && *sub.applyErrors > *prevErrors
+	// Errors while the publisher was down or coming back are connection
+	// failures; only errors against a publisher that stayed up count.
+	newErrors := sub.applyErrors != nil && prevErrors != nil && *sub.applyErrors > *prevErrors && pubUp && pubWasUp
 	if sub.pglStatus != "" {
 		switch sub.pglStatus {
 		case "replicating":
@@ -784,16 +797,17 @@ func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool) str
 		}
 		return LinkUnknown
 	}
+	behind := slot != nil && slot.lag != nil && *slot.lag > 0
 	switch {
 	case !sub.enabled && sub.applyErrors != nil && *sub.applyErrors > 0:
 		return LinkFailed
 	case !sub.enabled:
 		return LinkDisabled
-	case newErrors:
+	case newErrors && (sub.pid == nil || behind):
 		return LinkError
-	case sub.pid == nil && sub.applyErrors != nil && *sub.applyErrors > 0 && pubUp:
-		// The worker is not running although the publisher is up, and it
-		// failed before: it is between retries.
+	case first && sub.pid == nil && sub.applyErrors != nil && *sub.applyErrors > 0 && pubUp && behind:
+		// First look: no worker, behind, and it failed before: it is most
+		// likely between retries of a failing apply.
 		return LinkError
 	case sub.pid == nil || !pubUp || (slot != nil && !slot.active):
 		return LinkDown

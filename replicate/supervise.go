@@ -254,8 +254,10 @@ func (s *Supervisor) reenableFailed(ctx context.Context, st *Status, events *[]E
 		id := linkID(l)
 		rs := s.reenable[id]
 		if l.State == LinkStreaming {
-			if rs != nil && time.Since(rs.last) > 2*s.opts.ReenableBackoff {
-				delete(s.reenable, id) // healthy again for a while: start over
+			// Caught up again a while after the last re-enable: the error
+			// was transient, start counting over.
+			if rs != nil && l.LagBytes != nil && *l.LagBytes == 0 && time.Since(rs.last) > 2*s.opts.ReenableBackoff {
+				delete(s.reenable, id)
 			}
 			continue
 		}

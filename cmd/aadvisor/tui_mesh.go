@@ -272,7 +272,7 @@ func (m *meshDash) View() string {
 	} else {
 		b.WriteString("alarms\n")
 		for _, a := range st.Alarms {
-			b.WriteString(m.style("  ! "+a.Kind+": "+trimTo(a.Message, m.width-6), dashRed) + "\n")
+			b.WriteString(m.style(trimTo("  ! "+a.Kind+": "+a.Message, m.width-1), dashRed) + "\n")
 		}
 	}
 	b.WriteString("\nlast events\n")
@@ -285,7 +285,7 @@ func (m *meshDash) View() string {
 		if i == 6 {
 			break
 		}
-		fmt.Fprintf(&b, "  %s  %s\n", e.Time.Format("15:04:05"), trimTo(e.Message, m.width-14))
+		b.WriteString(trimTo("  "+e.Time.Format("15:04:05")+"  "+e.Message, m.width-1) + "\n")
 	}
 	fmt.Fprintf(&b, "\n%s\n", m.style(fmt.Sprintf("q quit · r refresh · p pause · every %s · %d polls, %d queries last poll", m.interval, m.polls, st.Queries), dashGrey))
 	return b.String()
