@@ -244,7 +244,8 @@ func TestMeshNative18(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				mu.Lock(); t.Fatalf("no alarm; links: %s; alarms: %+v\nlog:\n%s\n%s", describeLinks(st), st.Alarms, logs.String(), m.logTails())
+				mu.Lock()
+				t.Fatalf("no alarm; links: %s; alarms: %+v\nlog:\n%s\n%s", describeLinks(st), st.Alarms, logs.String(), m.logTails())
 			}
 			time.Sleep(300 * time.Millisecond)
 		}
