@@ -22,10 +22,9 @@ rows routed to it fail to apply there. An UPDATE that moves a row to another par
 replicated as a DELETE and an INSERT, which can raise insert_exists. Legacy inheritance children
 are published separately and the parent's ONLY semantics do not carry over.`,
 		Engines: map[string]string{
-			EngineNative:    `Leaf partitions must exist on the subscriber unless publish_via_partition_root; cross-partition UPDATE can raise insert_exists.`,
-			EngineSpock:     `New partitions are "not automatically replicated" (spock.repset_add_partition()); detached ones are not removed.`,
-			EnginePglogical: `Partitions are added to replication sets one by one.`,
-			EnginePGD:       `Transparent.`,
+			EngineNative: `Leaf partitions must exist on the subscriber unless publish_via_partition_root; cross-partition UPDATE can raise insert_exists.`,
+			EngineSpock:  `New partitions are "not automatically replicated" (spock.repset_add_partition()); detached ones are not removed.`,
+			EnginePGD:    `Transparent.`,
 		},
 		Detection: `Partitioned tables (relkind = 'p') with their number of partitions, and tables that use legacy
 inheritance.`,

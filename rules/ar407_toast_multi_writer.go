@@ -24,7 +24,7 @@ affected.`,
 		Engines: map[string]string{
 			EngineNative:    `Affected with 3+ nodes.`,
 			EnginePglogical: `Affected with 3+ nodes.`,
-			EnginePGD:       `Handles it (sends the full value when needed).`,
+			EnginePGD:       `Documents the problem for native replication and plain pglogical, not for itself.`,
 		},
 		Detection: `Only when the configured mesh has 3 or more nodes. Live: tables whose TOAST relation is not empty.
 Offline (or when TOAST sizes were not read): tables with columns of types that are TOASTed (text,
