@@ -94,10 +94,10 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 			if len(usedBy) > 5 {
 				usedBy = append(usedBy[:5:5], fmt.Sprintf("%d more", len(u.uses)-5))
 			}
-			sev := Warning
+			sev, engines := Warning, []string(nil)
 			where := "runs on apply with a different search_path"
 			if !u.onApply {
-				sev = Info
+				sev, engines = Info, []string{EnginePGD}
 				where = "runs on apply on PGD (system default search_path)"
 			}
 			schema := f.Schema
@@ -106,6 +106,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 			}
 			p.Report(Finding{
 				Severity:   sev,
+				Engines:    engines,
 				Object:     f.QualifiedName(),
 				ObjectKind: "function",
 				Message:    fmt.Sprintf("function %s (used by %s) has no SET search_path and %s: unqualified names in it can fail and stop apply", f.QualifiedName(), strings.Join(usedBy, ", "), where),
