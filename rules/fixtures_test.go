@@ -24,6 +24,7 @@ var update = flag.Bool("update", false, "rewrite the want files of testdata/*.tx
 //
 //	schema.sql     schema, read by sqlfile
 //	queries.sql    workload (optional)
+//	queries.json   pg_stat_statements export: [{"query", "calls", "rows", ...}] (optional)
 //	stats.json     {"table": {"n_tup_ins": ...}} -> Table.Stats (optional)
 //	settings.json  {"name": "value"} -> Database.Settings (optional)
 //	db.json        a partial inspect.Database laid over the model (optional)
@@ -218,7 +219,7 @@ func load(t *testing.T, files map[string]string) (*inspect.Database, rules.Confi
 	t.Helper()
 	dir := t.TempDir()
 	var opts sqlfile.Options
-	for _, name := range []string{"schema.sql", "queries.sql"} {
+	for _, name := range []string{"schema.sql", "queries.sql", "queries.json"} {
 		src, ok := files[name]
 		if !ok {
 			continue
