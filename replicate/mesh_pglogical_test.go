@@ -116,4 +116,6 @@ func TestMeshPglogical15(t *testing.T) {
 			t.Fatalf("after crash and catch-up: %d differences: %+v", rep.Differences, summarize(rep))
 		}
 	})
+
+	t.Run("remove-node and add-node", func(t *testing.T) { testMembership(t, m) })
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/jackc/pgx/v5"
 	dto "github.com/prometheus/client_model/go"
 )
 
@@ -288,6 +289,8 @@ func TestMeshNative18(t *testing.T) {
 			t.Fatalf("after the fix: %v %+v", err, summarize(rep))
 		}
 	})
+
+	t.Run("remove-node and add-node", func(t *testing.T) { testMembership(t, m) })
 }
 
 func hasAlarm(as []Alarm, kind, node string) bool {
@@ -316,4 +319,124 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func (m *testMesh) slots(t *testing.T, node *sandbox.Node) []string {
+	t.Helper()
+	conn, err := node.Connect(context.Background(), m.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), "SELECT slot_name::text FROM pg_replication_slots ORDER BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+func (m *testMesh) subscriptions(t *testing.T, node *sandbox.Node) []string {
+	t.Helper()
+	conn, err := node.Connect(context.Background(), m.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	q := "SELECT subname::text FROM pg_subscription ORDER BY 1"
+	if m.plan.Topology.Engine == EnginePglogical {
+		q = "SELECT sub_name::text FROM pglogical.subscription ORDER BY 1"
+	}
+	rows, err := conn.Query(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// testMembership removes a live node, adds it back empty, then removes it
+// while it is down (as after a crash).
+func testMembership(t *testing.T, m *testMesh) {
+	ctx := context.Background()
+	n1, n2, n3 := m.sb.Nodes[0], m.sb.Nodes[1], m.sb.Nodes[2]
+	full := m.plan
+	three := full.Topology.Nodes[2]
+
+	two, res, err := RemoveNode(ctx, full, n3.Name, RemoveOptions{})
+	if err != nil {
+		t.Fatalf("remove-node: %v %+v", err, res)
+	}
+	if len(two.Topology.Nodes) != 2 {
+		t.Fatalf("plan after remove: %+v", two.Topology.Nodes)
+	}
+	for _, n := range []*sandbox.Node{n1, n2} {
+		for _, s := range m.slots(t, n) {
+			if strings.Contains(s, n3.Name) {
+				t.Errorf("slot %s left on %s", s, n.Name)
+			}
+		}
+	}
+	if subs := m.subscriptions(t, n3); len(subs) != 0 {
+		t.Errorf("subscriptions left on the removed node: %v", subs)
+	}
+	if st := MeshStatus(ctx, two, StatusOptions{}); len(st.Links) != 2 {
+		t.Errorf("links after remove: %s", describeLinks(st))
+	}
+	m.plan = two
+	m.waitCaughtUp(t, 30*time.Second)
+
+	// Add it back, empty, while the others keep their rows.
+	m.exec(t, n3, "TRUNCATE accounts, events")
+	m.exec(t, n1, "INSERT INTO accounts (id, owner) SELECT g, 'while n3 was out' FROM generate_series(95000000, 95000999) g")
+	three3, ares, err := AddNode(ctx, two, three, Options{})
+	if err != nil {
+		t.Fatalf("add-node: %v %+v", err, ares)
+	}
+	m.plan = three3
+	m.waitCaughtUp(t, 60*time.Second)
+	rep, err := Verify(ctx, m.plan, VerifyOptions{})
+	if err != nil || rep.Differences != 0 {
+		t.Fatalf("after add-node: %v %+v", err, summarize(rep))
+	}
+
+	// Remove a node that is down: the others free the WAL its slots held.
+	if err := n3.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	two, _, err = RemoveNode(ctx, m.plan, n3.Name, RemoveOptions{ConnectTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("remove-node (down): %v", err)
+	}
+	for _, n := range []*sandbox.Node{n1, n2} {
+		for _, s := range m.slots(t, n) {
+			if strings.Contains(s, n3.Name) {
+				t.Errorf("slot %s left on %s after removing a dead node", s, n.Name)
+			}
+		}
+		for _, s := range m.subscriptions(t, n) {
+			if strings.Contains(s, n3.Name) {
+				t.Errorf("subscription %s left on %s", s, n.Name)
+			}
+		}
+	}
+	m.plan = two
+	m.waitCaughtUp(t, 30*time.Second)
+	// Back from the dead, it is cleaned by a second run with the old plan.
+	if err := n3.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := RemoveNode(ctx, three3, n3.Name, RemoveOptions{}); err != nil {
+		t.Fatalf("remove-node again: %v", err)
+	}
+	if subs := m.subscriptions(t, n3); len(subs) != 0 {
+		t.Errorf("subscriptions left on the returned node: %v", subs)
+	}
+	m.plan = full
 }
