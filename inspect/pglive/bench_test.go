@@ -3,6 +3,8 @@ package pglive
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +73,13 @@ func BenchmarkReadLive(b *testing.B) {
 	b.Logf("setup: %d tables, %d statements in %s", tables, stmts, time.Since(start).Round(time.Second))
 	dsn := n.DSN("bench")
 
+	// One read with the duration of each query, for the record.
+	times := &queryTimes{}
+	if _, err := Read(ctx, dsn, Options{Log: slog.New(times)}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("query durations:\n%s", times)
+
 	b.Run("pglive", func(b *testing.B) {
 		var st Stats
 		var tabs, statements int
@@ -99,3 +108,32 @@ func BenchmarkReadLive(b *testing.B) {
 		}
 	})
 }
+
+// queryTimes is a slog.Handler that keeps the duration of each query of a
+// read.
+type queryTimes struct{ lines []string }
+
+func (q *queryTimes) Enabled(context.Context, slog.Level) bool { return true }
+func (q *queryTimes) WithAttrs([]slog.Attr) slog.Handler      { return q }
+func (q *queryTimes) WithGroup(string) slog.Handler           { return q }
+func (q *queryTimes) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "query" {
+		return nil
+	}
+	var name, rows, took string
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "name":
+			name = a.Value.String()
+		case "rows":
+			rows = a.Value.String()
+		case "duration":
+			took = a.Value.Duration().Round(time.Millisecond).String()
+		}
+		return true
+	})
+	q.lines = append(q.lines, fmt.Sprintf("%-26s %7s rows %8s", name, rows, took))
+	return nil
+}
+
+func (q *queryTimes) String() string { return strings.Join(q.lines, "\n") }

@@ -233,7 +233,6 @@ func databaseQuery(version int) string {
 	return `SELECT pg_catalog.current_database() AS name, pg_catalog.pg_encoding_to_char(d.encoding) AS encoding,
 	d.datcollate::text AS collate, d.datctype::text AS ctype, ` + provider + ` AS locale_provider,
 	current_user::text AS role, coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user), false) AS superuser,
-	pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS read_all_stats,
 	pg_catalog.pg_has_role(current_user, 'pg_read_all_settings', 'USAGE') AS read_all_settings,
 	pg_catalog.now() AS collected_at,
 	(SELECT s.stats_reset FROM pg_catalog.pg_stat_database s WHERE s.datid = d.oid) AS stats_reset,

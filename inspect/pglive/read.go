@@ -59,7 +59,6 @@ type dbFacts struct {
 	LocaleProvider  string     `db:"locale_provider"`
 	Role            string     `db:"role"`
 	Superuser       bool       `db:"superuser"`
-	ReadAllStats    bool       `db:"read_all_stats"`
 	ReadAllSettings bool       `db:"read_all_settings"`
 	CollectedAt     time.Time  `db:"collected_at"`
 	StatsReset      *time.Time `db:"stats_reset"`
