@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,8 +114,8 @@ func BenchmarkReadLive(b *testing.B) {
 type queryTimes struct{ lines []string }
 
 func (q *queryTimes) Enabled(context.Context, slog.Level) bool { return true }
-func (q *queryTimes) WithAttrs([]slog.Attr) slog.Handler      { return q }
-func (q *queryTimes) WithGroup(string) slog.Handler           { return q }
+func (q *queryTimes) WithAttrs([]slog.Attr) slog.Handler       { return q }
+func (q *queryTimes) WithGroup(string) slog.Handler            { return q }
 func (q *queryTimes) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "query" {
 		return nil
