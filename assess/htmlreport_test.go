@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/rules"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -221,11 +222,17 @@ func TestHTMLReportSelfContained(t *testing.T) {
 
 // manyFindings makes n findings spread over 40 rules and 500 tables.
 func manyFindings(n int) *Report {
-	r := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, VerdictReason: "many", Findings: []ReportFinding{}}
+	r := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, VerdictReason: fmt.Sprintf("%d findings on 500 tables", n), Findings: []ReportFinding{},
+		Source: Source{Kind: "sql", Name: "big-schema.sql", Tables: 500}}
 	sev := []string{"error", "warning", "info"}
+	all := rules.All()
 	for i := range n {
 		rule := i % 40
-		f := ReportFinding{Rule: fmt.Sprintf("AR%03d", 100+rule), Name: fmt.Sprintf("rule-%d", rule), Severity: sev[rule%3], Title: "A rule",
+		id, name, title, cat := fmt.Sprintf("AR%03d", 100+rule), fmt.Sprintf("rule-%d", rule), "A rule", "keys"
+		if rule < len(all) {
+			id, name, title, cat = all[rule].ID, all[rule].Name, all[rule].Title, string(all[rule].Category)
+		}
+		f := ReportFinding{Rule: id, Name: name, Severity: sev[rule%3], Title: title, Category: cat,
 			Object: fmt.Sprintf("public.t%03d.c%d", i%500, i), Table: fmt.Sprintf("public.t%03d", i%500),
 			Message: "something that matters under multi-primary replication, with evidence", Fix: "Do the thing.", FixSQL: "ALTER TABLE x ADD y;"}
 		r.Findings = append(r.Findings, f)
@@ -333,6 +340,33 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	}
 	if strings.Contains(dom, "ZgotmplZ") {
 		t.Error("a value was rejected by html/template (ZgotmplZ)")
+	}
+	// 2,000 findings: the page still renders, one closed block per rule
+	many := fixtureInputs(t)
+	many.Assessment = manyFindings(2000)
+	manyPage := filepath.Join(dir, "many.html")
+	if err := os.WriteFile(manyPage, []byte(renderReport(t, many)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, append(chromiumArgs(t), "--dump-dom", "file://"+manyPage)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom (2,000 findings): %v", err)
+	}
+	if n := strings.Count(string(out), `<details class="rule">`); n != 40 {
+		t.Errorf("rendered 2,000-finding page has %d closed rule blocks, want 40", n)
+	}
+	if shots := os.Getenv("AADVISOR_SCREENS"); shots != "" {
+		path, _ := filepath.Abs(filepath.Join(shots, "report-2000-findings.png"))
+		style := `<style>header.top,nav.toc,footer,#recommendation,#budget,#latency,#topology,#tables,#forecast{display:none!important}</style></head>`
+		data, _ := os.ReadFile(manyPage)
+		hz := filepath.Join(dir, "many-hazards.html")
+		if err := os.WriteFile(hz, []byte(strings.Replace(string(data), "</head>", style, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append(chromiumArgs(t), "--screenshot="+path, "--window-size=1280,1500", "file://"+hz)
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+		}
 	}
 	if shots := os.Getenv("AADVISOR_SCREENS"); shots != "" {
 		for _, s := range []struct{ name, size string }{{"report-top.png", "1280,1800"}, {"report-full.png", "1280,11000"}} {
