@@ -83,10 +83,9 @@ type BarChart struct {
 
 // scale maps values to x positions on [x0, x1].
 type scale struct {
-	log      bool
-	lo, hi   float64
-	x0, x1   float64
-	integral bool
+	log    bool
+	lo, hi float64
+	x0, x1 float64
 }
 
 // newScale fits values on [x0, x1]. With bars, a log scale starts one decade
