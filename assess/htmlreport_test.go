@@ -378,3 +378,70 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		}
 	}
 }
+
+var (
+	tagRE     = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>`)
+	voidTags  = map[string]bool{"meta": true, "br": true, "hr": true, "img": true, "input": true, "link": true, "wbr": true}
+	skipBlock = regexp.MustCompile(`(?s)<style>.*?</style>|<!--.*?-->`)
+)
+
+// balanced checks that every element is closed in order: a stricter test
+// than browsers apply, which catches template branches that lose a tag.
+func balanced(page string) error {
+	page = skipBlock.ReplaceAllString(page, "")
+	var stack []string
+	for _, m := range tagRE.FindAllStringSubmatch(page, -1) {
+		closing, name, self := m[1] == "/", strings.ToLower(m[2]), m[3] == "/"
+		switch {
+		case voidTags[name] || self:
+		case closing:
+			if len(stack) == 0 || stack[len(stack)-1] != name {
+				return fmt.Errorf("</%s> closes %v", name, stack)
+			}
+			stack = stack[:len(stack)-1]
+		default:
+			stack = append(stack, name)
+		}
+	}
+	if len(stack) > 0 {
+		return fmt.Errorf("unclosed %v", stack)
+	}
+	return nil
+}
+
+func TestHTMLReportWellFormed(t *testing.T) {
+	full := fixtureInputs(t)
+	many := fixtureInputs(t)
+	many.Assessment = manyFindings(2000)
+	for name, in := range map[string]HTMLInputs{
+		"full": full, "many findings": many, "nothing": {},
+		"assessment only": {Assessment: full.Assessment}, "forecast only": {Forecast: full.Forecast},
+	} {
+		t.Run(name, func(t *testing.T) {
+			page := renderReport(t, in)
+			if err := balanced(page); err != nil {
+				t.Error(err)
+			}
+			if strings.Contains(page, "ZgotmplZ") {
+				t.Error("a value was rejected by html/template (ZgotmplZ)")
+			}
+			if !strings.HasPrefix(page, "<!DOCTYPE html>") {
+				t.Error("no doctype")
+			}
+		})
+	}
+}
+
+func TestBalanced(t *testing.T) {
+	for in, ok := range map[string]bool{
+		`<div><p>a<br>b</p><svg><path d="M0,0"/></svg></div>`: true,
+		`<style>p > a {}</style><p>x</p>`:                     true,
+		`<div><details><summary>x</summary></div>`:            false,
+		`<p>x</div>`: false,
+		`<section>`:  false,
+	} {
+		if err := balanced(in); (err == nil) != ok {
+			t.Errorf("balanced(%q) = %v, want ok=%v", in, err, ok)
+		}
+	}
+}
