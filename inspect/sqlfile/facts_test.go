@@ -285,3 +285,28 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("stmts[3] = %+v, want fresh facts", stmts[3])
 	}
 }
+
+func TestAnalyzeQueryDeepChains(t *testing.T) {
+	tests := []struct {
+		query, want string
+	}{
+		// Left-deep trees the C parser cannot hand over whole: each must be
+		// an error, never a crash.
+		{"SELECT 1" + strings.Repeat(" + 1", 40000), "nests too deeply"},
+		{"SELECT 'a'" + strings.Repeat(" || 'a'", 40000), "nests too deeply"},
+		{"SELECT 1" + strings.Repeat(" UNION ALL SELECT 1", 40000), "nests too deeply"},
+		{"SELECT 1" + strings.Repeat(" + 1", 8000), "exceeded maximum recursion depth"},
+		{"SELECT " + strings.Repeat("(", 20000) + "1" + strings.Repeat(")", 20000), "memory exhausted"},
+	}
+	for _, tt := range tests {
+		_, err := AnalyzeQuery(tt.query)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("AnalyzeQuery(%.30q...) = %v, want an error containing %q", tt.query, err, tt.want)
+		}
+	}
+	// A long flat statement is fine.
+	in := "SELECT * FROM t WHERE a IN (" + strings.TrimSuffix(strings.Repeat("-1, ", 30000), ", ") + ") AND b = 1" + strings.Repeat(" AND b = 1", 12000)
+	if _, err := AnalyzeQuery(in); err != nil {
+		t.Errorf("long flat statement: %v", err)
+	}
+}

@@ -1,6 +1,8 @@
 package sqlfile
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -16,8 +18,20 @@ import (
 // in parallel.
 var parseMu sync.Mutex
 
+// maxChain bounds the chains of binary operators and set operations in
+// one statement. The parser builds a + b + c ... as a tree as deep as the
+// chain; past some tens of thousands the C code that serialises the tree
+// overflows its stack and the process dies, and past about 5,000 the tree
+// is too deep to decode anyway.
+const maxChain = 10000
+
 // parse parses SQL text into a parse tree.
 func parse(sql string) (*pg_query.ParseResult, error) {
+	if len(sql) > 2*maxChain {
+		if n := chainLength(sql); n > maxChain {
+			return nil, fmt.Errorf("statement nests too deeply for the parser (%d chained operators; the limit is %d)", n, maxChain)
+		}
+	}
 	parseMu.Lock()
 	buf, err := pgparser.ParseToProtobuf(sql)
 	parseMu.Unlock()
@@ -29,4 +43,30 @@ func parse(sql string) (*pg_query.ParseResult, error) {
 		return nil, err
 	}
 	return tree, nil
+}
+
+// chainLength counts what can make a parse tree deep without
+// parentheses (which the grammar bounds itself): binary operators other
+// than comparisons (which do not chain), and UNION/INTERSECT/EXCEPT.
+func chainLength(sql string) int {
+	n := 0
+	toks := sqlTokens(sql)
+	for i, t := range toks {
+		switch {
+		case t.is("union") || t.is("intersect") || t.is("except"):
+			n++
+		case len(t.text) == 1 && strings.ContainsAny(t.text, "+-*/%^|&#~!@?"):
+			if i > 0 && isOperand(toks[i-1]) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// isOperand reports whether a token can end an operand: a word, number,
+// quoted text or a closing parenthesis.
+func isOperand(t token) bool {
+	c := t.text[0]
+	return c == ')' || c == '\'' || c == '"' || c == '$' || isIdentByte(c)
 }
