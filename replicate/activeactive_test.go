@@ -128,8 +128,8 @@ func teardownClean(t *testing.T, m *mesh, p *Plan) {
 	}
 	for i := range m.conns {
 		left := m.rows(i, `SELECT 'pub ' || pubname FROM pg_publication WHERE pubname LIKE 'aadv%'
-UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subname LIKE 'aadv%'
-UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots`)
+UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subname LIKE 'aadv%' AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database = current_database()`)
 		if len(left) > 0 {
 			t.Errorf("%s after teardown: %v", m.names[i], left)
 		}
@@ -151,6 +151,7 @@ UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots`)
 }
 
 func TestNativeActiveActive(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("pg18_%dnodes", n), func(t *testing.T) {
 			m, p := testActiveActive(t, 18, n, EngineNative)
@@ -191,6 +192,7 @@ func TestNativeActiveActive(t *testing.T) {
 }
 
 func TestPglogicalActiveActive(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{2, 3} {
 		t.Run(fmt.Sprintf("pg15_%dnodes", n), func(t *testing.T) {
 			m, p := testActiveActive(t, 15, n, EnginePglogical)

@@ -14,7 +14,7 @@ func noAadvObjects(t *testing.T, m *mesh) {
 	t.Helper()
 	for i := range m.conns {
 		left := m.rows(i, `SELECT 'pub ' || pubname FROM pg_publication WHERE pubname LIKE 'aadv%'
-UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subname LIKE 'aadv%'
+UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subname LIKE 'aadv%' AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 UNION ALL SELECT 'ext ' || extname FROM pg_extension WHERE extname = 'pglogical'
 UNION ALL SELECT 'seq ' || sequencename FROM pg_sequences WHERE increment_by <> 1`)
 		if len(left) > 0 {
@@ -43,6 +43,7 @@ func precheckFails(t *testing.T, p *Plan, want ...string) *PrecheckError {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	t.Run("node down, then up", func(t *testing.T) {
 		m := newMesh(t, 18, 2, aaSchema)
 		p := m.plan(TopologyActiveActive, EngineNative)
@@ -139,6 +140,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestDryRunIsTheRun(t *testing.T) {
+	t.Parallel()
 	m := newMesh(t, 18, 2, aaSchema)
 	m.exec(0, `INSERT INTO items (node) VALUES ('seed')`)
 	p := m.plan(TopologyActiveActive, EngineNative)
@@ -168,16 +170,19 @@ func TestDryRunIsTheRun(t *testing.T) {
 	if len(td.Steps) == 0 {
 		t.Fatal("teardown dry run lists nothing")
 	}
-	if r := m.rows(0, `SELECT count(*) FROM pg_subscription WHERE subname LIKE 'aadv%'`); r[0] != "1" {
+	if r := m.rows(0, `SELECT count(*) FROM pg_subscription WHERE subname LIKE 'aadv%' AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`); r[0] != "1" {
 		t.Errorf("teardown dry run dropped subscriptions: %v", r)
 	}
 }
 
 // A failure part-way leaves a state that a re-run completes.
 func TestInterruptedRunCompletes(t *testing.T) {
+	t.Parallel()
 	m := newMesh(t, 18, 3, aaSchema)
 	p := m.plan(TopologyActiveActive, EngineNative)
 	// Run the first half of the steps, as a run that died half-way would.
+	bootMu.Lock()
+	defer bootMu.Unlock() // held through mustBootstrap below: unlock first
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &bootstrapper{plan: p, opt: Options{}, db: p.Topology.Database}
 	b.opt.defaults()
@@ -195,7 +200,9 @@ func TestInterruptedRunCompletes(t *testing.T) {
 	}
 	b.close()
 	cancel()
+	bootMu.Unlock()
 	res := mustBootstrap(t, p, Options{})
+	bootMu.Lock()
 	t.Cleanup(func() { Teardown(context.Background(), p, Options{}) })
 	if got := countStatus(res, StepExists); got != half {
 		t.Errorf("re-run found %d steps in place, want %d: %s", got, half, stepSummary(res))

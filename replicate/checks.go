@@ -94,6 +94,9 @@ func (b *bootstrapper) precheck() []Check {
 			case !strings.Contains(f.setting("shared_preload_libraries"), "pglogical"):
 				add(name, "shared_preload_libraries", StatusFail, fmt.Sprintf("is %q, without pglogical", f.setting("shared_preload_libraries")),
 					"ALTER SYSTEM SET shared_preload_libraries = "+literal(joinList(f.setting("shared_preload_libraries"), "pglogical"))+"; then restart", true)
+			case f.PglNode != "" && f.PglNode != pglNodeName(name):
+				add(name, "pglogical", StatusFail, fmt.Sprintf("the database already is pglogical node %q, not %q of this plan", f.PglNode, pglNodeName(name)),
+					"one pglogical node per database: drop the other one, or use another database", false)
 			default:
 				add(name, "pglogical", StatusOK, "available and preloaded", "", false)
 			}

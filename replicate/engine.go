@@ -374,11 +374,19 @@ func (b *bootstrapper) execute(ctx context.Context, steps []Step) error {
 			}
 		}
 		b.opt.Log.Info("bootstrap step", "node", s.Node, "action", s.Action)
+		// A step may wait on others: CREATE SUBSCRIPTION waits until
+		// every transaction running on the publisher has ended.
+		sctx, cancel := context.WithTimeout(ctx, b.opt.Wait)
 		var err error
 		if s.run != nil {
-			err = s.run(ctx, b)
+			err = s.run(sctx, b)
 		} else {
-			_, err = n.conn.Exec(ctx, s.SQL)
+			_, err = n.conn.Exec(sctx, s.SQL)
+		}
+		timedOut := sctx.Err() == context.DeadlineExceeded
+		cancel()
+		if timedOut {
+			err = fmt.Errorf("no answer after %s (a subscription waits until every transaction running on its publisher ends: look for long transactions in pg_stat_activity, or another bootstrap running at once): %w", b.opt.Wait, err)
 		}
 		if err != nil {
 			s.Status, s.Error = StepFailed, inspect.Redact(err.Error())

@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,9 @@ func TestMain(m *testing.M) {
 	code := sandbox.Main(m)
 	sharedMu.Lock()
 	for _, s := range sharedSB {
+		if s == nil {
+			continue
+		}
 		if err := s.Down(context.Background()); err != nil {
 			fmt.Fprintf(os.Stderr, "sandbox down: %v\n", err)
 		}
@@ -33,35 +37,56 @@ func TestMain(m *testing.M) {
 const sharedMax = 3
 
 var (
-	sharedMu sync.Mutex
-	sharedSB = map[int]*sandbox.Sandbox{}
-	testSeq  atomic.Int64
+	sharedMu   sync.Mutex
+	sharedSB   = map[int]*sandbox.Sandbox{}
+	sharedOnce = map[int]*sync.Once{}
+	sharedErr  = map[int]error{}
+	testSeq    atomic.Int64
 )
 
+// sharedSandbox returns the sandbox of a major version the tests share,
+// starting it on first use (versions start concurrently).
 func sharedSandbox(t *testing.T, major int) *sandbox.Sandbox {
 	t.Helper()
 	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if s := sharedSB[major]; s != nil {
-		return s
+	once := sharedOnce[major]
+	if once == nil {
+		once = &sync.Once{}
+		sharedOnce[major] = once
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if _, err := sandbox.FindInstall(ctx, fmt.Sprint(major)); err != nil {
-		if sandbox.InCI() {
-			t.Fatalf("PostgreSQL %d required in CI: %v", major, err)
+	sharedMu.Unlock()
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		var s *sandbox.Sandbox
+		_, err := sandbox.FindInstall(ctx, fmt.Sprint(major))
+		if err == nil {
+			dir := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("%d-replicate-%d", os.Getpid(), major))
+			os.MkdirAll(filepath.Dir(dir), 0o755)
+			s, _, err = sandbox.Up(ctx, sandbox.Options{Nodes: sharedMax, PG: fmt.Sprint(major), Dir: dir, Name: "replicate"})
+			if err != nil {
+				err = fmt.Errorf("sandbox up: %w", err)
+			}
+		} else {
+			err = fmt.Errorf("%w: %w", errNoServer, err)
 		}
+		sharedMu.Lock()
+		sharedSB[major], sharedErr[major] = s, err
+		sharedMu.Unlock()
+	})
+	sharedMu.Lock()
+	s, err := sharedSB[major], sharedErr[major]
+	sharedMu.Unlock()
+	switch {
+	case errors.Is(err, errNoServer) && !sandbox.InCI():
 		t.Skipf("no PostgreSQL %d: %v", major, err)
+	case err != nil:
+		t.Fatal(err)
 	}
-	dir := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("%d-replicate-%d", os.Getpid(), major))
-	os.MkdirAll(filepath.Dir(dir), 0o755)
-	s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: sharedMax, PG: fmt.Sprint(major), Dir: dir, Name: "replicate"})
-	if err != nil {
-		t.Fatalf("sandbox up: %v", err)
-	}
-	sharedSB[major] = s
 	return s
 }
+
+var errNoServer = errors.New("no server binaries")
 
 // mesh is n sandbox nodes with a database of this test and its schema.
 type mesh struct {
@@ -218,9 +243,17 @@ func clip(s []string) []string {
 	return s
 }
 
+// bootMu serialises the bootstraps of tests that share nodes: creating a
+// logical slot waits for every transaction running on the publisher, so
+// two CREATE SUBSCRIPTIONs going opposite ways between the same two
+// clusters wait for each other for ever.
+var bootMu sync.Mutex
+
 func mustBootstrap(t *testing.T, p *Plan, opt Options) *Result {
 	t.Helper()
+	bootMu.Lock()
 	res, err := Bootstrap(context.Background(), p, opt)
+	bootMu.Unlock()
 	if err != nil {
 		t.Fatalf("bootstrap: %v\nsteps: %s", err, stepSummary(res))
 	}

@@ -22,6 +22,7 @@ CREATE TRIGGER log_received AFTER INSERT OR UPDATE OR DELETE ON public.orders
 ALTER TABLE public.orders ENABLE REPLICA TRIGGER log_received;`
 
 func TestPartitioned(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		major  int
 		engine string

@@ -9,6 +9,7 @@ import (
 )
 
 func TestStreaming(t *testing.T) {
+	t.Parallel()
 	for _, major := range sandbox.TestVersions {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			sb := sandbox.ForTest(t, major, 2)
