@@ -13,9 +13,9 @@ import (
 // parseMu serialises calls into the C parser. libpg_query redirects the
 // process's stderr (fd 2) to a pipe around every parse and puts back what
 // it saved; two parses at once can leave fd 2 pointing at a closed pipe,
-// and Go exits on SIGPIPE when it next writes to stderr. The C call is
-// the smaller part of a parse: decoding the tree and walking it still run
-// in parallel.
+// and Go exits on SIGPIPE when it next writes to stderr. (Even one parse
+// at a time swallows what another goroutine writes to stderr during it.)
+// Decoding the tree and walking it still run in parallel.
 var parseMu sync.Mutex
 
 // maxChain bounds the chains of binary operators and set operations in
