@@ -346,7 +346,7 @@ func (b *bootstrapper) parityChecks() []Check {
 		rtt = max(rtt, n.facts.RTT)
 	}
 	spread := hi - lo
-	detail := fmt.Sprintf("largest difference between node clocks %s (measured from here, round trip up to %s)", spread.Round(time.Millisecond), rtt.Round(time.Millisecond))
+	detail := fmt.Sprintf("largest difference between node clocks %s (measured from here, round trip up to %s)", spread.Round(100*time.Microsecond), rtt.Round(100*time.Microsecond))
 	st := StatusOK
 	fix := ""
 	if spread > skewWarn {

@@ -1,0 +1,126 @@
+package replicate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestOffsetStart(t *testing.T) {
+	for _, c := range []struct {
+		floor        int64
+		index, nodes int
+		want         int64
+	}{
+		{0, 1, 3, 1}, {0, 2, 3, 2}, {0, 3, 3, 3},
+		{100, 1, 3, 103}, {100, 2, 3, 101}, {100, 3, 3, 102},
+		{5, 2, 2, 6}, {5, 1, 2, 7},
+	} {
+		got := offsetStart(c.floor, c.index, c.nodes)
+		if got != c.want {
+			t.Errorf("offsetStart(%d, %d, %d) = %d, want %d", c.floor, c.index, c.nodes, got, c.want)
+		}
+		if got <= c.floor || got%int64(c.nodes) != int64(c.index%c.nodes) {
+			t.Errorf("offsetStart(%d, %d, %d) = %d: not above the floor in the node's class", c.floor, c.index, c.nodes, got)
+		}
+	}
+	// No two nodes ever hand out one value.
+	seen := map[int64]int{}
+	for i := 1; i <= 4; i++ {
+		v := offsetStart(37, i, 4)
+		for k := 0; k < 100; k++ {
+			if prev, dup := seen[v]; dup {
+				t.Fatalf("value %d from nodes %d and %d", v, prev, i)
+			}
+			seen[v] = i
+			v += 4
+		}
+	}
+}
+
+func TestWithDatabase(t *testing.T) {
+	for _, c := range []struct{ dsn, db, want string }{
+		{"postgres://u:p@h:5432/postgres?sslmode=disable", "app", "postgres://u:p@h:5432/app?sslmode=disable"},
+		{"postgresql://h/x", "my db", "postgresql://h/my%20db"},
+		{"host=h port=5432 dbname=postgres", "app", "host=h port=5432 dbname=postgres dbname=app"},
+		{"host=h", "it's", `host=h dbname='it\'s'`},
+		{"host=h", "", "host=h"},
+	} {
+		got, err := withDatabase(c.dsn, c.db)
+		if err != nil || got != c.want {
+			t.Errorf("withDatabase(%q, %q) = %q, %v; want %q", c.dsn, c.db, got, err, c.want)
+		}
+	}
+}
+
+func TestObjName(t *testing.T) {
+	if got := subName("east", "west"); got != "aadv_east_from_west" {
+		t.Errorf("subName = %q", got)
+	}
+	long := strings.Repeat("n", 60)
+	a, b := subName(long, long+"a"), subName(long, long+"b")
+	if len(a) > 63 || len(b) > 63 || a == b || !strings.HasPrefix(a, Prefix) {
+		t.Errorf("long names: %q %q", a, b)
+	}
+}
+
+func TestSchemaDiff(t *testing.T) {
+	a := &nodeFacts{Scope: []string{"public.t", "public.u"}, Tables: map[string]*tableFacts{
+		"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null", "v text"}, PK: []string{"id"}, Identity: "d"},
+		"public.u": {Schema: "public", Name: "u", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"},
+	}}
+	b := &nodeFacts{Scope: []string{"public.t", "public.w"}, Tables: map[string]*tableFacts{
+		"public.t": {Schema: "public", Name: "t", Columns: []string{"id bigint not null", "v text"}, PK: []string{"id"}, Identity: "f"},
+		"public.w": {Schema: "public", Name: "w"},
+	}}
+	want := []string{
+		`public.t: a has column "id integer not null", b does not`,
+		`public.t: b has column "id bigint not null", a does not`,
+		"public.t: replica identity d on a, f on b",
+		"table public.u is on a but not on b",
+		"table public.w is on b but not on a",
+	}
+	if diff := cmp.Diff(want, schemaDiff("a", a, "b", b)); diff != "" {
+		t.Errorf("schemaDiff (-want +got):\n%s", diff)
+	}
+	if d := schemaDiff("a", a, "a2", a); len(d) != 0 {
+		t.Errorf("same schema differs: %v", d)
+	}
+}
+
+func TestInScope(t *testing.T) {
+	tables := map[string]*tableFacts{
+		"public.a": {Schema: "public", Name: "a"}, "public.b": {Schema: "public", Name: "b"},
+		"sales.c": {Schema: "sales", Name: "c"},
+	}
+	for _, c := range []struct {
+		patterns []string
+		want     []string
+	}{
+		{nil, []string{"public.a", "public.b", "sales.c"}},
+		{[]string{"*"}, []string{"public.a", "public.b", "sales.c"}},
+		{[]string{"public.*"}, []string{"public.a", "public.b"}},
+		{[]string{"sales.c", "public.b"}, []string{"public.b", "sales.c"}},
+		{[]string{"nope.*"}, nil},
+	} {
+		if diff := cmp.Diff(c.want, inScope(tables, c.patterns)); diff != "" {
+			t.Errorf("inScope(%v) (-want +got):\n%s", c.patterns, diff)
+		}
+	}
+}
+
+func TestOwnerCheck(t *testing.T) {
+	inKey := &tableFacts{Schema: "public", Name: "t", Columns: []string{"region text not null"}, PK: []string{"region", "id"}, Identity: "d"}
+	notKey := &tableFacts{Schema: "public", Name: "t", Columns: []string{"region text not null"}, PK: []string{"id"}, Identity: "d"}
+	full := &tableFacts{Schema: "public", Name: "t", Columns: []string{"region text not null"}, PK: []string{"id"}, Identity: "f"}
+	missing := &tableFacts{Schema: "public", Name: "t", Columns: []string{"id int"}, PK: []string{"id"}, Identity: "d"}
+	for _, c := range []struct {
+		tf   *tableFacts
+		want string
+	}{{inKey, StatusOK}, {notKey, StatusFail}, {full, StatusOK}, {missing, StatusFail}} {
+		if got := ownerCheck(c.tf, "region")[0].Status; got != c.want {
+			t.Errorf("%+v: %s, want %s", c.tf, got, c.want)
+		}
+	}
+}
