@@ -77,6 +77,17 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 	ctx := context.Background()
 	p := verifyNodes(t, sb, "vf")
 	n1, n2, n3 := sb.Nodes[0], sb.Nodes[1], sb.Nodes[2]
+	// Same columns in another order on one node: rows are compared by
+	// column name, not position.
+	for i, n := range sb.Nodes {
+		ddl := "CREATE TABLE public.reord (id int PRIMARY KEY, a text, b int)"
+		if i == 2 {
+			ddl = "CREATE TABLE public.reord (b int, a text, id int PRIMARY KEY)"
+		}
+		if err := n.Exec(ctx, "vf", ddl+"; INSERT INTO public.reord (id, a, b) SELECT g, 'a' || g, g FROM generate_series(1, 100) g"); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	rep, err := Verify(ctx, p, VerifyOptions{})
 	if err != nil {
