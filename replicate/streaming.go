@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
@@ -101,10 +100,21 @@ func (b *bootstrapper) streamingSteps() []Step {
 	}
 	if sync := b.syncSetting(); sync != "" {
 		isSet := `SELECT pg_catalog.current_setting('synchronous_standby_names') = $1`
-		steps = append(steps,
-			Step{Node: prim.Name, Action: "synchronous quorum " + sync,
-				SQL: "ALTER SYSTEM SET synchronous_standby_names = " + literal(sync), exists: isSet, existsArgs: []any{sync}},
-			Step{Node: prim.Name, Action: "reload configuration", SQL: "SELECT pg_catalog.pg_reload_conf()", exists: isSet, existsArgs: []any{sync}})
+		// Commits on the primary wait for the quorum: set it only when
+		// the sync standbys will stream by the end of this run.
+		manual := false
+		for _, name := range b.syncNames() {
+			n := b.node(name)
+			manual = manual || (b.opt.Local[name] == nil && !n.facts.InRecovery)
+		}
+		set := Step{Node: prim.Name, Action: "synchronous quorum " + sync,
+			SQL: "ALTER SYSTEM SET synchronous_standby_names = " + literal(sync), exists: isSet, existsArgs: []any{sync}}
+		reload := Step{Node: prim.Name, Action: "reload configuration", SQL: "SELECT pg_catalog.pg_reload_conf()", exists: isSet, existsArgs: []any{sync}}
+		if manual {
+			set.manual, reload.manual = true, true
+			set.Action += " (once the sync standbys stream: commits wait for them)"
+		}
+		steps = append(steps, set, reload)
 	}
 	return steps
 }
@@ -362,22 +372,4 @@ func appendFile(p string, owner fileOwner, content string) error {
 func exists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-// waitStandby waits until the primary streams to the standby.
-func waitStandby(ctx context.Context, prim *nodeConn, name string, deadline time.Time) error {
-	for {
-		var ok bool
-		err := prim.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_replication WHERE application_name = $1 AND state = 'streaming')`, name).Scan(&ok)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("standby %s is not streaming from %s", name, prim.Name)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
