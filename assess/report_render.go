@@ -44,7 +44,7 @@ func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 	case "markdown":
 		return templates.Render(w, "assess.md.tmpl", r)
 	case "html":
-		return templates.Render(w, "assess.html.tmpl", r)
+		return RenderHTML(w, HTMLInputs{Assessment: r, Tool: r.Tool, Generated: r.Generated})
 	case "sarif":
 		return writeSARIF(w, r)
 	}

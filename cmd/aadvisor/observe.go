@@ -66,7 +66,7 @@ Examples:
 		f.StringVar(&o.publication, "publication", "", "read this existing publication instead of creating aadv_observe_<pid>_<random>")
 		f.StringVar(&o.save, "save", "", "keep the captured trace in this file (for --trace later)")
 		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
-		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown")
+		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
 		f.DurationVar(&o.lag, "lag", assess.DefaultLag, "replication window W: one-way latency plus apply lag between regions")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
@@ -86,9 +86,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 		ctx = context.Background()
 	}
 	switch o.format {
-	case "text", "json", "markdown":
+	case "text", "json", "markdown", "html":
 	default:
-		return usagef("--format: unknown format %q (want text, json or markdown)", o.format)
+		return usagef("--format: unknown format %q (want text, json, markdown or html)", o.format)
 	}
 	if o.cleanup {
 		if o.dsn == "" {
@@ -156,6 +156,8 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 		return rep.WriteJSON(a.stdout)
 	case "markdown":
 		return rep.WriteMarkdown(a.stdout)
+	case "html":
+		return assess.RenderHTML(a.stdout, assess.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
 	}
 	return rep.WriteText(a.stdout)
 }
