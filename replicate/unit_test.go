@@ -1,8 +1,10 @@
 package replicate
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -122,5 +124,77 @@ func TestOwnerCheck(t *testing.T) {
 		if got := ownerCheck(c.tf, "region")[0].Status; got != c.want {
 			t.Errorf("%+v: %s, want %s", c.tf, got, c.want)
 		}
+	}
+}
+
+// factsFor makes healthy facts of one node with table public.t.
+func factsFor(major int) *nodeFacts {
+	return &nodeFacts{VersionNum: major * 10000, Version: fmt.Sprint(major), Superuser: true, Encoding: "UTF8", Collate: "C", Ctype: "C",
+		Database: "app",
+		Settings: map[string]setting{"wal_level": {Value: "logical"}, "track_commit_timestamp": {Value: "on"},
+			"max_replication_slots": {Value: "10"}, "max_wal_senders": {Value: "10"}, "max_worker_processes": {Value: "8"},
+			"max_logical_replication_workers": {Value: "4"}, "shared_preload_libraries": {Value: "pglogical"}},
+		PglogicalAvailable: true,
+		Tables: map[string]*tableFacts{"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"}},
+		Scope:  []string{"public.t"}}
+}
+
+func TestPrecheckSettings(t *testing.T) {
+	mk := func(engine string, major int, change func(*nodeFacts)) *bootstrapper {
+		p := &Plan{Version: 1, Topology: Topology{Kind: TopologyActiveActive, Engine: engine}}
+		b := &bootstrapper{plan: p}
+		for i := 1; i <= 3; i++ {
+			f := factsFor(major)
+			if i == 2 {
+				change(f)
+			}
+			name := fmt.Sprintf("n%d", i)
+			p.Topology.Nodes = append(p.Topology.Nodes, PlanNode{Name: name, Role: RolePeer, DSN: "host=x"})
+			b.nodes = append(b.nodes, &nodeConn{PlanNode: p.Topology.Nodes[i-1], index: i, facts: f})
+		}
+		return b
+	}
+	type want struct{ name, fix string }
+	for _, c := range []struct {
+		label  string
+		engine string
+		major  int
+		change func(*nodeFacts)
+		want   []want // failing checks on n2 (or across nodes)
+	}{
+		{"healthy", EngineNative, 18, func(*nodeFacts) {}, nil},
+		{"wal_level", EngineNative, 18, func(f *nodeFacts) { f.Settings["wal_level"] = setting{Value: "replica"} },
+			[]want{{"wal_level", "ALTER SYSTEM SET wal_level = logical; then restart"}}},
+		{"capacity", EngineNative, 18, func(f *nodeFacts) { f.Settings["max_wal_senders"] = setting{Value: "2"} },
+			[]want{{"max_wal_senders", "ALTER SYSTEM SET max_wal_senders = 4; then restart"}}},
+		{"preload", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["shared_preload_libraries"] = setting{Value: "pg_stat_statements"} },
+			[]want{{"shared_preload_libraries", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pglogical'; then restart"}}},
+		{"commit timestamps", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["track_commit_timestamp"] = setting{Value: "off"} },
+			[]want{{"track_commit_timestamp", "ALTER SYSTEM SET track_commit_timestamp = on; then restart"}}},
+		{"clock", EnginePglogical, 15, func(f *nodeFacts) { f.Skew = 3 * time.Second },
+			[]want{{"clock skew", "synchronise clocks (chrony/NTP): last-update-wins compares commit times from different clocks"}}},
+		{"encoding", EngineNative, 18, func(f *nodeFacts) { f.Encoding = "LATIN1" },
+			[]want{{"encoding", "create the databases with the same encoding"}}},
+		{"not superuser", EnginePglogical, 15, func(f *nodeFacts) { f.Superuser = false; f.Replication = true; f.CanCreate = true },
+			[]want{{"privileges", "connect as a superuser"}}},
+		{"standby", EngineNative, 18, func(f *nodeFacts) { f.InRecovery = true },
+			[]want{{"role", "point the plan at a primary"}}},
+	} {
+		t.Run(c.label, func(t *testing.T) {
+			var got []want
+			restart := false
+			for _, ch := range mk(c.engine, c.major, c.change).precheck() {
+				if ch.Status == StatusFail {
+					got = append(got, want{ch.Name, ch.Fix})
+					restart = restart || ch.Restart
+				}
+			}
+			if diff := cmp.Diff(c.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("failing checks (-want +got):\n%s", diff)
+			}
+			if wantRestart := len(c.want) > 0 && strings.HasSuffix(c.want[0].fix, "then restart"); restart != wantRestart {
+				t.Errorf("restart = %v, want %v", restart, wantRestart)
+			}
+		})
 	}
 }
