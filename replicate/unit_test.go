@@ -135,8 +135,8 @@ func factsFor(major int) *nodeFacts {
 			"max_replication_slots": {Value: "10"}, "max_wal_senders": {Value: "10"}, "max_worker_processes": {Value: "8"},
 			"max_logical_replication_workers": {Value: "4"}, "shared_preload_libraries": {Value: "pglogical"}},
 		PglogicalAvailable: true,
-		Tables: map[string]*tableFacts{"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"}},
-		Scope:  []string{"public.t"}}
+		Tables:             map[string]*tableFacts{"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"}},
+		Scope:              []string{"public.t"}}
 }
 
 func TestPrecheckSettings(t *testing.T) {
