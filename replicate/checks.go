@@ -162,6 +162,7 @@ func (b *bootstrapper) precheck() []Check {
 	}
 	if logical {
 		cs = append(cs, b.schemaChecks()...)
+		cs = append(cs, b.driftChecks()...)
 	}
 	cs = append(cs, b.parityChecks()...)
 	cs = append(cs, b.dataChecks()...)
@@ -488,4 +489,26 @@ func sortedNames(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// driftChecks warn when a publication of an earlier run publishes other
+// tables than the scope now holds: bootstrap does not change existing
+// publications.
+func (b *bootstrapper) driftChecks() []Check {
+	if b.plan.Topology.Engine != EngineNative {
+		return nil
+	}
+	var cs []Check
+	scope := strings.Join(b.nodes[0].facts.Scope, ", ")
+	for _, n := range b.nodes {
+		pub := pubName(n.Name)
+		tabs, ok := n.facts.Publications[pub]
+		if !ok || strings.Join(tabs, ", ") == scope {
+			continue
+		}
+		cs = append(cs, Check{Node: n.Name, Name: "publication drift", Status: StatusWarn,
+			Detail: fmt.Sprintf("%s publishes (%s), the scope is (%s); bootstrap leaves existing publications alone", pub, strings.Join(tabs, ", "), scope),
+			Fix:    fmt.Sprintf("ALTER PUBLICATION %s SET TABLE ...; then ALTER SUBSCRIPTION ... REFRESH PUBLICATION on its subscribers (or teardown and bootstrap again)", ident(pub))})
+	}
+	return cs
 }
