@@ -88,9 +88,12 @@ func queryFormat(name string, src []byte) string {
 	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{') {
 		return "json"
 	}
+	// A CSV export starts with a header naming a query column.
 	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
-	if bytes.Contains(first, []byte(",")) && bytes.Contains(bytes.ToLower(first), []byte("query")) && !bytes.Contains(first, []byte(";")) {
-		return "csv"
+	for _, f := range strings.Split(string(first), ",") {
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(f), `"`), "query") {
+			return "csv"
+		}
 	}
 	return "sql"
 }

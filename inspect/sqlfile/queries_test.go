@@ -146,3 +146,20 @@ func TestReadQueriesKeepsExportSource(t *testing.T) {
 		t.Errorf("source %q with %d statements, want pg_stat_statements with 2", db.Workload.StatementsSource, len(db.Statements))
 	}
 }
+
+func TestQueryFormat(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"x.CSV", "anything", "csv"},
+		{"x.json", "anything", "json"},
+		{"x.sql", "query,calls\n", "sql"},
+		{"export", "queryid,\"query\",calls\nx", "csv"},
+		{"export", "  [{\"query\": 1}]", "json"},
+		{"notes.txt", "-- query log, part 1\nSELECT 1;", "sql"},
+		{"notes.txt", "SELECT query, calls FROM pg_stat_statements", "sql"},
+	}
+	for _, tt := range tests {
+		if got := queryFormat(tt.name, []byte(tt.src)); got != tt.want {
+			t.Errorf("queryFormat(%q, %q) = %s, want %s", tt.name, tt.src, got, tt.want)
+		}
+	}
+}
