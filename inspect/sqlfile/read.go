@@ -6,7 +6,7 @@
 //
 // Spellings follow the live catalog so both readers give the same model:
 // types as format_type() prints them, defaults and CHECK expressions as
-// pg_get_expr() prints them ("(price > 0)", "'x'::text",
+// pg_get_expr() prints them ("(qty > 0)", "'x'::text",
 // "nextval('users_id_seq'::regclass)", "(price > (0)::numeric)"), names
 // chosen as PostgreSQL chooses them (users_pkey, users_email_key,
 // users_id_seq, with the 63-byte truncation), qualified names
