@@ -38,7 +38,7 @@ func writeLoad(t *testing.T, m *testMesh, nodes []*sandbox.Node, stop <-chan str
 				select {
 				case <-stop:
 					return
-				default:
+				case <-time.After(10 * time.Millisecond): // a steady load, not a flood
 				}
 				_, err := conn.Exec(context.Background(),
 					"INSERT INTO accounts (id, owner, balance) SELECT g, $2, g % 100 FROM generate_series($1::bigint, $1::bigint + 49) g",

@@ -291,8 +291,9 @@ func (v *verifier) connect(ctx context.Context, rep *VerifyReport) error {
 		}
 		// Bucket numbers have no statistics: the planner expects a group per
 		// row and would sort the whole table instead of hashing a few
-		// thousand groups.
-		if _, err := conn.Exec(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off"); err != nil {
+		// thousand groups. Nodes are read in parallel already: no parallel
+		// workers on top.
+		if _, err := conn.Exec(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
 			return fmt.Errorf("verify: node %s: %w", pn.Name, err)
 		}
 	}
