@@ -29,6 +29,7 @@ func FuzzReadSchema(f *testing.F) {
 		"CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY USING INDEX nope;", "SELECT 'unterminated", "/* open comment",
 		"$$ dollar", "CREATE SEQUENCE s AS smallint INCREMENT -5 MINVALUE -100;", "\x00\xff",
 		"CREATE TABLE g (a int GENERATED ALWAYS AS (1), b int GENERATED ALWAYS AS ((2)) VIRTUAL, c int NOT NUL);",
+		"COPY t (a) FROM stdin;\n1\n\\.\nCREATE TABLE after_copy (a int);", "COPY t FROM stdin;\n",
 		"CREATE TABLE l (LIKE g INCLUDING ALL); CREATE TABLE n (p numeric CHECK (p > 0 AND p * 2 < 1e3));",
 	} {
 		f.Add([]byte(s))

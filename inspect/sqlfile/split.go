@@ -40,10 +40,17 @@ func splitStatements(src string) []span {
 			}
 		case c == ';':
 			if s.parens == 0 && s.begins == 0 {
+				copyData := s.start >= 0 && isCopyFromStdin(src[s.start:s.end])
 				if s.start >= 0 {
 					out = s.finish(out)
 				}
 				s.reset()
+				if copyData {
+					// The rows of COPY ... FROM stdin (a full pg_dump) follow
+					// the statement up to a line holding \. alone.
+					i = skipCopyData(src, i+1)
+					continue
+				}
 			} else {
 				s.token(i, i+1)
 			}
@@ -96,6 +103,49 @@ func splitStatements(src string) []span {
 		out = s.finish(out)
 	}
 	return out
+}
+
+// isCopyFromStdin reports whether a statement is COPY ... FROM STDIN,
+// whose data rows follow it in the same file.
+func isCopyFromStdin(stmt string) bool {
+	toks := sqlTokens(stmt)
+	if len(toks) < 3 || !toks[0].is("copy") {
+		return false
+	}
+	for i := 1; i+1 < len(toks); i++ {
+		if toks[i].is("from") && toks[i+1].is("stdin") {
+			return true
+		}
+	}
+	return false
+}
+
+// skipCopyData returns the offset after the end-of-data line (\.) that
+// ends COPY rows starting on the line after offset i, or the end of src.
+func skipCopyData(src string, i int) int {
+	if nl := strings.IndexByte(src[i:], '\n'); nl >= 0 {
+		i += nl + 1
+	} else {
+		return len(src)
+	}
+	for i < len(src) {
+		line := src[i:]
+		end := strings.IndexByte(line, '\n')
+		if end >= 0 {
+			line = line[:end]
+		}
+		if strings.TrimRight(line, "\r") == "\\." {
+			if end < 0 {
+				return len(src)
+			}
+			return i + end + 1
+		}
+		if end < 0 {
+			return len(src)
+		}
+		i += end + 1
+	}
+	return len(src)
 }
 
 type splitter struct {

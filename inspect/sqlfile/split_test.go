@@ -30,6 +30,10 @@ func TestSplitStatements(t *testing.T) {
 		{"unterminated quote runs to the end", "SELECT 1; SELECT 'oops; SELECT 3;", []string{"SELECT 1", "SELECT 'oops; SELECT 3;"}},
 		{"identifier with dollar", "SELECT a$b FROM t$1;", []string{"SELECT a$b FROM t$1"}},
 		{"only comments", "-- nothing\n/* here */", nil},
+		{"copy data of a full dump", "COPY public.t (a, b) FROM stdin;\n1\tx; y\n2\t\\N\n\\.\nSELECT 1;\ncopy t from STDIN with (format csv);\n3,'a;b'\n\\.\r\n",
+			[]string{"COPY public.t (a, b) FROM stdin", "SELECT 1", "copy t from STDIN with (format csv)"}},
+		{"copy to stdout has no data", "COPY t TO stdout; SELECT 2;", []string{"COPY t TO stdout", "SELECT 2"}},
+		{"unterminated copy data", "COPY t FROM stdin;\n1\n2", []string{"COPY t FROM stdin"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
