@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/aadvisor/aadvisor/rules"
 )
 
@@ -20,6 +21,8 @@ import (
 //
 //	AADVISOR_RULES_PSQL='host=127.0.0.1 port=5432 user=postgres' go test ./rules -run FixSQL
 //
+// Without AADVISOR_RULES_PSQL it starts a sandbox node of PostgreSQL 18.
+//
 // The server needs shared_preload_libraries = 'pg_stat_statements'.
 // Fixtures that install pglogical are left out (it must be preloaded, and
 // with it loaded DROP DATABASE waits forever on PostgreSQL 15).
@@ -27,15 +30,21 @@ import (
 // fixture only describes (the mesh publication, slots and subscriptions
 // from db.json) are not run.
 func TestFixSQLOnServer(t *testing.T) {
-	conn := os.Getenv("AADVISOR_RULES_PSQL")
-	if conn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("AADVISOR_RULES_PSQL is not set")
-		}
-		t.Skip("set AADVISOR_RULES_PSQL to a psql connection string to run the fix SQL against a server")
+	if testing.Short() {
+		t.Skip("integration test")
 	}
 	if _, err := exec.LookPath("psql"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("psql is required in CI")
+		}
 		t.Skip("psql not found")
+	}
+	conn := os.Getenv("AADVISOR_RULES_PSQL")
+	if conn == "" {
+		// A throwaway PostgreSQL 18 node: it has pg_stat_statements and
+		// no pglogical, whose PostgreSQL 15 build makes DROP DATABASE hang.
+		n := sandbox.ForTest(t, 18, 1).Nodes[0]
+		conn = fmt.Sprintf("host=%s port=%d user=%s sslmode=disable", sandbox.Host, n.Port, sandbox.Superuser)
 	}
 	for _, role := range []string{"crm", "billing"} {
 		psql(t, conn, "postgres", fmt.Sprintf("DO $$ BEGIN CREATE ROLE %s; EXCEPTION WHEN duplicate_object THEN NULL; END $$;", role), false)

@@ -23,7 +23,7 @@ func TestUpStatusDown(t *testing.T) {
 			ctx := context.Background()
 			start := time.Now()
 			s := ForTest(t, v, 3)
-			if d := time.Since(start); d > 30*time.Second {
+			if d := time.Since(start); d > 90*time.Second { // a few seconds when the machine is idle; see docs/performance.md
 				t.Errorf("up took %s, want seconds", d)
 			}
 			if len(s.Nodes) != 3 {
