@@ -1,0 +1,36 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkUp measures 'sandbox up' of three nodes to all accepting
+// connections, and 'down', for each version.
+//
+//	go test ./replicate/sandbox -run '^$' -bench Up -benchtime 3x
+func BenchmarkUp(b *testing.B) {
+	for _, v := range TestVersions {
+		b.Run(fmt.Sprintf("pg%d/nodes3", v), func(b *testing.B) {
+			ctx := context.Background()
+			if _, err := FindInstall(ctx, fmt.Sprint(v)); err != nil {
+				b.Skip(err)
+			}
+			for i := 0; i < b.N; i++ {
+				dir := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("bench-%d-%d-%d", os.Getpid(), v, i))
+				s, _, err := Up(ctx, Options{Nodes: 3, PG: fmt.Sprint(v), Dir: dir})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				if err := s.Down(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
