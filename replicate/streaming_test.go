@@ -12,6 +12,7 @@ func TestStreaming(t *testing.T) {
 	t.Parallel()
 	for _, major := range sandbox.TestVersions {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel() // own sandboxes: nothing shared
 			sb := sandbox.ForTest(t, major, 2)
 			m := setupMesh(t, sb.Nodes, "")
 			m.exec(0, aaSchema)
