@@ -759,6 +759,7 @@ func (c *Collector) build(nodes []*stNode) *Status {
 
 func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool, pub string) string {
 	var prevErrors *int64
+	var prevState string
 	pubWasUp, first := false, true
 	c.mu.Lock()
 	if c.prev != nil {
@@ -766,6 +767,7 @@ func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool, pub
 		for _, l := range c.prev.Links {
 			if l.Subscription == sub.name {
 				prevErrors = l.ApplyErrors
+				prevState = l.State
 			}
 		}
 		for _, n := range c.prev.Nodes {
@@ -790,10 +792,12 @@ func (c *Collector) linkState(sub stSub, slot *stSlot, pubUp, pubKnown bool, pub
 		case "disabled":
 			return LinkDisabled
 		case "down":
-			if !pubUp && pubKnown {
-				return LinkDown
+			// pglogical restarts a failed apply worker by itself: "down"
+			// is an error only when it lasts while the publisher is up.
+			if pubUp && pubWasUp && (prevState == LinkDown || prevState == LinkError) {
+				return LinkError
 			}
-			return LinkError
+			return LinkDown
 		}
 		return LinkUnknown
 	}

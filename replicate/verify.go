@@ -203,9 +203,23 @@ func Verify(ctx context.Context, p *Plan, o VerifyOptions) (*VerifyReport, error
 	for _, n := range v.nodes {
 		rep.Nodes = append(rep.Nodes, n.name)
 	}
+	v.log.Debug("verify connected", "nodes", len(v.nodes), "seconds", time.Since(start).Seconds())
 	tables, err := v.tables(ctx, rep)
 	if err != nil {
 		return nil, err
+	}
+	v.log.Debug("verify read catalogs", "tables", len(tables), "seconds", time.Since(start).Seconds())
+	// Bucket numbers have no statistics: the planner expects a group per
+	// row and would sort the whole table instead of hashing a few thousand
+	// groups. Nodes are read in parallel already: no parallel workers on
+	// top. (Set after the catalog query, whose plans need sorts.)
+	err = v.each(func(_ int, n verifyNode) error {
+		v.queries.Add(1)
+		_, err := n.conn.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0")
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
 	}
 	for i := range tables {
 		t := &tables[i]
@@ -259,45 +273,61 @@ func anyDiff(ts []TableVerify) bool {
 }
 
 func (v *verifier) connect(ctx context.Context, rep *VerifyReport) error {
-	for _, pn := range v.plan.Topology.Nodes {
-		cfg, err := meshConnConfig(v.plan, pn)
-		if err != nil {
-			return err
+	nodes := v.plan.Topology.Nodes
+	conns := make([]*pgx.Conn, len(nodes))
+	ids := make([]string, len(nodes))
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, pn := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conns[i], ids[i], errs[i] = v.open(ctx, pn)
+		}()
+	}
+	wg.Wait()
+	for i, pn := range nodes {
+		if conns[i] != nil {
+			v.nodes = append(v.nodes, verifyNode{name: pn.Name, conn: conns[i]})
 		}
-		if cfg.RuntimeParams == nil {
-			cfg.RuntimeParams = map[string]string{}
-		}
-		// Text forms of values must not depend on session settings.
-		for k, val := range map[string]string{"TimeZone": "UTC", "DateStyle": "ISO, YMD", "IntervalStyle": "postgres",
-			"extra_float_digits": "3", "bytea_output": "hex", "application_name": "aadvisor verify"} {
-			cfg.RuntimeParams[k] = val
-		}
-		if cfg.ConnectTimeout == 0 {
-			cfg.ConnectTimeout = 10 * time.Second
-		}
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			return fmt.Errorf("verify: node %s: connect: %w", pn.Name, err)
-		}
-		v.nodes = append(v.nodes, verifyNode{name: pn.Name, conn: conn})
-		var id string
-		v.queries.Add(1)
-		if err := conn.QueryRow(ctx, vfqSysID).Scan(&id); err == nil {
-			rep.sysIDs[pn.Name] = id
-		}
-		v.queries.Add(2)
-		if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
-			return fmt.Errorf("verify: node %s: begin: %w", pn.Name, err)
-		}
-		// Bucket numbers have no statistics: the planner expects a group per
-		// row and would sort the whole table instead of hashing a few
-		// thousand groups. Nodes are read in parallel already: no parallel
-		// workers on top.
-		if _, err := conn.Exec(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL enable_sort = off; SET LOCAL max_parallel_workers_per_gather = 0"); err != nil {
-			return fmt.Errorf("verify: node %s: %w", pn.Name, err)
+		if ids[i] != "" {
+			rep.sysIDs[pn.Name] = ids[i]
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// open connects to a node and starts the read-only snapshot.
+func (v *verifier) open(ctx context.Context, pn PlanNode) (*pgx.Conn, string, error) {
+	cfg, err := meshConnConfig(v.plan, pn)
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	// Text forms of values must not depend on session settings.
+	for k, val := range map[string]string{"TimeZone": "UTC", "DateStyle": "ISO, YMD", "IntervalStyle": "postgres",
+		"extra_float_digits": "3", "bytea_output": "hex", "application_name": "aadvisor verify"} {
+		cfg.RuntimeParams[k] = val
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("verify: node %s: connect: %w", pn.Name, err)
+	}
+	var id string
+	v.queries.Add(1)
+	if err := conn.QueryRow(ctx, vfqSysID).Scan(&id); err != nil {
+		id = "" // needs superuser or pg_monitor; the repair script then says which node
+	}
+	v.queries.Add(1)
+	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '64MB'"); err != nil {
+		return conn, id, fmt.Errorf("verify: node %s: begin: %w", pn.Name, err)
+	}
+	return conn, id, nil
 }
 
 func (v *verifier) close() {
