@@ -247,6 +247,16 @@ func (b *bootstrapper) schemaChecks() []Check {
 		if t.Kind == TopologyPartitioned {
 			cs = append(cs, ownerCheck(tf, t.OwnerColumn)...)
 		}
+		if t.Kind == TopologyActiveActive && tf.Uniques > 0 {
+			cs = append(cs, Check{Name: "unique constraints", Status: StatusWarn,
+				Detail: fmt.Sprintf("%s has %d unique index(es) besides its primary key: two nodes can accept the same value, and the copies then clash on apply (no resolution picks a side)", k, tf.Uniques),
+				Fix:    "route writes of each unique value to one home node, or make the value include the node (e.g. a node prefix)"})
+		}
+		if t.Kind != TopologyStreaming && tf.Exclusions > 0 {
+			cs = append(cs, Check{Name: "exclusion constraints", Status: StatusWarn,
+				Detail: fmt.Sprintf("%s has %d exclusion constraint(s): each node checks only its own rows, so overlapping rows written on two nodes both stay", k, tf.Exclusions),
+				Fix:    "write the rows an exclusion constraint compares on one node"})
+		}
 	}
 	return cs
 }

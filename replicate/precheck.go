@@ -62,6 +62,8 @@ type tableFacts struct {
 	Columns      []string
 	PK           []string
 	IdentCols    []string
+	Uniques      int // unique indexes besides the primary key
+	Exclusions   int // exclusion constraints
 	HasRows      bool
 	Foreign      int64 // partitioned: rows whose owner this node does not own
 }
@@ -141,7 +143,7 @@ func gatherFacts(ctx context.Context, conn *pgx.Conn, t Topology, owns []string)
 	}
 	for rows.Next() {
 		tf := &tableFacts{}
-		if err := rows.Scan(&tf.Schema, &tf.Name, &tf.Kind, &tf.Identity, &tf.Columns, &tf.PK, &tf.IdentCols); err != nil {
+		if err := rows.Scan(&tf.Schema, &tf.Name, &tf.Kind, &tf.Identity, &tf.Columns, &tf.PK, &tf.IdentCols, &tf.Uniques, &tf.Exclusions); err != nil {
 			return nil, fmt.Errorf("read tables: %w", err)
 		}
 		f.Tables[tf.key()] = tf

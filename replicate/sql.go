@@ -107,7 +107,9 @@ FROM pg_catalog.pg_available_extensions WHERE name = 'pglogical'`
      FROM pg_catalog.pg_index i
      CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
      JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = c.oid AND i.indisreplident), '{}')
+     WHERE i.indrelid = c.oid AND i.indisreplident), '{}'),
+  (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary)::int,
+  (SELECT count(*) FROM pg_catalog.pg_constraint x WHERE x.conrelid = c.oid AND x.contype = 'x')::int
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical')

@@ -198,3 +198,26 @@ func TestPrecheckSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestPrecheckWarnsUniqueAndExclusion(t *testing.T) {
+	p := &Plan{Version: 1, Topology: Topology{Kind: TopologyActiveActive, Engine: EngineNative}}
+	b := &bootstrapper{plan: p}
+	for i := 1; i <= 2; i++ {
+		f := factsFor(18)
+		f.Tables["public.t"].Uniques, f.Tables["public.t"].Exclusions = 1, 2
+		pn := PlanNode{Name: fmt.Sprintf("n%d", i), Role: RolePeer, DSN: "host=x"}
+		b.nodes = append(b.nodes, &nodeConn{PlanNode: pn, index: i, facts: f})
+	}
+	var got []string
+	for _, c := range b.precheck() {
+		if c.Status == StatusWarn {
+			got = append(got, c.Name)
+		}
+		if c.Status == StatusFail {
+			t.Errorf("unexpected failure: %+v", c)
+		}
+	}
+	if diff := cmp.Diff([]string{"unique constraints", "exclusion constraints"}, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
