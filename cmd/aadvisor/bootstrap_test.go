@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/aadvisor/aadvisor/replicate"
+)
+
+func TestPrintBootstrapHidesPasswords(t *testing.T) {
+	res := &replicate.Result{SchemaVersion: 1, Topology: "active-active", Engine: "native", DryRun: true,
+		Checks: []replicate.Check{{Node: "a", Name: "wal_level", Status: replicate.StatusFail, Detail: "is replica",
+			Fix: "ALTER SYSTEM SET wal_level = logical; then restart", Restart: true}},
+		Steps: []replicate.Step{
+			{Node: "b", Action: "subscribe", Status: replicate.StepPlanned,
+				SQL: "CREATE SUBSCRIPTION s CONNECTION 'postgres://repl:hunter2@10.0.0.1/app' PUBLICATION p"},
+			{Node: "b", Action: "subscribe", Status: replicate.StepPlanned,
+				SQL: "CREATE SUBSCRIPTION s2 CONNECTION 'host=10.0.0.2 user=repl password=hunter2 dbname=app' PUBLICATION p"},
+			{Node: "c", Action: "rebuild", Status: replicate.StepManual,
+				Shell: "pg_basebackup -d 'host=10.0.0.1 user=repl password=hunter2' -R"},
+		},
+		Nodes: []replicate.NodeReadiness{{Name: "a", DSN: "postgres://repl:xxxxx@10.0.0.1/app"}},
+	}
+	for _, format := range []string{"text", "json"} {
+		var b bytes.Buffer
+		if err := printBootstrap(&b, res, format); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("%s output shows the password:\n%s", format, out)
+		}
+		if !strings.Contains(out, "CREATE SUBSCRIPTION s2") {
+			t.Errorf("%s output lacks the SQL:\n%s", format, out)
+		}
+		if format == "text" && !strings.Contains(out, "Needs a server restart") {
+			t.Errorf("text output does not say what needs a restart:\n%s", out)
+		}
+	}
+	if strings.Contains(res.Steps[0].SQL, "xxxxx") {
+		t.Error("printing changed the result's SQL")
+	}
+}
