@@ -27,17 +27,28 @@ const maxChain = 10000
 
 // parse parses SQL text into a parse tree.
 func parse(sql string) (*pg_query.ParseResult, error) {
+	buf, err := parseProtobuf(sql)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTree(buf)
+}
+
+// parseProtobuf runs the C parser, one call at a time in the process,
+// and returns the tree in its protobuf encoding.
+func parseProtobuf(sql string) ([]byte, error) {
 	if len(sql) > 2*maxChain {
 		if n := chainLength(sql); n > maxChain {
 			return nil, fmt.Errorf("statement nests too deeply for the parser (%d chained operators; the limit is %d)", n, maxChain)
 		}
 	}
 	parseMu.Lock()
-	buf, err := pgparser.ParseToProtobuf(sql)
-	parseMu.Unlock()
-	if err != nil {
-		return nil, err
-	}
+	defer parseMu.Unlock()
+	return pgparser.ParseToProtobuf(sql)
+}
+
+// decodeTree decodes the protobuf encoding of a parse tree.
+func decodeTree(buf []byte) (*pg_query.ParseResult, error) {
 	tree := &pg_query.ParseResult{}
 	if err := proto.Unmarshal(buf, tree); err != nil {
 		return nil, err
