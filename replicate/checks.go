@@ -2,7 +2,6 @@ package replicate
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 )
@@ -492,14 +491,6 @@ func contains(ss []string, v string) bool {
 	return false
 }
 
-func sortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // driftChecks warn when a publication of an earlier run publishes other
 // tables than the scope now holds: bootstrap does not change existing
