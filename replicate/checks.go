@@ -491,7 +491,6 @@ func contains(ss []string, v string) bool {
 	return false
 }
 
-
 // driftChecks warn when a publication of an earlier run publishes other
 // tables than the scope now holds: bootstrap does not change existing
 // publications.
