@@ -23,6 +23,7 @@ func testActiveActive(t *testing.T, major, n int, engine string) (*mesh, *Plan) 
 	// The seed (node1) holds rows already; the others are empty.
 	m.exec(0, `INSERT INTO items (node) SELECT 'seed' FROM generate_series(1, 20)`)
 	p := m.plan(TopologyActiveActive, engine)
+	bootStart := time.Now()
 	res := mustBootstrap(t, p, Options{})
 	t.Logf("bootstrap %s (reported %dms)", time.Since(t0), res.ElapsedMS)
 	t0 = time.Now()
@@ -30,6 +31,13 @@ func testActiveActive(t *testing.T, major, n int, engine string) (*mesh, *Plan) 
 		t.Fatalf("no step ran: %s", stepSummary(res))
 	}
 	m.converge(`SELECT count(*) FROM items WHERE node = 'seed'`, 1)
+	// Time from bootstrap start to the first row written after it on the
+	// first node being read on the last (docs/bootstrap.md).
+	m.exec(0, `INSERT INTO kv VALUES ('first', 'x')`)
+	m.converge(`SELECT k FROM kv`, 1, 0, n-1)
+	t.Logf("%s, %d nodes: bootstrap start to first replicated row %s", engine, n, time.Since(bootStart).Round(time.Millisecond))
+	m.exec(0, `DELETE FROM kv WHERE k = 'first'`)
+	m.converge(`SELECT k FROM kv`, 0)
 
 	// Concurrent inserts on every node: keys never collide.
 	var wg sync.WaitGroup
