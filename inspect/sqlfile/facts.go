@@ -42,9 +42,7 @@ func analyzeParsed(query string, buf []byte, err error) (*inspect.StatementFacts
 }
 
 // Analyze fills Facts, or ParseError, of each statement. Each distinct
-// text is parsed once, and the work is spread over the available CPUs
-// (the C parser itself runs one call at a time, see parseMu; a separate
-// parsing goroutine feeding decoders measured slower).
+// text is parsed once, and the work is spread over the available CPUs.
 func Analyze(stmts []*inspect.Statement) {
 	first := make(map[string]int, len(stmts)) // text -> index of its first statement
 	var unique []int

@@ -3,20 +3,11 @@ package sqlfile
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
 	"google.golang.org/protobuf/proto"
 )
-
-// parseMu serialises calls into the C parser. libpg_query redirects the
-// process's stderr (fd 2) to a pipe around every parse and puts back what
-// it saved; two parses at once can leave fd 2 pointing at a closed pipe,
-// and Go exits on SIGPIPE when it next writes to stderr. (Even one parse
-// at a time swallows what another goroutine writes to stderr during it.)
-// Decoding the tree and walking it still run in parallel.
-var parseMu sync.Mutex
 
 // maxChain bounds the chains of binary operators and set operations in
 // one statement. The parser builds a + b + c ... as a tree as deep as the
@@ -34,16 +25,16 @@ func parse(sql string) (*pg_query.ParseResult, error) {
 	return decodeTree(buf)
 }
 
-// parseProtobuf runs the C parser, one call at a time in the process,
-// and returns the tree in its protobuf encoding.
+// parseProtobuf runs the C parser and returns the tree in its protobuf
+// encoding. libpg_query keeps its state per thread (and is built without
+// the stderr capture that would swap fd 2 around each call), so calls run
+// in parallel.
 func parseProtobuf(sql string) ([]byte, error) {
 	if len(sql) > 2*maxChain {
 		if n := chainLength(sql); n > maxChain {
 			return nil, fmt.Errorf("statement nests too deeply for the parser (%d chained operators; the limit is %d)", n, maxChain)
 		}
 	}
-	parseMu.Lock()
-	defer parseMu.Unlock()
 	return pgparser.ParseToProtobuf(sql)
 }
 
