@@ -57,6 +57,15 @@ func TestBadInput(t *testing.T) {
 		p.Topology.Nodes[1].DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable&connect_timeout=2", port, m.db)
 		precheckFails(t, p, m.names[1]+": connect:", "start the node")
 		noAadvObjects(t, m)
+		// The node that answered was checked all the same.
+		res, _ := Bootstrap(context.Background(), p, Options{DryRun: true})
+		checked := false
+		for _, c := range res.Checks {
+			checked = checked || (c.Node == m.names[0] && c.Name == "wal_level" && c.Status == StatusOK)
+		}
+		if !checked {
+			t.Errorf("the reachable node was not checked: %+v", res.Checks)
+		}
 		p.Topology.Nodes[1].DSN = good
 		mustBootstrap(t, p, Options{})
 		t.Cleanup(func() { Teardown(context.Background(), p, Options{}) })

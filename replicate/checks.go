@@ -74,6 +74,9 @@ func (b *bootstrapper) precheck() []Check {
 	logical := t.Kind != TopologyStreaming
 	for _, n := range b.nodes {
 		f := n.facts
+		if f == nil {
+			continue // not reachable: reported by connect
+		}
 		name := n.Name
 		// version and engine availability
 		switch {
@@ -157,6 +160,11 @@ func (b *bootstrapper) precheck() []Check {
 		}
 		if t.Kind == TopologyStreaming && n.Role == RoleStandby && !f.InRecovery && b.opt.Local[n.Name] == nil {
 			add(name, "standby", StatusWarn, "not a local sandbox node: bootstrap writes a runbook for it instead of rebuilding it", "run the runbook steps on its host", false)
+		}
+	}
+	for _, n := range b.nodes {
+		if n.facts == nil {
+			return cs // the checks across nodes need every node
 		}
 	}
 	if logical {

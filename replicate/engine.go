@@ -205,9 +205,9 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	defer b.close()
 
 	res.Checks = b.connectAndGather(ctx)
-	if !anyFail(res.Checks) {
-		res.Checks = append(res.Checks, b.precheck()...)
-	}
+	// Nodes that answered are checked even when others did not, so that
+	// every problem shows at once.
+	res.Checks = append(res.Checks, b.precheck()...)
 	if f := res.Failed(); len(f) > 0 {
 		return res, &PrecheckError{Failed: f}
 	}
