@@ -47,9 +47,9 @@ forecast folded in, exactly as 'aadvisor recommend' would.`,
 			RunE: func(cmd *cobra.Command, _ []string) error { return a.runReport(&o) },
 		}
 		f := cmd.Flags()
-		f.StringVar(&o.assessment, "assessment", "", "assessment JSON from `aadvisor assess --format json`")
-		f.StringVar(&o.forecast, "forecast", "", "conflict forecast JSON from `aadvisor observe --format json`")
-		f.StringVar(&o.plan, "plan", "", "plan from `aadvisor recommend --out` (topology and answers)")
+		f.StringVar(&o.assessment, "assessment", "", "assessment JSON from 'aadvisor assess --format json'")
+		f.StringVar(&o.forecast, "forecast", "", "conflict forecast JSON from 'aadvisor observe --format json'")
+		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor recommend --out' (topology and answers)")
 		f.StringVar(&o.answers, "answers", "", "answers file (YAML); replaces the answers kept in the plan")
 		f.StringVarP(&o.out, "out", "o", "report.html", "HTML file to write (- for stdout)")
 		f.StringVar(&o.rulesBase, "rules-base", "", "link prefix for rule pages (default: docs/rules of this checkout relative to the report, else docs/rules/)")
