@@ -132,8 +132,20 @@ func CacheDirs() []string {
 	if d := os.Getenv("AADVISOR_PG_CACHE"); d != "" {
 		dirs = append(dirs, d)
 	}
+	// .cache/pg of the checkout we are run from, or that holds the binary
+	// (bin/aadvisor built by make).
+	var starts []string
 	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, start := range starts {
+		for d := start; ; d = filepath.Dir(d) {
 			c := filepath.Join(d, ".cache", "pg")
 			if st, err := os.Stat(c); err == nil && st.IsDir() {
 				dirs = append(dirs, c)
