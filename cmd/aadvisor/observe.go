@@ -33,6 +33,9 @@ type observeOptions struct {
 	top         int
 	cleanup     bool
 	stmtTimeout time.Duration
+	plan        string
+	lagSet      bool // --lag given: the plan does not override it
+	regionsSet  bool
 }
 
 func init() {
@@ -58,7 +61,10 @@ Examples:
   aadvisor observe --trace trace.bin --regions 3 --lag 120ms --route column:tenant_id --format json
   aadvisor observe --dsn postgres://me@db1/app --cleanup`,
 			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, args []string) error { return a.observe(cmd.Context(), &o) },
+			RunE: func(cmd *cobra.Command, args []string) error {
+				o.lagSet, o.regionsSet = cmd.Flags().Changed("lag"), cmd.Flags().Changed("regions")
+				return a.observe(cmd.Context(), &o)
+			},
 		}
 		f := cmd.Flags()
 		f.StringVar(&o.dsn, "dsn", "", "database to observe (needs wal_level=logical and a role with REPLICATION)")
@@ -68,7 +74,8 @@ Examples:
 		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
 		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
-		f.DurationVar(&o.lag, "lag", assess.DefaultLag, "replication window W: one-way latency plus apply lag between regions")
+		f.DurationVar(&o.lag, "lag", assess.DefaultLag, "replication window W: one-way latency plus apply lag between regions (default: from --plan, else 200ms)")
+		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (replication window, or half the RTT between the write regions; their number) unless --lag/--regions say otherwise")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
 		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
 		f.Uint64Var(&o.seed, "seed", 1, "seed of the region assignment (the forecast is deterministic for a seed)")
@@ -103,6 +110,11 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 		return usagef("give --dsn or --trace, not both")
 	case o.trace != "" && o.save != "":
 		return usagef("--save needs a capture (--dsn), not --trace")
+	}
+	if o.plan != "" {
+		if err := a.observeFromPlan(o); err != nil {
+			return err
+		}
 	}
 	if o.regions < 1 || o.regions > 64 {
 		return usagef("--regions %d: want 1 to 64", o.regions)
@@ -160,6 +172,36 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 		return assess.RenderHTML(a.stdout, assess.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
 	}
 	return rep.WriteText(a.stdout)
+}
+
+// observeFromPlan takes the replication window and the number of write
+// regions from a plan's answers, where the flags did not set them: the
+// answered replication window, else half the round trip between the
+// primary and the nearest other write region.
+func (a *app) observeFromPlan(o *observeOptions) error {
+	_, ans, err := readPlanAnswers(o.plan)
+	if err != nil {
+		return err
+	}
+	if ans == nil {
+		return usagef("--plan %s: the plan keeps no answers (write it with 'aadvisor ask' or 'recommend')", o.plan)
+	}
+	d := assess.Derive(*ans, assess.DefaultThresholds())
+	if !o.lagSet {
+		switch {
+		case d.WindowS > 0:
+			o.lag = time.Duration(d.WindowS * float64(time.Second))
+		case d.Nearest != nil:
+			o.lag = time.Duration(d.Nearest.Ms / 2 * float64(time.Millisecond))
+		}
+		a.log.Info("replication window from the plan", "lag", o.lag.String())
+	}
+	if !o.regionsSet {
+		if n := len(ans.Regions()); n >= 1 {
+			o.regions = n
+		}
+	}
+	return nil
 }
 
 func (a *app) observeCleanup(ctx context.Context, o *observeOptions) error {

@@ -11,7 +11,6 @@ import (
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 )
 
 type reportOptions struct {
@@ -101,22 +100,14 @@ func (a *app) runReport(o *reportOptions) error {
 	var plan *replicate.Plan
 	var ans *assess.Answers
 	if o.plan != "" {
-		p, err := replicate.ReadPlan(o.plan)
+		p, pa, err := readPlanAnswers(o.plan)
 		if err != nil {
-			return asUsage(err)
+			return err
 		}
 		plan = p
 		in.Inputs = append(in.Inputs, filepath.Base(o.plan))
-		if o.answers == "" && p.Answers != nil {
-			data, err := yaml.Marshal(p.Answers)
-			if err != nil {
-				return fmt.Errorf("read plan answers: %w", err)
-			}
-			pa, err := assess.ParseAnswers(o.plan+" (answers)", data)
-			if err != nil {
-				return asUsage(err)
-			}
-			ans = &pa
+		if o.answers == "" {
+			ans = pa
 		}
 	}
 	if o.answers != "" {
