@@ -188,7 +188,7 @@ func (db *Database) TableByQualified(q string) *Table {
 
 // SplitQualified splits an unquoted or quoted "schema.name".
 func SplitQualified(q string) (schema, name string) {
-	parts := splitIdentList(q)
+	parts := SplitIdents(q)
 	switch len(parts) {
 	case 0:
 		return "", ""
@@ -199,7 +199,9 @@ func SplitQualified(q string) (schema, name string) {
 	}
 }
 
-func splitIdentList(q string) []string {
+// SplitIdents splits a dotted, possibly quoted, identifier list:
+// `"My Schema".t` gives [My Schema, t].
+func SplitIdents(q string) []string {
 	var parts []string
 	var cur strings.Builder
 	inQuote := false

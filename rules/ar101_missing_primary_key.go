@@ -171,7 +171,7 @@ func partitionKeyColumns(t *inspect.Table) ([]string, bool) {
 	}
 	var cols []string
 	for _, part := range strings.Split(t.PartitionKey[open+1:end], ",") {
-		names := splitIdents(strings.TrimSpace(part))
+		names := inspect.SplitIdents(strings.TrimSpace(part))
 		if len(names) != 1 || t.Column(names[0]) == nil {
 			return nil, false
 		}

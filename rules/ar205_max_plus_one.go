@@ -40,7 +40,7 @@ offsets (see sequence-key). For human-facing numbers that must be gapless, alloc
 		for _, s := range analyzed(p.DB) {
 			for _, tc := range s.Facts.MaxPlusOne {
 				obj, table := tc, ""
-				parts := splitIdents(tc)
+				parts := inspect.SplitIdents(tc)
 				if len(parts) >= 2 {
 					col := parts[len(parts)-1]
 					ref := inspect.TableRef{Name: parts[len(parts)-2]}

@@ -195,7 +195,7 @@ func columnSequence(p *Pass, t *inspect.Table, c *inspect.Column) (sequenceRef, 
 // splitOwned splits "schema.table.column" into the schema and
 // [table, column]; the schema may be missing.
 func splitOwned(q string) (string, [2]string) {
-	parts := splitIdents(q)
+	parts := inspect.SplitIdents(q)
 	switch len(parts) {
 	case 2:
 		return "", [2]string{parts[0], parts[1]}
@@ -203,29 +203,6 @@ func splitOwned(q string) (string, [2]string) {
 		return parts[0], [2]string{parts[1], parts[2]}
 	}
 	return "", [2]string{}
-}
-
-// splitIdents splits a dotted, possibly quoted, identifier list.
-func splitIdents(q string) []string {
-	var parts []string
-	var cur strings.Builder
-	inQuote := false
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		switch {
-		case c == '"' && inQuote && i+1 < len(q) && q[i+1] == '"':
-			cur.WriteByte('"')
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case c == '.' && !inQuote:
-			parts = append(parts, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(c)
-		}
-	}
-	return append(parts, cur.String())
 }
 
 // nextvalSequence returns the sequence named in a nextval('...') default
@@ -294,7 +271,7 @@ func exprTokens(expr string) (calls, words []string) {
 					i++
 				}
 			}
-			parts := splitIdents(expr[start:i])
+			parts := inspect.SplitIdents(expr[start:i])
 			name = strings.ToLower(parts[len(parts)-1])
 			j := i
 			for j < len(expr) && expr[j] == ' ' {
@@ -349,7 +326,7 @@ func userFunction(p *Pass, name string) *inspect.Function {
 	if i := strings.IndexByte(name, '('); i >= 0 {
 		name = name[:i]
 	}
-	parts := splitIdents(name)
+	parts := inspect.SplitIdents(name)
 	fn := parts[len(parts)-1]
 	schema := ""
 	if len(parts) > 1 {
