@@ -108,8 +108,6 @@ func (m *testMesh) subscribe(t *testing.T, node, peer *sandbox.Node) {
 
 func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-func (m *testMesh) node(name string) *sandbox.Node { return m.sb.Node(name) }
-
 func (m *testMesh) logFiles() map[string]string {
 	out := map[string]string{}
 	for _, n := range m.sb.Nodes {
