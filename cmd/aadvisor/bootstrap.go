@@ -385,22 +385,7 @@ func printBootstrap(w io.Writer, res *replicate.Result, format string) error {
 			title = "Steps (SQL per node, in the order it runs)"
 		}
 		fmt.Fprintln(w, "\n"+title)
-		for i, s := range res.Steps {
-			fmt.Fprintf(w, "%3d. %-8s %-12s %s\n", i+1, s.Status, s.Node, s.Action)
-			if res.DryRun || s.Status == replicate.StepManual {
-				if s.SQL != "" {
-					fmt.Fprintf(w, "     %s;\n", inspect.Redact(s.SQL))
-				}
-				if s.Shell != "" {
-					for _, l := range strings.Split(inspect.Redact(s.Shell), "\n") {
-						fmt.Fprintf(w, "     $ %s\n", l)
-					}
-				}
-			}
-			if s.Error != "" {
-				fmt.Fprintf(w, "     error: %s\n", s.Error)
-			}
-		}
+		writeSteps(w, res.Steps, res.DryRun)
 	}
 	if len(res.Nodes) > 0 {
 		fmt.Fprintln(w, "\nReadiness")
@@ -429,4 +414,26 @@ func readyWord(ok bool) string {
 		return "ready"
 	}
 	return "not-ready"
+}
+
+// writeSteps lists replication steps, one a line, with their SQL (and
+// shell commands) on a dry run or when a person must run them; passwords
+// are redacted.
+func writeSteps(w io.Writer, steps []replicate.Step, dryRun bool) {
+	for i, s := range steps {
+		fmt.Fprintf(w, "%3d. %-8s %-12s %s\n", i+1, s.Status, s.Node, s.Action)
+		if dryRun || s.Status == replicate.StepManual {
+			if s.SQL != "" {
+				fmt.Fprintf(w, "     %s;\n", inspect.Redact(s.SQL))
+			}
+			if s.Shell != "" {
+				for _, l := range strings.Split(inspect.Redact(s.Shell), "\n") {
+					fmt.Fprintf(w, "     $ %s\n", l)
+				}
+			}
+		}
+		if s.Error != "" {
+			fmt.Fprintf(w, "     error: %s\n", s.Error)
+		}
+	}
 }

@@ -99,15 +99,7 @@ func printTeardown(w io.Writer, res *replicate.TeardownResult, format string) er
 	if len(res.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to remove")
 	}
-	for i, s := range res.Steps {
-		fmt.Fprintf(w, "%3d. %-8s %-12s %s\n", i+1, s.Status, s.Node, s.Action)
-		if res.DryRun && s.SQL != "" {
-			fmt.Fprintf(w, "     %s;\n", inspect.Redact(s.SQL))
-		}
-		if s.Error != "" {
-			fmt.Fprintf(w, "     error: %s\n", s.Error)
-		}
-	}
+	writeSteps(w, res.Steps, res.DryRun)
 	for _, k := range res.Kept {
 		fmt.Fprintf(w, "kept: %s\n", k)
 	}

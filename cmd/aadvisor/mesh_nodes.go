@@ -159,15 +159,7 @@ func printMembership(w io.Writer, res *replicate.MembershipResult, format string
 	if len(res.Steps) == 0 {
 		fmt.Fprintln(w, "  nothing to do")
 	}
-	for i, s := range res.Steps {
-		fmt.Fprintf(w, "%3d. %-8s %-12s %s\n", i+1, s.Status, s.Node, s.Action)
-		if res.DryRun && s.SQL != "" {
-			fmt.Fprintf(w, "     %s;\n", inspect.Redact(s.SQL))
-		}
-		if s.Error != "" {
-			fmt.Fprintf(w, "     error: %s\n", s.Error)
-		}
-	}
+	writeSteps(w, res.Steps, res.DryRun)
 	for _, n := range res.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
