@@ -74,18 +74,21 @@ type TableVerify struct {
 	Rows    map[string]int64 `json:"rows,omitempty"` // row count per node
 	Hash    string           `json:"hash,omitempty"` // record (type hash functions) or text
 	Buckets int              `json:"buckets,omitempty"`
-	// MismatchedBuckets is how many first-pass buckets differed.
-	MismatchedBuckets int         `json:"mismatched_buckets"`
-	PerNode           []NodeDiff  `json:"per_node"`
-	Differences       int         `json:"differences"`
-	Diffs             []RowDiff   `json:"diffs"`
-	Truncated         bool        `json:"truncated,omitempty"`
-	InFlight          int         `json:"in_flight,omitempty"`
-	Seconds           float64     `json:"seconds"`
-	cols              []verifyCol // all columns, in the order values are kept
-	wholeRow          bool        // same column order on every node: hash the row as stored
-	byKey             map[string]*RowDiff
-	schema, name      string
+	// MismatchedBuckets is how many buckets differed.
+	MismatchedBuckets int `json:"mismatched_buckets"`
+	// Passes counts the queries per node that read the table: 1 when the
+	// whole-table digests agree; then buckets, the rows of mismatched
+	// buckets, and the differing rows in full.
+	Passes       int         `json:"passes"`
+	PerNode      []NodeDiff  `json:"per_node"`
+	Differences  int         `json:"differences"`
+	Diffs        []RowDiff   `json:"diffs"`
+	Truncated    bool        `json:"truncated,omitempty"`
+	InFlight     int         `json:"in_flight,omitempty"`
+	Seconds      float64     `json:"seconds"`
+	cols         []verifyCol // all columns, in the order values are kept
+	byKey        map[string]*RowDiff
+	schema, name string
 }
 
 // NodeDiff counts one node's differences in a table.
@@ -324,7 +327,7 @@ func (v *verifier) open(ctx context.Context, pn PlanNode) (*pgx.Conn, string, er
 		id = "" // needs superuser or pg_monitor; the repair script then says which node
 	}
 	v.queries.Add(1)
-	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '64MB'"); err != nil {
+	if _, err := conn.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
 		return conn, id, fmt.Errorf("verify: node %s: begin: %w", pn.Name, err)
 	}
 	return conn, id, nil
@@ -440,17 +443,6 @@ func (v *verifier) tables(ctx context.Context, rep *VerifyReport) ([]TableVerify
 			}
 		}
 		if tv.Skipped == "" {
-			tv.wholeRow = true
-			for _, c := range cats {
-				if !sameOrder(c[k], ref) {
-					tv.wholeRow = false
-				}
-			}
-			for _, c := range ref.cols {
-				if c.name == "aadv_t" {
-					tv.wholeRow = false
-				}
-			}
 			// Columns in name order, so that column order on disk does not matter.
 			sort.SliceStable(tv.cols, func(i, j int) bool { return tv.cols[i].name < tv.cols[j].name })
 			if tv.Buckets = v.opts.Buckets; tv.Buckets == 0 {
@@ -565,15 +557,15 @@ func (t *TableVerify) keyHash(text bool) string {
 	return "pg_catalog.hash_record_extended(ROW(" + strings.Join(parts, ", ") + "), 0)"
 }
 
+// rowHash hashes the columns in name order, so that the order of
+// columns on disk does not matter. (Naming the columns is also faster
+// than hashing the whole-row variable, which copies each row first.)
 func (t *TableVerify) rowHash(text bool) string {
-	row := "aadv_t"
-	if !t.wholeRow {
-		var parts []string
-		for _, c := range t.cols {
-			parts = append(parts, colRef(c.name))
-		}
-		row = "ROW(" + strings.Join(parts, ", ") + ")"
+	var parts []string
+	for _, c := range t.cols {
+		parts = append(parts, colRef(c.name))
 	}
+	row := "ROW(" + strings.Join(parts, ", ") + ")"
 	if text {
 		return "pg_catalog.hashtextextended(" + row + "::text, 0)"
 	}
@@ -586,6 +578,13 @@ func (t *TableVerify) keyText() string {
 		parts = append(parts, colRef(c.name)+"::text")
 	}
 	return "ARRAY[" + strings.Join(parts, ", ") + "]"
+}
+
+// digestQuery is the pass that settles a table that is the same
+// everywhere: its row count and the xor of its row hashes, in the shape
+// of one bucket.
+func (t *TableVerify) digestQuery(text bool) string {
+	return fmt.Sprintf(`SELECT 0, count(*), coalesce(pg_catalog.bit_xor(%s), 0) FROM %s`, t.rowHash(text), t.from())
 }
 
 func (t *TableVerify) bucketQuery(text bool) string {
@@ -627,16 +626,24 @@ func (v *verifier) query(ctx context.Context, n verifyNode, sql string, args ...
 	return n.conn.Query(ctx, sql, args...)
 }
 
-// bucketPass runs the first pass with a savepoint, so that a table whose
-// column types have no hash function can fall back to hashing text.
-func (v *verifier) bucketPass(ctx context.Context, t *TableVerify, text bool) ([]map[int32]bucketSum, error) {
+// bucketPass runs a pass of per-bucket sums with a savepoint, so that a
+// table whose column types have no hash function can fall back to
+// hashing text. workMem (kB), when positive, sizes the hash aggregate:
+// bucket numbers have no statistics, so PostgreSQL expects a group per
+// row and, with a large work_mem, builds a hash table for all of them,
+// which costs more than the hashing itself.
+func (v *verifier) bucketPass(ctx context.Context, t *TableVerify, query string, workMem int) ([]map[int32]bucketSum, error) {
 	out := make([]map[int32]bucketSum, len(v.nodes))
 	err := v.each(func(i int, n verifyNode) error {
 		v.queries.Add(1)
-		if _, err := n.conn.Exec(ctx, "SAVEPOINT aadv_verify"); err != nil {
+		set := "SAVEPOINT aadv_verify"
+		if workMem > 0 {
+			set += fmt.Sprintf("; SET LOCAL work_mem = '%dkB'", workMem)
+		}
+		if _, err := n.conn.Exec(ctx, set); err != nil {
 			return err
 		}
-		rows, err := v.query(ctx, n, t.bucketQuery(text))
+		rows, err := v.query(ctx, n, query)
 		m := map[int32]bucketSum{}
 		if err == nil {
 			for rows.Next() {
@@ -663,20 +670,23 @@ func (v *verifier) bucketPass(ctx context.Context, t *TableVerify, text bool) ([
 	return out, err
 }
 
-func (v *verifier) table(ctx context.Context, t *TableVerify) error {
-	t.Hash = "record"
-	sums, err := v.bucketPass(ctx, t, false)
+// hashedPass runs a bucket pass with the types' hash functions, or with
+// hashes of the text forms when a column type has none.
+func (v *verifier) hashedPass(ctx context.Context, t *TableVerify, query func(text bool) string, workMem int) ([]map[int32]bucketSum, error) {
+	sums, err := v.bucketPass(ctx, t, query(t.Hash == "text"), workMem)
 	var pgErr *pgconn.PgError
-	if err != nil && errors.As(err, &pgErr) && pgErr.Code == "42883" {
+	if err != nil && t.Hash != "text" && errors.As(err, &pgErr) && pgErr.Code == "42883" {
 		// A column type without a hash function (json, point, ...).
 		t.Hash = "text"
-		sums, err = v.bucketPass(ctx, t, true)
+		sums, err = v.bucketPass(ctx, t, query(true), workMem)
 	}
-	if err != nil {
-		return fmt.Errorf("bucket pass: %w", err)
-	}
+	return sums, err
+}
+
+// mismatched lists the buckets whose sums are not the same on every node.
+func mismatched(sums []map[int32]bucketSum, buckets int) []int32 {
 	var bad []int32
-	for b := int32(0); b < int32(t.Buckets); b++ {
+	for b := int32(0); b < int32(buckets); b++ {
 		first := sums[0][b]
 		for i := 1; i < len(sums); i++ {
 			if sums[i][b] != first {
@@ -685,19 +695,39 @@ func (v *verifier) table(ctx context.Context, t *TableVerify) error {
 			}
 		}
 	}
-	for i, s := range sums {
-		var total int64
-		for _, b := range s {
-			total += b.count
-		}
-		t.Rows[v.nodes[i].name] = total
+	return bad
+}
+
+func (v *verifier) table(ctx context.Context, t *TableVerify) error {
+	t.Hash = "record"
+	// First a digest of the whole table per node: a table that is the
+	// same everywhere, the common case, costs one pass without grouping.
+	t.Passes = 1
+	digest, err := v.hashedPass(ctx, t, t.digestQuery, 0)
+	if err != nil {
+		return fmt.Errorf("digest pass: %w", err)
 	}
+	for i, s := range digest {
+		t.Rows[v.nodes[i].name] = s[0].count
+	}
+	if len(mismatched(digest, 1)) == 0 {
+		t.finish(v)
+		return nil
+	}
+	// Then per-bucket sums, to narrow the differences down.
+	t.Passes++
+	sums, err := v.hashedPass(ctx, t, t.bucketQuery, max(1024, t.Buckets/16))
+	if err != nil {
+		return fmt.Errorf("bucket pass: %w", err)
+	}
+	bad := mismatched(sums, t.Buckets)
 	t.MismatchedBuckets = len(bad)
 	if len(bad) == 0 {
 		t.finish(v)
 		return nil
 	}
-	// Second pass: keys and row hashes of the mismatching buckets only.
+	// Then keys and row hashes of the mismatching buckets only.
+	t.Passes++
 	hashes := make([]map[string]int64, len(v.nodes))
 	keyOf := map[string][]string{}
 	var mu sync.Mutex
@@ -765,6 +795,7 @@ func (v *verifier) fetch(ctx context.Context, t *TableVerify, keys [][]string) e
 	if len(keys) == 0 {
 		return nil
 	}
+	t.Passes++
 	args := make([]any, len(t.Key))
 	for j := range t.Key {
 		col := make([]string, len(keys))

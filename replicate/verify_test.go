@@ -107,6 +107,10 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 		if tb.Table == "public.docs" && tb.Hash != "text" {
 			t.Errorf("docs (json column) hash = %q, want the text fallback", tb.Hash)
 		}
+		// Identical tables are settled by the whole-table digest alone.
+		if tb.Skipped == "" && (tb.Passes != 1 || tb.MismatchedBuckets != 0) {
+			t.Errorf("%s on identical nodes: %d passes, %d mismatched buckets; want 1 and 0", tb.Table, tb.Passes, tb.MismatchedBuckets)
+		}
 	}
 	if diff := cmp.Diff([]string{"public.nokey"}, skipped); diff != "" {
 		t.Errorf("skipped tables (-want +got):\n%s", diff)
@@ -120,6 +124,9 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 		{n3, "INSERT INTO accounts VALUES (90001, 'extra', 1, NULL)"},
 		{n1, "UPDATE accounts SET note = 'changed' WHERE id = 20"},
 		{n2, "UPDATE accounts SET note = NULL WHERE id = 22"},
+		// Values swapped between two rows leave the column's multiset as it
+		// was: the row hash includes the key, so the digest still changes.
+		{n1, "UPDATE accounts SET balance = CASE id WHEN 40 THEN 61.5 ELSE 60 END WHERE id IN (40, 41)"},
 		{n2, "UPDATE wide SET c17 = 'drift' WHERE id = 7"},
 		{n1, "DELETE FROM events WHERE site = 1 AND seq = 5"},
 		{n3, "DELETE FROM events WHERE site = 1 AND seq = 5"},
@@ -138,6 +145,8 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 		{Table: "public.accounts", Key: "10", Nodes: map[string]string{n2.Name: DiffMissing}},
 		{Table: "public.accounts", Key: "20", Nodes: map[string]string{n1.Name: DiffDifferent}, Cols: "note"},
 		{Table: "public.accounts", Key: "22", Nodes: map[string]string{n2.Name: DiffDifferent}, Cols: "note"},
+		{Table: "public.accounts", Key: "40", Nodes: map[string]string{n1.Name: DiffDifferent}, Cols: "balance,total"},
+		{Table: "public.accounts", Key: "41", Nodes: map[string]string{n1.Name: DiffDifferent}, Cols: "balance,total"},
 		{Table: "public.accounts", Key: "90001", Nodes: map[string]string{n3.Name: DiffExtra}},
 		{Table: "public.docs", Key: "3", Nodes: map[string]string{n3.Name: DiffDifferent}, Cols: "Odd Name,doc"},
 		// deleted on two of three nodes: the majority lacks it, so it is extra on the third
@@ -156,8 +165,11 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 			for _, nd := range tb.PerNode {
 				got[nd.Node] = nd
 			}
-			if got[n2.Name].Missing != 1 || got[n3.Name].Extra != 1 || got[n1.Name].Different != 1 || got[n2.Name].Different != 1 {
+			if got[n2.Name].Missing != 1 || got[n3.Name].Extra != 1 || got[n1.Name].Different != 3 || got[n2.Name].Different != 1 {
 				t.Errorf("accounts per node: %+v", tb.PerNode)
+			}
+			if tb.Passes != 4 {
+				t.Errorf("accounts with differences: %d passes, want 4 (digest, buckets, rows of the buckets, differing rows)", tb.Passes)
 			}
 		}
 	}

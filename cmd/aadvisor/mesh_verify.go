@@ -34,8 +34,9 @@ func (a *app) meshVerifyCommand() *cobra.Command {
 		Use:   "verify",
 		Short: "Compare tables across every node without copying them; list missing, extra and different rows",
 		Long: `verify compares tables (with a primary key) across all nodes of the plan without moving whole
-tables. Each node hashes its rows on the server into buckets of primary-key hashes (one pass);
-only buckets that differ are listed by key and row hash (a second pass over those buckets), and
+tables. Each node first computes one digest of the whole table on the server (row count and xor
+of row hashes); when the digests agree the table is done. Otherwise each node hashes its rows
+into buckets of primary-key hashes, only buckets that differ are listed by key and row hash, and
 only rows that differ are read in full. Each node is read from one REPEATABLE READ snapshot.
 A row is missing on a node that lacks it while most nodes have it, extra when most nodes lack it,
 different when its values differ from the majority's (ties go to a present row, then --source).
