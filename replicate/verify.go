@@ -483,18 +483,6 @@ func sameCols(a, b verifyTable) bool {
 	return true
 }
 
-func sameOrder(a, b verifyTable) bool {
-	if len(a.cols) != len(b.cols) {
-		return false
-	}
-	for i := range a.cols {
-		if a.cols[i].name != b.cols[i].name || a.cols[i].typ != b.cols[i].typ {
-			return false
-		}
-	}
-	return true
-}
-
 func verifyNormName(p string) string {
 	if !strings.ContainsRune(p, '.') {
 		return "public." + p
