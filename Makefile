@@ -41,6 +41,7 @@ FUZZ = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime 10s
 fuzz:
 	$(call FUZZ,./inspect/sqlfile,FuzzReadSchema) || $(call FUZZ,./inspect/sqlfile,FuzzReadSchema)
 	$(call FUZZ,./inspect/sqlfile,FuzzAnalyzeQuery) || $(call FUZZ,./inspect/sqlfile,FuzzAnalyzeQuery)
+	$(call FUZZ,./inspect/sqlfile,FuzzAnalyzeJSON) || $(call FUZZ,./inspect/sqlfile,FuzzAnalyzeJSON)
 	$(call FUZZ,./assess,FuzzParseAnswers) || $(call FUZZ,./assess,FuzzParseAnswers)
 	$(call FUZZ,./replicate,FuzzParsePlan) || $(call FUZZ,./replicate,FuzzParsePlan)
 

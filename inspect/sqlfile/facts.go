@@ -17,6 +17,15 @@ import (
 // error of a text that does not parse gives the parser's message and the
 // character position.
 func AnalyzeQuery(query string) (*inspect.StatementFacts, error) {
+	if f, ok := analyzeJSON(query); ok {
+		return f, nil
+	}
+	return analyzeTree(query)
+}
+
+// analyzeTree is AnalyzeQuery over the protobuf parse tree: the
+// reference, and the path for everything analyzeJSON leaves alone.
+func analyzeTree(query string) (*inspect.StatementFacts, error) {
 	buf, err := parseProtobuf(query)
 	return analyzeParsed(query, buf, err)
 }
@@ -106,14 +115,16 @@ func newCollector() *collector {
 		functions: map[string]bool{}, reads: map[inspect.TableRef]bool{}}
 }
 
-func (c *collector) result() *inspect.StatementFacts {
-	out := c.out
+func (c *collector) result() *inspect.StatementFacts { return finishFacts(c.out, c.ctes) }
+
+// finishFacts settles the kind and drops reads of CTEs.
+func finishFacts(out inspect.StatementFacts, ctes map[string]bool) *inspect.StatementFacts {
 	if out.Kind == "" {
 		out.Kind = inspect.StmtOther
 	}
 	var reads []inspect.TableRef
 	for _, r := range out.Reads {
-		if r.Schema == "" && c.ctes[r.Name] {
+		if r.Schema == "" && ctes[r.Name] {
 			continue
 		}
 		reads = append(reads, r)
