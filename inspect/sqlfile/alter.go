@@ -25,8 +25,8 @@ var triggerModes = map[pg_query.AlterTableType]string{
 // that the parser reads as ALTER TABLE).
 func (r *schemaReader) alterTable(a *pg_query.AlterTableStmt) {
 	rv := a.GetRelation()
-	if a.GetObjtype() == pg_query.ObjectType_OBJECT_INDEX {
-		return
+	if a.GetObjtype() == pg_query.ObjectType_OBJECT_INDEX || a.GetObjtype() == pg_query.ObjectType_OBJECT_TYPE {
+		return // ALTER INDEX ... SET, ALTER TYPE ... ALTER ATTRIBUTE: no table
 	}
 	t := r.table(rv)
 	if t == nil {

@@ -115,6 +115,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 		*have = *f
 		return
 	}
+	r.funcSigs[f] = r.argTypes(cf.GetParameters(), cf.GetIsProcedure())
 	r.functions[key] = f
 	r.db.Functions = append(r.db.Functions, f)
 }

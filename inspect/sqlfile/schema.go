@@ -1,6 +1,7 @@
 package sqlfile
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -51,6 +52,7 @@ type schemaReader struct {
 	relNames  map[qname]bool // names of relations, indexes and sequences
 	conNames  map[qname]bool // constraint names per schema
 	functions map[string]*inspect.Function
+	funcSigs  map[*inspect.Function]string // argument types, for DROP FUNCTION
 	types     map[qname]bool // user-defined types and domains
 	// indexBasis holds, per index, the names PostgreSQL derives for its
 	// columns when LIKE ... INCLUDING INDEXES copies it.
@@ -65,7 +67,7 @@ func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
 	r := &schemaReader{
 		db: db, li: newLineIndex(file, src), path: []string{"public"},
 		tables: map[qname]*inspect.Table{}, sequences: map[qname]*inspect.Sequence{},
-		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{},
+		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{}, funcSigs: map[*inspect.Function]string{},
 		types: map[qname]bool{}, indexBasis: map[*inspect.Index][]string{},
 	}
 	for _, t := range db.Tables {
@@ -164,6 +166,10 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.path = saved
 	case n.GetDropStmt() != nil:
 		r.drop(n.GetDropStmt())
+	case n.GetRenameStmt() != nil:
+		r.rename(n.GetRenameStmt())
+	case n.GetDoStmt() != nil:
+		r.errorf(loc, "DO block not analysed: the changes it makes are missing from the model (assess the database live with --dsn, or write them as plain statements)")
 	case n.GetCreatedbStmt() != nil:
 		r.createDatabase(n.GetCreatedbStmt())
 	case n.GetCreateEnumStmt() != nil:
@@ -442,13 +448,25 @@ func (r *schemaReader) drop(d *pg_query.DropStmt) {
 		for _, item := range obj.GetList().GetItems() {
 			names = append(names, item.GetString_().GetSval())
 		}
+		switch d.GetRemoveType() {
+		case pg_query.ObjectType_OBJECT_FUNCTION, pg_query.ObjectType_OBJECT_PROCEDURE, pg_query.ObjectType_OBJECT_ROUTINE:
+			r.dropFunction(obj.GetObjectWithArgs(), d.GetRemoveType() == pg_query.ObjectType_OBJECT_PROCEDURE)
+			continue
+		case pg_query.ObjectType_OBJECT_EVENT_TRIGGER:
+			r.dropEventTrigger(obj.GetString_().GetSval())
+			continue
+		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_RULE:
+			// DROP TRIGGER name ON [schema.]table: the table, then the name.
+			if len(names) < 2 || len(names) > 3 {
+				continue
+			}
+			r.dropTableObject(rangeVarOf(names[:len(names)-1]), names[len(names)-1], d.GetRemoveType() == pg_query.ObjectType_OBJECT_TRIGGER)
+			continue
+		}
 		if len(names) == 0 || len(names) > 2 {
 			continue
 		}
-		rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
-		if len(names) == 2 {
-			rv.Schemaname = names[0]
-		}
+		rv := rangeVarOf(names)
 		switch d.GetRemoveType() {
 		case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW, pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
 			if t := r.table(rv); t != nil {
@@ -462,6 +480,68 @@ func (r *schemaReader) drop(d *pg_query.DropStmt) {
 			r.removeIndex(rv)
 		}
 	}
+}
+
+// rangeVarOf names a relation from [schema.]name parts.
+func rangeVarOf(names []string) *pg_query.RangeVar {
+	rv := &pg_query.RangeVar{Relname: names[len(names)-1]}
+	if len(names) == 2 {
+		rv.Schemaname = names[0]
+	}
+	return rv
+}
+
+// dropTableObject removes a trigger or rule of a table.
+func (r *schemaReader) dropTableObject(rv *pg_query.RangeVar, name string, trigger bool) {
+	t := r.table(rv)
+	if t == nil {
+		return
+	}
+	if trigger {
+		t.Triggers = slices.DeleteFunc(t.Triggers, func(tg *inspect.Trigger) bool { return tg.Name == name })
+	} else {
+		t.Rules = slices.DeleteFunc(t.Rules, func(ru *inspect.Rule) bool { return ru.Name == name })
+	}
+}
+
+// dropFunction removes a function: the overload with the given argument
+// types, or every overload of the name when none are given.
+func (r *schemaReader) dropFunction(owa *pg_query.ObjectWithArgs, procedure bool) {
+	schema, name := funcNameParts(owa.GetObjname())
+	sig := r.argTypes(owa.GetObjfuncargs(), procedure)
+	r.db.Functions = slices.DeleteFunc(r.db.Functions, func(f *inspect.Function) bool {
+		if f.Name != name || schema != "" && f.Schema != schema || schema == "" && !slices.Contains(r.searchSchemas(), f.Schema) {
+			return false
+		}
+		if have, known := r.funcSigs[f]; known && !owa.GetArgsUnspecified() && have != sig {
+			return false
+		}
+		delete(r.functions, f.Schema+"."+f.Name+"("+f.Args+")")
+		return true
+	})
+}
+
+// argTypes is the signature DROP FUNCTION matches: the types of the
+// input arguments (and of OUT arguments of procedures).
+func (r *schemaReader) argTypes(params []*pg_query.Node, procedure bool) string {
+	var types []string
+	for _, n := range params {
+		fp := n.GetFunctionParameter()
+		switch fp.GetMode() {
+		case pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
+			continue
+		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT:
+			if !procedure {
+				continue
+			}
+		}
+		types = append(types, r.typeName(fp.GetArgType()))
+	}
+	return strings.Join(types, ",")
+}
+
+func (r *schemaReader) dropEventTrigger(name string) {
+	r.db.EventTriggers = slices.DeleteFunc(r.db.EventTriggers, func(e *inspect.EventTrigger) bool { return e.Name == name })
 }
 
 func (r *schemaReader) removeTable(t *inspect.Table) {

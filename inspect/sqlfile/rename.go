@@ -1,0 +1,194 @@
+package sqlfile
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// rename applies ALTER ... RENAME of tables (views, sequences, indexes)
+// and of columns, constraints and triggers, so that a file of migrations
+// reads as the schema they leave behind. Names that point elsewhere
+// (foreign keys, partitions, inheritance, owned sequences, defaults)
+// follow, as PostgreSQL's references by OID do.
+func (r *schemaReader) rename(rs *pg_query.RenameStmt) {
+	rv, newName := rs.GetRelation(), rs.GetNewname()
+	switch rs.GetRenameType() {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+		pg_query.ObjectType_OBJECT_FOREIGN_TABLE:
+		if t := r.table(rv); t != nil {
+			r.renameTable(t, newName)
+		} else if s := r.sequence(rv); s != nil {
+			r.renameSequence(s, newName) // ALTER TABLE works on sequences too
+		}
+	case pg_query.ObjectType_OBJECT_SEQUENCE:
+		if s := r.sequence(rv); s != nil {
+			r.renameSequence(s, newName)
+		}
+	case pg_query.ObjectType_OBJECT_INDEX:
+		r.renameIndex(rv, newName)
+	case pg_query.ObjectType_OBJECT_COLUMN:
+		if t := r.table(rv); t != nil {
+			r.renameColumn(t, rs.GetSubname(), newName)
+		}
+	case pg_query.ObjectType_OBJECT_TABCONSTRAINT:
+		if t := r.table(rv); t != nil {
+			for _, c := range t.Constraints {
+				if c.Name == rs.GetSubname() {
+					delete(r.conNames, qname{t.Schema, c.Name})
+					c.Name = newName
+					r.conNames[qname{t.Schema, c.Name}] = true
+				}
+			}
+			for _, ix := range t.Indexes {
+				if ix.Constraint == rs.GetSubname() {
+					// A key's index takes the constraint's new name.
+					delete(r.relNames, qname{t.Schema, ix.Name})
+					ix.Constraint, ix.Name = newName, newName
+					r.relNames[qname{t.Schema, ix.Name}] = true
+				}
+			}
+		}
+	case pg_query.ObjectType_OBJECT_TRIGGER:
+		if t := r.table(rv); t != nil {
+			for _, tg := range t.Triggers {
+				if tg.Name == rs.GetSubname() {
+					tg.Name = newName
+				}
+			}
+		}
+	}
+}
+
+func (r *schemaReader) renameTable(t *inspect.Table, newName string) {
+	oldRef, oldPrefix := t.Schema+"."+t.Name, t.Schema+"."+t.Name+"."
+	delete(r.tables, qname{t.Schema, t.Name})
+	delete(r.relNames, qname{t.Schema, t.Name})
+	t.Name = newName
+	r.tables[qname{t.Schema, t.Name}] = t
+	r.relNames[qname{t.Schema, t.Name}] = true
+	newRef := t.Schema + "." + t.Name
+	for _, u := range r.db.Tables {
+		for _, c := range u.Constraints {
+			if c.RefTable == oldRef {
+				c.RefTable = newRef
+			}
+		}
+		if u.PartitionOf == oldRef {
+			u.PartitionOf = newRef
+		}
+		for i, p := range u.Inherits {
+			if p == oldRef {
+				u.Inherits[i] = newRef
+			}
+		}
+	}
+	for _, s := range r.db.Sequences {
+		if strings.HasPrefix(s.OwnedBy, oldPrefix) {
+			s.OwnedBy = newRef + "." + strings.TrimPrefix(s.OwnedBy, oldPrefix)
+		}
+	}
+}
+
+func (r *schemaReader) renameSequence(s *inspect.Sequence, newName string) {
+	oldDefault := nextvalText(s.Schema, s.Name)
+	delete(r.sequences, qname{s.Schema, s.Name})
+	delete(r.relNames, qname{s.Schema, s.Name})
+	s.Name = newName
+	r.sequences[qname{s.Schema, s.Name}] = s
+	r.relNames[qname{s.Schema, s.Name}] = true
+	newDefault := nextvalText(s.Schema, s.Name)
+	for _, t := range r.db.Tables {
+		for _, c := range t.Columns {
+			if c.Default == oldDefault {
+				c.Default = newDefault
+			}
+		}
+	}
+}
+
+// nextvalText is a column default that takes values from a sequence, as
+// the reader writes it (and pg_get_expr prints it).
+func nextvalText(schema, name string) string {
+	return "nextval(" + quoteLiteral(regclassText(inspect.QuoteQualified(schema, name))) + "::regclass)"
+}
+
+func (r *schemaReader) renameIndex(rv *pg_query.RangeVar, newName string) {
+	schemas := r.searchSchemas()
+	if rv.GetSchemaname() != "" {
+		schemas = []string{rv.GetSchemaname()}
+	}
+	for _, s := range schemas {
+		for _, t := range r.db.Tables {
+			if t.Schema != s {
+				continue
+			}
+			for _, ix := range t.Indexes {
+				if ix.Name != rv.GetRelname() {
+					continue
+				}
+				delete(r.relNames, qname{s, ix.Name})
+				ix.Name = newName
+				r.relNames[qname{s, ix.Name}] = true
+				if ix.Constraint != "" {
+					// Renaming a key's index renames the constraint too.
+					for _, c := range t.Constraints {
+						if c.Name == ix.Constraint {
+							delete(r.conNames, qname{s, c.Name})
+							c.Name = newName
+							r.conNames[qname{s, c.Name}] = true
+						}
+					}
+					ix.Constraint = newName
+				}
+				return
+			}
+		}
+	}
+	// ALTER INDEX also renames other relations (PostgreSQL allows it).
+	if t := r.table(rv); t != nil {
+		r.renameTable(t, newName)
+	} else if seq := r.sequence(rv); seq != nil {
+		r.renameSequence(seq, newName)
+	}
+}
+
+func (r *schemaReader) renameColumn(t *inspect.Table, oldName, newName string) {
+	found := false
+	for _, c := range t.Columns {
+		if c.Name == oldName {
+			c.Name, found = newName, true
+		}
+	}
+	if !found {
+		return
+	}
+	rename := func(list []string) {
+		for i, c := range list {
+			if c == oldName {
+				list[i] = newName
+			}
+		}
+	}
+	for _, ix := range t.Indexes {
+		rename(ix.Columns)
+	}
+	ref := t.Schema + "." + t.Name
+	for _, c := range t.Constraints {
+		rename(c.Columns)
+	}
+	for _, u := range r.db.Tables {
+		for _, c := range u.Constraints {
+			if c.RefTable == ref {
+				rename(c.RefColumns)
+			}
+		}
+	}
+	for _, s := range r.db.Sequences {
+		if s.OwnedBy == ref+"."+oldName {
+			s.OwnedBy = ref + "." + newName
+		}
+	}
+}
