@@ -53,7 +53,7 @@ type schemaReader struct {
 	conNames  map[qname]bool // constraint names per schema
 	functions map[string]*inspect.Function
 	funcSigs  map[*inspect.Function]string // argument types, for DROP FUNCTION
-	types     map[qname]bool // user-defined types and domains
+	types     map[qname]bool               // user-defined types and domains
 	// indexBasis holds, per index, the names PostgreSQL derives for its
 	// columns when LIKE ... INCLUDING INDEXES copies it.
 	indexBasis map[*inspect.Index][]string
