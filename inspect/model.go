@@ -436,6 +436,11 @@ type StatementFacts struct {
 	LargeObjects bool `json:"large_objects,omitempty"`
 	// Functions are the names of all functions called, lower case.
 	Functions []string `json:"functions,omitempty"`
+	// Internal marks PostgreSQL's own foreign-key queries (ri_triggers.c:
+	// every table read or written with ONLY, operators qualified as
+	// OPERATOR(pg_catalog.=)), which pg_stat_statements records with
+	// track = all. They are not the application's workload.
+	Internal bool `json:"internal,omitempty"`
 }
 
 // TableRef names a table as written in a statement.

@@ -461,7 +461,7 @@ func statsWindow(db *inspect.Database) string {
 func analyzed(db *inspect.Database) []*inspect.Statement {
 	var out []*inspect.Statement
 	for _, s := range db.Statements {
-		if s.Facts != nil {
+		if s.Facts != nil && !s.Facts.Internal {
 			out = append(out, s)
 		}
 	}

@@ -108,14 +108,30 @@ type collector struct {
 	functions map[string]bool
 	reads     map[inspect.TableRef]bool
 	lockRank  int
+	ri        riSigns
+	// lockedRels are the names of FOR UPDATE OF lists.
+	lockedRels map[*pg_query.RangeVar]bool
 }
+
+// riSigns gathers what marks a foreign-key query of PostgreSQL's own:
+// relations all named with ONLY, and an operator qualified with
+// pg_catalog.
+type riSigns struct {
+	relations, inherited int
+	catalogOp            bool
+}
+
+func (r riSigns) internal() bool { return r.relations > 0 && r.inherited == 0 && r.catalogOp }
 
 func newCollector() *collector {
 	return &collector{targets: map[*pg_query.RangeVar]bool{}, ctes: map[string]bool{},
 		functions: map[string]bool{}, reads: map[inspect.TableRef]bool{}}
 }
 
-func (c *collector) result() *inspect.StatementFacts { return finishFacts(c.out, c.ctes) }
+func (c *collector) result() *inspect.StatementFacts {
+	c.out.Internal = c.ri.internal()
+	return finishFacts(c.out, c.ctes)
+}
 
 // finishFacts settles the kind and drops reads of CTEs.
 func finishFacts(out inspect.StatementFacts, ctes map[string]bool) *inspect.StatementFacts {
@@ -198,6 +214,12 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.CommonTableExpr:
 		c.ctes[x.GetCtename()] = true
 	case *pg_query.RangeVar:
+		if !c.lockedRels[x] { // FOR KEY SHARE OF x names an alias, not a table
+			c.ri.relations++
+			if x.GetInh() {
+				c.ri.inherited++
+			}
+		}
 		if !c.targets[x] {
 			ref := tableRef(x)
 			if !c.reads[ref] {
@@ -207,6 +229,10 @@ func (c *collector) visit(m proto.Message) bool {
 		}
 	case *pg_query.SelectStmt:
 		c.selectStmt(x)
+	case *pg_query.A_Expr:
+		if n := x.GetName(); len(n) == 2 && n[0].GetString_().GetSval() == "pg_catalog" {
+			c.ri.catalogOp = true
+		}
 	case *pg_query.FuncCall:
 		c.funcCall(x)
 	case *pg_query.ListenStmt:
@@ -370,6 +396,10 @@ func (c *collector) selectStmt(s *pg_query.SelectStmt) {
 	for _, lc := range s.GetLockingClause() {
 		for _, rel := range lc.GetLockingClause().GetLockedRels() {
 			c.targets[rel.GetRangeVar()] = true
+			if c.lockedRels == nil {
+				c.lockedRels = map[*pg_query.RangeVar]bool{}
+			}
+			c.lockedRels[rel.GetRangeVar()] = true
 		}
 		if l, ok := rowLocks[lc.GetLockingClause().GetStrength()]; ok && l.rank > c.lockRank {
 			c.lockRank, c.out.RowLock = l.rank, l.name

@@ -43,6 +43,7 @@ func analyzeJSON(query string) (*inspect.StatementFacts, bool) {
 			return nil, false
 		}
 	}
+	c.out.Internal = c.ri.internal()
 	return finishFacts(c.out, c.ctes), true
 }
 
@@ -93,7 +94,10 @@ type jcollector struct {
 	targets  []int32 // RangeVars written or locked, not read
 	ctes     map[string]bool
 	lockRank int
-	schema   map[string]map[string]jfield
+	ri       riSigns
+	// lockedRels are the names of FOR UPDATE OF lists.
+	lockedRels []int32
+	schema     map[string]map[string]jfield
 	// fallback is set for what this path does not handle; the query
 	// then goes to the protobuf path.
 	fallback bool
@@ -262,6 +266,12 @@ func (c *jcollector) visit(typ string, x jref) bool {
 		}
 		c.ctes[x.get("ctename").text()] = true
 	case "RangeVar":
+		if !slices.Contains(c.lockedRels, x.i) { // FOR KEY SHARE OF x names an alias, not a table
+			c.ri.relations++
+			if x.get("inh").boolean() {
+				c.ri.inherited++
+			}
+		}
 		if !c.isTarget(x) {
 			if ref := jTableRef(x); !slices.Contains(c.out.Reads, ref) {
 				c.out.Reads = append(c.out.Reads, ref)
@@ -269,6 +279,10 @@ func (c *jcollector) visit(typ string, x jref) bool {
 		}
 	case "SelectStmt":
 		c.selectStmt(x)
+	case "A_Expr":
+		if n := x.get("name"); n.len() == 2 && n.at(0).sval() == "pg_catalog" {
+			c.ri.catalogOp = true
+		}
 	case "FuncCall":
 		c.funcCall(x)
 	case "ListenStmt":
@@ -410,6 +424,9 @@ func (c *jcollector) selectStmt(s jref) {
 		rels := lc.get("lockedRels")
 		for j := 0; j < rels.len(); j++ {
 			c.target(rels.at(j).as("RangeVar"))
+			if rv := rels.at(j).as("RangeVar"); rv.ok() {
+				c.lockedRels = append(c.lockedRels, rv.i)
+			}
 		}
 		if strength, ok := rowLockNames[lc.get("strength").str()]; ok {
 			if l := rowLocks[strength]; l.rank > c.lockRank {
