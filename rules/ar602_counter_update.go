@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -29,9 +30,13 @@ silently drift between nodes and away from the truth.`,
 		},
 		Detection: `Columns the workload assigns from themselves (x = x + 1, x = x - $1, x = coalesce(x, 0) + 1),
 as parse-tree facts of UPDATE, MERGE and INSERT ... ON CONFLICT DO UPDATE statements, grouped by
-column with the number of statements and calls.`,
+column with the number of statements and calls. When the schema is known, only columns of numeric,
+money and interval types count: jsonb - 'key' removes a key, it does not count.`,
 		Fix: `Record the changes instead of the running total (an append-only ledger table, summed when read),
-route all increments of a row to its home node, or use the engine's conflict-free columns:
+route all increments of a row to its home node, or use the engine's conflict-free columns. A
+counter that hands out ids (UPDATE ids SET next_id = next_id + 1 ... RETURNING) is a key generator,
+not a total: delta apply makes the counter agree, but two nodes still hand out the same id; give each
+node its own range, or use UUIDs (see sequence-key).
 
 ` + "```sql" + `
 -- Spock (patched server): apply increments as deltas
@@ -59,6 +64,9 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 				obj := refName(w.W.Table) + "." + inspect.QuoteIdent(col)
 				if w.Table != nil {
 					obj = colObject(w.Table, col)
+					if c := w.Table.Column(col); c != nil && !countable(c.Type) {
+						continue // jsonb - 'key', array || x, text || x: not a count
+					}
 				}
 				g := groups[obj]
 				if g == nil {
@@ -89,7 +97,7 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 				Table:      g.table,
 				Message: fmt.Sprintf("%s is incremented in place by %s%s, e.g. %s: concurrent increments on two nodes lose one of them",
 					obj, plural(int64(len(g.stmts)), "statement", "statements"), calls, stmtText(top)),
-				Fix: "Record changes in an append-only ledger, route increments of a row to its home node, or use Spock delta-apply / PGD CRDT columns.",
+				Fix: "Record changes in an append-only ledger, route increments of a row to its home node, or use Spock delta-apply / PGD CRDT columns (not for a counter that hands out ids: see the rule's page).",
 				Pos: top.Pos,
 			}
 			if g.t != nil {
@@ -104,4 +112,19 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 			p.Report(f)
 		}
 	},
+}
+
+// countable reports whether a column type holds a count that concurrent
+// increments add to: numbers, money and intervals.
+func countable(typ string) bool {
+	t := strings.ToLower(typ)
+	if strings.HasSuffix(t, "[]") {
+		return false
+	}
+	for _, p := range []string{"smallint", "integer", "bigint", "int", "numeric", "decimal", "real", "double precision", "float", "money", "interval"} {
+		if t == p || strings.HasPrefix(t, p+"(") || strings.HasPrefix(t, p+" ") {
+			return true
+		}
+	}
+	return false
 }
