@@ -30,7 +30,8 @@ violation, and other engines keep one row and drop the other (with whatever else
 		},
 		Detection: `INSERT ... ON CONFLICT statements whose arbiter (column list or ON CONSTRAINT) is a unique index
 other than the primary key or replica identity index, and ON CONFLICT without an arbiter on tables
-with more than one unique index.`,
+with more than one unique index (a partitioned table's partitions count: their own unique indexes,
+made when the partition is created, are arbiters too).`,
 		Fix: `Make the natural key the primary key (then the upsert conflicts on the replica identity and is
 resolved), route upserts of a given natural key to one home node, or claim natural keys on one
 node first:
@@ -56,8 +57,17 @@ ALTER TABLE public.users DROP CONSTRAINT users_pkey, ADD PRIMARY KEY (email);
 			ident := identityColumns(p, t)
 			var msg string
 			if oc.Constraint == "" && len(oc.Columns) == 0 {
-				if n := len(t.UniqueIndexes()); n > 1 {
-					msg = fmt.Sprintf("%s upserts into %s without an arbiter while it has %d unique indexes: a conflict on a secondary key between nodes is not resolved", stmtText(w.Stmt), t.QualifiedName(), n)
+				// Without an arbiter any unique index counts, those of the
+				// partitions a row lands in too (they may be created at run
+				// time, per partition).
+				n, where := len(t.UniqueIndexes()), ""
+				for _, part := range p.index().partitionsOf[t] {
+					if m := len(part.UniqueIndexes()); m > n {
+						n, where = m, fmt.Sprintf(" (on partition %s)", part.QualifiedName())
+					}
+				}
+				if n > 1 {
+					msg = fmt.Sprintf("%s upserts into %s without an arbiter while it has %d unique indexes%s: a conflict on a secondary key between nodes is not resolved", stmtText(w.Stmt), t.QualifiedName(), n, where)
 				}
 			} else if ix := conflictIndex(t, oc); ix != nil && !ix.Primary && !sameColumns(ix.Columns, ident) {
 				msg = fmt.Sprintf("%s upserts into %s on unique index %s (%s), not on the replica identity: two nodes can each insert the same %s with different keys, and the resulting conflict is not resolved",

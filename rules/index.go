@@ -17,6 +17,8 @@ type tableIndex struct {
 	children map[*inspect.Table][]childFK
 	// partitions counts the partitions of each partitioned table.
 	partitions map[*inspect.Table]int
+	// partitionsOf lists them.
+	partitionsOf map[*inspect.Table][]*inspect.Table
 	// ownedSequences maps "schema.table.column" (unquoted) to the sequence
 	// owned by that column.
 	ownedSequences map[[3]string]*inspect.Sequence
@@ -38,7 +40,7 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 		qualified:  make(map[[2]string]*inspect.Table, len(db.Tables)),
 		byName:     make(map[string][]*inspect.Table, len(db.Tables)),
 		children:   map[*inspect.Table][]childFK{},
-		partitions: map[*inspect.Table]int{},
+		partitions: map[*inspect.Table]int{}, partitionsOf: map[*inspect.Table][]*inspect.Table{},
 
 		ownedSequences: map[[3]string]*inspect.Sequence{},
 		sequences:      map[[2]string]*inspect.Sequence{},
@@ -79,6 +81,7 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 		if t.PartitionOf != "" {
 			if parent := x.byQualified(t.PartitionOf); parent != nil {
 				x.partitions[parent]++
+				x.partitionsOf[parent] = append(x.partitionsOf[parent], t)
 			}
 		}
 	}
