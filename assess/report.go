@@ -263,10 +263,15 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 				adv = AdviceInsertOnly
 			}
 		}
-		if !ok || f.Severity == "info" {
+		if f.Severity == "info" {
 			continue
 		}
 		reason := f.Name
+		if !ok {
+			// Fixed once for all nodes (a sequence, a key type): the advice
+			// holds after the fix, which the reasons say.
+			reason, adv = "fix first: "+f.Name, AdviceAnywhere
+		}
 		if !slices.Contains(ta.Reasons, reason) {
 			ta.Reasons = append(ta.Reasons, reason)
 		}
