@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -28,7 +30,8 @@ affected.`,
 		},
 		Detection: `Only when the configured mesh has 3 or more nodes. Live: tables whose TOAST relation is not empty.
 Offline (or when TOAST sizes were not read): tables with columns of types that are TOASTed (text,
-varchar without a length, json, jsonb, bytea, xml, arrays, tsvector) whose storage is not PLAIN.
+varchar without a length, json, jsonb, bytea, xml, arrays, tsvector) whose storage is not PLAIN,
+leaving out key columns and columns whose length a CHECK bounds below 2,000 characters.
 Only tables that are updated (n_tup_upd in pg_stat_user_tables, or UPDATE, MERGE or upsert statements
 in the workload) are warnings; tables with REPLICA IDENTITY FULL and tables known not to be updated
 are left out. Without any update evidence, one info finding lists the candidate tables.`,
@@ -69,7 +72,7 @@ func checkToastMultiWriter(p *Pass) {
 		default:
 			var wide []string
 			for _, c := range t.Columns {
-				if toastable(c) {
+				if toastable(c) && !smallValues(t, c) {
 					wide = append(wide, c.Name+" "+c.Type)
 				}
 			}
@@ -128,6 +131,45 @@ func toastable(c *inspect.Column) bool {
 	switch typ {
 	case "text", "json", "jsonb", "bytea", "xml", "character varying", "varchar", "tsvector":
 		return true
+	}
+	return false
+}
+
+// smallValues reports whether a column's values are kept well under the
+// 2 kB at which PostgreSQL moves values out of line: it is a key (a
+// B-tree entry holds at most about 2.7 kB, and keys are short in
+// practice), or a CHECK bounds its length below 2,000 characters
+// (found trying River and pg-boss: CHECK (char_length(kind) < 128) and
+// text primary keys made every small table a candidate).
+func smallValues(t *inspect.Table, c *inspect.Column) bool {
+	for _, ix := range t.Indexes {
+		if (ix.Primary || ix.Unique) && slices.Contains(ix.Columns, c.Name) {
+			return true
+		}
+	}
+	arg := "length(" + inspect.QuoteIdent(c.Name) + ")" // char_length, length, octet_length
+	for _, k := range t.Constraints {
+		if k.Type != inspect.Check {
+			continue
+		}
+		for rest := k.Expression; ; {
+			i := strings.Index(rest, arg)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(arg):]
+			bound := strings.TrimLeft(strings.TrimSpace(rest), "<=( ")
+			if !strings.HasPrefix(strings.TrimSpace(rest), "<") {
+				continue
+			}
+			j := 0
+			for j < len(bound) && bound[j] >= '0' && bound[j] <= '9' {
+				j++
+			}
+			if n, err := strconv.Atoi(bound[:j]); err == nil && n < 2000 {
+				return true
+			}
+		}
 	}
 	return false
 }
