@@ -44,8 +44,10 @@ process its own jobs, or pin the queue to one writer node and route producers an
 there. Never reuse a deleted job's key.
 
 ` + "```sql" + `
--- native: publish everything but the queue
-ALTER PUBLICATION mesh DROP TABLE public.jobs;
+-- native, on each node (aadvisor bootstrap names the publications aadv_pub_<node>;
+-- before bootstrap, leave the table out of the plan's tables instead):
+--   psql -v publication=aadv_pub_node1 -f fix.sql
+ALTER PUBLICATION :"publication" DROP TABLE public.jobs;
 ` + "```",
 		Example: `CREATE TABLE public.jobs (id uuid PRIMARY KEY, payload jsonb);
 -- INSERT INTO jobs ...; SELECT ... FROM jobs FOR UPDATE SKIP LOCKED; DELETE FROM jobs WHERE id = $1;`,
@@ -134,8 +136,10 @@ func checkQueueTable(p *Pass) {
 			Table:      t.QualifiedName(),
 			Message:    fmt.Sprintf("%s behaves like a queue: %s; rows deleted on one node can be resurrected or processed twice on another", t.QualifiedName(), strings.Join(why, "; ")),
 			Fix:        "Keep the queue node-local (leave it out of the publication or replication set) or pin producers and consumers to one writer node.",
-			FixSQL:     fmt.Sprintf("-- native: leave the queue out of the mesh publication\nALTER PUBLICATION mesh DROP TABLE %s;", t.Ident()),
-			Pos:        t.Pos,
+			FixSQL: fmt.Sprintf("-- native, on each node: leave the queue out of its publication (aadvisor bootstrap names it aadv_pub_<node>;\n"+
+				"-- before bootstrap, leave the table out of the plan's tables instead). Run with: psql -v publication=aadv_pub_<node> -f fix.sql\n"+
+				"ALTER PUBLICATION :\"publication\" DROP TABLE %s;", t.Ident()),
+			Pos: t.Pos,
 		})
 	}
 }
