@@ -379,6 +379,10 @@ type Statement struct {
 	Facts      *StatementFacts `json:"facts,omitempty"`
 	ParseError string          `json:"parse_error,omitempty"`
 	Pos        Position        `json:"pos"`
+	// Via names the function ("schema.name") the statement runs in, for
+	// statements found in the bodies of functions the workload calls
+	// (sqlfile.ExpandCalls); Calls are then the function's calls.
+	Via string `json:"via,omitempty"`
 }
 
 // Statement kinds.

@@ -423,7 +423,12 @@ func shorten(s string, n int) string {
 // stmtText quotes a statement for a message, with its call count.
 func stmtText(s *inspect.Statement) string {
 	txt := "`" + shorten(s.Query, 100) + "`"
-	if s.Calls > 0 {
+	switch {
+	case s.Via != "" && s.Calls > 0:
+		txt += " (in function " + s.Via + ", " + plural(s.Calls, "call", "calls") + ")"
+	case s.Via != "":
+		txt += " (in function " + s.Via + ")"
+	case s.Calls > 0:
 		txt += " (" + plural(s.Calls, "call", "calls") + ")"
 	}
 	return txt

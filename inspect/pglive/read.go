@@ -805,6 +805,11 @@ func (r *reader) readStatements(ctx context.Context) error {
 		}
 	}
 	sqlfile.Analyze(r.db.Statements)
+	// With track = all, pg_stat_statements has the statements functions
+	// run already, with their own counts.
+	if track, _ := r.db.Setting("pg_stat_statements.track"); track != "all" {
+		sqlfile.ExpandCalls(r.db)
+	}
 	return nil
 }
 

@@ -80,6 +80,7 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 	if opts.ServerVersion != 0 {
 		db.ServerVersion = opts.ServerVersion
 	}
+	ExpandCalls(db)
 	addOfflineSkips(db, len(opts.Queries) > 0)
 	return db, nil
 }

@@ -1,0 +1,187 @@
+package sqlfile
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
+
+// unknownVariable finds the name in the PL/pgSQL grammar's complaint
+// about an undeclared INTO target.
+var unknownVariable = regexp.MustCompile(`"([A-Za-z_][A-Za-z0-9_$]*)" is not a known variable`)
+
+// maxCallDepth bounds how deep ExpandCalls follows functions that call
+// functions.
+const maxCallDepth = 3
+
+// ExpandCalls adds to db.Statements the statements that run inside the
+// SQL and PL/pgSQL functions the workload calls, so that the rules see
+// them: `SELECT add_job($1)` runs an upsert and a NOTIFY that the call
+// alone does not show (found trying graphile-worker and pg-boss, whose
+// work happens in functions). Each added statement carries the calls of
+// its callers and Via, the function it runs in; statements of one
+// function are added once, whoever calls it. Dynamic SQL (EXECUTE) is
+// not followed: what it runs is not known before it runs.
+func ExpandCalls(db *inspect.Database) {
+	byName := map[string][]*inspect.Function{}
+	for _, f := range db.Functions {
+		if f.Language == "sql" || f.Language == "plpgsql" {
+			byName[strings.ToLower(f.Name)] = append(byName[strings.ToLower(f.Name)], f)
+		}
+	}
+	if len(byName) == 0 {
+		return
+	}
+	calls := map[*inspect.Function]int64{} // calls per function, from the workload
+	order := []*inspect.Function{}
+	var visit func(stmts []*inspect.Statement, depth int)
+	added := map[*inspect.Function][]*inspect.Statement{}
+	visit = func(stmts []*inspect.Statement, depth int) {
+		if depth > maxCallDepth {
+			return
+		}
+		var next []*inspect.Statement
+		for _, s := range stmts {
+			if s.Facts == nil {
+				continue
+			}
+			for _, name := range s.Facts.Functions {
+				for _, f := range byName[name] {
+					if _, seen := calls[f]; !seen {
+						order = append(order, f)
+						body := functionStatements(f)
+						ins := make([]*inspect.Statement, 0, len(body))
+						for _, q := range body {
+							ins = append(ins, &inspect.Statement{Query: q, Pos: f.Pos, Via: f.Schema + "." + f.Name})
+						}
+						Analyze(ins)
+						added[f] = ins
+						next = append(next, ins...)
+					}
+					calls[f] += max(s.Calls, 1)
+				}
+			}
+		}
+		if len(next) > 0 {
+			visit(next, depth+1)
+		}
+	}
+	visit(db.Statements, 1)
+	for _, f := range order {
+		for _, s := range added[f] {
+			s.Calls = calls[f]
+			if s.Facts != nil && doesSomething(s.Facts) {
+				db.Statements = append(db.Statements, s)
+			}
+		}
+	}
+}
+
+// functionStatements lists the SQL a function's body runs: the statements
+// of a SQL function, or the queries and expressions of a PL/pgSQL one.
+func functionStatements(f *inspect.Function) []string {
+	body := f.Body
+	if strings.TrimSpace(body) == "" {
+		return nil
+	}
+	if f.Language == "sql" {
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(body)), "BEGIN ATOMIC") {
+			return nil // the SQL-standard body was parsed with the function; not kept apart
+		}
+		var out []string
+		for _, sp := range splitStatements(body) {
+			if q := strings.TrimSpace(body[sp.start:sp.end]); q != "" {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	return plpgsqlStatements(f.Args, body)
+}
+
+// plpgsqlStatements compiles a PL/pgSQL body with libpg_query's copy of
+// the PL/pgSQL grammar and collects its SQL. The grammar checks RETURN
+// against the result type, which the model does not keep: the usual
+// result types are tried in turn.
+func plpgsqlStatements(args, body string) []string {
+	quote := "$aadv$"
+	for strings.Contains(body, quote) {
+		quote = "$aadv" + quote[1:]
+	}
+	// OUT arguments are not in the identity arguments the model keeps:
+	// a variable the grammar does not know is declared and tried again.
+	declare := ""
+	for _, returns := range []string{"record", "SETOF record", "void", "trigger"} {
+		js, err := pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION aadv_f(" + args + ") RETURNS " + returns +
+			" LANGUAGE plpgsql AS " + quote + declare + body + quote)
+		for tries := 0; err != nil && tries < 8; tries++ {
+			m := unknownVariable.FindStringSubmatch(err.Error())
+			if m == nil {
+				break
+			}
+			declare += "DECLARE " + m[1] + " text; "
+			js, err = pg_query.ParsePlPgSqlToJSON("CREATE FUNCTION aadv_f(" + args + ") RETURNS " + returns +
+				" LANGUAGE plpgsql AS " + quote + declare + body + quote)
+		}
+		if err != nil {
+			continue
+		}
+		var tree any
+		if json.Unmarshal([]byte(js), &tree) != nil {
+			return nil
+		}
+		var out []string
+		collectPlpgsqlSQL(tree, &out)
+		return out
+	}
+	return nil
+}
+
+// collectPlpgsqlSQL gathers the query of every PLpgSQL_expr, in order:
+// whole statements as they are, expressions as SELECT expr, and
+// assignments as SELECT of their value.
+func collectPlpgsqlSQL(v any, out *[]string) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			collectPlpgsqlSQL(e, out)
+		}
+	case map[string]any:
+		if e, ok := x["PLpgSQL_expr"].(map[string]any); ok {
+			q, _ := e["query"].(string)
+			mode, _ := e["parseMode"].(float64)
+			switch mode {
+			case 0: // RAW_PARSE_DEFAULT: a statement
+			case 3: // an assignment: target := value
+				if i := strings.Index(q, ":="); i >= 0 {
+					q = "SELECT " + q[i+2:]
+				}
+			default: // an expression
+				q = "SELECT " + q
+			}
+			if q = strings.TrimSpace(q); q != "" {
+				*out = append(*out, q)
+			}
+			return
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys) // JSON objects have no order; statements keep theirs through arrays
+		for _, k := range keys {
+			collectPlpgsqlSQL(x[k], out)
+		}
+	}
+}
+
+// doesSomething leaves out a function's plain expressions (IF x > 5,
+// RETURN v) that read no table and call no function.
+func doesSomething(f *inspect.StatementFacts) bool {
+	return f.Kind != inspect.StmtSelect || len(f.Reads) > 0 || len(f.Functions) > 0 || f.RowLock != "" || len(f.MaxPlusOne) > 0
+}
