@@ -440,10 +440,10 @@ type StatementFacts struct {
 	LargeObjects bool `json:"large_objects,omitempty"`
 	// Functions are the names of all functions called, lower case.
 	Functions []string `json:"functions,omitempty"`
-	// Internal marks PostgreSQL's own foreign-key queries (ri_triggers.c:
-	// every table read or written with ONLY, operators qualified as
-	// OPERATOR(pg_catalog.=)), which pg_stat_statements records with
-	// track = all. They are not the application's workload.
+	// Internal marks PostgreSQL's own foreign-key checks (ri_triggers.c:
+	// SELECT 1 FROM [ONLY] t x WHERE ... OPERATOR(pg_catalog.=) ... FOR KEY
+	// SHARE OF x), which pg_stat_statements records with track = all.
+	// They are not the application's workload.
 	Internal bool `json:"internal,omitempty"`
 }
 

@@ -29,7 +29,7 @@ on its own copy of the row. Both transactions succeed, and replication then keep
 			EnginePGD:       `Node-local unless Eager replication or commit scopes are used; pgd assess reports LOCK TABLE and row-level lock usage.`,
 		},
 		Detection: `Workload statements with a locking clause (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY
-SHARE) or LOCK TABLE, as parse-tree facts. PostgreSQL's own foreign-key checks (SELECT 1 FROM ONLY t x
+SHARE) or LOCK TABLE, as parse-tree facts. PostgreSQL's own foreign-key checks (SELECT 1 FROM [ONLY] t x
 WHERE ... OPERATOR(pg_catalog.=) ... FOR KEY SHARE OF x), which pg_stat_statements records with
 track = all, are not the application's and do not count.`,
 		Fix: `Route the flows that rely on the lock to a single writer node (home-node routing by key), or

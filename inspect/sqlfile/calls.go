@@ -37,44 +37,60 @@ func ExpandCalls(db *inspect.Database) {
 	if len(byName) == 0 {
 		return
 	}
-	calls := map[*inspect.Function]int64{} // calls per function, from the workload
-	order := []*inspect.Function{}
-	var visit func(stmts []*inspect.Statement, depth int)
-	added := map[*inspect.Function][]*inspect.Statement{}
-	visit = func(stmts []*inspect.Statement, depth int) {
-		if depth > maxCallDepth {
-			return
+	bodies := map[*inspect.Function][]*inspect.Statement{}
+	body := func(f *inspect.Function) []*inspect.Statement {
+		if ins, ok := bodies[f]; ok {
+			return ins
 		}
-		var next []*inspect.Statement
+		var ins []*inspect.Statement
+		for _, q := range functionStatements(f) {
+			ins = append(ins, &inspect.Statement{Query: q, Pos: f.Pos, Via: f.Schema + "." + f.Name})
+		}
+		Analyze(ins)
+		bodies[f] = ins
+		return ins
+	}
+	// Calls flow down the call graph one level at a time: the workload's
+	// calls of f, then the calls f's statements make, each as often as f
+	// runs. Recursion stops at maxCallDepth.
+	type arrival struct {
+		order []*inspect.Function
+		calls map[*inspect.Function]int64
+	}
+	arrive := func(a *arrival, stmts []*inspect.Statement, times func(*inspect.Statement) int64) {
 		for _, s := range stmts {
 			if s.Facts == nil {
 				continue
 			}
 			for _, name := range s.Facts.Functions {
 				for _, f := range byName[name] {
-					if _, seen := calls[f]; !seen {
-						order = append(order, f)
-						body := functionStatements(f)
-						ins := make([]*inspect.Statement, 0, len(body))
-						for _, q := range body {
-							ins = append(ins, &inspect.Statement{Query: q, Pos: f.Pos, Via: f.Schema + "." + f.Name})
-						}
-						Analyze(ins)
-						added[f] = ins
-						next = append(next, ins...)
+					if _, ok := a.calls[f]; !ok {
+						a.order = append(a.order, f)
 					}
-					calls[f] += max(s.Calls, 1)
+					a.calls[f] += times(s)
 				}
 			}
 		}
-		if len(next) > 0 {
-			visit(next, depth+1)
-		}
 	}
-	visit(db.Statements, 1)
+	level := &arrival{calls: map[*inspect.Function]int64{}}
+	arrive(level, db.Statements, func(s *inspect.Statement) int64 { return max(s.Calls, 1) })
+	total := map[*inspect.Function]int64{}
+	var order []*inspect.Function
+	for depth := 1; depth <= maxCallDepth && len(level.order) > 0; depth++ {
+		next := &arrival{calls: map[*inspect.Function]int64{}}
+		for _, f := range level.order {
+			n := level.calls[f]
+			if _, ok := total[f]; !ok {
+				order = append(order, f)
+			}
+			total[f] += n
+			arrive(next, body(f), func(*inspect.Statement) int64 { return n })
+		}
+		level = next
+	}
 	for _, f := range order {
-		for _, s := range added[f] {
-			s.Calls = calls[f]
+		for _, s := range bodies[f] {
+			s.Calls = total[f]
 			if s.Facts != nil && doesSomething(s.Facts) {
 				db.Statements = append(db.Statements, s)
 			}
@@ -157,11 +173,13 @@ func collectPlpgsqlSQL(v any, out *[]string) {
 			mode, _ := e["parseMode"].(float64)
 			switch mode {
 			case 0: // RAW_PARSE_DEFAULT: a statement
-			case 3: // an assignment: target := value
+			case 3, 4, 5: // RAW_PARSE_PLPGSQL_ASSIGN1..3: target := value (or target = value)
 				if i := strings.Index(q, ":="); i >= 0 {
-					q = "SELECT " + q[i+2:]
+					q = "SELECT " + strings.TrimSpace(q[i+2:])
+				} else if i := strings.IndexByte(q, '='); i >= 0 {
+					q = "SELECT " + strings.TrimSpace(q[i+1:])
 				}
-			default: // an expression
+			default: // RAW_PARSE_PLPGSQL_EXPR: an expression
 				q = "SELECT " + q
 			}
 			if q = strings.TrimSpace(q); q != "" {

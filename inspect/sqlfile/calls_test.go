@@ -31,8 +31,15 @@ END $$;
 CREATE FUNCTION w.bump(i int) RETURNS void LANGUAGE sql AS $$ UPDATE counters SET n = n + 1 WHERE id = i; $$;
 CREATE FUNCTION w.unused() RETURNS void LANGUAGE sql AS $$ TRUNCATE jobs $$;
 CREATE FUNCTION w.loop() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM w.loop(); END $$;
+CREATE FUNCTION w.assign() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE v bigint; n bigint;
+BEGIN
+  v = (SELECT id FROM jobs WHERE key = 'x' FOR UPDATE);
+  n := nextval('s2');
+  RETURN v;
+END $$;
 `
-	queries := "SELECT w.add_job($1, $2);\nSELECT * FROM w.add_job('k', '{}');\nSELECT w.loop();\n"
+	queries := "SELECT w.add_job($1, $2);\nSELECT * FROM w.add_job('k', '{}');\nSELECT w.loop();\nSELECT w.assign();\n"
 	for name, text := range map[string]string{"schema.sql": schema, "queries.sql": queries} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -50,16 +57,21 @@ CREATE FUNCTION w.loop() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM w.loo
 	for _, s := range db.Statements {
 		got = append(got, row{s.Query, s.Via, s.Calls})
 	}
+	// add_job runs twice, so bump, which it calls, runs twice too; loop
+	// calls itself and is followed three deep.
 	want := []row{
 		{"SELECT w.add_job($1, $2)", "", 1},
 		{"SELECT * FROM w.add_job('k', '{}')", "", 1},
 		{"SELECT w.loop()", "", 1},
+		{"SELECT w.assign()", "", 1},
 		{"INSERT INTO jobs (key, payload) VALUES (k, p) ON CONFLICT (key) DO UPDATE SET payload = excluded.payload RETURNING id", "w.add_job", 2},
 		{"SELECT pg_notify('jobs:insert', '')", "w.add_job", 2},
 		{"SELECT w.bump(1)", "w.add_job", 2},
 		{"SELECT format('TRUNCATE %I', k)", "w.add_job", 2},
-		{"SELECT w.loop()", "w.loop", 2},
-		{"UPDATE counters SET n = n + 1 WHERE id = i", "w.bump", 1},
+		{"SELECT w.loop()", "w.loop", 3},
+		{"SELECT (SELECT id FROM jobs WHERE key = 'x' FOR UPDATE)", "w.assign", 1},
+		{"SELECT nextval('s2')", "w.assign", 1},
+		{"UPDATE counters SET n = n + 1 WHERE id = i", "w.bump", 2},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("statements (-want +got):\n%s", diff)

@@ -109,19 +109,19 @@ type collector struct {
 	reads     map[inspect.TableRef]bool
 	lockRank  int
 	ri        riSigns
-	// lockedRels are the names of FOR UPDATE OF lists.
-	lockedRels map[*pg_query.RangeVar]bool
 }
 
-// riSigns gathers what marks a foreign-key query of PostgreSQL's own:
-// relations all named with ONLY, and an operator qualified with
-// pg_catalog.
+// riSigns gathers what marks a foreign-key check of PostgreSQL's own
+// (ri_triggers.c): SELECT 1 FROM [ONLY] t x WHERE col OPERATOR(pg_catalog.=) $1
+// FOR KEY SHARE OF x. Its cascades (DELETE FROM ONLY ..., UPDATE ONLY ...)
+// are real writes the application's deletes cause, and stay.
 type riSigns struct {
-	relations, inherited int
-	catalogOp            bool
+	catalogOp bool
 }
 
-func (r riSigns) internal() bool { return r.relations > 0 && r.inherited == 0 && r.catalogOp }
+func (r riSigns) internal(f *inspect.StatementFacts) bool {
+	return r.catalogOp && f.Kind == inspect.StmtSelect && f.RowLock == "for key share" && len(f.Writes) == 0
+}
 
 func newCollector() *collector {
 	return &collector{targets: map[*pg_query.RangeVar]bool{}, ctes: map[string]bool{},
@@ -129,8 +129,9 @@ func newCollector() *collector {
 }
 
 func (c *collector) result() *inspect.StatementFacts {
-	c.out.Internal = c.ri.internal()
-	return finishFacts(c.out, c.ctes)
+	out := finishFacts(c.out, c.ctes)
+	out.Internal = c.ri.internal(out)
+	return out
 }
 
 // finishFacts settles the kind and drops reads of CTEs.
@@ -214,12 +215,6 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.CommonTableExpr:
 		c.ctes[x.GetCtename()] = true
 	case *pg_query.RangeVar:
-		if !c.lockedRels[x] { // FOR KEY SHARE OF x names an alias, not a table
-			c.ri.relations++
-			if x.GetInh() {
-				c.ri.inherited++
-			}
-		}
 		if !c.targets[x] {
 			ref := tableRef(x)
 			if !c.reads[ref] {
@@ -396,10 +391,6 @@ func (c *collector) selectStmt(s *pg_query.SelectStmt) {
 	for _, lc := range s.GetLockingClause() {
 		for _, rel := range lc.GetLockingClause().GetLockedRels() {
 			c.targets[rel.GetRangeVar()] = true
-			if c.lockedRels == nil {
-				c.lockedRels = map[*pg_query.RangeVar]bool{}
-			}
-			c.lockedRels[rel.GetRangeVar()] = true
 		}
 		if l, ok := rowLocks[lc.GetLockingClause().GetStrength()]; ok && l.rank > c.lockRank {
 			c.lockRank, c.out.RowLock = l.rank, l.name

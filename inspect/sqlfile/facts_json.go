@@ -43,8 +43,9 @@ func analyzeJSON(query string) (*inspect.StatementFacts, bool) {
 			return nil, false
 		}
 	}
-	c.out.Internal = c.ri.internal()
-	return finishFacts(c.out, c.ctes), true
+	out := finishFacts(c.out, c.ctes)
+	out.Internal = c.ri.internal(out)
+	return out, true
 }
 
 // jfield is what a message field holds, for walking JSON trees.
@@ -95,9 +96,7 @@ type jcollector struct {
 	ctes     map[string]bool
 	lockRank int
 	ri       riSigns
-	// lockedRels are the names of FOR UPDATE OF lists.
-	lockedRels []int32
-	schema     map[string]map[string]jfield
+	schema   map[string]map[string]jfield
 	// fallback is set for what this path does not handle; the query
 	// then goes to the protobuf path.
 	fallback bool
@@ -266,12 +265,6 @@ func (c *jcollector) visit(typ string, x jref) bool {
 		}
 		c.ctes[x.get("ctename").text()] = true
 	case "RangeVar":
-		if !slices.Contains(c.lockedRels, x.i) { // FOR KEY SHARE OF x names an alias, not a table
-			c.ri.relations++
-			if x.get("inh").boolean() {
-				c.ri.inherited++
-			}
-		}
 		if !c.isTarget(x) {
 			if ref := jTableRef(x); !slices.Contains(c.out.Reads, ref) {
 				c.out.Reads = append(c.out.Reads, ref)
@@ -424,9 +417,6 @@ func (c *jcollector) selectStmt(s jref) {
 		rels := lc.get("lockedRels")
 		for j := 0; j < rels.len(); j++ {
 			c.target(rels.at(j).as("RangeVar"))
-			if rv := rels.at(j).as("RangeVar"); rv.ok() {
-				c.lockedRels = append(c.lockedRels, rv.i)
-			}
 		}
 		if strength, ok := rowLockNames[lc.get("strength").str()]; ok {
 			if l := rowLocks[strength]; l.rank > c.lockRank {

@@ -142,17 +142,20 @@ func TestAnalyzeJSONSameAsTree(t *testing.T) {
 	t.Logf("%d statements, %d on the JSON path", len(stmts), onJSON)
 }
 
-// TestInternalQueries: PostgreSQL's own foreign-key queries, which
+// TestInternalQueries: PostgreSQL's own foreign-key checks, which
 // pg_stat_statements records with track = all, are marked (found trying
 // pg-boss live: its FK check showed up as application row locking).
 func TestInternalQueries(t *testing.T) {
 	for q, want := range map[string]bool{
 		`SELECT $2 FROM ONLY "pgboss"."queue" x WHERE "name" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x`:                      true,
 		`SELECT 1 FROM ONLY "s"."p" x WHERE "a" OPERATOR(pg_catalog.=) $1 AND "b" OPERATOR(pg_catalog.=) $2 FOR KEY SHARE OF x`: true,
-		`DELETE FROM ONLY "public"."child" WHERE $1 OPERATOR(pg_catalog.=) "parent_id"`:                                         true,
-		`SELECT 1 FROM ONLY a x WHERE id = $1 FOR KEY SHARE OF x`:                                                               false,
-		`SELECT 1 FROM a x WHERE id OPERATOR(pg_catalog.=) $1`:                                                                  false,
-		`SELECT 1 FROM ONLY a JOIN b ON a.id OPERATOR(pg_catalog.=) b.id`:                                                       false,
+		// a partitioned referenced table is checked without ONLY
+		`SELECT 1 FROM "public"."parts" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x`: true,
+		// cascades are writes the application's deletes cause: workload
+		`DELETE FROM ONLY "public"."child" WHERE $1 OPERATOR(pg_catalog.=) "parent_id"`: false,
+		`SELECT 1 FROM ONLY a x WHERE id = $1 FOR KEY SHARE OF x`:                       false,
+		`SELECT 1 FROM a x WHERE id OPERATOR(pg_catalog.=) $1`:                          false,
+		`SELECT 1 FROM ONLY a JOIN b ON a.id OPERATOR(pg_catalog.=) b.id`:               false,
 	} {
 		f, err := AnalyzeQuery(q)
 		if err != nil || f.Internal != want {
