@@ -233,6 +233,14 @@ var ruleAdvice = map[string]string{
 	"truncate":                   AdviceHome,
 }
 
+// fixOnce lists the rules whose fix is made once, for all nodes, after
+// which the table is writable anywhere.
+var fixOnce = map[string]bool{
+	"sequence-key": true, "int4-key": true, "unlogged-sequence": true, "replica-identity-full": true,
+	"volatile-default": true, "generated-column": true, "large-object": true,
+	"replica-identity-external-storage": true, "function-search-path": true,
+}
+
 func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 	byTable := map[string]*TableAdvice{}
 	var order []string
@@ -268,6 +276,9 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 		}
 		reason := f.Name
 		if !ok {
+			if !fixOnce[f.Name] {
+				continue
+			}
 			// Fixed once for all nodes (a sequence, a key type): the advice
 			// holds after the fix, which the reasons say.
 			reason, adv = "fix first: "+f.Name, AdviceAnywhere

@@ -25,10 +25,11 @@ func TestTableAdvice(t *testing.T) {
 		{Name: "sequence-key", Severity: "error", Table: "public.jobs"},
 		{Name: "queue-table", Severity: "warning", Table: "public.jobs"},
 		{Name: "hot-row", Severity: "info", Table: "public.clean"},
+		{Name: "setval-usage", Severity: "warning", Table: "public.clean"}, // not a fix made once: no reason
 	}
 	got := tableAdvice(db, fs)
 	want := []TableAdvice{
-		{Table: "public.clean", Advice: AdviceAnywhere},
+		{Table: "public.clean", Advice: AdviceAnywhere, Warns: 1},
 		{Table: "public.jobs", Advice: AdviceKeepLocal, Reasons: []string{"fix first: sequence-key", "queue-table"}, Errors: 1, Warns: 1},
 		{Table: "public.notes", Advice: AdviceAnywhere, Reasons: []string{"fix first: sequence-key", "fix first: int4-key"}, Errors: 1, Warns: 1},
 	}

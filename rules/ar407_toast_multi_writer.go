@@ -31,7 +31,7 @@ affected.`,
 		Detection: `Only when the configured mesh has 3 or more nodes. Live: tables whose TOAST relation is not empty.
 Offline (or when TOAST sizes were not read): tables with columns of types that are TOASTed (text,
 varchar without a length, json, jsonb, bytea, xml, arrays, tsvector) whose storage is not PLAIN,
-leaving out key columns and columns whose length a CHECK bounds below 2,000 characters.
+leaving out key columns and columns whose length a CHECK bounds below 2,000 bytes (500 characters).
 Only tables that are updated (n_tup_upd in pg_stat_user_tables, or UPDATE, MERGE or upsert statements
 in the workload) are warnings; tables with REPLICA IDENTITY FULL and tables known not to be updated
 are left out. Without any update evidence, one info finding lists the candidate tables.`,
@@ -138,7 +138,8 @@ func toastable(c *inspect.Column) bool {
 // smallValues reports whether a column's values are kept well under the
 // 2 kB at which PostgreSQL moves values out of line: it is a key (a
 // B-tree entry holds at most about 2.7 kB, and keys are short in
-// practice), or a CHECK bounds its length below 2,000 characters
+// practice), or a CHECK bounds its length below 2,000 bytes (500
+// characters of up to 4 bytes)
 // (found trying River and pg-boss: CHECK (char_length(kind) < 128) and
 // text primary keys made every small table a candidate).
 func smallValues(t *inspect.Table, c *inspect.Column) bool {
@@ -147,27 +148,39 @@ func smallValues(t *inspect.Table, c *inspect.Column) bool {
 			return true
 		}
 	}
-	arg := "length(" + inspect.QuoteIdent(c.Name) + ")" // char_length, length, octet_length
+	col := inspect.QuoteIdent(c.Name)
 	for _, k := range t.Constraints {
 		if k.Type != inspect.Check {
 			continue
 		}
-		for rest := k.Expression; ; {
-			i := strings.Index(rest, arg)
-			if i < 0 {
-				break
-			}
-			rest = rest[i+len(arg):]
-			bound := strings.TrimLeft(strings.TrimSpace(rest), "<=( ")
-			if !strings.HasPrefix(strings.TrimSpace(rest), "<") {
-				continue
-			}
-			j := 0
-			for j < len(bound) && bound[j] >= '0' && bound[j] <= '9' {
-				j++
-			}
-			if n, err := strconv.Atoi(bound[:j]); err == nil && n < 2000 {
-				return true
+		// char_length(col), length(col), octet_length(col), and the
+		// cast pg_get_constraintdef prints for varchar: length((col)::text).
+		for _, arg := range []string{"length(" + col + ")", "length((" + col + ")::text)"} {
+			for rest := k.Expression; ; {
+				i := strings.Index(rest, arg)
+				if i < 0 {
+					break
+				}
+				bytesPerUnit := 4 // a character is up to 4 bytes
+				if strings.HasSuffix(rest[:i], "octet_") {
+					bytesPerUnit = 1
+				}
+				rest = rest[i+len(arg):]
+				op := strings.TrimLeft(rest, " )")
+				if !strings.HasPrefix(op, "<") {
+					continue
+				}
+				bound := strings.TrimLeft(op, "<= (")
+				j := 0
+				for j < len(bound) && bound[j] >= '0' && bound[j] <= '9' {
+					j++
+				}
+				if after := strings.TrimLeft(bound[j:], " )"); after != "" && strings.ContainsRune("*+-/^%", rune(after[0])) {
+					continue // an expression, not a number
+				}
+				if n, err := strconv.Atoi(bound[:j]); err == nil && n*bytesPerUnit < 2000 {
+					return true
+				}
 			}
 		}
 	}

@@ -30,8 +30,9 @@ silently drift between nodes and away from the truth.`,
 		},
 		Detection: `Columns the workload assigns from themselves (x = x + 1, x = x - $1, x = coalesce(x, 0) + 1),
 as parse-tree facts of UPDATE, MERGE and INSERT ... ON CONFLICT DO UPDATE statements, grouped by
-column with the number of statements and calls. When the schema is known, only columns of numeric,
-money and interval types count: jsonb - 'key' removes a key, it does not count.`,
+column with the number of statements and calls. When the schema is known, columns of json, jsonb,
+text, array and similar types, whose + and - are not arithmetic, do not count: jsonb - 'key'
+removes a key.`,
 		Fix: `Record the changes instead of the running total (an append-only ledger table, summed when read),
 route all increments of a row to its home node, or use the engine's conflict-free columns. A
 counter that hands out ids (UPDATE ids SET next_id = next_id + 1 ... RETURNING) is a key generator,
@@ -114,17 +115,19 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 	},
 }
 
-// countable reports whether a column type holds a count that concurrent
-// increments add to: numbers, money and intervals.
+// countable reports whether a column type can hold a count: anything but
+// the types whose + and - are not arithmetic (jsonb - 'key', array ||,
+// text, ...). Domains over numbers, and types not known here, count.
 func countable(typ string) bool {
 	t := strings.ToLower(typ)
 	if strings.HasSuffix(t, "[]") {
 		return false
 	}
-	for _, p := range []string{"smallint", "integer", "bigint", "int", "numeric", "decimal", "real", "double precision", "float", "money", "interval"} {
-		if t == p || strings.HasPrefix(t, p+"(") || strings.HasPrefix(t, p+" ") {
-			return true
+	for _, p := range []string{"json", "jsonb", "text", "character varying", "varchar", "character", "char", "bytea",
+		"hstore", "tsvector", "tsquery", "xml", "boolean", "inet", "cidr", "uuid", "ltree"} {
+		if t == p || strings.HasPrefix(t, p+"(") {
+			return false
 		}
 	}
-	return false
+	return true
 }

@@ -61,10 +61,13 @@ ALTER TABLE public.users DROP CONSTRAINT users_pkey, ADD PRIMARY KEY (email);
 				// partitions a row lands in too (they may be created at run
 				// time, per partition).
 				n, where := len(t.UniqueIndexes()), ""
-				for _, part := range p.index().partitionsOf[t] {
+				parts := p.index().partitionsOf[t]
+				for i := 0; i < len(parts) && i < 10000; i++ { // sub-partitions too
+					part := parts[i]
 					if m := len(part.UniqueIndexes()); m > n {
 						n, where = m, fmt.Sprintf(" (on partition %s)", part.QualifiedName())
 					}
+					parts = append(parts[:len(parts):len(parts)], p.index().partitionsOf[part]...)
 				}
 				if n > 1 {
 					msg = fmt.Sprintf("%s upserts into %s without an arbiter while it has %d unique indexes%s: a conflict on a secondary key between nodes is not resolved", stmtText(w.Stmt), t.QualifiedName(), n, where)
