@@ -101,3 +101,63 @@ func tableNames(db *inspect.Database) []string {
 	}
 	return out
 }
+
+// TestReadMigrationsFollow: what goes with a DROP or a RENAME (from a
+// review: partitions outlived their parent, a renamed column stayed in
+// partitions and CHECK texts, a renamed index left the replica identity
+// pointing at the old name, DROP FUNCTION missed typmods and procedures'
+// input-only lists).
+func TestReadMigrationsFollow(t *testing.T) {
+	ddl := `CREATE TABLE m (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);
+CREATE TABLE refs (id int PRIMARY KEY, m_id int REFERENCES m (id));
+DROP TABLE m CASCADE;
+CREATE TABLE pp (id int, k text CHECK (length(k) < 10), PRIMARY KEY (id, k)) PARTITION BY LIST (k);
+CREATE TABLE pp1 PARTITION OF pp FOR VALUES IN ('a');
+ALTER TABLE pp RENAME COLUMN k TO kk;
+CREATE TABLE ri (id int PRIMARY KEY, v int NOT NULL);
+CREATE UNIQUE INDEX ri_v ON ri (v);
+ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_v;
+ALTER INDEX ri_v RENAME TO ri_v2;
+CREATE FUNCTION f(a varchar(10)) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION g(n numeric(10,2)) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE PROCEDURE pr(IN a int, OUT b int) LANGUAGE sql AS 'SELECT 1';
+DROP FUNCTION f(varchar);
+DROP FUNCTION g(numeric);
+DROP PROCEDURE pr(int);
+`
+	db := newDatabase()
+	ReadSchema(db, "m.sql", []byte(ddl))
+	if len(db.Errors) != 0 {
+		t.Errorf("input errors: %v", db.Errors)
+	}
+	if got := tableNames(db); !cmp.Equal(got, []string{"public.refs", "public.pp", "public.pp1", "public.ri"}) {
+		t.Errorf("tables after DROP TABLE m CASCADE: %v (the partition goes with it)", got)
+	}
+	for _, c := range db.TableByQualified("public.refs").Constraints {
+		if c.Type == inspect.ForeignKey {
+			t.Errorf("refs keeps a foreign key to the dropped table: %+v", c)
+		}
+	}
+	for _, name := range []string{"public.pp", "public.pp1"} {
+		tb := db.TableByQualified(name)
+		if tb.Column("kk") == nil || tb.Column("k") != nil {
+			t.Errorf("%s columns after RENAME COLUMN: %v", name, tb.Columns)
+		}
+		for _, c := range tb.Constraints {
+			if c.Type == inspect.Check && !strings.Contains(c.Expression, "kk") {
+				t.Errorf("%s check still names the old column: %s", name, c.Expression)
+			}
+		}
+	}
+	if ri := db.TableByQualified("public.ri"); ri.ReplicaIdentityIndex != "ri_v2" {
+		t.Errorf("replica identity index after ALTER INDEX RENAME = %q", ri.ReplicaIdentityIndex)
+	}
+	if len(db.Functions) != 0 {
+		var left []string
+		for _, f := range db.Functions {
+			left = append(left, f.Name+"("+f.Args+")")
+		}
+		t.Errorf("functions left after DROP: %v", left)
+	}
+}

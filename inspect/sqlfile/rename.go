@@ -1,6 +1,7 @@
 package sqlfile
 
 import (
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -22,6 +23,8 @@ func (r *schemaReader) rename(rs *pg_query.RenameStmt) {
 			r.renameTable(t, newName)
 		} else if s := r.sequence(rv); s != nil {
 			r.renameSequence(s, newName) // ALTER TABLE works on sequences too
+		} else {
+			r.renameIndex(rv, newName) // and on indexes
 		}
 	case pg_query.ObjectType_OBJECT_SEQUENCE:
 		if s := r.sequence(rv); s != nil {
@@ -46,6 +49,9 @@ func (r *schemaReader) rename(rs *pg_query.RenameStmt) {
 				if ix.Constraint == rs.GetSubname() {
 					// A key's index takes the constraint's new name.
 					delete(r.relNames, qname{t.Schema, ix.Name})
+					if t.ReplicaIdentityIndex == ix.Name {
+						t.ReplicaIdentityIndex = newName
+					}
 					ix.Constraint, ix.Name = newName, newName
 					r.relNames[qname{t.Schema, ix.Name}] = true
 				}
@@ -130,6 +136,9 @@ func (r *schemaReader) renameIndex(rv *pg_query.RangeVar, newName string) {
 					continue
 				}
 				delete(r.relNames, qname{s, ix.Name})
+				if t.ReplicaIdentityIndex == ix.Name {
+					t.ReplicaIdentityIndex = newName
+				}
 				ix.Name = newName
 				r.relNames[qname{s, ix.Name}] = true
 				if ix.Constraint != "" {
@@ -155,14 +164,23 @@ func (r *schemaReader) renameIndex(rv *pg_query.RangeVar, newName string) {
 	}
 }
 
+// renameColumn renames a column in a table and in its partitions and
+// inheritance children (PostgreSQL renames it there too), with what names
+// it: key and index column lists, foreign keys elsewhere, owned sequences,
+// and the text of CHECK, generation, default, predicate and partition key
+// expressions.
 func (r *schemaReader) renameColumn(t *inspect.Table, oldName, newName string) {
+	r.renameColumnIn(t, oldName, newName, 0)
+}
+
+func (r *schemaReader) renameColumnIn(t *inspect.Table, oldName, newName string, depth int) {
 	found := false
 	for _, c := range t.Columns {
 		if c.Name == oldName {
 			c.Name, found = newName, true
 		}
 	}
-	if !found {
+	if !found || depth > 32 {
 		return
 	}
 	rename := func(list []string) {
@@ -172,13 +190,22 @@ func (r *schemaReader) renameColumn(t *inspect.Table, oldName, newName string) {
 			}
 		}
 	}
+	for _, c := range t.Columns {
+		c.Default = renameIdent(c.Default, oldName, newName)
+		c.GeneratedExpr = renameIdent(c.GeneratedExpr, oldName, newName)
+	}
 	for _, ix := range t.Indexes {
 		rename(ix.Columns)
+		ix.Predicate = renameIdent(ix.Predicate, oldName, newName)
 	}
 	ref := t.Schema + "." + t.Name
 	for _, c := range t.Constraints {
 		rename(c.Columns)
+		if c.Type == inspect.Check {
+			c.Expression = renameIdent(c.Expression, oldName, newName)
+		}
 	}
+	t.PartitionKey = renameIdent(t.PartitionKey, oldName, newName)
 	for _, u := range r.db.Tables {
 		for _, c := range u.Constraints {
 			if c.RefTable == ref {
@@ -191,4 +218,28 @@ func (r *schemaReader) renameColumn(t *inspect.Table, oldName, newName string) {
 			s.OwnedBy = ref + "." + newName
 		}
 	}
+	for _, u := range r.db.Tables {
+		if u.PartitionOf == ref || slices.Contains(u.Inherits, ref) {
+			r.renameColumnIn(u, oldName, newName, depth+1)
+		}
+	}
+}
+
+// renameIdent replaces the identifier old by new in an expression's text,
+// leaving string literals and other names alone.
+func renameIdent(expr, old, new string) string {
+	if expr == "" || !strings.Contains(expr, old) {
+		return expr
+	}
+	var b strings.Builder
+	last := 0
+	for _, tk := range sqlTokens(expr) {
+		if tk.text == inspect.QuoteIdent(old) || tk.text == `"`+old+`"` {
+			b.WriteString(expr[last:tk.start])
+			b.WriteString(inspect.QuoteIdent(new))
+			last = tk.end
+		}
+	}
+	b.WriteString(expr[last:])
+	return b.String()
 }

@@ -115,7 +115,7 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 		*have = *f
 		return
 	}
-	r.funcSigs[f] = r.argTypes(cf.GetParameters(), cf.GetIsProcedure())
+	r.funcSigs[f] = [2]string{r.argTypes(cf.GetParameters(), cf.GetIsProcedure()), r.argTypesOf(cf.GetParameters(), cf.GetIsProcedure(), true)}
 	r.functions[key] = f
 	r.db.Functions = append(r.db.Functions, f)
 }

@@ -52,8 +52,8 @@ type schemaReader struct {
 	relNames  map[qname]bool // names of relations, indexes and sequences
 	conNames  map[qname]bool // constraint names per schema
 	functions map[string]*inspect.Function
-	funcSigs  map[*inspect.Function]string // argument types, for DROP FUNCTION
-	types     map[qname]bool               // user-defined types and domains
+	funcSigs  map[*inspect.Function][2]string // argument types (all, inputs), for DROP FUNCTION
+	types     map[qname]bool                  // user-defined types and domains
 	// indexBasis holds, per index, the names PostgreSQL derives for its
 	// columns when LIKE ... INCLUDING INDEXES copies it.
 	indexBasis map[*inspect.Index][]string
@@ -67,7 +67,7 @@ func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
 	r := &schemaReader{
 		db: db, li: newLineIndex(file, src), path: []string{"public"},
 		tables: map[qname]*inspect.Table{}, sequences: map[qname]*inspect.Sequence{},
-		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{}, funcSigs: map[*inspect.Function]string{},
+		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{}, funcSigs: map[*inspect.Function][2]string{},
 		types: map[qname]bool{}, indexBasis: map[*inspect.Index][]string{},
 	}
 	for _, t := range db.Tables {
@@ -513,7 +513,7 @@ func (r *schemaReader) dropFunction(owa *pg_query.ObjectWithArgs, procedure bool
 		if f.Name != name || schema != "" && f.Schema != schema || schema == "" && !slices.Contains(r.searchSchemas(), f.Schema) {
 			return false
 		}
-		if have, known := r.funcSigs[f]; known && !owa.GetArgsUnspecified() && have != sig {
+		if have, known := r.funcSigs[f]; known && !owa.GetArgsUnspecified() && have[0] != sig && have[1] != sig {
 			return false
 		}
 		delete(r.functions, f.Schema+"."+f.Name+"("+f.Args+")")
@@ -521,9 +521,14 @@ func (r *schemaReader) dropFunction(owa *pg_query.ObjectWithArgs, procedure bool
 	})
 }
 
-// argTypes is the signature DROP FUNCTION matches: the types of the
-// input arguments (and of OUT arguments of procedures).
+// argTypes is the signature DROP FUNCTION matches: the types, without
+// modifiers, of the input arguments (and of OUT arguments of procedures,
+// which DROP PROCEDURE may also leave out: inputOnly).
 func (r *schemaReader) argTypes(params []*pg_query.Node, procedure bool) string {
+	return r.argTypesOf(params, procedure, false)
+}
+
+func (r *schemaReader) argTypesOf(params []*pg_query.Node, procedure, inputOnly bool) string {
 	var types []string
 	for _, n := range params {
 		fp := n.GetFunctionParameter()
@@ -531,13 +536,26 @@ func (r *schemaReader) argTypes(params []*pg_query.Node, procedure bool) string 
 		case pg_query.FunctionParameterMode_FUNC_PARAM_TABLE:
 			continue
 		case pg_query.FunctionParameterMode_FUNC_PARAM_OUT:
-			if !procedure {
+			if !procedure || inputOnly {
 				continue
 			}
 		}
-		types = append(types, r.typeName(fp.GetArgType()))
+		types = append(types, stripTypmod(r.typeName(fp.GetArgType())))
 	}
 	return strings.Join(types, ",")
+}
+
+// stripTypmod drops type modifiers: "numeric(10,2)" is "numeric",
+// "timestamp(3) with time zone" is "timestamp with time zone".
+func stripTypmod(typ string) string {
+	for {
+		i := strings.IndexByte(typ, '(')
+		j := strings.IndexByte(typ, ')')
+		if i < 0 || j < i {
+			return typ
+		}
+		typ = typ[:i] + typ[j+1:]
+	}
 }
 
 func (r *schemaReader) dropEventTrigger(name string) {
@@ -565,6 +583,23 @@ func (r *schemaReader) removeTable(t *inspect.Table) {
 		if strings.HasPrefix(s.OwnedBy, owned) {
 			r.removeSequence(s)
 		}
+	}
+	// What goes with it: its partitions, and (the DROP succeeded, so with
+	// CASCADE when there were any) inheritance children and the foreign
+	// keys that reference it.
+	ref := t.Schema + "." + t.Name
+	for _, u := range append([]*inspect.Table(nil), r.db.Tables...) {
+		if u.PartitionOf == ref || slices.Contains(u.Inherits, ref) {
+			r.removeTable(u)
+			continue
+		}
+		u.Constraints = slices.DeleteFunc(u.Constraints, func(c *inspect.Constraint) bool {
+			if c.Type == inspect.ForeignKey && c.RefTable == ref {
+				delete(r.conNames, qname{u.Schema, c.Name})
+				return true
+			}
+			return false
+		})
 	}
 }
 
