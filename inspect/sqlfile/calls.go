@@ -73,7 +73,7 @@ func ExpandCalls(db *inspect.Database) {
 		}
 	}
 	level := &arrival{calls: map[*inspect.Function]int64{}}
-	arrive(level, db.Statements, func(s *inspect.Statement) int64 { return max(s.Calls, 1) })
+	arrive(level, db.Statements, func(s *inspect.Statement) int64 { return s.Calls }) // 0: unknown (a .sql file)
 	total := map[*inspect.Function]int64{}
 	var order []*inspect.Function
 	for depth := 1; depth <= maxCallDepth && len(level.order) > 0; depth++ {

@@ -25,6 +25,7 @@ const (
 // export as .csv (with a header row) or .json (an array of objects, or
 // {"rows": [...]}) with the columns query, calls, rows, total_exec_time
 // (or total_time) and queryid. Other names are recognised by content.
+// Statements of a .sql file have no call counts (Calls 0).
 // Statements are analysed (Facts); one that does not parse keeps its
 // ParseError and is also listed in db.Errors.
 func ReadQueries(db *inspect.Database, name string, src []byte) error {
@@ -98,14 +99,15 @@ func queryFormat(name string, src []byte) string {
 	return "sql"
 }
 
-// readSQL splits a SQL file into statements, each one call; the text is
-// kept exactly as written.
+// readSQL splits a SQL file into statements; the text is kept exactly as
+// written. A file says nothing of how often each runs: Calls stay 0
+// (unknown), and reports print no call counts for them.
 func readSQL(name, src string) []*inspect.Statement {
 	li := newLineIndex(name, src)
 	spans := splitStatements(src)
 	out := make([]*inspect.Statement, 0, len(spans))
 	for _, sp := range spans {
-		out = append(out, &inspect.Statement{Query: src[sp.start:sp.end], Calls: 1, Pos: li.pos(sp.start)})
+		out = append(out, &inspect.Statement{Query: src[sp.start:sp.end], Pos: li.pos(sp.start)})
 	}
 	return out
 }
