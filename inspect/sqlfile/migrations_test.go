@@ -161,3 +161,38 @@ DROP PROCEDURE pr(int);
 		t.Errorf("functions left after DROP: %v", left)
 	}
 }
+
+// TestReadMigrationsSchemas: SET SCHEMA moves a table with its owned
+// sequence and keeps references; DROP SCHEMA CASCADE removes what the
+// schema held.
+func TestReadMigrationsSchemas(t *testing.T) {
+	ddl := `CREATE SCHEMA old; CREATE SCHEMA app; CREATE SCHEMA tmp;
+CREATE TABLE old.t (id serial PRIMARY KEY);
+CREATE TABLE public.c (id int PRIMARY KEY, t_id int REFERENCES old.t (id));
+ALTER TABLE old.t SET SCHEMA app;
+CREATE TABLE tmp.scratch (id int);
+CREATE FUNCTION tmp.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+DROP SCHEMA tmp CASCADE;
+CREATE TABLE old.t (id int PRIMARY KEY);
+`
+	db := newDatabase()
+	ReadSchema(db, "s.sql", []byte(ddl))
+	if len(db.Errors) != 0 {
+		t.Errorf("input errors: %v", db.Errors)
+	}
+	if got := tableNames(db); !cmp.Equal(got, []string{"app.t", "public.c", "old.t"}) {
+		t.Errorf("tables: %v", got)
+	}
+	if fk := db.TableByQualified("public.c").Constraints[1]; fk.RefTable != "app.t" {
+		t.Errorf("foreign key after SET SCHEMA: %+v", fk)
+	}
+	if len(db.Sequences) != 1 || db.Sequences[0].Schema != "app" || db.Sequences[0].OwnedBy != "app.t.id" {
+		t.Errorf("sequences: %+v", db.Sequences[0])
+	}
+	if got := db.TableByQualified("app.t").Column("id").Default; got != "nextval('app.t_id_seq'::regclass)" {
+		t.Errorf("default after SET SCHEMA: %q", got)
+	}
+	if len(db.Functions) != 0 {
+		t.Errorf("functions after DROP SCHEMA CASCADE: %v", db.Functions)
+	}
+}

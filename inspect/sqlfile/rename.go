@@ -69,10 +69,32 @@ func (r *schemaReader) rename(rs *pg_query.RenameStmt) {
 }
 
 func (r *schemaReader) renameTable(t *inspect.Table, newName string) {
+	r.moveTable(t, t.Schema, newName)
+}
+
+// moveTable renames a table or moves it to another schema (ALTER TABLE
+// ... SET SCHEMA, which takes its indexes, constraints and owned
+// sequences along).
+func (r *schemaReader) moveTable(t *inspect.Table, newSchema, newName string) {
 	oldRef, oldPrefix := t.Schema+"."+t.Name, t.Schema+"."+t.Name+"."
 	delete(r.tables, qname{t.Schema, t.Name})
 	delete(r.relNames, qname{t.Schema, t.Name})
-	t.Name = newName
+	if newSchema != t.Schema {
+		for _, ix := range t.Indexes {
+			delete(r.relNames, qname{t.Schema, ix.Name})
+			r.relNames[qname{newSchema, ix.Name}] = true
+		}
+		for _, c := range t.Constraints {
+			delete(r.conNames, qname{t.Schema, c.Name})
+			r.conNames[qname{newSchema, c.Name}] = true
+		}
+		for _, s := range append([]*inspect.Sequence(nil), r.db.Sequences...) {
+			if strings.HasPrefix(s.OwnedBy, oldPrefix) {
+				r.moveSequence(s, newSchema, s.Name)
+			}
+		}
+	}
+	t.Schema, t.Name = newSchema, newName
 	r.tables[qname{t.Schema, t.Name}] = t
 	r.relNames[qname{t.Schema, t.Name}] = true
 	newRef := t.Schema + "." + t.Name
@@ -98,11 +120,51 @@ func (r *schemaReader) renameTable(t *inspect.Table, newName string) {
 	}
 }
 
+// setSchema applies ALTER TABLE / SEQUENCE / VIEW ... SET SCHEMA.
+func (r *schemaReader) setSchema(a *pg_query.AlterObjectSchemaStmt) {
+	rv := a.GetRelation()
+	switch a.GetObjectType() {
+	case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+		pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_SEQUENCE:
+		if t := r.table(rv); t != nil {
+			r.moveTable(t, a.GetNewschema(), t.Name)
+		} else if s := r.sequence(rv); s != nil {
+			r.moveSequence(s, a.GetNewschema(), s.Name)
+		}
+	}
+}
+
+// dropSchema removes what a schema held (DROP SCHEMA ... CASCADE; without
+// CASCADE it succeeded only if the schema was empty).
+func (r *schemaReader) dropSchema(name string) {
+	for _, t := range append([]*inspect.Table(nil), r.db.Tables...) {
+		if t.Schema == name && r.tables[qname{t.Schema, t.Name}] == t {
+			r.removeTable(t)
+		}
+	}
+	for _, s := range append([]*inspect.Sequence(nil), r.db.Sequences...) {
+		if s.Schema == name {
+			r.removeSequence(s)
+		}
+	}
+	r.db.Functions = slices.DeleteFunc(r.db.Functions, func(f *inspect.Function) bool {
+		if f.Schema == name {
+			delete(r.functions, f.Schema+"."+f.Name+"("+f.Args+")")
+			return true
+		}
+		return false
+	})
+}
+
 func (r *schemaReader) renameSequence(s *inspect.Sequence, newName string) {
+	r.moveSequence(s, s.Schema, newName)
+}
+
+func (r *schemaReader) moveSequence(s *inspect.Sequence, newSchema, newName string) {
 	oldDefault := nextvalText(s.Schema, s.Name)
 	delete(r.sequences, qname{s.Schema, s.Name})
 	delete(r.relNames, qname{s.Schema, s.Name})
-	s.Name = newName
+	s.Schema, s.Name = newSchema, newName
 	r.sequences[qname{s.Schema, s.Name}] = s
 	r.relNames[qname{s.Schema, s.Name}] = true
 	newDefault := nextvalText(s.Schema, s.Name)

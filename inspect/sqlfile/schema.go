@@ -168,6 +168,8 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.drop(n.GetDropStmt())
 	case n.GetRenameStmt() != nil:
 		r.rename(n.GetRenameStmt())
+	case n.GetAlterObjectSchemaStmt() != nil:
+		r.setSchema(n.GetAlterObjectSchemaStmt())
 	case n.GetDoStmt() != nil:
 		r.errorf(loc, "DO block not analysed: the changes it makes are missing from the model (assess the database live with --dsn, or write them as plain statements)")
 	case n.GetCreatedbStmt() != nil:
@@ -454,6 +456,9 @@ func (r *schemaReader) drop(d *pg_query.DropStmt) {
 			continue
 		case pg_query.ObjectType_OBJECT_EVENT_TRIGGER:
 			r.dropEventTrigger(obj.GetString_().GetSval())
+			continue
+		case pg_query.ObjectType_OBJECT_SCHEMA:
+			r.dropSchema(obj.GetString_().GetSval())
 			continue
 		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_RULE:
 			// DROP TRIGGER name ON [schema.]table: the table, then the name.
