@@ -108,19 +108,17 @@ type collector struct {
 	functions map[string]bool
 	reads     map[inspect.TableRef]bool
 	lockRank  int
-	ri        riSigns
+	catalogOp bool // an operator qualified with pg_catalog (riCheck)
 }
 
-// riSigns gathers what marks a foreign-key check of PostgreSQL's own
-// (ri_triggers.c): SELECT 1 FROM [ONLY] t x WHERE col OPERATOR(pg_catalog.=) $1
-// FOR KEY SHARE OF x. Its cascades (DELETE FROM ONLY ..., UPDATE ONLY ...)
-// are real writes the application's deletes cause, and stay.
-type riSigns struct {
-	catalogOp bool
-}
-
-func (r riSigns) internal(f *inspect.StatementFacts) bool {
-	return r.catalogOp && f.Kind == inspect.StmtSelect && f.RowLock == "for key share" && len(f.Writes) == 0
+// riCheck reports whether facts are those of a foreign-key check of
+// PostgreSQL's own (ri_triggers.c): SELECT 1 FROM [ONLY] t x WHERE col
+// OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x; catalogOp says an operator
+// was qualified with pg_catalog. Its cascades (DELETE FROM ONLY ...,
+// UPDATE ONLY ...) are real writes the application's deletes cause, and
+// stay.
+func riCheck(f *inspect.StatementFacts, catalogOp bool) bool {
+	return catalogOp && f.Kind == inspect.StmtSelect && f.RowLock == "for key share" && len(f.Writes) == 0
 }
 
 func newCollector() *collector {
@@ -130,7 +128,7 @@ func newCollector() *collector {
 
 func (c *collector) result() *inspect.StatementFacts {
 	out := finishFacts(c.out, c.ctes)
-	out.Internal = c.ri.internal(out)
+	out.Internal = riCheck(out, c.catalogOp)
 	return out
 }
 
@@ -226,7 +224,7 @@ func (c *collector) visit(m proto.Message) bool {
 		c.selectStmt(x)
 	case *pg_query.A_Expr:
 		if n := x.GetName(); len(n) == 2 && n[0].GetString_().GetSval() == "pg_catalog" {
-			c.ri.catalogOp = true
+			c.catalogOp = true
 		}
 	case *pg_query.FuncCall:
 		c.funcCall(x)

@@ -44,7 +44,7 @@ func analyzeJSON(query string) (*inspect.StatementFacts, bool) {
 		}
 	}
 	out := finishFacts(c.out, c.ctes)
-	out.Internal = c.ri.internal(out)
+	out.Internal = riCheck(out, c.catalogOp)
 	return out, true
 }
 
@@ -91,12 +91,12 @@ var jsonSchema = sync.OnceValue(func() map[string]map[string]jfield {
 // jcollector is collector (facts.go) over JSON trees. Its sets are
 // small: slices, not maps.
 type jcollector struct {
-	out      inspect.StatementFacts
-	targets  []int32 // RangeVars written or locked, not read
-	ctes     map[string]bool
-	lockRank int
-	ri       riSigns
-	schema   map[string]map[string]jfield
+	out       inspect.StatementFacts
+	targets   []int32 // RangeVars written or locked, not read
+	ctes      map[string]bool
+	lockRank  int
+	catalogOp bool // an operator qualified with pg_catalog (riCheck)
+	schema    map[string]map[string]jfield
 	// fallback is set for what this path does not handle; the query
 	// then goes to the protobuf path.
 	fallback bool
@@ -274,7 +274,7 @@ func (c *jcollector) visit(typ string, x jref) bool {
 		c.selectStmt(x)
 	case "A_Expr":
 		if n := x.get("name"); n.len() == 2 && n.at(0).sval() == "pg_catalog" {
-			c.ri.catalogOp = true
+			c.catalogOp = true
 		}
 	case "FuncCall":
 		c.funcCall(x)

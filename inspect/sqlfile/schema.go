@@ -213,18 +213,22 @@ func (r *schemaReader) addType(names []string) {
 
 // typeName formats a column or argument type, qualifying an unqualified
 // user-defined type with the schema it was found in.
-func (r *schemaReader) typeName(tn *pg_query.TypeName) string {
+func (r *schemaReader) typeName(tn *pg_query.TypeName) string { return r.formatType(tn, true) }
+
+// formatType is formatType with user types of the search path qualified
+// by their schema.
+func (r *schemaReader) formatType(tn *pg_query.TypeName, withTypmod bool) string {
 	schema, name := typeNameParts(tn)
 	if tn != nil && schema == "" {
 		for _, s := range r.searchSchemas() {
 			if r.types[qname{s, name}] || r.tables[qname{s, name}] != nil {
 				q := proto.Clone(tn).(*pg_query.TypeName)
 				q.Names = []*pg_query.Node{pg_query.MakeStrNode(s), pg_query.MakeStrNode(name)}
-				return formatType(q, true)
+				return formatType(q, withTypmod)
 			}
 		}
 	}
-	return formatType(tn, true)
+	return formatType(tn, withTypmod)
 }
 
 // functionName renders a called function as regproc output shows it:
@@ -545,22 +549,9 @@ func (r *schemaReader) argTypesOf(params []*pg_query.Node, procedure, inputOnly 
 				continue
 			}
 		}
-		types = append(types, stripTypmod(r.typeName(fp.GetArgType())))
+		types = append(types, r.formatType(fp.GetArgType(), false))
 	}
 	return strings.Join(types, ",")
-}
-
-// stripTypmod drops type modifiers: "numeric(10,2)" is "numeric",
-// "timestamp(3) with time zone" is "timestamp with time zone".
-func stripTypmod(typ string) string {
-	for {
-		i := strings.IndexByte(typ, '(')
-		j := strings.IndexByte(typ, ')')
-		if i < 0 || j < i {
-			return typ
-		}
-		typ = typ[:i] + typ[j+1:]
-	}
 }
 
 func (r *schemaReader) dropEventTrigger(name string) {

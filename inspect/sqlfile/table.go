@@ -254,7 +254,7 @@ func (r *schemaReader) columnDef(t *inspect.Table, cd *pg_query.ColumnDef, next 
 	if serial != "" {
 		seq := r.newSequence(qname{t.Schema, chooseName(t.Name, col.Name, "seq", r.relTaken(t.Schema))}, serial, col.Pos)
 		seq.OwnedBy = t.Schema + "." + t.Name + "." + col.Name
-		col.Default = "nextval(" + quoteLiteral(regclassText(inspect.QuoteQualified(seq.Schema, seq.Name))) + "::regclass)"
+		col.Default = nextvalText(seq.Schema, seq.Name)
 		col.NotNull = true
 	}
 }
