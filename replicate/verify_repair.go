@@ -81,7 +81,9 @@ func (r *VerifyReport) WriteRepairSQL(w io.Writer) error {
 			inspect.QuoteLiteral(RepairOrigin), inspect.QuoteLiteral(RepairOrigin))
 		fmt.Fprintf(&b, "SELECT pg_catalog.pg_replication_origin_session_setup(%s);\n", inspect.QuoteLiteral(RepairOrigin))
 		b.WriteString(s)
-		b.WriteString("COMMIT;\nSELECT pg_catalog.pg_replication_origin_session_reset();\n")
+		// On the other nodes the guard stopped the section before the origin
+		// was set up: reset only where it was.
+		b.WriteString("COMMIT;\nSELECT pg_catalog.pg_replication_origin_session_reset() WHERE pg_catalog.pg_replication_origin_session_is_setup();\n")
 	}
 	_, err := w.Write(b.Bytes())
 	if err != nil {
