@@ -30,7 +30,19 @@ type decider struct {
 	triggered  map[string]string // good reason id → why
 	remoteSync bool              // SP-SYNC spans regions/sites
 	syncCost   *Cost
+
+	res       residency
+	drs       map[string]drChoice // copy outside each home region
+	modes     []TableMode         // per-table write modes from the evidence
+	needLocal []RemoteWriter      // far writers over the latency budget (STEP 4)
+	saturated bool                // the primary is saturated after tuning (STEP 0)
+	ranStep7  bool
+	pre7      mark // what the recommendation held before the active-active gates
+	fdDriver  int  // index of the failure_domain driver, -1 if none
 }
+
+// mark counts the lists of a recommendation at one moment.
+type mark struct{ blockers, risks, advice, drivers, notes int }
 
 // Recommend runs the decision procedure of decision.md §3.2 and explains
 // the result. Answers must be complete (see Answers.Complete).
@@ -41,9 +53,11 @@ func Recommend(a Answers, in Inputs) (*Recommendation, error) {
 	if in.Thresholds.values == nil {
 		in.Thresholds = DefaultThresholds()
 	}
-	x := &decider{a: a, t: in.Thresholds, in: in, sp: SP1, rejected: map[DesignID]string{}, triggered: map[string]string{}}
+	x := &decider{a: a, t: in.Thresholds, in: in, sp: SP1, rejected: map[DesignID]string{}, triggered: map[string]string{}, fdDriver: -1}
 	x.d = Derive(a, x.t)
+	x.res = residencyOf(a)
 	x.r = &Recommendation{SchemaVersion: 1, Derived: x.d}
+	x.modes = x.tableModes()
 	x.step0()
 	x.step1()
 	x.step2()
@@ -55,6 +69,7 @@ func Recommend(a Answers, in Inputs) (*Recommendation, error) {
 	if x.r.Family == ActiveActive {
 		x.step7()
 	}
+	x.requirements()
 	x.schemaGate()
 	x.finish()
 	return x.r, nil
@@ -85,8 +100,29 @@ func (x *decider) reject(id DesignID, format string, args ...any) {
 	}
 }
 
-// answerText renders an answer for people.
+// answerText renders an answer for people; an answer the user did not
+// give is marked "(default)".
 func (x *decider) answerText(id string) string {
+	s := x.answerValue(id)
+	if s != "(not answered)" {
+		s += x.dflt(id)
+	}
+	return s
+}
+
+// dflt is " (default)" when the question was not answered.
+func (x *decider) dflt(id string) string {
+	if x.a.IsSet(id) {
+		return ""
+	}
+	if _, ok := x.a.Get(id); !ok {
+		return ""
+	}
+	return " (default)"
+}
+
+// answerValue renders an answer without the default marker.
+func (x *decider) answerValue(id string) string {
 	q, _ := Lookup(id)
 	v, ok := x.a.Get(id)
 	if !ok {
@@ -153,6 +189,7 @@ func (x *decider) step0() {
 	}
 	if x.a.Has("motivations", MotScaleWrites) {
 		if x.a.String("primary_headroom") == HeadroomHigh {
+			x.saturated = true
 			x.wp = WPShard
 			x.reject(SP1, "the primary is over 80%% busy after tuning: one primary cannot take the writes, and more primaries of the same data would not help (every node applies every write)")
 			x.drive("primary_headroom", "primary saturated after tuning: a real write-scale need → sharding, not active-active")
@@ -178,7 +215,7 @@ func (x *decider) step0() {
 		if len(rs) > 0 {
 			where = " (optional: one in " + strings.Join(rs, ", ") + " for local reads)"
 		}
-		x.advise("Reads outnumber writes %s:1: add async read replicas%s; \"that's what read replicas are for\" [R2].", fmtNum(ratio), where)
+		x.advise("Reads outnumber writes %s:1%s: add async read replicas%s; \"that's what read replicas are for\" [R2].", fmtNum(ratio), x.dflt("read_write_ratio"), where)
 	}
 }
 
@@ -186,20 +223,20 @@ func (x *decider) step0() {
 func (x *decider) step1() {
 	d := x.d
 	a := d.Availability
-	x.calc("budget_year", d.BudgetYearMin, "min", "decision.md §4.1",
+	x.calc("budget_year", d.BudgetYearMin, "min", "derived (docs/decision.md)",
 		"%s%% leaves %s/year (%s/month).", fmtNum(a), fmtMin(d.BudgetYearMin), fmtMin(d.BudgetMonthMin))
 	if d.Window != "year" {
-		x.calc("budget_window", d.BudgetWindowMin, "min", "decision.md §4.1",
+		x.calc("budget_window", d.BudgetWindowMin, "min", "derived (docs/decision.md)",
 			"Measured per %s: %s per %s, and one event must fit in it.", d.Window, fmtMin(d.BudgetWindowMin), d.Window)
 	}
 	p := d.Platform
 	x.calc("failovers_fit", d.FailoversFit, "per year", p.Source,
-		"Your platform's failover (%s) takes ~%s (upper end; %s–%s): %s fit in a year.",
-		p.Name, fmtSec(p.Failover), fmtSec(p.FailoverLow), fmtSec(p.Failover), fmtCount(d.FailoversFit))
+		"Your platform's failover (%s) takes ~%s (upper end; %s–%s): %s.",
+		p.Name, fmtSec(p.Failover), fmtSec(p.FailoverLow), fmtSec(p.Failover), fitText(d.FailoversFit))
 	nf := x.a.Number("expected_failovers_per_year")
-	expl := fmt.Sprintf("%s failovers × %s", fmtNum(nf), fmtSec(p.Failover))
+	expl := fmt.Sprintf("%s failovers%s × %s", fmtNum(nf), x.dflt("expected_failovers_per_year"), fmtSec(p.Failover))
 	if x.a.Bool("maintenance_counts") {
-		expl += fmt.Sprintf(" + %s switchovers × %s", fmtNum(x.a.Number("planned_switchovers_per_year")), fmtSec(p.Switchover))
+		expl += fmt.Sprintf(" + %s switchovers%s × %s", fmtNum(x.a.Number("planned_switchovers_per_year")), x.dflt("planned_switchovers_per_year"), fmtSec(p.Switchover))
 	}
 	share := pct(d.InRegionMin, d.BudgetYearMin)
 	x.calc("in_region_need", d.InRegionMin, "min/year", "derived",
@@ -241,12 +278,15 @@ func (x *decider) step2() {
 	win := x.d.Window
 	x.calc("region_budget_left", left, "min", "derived",
 		"After in-region failovers, %s per %s is left for a region loss.", fmtMin(left), win)
-	x.calc("sp2_event", dSP2, "min", "assumption (decision.md §3.1)",
+	x.calc("sp2_event", dSP2, "min", "assumption (docs/decision.md)",
 		"A manual cross-region promotion (~%s, assumption) would use %s of it.", fmtMin(dSP2), fmtPct(pct(dSP2, left)))
 	x.calc("sp3_event", dSP3, "min", "[R11] + assumption",
 		"An automated promotion (~%s: Aurora Global promotes in < 1 min, plus DNS) would use %s.", fmtMin(dSP3), fmtPct(pct(dSP3, left)))
-	x.drive("failure_domain", "region loss must be survived without a human")
-	x.reject(SP1, "in-region HA cannot fail over across regions by itself (\"not within CloudNativePG's scope\" [R6])")
+	// What region loss asks of the design is said once the design is known
+	// (finish): a person may promote only when the region RTO allows it.
+	x.fdDriver = len(x.r.Drivers)
+	x.drive("failure_domain", "")
+	x.reject(SP1, "%s", x.inRegionOnly())
 	switch {
 	case left >= dSP2 && (rto == RTOHours || rto == RTOManual):
 		x.sp = SP2
@@ -281,43 +321,52 @@ func (x *decider) step2() {
 			x.triggered["G1"] = fmt.Sprintf("%s%% with region loss in the failure domain", fmtNum(x.d.Availability))
 			x.drive("slo_target", fmt.Sprintf("%s/year cannot absorb a regional promotion", fmtMin(x.d.BudgetYearMin)))
 		}
-		x.reject(SP1, "in-region HA cannot fail over across regions by itself (\"not within CloudNativePG's scope\" [R6])")
 		x.reject(WPGeo, "with per-partition automated failover, the owners homed in the lost region still see a ~%s write outage; viable only if the SLO may exclude a provider-region outage or is measured per owner", fmtMin(dSP3))
-		x.calc("aa_event", dAA, "min", "assumption (decision.md §3.1)",
+		x.calc("aa_event", dAA, "min", "assumption (docs/decision.md)",
 			"A home-routed mesh needs no promotion: clients re-route in ~%s (assumption, measure it), %s of what is left.", fmtSec(dAA*60), fmtPct(pct(dAA, left)))
-		if dAA > left {
-			x.r.Risks = append(x.r.Risks, fmt.Sprintf("Even re-routing clients (~%s) exceeds the %s left per %s: the target is not reachable with failover of any kind; measure it per owner or relax it.", fmtSec(dAA*60), fmtMin(left), win))
-		}
 		x.step("STEP 2c", "neither promotion fits the budget/RTO: AA-HOME candidate (G1/G2)")
 	}
 }
 
-// standby is the region that would hold the cross-region copy.
-func (x *decider) standby() (RTTEstimate, bool) {
-	p := x.d.Primary
-	if s := x.a.String("standby_region"); s != "" && s != p {
-		return RTT(p, s, x.a, x.t)
+// inRegionOnly says, for the user's platform, why in-region HA does not
+// cover a region loss.
+func (x *decider) inRegionOnly() string {
+	switch x.a.String("platform") {
+	case PlatformCNPG:
+		return "in-region HA cannot fail over across regions by itself (\"automated failover across Kubernetes clusters is not within CloudNativePG's scope\" [R6])"
+	case PlatformPatroni, PlatformEdge:
+		return "Patroni fails over automatically inside one cluster only (\"this is not the case when dealing with inter-datacentre failovers\" [R27])"
+	case PlatformAurora:
+		return "Aurora fails over inside one region; another region takes a Global Database and its own promotion [R11]"
 	}
-	if x.d.Nearest != nil {
-		return *x.d.Nearest, true
+	name := x.d.Platform.Name
+	if name == "" {
+		name = "in-region HA"
 	}
-	return RTTEstimate{}, false
+	return name + " fails over inside one region; a region loss needs a copy in another region and a promotion"
 }
 
-// STEP 3: RPO vs latency.
+// STEP 3: RPO vs latency. Whether RPO 0 is met, or breaks, is settled by
+// the hard requirements (requirements.go); this step picks the design that
+// can meet it and prices the commit wait.
 func (x *decider) step3() {
 	rpo0 := x.a.String("rpo_region") == RPOZero
 	budget := x.a.Number("write_latency_budget_ms")
-	cross := hasRegionDomain(x.a) || len(x.d.Remote) > 0
-	sb, known := x.standby()
-	if known && (rpo0 || hasRegionDomain(x.a)) {
+	cross := hasRegionDomain(x.a)
+	c := x.drFor(x.d.Primary)
+	sb, known := c.RTT, c.Known && c.Region != ""
+	if known && c.Inside && (rpo0 || cross) {
+		where := ""
+		if c.Why != "" {
+			where = " (" + c.Why + ")"
+		}
 		x.calc("sync_commit", sb.Ms, "ms", sb.Source,
-			"A synchronous commit %s↔%s waits ≥ %s (%s); one hot row then tops out at ≈ %s updates/s.",
-			sb.A, sb.B, fmtMs(sb.Ms), sb.Source, sig3(HotRowCeiling(sb.Ms)))
+			"A synchronous commit %s↔%s%s waits ≥ %s (%s); one hot row then tops out at ≈ %s updates/s.",
+			sb.A, sb.B, where, fmtMs(sb.Ms), sb.Source, sig3(HotRowCeiling(sb.Ms)))
 	}
 	if !rpo0 {
 		if known && cross && sb.Ms > budget {
-			x.step("STEP 3", "RPO > 0: async replication; RPO 0 would cost %s per commit, above your %s budget", fmtMs(sb.Ms), fmtMs(budget))
+			x.step("STEP 3", "RPO > 0: async replication; RPO 0 would cost %s per commit, above your %s%s budget", fmtMs(sb.Ms), fmtMs(budget), x.dflt("write_latency_budget_ms"))
 		} else {
 			x.step("STEP 3", "RPO > 0: asynchronous cross-region replication is enough")
 		}
@@ -334,24 +383,19 @@ func (x *decider) step3() {
 		return
 	}
 	if !known {
-		x.r.Risks = append(x.r.Risks, "RPO 0 across regions: the standby region is unknown, so the commit wait cannot be priced; answer standby_region (and rtt_ms for your own sites).")
-		x.step("STEP 3", "RPO 0 across regions: standby region unknown")
+		x.sp = SPSync
+		x.remoteSync = true
+		x.step("STEP 3", "RPO 0 across regions needs a synchronous copy in another region, which is unknown: SP-SYNC, priced once you answer standby_region")
 		return
 	}
 	if sb.Ms > budget {
-		x.r.Blockers = append(x.r.Blockers, Blocker{Gate: "STEP 3", Message: fmt.Sprintf("RPO 0 across regions is infeasible: every commit would wait ≥ %s (%s↔%s) but your write latency budget is %s.", fmtMs(sb.Ms), sb.A, sb.B, fmtMs(budget)),
-			Fix: "Relax the RPO (asynchronous replication + idempotent client replay) or the latency budget; durability can be set per transaction so only the important writes wait [R19]."})
-		x.step("STEP 3", "RPO 0 infeasible: %s per commit > %s budget", fmtMs(sb.Ms), fmtMs(budget))
+		x.step("STEP 3", "RPO 0 infeasible: %s per commit > %s%s budget", fmtMs(sb.Ms), fmtMs(budget), x.dflt("write_latency_budget_ms"))
 		return
 	}
 	x.sp = SPSync
 	x.remoteSync = true
-	x.syncCost = &Cost{Title: "Synchronous commit", Detail: fmt.Sprintf("Every commit waits ≥ %s; hot rows capped at ≈ %s updates/s.", fmtMs(sb.Ms), sig3(HotRowCeiling(sb.Ms))), Source: "[R19] (derived)"}
-	x.step("STEP 3", "RPO 0 across %s↔%s costs %s per commit, within the %s budget: SP-SYNC across sites", sb.A, sb.B, fmtMs(sb.Ms), fmtMs(budget))
-	if x.aa != "" {
-		x.r.Blockers = append(x.r.Blockers, Blocker{Gate: "STEP 3", Message: "Asynchronous multi-primary never gives RPO 0: the replication window is lost with the region [R16, R11].",
-			Fix: "Use EDB PGD Quorum Commit (a majority confirms every commit; \"All writes must go through a single write leader\") [R13], or relax the RPO."})
-	}
+	x.syncCost = &Cost{Title: "Synchronous commit", Detail: fmt.Sprintf("Every commit waits ≥ %s (%s↔%s); hot rows capped at ≈ %s updates/s.", fmtMs(sb.Ms), sb.A, sb.B, sig3(HotRowCeiling(sb.Ms))), Source: "[R19] (derived)"}
+	x.step("STEP 3", "RPO 0 across %s↔%s costs %s per commit, within the %s%s budget: SP-SYNC across sites", sb.A, sb.B, fmtMs(sb.Ms), fmtMs(budget), x.dflt("write_latency_budget_ms"))
 }
 
 // STEP 4: latency for far writers.
@@ -367,8 +411,8 @@ func (x *decider) step4() {
 			continue
 		}
 		x.calc("penalty_"+r.Region, r.PenaltyMs, "ms", r.RTT.Source,
-			"Writers in %s (%s%% of writes) pay %s round trip(s) × %s = %s per action (budget %s).",
-			r.Region, fmtNum(r.Share), fmtNum(trips), fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs), fmtMs(budget))
+			"Writers in %s (%s%% of writes) pay %s round trip(s)%s × %s = %s per action (budget %s%s).",
+			r.Region, fmtNum(r.Share), fmtNum(trips), x.dflt("db_round_trips_per_action"), fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs), fmtMs(budget), x.dflt("write_latency_budget_ms"))
 		if !r.Matters || !r.Over {
 			continue
 		}
@@ -378,6 +422,7 @@ func (x *decider) step4() {
 		}
 		needLocal = append(needLocal, r)
 	}
+	x.needLocal = needLocal
 	if len(needLocal) == 0 {
 		x.step("STEP 4", "no write region needs local writes")
 		return
@@ -443,7 +488,7 @@ func (x *decider) step5() {
 	}
 	if h := x.a.Number("disconnect_hours"); h > 0 {
 		w := h * 3600
-		x.calc("offline_window", w, "s", "decision.md §4.4b",
+		x.calc("offline_window", w, "s", "derived (docs/decision.md)",
 			"Offline for %s h, the replication window W is %s h: a shared row another site writes once a week conflicts with P ≈ 1 − e^(−2W·λ) = %s per outage.",
 			fmtNum(h), fmtNum(h), fmtNum(round(PConflictPerWrite(w, 1.0/(7*24*3600)), 2)))
 	}
@@ -507,7 +552,9 @@ func (x *decider) choose() {
 
 // STEP 7: active-active feasibility gates.
 func (x *decider) step7() {
+	x.ranStep7 = true
 	r := x.r
+	x.pre7 = mark{len(r.Blockers), len(r.Risks), len(r.Advice), len(r.Drivers), len(r.EngineNotes)}
 	a := x.a
 	pk := a.String("partition_key")
 	inv := a.List("invariants")
@@ -524,7 +571,7 @@ func (x *decider) step7() {
 		x.drive("conflict_policy", "\"must never happen\" without owners rejects active-active")
 		r.Design = fallback
 		r.Family = DesignByID(fallback).Family
-		r.Also = nil
+		r.Also = x.alsoFor(fallback)
 		return
 	}
 	if hasInv {
@@ -548,11 +595,6 @@ func (x *decider) step7() {
 				"The forecast expects %s conflicts/day at %s lag; \"must never happen\" tolerates < %s.", fmtNum(round(f.TotalConflictsPerDay, 2)), fmtMs(f.LagMs), fmtNum(x.t.Get("never_conflicts_per_day")))
 			x.gateF3("forecast conflicts exceed the \"never\" tolerance")
 		}
-		for _, h := range f.HotRows {
-			if h.PConflict > x.t.Get("hot_row_p_conflict") {
-				r.Blockers = append(r.Blockers, Blocker{Gate: "F3", Object: h.Table, Message: fmt.Sprintf("Hot row %s: P(conflict per write) %s at %s writes/s.", h.Key, fmtPct(h.PConflict*100), fmtNum(h.WritesPerSec)), Fix: "Home-route this row's owner, or redesign as ledger inserts / delta-apply [R17]."})
-			}
-		}
 		if a.String("conflict_policy") == PolicyLWW && f.TotalConflictsPerDay > x.t.Get("lww_conflicts_per_day_warn") {
 			r.Risks = append(r.Risks, fmt.Sprintf("Expect silent lost updates at this rate: %s last-writer-wins conflicts/day.", fmtNum(round(f.TotalConflictsPerDay, 1))))
 		}
@@ -563,9 +605,9 @@ func (x *decider) step7() {
 		for _, rg := range a.Regions() {
 			parts = append(parts, fmtNum(round(lam*rg.Share/100, 2)))
 		}
-		x.calc("hot_row_conflicts", x.d.HotRowConflictsPerS, "/s", "decision.md §4.4b",
-			"If any node took the hottest row's writes (%s updates/s split %s, W = %s), it would see 2W·λA·λB ≈ %s conflicts/s; P(conflict per write) ≈ %s.",
-			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtPct(x.d.HotRowPConflict*100))
+		x.calc("hot_row_conflicts", x.d.HotRowConflictsPerS, "/s", "derived (docs/decision.md)",
+			"If any node took the hottest row's writes (%s updates/s split %s, W = %s%s), it would see 2W·λA·λB ≈ %s conflicts/s; P(conflict per write) ≈ %s.",
+			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), x.dflt("replication_window_ms"), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtPct(x.d.HotRowPConflict*100))
 		if x.d.HotRowPConflict > x.t.Get("hot_row_p_conflict") {
 			x.gateF3(fmt.Sprintf("the hottest row would conflict on %s of writes", fmtPct(x.d.HotRowPConflict*100)))
 			x.advise("Hot rows: route each owner's writes to its home region (conflicts → 0 as the off-home share f → 0), turn balances into append-only ledgers, key new rows by UUID v7 [R17].")
@@ -592,7 +634,32 @@ func (x *decider) step7() {
 	} else {
 		r.Design = AAHome
 	}
+	x.homeRouteGate()
 	x.step("STEP 7", "gates done: %s", r.Design)
+}
+
+// homeRouteGate: a schema whose own assessment (or forecast) says tables
+// must be home-routed never gets any-node writes.
+func (x *decider) homeRouteGate() {
+	r := x.r
+	home := x.homeTables()
+	if r.Design != AAAny || len(home) == 0 {
+		return
+	}
+	r.Design = AAHome
+	var words []string
+	for _, t := range home {
+		words = append(words, t.Table+": "+strings.Join(t.Why, "; "))
+	}
+	x.step("STEP 7 F4", "the evidence says %d table(s) must be home-routed (%s): any-node writes are out, AA-HOME", len(home), strings.Join(words, " · "))
+	r.Drivers = append(r.Drivers, Driver{Question: "evidence", Answer: fmt.Sprintf("%d table(s) home-routed", len(home)),
+		Effect: "any node writing any row is out: " + strings.Join(x.homeTableNames(3), ", ") + " are written on one node per row"})
+	if x.a.String("partition_key") == PartitionNo {
+		x.advise("Rows of %s have no owner column: route every write to them to %s (one home per table) and let the survivors take them over on region loss; the other tables stay writable anywhere.", strings.Join(x.homeTableNames(0), ", "), x.d.Primary)
+		for _, rw := range x.needLocal {
+			r.Risks = append(r.Risks, fmt.Sprintf("Writers in %s pay %s per action for writes to the home-routed tables (homed in %s).", rw.Region, fmtMs(rw.PenaltyMs), x.d.Primary))
+		}
+	}
 }
 
 func (x *decider) gateF3(why string) {
@@ -608,7 +675,10 @@ func (x *decider) gateF3(why string) {
 	x.step("STEP 7 F3", "%s: home routing is mandatory", why)
 }
 
-// schemaGate folds assessment findings in (gate F4).
+// schemaGate folds the assessment in (gate F4): error findings block a
+// logical-replication design (except on tables kept local), warnings set
+// the per-table write modes or are listed as risks, and the checks that
+// could not run are named with their rules.
 func (x *decider) schemaGate() {
 	as := x.in.Assessment
 	if as == nil {
@@ -616,34 +686,99 @@ func (x *decider) schemaGate() {
 	}
 	r := x.r
 	r.Verdict = as.Verdict
-	logical := r.Family != SinglePrimary || DesignByID(r.Design).Family != SinglePrimary
-	var errs, others int
+	logical := r.Family != SinglePrimary
+	mode := map[string]string{}
+	for _, t := range x.modes {
+		mode[t.Table] = t.Mode
+	}
+	var errs, warns, local int
 	for _, f := range as.Findings {
-		if f.Severity == "error" {
+		switch f.Severity {
+		case "error":
 			errs++
-			if logical {
-				fix := f.Fix
-				if f.FixSQL != "" {
-					fix = strings.TrimSpace(fix + " " + f.FixSQL)
-				}
-				r.Blockers = append(r.Blockers, Blocker{Gate: f.Rule + " " + f.Name, Object: f.Object, Message: f.Message, Fix: fix})
+			if !logical {
+				continue
 			}
-		} else {
-			others++
+			if f.Table != "" && mode[f.Table] == ModeLocal {
+				local++
+				continue
+			}
+			fix := f.Fix
+			if f.FixSQL != "" {
+				fix = strings.TrimSpace(fix + " " + f.FixSQL)
+			}
+			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: f.Message, Fix: fix})
+		case "warning":
+			warns++
+			if !logical || (f.Table != "" && mode[f.Table] != "") {
+				continue // a table's warnings are in its write mode
+			}
+			r.Risks = append(r.Risks, fmt.Sprintf("Assessment warning %s %s on %s: %s", f.Rule, f.Name, f.Object, f.Message))
 		}
+	}
+	counts := map[string]int{}
+	for _, t := range x.modes {
+		counts[t.Mode]++
+	}
+	var modes []string
+	for _, m := range []string{ModeHome, ModeLocal, ModeInsertOnly, ModeAnywhere} {
+		if counts[m] > 0 {
+			modes = append(modes, fmt.Sprintf("%d %s", counts[m], m))
+		}
+	}
+	tables := ""
+	if len(modes) > 0 {
+		tables = "; tables: " + strings.Join(modes, ", ")
 	}
 	switch {
 	case logical && errs > 0:
-		x.step("STEP 7 F4", "%d schema error finding(s) block logical replication", errs)
-	case errs+others > 0:
-		x.step("STEP 7 F4", "%d finding(s) concern logical/multi-primary replication only; the recommended physical replication is unaffected", errs+others)
+		kept := ""
+		if local > 0 {
+			kept = fmt.Sprintf(" (%d more on tables kept local)", local)
+		}
+		x.step("STEP 7 F4", "%d schema error finding(s) block logical replication%s; %d warning(s)%s", errs-local, kept, warns, tables)
+	case logical && warns > 0:
+		x.step("STEP 7 F4", "no schema errors; %d warning(s)%s", warns, tables)
+	case errs+warns > 0:
+		x.step("STEP 7 F4", "%d finding(s) concern logical/multi-primary replication only; the recommended physical replication is unaffected", errs+warns)
 	default:
 		x.step("STEP 7 F4", "assessment clean")
 	}
-	for _, s := range as.Skipped {
-		if s.Reason != "" {
-			r.Risks = append(r.Risks, fmt.Sprintf("Assessment skipped %s: %s", strings.TrimSpace(s.Rule+" "+s.Name), s.Reason))
+	x.skippedChecks(as.Skipped)
+}
+
+// skippedChecks lists what the assessment could not check, one line per
+// reason, naming the rules; evidence it read without a rule skipping is
+// one line of its own.
+func (x *decider) skippedChecks(sk []Skipped) {
+	var reasons []string
+	rulesBy := map[string][]string{}
+	var evidence []string
+	for _, s := range sk {
+		if s.Reason == "" {
+			continue
 		}
+		name := strings.TrimSpace(s.Rule + " " + s.Name)
+		if name == "" {
+			if !contains(evidence, s.Reason) {
+				evidence = append(evidence, s.Reason)
+			}
+			continue
+		}
+		if _, ok := rulesBy[s.Reason]; !ok {
+			reasons = append(reasons, s.Reason)
+		}
+		rulesBy[s.Reason] = append(rulesBy[s.Reason], name)
+	}
+	for _, why := range reasons {
+		x.r.Risks = append(x.r.Risks, fmt.Sprintf("Assessment skipped %s: %s", strings.Join(rulesBy[why], ", "), why))
+	}
+	if len(evidence) > 0 {
+		named := ""
+		if len(reasons) > 0 {
+			named = " (the rules that needed it are named above)"
+		}
+		x.r.Risks = append(x.r.Risks, fmt.Sprintf("Assessment ran without this evidence%s: %s", named, strings.Join(evidence, "; ")))
 	}
 }
 
@@ -679,14 +814,18 @@ func (x *decider) finish() {
 		}
 		return r.Reasons[i].ID < r.Reasons[j].ID
 	})
+	x.regionDriver()
 	x.engine()
 	x.costs()
 	x.residency()
-	if r.Design == SPSync && a.Bool("hot_rows") && x.syncCost != nil {
-		if hot, ceil := a.Number("hot_row_updates_per_sec"), HotRowCeiling(x.d.Nearest.Ms); hot > ceil {
-			r.Risks = append(r.Risks, fmt.Sprintf("Your hottest row takes %s updates/s, above the ≈ %s updates/s one row can take when every commit waits %s for the synchronous standby.", fmtNum(hot), sig3(ceil), fmtMs(x.d.Nearest.Ms)))
+	if r.Design == SPSync && a.Bool("hot_rows") {
+		if ms, ok := x.syncWait(); ok {
+			if hot, ceil := a.Number("hot_row_updates_per_sec"), HotRowCeiling(ms); hot > ceil {
+				r.Risks = append(r.Risks, fmt.Sprintf("Your hottest row takes %s updates/s, above the ≈ %s updates/s one row can take when every commit waits %s for the synchronous standby.", fmtNum(hot), sig3(ceil), fmtMs(ms)))
+			}
 		}
 	}
+	r.Tables = x.modes
 	// Owner column and sequences for a plan skeleton.
 	if r.Family != SinglePrimary {
 		r.OwnerColumn = a.String("partition_key_name")
@@ -708,7 +847,17 @@ func (x *decider) finish() {
 		}
 		r.Rejected = append(r.Rejected, Rejected{Design: alt.ID, Why: why})
 	}
-	if r.Family == SinglePrimary {
+	switch {
+	case x.aa != "" && r.Family != ActiveActive:
+		id, why := x.aa, "it breaks a hard requirement (see the comparison)"
+		for _, d := range []DesignID{AAHome, AAAny} {
+			if w, ok := x.rejected[d]; ok {
+				id, why = d, w
+				break
+			}
+		}
+		r.Rejected = append(r.Rejected, Rejected{Design: id, Why: why})
+	case r.Family == SinglePrimary:
 		r.Rejected = append(r.Rejected, Rejected{Design: AAAny, Why: "not needed: no requirement above calls for more than one writer"})
 	}
 	for _, th := range x.t.List() {
@@ -721,37 +870,55 @@ func (x *decider) finish() {
 	r.Derived = d
 }
 
-// residency: full-mesh copies break data residency; partitions keep it.
+// residency: the requirement itself is checked against the copies
+// (requirements.go); a write-partitioned design also gets the row filters
+// that keep it.
 func (x *decider) residency() {
-	r, a := x.r, x.a
-	if !a.Bool("residency") {
+	if !x.res.on || x.r.Family != WritePartitioned {
 		return
 	}
-	where := strings.Join(a.List("residency_regions"), ", ")
-	if where == "" {
-		where = "their jurisdiction"
-	}
-	switch r.Family {
-	case ActiveActive:
-		r.Risks = append(r.Risks, fmt.Sprintf("Data residency: a full active-active mesh copies every row to every region, but some data must stay in %s; keep those owners' tables out of the mesh or geo-partition them with row filters [R21].", where))
-	case WritePartitioned:
-		x.advise("Data residency: publish each owner's rows only to where they may live (%s) with publication row filters; replicate only what may leave [R21].", where)
-	default:
-		if len(x.d.Remote) > 0 || hasRegionDomain(a) {
-			r.Risks = append(r.Risks, fmt.Sprintf("Data residency: a single primary (and its standbys) stores every row in %s; check that this is allowed for the data that must stay in %s, or geo-partition it (WP-GEO) [R21].", strings.Join(x.copies(), ", "), where))
-		}
-	}
+	x.advise("Data residency: publish each owner's rows only to where they may live (%s) with publication row filters; replicate only what may leave [R21].", strings.Join(x.res.entries, ", "))
 }
 
-// copies lists where a single-primary design stores data.
-func (x *decider) copies() []string {
-	out := []string{x.d.Primary}
-	if hasRegionDomain(x.a) {
-		if sb, ok := x.standby(); ok && !contains(out, sb.B) {
-			out = append(out, sb.B)
+// syncWait is what one commit waits for the synchronous standby.
+func (x *decider) syncWait() (float64, bool) {
+	for _, c := range x.r.Copies {
+		if !c.Sync || c.Region == "" {
+			continue
+		}
+		if e, ok := RTT(x.d.Primary, c.Region, x.a, x.t); ok {
+			return e.Ms, true
 		}
 	}
-	return out
+	return 0, false
+}
+
+// regionDriver says what region loss asks of the chosen design: "without
+// a human" only when nobody promotes anything by hand.
+func (x *decider) regionDriver() {
+	if x.fdDriver < 0 || x.fdDriver >= len(x.r.Drivers) {
+		return
+	}
+	manual, copyOutside := false, false
+	for _, c := range x.r.Copies {
+		if c.Promotion == "manual" {
+			manual = true
+		}
+		if c.Role == "peer" || c.Role == "dr-standby" || (c.Sync && c.Region != x.d.Primary) {
+			copyOutside = true
+		}
+	}
+	eff := "region loss must be survived without a human"
+	rto := x.a.String("rto_region")
+	switch {
+	case manual && (rto == RTOAuto || rto == RTOZero):
+		eff = fmt.Sprintf("region loss must be survived within %s, which needs an automated switch that this design does not have (see blockers)", x.answerText("rto_region"))
+	case manual:
+		eff = fmt.Sprintf("region loss must be survived; a region RTO of %s lets a person promote the standby", x.answerText("rto_region"))
+	case !copyOutside:
+		eff = "region loss must be survived, which this design does not do (see blockers)"
+	}
+	x.r.Drivers[x.fdDriver].Effect = eff
 }
 
 func (x *decider) engine() {
@@ -824,28 +991,79 @@ func (x *decider) engine() {
 		}
 		r.HATooling = append(r.HATooling, tool+" in each region (the mesh does not replace in-region HA)")
 	}
+	if a.String("rpo_region") == RPOZero && !hasRegionDomain(a) && r.Family != SinglePrimary {
+		if d.Platform.Managed {
+			r.HATooling = append(r.HATooling, d.Platform.Name+" replicates each writer synchronously across AZs: RPO 0 on AZ loss")
+		} else {
+			r.HATooling = append(r.HATooling, "a synchronous standby in another AZ for every writer (synchronous_standby_names = 'ANY 1 (…)', synchronous_commit = on): RPO 0 on AZ loss [R19]")
+		}
+	}
+}
+
+// meshWords describes the nodes of an active-active mesh from the answers:
+// its regions, and its sites when sites write offline.
+func (x *decider) meshWords() (words string, nodes int, known bool) {
+	regions := x.meshRegions()
+	var names []string
+	for _, c := range regions {
+		n := c.Region
+		if n == "" {
+			n = "a second region (unknown)"
+		}
+		names = append(names, n)
+	}
+	nodes, known = len(regions), true
+	sites := x.a.String("disconnected_sites") != DisconnectNo
+	switch {
+	case len(regions) == 1 && sites:
+		words = names[0]
+	case len(regions) == 1:
+		words = fmt.Sprintf("%s and a second region (your writers sit in %s only; a mesh needs two)", names[0], names[0])
+		nodes = 2
+	default:
+		words = fmt.Sprintf("each of %d regions (%s)", len(regions), strings.Join(names, ", "))
+	}
+	if sites {
+		if n := x.a.Number("site_count"); x.a.IsSet("site_count") && n > 0 {
+			nodes += int(n)
+			words += fmt.Sprintf(" and at each of %s sites", fmtNum(n))
+		} else {
+			known = false
+			words += " and at every site (site_count not given)"
+		}
+	}
+	return words, nodes, known
 }
 
 func (x *decider) costs() {
 	r, a, d := x.r, x.a, x.d
-	regions := len(a.Regions())
-	if regions < 2 {
-		regions = 2
-	}
 	ddl := x.answerText("ddl_cadence")
-	window := fmtMs(d.WindowS * 1000)
+	window := fmtMs(d.WindowS*1000) + x.dflt("replication_window_ms")
+	if d.WindowS >= 60 {
+		window = fmtSec(d.WindowS) + ", the disconnection"
+	}
 	rtt := "≥ 1 RTT"
 	if d.Nearest != nil {
 		rtt = fmt.Sprintf("≥ %s (%s↔%s)", fmtMs(d.Nearest.Ms), d.Nearest.A, d.Nearest.B)
 	}
+	where, nodes, known := x.meshWords()
+	infra := fmt.Sprintf("A full data copy and write-capable nodes in %s: ≈ %d× compute and storage (derived), cross-region bandwidth, heavier monitoring; each node runs a walsender and an apply worker per peer (%d peer(s) each, %d links in a full mesh).", where, nodes, nodes-1, nodes*(nodes-1))
+	if x.a.String("disconnected_sites") != DisconnectNo && known {
+		infra += fmt.Sprintf(" A hub and spokes needs %d links instead.", 2*(nodes-1))
+	}
+	writers := fmt.Sprintf("%d writers", nodes)
+	if !known {
+		infra = fmt.Sprintf("A full data copy and write-capable nodes in %s, cross-region bandwidth, heavier monitoring; each node runs a walsender and an apply worker per peer: with N nodes, N−1 peers each and N(N−1) links in a full mesh, so many sites call for a hub and spokes.", where)
+		writers = "every writer"
+	}
 	aa := []Cost{
 		{"Conflict resolution is a product feature you now own", "LWW, source priority or app merge: \"none of them are free\"; conflicts must be logged and their resolution auditable; pgactive_conflict_history grows and needs purging.", "[R2], [R15], [R16]"},
-		{"Infrastructure and network", fmt.Sprintf("A full data copy and write-capable nodes in each of %d regions (≈ %d× compute and storage, derived), cross-region bandwidth, heavier monitoring; each node runs a walsender and an apply worker per peer (%d peer(s) each).", regions, regions, regions-1), "[R2], [R16]"},
-		{"Operations", fmt.Sprintf("Deployments become dangerous, debugging is harder, staffing costs rise. DDL is not replicated: you ship schema changes %s, each a coordinated rollout on %d writers. A down node's slot retains WAL \"until the disk fills up\".", ddl, regions), "[R2], [R15], [R16]"},
+		{"Infrastructure and network", infra, "[R2], [R16]"},
+		{"Operations", fmt.Sprintf("Deployments become dangerous, debugging is harder, staffing costs rise. DDL is not replicated: you ship schema changes %s, each a coordinated rollout on %s. A down node's slot retains WAL \"until the disk fills up\".", ddl, writers), "[R2], [R15], [R16]"},
 		{"Schema changes", "A primary key on every table, no plain sequences (UUID v7 or offsets), a single unique constraint per table, no large objects.", "[R15], [R16], [R17]"},
 		{"Native origin = none is not a shortcut", "Sequences, data merging, conflict management and node divergence: \"None of these situations are managed by default\".", "[R18]"},
 		{"Consistency", fmt.Sprintf("Stale reads are possible; clocks must be NTP-synced for LWW; on region loss the RPO is the replication window (~%s here), not 0.", window), "[R16], [R11]"},
-		{"Physics", "Any strongly consistent cross-region write still pays " + rtt + ".", "[R1], decision.md §4.3"},
+		{"Physics", "Any strongly consistent cross-region write still pays " + rtt + ".", "[R1], docs/decision.md"},
 	}
 	if x.syncCost != nil && r.Design == SPSync {
 		r.Costs = append(r.Costs, *x.syncCost)
@@ -854,9 +1072,25 @@ func (x *decider) costs() {
 	case ActiveActive:
 		r.Costs = append(r.Costs, aa...)
 	case WritePartitioned:
+		parts := "One primary per partition"
+		var homes []string
+		for _, c := range r.Copies {
+			if c.Role == "owner" {
+				homes = append(homes, c.Region)
+			}
+		}
+		switch {
+		case r.Design == WPSite:
+			parts = "A primary at HQ and one at every site (each site's rows to the hub, shared data from the hub: never a mesh of sites)"
+			if n := a.Number("site_count"); a.IsSet("site_count") && n > 0 {
+				parts = fmt.Sprintf("A primary at HQ and one at each of %s sites (%s links to the hub, never a mesh of sites)", fmtNum(n), fmtNum(n))
+			}
+		case len(homes) > 0:
+			parts = fmt.Sprintf("%d primaries, one per home region (%s)", len(homes), strings.Join(homes, ", "))
+		}
 		r.Costs = append(r.Costs,
 			Cost{"Owner column everywhere", "Every replicated table carries the owner column in its primary key (row filters on UPDATE/DELETE need replica-identity columns); cross-owner foreign keys and transactions must go.", "[R20], [R21]"},
-			Cost{"Operations", fmt.Sprintf("One primary per partition to run and back up; DDL is not replicated by logical replication, so %s schema changes roll out on every primary.", ddl), "[R2]"},
+			Cost{"Operations", fmt.Sprintf("%s to run and back up; DDL is not replicated by logical replication, so %s schema changes roll out on every primary.", parts, ddl), "[R2]"},
 			Cost{"Cross-partition reads", "Global views are eventually consistent (logical replication or FDW).", "[R21]"},
 		)
 	default:
@@ -921,16 +1155,24 @@ func sig3(v float64) string {
 	return fmtNum(round(v, 2))
 }
 
-// fmtCount prints how many events fit: whole numbers from 10 up (rounded
-// down: a partial event does not fit), one decimal below.
+// fmtCount prints how many whole events fit (rounded down: a partial
+// failover does not fit).
 func fmtCount(v float64) string {
 	if math.IsInf(v, 1) {
 		return "any number"
 	}
-	if v >= 10 {
-		return fmtNum(math.Floor(v))
+	return fmtNum(math.Floor(v))
+}
+
+// fitText says how many whole events fit in a year.
+func fitText(v float64) string {
+	if v < 1 {
+		return "not even one fits in a year"
 	}
-	return fmtNum(math.Floor(v*10) / 10)
+	if !math.IsInf(v, 1) && math.Floor(v) == 1 {
+		return "1 fits in a year"
+	}
+	return fmtCount(v) + " fit in a year"
 }
 
 func pct(part, whole float64) float64 {

@@ -457,7 +457,7 @@ func buildBudget(rec *Recommendation, ans Answers, t Thresholds) *BudgetView {
 		by := BudgetMinutes(a, "year")
 		row := NinesRow{Availability: a, PerYear: fmtMin(by), PerMonth: fmtMin(BudgetMinutes(a, "month")), Target: a == d.Availability}
 		if d.Platform.Failover > 0 {
-			row.Fit = round(FailoversThatFit(by, d.Platform.Failover), 2)
+			row.Fit = math.Floor(FailoversThatFit(by, d.Platform.Failover)) // whole failovers
 			row.FitText = fmtCount(row.Fit)
 		}
 		row.Enough = row.Fit >= b.ExpectedPerYr

@@ -14,6 +14,9 @@ type Assessment struct {
 	Verdict       string    `json:"verdict"`
 	Findings      []Finding `json:"findings"`
 	Skipped       []Skipped `json:"skipped"`
+	// Tables is the per-table write advice (absent in reports that predate
+	// it: the warnings are then read one by one).
+	Tables []TableAdvice `json:"tables,omitempty"`
 }
 
 // Finding is one schema or workload finding of an assessment.
@@ -22,6 +25,7 @@ type Finding struct {
 	Name     string   `json:"name"`
 	Severity string   `json:"severity"` // error, warning, info
 	Object   string   `json:"object"`
+	Table    string   `json:"table,omitempty"` // the table the finding concerns, if any
 	Message  string   `json:"message"`
 	Fix      string   `json:"fix"`
 	FixSQL   string   `json:"fix_sql,omitempty"`
@@ -151,8 +155,9 @@ func AssessmentFromReport(r *Report) *Assessment {
 	a := &Assessment{SchemaVersion: 1, Verdict: r.Verdict}
 	for _, f := range r.Findings {
 		a.Findings = append(a.Findings, Finding{Rule: f.Rule, Name: f.Name, Severity: strings.ToLower(f.Severity),
-			Object: f.Object, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL, Engines: f.Engines})
+			Object: f.Object, Table: f.Table, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL, Engines: f.Engines})
 	}
+	a.Tables = append(a.Tables, r.Tables...)
 	for _, s := range r.Skipped {
 		a.Skipped = append(a.Skipped, Skipped{Rule: s.Rule, Name: s.Name, Reason: s.Reason})
 	}

@@ -189,8 +189,8 @@ func bank() []Question {
 		},
 		{
 			ID: "failure_domain", Section: "Availability", Required: true, Kind: KindMultiSelect,
-			Prompt: "What must you survive without a human making a decision?",
-			Help:   "Node and AZ loss are handled by in-region HA (Patroni, CloudNativePG, RDS Multi-AZ). Region or provider loss is where in-region HA stops: cross-cluster failover is manual in CloudNativePG.",
+			Prompt: "Which failures must the database survive?",
+			Help:   "Node and AZ loss are handled without a human by in-region HA (Patroni, CloudNativePG, RDS Multi-AZ). Region or provider loss is where in-region HA stops; the next question says how soon writes must resume, and whether a person may promote a standby.",
 			Options: []Option{
 				{DomainNode, "loss of a node"}, {DomainAZ, "loss of an availability zone / data centre"},
 				{DomainRegion, "loss of a whole region"}, {DomainProvider, "loss of a whole cloud provider"},
@@ -359,6 +359,12 @@ func bank() []Question {
 			Ask:    func(a Answers) bool { return a.String("disconnected_sites") != DisconnectNo },
 			Prompt: "Longest disconnection to ride through, in hours?",
 			Help:   "Becomes the replication window W for shared rows written offline.",
+		},
+		{
+			ID: "site_count", Section: "Data & conflicts", Kind: KindNumber, Min: 1, Max: 1e6,
+			Ask:    func(a Answers) bool { return a.String("disconnected_sites") != DisconnectNo },
+			Prompt: "How many sites write locally (stores, ships, factories)?",
+			Help:   "Sizes what each site costs: one link to a hub per site, or N−1 peers per node if every site wrote to every other.",
 		},
 		{
 			ID: "motivations", Section: "Motivation", Required: true, Kind: KindMultiSelect,

@@ -93,12 +93,75 @@ type Recommendation struct {
 	Rejected []Rejected `json:"rejected,omitempty"`
 	Steps    []Step     `json:"steps"`
 
+	// Requirements are the hard requirements your answers set, each met by
+	// the design or listed as a blocker.
+	Requirements []Requirement `json:"requirements,omitempty"`
+	// Compared lists the designs weighed when none met every hard
+	// requirement, best first; the first is the recommendation.
+	Compared []DesignCheck `json:"compared,omitempty"`
+	// Copies says where the design keeps the data (what the plan's nodes are).
+	Copies []Copy `json:"copies,omitempty"`
+	// Tables is how each table may be written, from the assessment's
+	// per-table advice and the forecast's hot rows.
+	Tables []TableMode `json:"tables,omitempty"`
+
 	Derived    Derived     `json:"derived"`
 	Verdict    string      `json:"assessment_verdict,omitempty"`
 	Thresholds []Threshold `json:"thresholds,omitempty"` // only those overridden
 	// Owner column and sequence strategy for a plan skeleton.
 	OwnerColumn string `json:"owner_column,omitempty"`
 	Sequences   string `json:"sequences,omitempty"`
+}
+
+// Table write modes (the plan's topology.write_modes).
+const (
+	ModeAnywhere   = "anywhere"    // any node may write any row
+	ModeHome       = "home-routed" // each row is written on one node only
+	ModeLocal      = "local"       // node-local data: not replicated
+	ModeInsertOnly = "insert-only" // rows are inserted anywhere, never updated
+)
+
+// TableMode is how one table may be written, and why.
+type TableMode struct {
+	Table string `json:"table"`
+	Mode  string `json:"mode"`
+	// Home says where a home-routed table is written: "" = by the owner
+	// column (each owner's home), else the one region that writes it.
+	Home string   `json:"home,omitempty"`
+	Why  []string `json:"why,omitempty"` // the assessment's reasons and forecast hot rows
+}
+
+// Copy is one place that holds data in the recommended design.
+type Copy struct {
+	Region string `json:"region"`
+	// Role: primary, standby, sync-standby, dr-standby, owner, peer, hub, site, shard.
+	Role string `json:"role"`
+	// HomeOf is the region whose owners' rows this copy holds; "" = all rows.
+	HomeOf string `json:"home_of,omitempty"`
+	Sync   bool   `json:"sync,omitempty"` // commits wait for this copy
+	// Promotion of a standby on region loss: automatic or manual.
+	Promotion string `json:"promotion,omitempty"`
+	// Why explains a region the answers did not name (a default).
+	Why string `json:"why,omitempty"`
+}
+
+// Requirement is one hard requirement of the answers and whether the
+// recommended design meets it (if not, it is also a blocker).
+type Requirement struct {
+	ID   string `json:"id"` // residency, rpo0, region_loss, never_conflicts, far_writers, offline_writes, write_throughput
+	Text string `json:"text"`
+	Met  bool   `json:"met"`
+	Why  string `json:"why,omitempty"` // how it is met, or what breaks it
+}
+
+// DesignCheck is one design weighed against the hard requirements.
+type DesignCheck struct {
+	Design DesignID `json:"design"`
+	Breaks []string `json:"breaks,omitempty"` // the requirements it breaks, in words
+	// BudgetPct is the share of the downtime left for a region loss that one
+	// regional event uses (0 when region loss is not in the failure domain).
+	BudgetPct float64 `json:"budget_pct,omitempty"`
+	Chosen    bool    `json:"chosen,omitempty"`
 }
 
 // Companion is an extra design for part of the system.

@@ -78,6 +78,29 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 			e.printf("  ! %s\n", s)
 		}
 	}
+	if section("Hard requirements", len(r.Requirements)) {
+		for _, q := range r.Requirements {
+			e.printf("  %s %s\n", reqMark(q.Met), q.Text)
+			if q.Why != "" {
+				e.printf("      %s\n", q.Why)
+			}
+		}
+	}
+	if section("Nothing meets every requirement: the designs compared", len(r.Compared)) {
+		for _, c := range r.Compared {
+			e.printf("  %s\n", compareLine(c))
+		}
+	}
+	if section("Where the data lives", len(r.Copies)) {
+		for _, c := range r.Copies {
+			e.printf("  • %s\n", copyLine(c))
+		}
+	}
+	if section("Tables (write mode from the evidence)", len(r.Tables)) {
+		for _, t := range r.Tables {
+			e.printf("  • %s\n", tableLine(t))
+		}
+	}
 	if section("What drove it (your answers)", len(r.Drivers)) {
 		for _, d := range r.Drivers {
 			e.printf("  • %s = %s: %s\n", d.Question, d.Answer, d.Effect)
@@ -142,7 +165,7 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 			e.printf("  %-11s %s\n", s.Step, s.Outcome)
 		}
 	}
-	e.printf("\nSources: research/decision.md §7 ([R1] Percona part 1, [R2] part 2, …); numbers in docs/decision.md.\n")
+	e.printf("\nSources: docs/references.md ([R1] Percona part 1, [R2] part 2, …); numbers in docs/decision.md.\n")
 	return e.err
 }
 
@@ -176,6 +199,30 @@ func (r *Recommendation) WriteMarkdown(w io.Writer) error {
 	list("Blockers", bl)
 	list("Not met", r.Unmet)
 	list("Risks", r.Risks)
+	var rq []string
+	for _, q := range r.Requirements {
+		s := reqMark(q.Met) + " " + q.Text
+		if q.Why != "" {
+			s += ": " + q.Why
+		}
+		rq = append(rq, s)
+	}
+	list("Hard requirements", rq)
+	var cmpl []string
+	for _, c := range r.Compared {
+		cmpl = append(cmpl, compareLine(c))
+	}
+	list("Nothing meets every requirement: the designs compared", cmpl)
+	var cp []string
+	for _, c := range r.Copies {
+		cp = append(cp, copyLine(c))
+	}
+	list("Where the data lives", cp)
+	var tl []string
+	for _, t := range r.Tables {
+		tl = append(tl, tableLine(t))
+	}
+	list("Tables (write mode from the evidence)", tl)
 	var dr []string
 	for _, d := range r.Drivers {
 		dr = append(dr, fmt.Sprintf("`%s` = %s: %s", d.Question, d.Answer, d.Effect))
@@ -230,7 +277,78 @@ func (r *Recommendation) WriteMarkdown(w io.Writer) error {
 			e.printf("| %s | %s |\n", s.Step, strings.ReplaceAll(s.Outcome, "|", "\\|"))
 		}
 	}
+	e.printf("\nSources: [docs/references.md](references.md); numbers in [docs/decision.md](decision.md).\n")
 	return e.err
+}
+
+func reqMark(met bool) string {
+	if met {
+		return "✓"
+	}
+	return "✗"
+}
+
+// compareLine shows one design weighed against the hard requirements.
+func compareLine(c DesignCheck) string {
+	mark := " "
+	if c.Chosen {
+		mark = "▶"
+	}
+	s := fmt.Sprintf("%s %s — %s", mark, c.Design, DesignByID(c.Design).Title)
+	if c.BudgetPct > 0 {
+		s += fmt.Sprintf(" (a region loss uses %s of the budget left)", fmtPct(c.BudgetPct))
+	}
+	if len(c.Breaks) == 0 {
+		return s + ": breaks nothing"
+	}
+	return s + ": breaks " + strings.Join(c.Breaks, "; ")
+}
+
+var roleLabel = map[string]string{
+	"primary": "primary", "standby": "standby", "sync-standby": "synchronous standby", "dr-standby": "DR standby",
+	"owner": "owner primary", "peer": "mesh node", "hub": "hub", "site": "sites", "shard": "shards",
+}
+
+// copyLine says where one copy lives and what it holds.
+func copyLine(c Copy) string {
+	where := c.Region
+	if where == "" {
+		where = "(region unknown)"
+	}
+	s := where + ": " + roleLabel[c.Role]
+	if c.HomeOf != "" && c.HomeOf != c.Region {
+		s += " for the owners homed in " + c.HomeOf
+	}
+	var notes []string
+	if c.Sync {
+		notes = append(notes, "commits wait for it")
+	}
+	if c.Promotion != "" {
+		notes = append(notes, c.Promotion+" promotion")
+	}
+	if c.Why != "" {
+		notes = append(notes, c.Why)
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, "; ") + ")"
+	}
+	return s
+}
+
+// tableLine says how one table may be written and why, in the evidence's words.
+func tableLine(t TableMode) string {
+	s := t.Table + ": " + t.Mode
+	if t.Mode == ModeHome {
+		if t.Home != "" {
+			s += " (every write in " + t.Home + ")"
+		} else {
+			s += " (each row on its owner's home node)"
+		}
+	}
+	if len(t.Why) > 0 {
+		s += " — " + strings.Join(t.Why, "; ")
+	}
+	return s
 }
 
 func engineLabel(e string) string {
@@ -251,5 +369,5 @@ func FormatMinutes(m float64) string { return fmtMin(m) }
 // FormatSeconds prints a duration in seconds ("40 s").
 func FormatSeconds(s float64) string { return fmtSec(s) }
 
-// FormatCount prints how many events fit (whole from 10 up, one decimal below).
+// FormatCount prints how many whole events fit.
 func FormatCount(v float64) string { return fmtCount(v) }
