@@ -34,7 +34,8 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# Short fuzzing of the input readers (CI runs this too). A crasher is saved
+# Short fuzzing of the input readers and of recommend over the whole
+# answers space (CI runs this too). A crasher is saved
 # under testdata/fuzz and fails every later `go test`; a second try covers
 # only the fuzz engine's own "context deadline exceeded" at the time limit.
 FUZZ = $(GO) test $(1) -run '^$$' -fuzz '^$(2)$$' -fuzztime 10s
@@ -43,6 +44,7 @@ fuzz:
 	$(call FUZZ,./inspect/sqlfile,FuzzAnalyzeQuery) || $(call FUZZ,./inspect/sqlfile,FuzzAnalyzeQuery)
 	$(call FUZZ,./inspect/sqlfile,FuzzAnalyzeJSON) || $(call FUZZ,./inspect/sqlfile,FuzzAnalyzeJSON)
 	$(call FUZZ,./assess,FuzzParseAnswers) || $(call FUZZ,./assess,FuzzParseAnswers)
+	$(call FUZZ,./assess,FuzzRecommend) || $(call FUZZ,./assess,FuzzRecommend)
 	$(call FUZZ,./replicate,FuzzParsePlan) || $(call FUZZ,./replicate,FuzzParsePlan)
 
 bench:

@@ -40,14 +40,14 @@ func TestFailoversThatFit(t *testing.T) {
 		a, perEvent float64
 		want        string
 	}{
-		{99.99, 60, "52"},   // 52.596 → 52 whole events
-		{99.99, 40, "78"},   // 78.9
-		{99.99, 30, "105"},  // 105.2
-		{99.999, 40, "7"},   // 7.889: a partial failover does not fit
-		{99.999, 120, "2"},  // 2.63
-		{99.9, 120, "262"},  // 262.98
-		{99.99, 900, "3"},   // 15 min manual promotion: 3.5
-		{99.999, 900, "0"},  // 0.35
+		{99.99, 60, "52"},  // 52.596 → 52 whole events
+		{99.99, 40, "78"},  // 78.9
+		{99.99, 30, "105"}, // 105.2
+		{99.999, 40, "7"},  // 7.889: a partial failover does not fit
+		{99.999, 120, "2"}, // 2.63
+		{99.9, 120, "262"}, // 262.98
+		{99.99, 900, "3"},  // 15 min manual promotion: 3.5
+		{99.999, 900, "0"}, // 0.35
 	} {
 		got := fmtCount(FailoversThatFit(BudgetMinutes(tc.a, "year"), tc.perEvent))
 		if got != tc.want {

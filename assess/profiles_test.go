@@ -274,8 +274,23 @@ func TestForecastGateF3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Blockers) != 1 || r.Blockers[0].Gate != "F3" || r.Blockers[0].Object != "public.stock" {
-		t.Fatalf("blockers = %+v", r.Blockers)
+	// A row hot above hot_row_p_conflict makes its table home-routed: no
+	// any-node writes; without an owner column the table gets one home.
+	if r.Design != AAHome {
+		t.Fatalf("design = %s, want AA-HOME (the forecast's hot row must be home-routed)", r.Design)
+	}
+	want := []TableMode{{Table: "public.stock", Mode: ModeHome, Home: "us-east-1",
+		Why: []string{"forecast: hot row id=7, P(conflict per write) 20% at 20 writes/s (above 1%)"}}}
+	if diff := cmp.Diff(want, r.Tables); diff != "" {
+		t.Errorf("tables (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(strings.Join(stepsText(r), "\n"), "public.stock: forecast: hot row id=7") {
+		t.Errorf("steps do not name the table in the forecast's words: %q", stepsText(r))
+	}
+	// Below the threshold the row does not weigh in.
+	cool := &ForecastInput{SchemaVersion: 1, LagMs: 100, HotRows: []HotRow{{Table: "stock", Key: "id=7", WritesPerSec: 1, PConflict: 0.005}}}
+	if r, err := Recommend(a, Inputs{Forecast: cool}); err != nil || r.Design != AAAny || len(r.Tables) != 0 {
+		t.Errorf("cool row: design %s, tables %+v, err %v", r.Design, r.Tables, err)
 	}
 	// "never" with more than 0.01 conflicts/day fails F3 as well.
 	if err := a.Set("conflict_policy", PolicyNever); err != nil {
@@ -331,12 +346,33 @@ func TestResidencyAndDDLAndHotRowCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	risks := strings.Join(r.Risks, "\n")
-	if !strings.Contains(risks, "Data residency: a full active-active mesh copies every row to every region, but some data must stay in eu-west-1") {
-		t.Errorf("no residency risk: %q", r.Risks)
+	// A mesh would copy the EU rows to us-east-1: residency moves the design
+	// to geo-partitioning, and what it cannot give (region loss for the EU
+	// owners, who have no second region inside eu-west-1) is a blocker.
+	if r.Design != WPGeo {
+		t.Fatalf("design = %s, want WP-GEO", r.Design)
 	}
-	if !strings.Contains(risks, "Gate F6: you ship schema changes weekly") {
-		t.Errorf("no F6 risk: %q", r.Risks)
+	for _, c := range r.Copies {
+		if c.Region != "eu-west-1" && (c.HomeOf == "" || c.HomeOf == "eu-west-1") {
+			t.Errorf("copy %+v holds EU rows outside eu-west-1", c)
+		}
+	}
+	if q := requirement(r, ReqResidency); q == nil || !q.Met {
+		t.Errorf("residency requirement = %+v", q)
+	}
+	if !hasBlocker(r, "region loss", "owners homed in eu-west-1 have no copy outside it") {
+		t.Errorf("no region-loss blocker for the EU owners: %+v", r.Blockers)
+	}
+	// DDL is not replicated by logical replication: a weekly cadence rolls
+	// out on every primary.
+	var ops string
+	for _, c := range r.Costs {
+		if c.Title == "Operations" {
+			ops = c.Detail
+		}
+	}
+	if !strings.Contains(ops, "weekly schema changes roll out on every primary") {
+		t.Errorf("operations cost = %q", ops)
 	}
 	// SP-SYNC across sites 0.375 ms apart caps a row at ≈ 2 667 updates/s.
 	b := loadProfile(t, "5.3-bank-rac.yaml")

@@ -134,17 +134,20 @@ func inGroup(entry, region string) bool {
 	return r == e || strings.HasPrefix(r, e+"-")
 }
 
-// groupOf is the residency entry that holds region's rows ("" = free).
+// groupOf is the residency entry that holds region's rows ("" = free):
+// of nested entries (eu, eu-west-1) the narrowest, which every copy must
+// also lie in.
 func (x *decider) groupOf(region string) string {
 	if !x.res.on {
 		return ""
 	}
+	best := ""
 	for _, g := range x.res.entries {
-		if inGroup(g, region) && x.hasRows(g) {
-			return g
+		if inGroup(g, region) && x.hasRows(g) && len(g) > len(best) {
+			best = g
 		}
 	}
-	return ""
+	return best
 }
 
 // hasRows reports whether some writer (or the primary) sits in the group:
@@ -627,7 +630,7 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 	switch {
 	case kind == "manual" && (rto == RTOAuto || rto == RTOZero):
 		e.add(ReqRegionLoss, "Automate the promotion (SP-3) or run a mesh.",
-			"your region RTO is %s but %s is promoted by a person (~%s)", x.answerText("rto_region"), e.design, fmtMin(dSP2))
+			"your region RTO is %s but %s waits for a manual promotion (~%s)", x.answerText("rto_region"), e.design, fmtMin(dSP2))
 	case kind == "automatic" && rto == RTOZero:
 		e.add(ReqRegionLoss, "Only a mesh that needs no promotion (AA-HOME) gives RTO ~0; or accept an automated promotion.",
 			"your region RTO is ~0 but an automated promotion is still a ~%s write outage%s", fmtMin(dSP3), owners)
