@@ -115,17 +115,20 @@ type LinkReadiness struct {
 
 // Result is what Bootstrap did (or, in a dry run, would do).
 type Result struct {
-	SchemaVersion int             `json:"schema_version"`
-	Topology      string          `json:"topology"`
-	Engine        string          `json:"engine"`
-	Database      string          `json:"database,omitempty"`
-	DryRun        bool            `json:"dry_run"`
-	Checks        []Check         `json:"checks"`
-	Steps         []Step          `json:"steps"`
-	Nodes         []NodeReadiness `json:"nodes,omitempty"`
-	Links         []LinkReadiness `json:"links,omitempty"`
-	Ready         bool            `json:"ready"`
-	ElapsedMS     int64           `json:"elapsed_ms"`
+	SchemaVersion int     `json:"schema_version"`
+	Topology      string  `json:"topology"`
+	Engine        string  `json:"engine"`
+	Database      string  `json:"database,omitempty"`
+	DryRun        bool    `json:"dry_run"`
+	Checks        []Check `json:"checks"`
+	Steps         []Step  `json:"steps"`
+	// Routing is how applications must write each table of the plan's
+	// write modes; local tables are left out of replication.
+	Routing   []Route         `json:"routing,omitempty"`
+	Nodes     []NodeReadiness `json:"nodes,omitempty"`
+	Links     []LinkReadiness `json:"links,omitempty"`
+	Ready     bool            `json:"ready"`
+	ElapsedMS int64           `json:"elapsed_ms"`
 }
 
 // Failed lists the failing checks.
@@ -200,7 +203,7 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	}
 	b := &bootstrapper{plan: p, opt: opt, db: p.Topology.Database}
 	res := &Result{SchemaVersion: ResultVersion, Topology: p.Topology.Kind, Engine: p.Topology.Engine,
-		Database: p.Topology.Database, DryRun: opt.DryRun, Checks: []Check{}, Steps: []Step{}}
+		Database: p.Topology.Database, DryRun: opt.DryRun, Checks: []Check{}, Steps: []Step{}, Routing: p.Topology.Routing()}
 	defer func() { res.ElapsedMS = time.Since(start).Milliseconds() }()
 	defer b.close()
 

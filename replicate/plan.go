@@ -12,8 +12,21 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// PlanVersion is the plan file format version this package reads and writes.
-const PlanVersion = 1
+// PlanVersion is the plan file format version this package writes. It
+// reads every version in PlanVersions: version 1 is version 2 without
+// topology.write_modes.
+const PlanVersion = 2
+
+// PlanVersions are the plan file versions this package reads.
+var PlanVersions = []int{1, 2}
+
+// Table write modes (topology.write_modes).
+const (
+	WriteAnywhere   = "anywhere"    // any node may write any row
+	WriteHome       = "home-routed" // each row is written on one node only
+	WriteLocal      = "local"       // node-local data: left out of replication
+	WriteInsertOnly = "insert-only" // rows are inserted on any node, never updated or deleted
+)
 
 // Topology kinds.
 const (
@@ -46,13 +59,17 @@ const (
 
 var (
 	kinds      = []string{TopologyActiveActive, TopologyPartitioned, TopologyStreaming}
+	writeModes = []string{WriteAnywhere, WriteHome, WriteInsertOnly, WriteLocal}
 	engines    = []string{EngineNative, EnginePglogical, EnginePhysical}
 	roles      = []string{RoleOwner, RolePeer, RolePrimary, RoleStandby}
 	sequences  = []string{SequencesNone, SequencesOffsets, SequencesUUID}
 	nameRE     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	tableRE    = regexp.MustCompile(`^(\*|[A-Za-z_][A-Za-z0-9_$]*\.(\*|[A-Za-z_][A-Za-z0-9_$]*))$`)
-	identRE    = regexp.MustCompile(`^[a-z_][a-z0-9_$]{0,62}$`)
-	placeholRE = regexp.MustCompile(`<[^>]*>`)
+	// qualifiedTableRE is one table, schema-qualified (identifiers as
+	// PostgreSQL prints them unquoted, or double-quoted).
+	qualifiedTableRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")\.([A-Za-z_][A-Za-z0-9_$]*|"(?:[^"]|"")+")$`)
+	identRE          = regexp.MustCompile(`^[a-z_][a-z0-9_$]{0,62}$`)
+	placeholRE       = regexp.MustCompile(`<[^>]*>`)
 )
 
 // Plan is what `aadvisor ask`/`recommend` save and `aadvisor bootstrap`
@@ -91,6 +108,19 @@ type Topology struct {
 	Tables      []string   `yaml:"tables,omitempty"`
 	OwnerColumn string     `yaml:"owner_column,omitempty"`
 	Sequences   string     `yaml:"sequences,omitempty"`
+	// WriteModes says how each table may be written (version 2): from the
+	// assessment's per-table advice and the forecast's hot rows.
+	WriteModes []WriteMode `yaml:"write_modes,omitempty"`
+}
+
+// WriteMode is how one table may be written in a logical topology.
+type WriteMode struct {
+	Table string `yaml:"table"`
+	Mode  string `yaml:"mode"` // anywhere, home-routed, local, insert-only
+	// Home is the node that takes every write of a home-routed table with no
+	// owner column; empty: each row on the node that owns its owner value.
+	Home string   `yaml:"home,omitempty"`
+	Why  []string `yaml:"why,omitempty"`
 }
 
 // PlanNode is one PostgreSQL node of the topology.
@@ -271,8 +301,8 @@ func (d *planDecoder) plan(root *yaml.Node, p *Plan) error {
 			if err != nil {
 				return d.err(v, f, "want a number, got %q", s)
 			}
-			if n != PlanVersion {
-				return d.err(v, f, "unsupported version %d (want %d)", n, PlanVersion)
+			if !knownVersion(n) {
+				return d.err(v, f, "unsupported version %d (want %s)", n, versionList())
 			}
 			p.Version, hasVersion = n, true
 		case "generated_by":
@@ -331,7 +361,7 @@ func (d *planDecoder) recommendation(n *yaml.Node, path string, r *PlanRecommend
 }
 
 func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
-	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences"}, func(k string, v *yaml.Node, f string) error {
+	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences", "write_modes"}, func(k string, v *yaml.Node, f string) error {
 		var err error
 		switch k {
 		case "kind":
@@ -355,6 +385,17 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 			if err == nil && !planContains(sequences, t.Sequences) {
 				err = d.err(v, f, "unknown strategy %q (want %s)", t.Sequences, strings.Join(sequences, ", "))
 			}
+		case "write_modes":
+			if v.Kind != yaml.SequenceNode {
+				return d.err(v, f, "want a list of {table, mode}, got %s", describe(v))
+			}
+			for i, it := range v.Content {
+				var wm WriteMode
+				if err := d.writeMode(it, fmt.Sprintf("%s[%d]", f, i), &wm); err != nil {
+					return err
+				}
+				t.WriteModes = append(t.WriteModes, wm)
+			}
 		case "nodes":
 			if v.Kind != yaml.SequenceNode {
 				return d.err(v, f, "want a list of nodes, got %s", describe(v))
@@ -369,6 +410,47 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 		}
 		return err
 	})
+}
+
+func (d *planDecoder) writeMode(n *yaml.Node, path string, wm *WriteMode) error {
+	if d.lines == nil {
+		d.lines = map[string]int{}
+	}
+	d.lines[path] = n.Line
+	return d.fields(n, path, []string{"table", "mode", "home", "why"}, func(k string, v *yaml.Node, f string) error {
+		var err error
+		switch k {
+		case "table":
+			wm.Table, err = d.str(v, f)
+		case "mode":
+			wm.Mode, err = d.str(v, f)
+			if err == nil && !planContains(writeModes, wm.Mode) {
+				err = d.err(v, f, "unknown mode %q (want %s)", wm.Mode, strings.Join(writeModes, ", "))
+			}
+		case "home":
+			wm.Home, err = d.str(v, f)
+		case "why":
+			wm.Why, err = d.strs(v, f)
+		}
+		return err
+	})
+}
+
+func knownVersion(n int) bool {
+	for _, v := range PlanVersions {
+		if v == n {
+			return true
+		}
+	}
+	return false
+}
+
+func versionList() string {
+	var s []string
+	for _, v := range PlanVersions {
+		s = append(s, strconv.Itoa(v))
+	}
+	return strings.Join(s, " or ")
 }
 
 func (d *planDecoder) node(n *yaml.Node, path string, pn *PlanNode) error {
@@ -418,8 +500,8 @@ func (p *Plan) validate(lines map[string]int) error {
 		}
 		return &PlanError{File: file, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)}
 	}
-	if p.Version != PlanVersion {
-		return bad("version", "unsupported version %d (want %d)", p.Version, PlanVersion)
+	if !knownVersion(p.Version) {
+		return bad("version", "unsupported version %d (want %s)", p.Version, versionList())
 	}
 	t := p.Topology
 	if t.Kind == "" {
@@ -511,7 +593,133 @@ func (p *Plan) validate(lines map[string]int) error {
 	if t.Kind == TopologyStreaming && t.Sequences != "" && t.Sequences != SequencesNone {
 		return bad("topology.sequences", "a streaming topology replicates sequences itself; want none or leave it out")
 	}
+	return p.validateWriteModes(bad)
+}
+
+// validateWriteModes checks topology.write_modes: a version 2 field of
+// logical topologies, one entry per table.
+func (p *Plan) validateWriteModes(bad func(field, format string, a ...any) error) error {
+	t := p.Topology
+	if len(t.WriteModes) == 0 {
+		return nil
+	}
+	if p.Version < 2 {
+		return bad("topology.write_modes", "needs version: 2 (version %d plans have no write modes)", p.Version)
+	}
+	if t.Kind == TopologyStreaming {
+		return bad("topology.write_modes", "a streaming topology has one writer: write modes apply to partitioned and active-active topologies")
+	}
+	seen := map[string]int{}
+	for i, wm := range t.WriteModes {
+		f := fmt.Sprintf("topology.write_modes[%d]", i)
+		if wm.Table == "" {
+			return bad(f+".table", "missing (schema.table)")
+		}
+		if !qualifiedTableRE.MatchString(wm.Table) {
+			return bad(f+".table", "%q: want schema.table", wm.Table)
+		}
+		if j, dup := seen[wm.Table]; dup {
+			return bad(f+".table", "%s already has a mode in write_modes[%d]", wm.Table, j)
+		}
+		seen[wm.Table] = i
+		if wm.Mode == "" {
+			return bad(f+".mode", "missing (want %s)", strings.Join(writeModes, ", "))
+		}
+		if !planContains(writeModes, wm.Mode) {
+			return bad(f+".mode", "unknown mode %q (want %s)", wm.Mode, strings.Join(writeModes, ", "))
+		}
+		if wm.Home == "" {
+			continue
+		}
+		if wm.Mode != WriteHome {
+			return bad(f+".home", "only a home-routed table has a home node")
+		}
+		found := false
+		for _, n := range t.Nodes {
+			found = found || n.Name == wm.Home
+		}
+		if !found {
+			return bad(f+".home", "%q is not a node of the topology", wm.Home)
+		}
+	}
 	return nil
+}
+
+// ValidTableName reports whether s names one table as write_modes takes it:
+// schema.table, each part a plain identifier or double-quoted.
+func ValidTableName(s string) bool { return qualifiedTableRE.MatchString(s) }
+
+// ExcludedTables are the tables kept node-local (write mode local), as
+// schema.name without quotes: bootstrap leaves them out of replication and
+// verify does not compare them.
+func (t Topology) ExcludedTables() map[string]bool {
+	out := map[string]bool{}
+	for _, wm := range t.WriteModes {
+		if wm.Mode == WriteLocal {
+			out[rawTableName(wm.Table)] = true
+		}
+	}
+	return out
+}
+
+// rawTableName turns a schema-qualified name, quoted where PostgreSQL
+// quotes it, into schema.name as the catalog spells it.
+func rawTableName(s string) string {
+	var parts []string
+	var b strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' && quoted && i+1 < len(s) && s[i+1] == '"':
+			b.WriteByte('"')
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == '.' && !quoted:
+			parts = append(parts, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.Join(append(parts, b.String()), ".")
+}
+
+// Route is the rule writers follow for one table.
+type Route struct {
+	Table string `json:"table"`
+	Mode  string `json:"mode"`
+	Rule  string `json:"rule"`
+}
+
+// Routing says how applications must write each table of the plan's
+// write modes: the home-routing rule for home-routed tables, and what the
+// other modes allow.
+func (t Topology) Routing() []Route {
+	var out []Route
+	for _, wm := range t.WriteModes {
+		r := Route{Table: wm.Table, Mode: wm.Mode}
+		switch wm.Mode {
+		case WriteHome:
+			switch {
+			case wm.Home != "":
+				r.Rule = fmt.Sprintf("write only on node %s (its home); on losing %s, move the home to one surviving node, never to two", wm.Home, wm.Home)
+			case t.OwnerColumn != "":
+				r.Rule = fmt.Sprintf("write each row only on the node that owns its %s value", t.OwnerColumn)
+			default:
+				r.Rule = "write each row only on its owner's home node (no owner column in the plan: name one)"
+			}
+		case WriteLocal:
+			r.Rule = "node-local: not replicated; each node keeps its own rows"
+		case WriteInsertOnly:
+			r.Rule = "insert on any node with keys that cannot collide; never update or delete"
+		default:
+			r.Rule = "any node may write any row"
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func orDefault(s, d string) string {

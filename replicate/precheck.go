@@ -152,7 +152,7 @@ func gatherFacts(ctx context.Context, conn *pgx.Conn, t Topology, owns []string)
 		return nil, fmt.Errorf("read tables: %w", err)
 	}
 	f.UserTables = len(f.Tables)
-	f.Scope = inScope(f.Tables, t.Tables)
+	f.Scope = inScope(f.Tables, t)
 	if f.InRecovery {
 		return f, nil // a standby: no data queries needed
 	}
@@ -204,15 +204,20 @@ func collectStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any
 }
 
 // inScope resolves the plan's table patterns (schema.table, schema.*, *)
-// against a node's tables; no patterns means every user table.
-func inScope(tables map[string]*tableFacts, patterns []string) []string {
+// against a node's tables; no patterns means every user table. Tables whose
+// write mode is local stay out: they are node-local data.
+func inScope(tables map[string]*tableFacts, t Topology) []string {
+	excluded := t.ExcludedTables()
 	var out []string
 	for k, tf := range tables {
-		if len(patterns) == 0 {
+		if excluded[k] {
+			continue
+		}
+		if len(t.Tables) == 0 {
 			out = append(out, k)
 			continue
 		}
-		for _, p := range patterns {
+		for _, p := range t.Tables {
 			if p == "*" || p == k || p == tf.Schema+".*" {
 				out = append(out, k)
 				break

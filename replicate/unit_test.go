@@ -96,18 +96,26 @@ func TestInScope(t *testing.T) {
 		"public.a": {Schema: "public", Name: "a"}, "public.b": {Schema: "public", Name: "b"},
 		"sales.c": {Schema: "sales", Name: "c"},
 	}
+	tables[`Sales.Odd "t"`] = &tableFacts{Schema: "Sales", Name: `Odd "t"`}
+	local := []WriteMode{{Table: "public.b", Mode: WriteLocal}, {Table: `"Sales"."Odd ""t"""`, Mode: WriteLocal}, {Table: "public.a", Mode: WriteHome}}
 	for _, c := range []struct {
 		patterns []string
+		modes    []WriteMode
 		want     []string
 	}{
-		{nil, []string{"public.a", "public.b", "sales.c"}},
-		{[]string{"*"}, []string{"public.a", "public.b", "sales.c"}},
-		{[]string{"public.*"}, []string{"public.a", "public.b"}},
-		{[]string{"sales.c", "public.b"}, []string{"public.b", "sales.c"}},
-		{[]string{"nope.*"}, nil},
+		{nil, nil, []string{"Sales.Odd \"t\"", "public.a", "public.b", "sales.c"}},
+		{[]string{"*"}, nil, []string{"Sales.Odd \"t\"", "public.a", "public.b", "sales.c"}},
+		{[]string{"public.*"}, nil, []string{"public.a", "public.b"}},
+		{[]string{"sales.c", "public.b"}, nil, []string{"public.b", "sales.c"}},
+		{[]string{"nope.*"}, nil, nil},
+		// local tables stay out of scope, whatever the patterns say
+		{nil, local, []string{"public.a", "sales.c"}},
+		{[]string{"public.*"}, local, []string{"public.a"}},
+		{[]string{"public.b"}, local, nil},
 	} {
-		if diff := cmp.Diff(c.want, inScope(tables, c.patterns)); diff != "" {
-			t.Errorf("inScope(%v) (-want +got):\n%s", c.patterns, diff)
+		top := Topology{Tables: c.patterns, WriteModes: c.modes}
+		if diff := cmp.Diff(c.want, inScope(tables, top)); diff != "" {
+			t.Errorf("inScope(%v, %v) (-want +got):\n%s", c.patterns, c.modes, diff)
 		}
 	}
 }

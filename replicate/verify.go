@@ -399,9 +399,10 @@ func (v *verifier) tables(ctx context.Context, rep *VerifyReport) ([]TableVerify
 		patterns = v.plan.Topology.Tables
 	}
 	names := map[string]bool{}
+	excluded := v.plan.Topology.ExcludedTables()
 	for _, c := range cats {
 		for k := range c {
-			if verifyMatch(patterns, k) {
+			if verifyMatch(patterns, k) && !excluded[k] {
 				names[k] = true
 			}
 		}

@@ -379,6 +379,12 @@ func printBootstrap(w io.Writer, res *replicate.Result, format string) error {
 			fmt.Fprintf(w, "  %s: %s\n", c.Node, c.Fix)
 		}
 	}
+	if len(res.Routing) > 0 {
+		fmt.Fprintln(w, "\nWrite routing (the plan's write modes; local tables are left out of replication)")
+		for _, r := range res.Routing {
+			fmt.Fprintf(w, "  %-28s %-12s %s\n", r.Table, r.Mode, r.Rule)
+		}
+	}
 	if len(res.Steps) > 0 {
 		title := "Steps"
 		if res.DryRun {

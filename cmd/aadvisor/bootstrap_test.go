@@ -42,3 +42,22 @@ func TestPrintBootstrapHidesPasswords(t *testing.T) {
 		t.Error("printing changed the result's SQL")
 	}
 }
+
+// bootstrap prints the home-routing rule of every table with a write mode.
+func TestPrintBootstrapRouting(t *testing.T) {
+	top := replicate.Topology{WriteModes: []replicate.WriteMode{
+		{Table: "public.inventory", Mode: replicate.WriteHome, Home: "us_east_1"},
+		{Table: "public.sessions", Mode: replicate.WriteLocal},
+	}}
+	res := &replicate.Result{SchemaVersion: 1, Topology: "active-active", Engine: "native", DryRun: true, Routing: top.Routing()}
+	var b bytes.Buffer
+	if err := printBootstrap(&b, res, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Write routing (the plan's write modes; local tables are left out of replication)",
+		"public.inventory", "write only on node us_east_1 (its home)", "public.sessions", "node-local: not replicated"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}

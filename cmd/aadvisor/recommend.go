@@ -258,37 +258,46 @@ func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replic
 	if primary == "" {
 		primary = "primary"
 	}
-	var regions []string
-	for _, r := range ans.Regions() {
-		regions = append(regions, r.Region)
+	// The nodes are the recommendation's copies: where it keeps the data.
+	copies := func(role string) []assess.Copy {
+		var out []assess.Copy
+		for _, c := range rec.Copies {
+			if c.Role == role {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
-	second := ans.String("standby_region")
+	add := func(n replicate.PlanNode) {
+		for _, x := range t.Nodes {
+			if x.Name == n.Name {
+				return
+			}
+		}
+		t.Nodes = append(t.Nodes, n)
+	}
 	switch rec.Family {
 	case assess.SinglePrimary:
 		t.Kind = replicate.TopologyStreaming
 		t.Engine = replicate.EnginePhysical
-		t.Nodes = append(t.Nodes,
-			replicate.PlanNode{Name: "primary", Region: primary, Role: replicate.RolePrimary, DSN: placeholderDSN(primary + "-a")},
-			replicate.PlanNode{Name: "standby_1", Region: primary, Role: replicate.RoleStandby, DSN: placeholderDSN(primary + "-b")})
-		switch rec.Design {
-		case assess.SPSync:
-			for _, r := range regions {
-				if r != primary {
-					t.Nodes = append(t.Nodes, replicate.PlanNode{Name: "sync_" + nodeName(r), Region: r, Role: replicate.RoleStandby, DSN: placeholderDSN(r)})
-				}
+		add(replicate.PlanNode{Name: "primary", Region: primary, Role: replicate.RolePrimary, DSN: placeholderDSN(primary + "-a")})
+		add(replicate.PlanNode{Name: "standby_1", Region: primary, Role: replicate.RoleStandby, DSN: placeholderDSN(primary + "-b")})
+		for _, c := range copies("sync-standby") {
+			name, where := "sync_"+nodeName(c.Region), c.Region
+			switch {
+			case c.Region == "":
+				name, where = "sync_region_2", "sync-region"
+			case c.Region == primary:
+				name, where = "sync_"+nodeName(primary)+"_az2", primary+"-c"
 			}
-		case assess.SP2, assess.SP3:
-			dr := second
-			if dr == "" || dr == primary {
-				dr = "dr-region"
-				for _, r := range regions {
-					if r != primary {
-						dr = r
-						break
-					}
-				}
+			add(replicate.PlanNode{Name: name, Region: c.Region, Role: replicate.RoleStandby, DSN: placeholderDSN(where)})
+		}
+		for _, c := range copies("dr-standby") {
+			name, where := "dr_"+nodeName(c.Region), c.Region
+			if c.Region == "" {
+				name, where = "dr_region", "dr-region"
 			}
-			t.Nodes = append(t.Nodes, replicate.PlanNode{Name: "dr_" + nodeName(dr), Region: dr, Role: replicate.RoleStandby, DSN: placeholderDSN(dr)})
+			add(replicate.PlanNode{Name: name, Region: c.Region, Role: replicate.RoleStandby, DSN: placeholderDSN(where)})
 		}
 	case assess.WritePartitioned:
 		t.Kind = replicate.TopologyPartitioned
@@ -298,41 +307,70 @@ func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replic
 		}
 		switch rec.Design {
 		case assess.WPSite:
-			t.Nodes = append(t.Nodes,
-				replicate.PlanNode{Name: "hq", Region: primary, Role: replicate.RoleOwner, DSN: placeholderDSN("hq"), Owns: []string{"<hq>"}},
-				replicate.PlanNode{Name: "site_0001", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0001"), Owns: []string{"<site-0001>"}},
-				replicate.PlanNode{Name: "site_0002", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0002"), Owns: []string{"<site-0002>"}})
+			add(replicate.PlanNode{Name: "hq", Region: primary, Role: replicate.RoleOwner, DSN: placeholderDSN("hq"), Owns: []string{"<hq>"}})
+			add(replicate.PlanNode{Name: "site_0001", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0001"), Owns: []string{"<site-0001>"}})
+			add(replicate.PlanNode{Name: "site_0002", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0002"), Owns: []string{"<site-0002>"}})
 		case assess.WPShard:
 			for i := 1; i <= 2; i++ {
-				t.Nodes = append(t.Nodes, replicate.PlanNode{Name: fmt.Sprintf("shard_%d", i), Region: primary, Role: replicate.RoleOwner,
+				add(replicate.PlanNode{Name: fmt.Sprintf("shard_%d", i), Region: primary, Role: replicate.RoleOwner,
 					DSN: placeholderDSN(fmt.Sprintf("shard-%d", i)), Owns: []string{fmt.Sprintf("<owners of shard %d>", i)}})
 			}
 		default:
-			for _, r := range withSecond(regions, second) {
-				t.Nodes = append(t.Nodes, replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RoleOwner, DSN: placeholderDSN(r), Owns: []string{"<owners homed in " + r + ">"}})
+			for _, c := range copies("owner") {
+				add(replicate.PlanNode{Name: nodeName(c.Region), Region: c.Region, Role: replicate.RoleOwner, DSN: placeholderDSN(c.Region), Owns: []string{"<owners homed in " + c.Region + ">"}})
+			}
+			for i := 2; len(t.Nodes) < 2; i++ {
+				r := fmt.Sprintf("region-%d", i)
+				add(replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RoleOwner, DSN: placeholderDSN(r), Owns: []string{"<owners homed in " + r + ">"}})
 			}
 		}
 		t.Sequences = rec.Sequences
 	case assess.ActiveActive:
 		t.Kind = replicate.TopologyActiveActive
 		t.OwnerColumn = rec.OwnerColumn
-		for _, r := range withSecond(regions, second) {
-			t.Nodes = append(t.Nodes, replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RolePeer, DSN: placeholderDSN(r)})
+		for _, c := range copies("peer") {
+			r := c.Region
+			if r == "" {
+				r = "region-2"
+			}
+			add(replicate.PlanNode{Name: nodeName(r), Region: c.Region, Role: replicate.RolePeer, DSN: placeholderDSN(r)})
+		}
+		if len(copies("site")) > 0 {
+			for i := 1; i <= 2; i++ {
+				add(replicate.PlanNode{Name: fmt.Sprintf("site_%04d", i), Role: replicate.RolePeer, DSN: placeholderDSN(fmt.Sprintf("site-%04d", i))})
+			}
+		}
+		for i := 2; len(t.Nodes) < 2; i++ {
+			r := fmt.Sprintf("region-%d", i)
+			add(replicate.PlanNode{Name: nodeName(r), Region: r, Role: replicate.RolePeer, DSN: placeholderDSN(r)})
 		}
 		t.Sequences = rec.Sequences
 	}
 	t.Tables = []string{"public.*"}
+	if rec.Family != assess.SinglePrimary {
+		t.WriteModes = writeModes(rec.Tables, t.Nodes)
+	}
 	return p
 }
 
-// withSecond makes sure there are at least two distinct regions.
-func withSecond(regions []string, second string) []string {
-	out := append([]string(nil), regions...)
-	if second != "" && !containsStr(out, second) {
-		out = append(out, second)
-	}
-	for i := 2; len(out) < 2; i++ {
-		out = append(out, fmt.Sprintf("region-%d", i))
+// writeModes carries the recommendation's per-table write modes into the
+// plan; a table homed in a region is homed on that region's node.
+func writeModes(tables []assess.TableMode, nodes []replicate.PlanNode) []replicate.WriteMode {
+	var out []replicate.WriteMode
+	for _, tm := range tables {
+		if !replicate.ValidTableName(tm.Table) {
+			continue // the recommendation lists it; the plan names tables schema.table
+		}
+		wm := replicate.WriteMode{Table: tm.Table, Mode: tm.Mode, Why: tm.Why}
+		if tm.Mode == assess.ModeHome && tm.Home != "" {
+			for _, n := range nodes {
+				if n.Region == tm.Home {
+					wm.Home = n.Name
+					break
+				}
+			}
+		}
+		out = append(out, wm)
 	}
 	return out
 }

@@ -166,3 +166,46 @@ func TestAskAccessibleCLI(t *testing.T) {
 		}
 	}
 }
+
+// The plan carries the per-table write modes of the assessment, with the
+// home node of tables that have no owner column.
+func TestRecommendPlanWriteModes(t *testing.T) {
+	plan := filepath.Join(t.TempDir(), "plan.yaml")
+	code, out, errs := runCLI(t, "", "recommend", "--answers", profiles+"aa-any-last-resort.yaml",
+		"--assessment", "../../assess/testdata/evidence/shop-assessment.json", "--out", plan)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.HasPrefix(out, "Recommendation: AA-HOME") {
+		t.Fatalf("the audit says home-route, yet:\n%s", out)
+	}
+	p, err := replicate.ReadPlan(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Version != replicate.PlanVersion {
+		t.Errorf("version = %d", p.Version)
+	}
+	modes := map[string]replicate.WriteMode{}
+	for _, wm := range p.Topology.WriteModes {
+		modes[wm.Table] = wm
+	}
+	if m := modes["public.inventory"]; m.Mode != replicate.WriteHome || m.Home != "us_east_1" || len(m.Why) == 0 {
+		t.Errorf("inventory = %+v", m)
+	}
+	if m := modes["public.sessions"]; m.Mode != replicate.WriteLocal {
+		t.Errorf("sessions = %+v", m)
+	}
+	if !p.Topology.ExcludedTables()["public.sessions"] {
+		t.Error("sessions not excluded from bootstrap")
+	}
+	// A single primary has one writer: no write modes in its plan.
+	code, _, errs = runCLI(t, "", "recommend", "--answers", profiles+"5.1-saas-cool.yaml",
+		"--assessment", "../../assess/testdata/evidence/shop-assessment.json", "--out", plan)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if p, err := replicate.ReadPlan(plan); err != nil || len(p.Topology.WriteModes) != 0 {
+		t.Errorf("streaming plan: %v, write modes %v", err, p.Topology.WriteModes)
+	}
+}
