@@ -44,7 +44,7 @@ type decider struct {
 // mark counts the lists of a recommendation at one moment.
 type mark struct{ blockers, risks, advice, drivers, notes int }
 
-// Recommend runs the decision procedure of decision.md §3.2 and explains
+// Recommend runs the decision procedure of docs/decision.md and explains
 // the result. Answers must be complete (see Answers.Complete).
 func Recommend(a Answers, in Inputs) (*Recommendation, error) {
 	if err := a.Complete(); err != nil {

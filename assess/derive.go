@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Minutes in a 365.25-day year (decision.md §3.1).
+// Minutes in a 365.25-day year (docs/decision.md).
 const minutesPerYear = 525960.0
 
 // BudgetMinutes is the downtime allowed by availability a (percent) over a
@@ -73,7 +73,7 @@ func Platform(id string, t Thresholds) (PlatformInfo, bool) {
 type Coord struct{ Lat, Lon float64 }
 
 // regionLocations are approximate metro coordinates of AWS regions, used for
-// great-circle distances when no measured RTT exists (decision.md §4.3).
+// great-circle distances when no measured RTT exists (docs/decision.md).
 var regionLocations = map[string]Coord{
 	"us-east-1":      {39.04, -77.49},  // Ashburn
 	"us-east-2":      {39.96, -83.00},  // Columbus
@@ -95,7 +95,7 @@ var regionLocations = map[string]Coord{
 }
 
 // measuredRTT is the AWS inter-region average latency matrix (2017) [R25],
-// as quoted in decision.md §4.3. Keys are sorted pairs.
+// as quoted in docs/decision.md Keys are sorted pairs.
 var measuredRTT = map[string]float64{
 	"eu-west-1/us-east-1":           80.5,
 	"us-east-1/us-west-2":           87.0,
@@ -196,7 +196,7 @@ func HotRowCeiling(commitWaitMs float64) float64 {
 
 // PairConflictRate is the expected conflicts/s on one key written by two
 // nodes at rates li and lj (writes/s) with replication window w seconds:
-// 2·W·λi·λj (decision.md §4.4b).
+// 2·W·λi·λj (docs/decision.md).
 func PairConflictRate(w, li, lj float64) float64 { return 2 * w * li * lj }
 
 // KeyConflictRate sums PairConflictRate over every pair of nodes.
@@ -241,7 +241,7 @@ type RemoteWriter struct {
 }
 
 // Derived holds the quantities computed from the answers before any rule
-// fires (decision.md §3.1).
+// fires (docs/decision.md).
 type Derived struct {
 	Availability    float64      `json:"availability_pct"`
 	Window          string       `json:"window"`
@@ -301,7 +301,7 @@ func Derive(a Answers, t Thresholds) Derived {
 	}
 	d.WindowS = a.Number("replication_window_ms") / 1000
 	if a.String("disconnected_sites") != DisconnectNo && a.Number("disconnect_hours") > 0 {
-		// offline sites: the window is the disconnection (decision.md §4.4b)
+		// offline sites: the window is the disconnection (docs/decision.md)
 		d.WindowS = a.Number("disconnect_hours") * 3600
 	}
 	if a.Bool("hot_rows") && a.Number("hot_row_updates_per_sec") > 0 {

@@ -775,7 +775,7 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table],
 			Concurrent: tf.Concurrent, OriginDiffers: tf.OriginDiffers + tf.SeqInsertConflicts, LostIncrements: tf.LostIncrements, SeqCollisions: tf.SeqCollisions})
 	}
-	// Conflicts grow linearly with the replication window (decision.md §4.4b).
+	// Conflicts grow linearly with the replication window (docs/decision.md).
 	lc := templates.LineChart{ID: "chart-lag", Title: "Expected conflicts per day against replication lag", XLabel: "replication lag + apply (ms)", YLabel: "conflicts per day", LogX: true, LogY: true}
 	lags := lagPoints
 	if len(f.CurveLag) > 1 {

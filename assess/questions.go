@@ -3,8 +3,8 @@
 // conflict rates) and the decision procedure that recommends the least
 // distributed PostgreSQL design meeting every hard requirement.
 //
-// The numbers and the procedure come from research/decision.md; every
-// constant names its source in docs/decision.md.
+// The numbers and the procedure are documented in docs/decision.md, where
+// every constant names its source (docs/references.md).
 package assess
 
 import (
@@ -155,7 +155,7 @@ func hasRegionDomain(a Answers) bool {
 	return a.Has("failure_domain", DomainRegion) || a.Has("failure_domain", DomainProvider)
 }
 
-// Bank is the question bank, in the order asked. It follows decision.md §1;
+// Bank is the question bank, in the order asked. It follows docs/decision.md;
 // composite questions there (slo_window + maintenance, hot rows, residency,
 // ops capacity) are split into one question per answer key, and a few
 // refinements (primary region, PostgreSQL version, replication window,

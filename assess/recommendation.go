@@ -1,6 +1,6 @@
 package assess
 
-// DesignID names one recommended design (decision.md §2).
+// DesignID names one recommended design (docs/decision.md).
 type DesignID string
 
 // The designs, least distributed first.
@@ -36,7 +36,7 @@ type Design struct {
 	rank   int
 }
 
-// PACELC is the design's trade-off on a partition and else (decision.md §3.5).
+// PACELC is the design's trade-off on a partition and else (docs/decision.md).
 type PACELC struct {
 	Partition string `json:"partition"`
 	Else      string `json:"else"`
@@ -199,7 +199,7 @@ type Calc struct {
 	Source string  `json:"source,omitempty"`
 }
 
-// Cost is one line of the cost checklist (decision.md §3.4).
+// Cost is one line of the cost checklist (docs/decision.md).
 type Cost struct {
 	Title  string `json:"title"`
 	Detail string `json:"detail"`
@@ -230,7 +230,7 @@ type reasonText struct {
 	title, quote, source, instead string
 }
 
-// Good reasons from Percona part 1 [R1] (decision.md §3.3).
+// Good reasons from Percona part 1 [R1] (docs/decision.md).
 var goodReasons = map[string]reasonText{
 	"G1": {"Business continuity across regions / 99.999%", "The cost will match the ambition.", "[R1]", ""},
 	"G2": {"Write availability during regional failures", "Just be clear, what you are solving here is not distributed latency, but write continuity when something fails.", "[R1]", ""},
@@ -239,7 +239,7 @@ var goodReasons = map[string]reasonText{
 	"G5": {"Local HA in disconnected environments", "While conflict avoidance may be the strategy you go for, in the end, it's going to become a cost of conflict resolution.", "[R1]", ""},
 }
 
-// Bad reasons (decision.md §3.3), keyed by id.
+// Bad reasons (docs/decision.md), keyed by id.
 var badReasons = map[string]reasonText{
 	"B1": {"Scaling write throughput", "Writes will not scale linearly… throughput actually suffers.", "[R2] bad #1; [R16]", "Every node applies every write. Use regional read replicas, sharding, or task queuing / eventual delegation; pgactive \"doesn't improve write performance\"."},
 	"B2": {"\"Performance\"", "Active-active with strong guarantees often adds more latency, not less.", "[R2] bad #2", "Look at data structure, indexing and query tuning first, and scale reads with replicas."},

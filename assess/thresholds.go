@@ -15,21 +15,21 @@ type Threshold struct {
 	Value  float64
 	Unit   string
 	Doc    string
-	Source string // reference tag of decision.md §7, or "assumption"/"derived"
+	Source string // reference tag of docs/references.md, or "assumption"/"derived"
 }
 
 var defaultThresholds = []Threshold{
-	{"manual_region_promotion_min", 15, "min", "downtime of one manual cross-region promotion (SP-2): human decision + promote + DNS", "assumption (decision.md §3.1, §6)"},
+	{"manual_region_promotion_min", 15, "min", "downtime of one manual cross-region promotion (SP-2): human decision + promote + DNS", "assumption (docs/decision.md)"},
 	{"auto_region_promotion_min", 2, "min", "downtime of one automated cross-region promotion (SP-3): Aurora Global promotes in < 1 min, plus DNS and reconnect", "[R11] + assumption"},
-	{"aa_reroute_s", 60, "s", "write outage on region loss with a home-routed mesh: client retry / routing switch (10–60 s)", "assumption (decision.md §3.1)"},
-	{"far_writer_share_pct", 20, "%", "share of writes from one remote region above which its latency matters (STEP 4)", "decision.md STEP 4"},
+	{"aa_reroute_s", 60, "s", "write outage on region loss with a home-routed mesh: client retry / routing switch (10–60 s)", "assumption (docs/decision.md)"},
+	{"far_writer_share_pct", 20, "%", "share of writes from one remote region above which its latency matters (STEP 4)", "docs/decision.md (STEP 4)"},
 	{"rtt_estimate_factor", 1.5, "×", "measured RTT ÷ physical floor used when no measurement exists (median 1.5×, range 1.3–2.5×)", "derived from [R25]"},
 	{"km_per_ms_rtt", 100, "km", "great-circle km per 1 ms of round trip in fibre", "[R26]"},
-	{"intra_region_rtt_ms", 1, "ms", "RTT between AZs of one region (measured 0.25–3.37 ms)", "xkyle.com AZ latency (decision.md §4.3)"},
-	{"never_conflicts_per_day", 0.01, "/day", "gate F3: most conflicts/day tolerated on tables marked \"must never happen\"", "assumption (decision.md §4.4)"},
-	{"hot_row_p_conflict", 0.01, "", "gate F3: P(conflict per write) above which a row is hot and must be home-routed or redesigned", "assumption (decision.md §4.4)"},
-	{"lww_conflicts_per_day_warn", 100, "/day", "last-writer-wins conflicts/day above which lost updates are printed as expected", "assumption (decision.md §4.4)"},
-	{"read_replica_ratio", 5, "reads/write", "read/write ratio from which read replicas are suggested (STEP 0)", "decision.md STEP 0"},
+	{"intra_region_rtt_ms", 1, "ms", "RTT between AZs of one region (measured 0.25–3.37 ms)", "[R28]"},
+	{"never_conflicts_per_day", 0.01, "/day", "gate F3: most conflicts/day tolerated on tables marked \"must never happen\"", "assumption (docs/decision.md)"},
+	{"hot_row_p_conflict", 0.01, "", "gate F3: P(conflict per write) above which a row is hot and must be home-routed or redesigned", "assumption (docs/decision.md)"},
+	{"lww_conflicts_per_day_warn", 100, "/day", "last-writer-wins conflicts/day above which lost updates are printed as expected", "assumption (docs/decision.md)"},
+	{"read_replica_ratio", 5, "reads/write", "read/write ratio from which read replicas are suggested (STEP 0)", "docs/decision.md (STEP 0)"},
 	{"failover_s_patroni", 40, "s", "Patroni node-loss failover, upper end (ttl 30 s + loop_wait 10 s)", "[R5]"},
 	{"failover_s_cloudnativepg", 60, "s", "CloudNativePG node-loss failover, upper end (primary unready after 40–55 s + promotion)", "[R6]"},
 	{"failover_s_pg_auto_failover", 30, "s", "pg_auto_failover failover, upper end (unhealthy after 20 s + promotion)", "[R7]"},
