@@ -57,7 +57,7 @@ func TestPlanWriteModes(t *testing.T) {
 func TestLocalTableStaysOut(t *testing.T) {
 	t.Parallel()
 	m := newMesh(t, 18, 2, `CREATE TABLE public.items (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), v int NOT NULL);
-CREATE UNLOGGED TABLE public.sessions (id text PRIMARY KEY, node text NOT NULL)`)
+CREATE TABLE public.sessions (id text PRIMARY KEY, node text NOT NULL)`)
 	m.exec(0, `INSERT INTO sessions VALUES ('s1', 'n1')`)
 	m.exec(1, `INSERT INTO sessions VALUES ('s2', 'n2')`)
 	p := m.plan(TopologyActiveActive, EngineNative)
