@@ -243,7 +243,7 @@ func (x *decider) step1() {
 		"Expected in-region downtime: %s = %s/year, %s of the budget.", expl, fmtMin(d.InRegionMin), fmtPct(share))
 	if d.InRegionMin > d.BudgetYearMin {
 		x.r.Risks = append(x.r.Risks, fmt.Sprintf("In-region HA alone needs %s/year but the budget is %s: the target is not met even without region loss.", fmtMin(d.InRegionMin), fmtMin(d.BudgetYearMin)))
-		x.advise("Shorten failovers: RDS Multi-AZ DB cluster (< 35 s) instead of a DB instance (60–120 s) [R8, R9]; tune Patroni ttl/loop_wait [R5]; Blue/Green upgrades (< 1 min) [R12].")
+		x.advise("%s", x.fasterFailover())
 		x.step("STEP 1", "in-region HA needs %s/year > budget %s: faster failover needed", fmtMin(d.InRegionMin), fmtMin(d.BudgetYearMin))
 		x.drive("slo_target", "the budget does not cover the expected in-region failovers")
 	} else {
@@ -255,6 +255,21 @@ func (x *decider) step1() {
 	if d.Window == "month" && p.Failover/60 > d.BudgetMonthMin {
 		x.r.Risks = append(x.r.Risks, fmt.Sprintf("One failover (%s) exceeds the monthly budget (%s).", fmtSec(p.Failover), fmtMin(d.BudgetMonthMin)))
 	}
+}
+
+// fasterFailover is the way to shorten failovers on the user's platform.
+func (x *decider) fasterFailover() string {
+	switch x.a.String("platform") {
+	case PlatformRDS:
+		return "Shorten failovers: an RDS Multi-AZ DB cluster fails over in < 35 s instead of 60–120 s for a DB instance [R8, R9]; Blue/Green upgrades switch over in < 1 min [R12]."
+	case PlatformPatroni, PlatformEdge:
+		return "Shorten failovers: tune Patroni's ttl and loop_wait (defaults 30 s + 10 s; keep loop_wait + 2 × retry_timeout ≤ ttl) [R5], and count fewer switchovers by patching in rolling windows."
+	case PlatformCNPG:
+		return "Shorten failovers: CloudNativePG sees a lost node's primary unready after about 40–55 s (the Kubernetes node-monitor grace period) and fails over after failoverDelay (0) [R6]; tune those, and count fewer switchovers."
+	case PlatformPAF:
+		return "Shorten failovers: pg_auto_failover declares a node unhealthy after node_considered_unhealthy_timeout (20 s) [R7]; tune it, and count fewer switchovers."
+	}
+	return fmt.Sprintf("Shorten failovers: %s takes ~%s per failover; fewer planned switchovers (Blue/Green upgrades switch over in < 1 min [R12]) leave more of the budget.", x.d.Platform.Name, fmtSec(x.d.Platform.Failover))
 }
 
 // remaining is the budget per window left for one regional event.

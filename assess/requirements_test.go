@@ -209,6 +209,19 @@ func TestWordsNameTheUsersPlatform(t *testing.T) {
 	if !strings.Contains(renderText(t, r), "not within CloudNativePG's scope") {
 		t.Error("CloudNativePG's own words are missing for CloudNativePG")
 	}
+	// Too many failovers for the budget: the fix named is the platform's own.
+	a := loadProfile(t, "sp2-manual-dr.yaml")
+	if err := a.Set("expected_failovers_per_year", 100.0); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advice := strings.Join(r.Advice, "\n")
+	if !strings.Contains(advice, "Shorten failovers: CloudNativePG") || strings.Contains(advice, "Patroni") || strings.Contains(advice, "RDS") {
+		t.Errorf("advice for CloudNativePG: %q", r.Advice)
+	}
 }
 
 // Region counts and peers come from the answers.
