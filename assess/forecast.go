@@ -11,13 +11,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 )
 
 // ForecastSchemaVersion is the schema_version of the forecast JSON. The
 // JSON is a superset of what ReadForecast (recommend --forecast) reads.
-const ForecastSchemaVersion = 1
+// Version 2 gives each table's schema and name apart (table is the quoted
+// qualified name), per-table curves, and counts only what can conflict;
+// ReadForecastReport still reads version 1.
+const ForecastSchemaVersion = 2
 
 // DefaultLag is the replication window W used when --lag is not given:
 // one-way latency plus apply lag between two distant regions (decision.md
@@ -156,18 +161,31 @@ type ForecastCounter struct {
 
 // ForecastTable is one table's forecast.
 type ForecastTable struct {
-	Table string `json:"table"`
+	// Schema and Name name the table; Table is the two quoted as SQL
+	// (inspect.QuoteQualified), as the assessment names it.
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	Table  string `json:"table"`
 	ForecastCounts
 	Rows         int64   `json:"rows"`
 	Changes      int64   `json:"changes"`
 	WritesPerSec float64 `json:"writes_per_sec"`
-	// ConflictsPerDay is the larger of MeasuredPerDay (Concurrent scaled
-	// to a day) and ExpectedPerDay (the Poisson model of decision.md
-	// §4.4b on the measured per-row rates), so a short capture never reads
-	// as no risk when the rates say otherwise.
+	// ConflictsPerDay is the table's forecast at the chosen W and N (see
+	// fcModel): writes to one row from two regions within W, the larger of
+	// MeasuredPerDay (Concurrent scaled to a day) and ExpectedPerDay (the
+	// Poisson model of docs/decision.md on the per-row rates of rows
+	// written more than once), plus KeyCollisionsPerDay.
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
 	MeasuredPerDay  float64 `json:"measured_conflicts_per_day"`
 	ExpectedPerDay  float64 `json:"expected_conflicts_per_day"`
+	// KeyCollisionsPerDay counts pairs of inserts from two regions that
+	// get the same sequence-fed key, scaled to a day.
+	KeyCollisionsPerDay float64 `json:"key_collisions_per_day"`
+	// CurveLag and CurveRegions are the same forecast at other W (at the
+	// chosen N) and other N (at the chosen W); both hold the chosen point.
+	// Empty when the table cannot conflict.
+	CurveLag     []ForecastPoint `json:"curve_vs_lag,omitempty"`
+	CurveRegions []ForecastPoint `json:"curve_vs_regions,omitempty"`
 	// ChangedColumns counts, per column, the updates that changed it.
 	// When ChangedExact is false the table's updates carried no old row
 	// (replica identity default): the columns sent are counted, i.e. all
@@ -181,13 +199,17 @@ type ForecastTable struct {
 	counters       map[int]*ForecastCounter
 }
 
-// ForecastHotRow is one of the most written rows.
+// ForecastHotRow is one of the most written rows (written more than once).
 type ForecastHotRow struct {
-	Table        string  `json:"table"`
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	Table  string `json:"table"` // quoted schema.name
+	// Key is the row's key as column=value pairs (rowKey).
 	Key          string  `json:"key"`
 	Writes       int64   `json:"writes"`
 	WritesPerSec float64 `json:"writes_per_sec"`
-	// PConflict is P(a write on this row conflicts) ≈ Σ sᵢ(1 − e^(−2Wλ(1−sᵢ))).
+	// PConflict is P(a write on this row conflicts) ≈ Σ sᵢ(1 − e^(−2Wλ'(1−sᵢ))),
+	// λ' the rate of the row's other writes.
 	PConflict      float64 `json:"p_conflict"`
 	Concurrent     int64   `json:"concurrent"`
 	OriginDiffers  int64   `json:"origin_differs"`
@@ -219,18 +241,21 @@ type ForecastCapture struct {
 
 // ForecastReport is the output of `aadvisor observe`.
 type ForecastReport struct {
-	SchemaVersion        int              `json:"schema_version"`
-	Kind                 string           `json:"kind"`
-	Capture              ForecastCapture  `json:"capture"`
-	Regions              int              `json:"regions"`
-	LagMs                float64          `json:"lag_ms"`
-	Route                string           `json:"route"`
-	HomeShare            float64          `json:"home_share"`
-	Seed                 uint64           `json:"seed"`
-	Totals               ForecastCounts   `json:"totals"`
+	SchemaVersion int             `json:"schema_version"`
+	Kind          string          `json:"kind"`
+	Capture       ForecastCapture `json:"capture"`
+	Regions       int             `json:"regions"`
+	LagMs         float64         `json:"lag_ms"`
+	Route         string          `json:"route"`
+	HomeShare     float64         `json:"home_share"`
+	Seed          uint64          `json:"seed"`
+	Totals        ForecastCounts  `json:"totals"`
+	// TotalConflictsPerDay, the other per-day sums and the curves add up
+	// the tables' (ForecastReport.sum): one computation for every output.
 	TotalConflictsPerDay float64          `json:"total_conflicts_per_day"`
 	ExpectedPerDay       float64          `json:"expected_conflicts_per_day"`
 	MeasuredPerDay       float64          `json:"measured_conflicts_per_day"`
+	KeyCollisionsPerDay  float64          `json:"key_collisions_per_day"`
 	Tables               []ForecastTable  `json:"tables"`
 	HotRows              []ForecastHotRow `json:"hot_rows"`
 	CurveLag             []ForecastPoint  `json:"curve_vs_lag"`
@@ -283,6 +308,7 @@ type fcTable struct {
 	rows    map[string]*fcRow
 	changes int64
 	untrack int64
+	dups    int64 // inserts of a row a keyless table already holds
 	inserts []int64
 	exact   bool
 	sawUpd  bool
@@ -385,7 +411,8 @@ func (f *forecaster) table(t *stream.Table) *fcTable {
 		return ft
 	}
 	ft := &fcTable{t: t, rows: map[string]*fcRow{}, seqCol: -1, exact: true, inserts: make([]int64, f.o.Regions),
-		out: &ForecastTable{Table: t.QualifiedName(), ChangedColumns: map[string]int64{}, counters: map[int]*ForecastCounter{}}}
+		out: &ForecastTable{Schema: t.Schema, Name: t.Name, Table: inspect.QuoteQualified(t.Schema, t.Name),
+			ChangedColumns: map[string]int64{}, counters: map[int]*ForecastCounter{}}}
 	f.refreshColumns(ft)
 	switch t.ReplicaIdentity {
 	case 'd':
@@ -423,33 +450,73 @@ func rowKey(ft *fcTable, c *stream.Change) string {
 		tup = c.Old
 	}
 	cols := ft.key
+	if len(cols) == 0 {
+		cols = make([]int, len(ft.t.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
+	}
 	var b strings.Builder
-	write := func(i int) {
+	for _, i := range cols {
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(ft.t.Columns[i].Name)
+		b.WriteString(inspect.QuoteIdentLine(ft.t.Columns[i].Name))
 		b.WriteByte('=')
 		if i < len(tup) {
-			switch tup[i].Kind {
-			case stream.KindText, stream.KindHashed:
-				b.Write(tup[i].Data)
-			case stream.KindNull:
-				b.WriteString("NULL")
-			default:
-				b.WriteString("?")
-			}
+			b.WriteString(keyValueText(tup[i]))
 		}
 	}
-	if len(cols) == 0 {
-		for i := range ft.t.Columns {
-			write(i)
-		}
-	} else {
-		for _, i := range cols {
-			write(i)
+	return b.String()
+}
+
+// keyValueText is a key value as rowKey shows it: as is when it is plain
+// (letters, digits, - _ . : + / @), NULL for a null, ? for an unchanged
+// TOAST value, else a SQL literal on one line (E'a\nb'), so that a key
+// reads back unambiguously.
+func keyValueText(v stream.Value) string {
+	switch v.Kind {
+	case stream.KindText, stream.KindHashed:
+	case stream.KindNull:
+		return "NULL"
+	default:
+		return "?"
+	}
+	s := string(v.Data)
+	plain := s != "" && !strings.EqualFold(s, "null")
+	for _, r := range s {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_.:+/@", r)) {
+			plain = false
+			break
 		}
 	}
+	if plain {
+		return s
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return r == '\\' || !unicode.IsPrint(r) && r != ' ' }) < 0 {
+		return inspect.QuoteLiteral(s)
+	}
+	var b strings.Builder
+	b.WriteString("E'")
+	for _, r := range s {
+		switch {
+		case r == '\'':
+			b.WriteString("''")
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r != ' ' && !unicode.IsPrint(r):
+			fmt.Fprintf(&b, `\U%08X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('\'')
 	return b.String()
 }
 
@@ -587,6 +654,14 @@ func (f *forecaster) change(txn *stream.Txn, c *stream.Change, region, home int,
 		ft.inserts[region]++
 	}
 	key := rowKey(ft, c)
+	if len(ft.key) == 0 && c.Op == stream.OpInsert {
+		// Without a key nothing can collide: an insert of a row equal to
+		// one the table holds adds a second row.
+		if ft.rows[key] != nil {
+			ft.dups++
+			key += " #" + strconv.FormatInt(ft.dups, 10)
+		}
+	}
 	r := f.row(ft, key, c.Op)
 	ts := txn.CommitTime.UnixMicro()
 	if r == nil {
@@ -781,25 +856,38 @@ func (r *fcRow) shares() []float64 {
 }
 
 // RowConflictRate is the Poisson rate of conflicts on one key (decision.md
-// §4.4b): Σ_{i<j} 2W·λᵢ·λⱼ = W·λ²·(1 − Σ sᵢ²) for a key written λ times per
-// second, a share sᵢ of it in region i, and window W seconds.
-func RowConflictRate(w, lambda float64, shares []float64) float64 {
+// §4.4b): Σ_{i<j} 2W·λᵢ·λⱼ = W·λ·λ'·(1 − Σ sᵢ²) for a key written λ times
+// per second, its other writes at λ' (λ itself for a steady stream), a
+// share sᵢ in region i, and window W seconds.
+func RowConflictRate(w, lambda, other float64, shares []float64) float64 {
 	ss := 0.0
 	for _, s := range shares {
 		ss += s * s
 	}
-	return w * lambda * lambda * (1 - ss)
+	return w * lambda * other * max(0, 1-ss)
 }
 
 // RowPConflict is P(a write on the key conflicts) averaged over the
-// regions' writes: Σ sᵢ·(1 − e^(−2W·λ·(1−sᵢ))), the other regions writing
-// the key at λ·(1−sᵢ) (decision.md §4.4b).
-func RowPConflict(w, lambda float64, shares []float64) float64 {
+// regions' writes: Σ sᵢ·(1 − e^(−2W·λ'·(1−sᵢ))), the key's other writes
+// arriving at λ' and from the other regions at λ'·(1−sᵢ) (decision.md
+// §4.4b).
+func RowPConflict(w, other float64, shares []float64) float64 {
 	p := 0.0
 	for _, s := range shares {
-		p += s * (1 - math.Exp(-2*w*lambda*(1-s)))
+		p += s * (1 - math.Exp(-2*w*other*(1-s)))
 	}
 	return p
+}
+
+// rowRates estimates a key's write rate λ and the rate λ' of its other
+// writes from k writes in d seconds: λ = k/d, λ' = (k−1)/d. For a Poisson
+// count E[k(k−1)] = (λd)², so λ·λ' is unbiased for λ², and a row written
+// once (an insert nothing touches again) adds no conflict.
+func rowRates(k int64, d float64) (lambda, other float64) {
+	if k <= 0 {
+		return 0, 0
+	}
+	return float64(k) / d, float64(k-1) / d
 }
 
 // homeSumSquares is Σ sᵢ² over n regions for a key whose writes are a
@@ -820,15 +908,33 @@ var CurveLags = []float64{10, 25, 50, 100, 200, 500, 1000}
 // CurveRegions are the region counts of the conflicts-vs-regions curve.
 var CurveRegions = []int{2, 3, 4, 5, 6}
 
+// fcModel is one table's forecast as a function of the window W and the
+// region count N: the single computation behind the table's
+// conflicts/day, its curves and, summed (ForecastReport.sum), the headline
+// and the report's curves.
+type fcModel struct {
+	// burst is the replay's concurrent pairs over the Poisson model's at
+	// the chosen W and N, when higher (bursty traffic); else 1.
+	burst float64
+	// g is Σ λ·λ'·(1 − Σ sᵢ²) over the rows, per region count: pairs per
+	// second for each second of W.
+	g map[int]float64
+	// keys is sequence key collision pairs per second, per region count.
+	keys map[int]float64
+}
+
+func (m fcModel) perDay(w float64, n int) float64 {
+	return 86400 * (m.burst*w*m.g[n] + m.keys[n])
+}
+
 func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	w := float64(f.w) / 1e6
+	chosen := f.o.Regions
 	type hot struct {
 		r *fcRow
 		p float64
 	}
 	var hots []hot
-	nGroups := map[int]float64{} // Σ λ²(1−Σs²) per region count, for the N curve
-	gActual := 0.0               // Σ λ²(1−Σs²) with the replay's shares
 	for _, ft := range f.order {
 		out := ft.out
 		out.ChangedExact = ft.exact || !ft.sawUpd
@@ -839,7 +945,8 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		expected := 0.0
+		gActual := 0.0               // Σ λλ'(1−Σs²) with the replay's shares
+		nGroups := map[int]float64{} // the same with the routing model's shares, per N
 		for _, k := range keys {
 			r := ft.rows[k]
 			f.flush(r, math.MaxInt64)
@@ -865,24 +972,39 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 				fc.LostDelta += lostD
 				fc.TotalDelta += r.deltas[j]
 			}
-			lambda := float64(r.writes) / dur
-			shares := r.shares()
-			expected += RowConflictRate(w, lambda, shares)
-			gActual += RowConflictRate(1, lambda, shares)
-			rho := float64(r.routed) / math.Max(1, float64(r.writes))
-			for _, n := range curveNs(f.o.Regions) {
-				nGroups[n] += lambda * lambda * (1 - homeSumSquares(n, rho, f.o.HomeShare))
+			if r.writes < 2 {
+				continue // written once: nothing to conflict with
 			}
-			hots = append(hots, hot{r, RowPConflict(w, lambda, shares)})
+			lambda, other := rowRates(r.writes, dur)
+			shares := r.shares()
+			gActual += RowConflictRate(1, lambda, other, shares)
+			rho := float64(r.routed) / float64(r.writes)
+			for _, n := range curveNs(chosen) {
+				nGroups[n] += lambda * other * (1 - homeSumSquares(n, rho, f.o.HomeShare))
+			}
+			hots = append(hots, hot{r, RowPConflict(w, other, shares)})
 		}
 		c.Writes += ft.untrack
-		total := int64(0)
-		maxN := int64(0)
-		for _, n := range ft.inserts {
-			total += n
-			maxN = max(maxN, n)
+		m := fcModel{burst: 1, g: map[int]float64{}, keys: map[int]float64{}}
+		// The N curve scales the replay's value at the chosen N by the
+		// routing model's Σ λλ'(1−Σs²) at each N (one home per routed
+		// key), so it passes through the chosen point.
+		for _, n := range curveNs(chosen) {
+			switch {
+			case n == chosen:
+				m.g[n] = gActual
+			case nGroups[chosen] > 0:
+				m.g[n] = gActual * nGroups[n] / nGroups[chosen]
+			default:
+				m.g[n] = nGroups[n]
+			}
 		}
 		if ft.seqCol >= 0 {
+			total, maxN := int64(0), int64(0)
+			for _, n := range ft.inserts {
+				total += n
+				maxN = max(maxN, n)
+			}
 			c.SeqCollisions = total - maxN
 			for s, ns := range ft.inserts {
 				for r, nr := range ft.inserts {
@@ -892,13 +1014,45 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 				}
 			}
 			out.InsertsPerRgn = ft.inserts
+			// Pairs of inserts that got the same value: Σ_{r<s} min(nᵣ, nₛ);
+			// at another N, in proportion to N − 1 (an even split gives
+			// T·(N−1)/2).
+			pairs := float64(c.SeqInsertConflicts) / 2
+			for _, n := range curveNs(chosen) {
+				switch {
+				case n == chosen:
+					m.keys[n] = pairs / dur
+				case chosen > 1:
+					m.keys[n] = pairs * float64(n-1) / float64(chosen-1) / dur
+				default:
+					m.keys[n] = float64(total) * float64(n-1) / 2 / dur
+				}
+			}
 		}
 		out.ForecastCounts = c
 		out.Rows = int64(len(ft.rows))
 		out.WritesPerSec = float64(c.Writes) / dur
 		out.MeasuredPerDay = float64(c.Concurrent) / dur * 86400
-		out.ExpectedPerDay = expected * 86400
-		out.ConflictsPerDay = math.Max(out.MeasuredPerDay, out.ExpectedPerDay)
+		out.ExpectedPerDay = 86400 * w * m.g[chosen]
+		if out.ExpectedPerDay > 0 && out.MeasuredPerDay > out.ExpectedPerDay {
+			m.burst = out.MeasuredPerDay / out.ExpectedPerDay
+		}
+		out.KeyCollisionsPerDay = 86400 * m.keys[chosen]
+		out.ConflictsPerDay = m.perDay(w, chosen)
+		some := false
+		for _, ms := range curveLags(rep.LagMs) {
+			p := ForecastPoint{LagMs: ms, Regions: chosen, ConflictsPerDay: m.perDay(ms/1000, chosen)}
+			out.CurveLag = append(out.CurveLag, p)
+			some = some || p.ConflictsPerDay > 0
+		}
+		for _, n := range curveNs(chosen) {
+			p := ForecastPoint{LagMs: rep.LagMs, Regions: n, ConflictsPerDay: m.perDay(w, n)}
+			out.CurveRegions = append(out.CurveRegions, p)
+			some = some || p.ConflictsPerDay > 0
+		}
+		if !some { // nothing in this table can conflict
+			out.CurveLag, out.CurveRegions = nil, nil
+		}
 		idx := make([]int, 0, len(out.counters))
 		for ci := range out.counters {
 			idx = append(idx, ci)
@@ -910,10 +1064,6 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		if len(out.ChangedColumns) == 0 {
 			out.ChangedColumns = nil
 		}
-		rep.Totals.add(c)
-		rep.TotalConflictsPerDay += out.ConflictsPerDay
-		rep.ExpectedPerDay += out.ExpectedPerDay
-		rep.MeasuredPerDay += out.MeasuredPerDay
 		rep.Tables = append(rep.Tables, *out)
 	}
 	sort.SliceStable(rep.Tables, func(i, j int) bool {
@@ -922,6 +1072,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		}
 		return rep.Tables[i].Table < rep.Tables[j].Table
 	})
+	rep.sum()
 	sort.SliceStable(hots, func(i, j int) bool {
 		if hots[i].r.writes != hots[j].r.writes {
 			return hots[i].r.writes > hots[j].r.writes
@@ -933,36 +1084,88 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	})
 	for i := 0; i < len(hots) && i < f.o.Top; i++ {
 		r := hots[i].r
-		rep.HotRows = append(rep.HotRows, ForecastHotRow{Table: r.tab.out.Table, Key: r.key, Writes: r.writes,
-			WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, Concurrent: r.concurrent,
+		rep.HotRows = append(rep.HotRows, ForecastHotRow{Schema: r.tab.t.Schema, Name: r.tab.t.Name, Table: r.tab.out.Table, Key: r.key,
+			Writes: r.writes, WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, Concurrent: r.concurrent,
 			OriginDiffers: r.origin, LostIncrements: r.lost})
-	}
-	for _, ms := range CurveLags {
-		rep.CurveLag = append(rep.CurveLag, ForecastPoint{LagMs: ms, Regions: f.o.Regions, ConflictsPerDay: ms / 1000 * gActual * 86400})
-	}
-	// The N curve scales the expectation at the chosen N by the routing
-	// model's Σ λ²(1−Σs²) at each N (one home per routed key), so it
-	// passes through the chosen point.
-	for _, n := range CurveRegions {
-		pt := ForecastPoint{LagMs: rep.LagMs, Regions: n}
-		if gN := nGroups[f.o.Regions]; gN > 0 {
-			pt.ConflictsPerDay = w * gActual * 86400 * nGroups[n] / gN
-		} else {
-			pt.ConflictsPerDay = w * nGroups[n] * 86400
-		}
-		rep.CurveRegions = append(rep.CurveRegions, pt)
 	}
 	if f.o.Regions == 1 {
 		f.warnings = append(f.warnings, "one region: nothing can conflict; pass --regions 2 or more")
 	}
+	var seqTables []string
 	for _, t := range rep.Tables {
 		if !t.ChangedExact {
 			f.warnings = appendOnce(f.warnings, "tables with replica identity default send no old row on UPDATE: their changed columns are the columns sent (all but unchanged TOAST); counter deltas come from the previous version seen in the trace")
 		}
+		if t.KeyCollisionsPerDay > 0 {
+			seqTables = append(seqTables, inspect.QuoteQualifiedLine(t.Schema, t.Name))
+		}
+	}
+	if len(seqTables) > 0 {
+		f.warnings = append(f.warnings, fmt.Sprintf("%s of the %s conflicts/day are inserts in two regions that get the same key from their own copy of a sequence (%s): per-node sequence offsets (bootstrap's default) or uuid keys remove them",
+			fcNum(rep.KeyCollisionsPerDay), fcNum(rep.TotalConflictsPerDay), strings.Join(seqTables, ", ")))
 	}
 }
 
-// curveNs is CurveRegions plus the chosen region count.
+// sum sets the report's per-day numbers, totals and curves to the sums of
+// its tables': the headline, the per-table rows and every curve are one
+// computation, whichever output shows them.
+func (r *ForecastReport) sum() {
+	r.Totals = ForecastCounts{}
+	r.TotalConflictsPerDay, r.ExpectedPerDay, r.MeasuredPerDay, r.KeyCollisionsPerDay = 0, 0, 0, 0
+	byLag, byN := map[float64]float64{}, map[int]float64{}
+	for _, t := range r.Tables {
+		r.Totals.add(t.ForecastCounts)
+		r.TotalConflictsPerDay += t.ConflictsPerDay
+		r.ExpectedPerDay += t.ExpectedPerDay
+		r.MeasuredPerDay += t.MeasuredPerDay
+		r.KeyCollisionsPerDay += t.KeyCollisionsPerDay
+		for _, p := range t.CurveLag {
+			byLag[p.LagMs] += p.ConflictsPerDay
+		}
+		for _, p := range t.CurveRegions {
+			byN[p.Regions] += p.ConflictsPerDay
+		}
+	}
+	// The points the tables have (all the same for observe's own output;
+	// a version 1 file may have fewer), else the defaults.
+	lags, ns := curveLags(r.LagMs), curveNs(r.Regions)
+	if len(byLag) > 0 {
+		lags = lags[:0]
+		for ms := range byLag {
+			lags = append(lags, ms)
+		}
+		sort.Float64s(lags)
+	}
+	if len(byN) > 0 {
+		ns = ns[:0]
+		for n := range byN {
+			ns = append(ns, n)
+		}
+		sort.Ints(ns)
+	}
+	r.CurveLag, r.CurveRegions = nil, nil
+	for _, ms := range lags {
+		r.CurveLag = append(r.CurveLag, ForecastPoint{LagMs: ms, Regions: r.Regions, ConflictsPerDay: byLag[ms]})
+	}
+	for _, n := range ns {
+		r.CurveRegions = append(r.CurveRegions, ForecastPoint{LagMs: r.LagMs, Regions: n, ConflictsPerDay: byN[n]})
+	}
+}
+
+// curveLags is CurveLags plus the chosen window, in ms, in order.
+func curveLags(chosen float64) []float64 {
+	out := append([]float64(nil), CurveLags...)
+	for _, ms := range CurveLags {
+		if ms == chosen {
+			return out
+		}
+	}
+	out = append(out, chosen)
+	sort.Float64s(out)
+	return out
+}
+
+// curveNs is CurveRegions plus the chosen region count, in order.
 func curveNs(chosen int) []int {
 	out := append([]int(nil), CurveRegions...)
 	for _, n := range CurveRegions {
@@ -970,5 +1173,7 @@ func curveNs(chosen int) []int {
 			return out
 		}
 	}
-	return append(out, chosen)
+	out = append(out, chosen)
+	sort.Ints(out)
+	return out
 }

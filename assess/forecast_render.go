@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // WriteJSON writes the forecast as indented JSON (accepted by recommend
@@ -35,13 +37,38 @@ func fcNum(v float64) string {
 
 func fcPct(p float64) string { return fcNum(p*100) + "%" }
 
-// forecastRows is the report as header and rows, shared by text and
+// fcDisplayName is a table's name on one line, quoted as SQL
+// (inspect.QuoteQualifiedLine), for text, markdown and the HTML page. A
+// report built without schema and name falls back on table.
+func fcDisplayName(schema, name, table string) string {
+	if name == "" {
+		schema, name = inspect.SplitQualified(table)
+	}
+	return inspect.QuoteQualifiedLine(schema, name)
+}
+
+// Display is the table's name as the outputs show it.
+func (t ForecastTable) Display() string { return fcDisplayName(t.Schema, t.Name, t.Table) }
+
+// Display is the row's table name as the outputs show it.
+func (h ForecastHotRow) Display() string { return fcDisplayName(h.Schema, h.Name, h.Table) }
+
+// label is the row in a chart: its table's own name and its key.
+func (h ForecastHotRow) label() string {
+	name := h.Name
+	if name == "" {
+		_, name = inspect.SplitQualified(h.Table)
+	}
+	return inspect.QuoteIdentLine(name) + " " + h.Key
+}
+
+// tableRows is the report as header and rows, shared by text and
 // markdown.
 func (r *ForecastReport) tableRows() ([]string, [][]string) {
 	head := []string{"table", "writes", "writes/s", "origin-differs", "concurrent", "lost incr.", "seq collisions", "conflicts/day"}
 	var rows [][]string
 	for _, t := range r.Tables {
-		rows = append(rows, []string{t.Table, fmt.Sprint(t.Writes), fcNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
+		rows = append(rows, []string{t.Display(), fmt.Sprint(t.Writes), fcNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
 			fmt.Sprint(t.Concurrent), fmt.Sprint(t.LostIncrements), fmt.Sprint(t.SeqCollisions), fcNum(t.ConflictsPerDay)})
 	}
 	return head, rows
@@ -51,7 +78,7 @@ func (r *ForecastReport) hotRows() ([]string, [][]string) {
 	head := []string{"table", "key", "writes", "writes/s", "P(conflict)", "concurrent", "lost incr."}
 	var rows [][]string
 	for _, h := range r.HotRows {
-		rows = append(rows, []string{h.Table, h.Key, fmt.Sprint(h.Writes), fcNum(h.WritesPerSec), fcPct(h.PConflict),
+		rows = append(rows, []string{h.Display(), h.Key, fmt.Sprint(h.Writes), fcNum(h.WritesPerSec), fcPct(h.PConflict),
 			fmt.Sprint(h.Concurrent), fmt.Sprint(h.LostIncrements)})
 	}
 	return head, rows
@@ -65,7 +92,8 @@ func (r *ForecastReport) summary() []string {
 		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed),
 		fmt.Sprintf("Replay: %d origin-differs events (logged as conflicts by pglogical / PostgreSQL 18), %d concurrent write pairs within W (resolved silently by last-update-wins), %d lost increments (sum %s), %d sequence key collisions.",
 			r.Totals.OriginDiffers+r.Totals.SeqInsertConflicts, r.Totals.Concurrent, r.Totals.LostIncrements, fcNum(r.Totals.LostDelta), r.Totals.SeqCollisions),
-		fmt.Sprintf("Expected conflicts/day: %s (measured %s, Poisson model %s).", fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
+		fmt.Sprintf("Expected conflicts/day: %s: %s from writes to one row in two regions within W (per table the larger of the replay, %s in all, and the Poisson model on rows written more than once, %s in all), %s from sequence key collisions.",
+			fcNum(r.TotalConflictsPerDay), fcNum(r.TotalConflictsPerDay-r.KeyCollisionsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay), fcNum(r.KeyCollisionsPerDay)),
 	}
 	if _, local := c.Origins["local"]; len(c.Origins) > 1 || len(c.Origins) == 1 && !local {
 		names := make([]string, 0, len(c.Origins))
@@ -108,7 +136,7 @@ func (r *ForecastReport) WriteText(w io.Writer) error {
 	for _, t := range r.Tables {
 		for _, c := range t.Counters {
 			if c.Lost > 0 {
-				fmt.Fprintf(&b, "  %s.%s: %d of %d changes lost (Δ %s of %s)\n", t.Table, c.Column, c.Lost, c.Changes, fcNum(c.LostDelta), fcNum(c.TotalDelta))
+				fmt.Fprintf(&b, "  %s.%s: %d of %d changes lost (Δ %s of %s)\n", t.Display(), inspect.QuoteIdentLine(c.Column), c.Lost, c.Changes, fcNum(c.LostDelta), fcNum(c.TotalDelta))
 			}
 		}
 	}

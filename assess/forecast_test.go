@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 var fcT0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -242,26 +244,27 @@ func fcNear(t *testing.T, name string, got, want, tol float64) {
 func TestForecastFormulas(t *testing.T) {
 	// A counter row taking 1% of 1000 writes/s, W = 100 ms, 2 regions:
 	// 2W·λA·λB = 2·0.1·5·5 = 5 conflicts/s.
-	fcNear(t, "hot row", RowConflictRate(0.1, 10, []float64{0.5, 0.5}), 5, 1e-12)
+	fcNear(t, "hot row", RowConflictRate(0.1, 10, 10, []float64{0.5, 0.5}), 5, 1e-12)
 	// Home routing, off-home share f = 0.05: 2W·f(1−f)·λ² = 2·0.1·0.0475·100.
-	fcNear(t, "home routed", RowConflictRate(0.1, 10, []float64{0.95, 0.05}), 0.95, 1e-12)
+	fcNear(t, "home routed", RowConflictRate(0.1, 10, 10, []float64{0.95, 0.05}), 0.95, 1e-12)
 	fcNear(t, "home Σs²", 1-homeSumSquares(2, 1, 0.95), 2*0.95*0.05, 1e-12)
 	// N equal regions: 1 − Σs² = (N−1)/N.
 	fcNear(t, "uniform 4", 1-homeSumSquares(4, 0, 0.95), 0.75, 1e-12)
 	// Uniform keys, N regions: W·T²·(N−1)/(N·D) for T = 1000/s, D = 10M,
 	// W = 100 ms, N = 2: 0.005/s ≈ 432 per day.
 	d := 10e6
-	perKey := RowConflictRate(0.1, 1000/d, []float64{0.5, 0.5}) * d * 86400
+	perKey := RowConflictRate(0.1, 1000/d, 1000/d, []float64{0.5, 0.5}) * d * 86400
 	fcNear(t, "uniform keys per day", perKey, 432, 1e-6)
-	// P(a write conflicts) with λ_other = 5/s, W = 100 ms: 1 − e^(−1).
+	// P(a write conflicts) with the other writes at 10/s, half of them
+	// from the other region, W = 100 ms: 1 − e^(−2·0.1·5) = 1 − e^(−1).
 	fcNear(t, "p conflict", RowPConflict(0.1, 10, []float64{0.5, 0.5}), 1-math.Exp(-1), 1e-12)
 	fcNear(t, "p one region", RowPConflict(0.1, 10, []float64{1}), 0, 0)
 }
 
 // Expected conflicts/day from a trace: row 1 written 100 times and row 2
 // 10 times over 100 s, hash routing over 2 regions, W = 100 ms:
-// λ = 1/s and 0.1/s, W·Σλ²·(1 − ½) = 0.1·1.01·0.5 = 0.0505/s = 4363.2/day.
-// The curve is linear in W and grows with N as (N−1)/N.
+// λ·λ' = 1·0.99 and 0.1·0.09, W·Σλλ'·(1 − ½) = 0.1·0.999·0.5 = 0.04995/s
+// = 4315.68/day. The curve is linear in W and grows with N as (N−1)/N.
 func TestForecastExpectedCurve(t *testing.T) {
 	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < 100; i++ {
@@ -271,15 +274,15 @@ func TestForecastExpectedCurve(t *testing.T) {
 		}
 	}
 	rep := b.forecast(100*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: RouteRule{Kind: RouteHash}})
-	fcNear(t, "expected/day", rep.ExpectedPerDay, 4363.2, 1e-6)
+	fcNear(t, "expected/day", rep.ExpectedPerDay, 4315.68, 1e-6)
 	if rep.TotalConflictsPerDay < rep.ExpectedPerDay || rep.Tables[0].ConflictsPerDay != rep.TotalConflictsPerDay {
 		t.Errorf("total %v expected %v", rep.TotalConflictsPerDay, rep.ExpectedPerDay)
 	}
 	for _, p := range rep.CurveLag {
-		fcNear(t, fmt.Sprintf("curve W=%v", p.LagMs), p.ConflictsPerDay, 4363.2*p.LagMs/100, 1e-6)
+		fcNear(t, fmt.Sprintf("curve W=%v", p.LagMs), p.ConflictsPerDay, 4315.68*p.LagMs/100, 1e-6)
 	}
 	for _, p := range rep.CurveRegions {
-		fcNear(t, fmt.Sprintf("curve N=%d", p.Regions), p.ConflictsPerDay, 4363.2*2*float64(p.Regions-1)/float64(p.Regions), 1e-6)
+		fcNear(t, fmt.Sprintf("curve N=%d", p.Regions), p.ConflictsPerDay, 4315.68*2*float64(p.Regions-1)/float64(p.Regions), 1e-6)
 	}
 	// Row 2's writes are 1 s + 1 ms after row 1's, far apart: measured 0
 	// for row 2; row 1's writes are 1 s apart, W = 100 ms: 0 too.
@@ -294,7 +297,7 @@ func TestForecastExpectedCurve(t *testing.T) {
 	if err := rep.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"4363", "public.counters", "id=1"} {
+	for _, s := range []string{"4316", "public.counters", "id=1"} {
 		if !strings.Contains(txt.String(), s) || !strings.Contains(md.String(), s) {
 			t.Errorf("rendering lacks %q:\n%s\n%s", s, txt.String(), md.String())
 		}
@@ -445,7 +448,7 @@ func TestForecastJSONReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.SchemaVersion != 1 || in.LagMs != 3.6e6 || in.Regions != 2 || len(in.Tables) != 1 || len(in.HotRows) != 1 {
+	if in.SchemaVersion != ForecastSchemaVersion || in.LagMs != 3.6e6 || in.Regions != 2 || len(in.Tables) != 1 || len(in.HotRows) != 1 {
 		t.Fatalf("read back %+v", in)
 	}
 	if in.Tables[0].Table != "public.counters" || in.Tables[0].ConflictsPerDay != rep.Tables[0].ConflictsPerDay ||
@@ -455,9 +458,9 @@ func TestForecastJSONReadBack(t *testing.T) {
 }
 
 // A row owned by one home (route column:id, home share 0.9, 2 regions)
-// written 10 times in 10 s: λ = 1/s, shares 0.9/0.1, W = 100 ms:
-// W·λ²·(1 − 0.81 − 0.01) = 0.018/s = 1555.2/day, whatever region each
-// write drew; P(conflict) = 0.9(1 − e^(−0.02)) + 0.1(1 − e^(−0.18)).
+// written 10 times in 10 s: λ = 1/s, λ' = 0.9/s, shares 0.9/0.1, W = 100
+// ms: W·λλ'·(1 − 0.81 − 0.01) = 0.0162/s = 1399.68/day, whatever region
+// each write drew; P(conflict) = 0.9(1 − e^(−0.018)) + 0.1(1 − e^(−0.162)).
 func TestForecastHomeShareExpected(t *testing.T) {
 	route, err := ParseRoute("column:id", 2)
 	if err != nil {
@@ -465,12 +468,261 @@ func TestForecastHomeShareExpected(t *testing.T) {
 	}
 	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
 		ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: route, HomeShare: 0.9, Seed: 3})
-	fcNear(t, "expected/day", rep.ExpectedPerDay, 1555.2, 1e-6)
-	fcNear(t, "p conflict", rep.HotRows[0].PConflict, 0.9*(1-math.Exp(-0.02))+0.1*(1-math.Exp(-0.18)), 1e-12)
-	// The N curve for one home: 1 − h² − (1−h)²/(N−1), relative to N = 2.
+	fcNear(t, "expected/day", rep.ExpectedPerDay, 1399.68, 1e-6)
+	fcNear(t, "p conflict", rep.HotRows[0].PConflict, 0.9*(1-math.Exp(-0.018))+0.1*(1-math.Exp(-0.162)), 1e-12)
+	// The N curve for one home: 1 − h² − (1−h)²/(N−1), relative to N = 2,
+	// through the forecast at N = 2 (here the replay's 9 concurrent pairs
+	// in 10 s, more than the model: the writes are 10 ms apart).
+	fcNear(t, "conflicts/day", rep.TotalConflictsPerDay, math.Max(1399.68, float64(rep.Totals.Concurrent)/10*86400), 1e-6)
 	for _, p := range rep.CurveRegions {
 		n := float64(p.Regions)
-		want := 1555.2 * (1 - 0.81 - 0.01/(n-1)) / 0.18
+		want := rep.TotalConflictsPerDay * (1 - 0.81 - 0.01/(n-1)) / 0.18
 		fcNear(t, fmt.Sprintf("N=%d", p.Regions), p.ConflictsPerDay, want, 1e-6)
 	}
+}
+
+var fcAudit = &stream.Table{ID: 3, Schema: "public", Name: "audit_log", ReplicaIdentity: 'd', Columns: []stream.Column{
+	{Name: "at", TypeOID: 1184}, {Name: "actor", TypeOID: 25}, {Name: "action", TypeOID: 25}}}
+
+var fcEvents = &stream.Table{ID: 4, Schema: "public", Name: "events", ReplicaIdentity: 'd', Columns: []stream.Column{
+	{Name: "id", TypeOID: 2950, Key: true}, {Name: "kind", TypeOID: 25}}}
+
+// fcInsertOnly writes n transactions 20 ms apart, each inserting one row
+// into a table without a key (an audit trail) and one into a table keyed
+// by a uuid; the audit trail gets the same row twice at the end.
+func fcInsertOnly(t *testing.T, n int, extra ...*stream.Table) *fcTraceBuilder {
+	b := fcNewTrace(t, append([]*stream.Table{fcAudit, fcEvents}, extra...)...)
+	for i := 0; i < n; i++ {
+		at := time.Duration(i) * 20 * time.Millisecond
+		b.txn(at, fcChg{op: stream.OpInsert, rel: 3, new: fcVals(fcT0.Add(at).Format(time.RFC3339Nano), "web", "checkout")},
+			fcChg{op: stream.OpInsert, rel: 4, new: fcVals(fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "click")})
+	}
+	for i := 0; i < 2; i++ {
+		b.txn(time.Duration(n)*20*time.Millisecond+time.Duration(i)*time.Millisecond,
+			fcChg{op: stream.OpInsert, rel: 3, new: fcVals("2026-01-02T03:04:05Z", "cron", "tick")})
+	}
+	return b
+}
+
+// Rows inserted once and never touched again, with keys that cannot
+// collide (no key at all; uuids), forecast no conflict: not per table,
+// not in the headline, not on any curve, and no hot row. (The old model
+// gave every row written once W·(1/D)²·(1−Σs²), which adds up over many
+// rows: `make demo` showed ~99,000/day for its audit trail, measured 0.)
+func TestForecastInsertOnlyCountsNothing(t *testing.T) {
+	rep := fcInsertOnly(t, 500).forecast(10*time.Second, ForecastOptions{Regions: 3, Lag: 200 * time.Millisecond, Route: RouteRule{Kind: RouteHash}, Seed: 5})
+	if len(rep.Tables) != 2 {
+		t.Fatalf("tables %+v", rep.Tables)
+	}
+	for _, tab := range rep.Tables {
+		if tab.ConflictsPerDay != 0 || tab.ExpectedPerDay != 0 || tab.MeasuredPerDay != 0 || tab.KeyCollisionsPerDay != 0 ||
+			tab.OriginDiffers != 0 || tab.Concurrent != 0 || tab.CurveLag != nil || tab.CurveRegions != nil {
+			t.Errorf("%s: %+v", tab.Table, tab)
+		}
+	}
+	if rep.TotalConflictsPerDay != 0 || rep.ExpectedPerDay != 0 || len(rep.HotRows) != 0 {
+		t.Errorf("total %v, expected %v, hot rows %+v", rep.TotalConflictsPerDay, rep.ExpectedPerDay, rep.HotRows)
+	}
+	for _, p := range append(append([]ForecastPoint(nil), rep.CurveLag...), rep.CurveRegions...) {
+		if p.ConflictsPerDay != 0 {
+			t.Errorf("curve point %+v", p)
+		}
+	}
+	// The audit trail's two equal rows are two rows, not one written twice.
+	for _, tab := range rep.Tables {
+		if tab.Table == "public.audit_log" && (tab.Rows != 502 || tab.Writes != 502) {
+			t.Errorf("audit_log: %d rows, %d writes, want 502 and 502", tab.Rows, tab.Writes)
+		}
+	}
+}
+
+// Inserts whose keys come from each region's own copy of a sequence
+// collide whatever W: region 1 inserts 3 rows and region 2 inserts 2, so
+// values 1 and 2 are handed out twice: 2 pairs in 10 s = 17,280/day, in
+// the table, the headline and at every W; at N regions in proportion to
+// N − 1.
+func TestForecastSequenceKeysCount(t *testing.T) {
+	b := fcNewTrace(t, fcOrders)
+	for i, w := range []string{"a", "b", "a", "b", "a"} {
+		b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), w)})
+	}
+	rep := b.forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
+	tab := rep.Tables[0]
+	fcNear(t, "key collisions/day", tab.KeyCollisionsPerDay, 17280, 1e-9)
+	fcNear(t, "conflicts/day", tab.ConflictsPerDay, 17280, 1e-9)
+	fcNear(t, "total", rep.TotalConflictsPerDay, 17280, 1e-9)
+	if tab.ExpectedPerDay != 0 {
+		t.Errorf("rows written once expected %v", tab.ExpectedPerDay)
+	}
+	for _, p := range rep.CurveLag {
+		fcNear(t, fmt.Sprintf("W=%v", p.LagMs), p.ConflictsPerDay, 17280, 1e-9)
+	}
+	for _, p := range rep.CurveRegions {
+		fcNear(t, fmt.Sprintf("N=%d", p.Regions), p.ConflictsPerDay, 17280*float64(p.Regions-1), 1e-9)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "sequence offsets") {
+		t.Errorf("no note on sequence offsets: %v", rep.Warnings)
+	}
+}
+
+// fcMixed is a hot counter row (hash routed), an insert-only audit trail
+// and a sequence-keyed table in one trace.
+func fcMixed(t *testing.T) *fcTraceBuilder {
+	b := fcInsertOnly(t, 300, fcCounters, fcOrders)
+	for i := 0; i < 400; i++ {
+		at := time.Duration(i) * 15 * time.Millisecond
+		b.txn(at+time.Millisecond, fcChg{op: stream.OpUpdate, rel: 1, oldKind: 'O',
+			old: fcVals(fmt.Sprint(1+i%3), fmt.Sprint(i), "x"), new: fcVals(fmt.Sprint(1+i%3), fmt.Sprint(i+1), "x")})
+		if i%4 == 0 {
+			b.txn(at+2*time.Millisecond, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), "x")})
+		}
+	}
+	return b
+}
+
+// The headline, the per-table rows and every curve are one computation:
+// the total is the sum of the tables, each curve passes through its number
+// at the forecast's W and N, the report's curves are the sums of the
+// tables', and text, markdown, JSON and the HTML page show the same
+// number. (The old report showed 85,632,957/day in the headline and
+// 63,448,945/day on the regions chart for the same 2 regions.)
+func TestForecastOneComputation(t *testing.T) {
+	rep := fcMixed(t).forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 120 * time.Millisecond, Route: RouteRule{Kind: RouteHash}, Seed: 9})
+	if rep.TotalConflictsPerDay <= 0 || rep.KeyCollisionsPerDay <= 0 {
+		t.Fatalf("the mixed trace should conflict: %+v", rep)
+	}
+	fcCheckOneComputation(t, rep)
+	for _, tab := range rep.Tables {
+		fcNear(t, tab.Table+" measured/model/keys", tab.ConflictsPerDay, math.Max(tab.MeasuredPerDay, tab.ExpectedPerDay)+tab.KeyCollisionsPerDay, 1e-9*tab.ConflictsPerDay)
+	}
+
+	// Through the JSON file and the one reader.
+	path := filepath.Join(t.TempDir(), "forecast.json")
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, js.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadForecastReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(rep, back, cmp.AllowUnexported(ForecastTable{}), cmpopts.IgnoreFields(ForecastTable{}, "counters")); d != "" {
+		t.Errorf("read back (-wrote +read):\n%s", d)
+	}
+	in, err := ReadForecast(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.TotalConflictsPerDay != rep.TotalConflictsPerDay {
+		t.Errorf("recommend reads %v, observe wrote %v", in.TotalConflictsPerDay, rep.TotalConflictsPerDay)
+	}
+
+	// Every output shows the same number.
+	total := rep.TotalConflictsPerDay
+	var txt, md bytes.Buffer
+	if err := back.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Expected conflicts/day: " + fcNum(total) + ":", "120 ms: " + fcNum(total) + ",", "N=2: " + fcNum(total) + ","} {
+		for name, out := range map[string]string{"text": txt.String(), "markdown": md.String()} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q:\n%s", name, want, out)
+			}
+		}
+	}
+	th := DefaultThresholds()
+	h := BuildHTMLReport(HTMLInputs{Forecast: back, Thresholds: &th})
+	v := h.Forecast
+	if v.TotalPerDay != total || v.Total != fmtRate(total) || !strings.Contains(factsText(h), fmtRate(total)+"/day") {
+		t.Errorf("page headline %v (%s), facts %q; forecast %v", v.TotalPerDay, v.Total, factsText(h), total)
+	}
+	sumRows := 0.0
+	for _, tv := range v.Tables {
+		sumRows += tv.ConflictsPerDay
+	}
+	fcNear(t, "page table sum", sumRows, total, 1e-9*total)
+	var bar *float64
+	for _, b := range v.RegionsChart.Bars {
+		if b.Bold {
+			bar = &b.Value
+		}
+	}
+	if bar == nil || *bar != total {
+		t.Errorf("regions chart bold bar %v, headline %v", bar, total)
+	}
+	var lagAt *float64
+	for _, s := range v.LagChart.Series {
+		if s.Name != "all tables" {
+			continue
+		}
+		for _, p := range s.Points {
+			if p.X == rep.LagMs {
+				lagAt = &p.Y
+			}
+		}
+	}
+	if lagAt == nil || *lagAt != total {
+		t.Errorf("lag chart at %v ms: %v, headline %v", rep.LagMs, lagAt, total)
+	}
+}
+
+// fcCheckOneComputation checks that the report's numbers are the sums of
+// its tables' and that every curve passes through its number.
+func fcCheckOneComputation(t *testing.T, rep *ForecastReport) {
+	t.Helper()
+	sum, key := 0.0, 0.0
+	lag, reg := map[float64]float64{}, map[int]float64{}
+	for _, tab := range rep.Tables {
+		sum += tab.ConflictsPerDay
+		key += tab.KeyCollisionsPerDay
+		if tab.ConflictsPerDay > 0 && (len(tab.CurveLag) == 0 || len(tab.CurveRegions) == 0) {
+			t.Errorf("%s: %v/day without curves", tab.Table, tab.ConflictsPerDay)
+		}
+		for _, p := range tab.CurveLag {
+			lag[p.LagMs] += p.ConflictsPerDay
+			if p.LagMs == rep.LagMs && p.ConflictsPerDay != tab.ConflictsPerDay {
+				t.Errorf("%s: curve at W %v, table %v", tab.Table, p.ConflictsPerDay, tab.ConflictsPerDay)
+			}
+		}
+		for _, p := range tab.CurveRegions {
+			reg[p.Regions] += p.ConflictsPerDay
+			if p.Regions == rep.Regions && p.ConflictsPerDay != tab.ConflictsPerDay {
+				t.Errorf("%s: curve at N %v, table %v", tab.Table, p.ConflictsPerDay, tab.ConflictsPerDay)
+			}
+		}
+	}
+	fcNear(t, "total = Σ tables", rep.TotalConflictsPerDay, sum, 1e-9*sum)
+	fcNear(t, "key collisions = Σ tables", rep.KeyCollisionsPerDay, key, 1e-9*key)
+	atW, atN := false, false
+	for _, p := range rep.CurveLag {
+		fcNear(t, fmt.Sprintf("curve W=%v = Σ tables", p.LagMs), p.ConflictsPerDay, lag[p.LagMs], 1e-9*sum)
+		if p.LagMs == rep.LagMs {
+			atW = true
+			fcNear(t, "curve at W", p.ConflictsPerDay, rep.TotalConflictsPerDay, 1e-9*sum)
+		}
+	}
+	for _, p := range rep.CurveRegions {
+		fcNear(t, fmt.Sprintf("curve N=%d = Σ tables", p.Regions), p.ConflictsPerDay, reg[p.Regions], 1e-9*sum)
+		if p.Regions == rep.Regions {
+			atN = true
+			fcNear(t, "curve at N", p.ConflictsPerDay, rep.TotalConflictsPerDay, 1e-9*sum)
+		}
+	}
+	if !atW || !atN {
+		t.Errorf("the curves miss the forecast's own point (W %v: %v, N %d: %v)", rep.LagMs, atW, rep.Regions, atN)
+	}
+}
+
+func factsText(h *HTMLReport) string {
+	var parts []string
+	for _, f := range h.Headline.Facts {
+		parts = append(parts, f.Label+": "+f.Value)
+	}
+	return strings.Join(parts, "; ")
 }

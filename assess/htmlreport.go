@@ -740,10 +740,11 @@ func buildTables(a *Report) *TablesView {
 // AdviceClass is the colour class of a per-table advice (for templates).
 func AdviceClass(advice string) string { return adviceClass[advice] }
 
-// lagPoints are the replication lags (ms) the forecast chart plots.
-var lagPoints = []float64{1, 3, 10, 30, 100, 300, 1000, 3000, 10000, 30000}
-
-func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Thresholds) *ForecastView {
+func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresholds) *ForecastView {
+	// The page adds the tables up itself, so its headline, charts and
+	// table agree whoever built the report.
+	f := *in
+	f.sum()
 	v := &ForecastView{LagMs: f.LagMs, Regions: f.Regions, TotalPerDay: f.TotalConflictsPerDay, HotLimit: t.Get("hot_row_p_conflict"),
 		Tables: []TableForecastView{}, HotRows: []HotRowView{}, Capture: f.Capture, Route: f.Route, Totals: f.Totals, Warnings: f.Warnings}
 	if v.LagMs <= 0 {
@@ -771,45 +772,32 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 			v.MoreTables = len(tables) - forecastTopTables
 			break
 		}
-		v.Tables = append(v.Tables, TableForecastView{Table: tf.Table, WritesPerSec: tf.WritesPerSec, ConflictsPerDay: tf.ConflictsPerDay,
+		v.Tables = append(v.Tables, TableForecastView{Table: tf.Display(), WritesPerSec: tf.WritesPerSec, ConflictsPerDay: tf.ConflictsPerDay,
 			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table],
 			Concurrent: tf.Concurrent, OriginDiffers: tf.OriginDiffers + tf.SeqInsertConflicts, LostIncrements: tf.LostIncrements, SeqCollisions: tf.SeqCollisions})
 	}
-	// Conflicts grow linearly with the replication window (docs/decision.md).
+	// Every line is the forecast's own curve (ForecastReport.sum): the
+	// total passes through the headline at the forecast's lag, each table
+	// through its row of the table below.
 	lc := templates.LineChart{ID: "chart-lag", Title: "Expected conflicts per day against replication lag", XLabel: "replication lag + apply (ms)", YLabel: "conflicts per day", LogX: true, LogY: true}
-	lags := lagPoints
-	if len(f.CurveLag) > 1 {
-		lo, hi := f.CurveLag[0].LagMs, f.CurveLag[0].LagMs
-		for _, p := range f.CurveLag {
-			lo, hi = math.Min(lo, p.LagMs), math.Max(hi, p.LagMs)
-		}
-		lags = nil
-		for _, l := range append([]float64{lo}, append(lagPoints, hi)...) {
-			if l >= lo && l <= hi && !containsFloat(lags, l) {
-				lags = append(lags, l)
-			}
-		}
-		sort.Float64s(lags)
-	}
-	curve := func(name string, perDay float64, class string, dashed bool) {
-		if perDay <= 0 {
-			return
-		}
+	curve := func(name string, pts []ForecastPoint, class string, dashed bool) {
 		s := templates.Series{Name: name, Class: class, Dashed: dashed}
-		for _, lag := range lags {
-			s.Points = append(s.Points, templates.Point{X: lag, Y: perDay * lag / v.LagMs})
+		some := false
+		for _, p := range pts {
+			s.Points = append(s.Points, templates.Point{X: p.LagMs, Y: p.ConflictsPerDay})
+			some = some || p.ConflictsPerDay > 0
 		}
-		lc.Series = append(lc.Series, s)
+		if some {
+			lc.Series = append(lc.Series, s)
+		}
 	}
-	// The headline total, scaled linearly; observe's own curve (the Poisson
-	// model alone) only sets the range, so the chart agrees with the tables.
-	curve("all tables", v.TotalPerDay, templates.ClassBad, false)
+	curve("all tables", f.CurveLag, templates.ClassBad, false)
 	tableClasses := []string{templates.ClassAccent, templates.ClassGood, templates.ClassWarn, templates.ClassNeutral}
 	for i, tf := range tables {
 		if i >= lagChartSeries-1 || i >= len(tableClasses) {
 			break
 		}
-		curve(tf.Table, tf.ConflictsPerDay, tableClasses[i], true)
+		curve(tf.Display(), tf.CurveLag, tableClasses[i], true)
 	}
 	lc.XMarks = []templates.Mark{{Label: "forecast lag " + fmtMs(v.LagMs), Value: v.LagMs, Class: templates.ClassAccent}}
 	lc.YMarks = []templates.Mark{{Label: "1 per day", Value: 1, Class: templates.ClassMuted}}
@@ -829,14 +817,14 @@ func buildForecast(f *ForecastReport, a *Report, rec *Recommendation, t Threshol
 				v.MoreHotRows = len(hot) - forecastTopHotRows
 				break
 			}
-			row := HotRowView{Table: h.Table, Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict,
+			row := HotRowView{Table: h.Display(), Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict,
 				Percent: fmtPct(100 * h.PConflict), Hot: h.PConflict > v.HotLimit, Lost: h.LostIncrements}
 			v.HotRows = append(v.HotRows, row)
 			cls := templates.ClassWarn
 			if row.Hot {
 				cls = templates.ClassBad
 			}
-			hc.Bars = append(hc.Bars, templates.Bar{Label: lastPart(h.Table) + " " + h.Key, Value: 100 * h.PConflict,
+			hc.Bars = append(hc.Bars, templates.Bar{Label: h.label(), Value: 100 * h.PConflict,
 				Note: row.Percent + " · " + fmtNum(round(h.WritesPerSec, 2)) + " w/s", Class: cls})
 		}
 		hc.Marks = []templates.Mark{{Label: "hot above " + fmtPct(100*v.HotLimit), Value: 100 * v.HotLimit, Class: templates.ClassBad}}

@@ -43,22 +43,21 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	}
 	var rep Report
 	readReportJSON(t, filepath.Join(dir, "assessment.json"), &rep)
-	var fc ForecastReport
-	readReportJSON(t, filepath.Join(dir, "forecast.json"), &fc)
 	as, err := ReadAssessment(filepath.Join(dir, "assessment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi, err := ReadForecast(filepath.Join(dir, "forecast.json"))
+	fc, err := ReadForecastReport(filepath.Join(dir, "forecast.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	fi := fc.Input()
 	rec, err := Recommend(ans, Inputs{Thresholds: DefaultThresholds(), Assessment: as, Forecast: fi})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return HTMLInputs{
-		Recommendation: rec, Answers: &ans, Assessment: &rep, Forecast: &fc,
+		Recommendation: rec, Answers: &ans, Assessment: &rep, Forecast: fc,
 		Topology: &PlanTopology{Kind: "active-active", Engine: "native", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []TopologyNode{
 			{Name: "us_east_1", Region: "us-east-1", Role: "peer"},
 			{Name: "eu_west_1", Region: "eu-west-1", Role: "peer"},

@@ -55,9 +55,9 @@ func (s *Skipped) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ForecastInput is the JSON output of `aadvisor observe` as this package reads
-// it: expected conflicts per table at the chosen replication lag, and rows
-// hot enough to matter. Unknown fields are ignored.
+// ForecastInput is the JSON output of `aadvisor observe` as the decision
+// procedure reads it (ReadForecast): expected conflicts per table at the
+// chosen replication lag, and rows hot enough to matter.
 type ForecastInput struct {
 	SchemaVersion        int             `json:"schema_version"`
 	LagMs                float64         `json:"lag_ms"`
@@ -69,14 +69,18 @@ type ForecastInput struct {
 
 // TableForecast is one table's forecast.
 type TableForecast struct {
-	Table           string  `json:"table"`
+	Schema          string  `json:"schema"`
+	Name            string  `json:"name"`
+	Table           string  `json:"table"` // quoted schema.name
 	WritesPerSec    float64 `json:"writes_per_sec"`
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
 }
 
 // HotRow is a row with a high probability of conflict per write.
 type HotRow struct {
-	Table        string  `json:"table"`
+	Schema       string  `json:"schema"`
+	Name         string  `json:"name"`
+	Table        string  `json:"table"` // quoted schema.name
 	Key          string  `json:"key"`
 	WritesPerSec float64 `json:"writes_per_sec"`
 	PConflict    float64 `json:"p_conflict"`
@@ -100,23 +104,6 @@ func ReadAssessment(path string) (*Assessment, error) {
 		}
 	}
 	return &a, nil
-}
-
-// ReadForecast reads a forecast JSON file.
-func ReadForecast(path string) (*ForecastInput, error) {
-	var f ForecastInput
-	if err := readJSON(path, &f); err != nil {
-		return nil, fmt.Errorf("read forecast: %w", err)
-	}
-	if f.SchemaVersion != 1 {
-		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1)", path, f.SchemaVersion)
-	}
-	if f.TotalConflictsPerDay == 0 {
-		for _, t := range f.Tables {
-			f.TotalConflictsPerDay += t.ConflictsPerDay
-		}
-	}
-	return &f, nil
 }
 
 func readJSON(path string, v any) error {

@@ -24,16 +24,16 @@ func TestInputsReadWhatTheToolsWrite(t *testing.T) {
 		}
 		return p
 	}
-	fr := &ForecastReport{SchemaVersion: 1, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
-		Tables:  []ForecastTable{{Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
-		HotRows: []ForecastHotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
+	fr := &ForecastReport{SchemaVersion: ForecastSchemaVersion, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
+		Tables:  []ForecastTable{{Schema: "public", Name: "stock", Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
+		HotRows: []ForecastHotRow{{Schema: "public", Name: "stock", Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
 	fc, err := ReadForecast(write("forecast.json", fr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &ForecastInput{SchemaVersion: 1, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
-		Tables:  []TableForecast{{Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
-		HotRows: []HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
+	want := &ForecastInput{SchemaVersion: ForecastSchemaVersion, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
+		Tables:  []TableForecast{{Schema: "public", Name: "stock", Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
+		HotRows: []HotRow{{Schema: "public", Name: "stock", Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
 	if diff := cmp.Diff(want, fc); diff != "" {
 		t.Errorf("forecast (-want +got):\n%s", diff)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Source reads a Database from somewhere.
@@ -43,6 +44,45 @@ func QuoteQualified(schema, name string) string {
 	}
 	return QuoteIdent(schema) + "." + QuoteIdent(name)
 }
+
+// QuoteIdentLine is QuoteIdent on one line, for text, tables and pages: a
+// name holding a character that does not print (a newline, a tab, any
+// control or format character) is written in PostgreSQL's Unicode escape
+// form, U&"a\000Ab", which names the same object when pasted into SQL.
+// Other names are exactly QuoteIdent's.
+func QuoteIdentLine(s string) string {
+	if strings.IndexFunc(s, notPrintable) < 0 {
+		return QuoteIdent(s)
+	}
+	var b strings.Builder
+	b.WriteString(`U&"`)
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`""`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case notPrintable(r) && r <= 0xFFFF:
+			fmt.Fprintf(&b, `\%04X`, r)
+		case notPrintable(r):
+			fmt.Fprintf(&b, `\+%06X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// QuoteQualifiedLine is QuoteQualified with QuoteIdentLine's parts.
+func QuoteQualifiedLine(schema, name string) string {
+	if schema == "" {
+		return QuoteIdentLine(name)
+	}
+	return QuoteIdentLine(schema) + "." + QuoteIdentLine(name)
+}
+
+func notPrintable(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }
 
 // QuoteLiteral quotes a string literal for SQL.
 func QuoteLiteral(s string) string {

@@ -42,3 +42,27 @@ func TestQuoteIdent(t *testing.T) {
 		t.Errorf("SplitQualified = %q %q", s, n)
 	}
 }
+
+// Names that do not print come out on one line, in the U& form PostgreSQL
+// reads back as the same name (checked on PostgreSQL 15: SELECT FROM
+// U&"a\000Ab""\\c" finds the table "a<newline>b""\c").
+func TestQuoteIdentLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"orders", "orders"},
+		{`we"ird`, `"we""ird"`},
+		{"a\nb", `U&"a\000Ab"`},
+		{"a\nb\"\\c", `U&"a\000Ab""\\c"`},
+		{"tab\there", `U&"tab\0009here"`},
+		{"zw\u200bsp", `U&"zw\200Bsp"`},
+		{"x\U000E0001", `U&"x\+0E0001"`},
+		{"é", `"é"`},
+	}
+	for _, tt := range tests {
+		if got := QuoteIdentLine(tt.in); got != tt.want {
+			t.Errorf("QuoteIdentLine(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	if got := QuoteQualifiedLine("public", "a\nb"); got != `public.U&"a\000Ab"` {
+		t.Errorf("QuoteQualifiedLine = %s", got)
+	}
+}

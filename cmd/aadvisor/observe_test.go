@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
@@ -69,13 +70,16 @@ func TestObserveLive(t *testing.T) {
 		SchemaVersion int `json:"schema_version"`
 		Regions       int `json:"regions"`
 		Tables        []struct {
-			Table string `json:"table"`
+			Schema string `json:"schema"`
+			Name   string `json:"name"`
+			Table  string `json:"table"`
 		} `json:"tables"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &fc); err != nil {
 		t.Fatalf("json: %v\n%s", err, out.String())
 	}
-	if fc.SchemaVersion != 1 || fc.Regions != 2 || len(fc.Tables) == 0 || fc.Tables[0].Table != "public.counters" {
+	if fc.SchemaVersion != assess.ForecastSchemaVersion || fc.Regions != 2 || len(fc.Tables) == 0 || fc.Tables[0].Table != "public.counters" ||
+		fc.Tables[0].Schema != "public" || fc.Tables[0].Name != "counters" {
 		t.Errorf("forecast = %+v", fc)
 	}
 	if !strings.Contains(out.String(), `"changes"`) {

@@ -121,7 +121,7 @@ func (a *app) renderHTML(w io.Writer, o *adviceOptions, in assess.Inputs, ans as
 		hin.Assessment = rep
 	}
 	if o.forecast != "" {
-		fc, err := readForecastReport(o.forecast)
+		fc, err := assess.ReadForecastReport(o.forecast)
 		if err != nil {
 			return asUsage(err)
 		}

@@ -85,16 +85,12 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Inputs = append(in.Inputs, filepath.Base(o.assessment))
 	}
 	if o.forecast != "" {
-		fc, err := readForecastReport(o.forecast)
+		fc, err := assess.ReadForecastReport(o.forecast)
 		if err != nil {
 			return asUsage(err)
 		}
 		in.Forecast = fc
-		fi, err := assess.ReadForecast(o.forecast)
-		if err != nil {
-			return asUsage(err)
-		}
-		recIn.Forecast = fi
+		recIn.Forecast = fc.Input()
 		in.Inputs = append(in.Inputs, filepath.Base(o.forecast))
 	}
 	var plan *replicate.Plan
@@ -199,23 +195,6 @@ func readAssessmentReport(path string) (*assess.Report, error) {
 		return nil, fmt.Errorf("read assessment: %s: schema_version %d not supported (want %d)", path, r.SchemaVersion, assess.ReportSchemaVersion)
 	}
 	return &r, nil
-}
-
-// readForecastReport reads the JSON of `aadvisor observe`.
-func readForecastReport(path string) (*assess.ForecastReport, error) {
-	var f assess.ForecastReport
-	if err := readJSONFile(path, &f); err != nil {
-		return nil, fmt.Errorf("read forecast: %w", err)
-	}
-	if f.SchemaVersion != 1 {
-		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1)", path, f.SchemaVersion)
-	}
-	if f.TotalConflictsPerDay == 0 {
-		for _, t := range f.Tables {
-			f.TotalConflictsPerDay += t.ConflictsPerDay
-		}
-	}
-	return &f, nil
 }
 
 func readJSONFile(path string, v any) error {
