@@ -34,6 +34,8 @@ type e2eWorkload struct {
 	sets map[string]string
 	// counters are the tables with a counter column n.
 	counters []string
+	// rows each table holds on both nodes after convergence, when given.
+	rows map[string]int
 	// live keeps the mesh's subscriptions on and waits after each write
 	// until the other node has it: W ≈ 0, as the forecast's lag 0. Without
 	// it both subscriptions are off for the run and on afterwards: neither
@@ -139,6 +141,7 @@ CREATE TABLE orders (id bigserial PRIMARY KEY, writer text);`,
 		schema: `CREATE TABLE audit_log (at timestamptz NOT NULL DEFAULT clock_timestamp(), actor text, detail text);
 CREATE TABLE events (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), writer text NOT NULL, n int NOT NULL);`,
 		sets: map[string]string{"audit_log": "default_insert_only", "events": "default"},
+		rows: map[string]int{"audit_log": 42, "events": 42},
 		txns: 42,
 		run: func(w *writers) {
 			for i := 0; i < 40; i++ {
@@ -481,7 +484,16 @@ func (m *mesh) run(t *testing.T, wl e2eWorkload) (int64, []int64) {
 	}
 	logged := m.settle(t, wl, offsets, 20)
 	var sums []int64
-	for _, c := range m.conns {
+	for i, c := range m.conns {
+		for table, want := range wl.rows {
+			var got int
+			if err := c.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s: node%d holds %d rows of %s, want %d", wl.name, i+1, got, table, want)
+			}
+		}
 		var sum int64
 		for _, table := range wl.counters {
 			var s int64
