@@ -35,6 +35,9 @@ type Database struct {
 	LargeObjects int64 `json:"large_objects"`
 	// Roles are the roles that own objects in this database.
 	Roles []string `json:"roles,omitempty"`
+	// BypassRLS are the roles of Roles that row-level security does not
+	// bind (superusers and BYPASSRLS roles); known live only.
+	BypassRLS []string `json:"bypass_rls,omitempty"`
 	// Settings holds server settings by name (pg_settings), when known.
 	Settings map[string]Setting `json:"settings,omitempty"`
 	// Databases lists the other non-template databases of the instance.
@@ -134,6 +137,14 @@ type Table struct {
 	Options []string `json:"options,omitempty"`
 	// Definition is the query of a view or materialized view.
 	Definition string `json:"definition,omitempty"`
+	// RowSecurity is ENABLE ROW LEVEL SECURITY (pg_class.relrowsecurity):
+	// the table's policies bind every role but its owner, superusers and
+	// BYPASSRLS roles. ForceRowSecurity (relforcerowsecurity) binds the
+	// owner too.
+	RowSecurity      bool `json:"row_security,omitempty"`
+	ForceRowSecurity bool `json:"force_row_security,omitempty"`
+	// Policies names the table's row-security policies (pg_policy).
+	Policies []string `json:"policies,omitempty"`
 
 	Columns     []*Column     `json:"columns,omitempty"`
 	Indexes     []*Index      `json:"indexes,omitempty"`
@@ -282,8 +293,30 @@ type Function struct {
 	// Config holds SET clauses, "name=value" (search_path=...).
 	Config []string `json:"config,omitempty"`
 	// Body is the source text when known (plpgsql/sql).
-	Body string   `json:"-"`
-	Pos  Position `json:"pos"`
+	Body string `json:"-"`
+	// Effects is what the body does beyond computing a result, for the
+	// functions triggers run (sqlfile.AnalyzeTriggerFunctions); nil when
+	// not analysed or the body is not known.
+	Effects *FunctionEffects `json:"effects,omitempty"`
+	Pos     Position         `json:"pos"`
+}
+
+// FunctionEffects are the side effects a function body has, from the
+// parse trees of its statements: what a trigger does outside its row.
+type FunctionEffects struct {
+	// Writes are the tables the body inserts into, updates, deletes from,
+	// merges into or truncates, as written.
+	Writes []TableRef `json:"writes,omitempty"`
+	// Notify: NOTIFY or pg_notify().
+	Notify bool `json:"notify,omitempty"`
+	// Calls are the functions the body calls, lower case, without schema.
+	Calls []string `json:"calls,omitempty"`
+	// Dynamic: the body runs SQL built at run time (PL/pgSQL EXECUTE),
+	// which is not followed.
+	Dynamic bool `json:"dynamic,omitempty"`
+	// Unparsed: part of the body could not be analysed (a language other
+	// than SQL and PL/pgSQL, or a body that does not parse).
+	Unparsed bool `json:"unparsed,omitempty"`
 }
 
 // EventTrigger, from pg_event_trigger or CREATE EVENT TRIGGER.
@@ -365,6 +398,12 @@ type WorkloadInfo struct {
 	TrackUtility bool `json:"track_utility,omitempty"`
 	// TableStats is true when Table.Stats were read.
 	TableStats bool `json:"table_stats,omitempty"`
+	// TableStatsSince is the earliest the table counters (Table.Stats)
+	// can have started counting: pg_stat_database.stats_reset, or when
+	// the database was created if its statistics were never reset; zero
+	// when unknown. CollectedAt minus it bounds the counters' window from
+	// above.
+	TableStatsSince time.Time `json:"table_stats_since,omitzero"`
 }
 
 // Statement is one workload statement with the facts the parser found.
@@ -415,6 +454,9 @@ type StatementFacts struct {
 	Writes []TableWrite `json:"writes,omitempty"`
 	// Reads lists tables read (FROM, JOIN, sub-selects).
 	Reads []TableRef `json:"reads,omitempty"`
+	// Selected are the columns the top-level SELECT list reads, without
+	// their table ("*" for SELECT *): what the statement hands back.
+	Selected []string `json:"selected,omitempty"`
 	// RowLock is the strongest locking clause: "for update",
 	// "for no key update", "for share", "for key share", or "".
 	RowLock string `json:"row_lock,omitempty"`
@@ -465,6 +507,12 @@ type TableWrite struct {
 	Increments []string `json:"increments,omitempty"`
 	// OnConflict is set for INSERT ... ON CONFLICT.
 	OnConflict *OnConflict `json:"on_conflict,omitempty"`
+	// Columns are the target columns an INSERT names, as written; empty
+	// when it names none (then it fills the table's columns in order).
+	Columns []string `json:"columns,omitempty"`
+	// Returning are the columns the statement's RETURNING clause reads
+	// ("*" for RETURNING *).
+	Returning []string `json:"returning,omitempty"`
 	// Cascade / RestartIdentity for TRUNCATE.
 	Cascade         bool `json:"cascade,omitempty"`
 	RestartIdentity bool `json:"restart_identity,omitempty"`

@@ -17,9 +17,10 @@ import (
 	"github.com/aadvisor/aadvisor/inspect/sqlfile"
 )
 
-// paritySource is the offline reader's own fixture: DDL covering every
-// object kind of the model.
-const paritySource = "../sqlfile/testdata/schema_source.sql"
+// paritySources are the offline reader's own fixtures: DDL covering every
+// object kind of the model, and what the apply side meets (row-level
+// security, trigger functions with side effects).
+var paritySources = []string{"../sqlfile/testdata/schema_source.sql", "../sqlfile/testdata/schema_apply.sql"}
 
 // parityModel is the part of a model both readers fill. The differences
 // that are intended, and why:
@@ -129,6 +130,12 @@ var parityOpts = cmp.Options{
 // pglive reads the same model sqlfile reads from the file; on PostgreSQL 15
 // also from pg_dump --schema-only of that database.
 func TestParity(t *testing.T) {
+	for _, source := range paritySources {
+		t.Run(strings.TrimSuffix(filepath.Base(source), ".sql"), func(t *testing.T) { testParity(t, source) })
+	}
+}
+
+func testParity(t *testing.T, paritySource string) {
 	eachVersion(t, func(t *testing.T, major int) {
 		d := newTestDB(t, major)
 		d.execFile(t, paritySource)

@@ -54,7 +54,7 @@ const setupQuery = `SELECT pg_catalog.set_config('statement_timeout', $1, true),
 	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.set_config('jit', 'off', true),
 	pg_catalog.current_setting('server_version_num')::int AS version`
 
-// tablesQuery lists relations with their kind, keys of replication and partitioning.
+// tablesQuery lists relations with their kind, keys of replication and partitioning, and row security.
 const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
 	c.relpersistence::text AS persistence, c.relreplident::text AS replident,
 	pg_catalog.pg_get_userbyid(c.relowner) AS owner,
@@ -67,7 +67,9 @@ const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.rel
 		WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits,
 	coalesce(c.reloptions, '{}') AS options,
 	coalesce((SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
-		WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') AS replident_index
+		WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') AS replident_index,
+	c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
+	ARRAY(SELECT pol.polname::text FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid ORDER BY pol.polname) AS policies
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE ` + relKindsSQL + ` AND ` + relScope + `
 ORDER BY n.nspname, c.relname`
@@ -179,8 +181,10 @@ const extensionsQuery = `SELECT x.extname AS name, x.extversion AS version, n.ns
 FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace
 ORDER BY x.extname`
 
-// rolesQuery lists the roles owning user schemas, relations and functions (predefined pg_* roles left out).
-const rolesQuery = `SELECT DISTINCT pg_catalog.pg_get_userbyid(o.owner) AS name FROM (
+// rolesQuery lists the roles owning user schemas, relations and functions (predefined pg_* roles left out),
+// and whether row-level security binds them (superusers and BYPASSRLS roles it does not).
+const rolesQuery = `SELECT DISTINCT pg_catalog.pg_get_userbyid(o.owner) AS name,
+	coalesce((SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r WHERE r.oid = o.owner), false) AS bypass_rls FROM (
 	SELECT c.relowner AS owner FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S') AND ` + relScope + `
 	UNION SELECT p.proowner FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
@@ -218,6 +222,13 @@ const toastQuery = `SELECT c.oid AS relid, CASE WHEN c.reltoastrelid = 0 THEN 0
 	ELSE coalesce(pg_catalog.pg_relation_size(c.reltoastrelid), 0) END AS bytes
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE ` + relKindsSQL + ` AND ` + relScope
+
+// databaseCreatedQuery reads when the database was created: the modification time of the PG_VERSION file
+// CREATE DATABASE writes into its directory (databases of the default tablespace only).
+const databaseCreatedQuery = `SELECT (pg_catalog.pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification AS created
+FROM pg_catalog.pg_database d
+WHERE d.datname = pg_catalog.current_database()
+	AND d.dattablespace = (SELECT t.oid FROM pg_catalog.pg_tablespace t WHERE t.spcname = 'pg_default')`
 
 // tableStatsQuery reads the cumulative counters of every user table.
 const tableStatsQuery = `SELECT s.relid, s.seq_scan, coalesce(s.idx_scan, 0) AS idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,

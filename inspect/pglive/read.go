@@ -217,6 +217,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 		}
 	}
 	r.finishWorkload()
+	sqlfile.AnalyzeTriggerFunctions(r.db)
 	return r.db, nil
 }
 
@@ -250,6 +251,9 @@ type tableRow struct {
 	Inherits       []string `db:"inherits"`
 	Options        []string `db:"options"`
 	ReplIdentIndex string   `db:"replident_index"`
+	RowSecurity    bool     `db:"row_security"`
+	ForceRowSec    bool     `db:"force_row_security"`
+	Policies       []string `db:"policies"`
 }
 
 func (r *reader) readTables(ctx context.Context) error {
@@ -263,6 +267,7 @@ func (r *reader) readTables(ctx context.Context) error {
 			Schema: t.Schema, Name: t.Name, Kind: relKindNames[t.Kind], Persistence: persistences[t.Persistence],
 			ReplicaIdentity: replicaIdentities[t.ReplIdent], Owner: t.Owner, PartitionOf: t.PartitionOf,
 			PartitionKey: t.PartitionKey, Inherits: nonEmpty(t.Inherits), Options: nonEmpty(t.Options), ToastBytes: -1,
+			RowSecurity: t.RowSecurity, ForceRowSecurity: t.ForceRowSec, Policies: nonEmpty(t.Policies),
 		}
 		if tab.ReplicaIdentity == inspect.IdentityIndex {
 			tab.ReplicaIdentityIndex = t.ReplIdentIndex
@@ -512,13 +517,21 @@ type nameRow struct {
 	Name string `db:"name"`
 }
 
+type roleRow struct {
+	Name      string `db:"name"`
+	BypassRLS bool   `db:"bypass_rls"`
+}
+
 func (r *reader) readRoles(ctx context.Context) error {
-	rows, err := collect[nameRow](ctx, r, "roles", rolesQuery)
+	rows, err := collect[roleRow](ctx, r, "roles", rolesQuery)
 	if err != nil {
 		return err
 	}
 	for _, n := range rows {
 		r.db.Roles = append(r.db.Roles, n.Name)
+		if n.BypassRLS {
+			r.db.BypassRLS = append(r.db.BypassRLS, n.Name)
+		}
 	}
 	return nil
 }
@@ -608,6 +621,34 @@ func (r *reader) readTableStats(ctx context.Context) error {
 		}
 	}
 	r.db.Workload.TableStats = true
+	return r.readStatsWindow(ctx)
+}
+
+type createdRow struct {
+	Created time.Time `db:"created"`
+}
+
+// readStatsWindow settles since when the table counters can have been
+// counting: the statistics reset of pg_stat_database, or, when they were
+// never reset, the creation of the database (pg_stat_file needs a
+// superuser or a grant; without it the window stays unknown, which the
+// rules that need it say).
+func (r *reader) readStatsWindow(ctx context.Context) error {
+	if f := r.facts.StatsReset; f != nil {
+		r.db.Workload.TableStatsSince = f.UTC()
+		return nil
+	}
+	rows, err := guarded[createdRow](ctx, r, "database creation", databaseCreatedQuery)
+	var ge *guardedError
+	if errors.As(err, &ge) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(rows) == 1 {
+		r.db.Workload.TableStatsSince = rows[0].Created.UTC()
+	}
 	return nil
 }
 

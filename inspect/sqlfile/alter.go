@@ -176,6 +176,10 @@ func (r *schemaReader) alterTableCmd(t *inspect.Table, recurse bool, cmd *pg_que
 		}
 	case pg_query.AlterTableType_AT_ReplicaIdentity:
 		r.replicaIdentity(t, cmd.GetDef().GetReplicaIdentityStmt())
+	case pg_query.AlterTableType_AT_EnableRowSecurity, pg_query.AlterTableType_AT_DisableRowSecurity:
+		t.RowSecurity = st == pg_query.AlterTableType_AT_EnableRowSecurity
+	case pg_query.AlterTableType_AT_ForceRowSecurity, pg_query.AlterTableType_AT_NoForceRowSecurity:
+		t.ForceRowSecurity = st == pg_query.AlterTableType_AT_ForceRowSecurity
 	case pg_query.AlterTableType_AT_AttachPartition:
 		if pc := cmd.GetDef().GetPartitionCmd(); pc != nil {
 			if child := r.mustTable(pc.GetName()); child != nil {

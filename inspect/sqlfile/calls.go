@@ -3,6 +3,7 @@ package sqlfile
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -125,6 +126,18 @@ func functionStatements(f *inspect.Function) []string {
 // against the result type, which the model does not keep: the usual
 // result types are tried in turn.
 func plpgsqlStatements(args, body string) []string {
+	stmts, _, _ := plpgsqlBody(args, body)
+	return stmts
+}
+
+// dynamicStatements are the PL/pgSQL statements that run SQL built at
+// run time (EXECUTE, FOR ... IN EXECUTE, OPEN ... FOR EXECUTE, RETURN
+// QUERY EXECUTE).
+var dynamicStatements = []string{`"PLpgSQL_stmt_dynexecute"`, `"PLpgSQL_stmt_dynfors"`, `"dynquery"`}
+
+// plpgsqlBody is plpgsqlStatements that also says whether the body runs
+// dynamic SQL and whether it compiled at all.
+func plpgsqlBody(args, body string) (stmts []string, dynamic, ok bool) {
 	quote := "$aadv$"
 	for strings.Contains(body, quote) {
 		quote = "$aadv" + quote[1:]
@@ -149,13 +162,16 @@ func plpgsqlStatements(args, body string) []string {
 		}
 		var tree any
 		if json.Unmarshal([]byte(js), &tree) != nil {
-			return nil
+			return nil, false, false
 		}
 		var out []string
 		collectPlpgsqlSQL(tree, &out)
-		return out
+		for _, d := range dynamicStatements {
+			dynamic = dynamic || strings.Contains(js, d)
+		}
+		return out, dynamic, true
 	}
-	return nil
+	return nil, false, false
 }
 
 // collectPlpgsqlSQL gathers the query of every PLpgSQL_expr, in order:
@@ -202,4 +218,97 @@ func collectPlpgsqlSQL(v any, out *[]string) {
 // RETURN v) that read no table and call no function.
 func doesSomething(f *inspect.StatementFacts) bool {
 	return f.Kind != inspect.StmtSelect || len(f.Reads) > 0 || len(f.Functions) > 0 || f.RowLock != "" || len(f.MaxPlusOne) > 0
+}
+
+// AnalyzeTriggerFunctions fills Function.Effects for the functions
+// triggers run, and for the user functions those call (maxCallDepth
+// deep): the tables their bodies write, NOTIFY, the functions they call,
+// dynamic SQL. Both readers call it, so the rules see the same facts
+// offline and live. Functions no trigger reaches are left alone.
+func AnalyzeTriggerFunctions(db *inspect.Database) {
+	byName := map[string][]*inspect.Function{}
+	for _, f := range db.Functions {
+		byName[strings.ToLower(f.Name)] = append(byName[strings.ToLower(f.Name)], f)
+	}
+	find := func(name string) []*inspect.Function {
+		if i := strings.IndexByte(name, '('); i >= 0 {
+			name = name[:i]
+		}
+		parts := inspect.SplitIdents(strings.TrimSpace(name))
+		if len(parts) == 0 {
+			return nil
+		}
+		var out []*inspect.Function
+		for _, f := range byName[strings.ToLower(parts[len(parts)-1])] {
+			if len(parts) == 1 || f.Schema == parts[len(parts)-2] {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	var level []*inspect.Function
+	for _, t := range db.Tables {
+		for _, tg := range t.Triggers {
+			level = append(level, find(tg.Function)...)
+		}
+	}
+	done := map[*inspect.Function]bool{}
+	for depth := 0; depth <= maxCallDepth && len(level) > 0; depth++ {
+		var next []*inspect.Function
+		for _, f := range level {
+			if done[f] {
+				continue
+			}
+			done[f] = true
+			f.Effects = functionEffects(f)
+			if f.Effects == nil {
+				continue
+			}
+			for _, c := range f.Effects.Calls {
+				next = append(next, byName[c]...)
+			}
+		}
+		level = next
+	}
+}
+
+// functionEffects analyses one body; nil when the body is not known.
+func functionEffects(f *inspect.Function) *inspect.FunctionEffects {
+	if strings.TrimSpace(f.Body) == "" {
+		return nil
+	}
+	e := &inspect.FunctionEffects{}
+	var queries []string
+	switch f.Language {
+	case "sql":
+		queries = functionStatements(f)
+		e.Unparsed = len(queries) == 0
+	case "plpgsql":
+		var ok bool
+		queries, e.Dynamic, ok = plpgsqlBody(f.Args, f.Body)
+		e.Unparsed = !ok
+	default:
+		e.Unparsed = true
+	}
+	stmts := make([]*inspect.Statement, len(queries))
+	for i, q := range queries {
+		stmts[i] = &inspect.Statement{Query: q}
+	}
+	Analyze(stmts)
+	for _, s := range stmts {
+		if s.Facts == nil {
+			e.Unparsed = true
+			continue
+		}
+		for _, w := range s.Facts.Writes {
+			if !slices.Contains(e.Writes, w.Table) {
+				e.Writes = append(e.Writes, w.Table)
+			}
+		}
+		e.Notify = e.Notify || s.Facts.Notify
+		for _, c := range s.Facts.Functions {
+			e.Calls = appendUnique(e.Calls, c)
+		}
+	}
+	return e
 }

@@ -160,7 +160,48 @@ func (c *collector) statement(n *pg_query.Node) {
 		walk(n, c.visitSettings)
 		return
 	}
+	if sel := n.GetSelectStmt(); sel != nil {
+		c.out.Selected = selectedColumns(sel, c.out.Selected)
+	}
 	walk(n, c.visit)
+}
+
+// selectedColumns adds the columns a SELECT list reads (both arms of a
+// UNION) to out.
+func selectedColumns(s *pg_query.SelectStmt, out []string) []string {
+	if s.GetOp() != pg_query.SetOperation_SETOP_NONE {
+		return selectedColumns(s.GetRarg(), selectedColumns(s.GetLarg(), out))
+	}
+	return refColumns(s.GetTargetList(), out)
+}
+
+// refColumns adds the columns that target-list entries read (col,
+// t.col, col - 1, "*" for t.* and *) to out, not looking into
+// sub-selects.
+func refColumns(targets []*pg_query.Node, out []string) []string {
+	for _, t := range targets {
+		walk(t, func(m proto.Message) bool {
+			switch x := m.(type) {
+			case *pg_query.SelectStmt:
+				return false
+			case *pg_query.ColumnRef:
+				fields := x.GetFields()
+				if len(fields) == 0 {
+					return false
+				}
+				last := fields[len(fields)-1]
+				switch {
+				case last.GetAStar() != nil:
+					out = appendUnique(out, "*")
+				case last.GetString_() != nil:
+					out = appendUnique(out, last.GetString_().GetSval())
+				}
+				return false
+			}
+			return true
+		})
+	}
+	return out
 }
 
 func (c *collector) visitSettings(m proto.Message) bool {
@@ -175,6 +216,10 @@ func (c *collector) visit(m proto.Message) bool {
 	switch x := m.(type) {
 	case *pg_query.InsertStmt:
 		w := c.write(x.GetRelation(), inspect.StmtInsert)
+		for _, col := range x.GetCols() {
+			w.Columns = appendUnique(w.Columns, col.GetResTarget().GetName())
+		}
+		w.Returning = refColumns(x.GetReturningList(), w.Returning)
 		if oc := x.GetOnConflictClause(); oc != nil {
 			w.OnConflict = onConflict(oc)
 			if oc.GetAction() == pg_query.OnConflictAction_ONCONFLICT_UPDATE {
@@ -184,10 +229,13 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.UpdateStmt:
 		w := c.write(x.GetRelation(), inspect.StmtUpdate)
 		w.SetColumns, w.Increments = assignments(x.GetTargetList(), w.SetColumns, w.Increments)
+		w.Returning = refColumns(x.GetReturningList(), w.Returning)
 	case *pg_query.DeleteStmt:
-		c.write(x.GetRelation(), inspect.StmtDelete)
+		w := c.write(x.GetRelation(), inspect.StmtDelete)
+		w.Returning = refColumns(x.GetReturningList(), w.Returning)
 	case *pg_query.MergeStmt:
 		w := c.write(x.GetRelation(), inspect.StmtMerge)
+		w.Returning = refColumns(x.GetReturningList(), w.Returning)
 		for _, wc := range x.GetMergeWhenClauses() {
 			if mw := wc.GetMergeWhenClause(); mw.GetCommandType() == pg_query.CmdType_CMD_UPDATE {
 				w.SetColumns, w.Increments = assignments(mw.GetTargetList(), w.SetColumns, w.Increments)

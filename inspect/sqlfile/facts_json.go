@@ -213,13 +213,54 @@ func (c *jcollector) statement(n jref) {
 	if c.out.Kind == "" || c.out.Kind == inspect.StmtTransaction {
 		c.out.Kind, c.out.DDLKind = kind, ""
 	}
+	if typ == "SelectStmt" {
+		c.out.Selected = c.selectedColumns(inner, c.out.Selected)
+	}
 	c.walk(inner, typ, c.visit)
+}
+
+// selectedColumns is selectedColumns (facts.go) over JSON trees.
+func (c *jcollector) selectedColumns(s jref, out []string) []string {
+	if op := s.get("op").str(); op != "" && op != "SETOP_NONE" {
+		return c.selectedColumns(s.get("rarg"), c.selectedColumns(s.get("larg"), out))
+	}
+	return c.refColumns(s.get("targetList"), out)
+}
+
+// refColumns is refColumns (facts.go) over JSON trees.
+func (c *jcollector) refColumns(targets jref, out []string) []string {
+	for i := 0; i < targets.len(); i++ {
+		c.walkNode(targets.at(i), func(typ string, x jref) bool {
+			switch typ {
+			case "SelectStmt":
+				return false
+			case "ColumnRef":
+				last := x.get("fields").last()
+				switch t, in := last.node(); t {
+				case "A_Star":
+					out = appendUnique(out, "*")
+				case "String":
+					out = appendUnique(out, in.get("sval").text())
+				}
+				return false
+			}
+			return true
+		})
+	}
+	return out
 }
 
 func (c *jcollector) visit(typ string, x jref) bool {
 	switch typ {
 	case "InsertStmt":
 		w := c.write(x.get("relation"), inspect.StmtInsert)
+		cols := x.get("cols")
+		for i := 0; i < cols.len(); i++ {
+			if name := cols.at(i).as("ResTarget").get("name").str(); !slices.Contains(w.Columns, name) {
+				w.Columns = append(w.Columns, strings.Clone(name))
+			}
+		}
+		w.Returning = c.refColumns(x.get("returningList"), w.Returning)
 		if oc := x.get("onConflictClause"); oc.ok() {
 			w.OnConflict = c.onConflict(oc)
 			if oc.get("action").str() == "ONCONFLICT_UPDATE" {
@@ -229,10 +270,13 @@ func (c *jcollector) visit(typ string, x jref) bool {
 	case "UpdateStmt":
 		w := c.write(x.get("relation"), inspect.StmtUpdate)
 		w.SetColumns, w.Increments = jAssignments(x.get("targetList"), w.SetColumns, w.Increments)
+		w.Returning = c.refColumns(x.get("returningList"), w.Returning)
 	case "DeleteStmt":
-		c.write(x.get("relation"), inspect.StmtDelete)
+		w := c.write(x.get("relation"), inspect.StmtDelete)
+		w.Returning = c.refColumns(x.get("returningList"), w.Returning)
 	case "MergeStmt":
 		w := c.write(x.get("relation"), inspect.StmtMerge)
+		w.Returning = c.refColumns(x.get("returningList"), w.Returning)
 		wcs := x.get("mergeWhenClauses")
 		for i := 0; i < wcs.len(); i++ {
 			mw := wcs.at(i).as("MergeWhenClause")

@@ -60,6 +60,9 @@ var jsonPathStatements = []string{
 	"UPDATE a SET x = 1 FROM b WHERE a.id = b.id RETURNING a.*",
 	"DELETE FROM a USING b WHERE a.id = b.id",
 	"SELECT 1; SELECT 2; UPDATE t SET a = a + 1",
+	"UPDATE district SET d_next_o_id = d_next_o_id + 1 WHERE d_id = $1 RETURNING d_next_o_id - 1 AS o_id, district.*",
+	"INSERT INTO orders (o_id, o_d_id) VALUES ($1, $2) RETURNING o_id; DELETE FROM q RETURNING *",
+	"SELECT d.d_next_o_id, (SELECT max(x) FROM t) FROM district d UNION SELECT u.* FROM u",
 	"", "-- only a comment", ";",
 	// PostgreSQL's own foreign-key queries (Internal), and look-alikes.
 	`SELECT $2 FROM ONLY "pgboss"."queue" x WHERE "name" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x`,

@@ -24,7 +24,7 @@ func TestAnalyzeQuery(t *testing.T) {
 		{
 			name:  "plain select with join and sub-select",
 			query: "SELECT u.id FROM users u JOIN app.orgs o ON o.id = u.org_id WHERE u.id IN (SELECT user_id FROM bans)",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users"), ref("app.orgs"), ref("bans")}},
+			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users"), ref("app.orgs"), ref("bans")}, Selected: []string{"id"}},
 		},
 		{
 			name:  "counter increment with placeholder",
@@ -48,27 +48,27 @@ func TestAnalyzeQuery(t *testing.T) {
 			query: `WITH bumped AS (UPDATE stock SET qty = qty - 1 WHERE sku = $1 RETURNING sku)
 			        INSERT INTO audit (sku) SELECT sku FROM bumped`,
 			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{
-				{Table: ref("audit"), Op: "insert"},
-				{Table: ref("stock"), Op: "update", SetColumns: []string{"qty"}, Increments: []string{"qty"}},
+				{Table: ref("audit"), Op: "insert", Columns: []string{"sku"}},
+				{Table: ref("stock"), Op: "update", SetColumns: []string{"qty"}, Increments: []string{"qty"}, Returning: []string{"sku"}},
 			}},
 		},
 		{
 			name:  "upsert on a named constraint with excluded increment",
 			query: "INSERT INTO hits AS h (page, n) VALUES ($1, 1) ON CONFLICT ON CONSTRAINT hits_pkey DO UPDATE SET n = h.n + excluded.n, seen = excluded.seen",
-			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("hits"), Op: "insert",
+			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("hits"), Op: "insert", Columns: []string{"page", "n"},
 				SetColumns: []string{"n", "seen"}, Increments: []string{"n"},
 				OnConflict: &inspect.OnConflict{Constraint: "hits_pkey", Action: "update"}}}},
 		},
 		{
 			name:  "excluded.x alone is no increment",
 			query: "INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v + 1",
-			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("kv"), Op: "insert",
+			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("kv"), Op: "insert", Columns: []string{"k", "v"},
 				SetColumns: []string{"v"}, OnConflict: &inspect.OnConflict{Columns: []string{"k"}, Action: "update"}}}},
 		},
 		{
 			name:  "on conflict do nothing",
 			query: "INSERT INTO tags (name) VALUES ('x') ON CONFLICT DO NOTHING",
-			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("tags"), Op: "insert",
+			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("tags"), Op: "insert", Columns: []string{"name"},
 				OnConflict: &inspect.OnConflict{Action: "nothing"}}}},
 		},
 		{
@@ -80,7 +80,7 @@ func TestAnalyzeQuery(t *testing.T) {
 		{
 			name:  "for no key update wins over for share",
 			query: "SELECT * FROM jobs j JOIN queues q ON q.id = j.queue_id WHERE j.state = 'new' FOR SHARE OF q FOR NO KEY UPDATE OF j SKIP LOCKED",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("jobs"), ref("queues")}, RowLock: "for no key update"},
+			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("jobs"), ref("queues")}, RowLock: "for no key update", Selected: []string{"*"}},
 		},
 		{
 			name:  "row lock in a sub-select",
@@ -89,9 +89,24 @@ func TestAnalyzeQuery(t *testing.T) {
 				Writes: []inspect.TableWrite{{Table: ref("jobs"), Op: "delete"}}, Reads: []inspect.TableRef{ref("jobs")}},
 		},
 		{
+			name: "counter handed back by RETURNING, insert with a column list",
+			query: `WITH n AS (UPDATE district SET d_next_o_id = d_next_o_id + 1 WHERE d_id = $1 RETURNING d_next_o_id - 1 AS o_id, d_tax)
+			        INSERT INTO orders (o_id, o_d_id) SELECT o_id, $1 FROM n RETURNING *`,
+			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{
+				{Table: ref("orders"), Op: "insert", Columns: []string{"o_id", "o_d_id"}, Returning: []string{"*"}},
+				{Table: ref("district"), Op: "update", SetColumns: []string{"d_next_o_id"}, Increments: []string{"d_next_o_id"}, Returning: []string{"d_next_o_id", "d_tax"}},
+			}},
+		},
+		{
+			name:  "selected columns: qualified, in expressions, both arms of a union, not in sub-selects",
+			query: "SELECT d.d_next_o_id, d_tax * 2, (SELECT max(x) FROM t) FROM district d WHERE d_id = $1 UNION ALL SELECT u.*, 1, 2 FROM u",
+			want: inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("t"), ref("district"), ref("u")},
+				Selected: []string{"d_next_o_id", "d_tax", "*"}, Functions: []string{"max"}},
+		},
+		{
 			name:  "notify_email column is not a notify",
 			query: "SELECT notify_email FROM users WHERE notify_email",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users")}},
+			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users")}, Selected: []string{"notify_email"}},
 		},
 		{
 			name:  "pg_notify call",
@@ -154,18 +169,18 @@ func TestAnalyzeQuery(t *testing.T) {
 			name:  "max plus one in insert select",
 			query: "INSERT INTO orders (id, note) SELECT coalesce(max(id), 0) + 1, $1 FROM orders",
 			want: inspect.StatementFacts{Kind: inspect.StmtInsert, MaxPlusOne: []string{"orders.id"}, Functions: []string{"max"},
-				Writes: []inspect.TableWrite{{Table: ref("orders"), Op: "insert"}}, Reads: []inspect.TableRef{ref("orders")}},
+				Writes: []inspect.TableWrite{{Table: ref("orders"), Op: "insert", Columns: []string{"id", "note"}}}, Reads: []inspect.TableRef{ref("orders")}},
 		},
 		{
 			name:  "max plus one as a scalar sub-select in VALUES",
 			query: `INSERT INTO app.invoices (no) VALUES ((SELECT max(i."No") FROM app.invoices i) + 1)`,
 			want: inspect.StatementFacts{Kind: inspect.StmtInsert, MaxPlusOne: []string{`app.invoices."No"`}, Functions: []string{"max"},
-				Writes: []inspect.TableWrite{{Table: ref("app.invoices"), Op: "insert"}}, Reads: []inspect.TableRef{ref("app.invoices")}},
+				Writes: []inspect.TableWrite{{Table: ref("app.invoices"), Op: "insert", Columns: []string{"no"}}}, Reads: []inspect.TableRef{ref("app.invoices")}},
 		},
 		{
 			name:  "max without plus is not key generation",
 			query: "SELECT max(id) FROM orders",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("orders")}, Functions: []string{"max"}},
+			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("orders")}, Functions: []string{"max"}, Selected: []string{"id"}},
 		},
 		{
 			name:  "large objects",

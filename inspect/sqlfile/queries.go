@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,7 +73,26 @@ func ReadQueries(db *inspect.Database, name string, src []byte) error {
 	if db.Workload.StatementsSource != sourceExport {
 		db.Workload.StatementsSource = source
 	}
+	if source == sourceExport && slices.ContainsFunc(stmts, utility) {
+		// pg_stat_statements records utility statements (DDL, SET, BEGIN,
+		// ...) only with track_utility on: the export shows it was.
+		db.Workload.TrackUtility = true
+	}
 	return nil
+}
+
+// utility reports a statement pg_stat_statements records only with
+// pg_stat_statements.track_utility on: anything but SELECT, INSERT,
+// UPDATE, DELETE and MERGE.
+func utility(s *inspect.Statement) bool {
+	if s.Facts == nil {
+		return false
+	}
+	switch s.Facts.Kind {
+	case inspect.StmtSelect, inspect.StmtInsert, inspect.StmtUpdate, inspect.StmtDelete, inspect.StmtMerge:
+		return false
+	}
+	return true
 }
 
 // queryFormat picks csv, json or sql by extension, else by content.

@@ -163,3 +163,31 @@ func TestQueryFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestExportTrackUtility: an export that holds utility statements (DDL,
+// SET, BEGIN) was taken with pg_stat_statements.track_utility on; one
+// without them says nothing, and a .sql file says nothing either (found
+// trying an export with DDL: ddl-in-workload claimed track_utility was
+// off).
+func TestExportTrackUtility(t *testing.T) {
+	tests := []struct {
+		name, file, src string
+		want            bool
+	}{
+		{"json export with DDL", "pgss.json", `[{"query": "SELECT 1", "calls": 3}, {"query": "ALTER TABLE t ADD COLUMN c int", "calls": 1}]`, true},
+		{"csv export with BEGIN", "pgss.csv", "query,calls\nBEGIN,10\nUPDATE t SET a = $1,10\n", true},
+		{"export of plannable statements only", "pgss.csv", "query,calls\nSELECT 1,5\nMERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE,1\n", false},
+		{"sql file with DDL", "q.sql", "CREATE TABLE x (a int);", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newDatabase()
+			if err := ReadQueries(db, tt.file, []byte(tt.src)); err != nil {
+				t.Fatal(err)
+			}
+			if db.Workload.TrackUtility != tt.want {
+				t.Errorf("TrackUtility = %v, want %v", db.Workload.TrackUtility, tt.want)
+			}
+		})
+	}
+}

@@ -81,6 +81,7 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 		db.ServerVersion = opts.ServerVersion
 	}
 	ExpandCalls(db)
+	AnalyzeTriggerFunctions(db)
 	addOfflineSkips(db, len(opts.Queries) > 0)
 	return db, nil
 }

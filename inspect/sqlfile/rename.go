@@ -65,6 +65,14 @@ func (r *schemaReader) rename(rs *pg_query.RenameStmt) {
 				}
 			}
 		}
+	case pg_query.ObjectType_OBJECT_POLICY:
+		if t := r.table(rv); t != nil {
+			for i, p := range t.Policies {
+				if p == rs.GetSubname() {
+					t.Policies[i] = newName
+				}
+			}
+		}
 	}
 }
 

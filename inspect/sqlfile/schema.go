@@ -148,6 +148,10 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.createEventTrigger(n.GetCreateEventTrigStmt(), loc)
 	case n.GetAlterEventTrigStmt() != nil:
 		r.alterEventTrigger(n.GetAlterEventTrigStmt())
+	case n.GetCreatePolicyStmt() != nil:
+		if t := r.mustTable(n.GetCreatePolicyStmt().GetTable()); t != nil {
+			t.Policies = appendUnique(t.Policies, n.GetCreatePolicyStmt().GetPolicyName())
+		}
 	case n.GetCreateExtensionStmt() != nil:
 		r.createExtension(n.GetCreateExtensionStmt(), loc)
 	case n.GetAlterOwnerStmt() != nil:
@@ -464,12 +468,12 @@ func (r *schemaReader) drop(d *pg_query.DropStmt) {
 		case pg_query.ObjectType_OBJECT_SCHEMA:
 			r.dropSchema(obj.GetString_().GetSval())
 			continue
-		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_RULE:
+		case pg_query.ObjectType_OBJECT_TRIGGER, pg_query.ObjectType_OBJECT_RULE, pg_query.ObjectType_OBJECT_POLICY:
 			// DROP TRIGGER name ON [schema.]table: the table, then the name.
 			if len(names) < 2 || len(names) > 3 {
 				continue
 			}
-			r.dropTableObject(rangeVarOf(names[:len(names)-1]), names[len(names)-1], d.GetRemoveType() == pg_query.ObjectType_OBJECT_TRIGGER)
+			r.dropTableObject(rangeVarOf(names[:len(names)-1]), names[len(names)-1], d.GetRemoveType())
 			continue
 		}
 		if len(names) == 0 || len(names) > 2 {
@@ -500,15 +504,18 @@ func rangeVarOf(names []string) *pg_query.RangeVar {
 	return rv
 }
 
-// dropTableObject removes a trigger or rule of a table.
-func (r *schemaReader) dropTableObject(rv *pg_query.RangeVar, name string, trigger bool) {
+// dropTableObject removes a trigger, rule or policy of a table.
+func (r *schemaReader) dropTableObject(rv *pg_query.RangeVar, name string, kind pg_query.ObjectType) {
 	t := r.table(rv)
 	if t == nil {
 		return
 	}
-	if trigger {
+	switch kind {
+	case pg_query.ObjectType_OBJECT_TRIGGER:
 		t.Triggers = slices.DeleteFunc(t.Triggers, func(tg *inspect.Trigger) bool { return tg.Name == name })
-	} else {
+	case pg_query.ObjectType_OBJECT_POLICY:
+		t.Policies = slices.DeleteFunc(t.Policies, func(p string) bool { return p == name })
+	default:
 		t.Rules = slices.DeleteFunc(t.Rules, func(ru *inspect.Rule) bool { return ru.Name == name })
 	}
 }
