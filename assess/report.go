@@ -85,6 +85,13 @@ type ReportFinding struct {
 	Location   *Location `json:"location,omitempty"`
 	// Fingerprint identifies the finding across runs (for baselines).
 	Fingerprint string `json:"fingerprint"`
+	// Effect is what the finding means for how its table may be written
+	// (rules.Effect: none, fix-first, insert-only, home-routed, local),
+	// EffectWhy the evidence for it, and Related the other tables it
+	// applies to (tables whose keys an id allocator hands out).
+	Effect    string   `json:"effect,omitempty"`
+	EffectWhy string   `json:"effect_why,omitempty"`
+	Related   []string `json:"related_tables,omitempty"`
 }
 
 // Location is a place in an offline input file.
@@ -157,13 +164,15 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 
 func reportFinding(f rules.Finding) ReportFinding {
 	title := ""
-	if rule, ok := rules.Lookup(f.RuleID); ok {
+	rule, ok := rules.Lookup(f.RuleID)
+	if ok {
 		title = rule.Title
 	}
 	return ReportFinding{
 		Rule: f.RuleID, Name: f.Name, Severity: f.Severity.String(), Category: string(f.Category), Title: title,
 		Object: f.Object, ObjectKind: f.ObjectKind, Table: f.Table, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL,
 		Engines: f.Engines, Location: location(f.Pos), Fingerprint: f.RuleID + "|" + f.Object + "|" + f.Table,
+		Effect: string(f.TableEffect(rule)), EffectWhy: f.EffectWhy, Related: f.Related,
 	}
 }
 
@@ -211,34 +220,30 @@ func (r *Report) finish(db *inspect.Database) {
 // adviceRank orders advice from most to least restrictive.
 var adviceRank = map[string]int{AdviceKeepLocal: 3, AdviceHome: 2, AdviceInsertOnly: 1, AdviceAnywhere: 0}
 
-// ruleAdvice maps a rule to the advice its finding imposes on a table.
-// Rules not listed (sequence-key, int4-key, ...) are fixed once for all
-// nodes and leave the table writable anywhere after the fix.
-var ruleAdvice = map[string]string{
-	"queue-table":                AdviceKeepLocal,
-	"unlogged-table":             AdviceKeepLocal,
-	"hot-row":                    AdviceHome,
-	"counter-update":             AdviceHome,
-	"row-locking":                AdviceHome,
-	"upsert-on-secondary-unique": AdviceHome,
-	"multiple-unique":            AdviceHome,
-	"deferrable-unique":          AdviceHome,
-	"exclusion-constraint":       AdviceHome,
-	"primary-key-update":         AdviceHome,
-	"key-reuse":                  AdviceHome,
-	"foreign-key-cascade":        AdviceHome,
-	"toast-multi-writer":         AdviceHome,
-	"trigger-firing-mode":        AdviceHome,
-	"max-plus-one":               AdviceHome,
-	"truncate":                   AdviceHome,
+// effectAdvice is the advice each effect of a finding imposes on its
+// table. What a rule's findings mean for their table is the rule's
+// (rules.Rule.Effect, on its page), not decided here.
+var effectAdvice = map[rules.Effect]string{
+	rules.EffectFixFirst:   AdviceAnywhere,
+	rules.EffectInsertOnly: AdviceInsertOnly,
+	rules.EffectHome:       AdviceHome,
+	rules.EffectLocal:      AdviceKeepLocal,
 }
 
-// fixOnce lists the rules whose fix is made once, for all nodes, after
-// which the table is writable anywhere.
-var fixOnce = map[string]bool{
-	"sequence-key": true, "int4-key": true, "unlogged-sequence": true, "replica-identity-full": true,
-	"volatile-default": true, "generated-column": true, "large-object": true,
-	"replica-identity-external-storage": true, "function-search-path": true,
+// findingEffect is the effect a report finding has on its table: the one
+// it carries, or (for reports written before findings carried it) its
+// rule's.
+func findingEffect(f ReportFinding) rules.Effect {
+	if f.Effect != "" {
+		return rules.Effect(f.Effect)
+	}
+	if r, ok := rules.Lookup(f.Rule); ok {
+		return r.Effect
+	}
+	if r, ok := rules.Lookup(f.Name); ok {
+		return r.Effect
+	}
+	return ""
 }
 
 func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
@@ -252,6 +257,27 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 		byTable[q] = &TableAdvice{Table: q, Advice: AdviceAnywhere}
 		order = append(order, q)
 	}
+	apply := func(ta *TableAdvice, f ReportFinding, eff rules.Effect) {
+		adv, ok := effectAdvice[eff]
+		if !ok {
+			return // no effect on where the table may be written
+		}
+		reason := f.Name
+		if f.EffectWhy != "" {
+			reason += " (" + f.EffectWhy + ")"
+		}
+		if eff == rules.EffectFixFirst {
+			// Fixed once for all nodes (a sequence, a key type): the advice
+			// holds after the fix, which the reasons say.
+			reason = "fix first: " + reason
+		}
+		if !slices.Contains(ta.Reasons, reason) {
+			ta.Reasons = append(ta.Reasons, reason)
+		}
+		if adviceRank[adv] > adviceRank[ta.Advice] {
+			ta.Advice = adv
+		}
+	}
 	for _, f := range fs {
 		ta := byTable[f.Table]
 		if ta == nil {
@@ -263,31 +289,15 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 		case "warning":
 			ta.Warns++
 		}
-		adv, ok := ruleAdvice[f.Name]
-		switch f.Name {
-		case "missing-primary-key", "replica-identity-nothing":
-			adv, ok = AdviceKeepLocal, true
-			if t := db.TableByQualified(f.Table); t != nil && !tableModified(db, t) {
-				adv = AdviceInsertOnly
-			}
-		}
 		if f.Severity == "info" {
 			continue
 		}
-		reason := f.Name
-		if !ok {
-			if !fixOnce[f.Name] {
-				continue
+		eff := findingEffect(f)
+		apply(ta, f, eff)
+		for _, rel := range f.Related {
+			if rt := byTable[rel]; rt != nil {
+				apply(rt, f, eff)
 			}
-			// Fixed once for all nodes (a sequence, a key type): the advice
-			// holds after the fix, which the reasons say.
-			reason, adv = "fix first: "+f.Name, AdviceAnywhere
-		}
-		if !slices.Contains(ta.Reasons, reason) {
-			ta.Reasons = append(ta.Reasons, reason)
-		}
-		if adviceRank[adv] > adviceRank[ta.Advice] {
-			ta.Advice = adv
 		}
 	}
 	out := make([]TableAdvice, 0, len(order))
@@ -296,35 +306,6 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 		out = append(out, *byTable[q])
 	}
 	return out
-}
-
-// tableModified reports evidence of UPDATE or DELETE on t, from statistics
-// or the workload. With neither, it assumes the table is modified.
-func tableModified(db *inspect.Database, t *inspect.Table) bool {
-	evidence := false
-	if t.Stats != nil {
-		evidence = true
-		if t.Stats.Updates > 0 || t.Stats.Deletes > 0 {
-			return true
-		}
-	}
-	if len(db.Statements) > 0 {
-		evidence = true
-		for _, s := range db.Statements {
-			if s.Facts == nil {
-				continue
-			}
-			for _, w := range s.Facts.Writes {
-				if w.Op == "insert" && w.OnConflict == nil {
-					continue
-				}
-				if db.FindTable(w.Table) == t {
-					return true
-				}
-			}
-		}
-	}
-	return !evidence
 }
 
 func systemSchema(s string) bool {

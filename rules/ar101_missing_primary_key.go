@@ -8,12 +8,14 @@ import (
 )
 
 var missingPrimaryKey = &Rule{
-	ID:       "AR101",
-	Name:     "missing-primary-key",
-	Title:    "Table without a primary key",
-	Severity: Error,
-	Category: CategoryKeys,
-	Engines:  AllEngines,
+	ID:         "AR101",
+	Name:       "missing-primary-key",
+	Title:      "Table without a primary key",
+	Severity:   Error,
+	Category:   CategoryKeys,
+	Engines:    AllEngines,
+	Effect:     EffectFixFirst,
+	EffectNote: effectNoteNoKey,
 	Doc: Doc{
 		Why: `Logical replication finds the row an UPDATE or DELETE applies to by the replica identity,
 which is the primary key unless the table says otherwise. A table with neither a primary key nor
@@ -97,6 +99,7 @@ func checkMissingPrimaryKey(p *Pass) {
 		default:
 			f.Message = fmt.Sprintf("%s has no primary key or replica identity: UPDATE and DELETE cannot be replicated (native rejects them on the publisher; pgactive and Spock do not replicate them)", t.QualifiedName())
 		}
+		keyEffect(p, t, &f, changes)
 		if ix := candidateKey(t); ix != nil {
 			name := t.Name + "_pkey"
 			f.Fix = fmt.Sprintf("Promote the unique index %s on (%s) to the primary key.", inspect.QuoteIdent(ix.Name), strings.Join(ix.Columns, ", "))
@@ -121,6 +124,28 @@ func checkMissingPrimaryKey(p *Pass) {
 			}
 		}
 		p.Report(f)
+	}
+}
+
+// effectNoteNoKey documents keyEffect on the pages of the rules that use it.
+const effectNoteNoKey = `A table that nothing updates or deletes (no n_tup_upd or n_tup_del in
+pg_stat_user_tables and no UPDATE, DELETE or upsert in the workload) is insert-only instead; a table
+that holds node-local data stays out of replication (local). Any other table is business data that
+every node needs: add a key first, then write it as its other findings allow.
+
+` + nodeLocalDoc
+
+// keyEffect sets the effect of a finding about a table without a usable
+// key: node-local data stays out of replication, a table that is only
+// inserted into is insert-only, and any other table gets a key first.
+func keyEffect(p *Pass, t *inspect.Table, f *Finding, changes map[*inspect.Table]int64) {
+	switch nl, io := nodeLocal(p, t), insertOnly(p, t, changes); {
+	case nl != "":
+		f.Effect, f.EffectWhy = EffectLocal, nl
+	case io != "":
+		f.Effect, f.EffectWhy = EffectInsertOnly, io
+	default:
+		f.EffectWhy = "business data every node needs: add a key"
 	}
 }
 

@@ -7,12 +7,14 @@ import (
 )
 
 var replicaIdentityNothing = &Rule{
-	ID:       "AR102",
-	Name:     "replica-identity-nothing",
-	Title:    "Table with REPLICA IDENTITY NOTHING",
-	Severity: Error,
-	Category: CategoryKeys,
-	Engines:  AllEngines,
+	ID:         "AR102",
+	Name:       "replica-identity-nothing",
+	Title:      "Table with REPLICA IDENTITY NOTHING",
+	Severity:   Error,
+	Category:   CategoryKeys,
+	Engines:    AllEngines,
+	Effect:     EffectFixFirst,
+	EffectNote: effectNoteNoKey,
 	Doc: Doc{
 		Why: `REPLICA IDENTITY NOTHING tells logical decoding to log no old-row identity at all, even when the
 table has a primary key. UPDATE and DELETE on such a table cannot be matched to a row on the other
@@ -56,6 +58,10 @@ ALTER TABLE public.audit_log REPLICA IDENTITY NOTHING;`,
 				f.Message = fmt.Sprintf("%s %s and sees %s: these changes cannot be replicated", t.QualifiedName(), what, act)
 			} else {
 				f.Message = fmt.Sprintf("%s %s: UPDATE and DELETE cannot be replicated", t.QualifiedName(), what)
+			}
+			keyEffect(p, t, &f, changes)
+			if pk != nil && f.Effect == "" {
+				f.EffectWhy = "set the replica identity back to the primary key"
 			}
 			if pk != nil {
 				f.Fix = "Set the replica identity back to the default (the primary key)."

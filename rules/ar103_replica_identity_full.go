@@ -13,6 +13,7 @@ var replicaIdentityFull = &Rule{
 	Severity: Warning,
 	Category: CategoryKeys,
 	Engines:  []string{EngineNative, EnginePglogical, EnginePgactive, EngineSpock, EnginePGD},
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `With REPLICA IDENTITY FULL every UPDATE and DELETE writes the whole old row to WAL, and the
 subscriber matches rows by comparing all columns (with a sequential scan unless an index can be

@@ -14,6 +14,7 @@ var primaryKeyUpdate = &Rule{
 	Category: CategoryKeys,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `A row is identified on every node by its key. When one node changes a key while another node
 updates or deletes the same row by its old key, the second change finds no row (update_missing,

@@ -15,12 +15,14 @@ const (
 )
 
 var queueTable = &Rule{
-	ID:       "AR105",
-	Name:     "queue-table",
-	Title:    "Queue-like table with insert-then-delete churn",
-	Severity: Warning,
-	Category: CategoryKeys,
-	Engines:  AllEngines,
+	ID:         "AR105",
+	Name:       "queue-table",
+	Title:      "Queue-like table with insert-then-delete churn",
+	Severity:   Warning,
+	Category:   CategoryKeys,
+	Engines:    AllEngines,
+	Effect:     EffectHome,
+	EffectNote: `A queue of node-local work stays out of replication instead (local). ` + nodeLocalDoc,
 	Doc: Doc{
 		Why: `A table used as a queue (rows inserted, picked up and deleted shortly after) is the worst case
 for asynchronous multi-primary replication. The consumer on node B can delete a row before B has
@@ -39,15 +41,19 @@ lives on forever on C. PGD's documentation recommends not replicating such table
 at most 5% of inserts. From the workload: the table is both inserted into and deleted from, and
 either it is read with a row lock (SELECT ... FOR UPDATE [SKIP LOCKED], the usual job-queue
 pattern) or pg_stat_statements shows at least 80% as many rows deleted as inserted.`,
-		Fix: `Keep the queue node-local: leave it out of the publication or replication set and let each node
-process its own jobs, or pin the queue to one writer node and route producers and consumers
-there. Never reuse a deleted job's key.
+		Fix: `Route the queue's writes to one home node: producers and consumers of a queue row (or of the
+whole queue) write on the node that owns it, so a row is inserted, picked up and deleted in one
+place while the other nodes still see it. That is the advice for a queue of business work that
+other nodes must see, such as orders waiting for delivery. Never reuse a deleted job's key.
+
+Only a queue of node-local work (each node processes its own jobs, nobody elsewhere needs them)
+may stay out of replication:
 
 ` + "```sql" + `
 -- native, on each node (aadvisor bootstrap names the publications aadv_pub_<node>;
 -- before bootstrap, leave the table out of the plan's tables instead):
 --   psql -v publication=aadv_pub_node1 -f fix.sql
-ALTER PUBLICATION :"publication" DROP TABLE public.jobs;
+ALTER PUBLICATION :"publication" DROP TABLE public.node_jobs;
 ` + "```",
 		Example: `CREATE TABLE public.jobs (id uuid PRIMARY KEY, payload jsonb);
 -- INSERT INTO jobs ...; SELECT ... FROM jobs FOR UPDATE SKIP LOCKED; DELETE FROM jobs WHERE id = $1;`,
@@ -130,16 +136,21 @@ func checkQueueTable(p *Pass) {
 		if len(why) == 0 {
 			continue
 		}
-		p.Report(Finding{
+		f := Finding{
 			Object:     t.QualifiedName(),
 			ObjectKind: "table",
 			Table:      t.QualifiedName(),
 			Message:    fmt.Sprintf("%s behaves like a queue: %s; rows deleted on one node can be resurrected or processed twice on another", t.QualifiedName(), strings.Join(why, "; ")),
-			Fix:        "Keep the queue node-local (leave it out of the publication or replication set) or pin producers and consumers to one writer node.",
-			FixSQL: fmt.Sprintf("-- native, on each node: leave the queue out of its publication (aadvisor bootstrap names it aadv_pub_<node>;\n"+
+			Fix:        "Route the queue's producers and consumers to one home node (per queue row or for the whole queue), so other nodes still see its rows.",
+			Pos:        t.Pos,
+		}
+		if nl := nodeLocal(p, t); nl != "" {
+			f.Effect, f.EffectWhy = EffectLocal, nl
+			f.Fix = "Keep the queue node-local (" + nl + "): leave it out of the publication or replication set."
+			f.FixSQL = fmt.Sprintf("-- native, on each node: leave the queue out of its publication (aadvisor bootstrap names it aadv_pub_<node>;\n"+
 				"-- before bootstrap, leave the table out of the plan's tables instead). Run with: psql -v publication=aadv_pub_<node> -f fix.sql\n"+
-				"ALTER PUBLICATION :\"publication\" DROP TABLE %s;", t.Ident()),
-			Pos: t.Pos,
-		})
+				"ALTER PUBLICATION :\"publication\" DROP TABLE %s;", t.Ident())
+		}
+		p.Report(f)
 	}
 }

@@ -14,6 +14,7 @@ var keyReuse = &Rule{
 	Severity: Warning,
 	Category: CategoryKeys,
 	Engines:  AllEngines,
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `When a key value can come back after its row was deleted (a natural key chosen by the
 application, a join table whose rows are deleted and re-created, an upsert that re-inserts a

@@ -14,6 +14,7 @@ var sequenceKey = &Rule{
 	Severity: Error,
 	Category: CategorySequences,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Sequences are not replicated, and even where they are, each node hands out values on its own.
 A primary key or unique column filled by serial, identity or a nextval() default gets the same

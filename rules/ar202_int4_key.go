@@ -14,6 +14,7 @@ var int4Key = &Rule{
 	Severity: Warning,
 	Category: CategorySequences,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Every way of generating keys on several nodes at once spends key space faster or needs 64 bits:
 snowflake ids are 64-bit values (timestamp, node id, counter), INCREMENT BY N with per-node

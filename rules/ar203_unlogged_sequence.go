@@ -13,6 +13,7 @@ var unloggedSequence = &Rule{
 	Severity: Warning,
 	Category: CategorySequences,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `An unlogged sequence (PostgreSQL 15+, also the sequence of an unlogged table) is reset to its
 start value after a crash and is not in WAL, so a standby or a restored node starts it over. On a

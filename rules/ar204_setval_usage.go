@@ -15,6 +15,7 @@ var setvalUsage = &Rule{
 	Category: CategorySequences,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Code that resets sequences with setval() (after bulk loads, imports, tests, or to "fix" a
 sequence after inserting explicit ids) breaks every multi-node id scheme. With per-node offsets a

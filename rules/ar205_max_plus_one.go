@@ -14,6 +14,7 @@ var maxPlusOne = &Rule{
 	Category: CategorySequences,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `Generating the next key as SELECT max(id) + 1 is already racy on one node; on several nodes it is
 guaranteed to collide, because each node sees only the rows that have reached it and computes the

@@ -14,6 +14,7 @@ var multipleUnique = &Rule{
 	Severity: Warning,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `Conflict resolution works on one key: the replica identity. When a table has a second unique
 index (an email, a slug, an external id), two nodes can each accept a row with the same secondary

@@ -14,6 +14,7 @@ var deferrableUnique = &Rule{
 	Severity: Error,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `Conflict detection on apply relies on the unique index answering "does this key exist?" at once.
 A DEFERRABLE constraint's index defers that check to commit, so the apply side cannot use it:

@@ -13,6 +13,7 @@ var exclusionConstraint = &Rule{
 	Severity: Warning,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `An exclusion constraint (no two bookings of a room may overlap) is checked only against the rows
 a node has. Two nodes can each accept an overlapping booking; when the rows meet, the violation

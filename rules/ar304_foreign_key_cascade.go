@@ -14,6 +14,7 @@ var foreignKeyCascade = &Rule{
 	Severity: Warning,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `Apply runs with session_replication_role = replica, so foreign keys are neither checked nor
 acted on when changes arrive from another node; the origin's cascaded row changes are replicated

@@ -12,6 +12,7 @@ var volatileDefault = &Rule{
 	Severity: Info,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `A default is evaluated where the row is inserted and the value is replicated, so ordinary
 inserts are fine. The default is evaluated separately on each node when it is not: DDL is not

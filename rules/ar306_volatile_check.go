@@ -14,6 +14,7 @@ var volatileCheck = &Rule{
 	Severity: Warning,
 	Category: CategoryConstraints,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `CHECK constraints are evaluated again when a change is applied on the other nodes (only foreign
 keys are skipped on apply). A check whose result depends on when or where it runs (created_at <=

@@ -14,6 +14,7 @@ var largeObject = &Rule{
 	Severity: Error,
 	Category: CategoryReplicationScope,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Large objects live in pg_largeobject, a system catalog that logical decoding does not carry. A row
 replicated to another node keeps the oid of its large object, but the object itself exists only on

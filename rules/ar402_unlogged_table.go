@@ -7,12 +7,14 @@ import (
 )
 
 var unloggedTable = &Rule{
-	ID:       "AR402",
-	Name:     "unlogged-table",
-	Title:    "Unlogged table is not replicated",
-	Severity: Warning,
-	Category: CategoryReplicationScope,
-	Engines:  AllEngines,
+	ID:         "AR402",
+	Name:       "unlogged-table",
+	Title:      "Unlogged table is not replicated",
+	Severity:   Warning,
+	Category:   CategoryReplicationScope,
+	Engines:    AllEngines,
+	Effect:     EffectFixFirst,
+	EffectNote: `A table whose data is node-local stays out of replication instead (local). ` + nodeLocalDoc,
 	Doc: Doc{
 		Why: `Unlogged tables write no WAL, so logical decoding never sees their changes: their rows exist only
 on the node that wrote them, and are emptied after a crash. In an active-active mesh where users
@@ -26,7 +28,9 @@ everywhere.`,
 			EngineSpock:     `Not replicated; setting a table UNLOGGED "removes the table from replication".`,
 			EnginePGD:       `Not replicated.`,
 		},
-		Detection: `Application tables with relpersistence = 'u' (CREATE UNLOGGED TABLE, ALTER TABLE ... SET UNLOGGED).`,
+		Detection: `Application tables with relpersistence = 'u' (CREATE UNLOGGED TABLE, ALTER TABLE ... SET UNLOGGED).
+Whether the data is node-local is judged on evidence (see the effect below): only then is keeping
+it local the advice.`,
 		Fix: `Make the table logged if its data must be on every node, or keep it deliberately node-local:
 
 ` + "```sql" + `
@@ -44,15 +48,21 @@ ALTER TABLE public.sessions SET LOGGED;
 			if t.Persistence != inspect.Unlogged {
 				continue
 			}
-			p.Report(Finding{
+			f := Finding{
 				Object:     t.QualifiedName(),
 				ObjectKind: "table",
 				Table:      t.QualifiedName(),
 				Message:    fmt.Sprintf("%s is UNLOGGED: its rows exist only on the node that wrote them", t.QualifiedName()),
-				Fix:        "Make the table logged, unless its data is deliberately node-local.",
+				Fix:        "Make the table logged: nothing shows its data is node-local, so the other nodes need it.",
+				EffectWhy:  "make it logged",
 				FixSQL:     fmt.Sprintf("ALTER TABLE %s SET LOGGED;", t.Ident()),
 				Pos:        t.Pos,
-			})
+			}
+			if nl := nodeLocal(p, t); nl != "" {
+				f.Effect, f.EffectWhy, f.FixSQL = EffectLocal, nl, ""
+				f.Fix = "Keep it node-local; make it logged only if other nodes need its rows."
+			}
+			p.Report(f)
 		}
 	},
 }

@@ -13,6 +13,7 @@ var materializedView = &Rule{
 	Severity: Info,
 	Category: CategoryReplicationScope,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Only base tables replicate. A materialized view holds whatever its node computed at the last
 REFRESH, from the rows that node had then, so the same query returns different answers on

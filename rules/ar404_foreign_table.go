@@ -13,6 +13,7 @@ var foreignTable = &Rule{
 	Severity: Info,
 	Category: CategoryReplicationScope,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `A foreign table's rows live in another system; logical replication carries only local tables.
 Every node needs its own foreign server definition, user mapping and network path to the remote

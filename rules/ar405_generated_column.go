@@ -11,6 +11,7 @@ var generatedColumn = &Rule{
 	Severity: Info,
 	Category: CategoryReplicationScope,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Before PostgreSQL 18 logical replication does not publish generated columns at all: each
 subscriber computes the value from its own generation expression. That is harmless while the

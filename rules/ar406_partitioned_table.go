@@ -14,6 +14,7 @@ var partitionedTable = &Rule{
 	Severity: Info,
 	Category: CategoryReplicationScope,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Partitions are separate tables to logical replication. Unless the publication publishes via the
 partition root, every partition must exist on every node with the same bounds, and a partition

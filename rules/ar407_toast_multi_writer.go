@@ -16,6 +16,7 @@ var toastMultiWriter = &Rule{
 	Severity: Warning,
 	Category: CategoryReplicationScope,
 	Engines:  []string{EngineNative, EnginePglogical},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `When an UPDATE does not change a TOASTed (large, out-of-line) value, the value is not written to
 WAL and the change carries only "unchanged". With three or more nodes and conflicting updates,

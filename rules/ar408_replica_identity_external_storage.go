@@ -13,6 +13,7 @@ var replicaIdentityExternalStorage = &Rule{
 	Severity: Warning,
 	Category: CategoryReplicationScope,
 	Engines:  []string{EnginePGD},
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `A key column with STORAGE EXTERNAL keeps large values out of line and uncompressed. When such a
 value is unchanged by an UPDATE it is not in the WAL record, so the identity of the row is

@@ -14,6 +14,7 @@ var triggerFiringMode = &Rule{
 	Severity: Warning,
 	Category: CategoryTriggers,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Apply runs with session_replication_role = replica. Ordinary triggers (ENABLE, firing mode
 "origin") do not fire for changes that arrive from another node, ENABLE REPLICA triggers fire only

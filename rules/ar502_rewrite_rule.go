@@ -14,6 +14,7 @@ var rewriteRule = &Rule{
 	Severity: Info,
 	Category: CategoryTriggers,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Rules rewrite the statement on the node that runs it; apply works row by row below the rewriter,
 so rules never fire for changes arriving from other nodes ("rules execute only on the origin

@@ -14,6 +14,7 @@ var functionSearchPath = &Rule{
 	Severity: Warning,
 	Category: CategoryTriggers,
 	Engines:  AllEngines,
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `The apply worker does not run with the application's search_path: native logical replication sets
 an empty search_path for apply, and PGD "uses the system-level default search_path". A trigger

@@ -13,6 +13,7 @@ var eventTrigger = &Rule{
 	Severity: Info,
 	Category: CategoryTriggers,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Event triggers fire on DDL. Replication engines that capture or replicate DDL use event triggers
 and DDL hooks of their own (pglogical suggests one to add new tables to a replication set; Spock

@@ -20,6 +20,7 @@ var hotRow = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceTableStats},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `A table whose few rows are updated over and over (counters, balances, inventory levels, "last
 seen" rows, settings) is where UPDATE/UPDATE conflicts concentrate. If the same row is updated on

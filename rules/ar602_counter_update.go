@@ -16,6 +16,7 @@ var counterUpdate = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `UPDATE ... SET n = n + 1 is replicated as the resulting value, not as "+1". When two nodes
 increment the same row concurrently, each sends its own result (say 11), and last-update-wins keeps

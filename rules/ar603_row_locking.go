@@ -15,6 +15,7 @@ var rowLocking = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `SELECT ... FOR UPDATE / FOR SHARE and LOCK TABLE serialize transactions on one node only: locks
 are not replicated. Code that locks a row, checks it, and then writes (reserve a seat, take a job,

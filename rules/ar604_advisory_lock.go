@@ -15,6 +15,7 @@ var advisoryLock = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `pg_advisory_lock() and its variants are held in one server's lock table. Applications use them
 as mutexes (run a job once, migrate once, serialize per customer); with several writable nodes

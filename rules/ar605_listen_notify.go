@@ -14,6 +14,7 @@ var listenNotify = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Notifications are delivered to listeners connected to the server that sent them; they are not
 written to WAL and not replicated. A worker listening on node B never hears a NOTIFY sent on node

@@ -13,6 +13,7 @@ var serializable = &Rule{
 	Severity: Warning,
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `SERIALIZABLE guarantees that concurrent transactions behave as if run one at a time, but only
 among the transactions of one server. Two transactions on two nodes are never checked against

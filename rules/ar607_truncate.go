@@ -15,6 +15,7 @@ var truncateRule = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `TRUNCATE is replicated as a whole-table operation and never produces row conflicts, so rows
 another node inserted just before the TRUNCATE arrived survive there and nowhere else (or the

@@ -18,6 +18,7 @@ var ddlInWorkload = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `Native logical replication and pglogical do not replicate DDL, and the engines that do (Spock,
 PGD, pgactive when enabled) take global locks or have unsafe cases. DDL run by the application or

@@ -15,6 +15,7 @@ var upsertOnSecondaryUnique = &Rule{
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
 	Needs:    []string{inspect.EvidenceStatements},
+	Effect:   EffectHome,
 	Doc: Doc{
 		Why: `INSERT ... ON CONFLICT (email) is "get or create by natural key". On one node the arbiter index
 makes it atomic. On two nodes, both see no row for the email, both insert one with a different

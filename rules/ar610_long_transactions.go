@@ -18,6 +18,7 @@ var longTransactions = &Rule{
 	Severity: Info,
 	Category: CategoryWorkload,
 	Engines:  AllEngines,
+	Effect:   EffectNone,
 	Doc: Doc{
 		Why: `A transaction is replicated when it commits (unless streaming of in-progress transactions is on),
 so a long or large transaction holds back everything behind it: replication lag grows, and with it

@@ -20,6 +20,7 @@ var freezeSettings = &Rule{
 	Severity: Info,
 	Category: CategoryServer,
 	Engines:  []string{EnginePGD, EngineSpock, EnginePglogical, EnginePgactive, EngineNative},
+	Effect:   EffectFixFirst,
 	Doc: Doc{
 		Why: `Conflict detection compares the commit timestamp and origin of the local row version with the
 incoming change. Once VACUUM freezes a row, that information is gone: an update arriving for a

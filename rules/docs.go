@@ -41,6 +41,9 @@ func Markdown(r *Rule) string {
 		}
 		fmt.Fprintf(&b, "| Needs | %s |\n", strings.Join(needs, "; "))
 	}
+	if r.Effect != "" {
+		fmt.Fprintf(&b, "| Table effect | %s |\n", r.Effect)
+	}
 	section(&b, "Why it breaks under multi-primary", r.Doc.Why)
 	if len(r.Doc.Engines) > 0 {
 		b.WriteString("\n## Engines\n\n")
@@ -57,6 +60,13 @@ func Markdown(r *Rule) string {
 	}
 	section(&b, "How aadvisor detects it", r.Doc.Detection)
 	section(&b, "Fix", r.Doc.Fix)
+	if r.Effect != "" {
+		text := r.Effect.Describe()
+		if r.EffectNote != "" {
+			text += " " + strings.TrimSpace(r.EffectNote)
+		}
+		section(&b, "Effect on the table", text+"\n\n`aadvisor assess` turns the effects of a table's findings into its per-table advice; the most restrictive wins.")
+	}
 	if ex := strings.TrimSpace(r.Doc.Example); ex != "" {
 		fmt.Fprintf(&b, "\n## Example\n\n```sql\n%s\n```\n", ex)
 	}

@@ -30,7 +30,9 @@ var update = flag.Bool("update", false, "rewrite the want files of testdata/*.tx
 //	db.json        a partial inspect.Database laid over the model (optional)
 //	toast.json     {"table": bytes} -> Table.ToastBytes (optional)
 //	config.json    rules.Config (optional)
-//	want           golden findings: "severity ID object: message", "skipped ID: reason"
+//	want           golden findings: "severity ID object: message" (then "    effect: ..."
+//	               when the finding's effect on its table is not the rule's, or it
+//	               marks other tables), "skipped ID: reason"
 //	fixes          golden fix SQL of the findings that have one
 //
 // Problems sqlfile reports in the input end the want file as "input
@@ -309,6 +311,19 @@ func render(res rules.Result) string {
 	var b strings.Builder
 	for _, f := range res.Findings {
 		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Severity, f.RuleID, f.Object, f.Message)
+		if f.Effect != "" || f.EffectWhy != "" || len(f.Related) > 0 {
+			// A finding's own effect on its table, and the other tables it
+			// marks, are judgements too.
+			r, _ := rules.Lookup(f.RuleID)
+			line := "    effect: " + string(f.TableEffect(r))
+			if f.EffectWhy != "" {
+				line += " (" + f.EffectWhy + ")"
+			}
+			if len(f.Related) > 0 {
+				line += "; also on " + strings.Join(f.Related, ", ")
+			}
+			b.WriteString(line + "\n")
+		}
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(&b, "skipped %s: %s\n", s.RuleID, s.Reason)

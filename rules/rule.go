@@ -127,6 +127,48 @@ type Doc struct {
 	References []string `json:"references,omitempty"`
 }
 
+// Effect is what a finding means for how its table may be written in an
+// active-active mesh. assess turns the effects of a table's findings into
+// the table's write advice, the most restrictive winning.
+type Effect string
+
+const (
+	// EffectNone: worth knowing, but it does not change where the table
+	// may be written.
+	EffectNone Effect = "none"
+	// EffectFixFirst: fixed once, for every node; after the fix the table
+	// is writable on any node.
+	EffectFixFirst Effect = "fix-first"
+	// EffectInsertOnly: only INSERTs replicate; the table is insert-only.
+	EffectInsertOnly Effect = "insert-only"
+	// EffectHome: every write of a row goes to that row's home node.
+	EffectHome Effect = "home-routed"
+	// EffectLocal: node-local data (sessions, caches, leases) that stays
+	// out of replication.
+	EffectLocal Effect = "local"
+)
+
+// Effects lists the effects from least to most restrictive.
+var Effects = []Effect{EffectNone, EffectFixFirst, EffectInsertOnly, EffectHome, EffectLocal}
+
+// Describe says in a sentence what the effect means for the table, as
+// the rules' pages print it.
+func (e Effect) Describe() string {
+	switch e {
+	case EffectNone:
+		return "Worth knowing: a finding does not change where its table may be written."
+	case EffectFixFirst:
+		return "Fix once, for every node: after the fix the table is writable on any node (advice \"writable anywhere\", reason \"fix first\")."
+	case EffectInsertOnly:
+		return "Only INSERTs of the table replicate: it is insert-only (advice \"insert-only\")."
+	case EffectHome:
+		return "Every write of a row goes to that row's home node (advice \"home-routed writes only\")."
+	case EffectLocal:
+		return "The table holds node-local data and stays out of replication (advice \"keep local (exclude)\")."
+	}
+	return string(e)
+}
+
 // Rule is one check.
 type Rule struct {
 	// ID is stable and never reused: "AR101".
@@ -143,6 +185,13 @@ type Rule struct {
 	// which the rule is skipped before it runs.
 	Needs []string `json:"needs,omitempty"`
 	Doc   Doc      `json:"doc"`
+	// Effect is what the rule's findings mean for how their table may be
+	// written (per-table advice); empty only for rules whose findings
+	// never name a table. It is documented on the rule's page.
+	Effect Effect `json:"effect,omitempty"`
+	// EffectNote says when a finding has another effect than Effect
+	// (Finding.Effect), and on what evidence.
+	EffectNote string `json:"effect_note,omitempty"`
 	// Check runs the rule; it is not serialized.
 	Check func(*Pass) `json:"-"`
 }
@@ -189,6 +238,27 @@ type Finding struct {
 	FixSQL  string           `json:"fix_sql,omitempty"`
 	Engines []string         `json:"engines,omitempty"`
 	Pos     inspect.Position `json:"pos,omitzero"`
+	// Effect is the finding's effect on its table when it is not the
+	// rule's (the rule's EffectNote says when).
+	Effect Effect `json:"effect,omitempty"`
+	// EffectWhy is the evidence for the effect, in a few words: what makes
+	// the table node-local or insert-only, what to fix first.
+	EffectWhy string `json:"effect_why,omitempty"`
+	// Related are other tables the effect applies to, schema-qualified:
+	// the tables whose keys an id allocator hands out.
+	Related []string `json:"related,omitempty"`
+}
+
+// TableEffect is the effect of a finding on its table: its own, or its
+// rule's.
+func (f Finding) TableEffect(r *Rule) Effect {
+	if f.Effect != "" {
+		return f.Effect
+	}
+	if r != nil {
+		return r.Effect
+	}
+	return ""
 }
 
 // SkippedRule is a rule that could not run, with the reason and the fix.
