@@ -1,11 +1,13 @@
 package assess
 
 import (
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/rules"
 )
 
 // TestTableAdvice: the advice follows the most restrictive finding, and a
@@ -50,5 +52,30 @@ func TestTableAdvice(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("advice (-want +got):\n%s", diff)
+	}
+}
+
+// TestHotRowAgreesWithForecast holds the audit's hot-row judgement
+// (rules, which cannot import assess) to the forecast's: the same window,
+// the same threshold, and the same chance of a conflict for a row written
+// evenly from every node.
+func TestHotRowAgreesWithForecast(t *testing.T) {
+	if rules.HotWindow != DefaultLag {
+		t.Errorf("rules.HotWindow = %v, assess.DefaultLag = %v", rules.HotWindow, DefaultLag)
+	}
+	if got := DefaultThresholds().Get("hot_row_p_conflict"); rules.HotPConflict != got {
+		t.Errorf("rules.HotPConflict = %v, threshold hot_row_p_conflict = %v", rules.HotPConflict, got)
+	}
+	for _, nodes := range []int{2, 3, 5} {
+		for _, rate := range []float64{0.001, 0.05, 0.58, 300} {
+			shares := make([]float64, nodes)
+			for i := range shares {
+				shares[i] = 1 / float64(nodes)
+			}
+			want := RowPConflict(DefaultLag.Seconds(), rate, shares)
+			if got := rules.HotRowPConflict(DefaultLag, rate, nodes); math.Abs(got-want) > 1e-12 {
+				t.Errorf("%d nodes, %g updates/s: rules %g, forecast %g", nodes, rate, got, want)
+			}
+		}
 	}
 }

@@ -17,6 +17,7 @@ func All() []*Rule {
 		unloggedSequence,
 		setvalUsage,
 		maxPlusOne,
+		idAllocator,
 		// AR3xx constraints
 		multipleUnique,
 		deferrableUnique,

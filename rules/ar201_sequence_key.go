@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -34,12 +35,15 @@ is reported as info, because aadvisor cannot see from one node whether every nod
 different offset.`,
 		Fix: `Make every node hand out different values. The least invasive change keeps the sequence and gives
 node k of N the values k, k+N, k+2N, ...: run on each node, after the data is copied and with
-writes stopped, so max(id) is the same everywhere:
+writes stopped. The new start is above the sequence's own last value and above the highest value of
+every column that takes values from it (a sequence shared by several tables, or by the partitions of
+one, included), so it never moves backwards:
 
 ` + "```sql" + `
 -- node 1 of 3 (node 2: "+ 2", node 3: "+ 3")
 ALTER SEQUENCE public.orders_id_seq INCREMENT BY 3;
-SELECT setval('public.orders_id_seq', ((SELECT coalesce(max(id), 0) FROM public.orders) / 3 + 1) * 3 + 1, false);
+SELECT setval('public.orders_id_seq', (greatest(coalesce(pg_sequence_last_value('public.orders_id_seq'), 0),
+  (SELECT coalesce(max(id), 0) FROM public.orders)) / 3 + 1) * 3 + 1, false);
 ` + "```" + `
 
 Leave room to grow (INCREMENT BY 10 for 3 nodes) if nodes may be added. Better still, switch to keys
@@ -111,7 +115,7 @@ func checkSequenceKey(p *Pass) {
 			f.Message = fmt.Sprintf("%s column %s is filled from %s (%s): every node hands out the same values, so concurrent INSERTs collide (insert_exists)",
 				kind, colObject(t, ks.Col.Name), ks.Ref.Name, ks.Ref.How)
 			f.Fix = fmt.Sprintf("Give each of the %d nodes its own residue (INCREMENT BY %d with per-node offsets), or switch the key to UUIDv7 or snowflake ids.", n, n)
-			f.FixSQL = offsetSQL(t, ks, n)
+			f.FixSQL = offsetSQL(t, ks, n, sequenceUsers(p, ks.Ref))
 			p.Report(f)
 		}
 	}
@@ -124,8 +128,35 @@ func abs(x int64) int64 {
 	return x
 }
 
-// offsetSQL writes the per-node INCREMENT BY n / offset statements.
-func offsetSQL(t *inspect.Table, ks keySeq, n int64) string {
+// seqUser is a column that takes values from a sequence.
+type seqUser struct {
+	t   *inspect.Table
+	col string
+}
+
+// sequenceUsers lists every column of the application's tables that
+// takes values from the sequence (partitions are covered by their
+// parent), in table order.
+func sequenceUsers(p *Pass, ref sequenceRef) []seqUser {
+	var out []seqUser
+	for _, t := range replicatedTables(p.DB) {
+		if t.PartitionOf != "" {
+			continue
+		}
+		for _, c := range t.Columns {
+			if r, ok := columnSequence(p, t, c); ok && r.Name == ref.Name {
+				out = append(out, seqUser{t, c.Name})
+			}
+		}
+	}
+	return out
+}
+
+// offsetSQL writes the per-node INCREMENT BY n / offset statements. The
+// new start is above the highest value of every column that takes values
+// from the sequence and above the sequence's own last value, so the fix
+// never moves a shared sequence backwards.
+func offsetSQL(t *inspect.Table, ks keySeq, n int64, users []seqUser) string {
 	var b strings.Builder
 	col := inspect.QuoteIdent(ks.Col.Name)
 	seqArg := "pg_get_serial_sequence(" + inspect.QuoteLiteral(t.Ident()) + ", " + inspect.QuoteLiteral(ks.Col.Name) + ")"
@@ -137,14 +168,24 @@ func offsetSQL(t *inspect.Table, ks keySeq, n int64) string {
 		seqArg = inspect.QuoteLiteral(ks.Ref.Name)
 		alter = fmt.Sprintf("ALTER SEQUENCE %s INCREMENT BY %d;", ks.Ref.Name, n)
 	}
+	if !slices.ContainsFunc(users, func(u seqUser) bool { return u.t == t && u.col == ks.Col.Name }) {
+		users = append([]seqUser{{t, ks.Col.Name}}, users...)
+	}
+	highest := []string{fmt.Sprintf("coalesce(pg_sequence_last_value(%s::regclass), 0)", seqArg)}
+	var names []string
+	for _, u := range users {
+		highest = append(highest, fmt.Sprintf("(SELECT coalesce(max(%s), 0) FROM %s)", inspect.QuoteIdent(u.col), u.t.Ident()))
+		names = append(names, colObject(u.t, u.col))
+	}
 	fmt.Fprintf(&b, "-- node k of %d hands out k, k+%d, k+%d, ...; run on each node after the data is copied, with writes stopped\n", n, n, 2*n)
+	fmt.Fprintf(&b, "-- the start is above the sequence's last value and the highest value of %s, so it never moves back\n", andList(names))
 	shown := n
 	if shown > 16 {
 		shown = 16
 	}
 	for k := int64(1); k <= shown; k++ {
-		fmt.Fprintf(&b, "-- node %d of %d\n%s\nSELECT setval(%s, ((SELECT coalesce(max(%s), 0) FROM %s) / %d + 1) * %d + %d, false);\n",
-			k, n, alter, seqArg, col, t.Ident(), n, n, k)
+		fmt.Fprintf(&b, "-- node %d of %d\n%s\nSELECT setval(%s, (greatest(%s) / %d + 1) * %d + %d, false);\n",
+			k, n, alter, seqArg, strings.Join(highest, ", "), n, n, k)
 	}
 	if shown < n {
 		fmt.Fprintf(&b, "-- ... and so on up to node %d\n", n)

@@ -31,8 +31,9 @@ resolution but still raise the violation.`,
 			EnginePGD:       `multiple_unique_conflicts: "some of the data is always deleted"; pgd assess flags these tables.`,
 		},
 		Detection: `Valid unique indexes per permanent table, the primary key included; two or more is reported. Partial
-and expression indexes are named as such. A unique index with exactly the primary key's columns is
-redundant and gets a DROP in the fix.`,
+and expression indexes are named as such. A unique index that holds every column of the primary key
+(TPC-C's orders (o_w_id, o_d_id, o_c_id, o_id) next to the key (o_w_id, o_d_id, o_id)) is left out:
+two rows that differ in the primary key differ in it too, so it can never conflict on its own.`,
 		Fix: `Keep one unique key per table where you can: drop redundant unique indexes; make secondary
 uniqueness region-scoped (add the owning region or tenant to the key) so two nodes never compete
 for the same value; or enforce global uniqueness on one home node (route the INSERTs that claim a
@@ -54,12 +55,18 @@ ALTER TABLE public.users DROP CONSTRAINT users_email_key,
 	},
 	Check: func(p *Pass) {
 		for _, t := range replicatedTables(p.DB) {
-			uniq := t.UniqueIndexes()
+			pk := primaryKey(p, t)
+			var uniq []*inspect.Index
+			for _, ix := range t.UniqueIndexes() {
+				if !ix.Primary && pk != nil && holdsAll(ix.Columns, pk.Columns) {
+					continue // unique whenever the primary key is: it never conflicts on its own
+				}
+				uniq = append(uniq, ix)
+			}
 			if len(uniq) < 2 {
 				continue
 			}
-			pk := t.PrimaryKey()
-			var names, drops []string
+			var names []string
 			for _, ix := range uniq {
 				desc := inspect.QuoteIdent(ix.Name) + " (" + strings.Join(ix.Columns, ", ")
 				switch {
@@ -72,15 +79,8 @@ ALTER TABLE public.users DROP CONSTRAINT users_email_key,
 					desc += "; expression"
 				}
 				names = append(names, desc+")")
-				if pk != nil && !ix.Primary && ix.Predicate == "" && !ix.Expression && sameColumns(ix.Columns, pk.Columns) {
-					if ix.Constraint != "" {
-						drops = append(drops, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s;", t.Ident(), inspect.QuoteIdent(ix.Constraint)))
-					} else {
-						drops = append(drops, fmt.Sprintf("DROP INDEX %s;", indexObject(t, ix)))
-					}
-				}
 			}
-			f := Finding{
+			p.Report(Finding{
 				Object:     t.QualifiedName(),
 				ObjectKind: "table",
 				Table:      t.QualifiedName(),
@@ -88,12 +88,17 @@ ALTER TABLE public.users DROP CONSTRAINT users_email_key,
 					t.QualifiedName(), len(uniq), strings.Join(names, ", ")),
 				Fix: "Keep one unique key: drop redundant ones, make secondary keys region-scoped, or claim secondary values on one home node.",
 				Pos: t.Pos,
-			}
-			if len(drops) > 0 {
-				f.Fix = "Drop the unique index that duplicates the primary key; for the others, make them region-scoped or claim their values on one home node."
-				f.FixSQL = strings.Join(drops, "\n")
-			}
-			p.Report(f)
+			})
 		}
 	},
+}
+
+// holdsAll reports whether cols holds every column of key.
+func holdsAll(cols, key []string) bool {
+	for _, k := range key {
+		if !containsFold(cols, k) {
+			return false
+		}
+	}
+	return len(key) > 0
 }

@@ -2,15 +2,45 @@ package rules
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
-// Hot-row thresholds on pg_stat_user_tables.
+// Hot-row judgement: the chance that an update of a row meets a
+// concurrent update of the same row on another node, from the per-row
+// update rate over the statistics window and the replication window.
 const (
-	hotMinUpdates    = 10000 // ignore tables with fewer updates
-	hotUpdatesPerRow = 100   // updates per live row
+	// HotWindow is the replication window W: one-way latency plus apply
+	// lag between distant regions (assess.DefaultLag, which observe uses).
+	HotWindow = 200 * time.Millisecond
+	// HotPConflict is the chance of a conflict per update above which a
+	// row is hot (assess's hot_row_p_conflict threshold).
+	HotPConflict = 0.01
+	// hotMinUpdates: fewer updates than this cannot show a rate.
+	hotMinUpdates = 100
+	// hotShortWindow: statistics gathered over less time than this are
+	// too short to call a table cold.
+	hotShortWindow = 10 * time.Minute
+	// Without a window, concentration alone: at least this many updates,
+	// and this many per live row.
+	hotMinUpdatesNoWindow = 10000
+	hotUpdatesPerRow      = 100
 )
+
+// HotRowPConflict is P(an update of a row conflicts) when the row takes
+// rate updates per second spread evenly over nodes nodes and the
+// replication window is w: 1 − e^(−2·w·rate·(nodes−1)/nodes), the
+// forecast's Σ sᵢ·(1 − e^(−2W·λ·(1−sᵢ))) with equal shares.
+func HotRowPConflict(w time.Duration, rate float64, nodes int) float64 {
+	if nodes < 2 {
+		return 0
+	}
+	return 1 - math.Exp(-2*w.Seconds()*rate*float64(nodes-1)/float64(nodes))
+}
 
 var hotRow = &Rule{
 	ID:       "AR601",
@@ -34,8 +64,19 @@ per row, the more likely two nodes touch the same row inside the conflict window
 			EngineSpock:     `Last-update-wins; delta-apply columns keep increments.`,
 			EnginePGD:       `update_if_newer by default; CRDT column types keep concurrent increments.`,
 		},
-		Detection: `pg_stat_user_tables: at least 10,000 updates and at least 100 updates per live row
-(n_tup_upd / greatest(n_live_tup, 1)) since the statistics were reset.`,
+		Detection: `Concentration and rate, not a count: the updates of each table per live row per second over the
+statistics window (n_tup_upd / greatest(n_live_tup, 1) / seconds since pg_stat_database.stats_reset,
+or since the database was created when its statistics were never reset) give the chance that an
+update meets a concurrent update of the same row on another node within the replication window
+(200 ms) across the planned nodes: 1 - exp(-2 W rate (N-1)/N), as the forecast of observe
+computes it for even shares. A table is hot from a chance of 1% (the decision procedure's
+hot_row_p_conflict), given at least 100 updates: a 1-row table that took 1,500 updates in 5
+seconds is hot. Rows are not all equally hot, so the average understates the hottest.
+
+When the statistics window is shorter than 10 minutes, tables that are not found hot are not
+called cold: the rule says it could not judge them, with their numbers. When the window is not
+known (no reset time, and the database's creation time is not readable), concentration alone is
+judged: at least 10,000 updates and 100 per live row.`,
 		Fix: `Route all writes of a hot row to one home node (by key), turn in-place counters into an append-only
 ledger that replicates without conflicts, or use conflict-free column types where the engine has
 them (Spock delta-apply, PGD CRDTs):
@@ -52,26 +93,95 @@ CREATE TABLE public.account_moves (id uuid PRIMARY KEY DEFAULT gen_random_uuid()
 			"EnterpriseDB/docs:product_docs/docs/pgd/6/reference/conflict-management/crdt/06_crdt-implemented.mdx",
 		},
 	},
-	Check: func(p *Pass) {
-		for _, t := range replicatedTables(p.DB) {
-			s := t.Stats
-			if s == nil || s.Updates < hotMinUpdates {
-				continue
-			}
-			live := max(s.LiveTup, 1)
+	Check: checkHotRow,
+}
+
+func checkHotRow(p *Pass) {
+	w := p.DB.Workload
+	var window time.Duration
+	if !w.TableStatsSince.IsZero() && w.CollectedAt.After(w.TableStatsSince) {
+		window = w.CollectedAt.Sub(w.TableStatsSince)
+	}
+	nodes := p.Config.Nodes
+	var unjudged []string
+	for _, t := range replicatedTables(p.DB) {
+		s := t.Stats
+		if s == nil || s.Updates <= 0 {
+			continue
+		}
+		live := max(s.LiveTup, 1)
+		rows := plural(s.LiveTup, "live row", "live rows")
+		if window == 0 {
 			per := s.Updates / live
-			if per < hotUpdatesPerRow {
+			if s.Updates < hotMinUpdatesNoWindow || per < hotUpdatesPerRow {
 				continue
 			}
 			p.Report(Finding{
 				Object:     t.QualifiedName(),
 				ObjectKind: "table",
 				Table:      t.QualifiedName(),
-				Message: fmt.Sprintf("%s has %s and took %s (%s per row)%s: concurrent updates of the same row on two nodes lose one of them",
-					t.QualifiedName(), plural(s.LiveTup, "live row", "live rows"), plural(s.Updates, "update", "updates"), count(per), statsWindow(p.DB)),
+				Message: fmt.Sprintf("%s has %s and took %s (%s per row) over a statistics window that is not known, so the rate cannot be judged: concurrent updates of the same row on two nodes lose one of them",
+					t.QualifiedName(), rows, plural(s.Updates, "update", "updates"), count(per)),
 				Fix: "Route writes of each hot row to one home node, or replace in-place updates with an append-only ledger or the engine's conflict-free types.",
 				Pos: t.Pos,
 			})
+			continue
 		}
-	},
+		rate := float64(s.Updates) / float64(live) / window.Seconds()
+		pc := HotRowPConflict(HotWindow, rate, nodes)
+		numbers := fmt.Sprintf("%s and took %s in %s (%s updates per row per second)",
+			rows, plural(s.Updates, "update", "updates"), windowText(window), rateText(rate))
+		switch {
+		case pc >= HotPConflict && s.Updates >= hotMinUpdates:
+			p.Report(Finding{
+				Object:     t.QualifiedName(),
+				ObjectKind: "table",
+				Table:      t.QualifiedName(),
+				Message: fmt.Sprintf("%s has %s: with a %s replication window across %d nodes, %s of its updates meet a concurrent update of the same row on another node (hot from %s), and last-update-wins loses one of them",
+					t.QualifiedName(), numbers, windowText(HotWindow), nodes, percent(pc), percent(HotPConflict)),
+				Fix: "Route writes of each hot row to one home node, or replace in-place updates with an append-only ledger or the engine's conflict-free types.",
+				Pos: t.Pos,
+			})
+		case window < hotShortWindow || s.Updates < hotMinUpdates && pc >= HotPConflict:
+			unjudged = append(unjudged, fmt.Sprintf("%s (%s, %s, %s updates per row per second)",
+				t.QualifiedName(), rows, plural(s.Updates, "update", "updates"), rateText(rate)))
+		}
+	}
+	if len(unjudged) > 0 {
+		more := ""
+		if len(unjudged) > 5 {
+			unjudged, more = unjudged[:5], fmt.Sprintf("; and %d more", len(unjudged)-5)
+		}
+		p.Skip(fmt.Sprintf("the table statistics cover %s, too short to judge the update rate of %s%s",
+			windowText(window), strings.Join(unjudged, "; "), more),
+			"reset the statistics (SELECT pg_stat_reset()) and assess again after at least 10 minutes of representative load")
+	}
+}
+
+// windowText formats a window: "5s", "850ms", "3m", "6h", "3d".
+func windowText(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return duration(d)
+}
+
+// rateText formats a rate with two significant digits.
+func rateText(r float64) string {
+	switch {
+	case r >= 100:
+		return count(int64(math.Round(r)))
+	}
+	return strconv.FormatFloat(r, 'g', 2, 64)
+}
+
+// percent formats a probability: "nearly all", "14%", "1.4%", "0.02%".
+func percent(x float64) string {
+	if x >= 0.995 {
+		return "nearly all"
+	}
+	return strconv.FormatFloat(100*x, 'g', 2, 64) + "%"
 }

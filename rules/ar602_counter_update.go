@@ -33,12 +33,12 @@ silently drift between nodes and away from the truth.`,
 as parse-tree facts of UPDATE, MERGE and INSERT ... ON CONFLICT DO UPDATE statements, grouped by
 column with the number of statements and calls. When the schema is known, columns of json, jsonb,
 text, array and similar types, whose + and - are not arithmetic, do not count: jsonb - 'key'
-removes a key.`,
+removes a key. Counters that hand out key values are left to id-allocator.`,
 		Fix: `Record the changes instead of the running total (an append-only ledger table, summed when read),
-route all increments of a row to its home node, or use the engine's conflict-free columns. A
-counter that hands out ids (UPDATE ids SET next_id = next_id + 1 ... RETURNING) is a key generator,
-not a total: delta apply makes the counter agree, but two nodes still hand out the same id; give each
-node its own range, or use UUIDs (see sequence-key).
+route all increments of a row to its home node, or use the engine's conflict-free columns. This is
+for totals only: a counter whose value becomes a key (UPDATE ids SET next_id = next_id + 1 ...
+RETURNING, then an INSERT with it) is an id allocator, reported by id-allocator (AR206) and not
+here, because delta apply makes the counter agree while two nodes still hand out the same key.
 
 ` + "```sql" + `
 -- Spock (patched server): apply increments as deltas
@@ -61,6 +61,10 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 			calls int64
 		}
 		groups := map[string]*agg{}
+		allocs := map[string]bool{}
+		for _, a := range idAllocators(p) {
+			allocs[colObject(a.t, a.col)] = true
+		}
 		for _, w := range writes(p) {
 			for _, col := range w.W.Increments {
 				obj := refName(w.W.Table) + "." + inspect.QuoteIdent(col)
@@ -69,6 +73,9 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 					if c := w.Table.Column(col); c != nil && !countable(c.Type) {
 						continue // jsonb - 'key', array || x, text || x: not a count
 					}
+				}
+				if allocs[obj] {
+					continue // it hands out keys: id-allocator
 				}
 				g := groups[obj]
 				if g == nil {
@@ -99,7 +106,7 @@ ALTER TABLE public.accounts ALTER COLUMN balance SET (log_old_value = true, delt
 				Table:      g.table,
 				Message: fmt.Sprintf("%s is incremented in place by %s%s, e.g. %s: concurrent increments on two nodes lose one of them",
 					obj, plural(int64(len(g.stmts)), "statement", "statements"), calls, stmtText(top)),
-				Fix: "Record changes in an append-only ledger, route increments of a row to its home node, or use Spock delta-apply / PGD CRDT columns (not for a counter that hands out ids: see the rule's page).",
+				Fix: "Record changes in an append-only ledger, route increments of a row to its home node, or use Spock delta-apply / PGD CRDT columns.",
 				Pos: top.Pos,
 			}
 			if g.t != nil {

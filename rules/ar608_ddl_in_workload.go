@@ -34,8 +34,10 @@ DDL needs writes stopped and all slots caught up.`,
 		},
 		Detection: `Workload statements that are DDL (CREATE, ALTER, DROP, ...), as parse-tree facts; REFRESH
 MATERIALIZED VIEW and REINDEX change no schema and are left to materialized-view. With
-pg_stat_statements, DDL is recorded only when pg_stat_statements.track_utility is on; otherwise
-the rule is skipped.`,
+pg_stat_statements, DDL is recorded only when pg_stat_statements.track_utility is on: live, the
+rule is skipped when the setting is off; an export (.json, .csv) is read as it is, and only an
+export without any utility statement (DDL, SET, BEGIN, ...) leaves the rule skipped, since nothing
+in it shows whether the setting was on.`,
 		Fix: `Run schema changes through one controlled process: expand/contract migrations (add first,
 backfill, switch, drop last), applied on every node in the same window, or through the engine's DDL
 replication. Keep temporary-table DDL out of replicated schemas.`,
@@ -49,8 +51,16 @@ replication. Keep temporary-table DDL out of replicated schemas.`,
 	},
 	Check: func(p *Pass) {
 		w := p.DB.Workload
-		if w.StatementsSource == "pg_stat_statements" && !w.TrackUtility {
+		switch {
+		case w.StatementsSource != "pg_stat_statements" || w.TrackUtility:
+		case p.DB.Source.Kind == inspect.SourceLive:
 			p.Skip("pg_stat_statements.track_utility is off, so DDL is not recorded", "SET pg_stat_statements.track_utility = on (in postgresql.conf) and collect the workload again")
+			return
+		default:
+			// An export says nothing of the setting; utility statements in
+			// it would have shown it on (sqlfile sets TrackUtility then).
+			p.Skip("the pg_stat_statements export holds no utility statements (DDL, SET, BEGIN): it was taken with track_utility off, or the application runs none",
+				"if the application runs DDL, export again with pg_stat_statements.track_utility = on")
 			return
 		}
 		for _, s := range analyzed(p.DB) {

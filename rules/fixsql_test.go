@@ -30,22 +30,7 @@ import (
 // fixture only describes (the mesh publication, slots and subscriptions
 // from db.json) are not run.
 func TestFixSQLOnServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	if _, err := exec.LookPath("psql"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("psql is required in CI")
-		}
-		t.Skip("psql not found")
-	}
-	conn := os.Getenv("AADVISOR_RULES_PSQL")
-	if conn == "" {
-		// A throwaway PostgreSQL 18 node: it has pg_stat_statements and
-		// no pglogical, whose PostgreSQL 15 build makes DROP DATABASE hang.
-		n := sandbox.ForTest(t, 18, 1).Nodes[0]
-		conn = fmt.Sprintf("host=%s port=%d user=%s sslmode=disable", sandbox.Host, n.Port, sandbox.Superuser)
-	}
+	conn := fixServer(t)
 	for _, role := range []string{"crm", "billing"} {
 		psql(t, conn, "postgres", fmt.Sprintf("DO $$ BEGIN CREATE ROLE %s; EXCEPTION WHEN duplicate_object THEN NULL; END $$;", role), false)
 	}
@@ -98,6 +83,30 @@ func TestFixSQLOnServer(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fixServer returns the libpq connection string of the server fix SQL
+// runs on: AADVISOR_RULES_PSQL, or a sandbox node. It skips the test in
+// -short mode and without psql (fails without psql in CI).
+func fixServer(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	if _, err := exec.LookPath("psql"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("psql is required in CI")
+		}
+		t.Skip("psql not found")
+	}
+	conn := os.Getenv("AADVISOR_RULES_PSQL")
+	if conn == "" {
+		// A throwaway PostgreSQL 18 node: it has pg_stat_statements and
+		// no pglogical, whose PostgreSQL 15 build makes DROP DATABASE hang.
+		n := sandbox.ForTest(t, 18, 1).Nodes[0]
+		conn = fmt.Sprintf("host=%s port=%d user=%s sslmode=disable", sandbox.Host, n.Port, sandbox.Superuser)
+	}
+	return conn
 }
 
 func psql(t *testing.T, conn, dbname, sql string, fatal bool) {

@@ -28,6 +28,8 @@ type tableIndex struct {
 	functions map[string][]*inspect.Function
 	// writes caches the resolved workload writes (see writes).
 	writes *[]write
+	// allocators caches the id allocators (see idAllocators).
+	allocators *[]*allocator
 }
 
 type childFK struct {

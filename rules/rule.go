@@ -329,7 +329,8 @@ func (p *Pass) Skip(reason, fix string) {
 }
 
 // Run runs rules over db. Findings are sorted by severity (highest first),
-// rule ID, object and message. A rule whose Needs are missing is skipped
+// rule ID, object and message. A rule's findings on partitions are
+// reported once, on the partitioned table, with the partitions listed. A rule whose Needs are missing is skipped
 // without running; a rule that panics is skipped with the panic as reason.
 func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 	cfg = cfg.withDefaults()
@@ -349,6 +350,7 @@ func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 		}
 		if p.skip == nil && r.Check != nil {
 			runCheck(p)
+			p.findings = foldPartitions(p, p.findings)
 		}
 		found = append(found, p.findings)
 		total += len(p.findings)
