@@ -39,6 +39,7 @@ func All() []*Rule {
 		rewriteRule,
 		functionSearchPath,
 		eventTrigger,
+		rowSecurity,
 		// AR6xx workload
 		hotRow,
 		counterUpdate,

@@ -26,6 +26,7 @@ import (
 // The server needs shared_preload_libraries = 'pg_stat_statements'.
 // Fixtures that install pglogical are left out (it must be preloaded, and
 // with it loaded DROP DATABASE waits forever on PostgreSQL 15).
+// A fix run with psql -v replication_role=... gets the test role crm.
 // Fixes that need an engine (Spock column options) or an object the
 // fixture only describes (the mesh publication, slots and subscriptions
 // from db.json) are not run.
@@ -72,6 +73,10 @@ func TestFixSQLOnServer(t *testing.T) {
 						// Run as the fix says, with psql -v publication=...,
 						// against a publication that holds the table.
 						sql = "\\set publication aadv_pub_fixtest\nCREATE PUBLICATION aadv_pub_fixtest FOR TABLE " + f.Object + ";\n" + sql
+					}
+					if strings.Contains(sql, `:"replication_role"`) {
+						// Run as the fix says, with psql -v replication_role=...
+						sql = "\\set replication_role crm\n" + sql
 					}
 					if !strings.Contains(sql, "ALTER SYSTEM") {
 						sql = "BEGIN;\n" + sql + "\nROLLBACK;"
