@@ -158,11 +158,13 @@ func checkHotRow(p *Pass) {
 	}
 }
 
-// windowText formats a window: "5s", "850ms", "3m", "6h", "3d".
+// windowText formats a window: "850ms", "5.0s", "42s", "3m", "6h", "3d".
 func windowText(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}

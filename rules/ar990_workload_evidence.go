@@ -57,7 +57,7 @@ week of representative traffic, and for offline input pass the application's SQL
 				p.Report(Finding{
 					Object:     "workload",
 					ObjectKind: "evidence",
-					Message:    fmt.Sprintf("statistics were reset %s before collection: counters cover too little traffic to judge hot rows and churn", duration(age)),
+					Message:    fmt.Sprintf("statistics were reset %s before collection: statements and counters that rare jobs and busy hours leave are missing, and rates measured over so short a time may not be typical", duration(age)),
 					Fix:        "Collect again after at least a week of representative traffic.",
 				})
 			case age < statsQuiteYoung:
