@@ -92,6 +92,7 @@ func keyColumnSequences(p *Pass, t *inspect.Table) []keySeq {
 
 func checkSequenceKey(p *Pass) {
 	n := int64(p.Config.Nodes)
+	var users map[string][]seqUser
 	for _, t := range replicatedTables(p.DB) {
 		for _, ks := range keyColumnSequences(p, t) {
 			kind := "unique key"
@@ -115,7 +116,10 @@ func checkSequenceKey(p *Pass) {
 			f.Message = fmt.Sprintf("%s column %s is filled from %s (%s): every node hands out the same values, so concurrent INSERTs collide (insert_exists)",
 				kind, colObject(t, ks.Col.Name), ks.Ref.Name, ks.Ref.How)
 			f.Fix = fmt.Sprintf("Give each of the %d nodes its own residue (INCREMENT BY %d with per-node offsets), or switch the key to UUIDv7 or snowflake ids.", n, n)
-			f.FixSQL = offsetSQL(t, ks, n, sequenceUsers(p, ks.Ref))
+			if users == nil {
+				users = sequenceUsers(p)
+			}
+			f.FixSQL = offsetSQL(t, ks, n, users[ks.Ref.Name])
 			p.Report(f)
 		}
 	}
@@ -134,18 +138,18 @@ type seqUser struct {
 	col string
 }
 
-// sequenceUsers lists every column of the application's tables that
-// takes values from the sequence (partitions are covered by their
-// parent), in table order.
-func sequenceUsers(p *Pass, ref sequenceRef) []seqUser {
-	var out []seqUser
+// sequenceUsers maps each sequence (by the name sequenceRef gives it) to
+// every column of the application's tables that takes values from it
+// (partitions are covered by their parent), in table order.
+func sequenceUsers(p *Pass) map[string][]seqUser {
+	out := map[string][]seqUser{}
 	for _, t := range replicatedTables(p.DB) {
 		if t.PartitionOf != "" {
 			continue
 		}
 		for _, c := range t.Columns {
-			if r, ok := columnSequence(p, t, c); ok && r.Name == ref.Name {
-				out = append(out, seqUser{t, c.Name})
+			if r, ok := columnSequence(p, t, c); ok {
+				out[r.Name] = append(out[r.Name], seqUser{t, c.Name})
 			}
 		}
 	}

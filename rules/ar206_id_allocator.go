@@ -221,8 +221,9 @@ func findAllocators(p *Pass) []*allocator {
 	readsAnywhere := map[counterRef]*inspect.Statement{}
 	for _, u := range units {
 		for i, s := range u {
-			for c, incremented := range counters {
-				if !readsCounter(p, s, c) {
+			for _, c := range readCounters(p, s) {
+				incremented, ok := counters[c]
+				if !ok {
 					continue
 				}
 				if readsAnywhere[c] == nil {
@@ -283,24 +284,40 @@ func setInUnit(p *Pass, u []*inspect.Statement, t *inspect.Table, col string) bo
 	return false
 }
 
-// readsCounter reports whether s hands the counter's value back: an
-// UPDATE of it with RETURNING, or a SELECT of it.
-func readsCounter(p *Pass, s *inspect.Statement, c counterRef) bool {
+// readCounters lists the columns s hands back: those of an UPDATE it
+// sets and names in RETURNING, and those of its SELECT list that belong to
+// a table it reads.
+func readCounters(p *Pass, s *inspect.Statement) []counterRef {
+	var out []counterRef
 	for _, w := range s.Facts.Writes {
-		if w.Op == inspect.StmtUpdate && slices.Contains(w.SetColumns, c.col) && p.index().ref(w.Table) == c.t &&
-			(slices.Contains(w.Returning, c.col) || slices.Contains(w.Returning, "*")) {
-			return true
+		if w.Op != inspect.StmtUpdate || len(w.Returning) == 0 {
+			continue
+		}
+		t := p.index().ref(w.Table)
+		if t == nil {
+			continue
+		}
+		for _, c := range w.SetColumns {
+			if slices.Contains(w.Returning, c) || slices.Contains(w.Returning, "*") {
+				out = append(out, counterRef{t, c})
+			}
 		}
 	}
-	if s.Facts.Kind != inspect.StmtSelect || !(slices.Contains(s.Facts.Selected, c.col) || slices.Contains(s.Facts.Selected, "*")) {
-		return false
+	if s.Facts.Kind != inspect.StmtSelect || len(s.Facts.Selected) == 0 {
+		return out
 	}
 	for _, r := range s.Facts.Reads {
-		if p.index().ref(r) == c.t {
-			return true
+		t := p.index().ref(r)
+		if t == nil {
+			continue
+		}
+		for _, c := range t.Columns {
+			if slices.Contains(s.Facts.Selected, c.Name) || slices.Contains(s.Facts.Selected, "*") {
+				out = append(out, counterRef{t, c.Name})
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // unitKey finds, among the statements of a unit from the counter's read

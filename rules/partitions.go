@@ -27,6 +27,9 @@ func partitionRoot(p *Pass, t *inspect.Table) *inspect.Table {
 // or the root's first finding of the rule; without either, the first
 // partition's finding stands for them all, moved to the root.
 func foldPartitions(p *Pass, fs []Finding) []Finding {
+	if len(fs) == 0 || len(p.index().partitions) == 0 {
+		return fs // no partitioned table in the model
+	}
 	type fold struct {
 		rootOwn bool
 		parts   []string
