@@ -19,6 +19,9 @@ const (
 	VerdictReady           = "READY"
 	VerdictReadyConditions = "READY WITH CONDITIONS"
 	VerdictNotReady        = "NOT READY"
+	// VerdictIncomplete is the verdict of a run whose input had errors:
+	// what was not read may hold the hazard (or the fix) that decides.
+	VerdictIncomplete = "INCOMPLETE"
 )
 
 // Per-table write advice.
@@ -66,6 +69,10 @@ type Summary struct {
 	Infos    int `json:"infos"`
 	Skipped  int `json:"skipped"`
 	RulesRun int `json:"rules_run"`
+	// InputErrors counts the problems in the input that were stepped
+	// over, and SkippedLines the lines of input they left unread.
+	InputErrors  int `json:"input_errors,omitempty"`
+	SkippedLines int `json:"skipped_lines,omitempty"`
 }
 
 // ReportFinding is one finding as reports show it.
@@ -113,6 +120,8 @@ type ReportSkipped struct {
 type ReportInputError struct {
 	Location *Location `json:"location,omitempty"`
 	Message  string    `json:"message"`
+	// Skipped is the input left unread because of the error.
+	Skipped *inspect.LineRange `json:"skipped,omitempty"`
 }
 
 // TableAdvice says how a table can be written in an active-active mesh.
@@ -155,7 +164,7 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 		r.Skipped = append(r.Skipped, ReportSkipped{Reason: fmt.Sprintf("%s: %s", s.Evidence, s.Reason), Fix: s.Fix})
 	}
 	for _, e := range db.Errors {
-		r.InputErrors = append(r.InputErrors, ReportInputError{Location: location(e.Pos), Message: e.Message})
+		r.InputErrors = append(r.InputErrors, ReportInputError{Location: location(e.Pos), Message: e.Message, Skipped: e.Skipped})
 	}
 	r.Summary.RulesRun = res.RulesRun
 	r.finish(db)
@@ -211,6 +220,23 @@ func (r *Report) finish(db *inspect.Database) {
 	}
 	if r.Summary.Skipped > 0 && r.Verdict != VerdictNotReady {
 		r.VerdictReason += fmt.Sprintf("; %d check(s) could not run, see skipped", r.Summary.Skipped)
+	}
+	r.Summary.InputErrors, r.Summary.SkippedLines = len(r.InputErrors), 0
+	for _, e := range r.InputErrors {
+		if e.Skipped != nil {
+			r.Summary.SkippedLines += e.Skipped.Lines()
+		}
+	}
+	if r.Summary.InputErrors > 0 {
+		// Never READY on part of the input: what was not read may hold
+		// the hazard, or the fix, that decides.
+		lost := "no statement"
+		if r.Summary.SkippedLines > 0 {
+			lost = fmt.Sprintf("%d line(s)", r.Summary.SkippedLines)
+		}
+		r.Verdict = VerdictIncomplete
+		r.VerdictReason = fmt.Sprintf("assessment incomplete: %d input error(s), %s of input not read (see input errors); on what was read: %d error(s), %d warning(s)",
+			r.Summary.InputErrors, lost, r.Summary.Errors, r.Summary.Warnings)
 	}
 	if db != nil {
 		r.Tables = tableAdvice(db, r.Findings)
@@ -326,4 +352,16 @@ func (r *Report) AtOrAbove(sev rules.Severity) int {
 		}
 	}
 	return n
+}
+
+// String is the error as one line: place, message and what it cost.
+func (e ReportInputError) String() string {
+	s := e.Message
+	if e.Location != nil {
+		s = fmt.Sprintf("%s:%d:%d: %s", e.Location.File, e.Location.Line, e.Location.Col, s)
+	}
+	if e.Skipped != nil {
+		s += fmt.Sprintf(" (%s not read)", e.Skipped)
+	}
+	return s
 }

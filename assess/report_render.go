@@ -68,7 +68,7 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	var b strings.Builder
 	vs := StyleOK
 	switch r.Verdict {
-	case VerdictNotReady:
+	case VerdictNotReady, VerdictIncomplete:
 		vs = StyleError
 	case VerdictReadyConditions:
 		vs = StyleWarning
@@ -165,11 +165,7 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	if len(r.InputErrors) > 0 {
 		fmt.Fprintf(&b, "\n%s (%d)\n", paint("INPUT ERRORS", StyleError), len(r.InputErrors))
 		for _, e := range r.InputErrors {
-			if e.Location != nil {
-				fmt.Fprintf(&b, "  %s:%d:%d: %s\n", e.Location.File, e.Location.Line, e.Location.Col, e.Message)
-			} else {
-				fmt.Fprintf(&b, "  %s\n", e.Message)
-			}
+			fmt.Fprintf(&b, "  %s\n", e.String())
 		}
 	}
 	fmt.Fprintf(&b, "\n%d error(s), %d warning(s), %d info, %d not checked", r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos, r.Summary.Skipped)

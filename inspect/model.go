@@ -7,7 +7,10 @@
 // output and query files) and stream (the logical change stream).
 package inspect
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Database is everything aadvisor knows about one database.
 type Database struct {
@@ -540,6 +543,26 @@ type Skipped struct {
 type InputError struct {
 	Pos     Position `json:"pos"`
 	Message string   `json:"message"`
+	// Skipped is the input that was not read because of the error (the
+	// statement, up to where reading resumed); nil when nothing was lost
+	// or the error concerns a whole file.
+	Skipped *LineRange `json:"skipped,omitempty"`
+}
+
+// LineRange is a range of lines of one file, both ends included.
+type LineRange struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// Lines is the number of lines in r.
+func (r LineRange) Lines() int { return r.To - r.From + 1 }
+
+func (r LineRange) String() string {
+	if r.From == r.To {
+		return fmt.Sprintf("line %d", r.From)
+	}
+	return fmt.Sprintf("lines %d-%d", r.From, r.To)
 }
 
 func (e InputError) Error() string {

@@ -31,6 +31,7 @@ type assessOptions struct {
 	pgVersion   string
 	timeout     time.Duration
 	lockTimeout time.Duration
+	allowErrors bool
 }
 
 func (a *app) assessCommand() *cobra.Command {
@@ -43,6 +44,10 @@ offline files (--schema: pg_dump --schema-only output or DDL; --queries: SQL sta
 export of pg_stat_statements) and reports every hazard multi-primary replication would hit: rule ID,
 severity, object, why it breaks, and the fix with SQL. Live reads are read-only and gentle:
 one read-only transaction, statement_timeout and lock_timeout set, application_name=aadvisor.
+
+A statement that does not parse is reported with its place and the lines it cost, and reading
+resumes at the next statement; the verdict is then INCOMPLETE and the exit code 2, unless
+--allow-input-errors is given.
 
 Exit codes: 0 ok, 1 runtime error, 2 bad input, 3 findings at or above --fail-on.`,
 		Example: `  aadvisor assess --schema schema.sql --queries queries.sql
@@ -64,6 +69,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad input, 3 findings at or above --fail-on
 	f.StringVar(&o.pgVersion, "pg-version", "", "PostgreSQL version the offline schema targets, e.g. 16 (default: from the dump header)")
 	f.DurationVar(&o.timeout, "statement-timeout", 30*time.Second, "statement_timeout for live catalog reads")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 2*time.Second, "lock_timeout for live catalog reads")
+	f.BoolVar(&o.allowErrors, "allow-input-errors", false, "exit by the findings even when parts of the input could not be read (the verdict stays INCOMPLETE)")
 	cmd.MarkFlagsMutuallyExclusive("dsn", "schema")
 	return cmd
 }
@@ -164,6 +170,10 @@ func (a *app) runAssess(cmd *cobra.Command, o *assessOptions) error {
 			return fmt.Errorf("--output: %w", err)
 		}
 		fmt.Fprintf(a.stderr, "report written to %s (%s)\n", o.output, rep.Verdict)
+	}
+	if len(rep.InputErrors) > 0 && !o.allowErrors {
+		return usagef("assessment incomplete: %d input error(s), %d line(s) of input not read (listed in the report); fix the input, or pass --allow-input-errors to accept a partial assessment",
+			rep.Summary.InputErrors, rep.Summary.SkippedLines)
 	}
 	if failOn != 0 {
 		if n := rep.AtOrAbove(failOn); n > 0 {

@@ -3,6 +3,7 @@ package sqlfile
 import (
 	"errors"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	pgparser "github.com/pganalyze/pg_query_go/v6/parser"
@@ -60,7 +61,33 @@ func parseErrorOffset(stmt string, err error) (int, string) {
 	if !errors.As(err, &pe) {
 		return 0, err.Error()
 	}
-	return runeOffset(stmt, pe.Cursorpos-1), pe.Message
+	return runeOffset(stmt, pe.Cursorpos-1), oneLineNear(pe.Message)
+}
+
+// maxNear is how much of the text after the error a message quotes.
+const maxNear = 40
+
+// oneLineNear shortens the text the parser quotes after "at or near" to
+// its first line and at most maxNear characters: an unterminated quote or
+// comment would otherwise quote the rest of the file.
+func oneLineNear(msg string) string {
+	const near = ` at or near "`
+	i := strings.Index(msg, near)
+	if i < 0 || !strings.HasSuffix(msg, `"`) {
+		return msg
+	}
+	quoted := msg[i+len(near) : len(msg)-1]
+	cut, more := quoted, false
+	if j := strings.IndexAny(cut, "\r\n"); j >= 0 {
+		cut, more = cut[:j], strings.TrimRight(cut[j:], "\r\n") != ""
+	}
+	if r := []rune(cut); len(r) > maxNear {
+		cut, more = string(r[:maxNear]), true
+	}
+	if more {
+		cut += "…"
+	}
+	return msg[:i+len(near)] + cut + `"`
 }
 
 // runeOffset returns the byte offset of the n-th character (0-based) of s,

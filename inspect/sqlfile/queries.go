@@ -2,6 +2,7 @@ package sqlfile
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -46,28 +47,23 @@ func ReadQueries(db *inspect.Database, name string, src []byte) error {
 		stmts, err = readJSON(name, src)
 	default:
 		source = sourceFile
-		stmts = readSQL(name, string(src))
+		var errs []inspect.InputError
+		stmts, errs = readSQL(name, string(src))
 		if len(stmts) == 0 {
 			return inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"}
 		}
+		db.Errors = append(db.Errors, errs...)
 	}
 	if err != nil {
 		return err
 	}
-	Analyze(stmts)
-	for _, s := range stmts {
-		if s.ParseError == "" {
-			continue
-		}
-		e := inspect.InputError{Pos: s.Pos, Message: s.ParseError}
-		if source == sourceFile {
-			// The statement is the file's text: point at the error itself.
-			if _, err := parse(s.Query); err != nil {
-				off, msg := parseErrorOffset(s.Query, err)
-				e = inspect.InputError{Pos: advance(s.Pos, s.Query[:off]), Message: msg}
+	if source != sourceFile {
+		Analyze(stmts)
+		for _, s := range stmts {
+			if s.ParseError != "" {
+				db.Errors = append(db.Errors, inspect.InputError{Pos: s.Pos, Message: s.ParseError})
 			}
 		}
-		db.Errors = append(db.Errors, e)
 	}
 	db.Statements = append(db.Statements, stmts...)
 	if db.Workload.StatementsSource != sourceExport {
@@ -122,14 +118,63 @@ func queryFormat(name string, src []byte) string {
 // readSQL splits a SQL file into statements; the text is kept exactly as
 // written. A file says nothing of how often each runs: Calls stay 0
 // (unknown), and reports print no call counts for them.
-func readSQL(name, src string) []*inspect.Statement {
+//
+// The statements are analysed (Facts). One that does not parse keeps its
+// ParseError and gives an input error at the error's place with the
+// lines it cost; reading goes on at the next statement found after the
+// error (see resync), which runaway quotes and parentheses would
+// otherwise have swallowed.
+func readSQL(name, src string) ([]*inspect.Statement, []inspect.InputError) {
 	li := newLineIndex(name, src)
-	spans := splitStatements(src)
-	out := make([]*inspect.Statement, 0, len(spans))
-	for _, sp := range spans {
-		out = append(out, &inspect.Statement{Query: src[sp.start:sp.end], Pos: li.pos(sp.start)})
+	type read struct {
+		start int
+		stmt  *inspect.Statement
 	}
-	return out
+	var (
+		all     []read
+		errs    []inspect.InputError
+		resyncs int
+	)
+	for spans := splitStatements(src); len(spans) > 0; {
+		batch := make([]*inspect.Statement, len(spans))
+		for i, sp := range spans {
+			batch[i] = &inspect.Statement{Query: src[sp.start:sp.end], Pos: li.pos(sp.start)}
+		}
+		Analyze(batch)
+		var again []span
+		for i, s := range batch {
+			sp := spans[i]
+			all = append(all, read{sp.start, s})
+			if s.ParseError == "" {
+				continue
+			}
+			at, msg := sp.start, s.ParseError
+			if _, err := parse(s.Query); err != nil {
+				off, m := parseErrorOffset(s.Query, err)
+				at, msg = sp.start+off, m
+			}
+			next, ok := resync(src, sp, at)
+			if ok && resyncs < maxResyncs {
+				resyncs++
+				again = append(again, splitRange(src, next, sp.end)...)
+			} else {
+				next = sp.end
+			}
+			errs = append(errs, inspect.InputError{Pos: li.pos(at), Message: msg, Skipped: skippedLines(li, sp.start, next)})
+		}
+		spans = again
+	}
+	// Statements read again after an error go back to their place in
+	// the file.
+	slices.SortStableFunc(all, func(a, b read) int { return cmp.Compare(a.start, b.start) })
+	slices.SortStableFunc(errs, func(a, b inspect.InputError) int {
+		return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	out := make([]*inspect.Statement, len(all))
+	for i, r := range all {
+		out[i] = r.stmt
+	}
+	return out, errs
 }
 
 // exportRow is one pg_stat_statements entry before it becomes a

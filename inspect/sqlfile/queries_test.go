@@ -100,8 +100,8 @@ func TestReadQueries(t *testing.T) {
 			}
 			if tt.errors == 2 {
 				want := []inspect.InputError{
-					{Pos: inspect.Position{File: "app.sql", Line: 6, Col: 1}, Message: `syntax error at or near "SELEC"`},
-					{Pos: inspect.Position{File: "app.sql", Line: 10, Col: 5}, Message: `syntax error at or near "3"`},
+					{Pos: inspect.Position{File: "app.sql", Line: 6, Col: 1}, Message: `syntax error at or near "SELEC"`, Skipped: &inspect.LineRange{From: 6, To: 6}},
+					{Pos: inspect.Position{File: "app.sql", Line: 10, Col: 5}, Message: `syntax error at or near "3"`, Skipped: &inspect.LineRange{From: 9, To: 10}},
 				}
 				if diff := cmp.Diff(want, db.Errors); diff != "" {
 					t.Errorf("errors differ (-want +got):\n%s", diff)

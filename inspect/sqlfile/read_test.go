@@ -3,6 +3,7 @@ package sqlfile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,10 +35,10 @@ func TestReadSchemaErrorPositions(t *testing.T) {
 	db := newDatabase()
 	ReadSchema(db, "s.sql", []byte(src))
 	want := []inspect.InputError{
-		{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 8}, Message: `syntax error at or near "TABEL"`},
-		{Pos: inspect.Position{File: "s.sql", Line: 4, Col: 39}, Message: `syntax error at or near "NUL"`},
+		{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 8}, Message: `syntax error at or near "TABEL"`, Skipped: &inspect.LineRange{From: 2, To: 2}},
+		{Pos: inspect.Position{File: "s.sql", Line: 4, Col: 39}, Message: `syntax error at or near "NUL"`, Skipped: &inspect.LineRange{From: 4, To: 4}},
 		{Pos: inspect.Position{File: "s.sql", Line: 6, Col: 13}, Message: `relation missing is not defined in the schema input`},
-		{Pos: inspect.Position{File: "s.sql", Line: 8, Col: 8}, Message: `unterminated quoted string at or near "'never closed;` + "\n" + `"`},
+		{Pos: inspect.Position{File: "s.sql", Line: 8, Col: 8}, Message: `unterminated quoted string at or near "'never closed;"`, Skipped: &inspect.LineRange{From: 8, To: 8}},
 	}
 	if diff := cmp.Diff(want, db.Errors); diff != "" {
 		t.Errorf("errors differ (-want +got):\n%s", diff)
@@ -150,5 +151,83 @@ func TestReadSource(t *testing.T) {
 	cancel()
 	if _, err := Read(ctx, Options{Schema: []string{plain}}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Read with a cancelled context = %v", err)
+	}
+}
+
+// A statement that does not parse costs only itself: a missing
+// parenthesis, an unterminated quote or comment or a missing semicolon
+// made the splitter run into the next statements, and reading resumes at
+// the first of them it can recognise.
+func TestReadSchemaResync(t *testing.T) {
+	const rest = "CREATE TABLE c (id int primary key);\nCREATE TABLE d (id int primary key);\n" +
+		"CREATE TABLE e (id int primary key);\nCREATE TABLE f (id int primary key);\n"
+	tests := []struct {
+		name, bad string
+		want      inspect.InputError
+	}{
+		{"missing parenthesis", "CREATE TABLE b (id int primary key, x int;\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 42}, Message: `syntax error at or near ";"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+		{"missing parenthesis over lines", "CREATE TABLE b (\n  id int primary key,\n  x int;\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 4, Col: 8}, Message: `syntax error at or near ";"`, Skipped: &inspect.LineRange{From: 2, To: 4}}},
+		{"unterminated quoted identifier", "CREATE TABLE \"b (id int primary key);\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 14}, Message: `unterminated quoted identifier at or near ""b (id int primary key);…"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+		{"unterminated string", "COMMENT ON TABLE a IS 'oops;\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 23}, Message: `unterminated quoted string at or near "'oops;…"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+		{"unterminated dollar quote", "CREATE FUNCTION g() RETURNS int LANGUAGE sql AS $$ SELECT 1;\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 49}, Message: `unterminated dollar-quoted string at or near "$$ SELECT 1;…"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+		{"unterminated comment", "/* a comment that never ends\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 2, Col: 1}, Message: `unterminated /* comment at or near "/* a comment that never ends…"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+		{"missing semicolon", "CREATE TABLE b (id int primary key)\n",
+			inspect.InputError{Pos: inspect.Position{File: "s.sql", Line: 3, Col: 1}, Message: `syntax error at or near "CREATE"`, Skipped: &inspect.LineRange{From: 2, To: 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := newDatabase()
+			ReadSchema(db, "s.sql", []byte("CREATE TABLE a (id int primary key);\n"+tt.bad+rest))
+			if diff := cmp.Diff([]inspect.InputError{tt.want}, db.Errors); diff != "" {
+				t.Errorf("errors differ (-want +got):\n%s", diff)
+			}
+			var names []string
+			for _, tb := range db.Tables {
+				names = append(names, tb.Name)
+			}
+			if diff := cmp.Diff([]string{"a", "c", "d", "e", "f"}, names); diff != "" {
+				t.Errorf("tables differ (-want +got):\n%s", diff)
+			}
+		})
+	}
+	// Valid text never resyncs: a rule with several actions keeps its
+	// semicolons inside parentheses.
+	db := newDatabase()
+	ReadSchema(db, "r.sql", []byte("CREATE TABLE a (id int primary key);\nCREATE TABLE b (id int primary key);\n"+
+		"CREATE RULE r AS ON INSERT TO a DO ALSO (\nINSERT INTO b VALUES (1);\nDELETE FROM b\n);\nCREATE TABLE c (id int primary key);\n"))
+	if len(db.Errors) != 0 || len(db.Tables) != 3 {
+		t.Errorf("valid file: errors %v, %d tables", db.Errors, len(db.Tables))
+	}
+}
+
+// A workload file resyncs the same way, and keeps its statements in
+// file order.
+func TestReadQueriesResync(t *testing.T) {
+	db := newDatabase()
+	src := "SELECT 1;\nUPDATE t SET a = 'oops WHERE id = 1;\nDELETE FROM t WHERE id = 2;\n/* open\nINSERT INTO t VALUES (3);\n"
+	if err := ReadQueries(db, "q.sql", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range db.Statements {
+		if s.Facts != nil {
+			kinds = append(kinds, fmt.Sprintf("%d:%s", s.Pos.Line, s.Facts.Kind))
+		}
+	}
+	if diff := cmp.Diff([]string{"1:select", "3:delete", "5:insert"}, kinds); diff != "" {
+		t.Errorf("statements read differ (-want +got):\n%s", diff)
+	}
+	want := []inspect.InputError{
+		{Pos: inspect.Position{File: "q.sql", Line: 2, Col: 18}, Message: `unterminated quoted string at or near "'oops WHERE id = 1;…"`, Skipped: &inspect.LineRange{From: 2, To: 2}},
+		{Pos: inspect.Position{File: "q.sql", Line: 4, Col: 1}, Message: `unterminated /* comment at or near "/* open…"`, Skipped: &inspect.LineRange{From: 4, To: 4}},
+	}
+	if diff := cmp.Diff(want, db.Errors); diff != "" {
+		t.Errorf("errors differ (-want +got):\n%s", diff)
 	}
 }

@@ -29,11 +29,18 @@ func ReadSchema(db *inspect.Database, name string, src []byte) {
 		db.Errors = append(db.Errors, inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"})
 		return
 	}
-	for _, sp := range spans {
-		r.statement(sp)
+	for len(spans) > 0 {
+		sp := spans[0]
+		spans = append(r.statement(sp), spans[1:]...)
 	}
 	r.finish()
 }
+
+// maxResyncs bounds how often one file is read again after a statement
+// that did not parse; past it the rest of the bad statement is skipped.
+// Each resync re-splits what follows the error, so the bound keeps a
+// hostile file from costing time quadratic in its size.
+const maxResyncs = 1000
 
 // qname is a schema-qualified object name.
 type qname struct{ schema, name string }
@@ -59,8 +66,9 @@ type schemaReader struct {
 	indexBasis map[*inspect.Index][]string
 	// rw is the current statement as given to the parser (see
 	// rewriteGenerated).
-	rw  rewritten
-	los int64 // lo_create/lo_import calls seen
+	rw      rewritten
+	los     int64 // lo_create/lo_import calls seen
+	resyncs int   // statements read again after a parse error
 }
 
 func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
@@ -103,19 +111,30 @@ func (r *schemaReader) errorf(loc int32, msg string) {
 	r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.pos(loc), Message: msg})
 }
 
-// statement parses and applies one statement.
-func (r *schemaReader) statement(sp span) {
+// statement parses and applies one statement. When it does not parse,
+// the error is recorded with the lines skipped, and the statements found
+// again after the error (see resync) are returned to be read next.
+func (r *schemaReader) statement(sp span) (again []span) {
 	rw := rewriteGenerated(r.li.src[sp.start:sp.end])
 	tree, err := parse(rw.text)
 	if err != nil {
 		off, msg := parseErrorOffset(rw.text, err)
-		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(sp.start + rw.original(off)), Message: msg})
-		return
+		at := sp.start + rw.original(off)
+		next, ok := resync(r.li.src, sp, at)
+		if ok && r.resyncs < maxResyncs {
+			r.resyncs++
+			again = splitRange(r.li.src, next, sp.end)
+		} else {
+			next = sp.end
+		}
+		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(at), Message: msg, Skipped: skippedLines(r.li, sp.start, next)})
+		return again
 	}
 	r.base, r.rw = sp.start, rw
 	for _, raw := range tree.GetStmts() {
 		r.apply(raw.GetStmt(), raw.GetStmtLocation())
 	}
+	return nil
 }
 
 // apply dispatches one parsed statement.

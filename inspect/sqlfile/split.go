@@ -1,6 +1,10 @@
 package sqlfile
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
+)
 
 // span is one statement of a file: the byte range from its first token to
 // the end of its last token, without the terminating semicolon and without
@@ -15,7 +19,9 @@ type span struct{ start, end int }
 // a statement ends that statement, as \g would.
 //
 // It never fails: an unterminated quote or comment runs to the end of the
-// text, where the parser reports it.
+// text, inside the statement it starts (a comment is a statement of its
+// own then), where the parser reports it and resync finds the statements
+// it swallowed.
 func splitStatements(src string) []span {
 	var out []span
 	s := splitter{src: src, start: -1}
@@ -30,7 +36,13 @@ func splitStatements(src string) []span {
 				i++
 			}
 		case c == '/' && i+1 < n && src[i+1] == '*':
-			i = skipBlockComment(src, i)
+			end, closed := blockComment(src, i)
+			if !closed {
+				// An unterminated comment is kept in a statement, for the
+				// parser to report, rather than hiding the rest of the text.
+				s.token(i, end)
+			}
+			i = end
 		case c == '\\':
 			if s.start >= 0 {
 				out = s.finish(out)
@@ -214,6 +226,13 @@ func isIdentByte(c byte) bool {
 
 // skipBlockComment returns the offset after the (nested) comment at i.
 func skipBlockComment(src string, i int) int {
+	end, _ := blockComment(src, i)
+	return end
+}
+
+// blockComment returns the offset after the (nested) comment at i, and
+// whether it is closed (else it runs to the end of src).
+func blockComment(src string, i int) (end int, closed bool) {
 	depth := 0
 	for i < len(src) {
 		switch {
@@ -224,13 +243,13 @@ func skipBlockComment(src string, i int) int {
 			depth--
 			i += 2
 			if depth == 0 {
-				return i
+				return i, true
 			}
 		default:
 			i++
 		}
 	}
-	return i
+	return i, false
 }
 
 // skipQuoted returns the offset after the quoted text starting at i; a
@@ -271,4 +290,75 @@ func skipDollarQuoted(src string, i int) (int, bool) {
 		return len(src), true
 	}
 	return j + 1 + k + len(tag), true
+}
+
+// statementStarts are the words a top-level statement begins with: where
+// resync may start reading again.
+var statementStarts = map[string]bool{
+	"abort": true, "alter": true, "analyze": true, "begin": true, "call": true, "checkpoint": true,
+	"close": true, "cluster": true, "comment": true, "commit": true, "copy": true, "create": true,
+	"deallocate": true, "declare": true, "delete": true, "discard": true, "do": true, "drop": true,
+	"end": true, "execute": true, "explain": true, "fetch": true, "grant": true, "import": true,
+	"insert": true, "listen": true, "load": true, "lock": true, "merge": true, "move": true,
+	"notify": true, "prepare": true, "reassign": true, "refresh": true, "reindex": true,
+	"release": true, "reset": true, "revoke": true, "rollback": true, "savepoint": true,
+	"security": true, "select": true, "set": true, "show": true, "start": true, "table": true,
+	"truncate": true, "unlisten": true, "update": true, "vacuum": true, "values": true, "with": true,
+}
+
+// resync finds where reading can start again in statement sp, which did
+// not parse with its error at offset errAt. A missing parenthesis, an
+// unterminated quote or a missing semicolon makes the splitter run one
+// statement into the next ones; resync looks at the raw text instead
+// and returns the first word, at or after errAt and after the
+// statement's start, that begins a statement (statementStarts) at the
+// start of a line or right after a semicolon. ok is false when there is
+// none: the whole statement is lost.
+func resync(src string, sp span, errAt int) (at int, ok bool) {
+	for i := max(errAt, sp.start+1); i < sp.end; i++ {
+		c := src[i]
+		if !isIdentStart(c) || isIdentByte(src[i-1]) {
+			continue
+		}
+		j := i + 1
+		for j < sp.end && isIdentByte(src[j]) {
+			j++
+		}
+		if !statementStarts[strings.ToLower(src[i:j])] {
+			i = j
+			continue
+		}
+		k := i - 1
+		for k >= sp.start && (src[k] == ' ' || src[k] == '\t' || src[k] == '\r' || src[k] == '\f' || src[k] == '\v') {
+			k--
+		}
+		if k < sp.start || src[k] == '\n' || src[k] == ';' {
+			return i, true
+		}
+		i = j
+	}
+	return sp.end, false
+}
+
+// splitRange splits src[from:to] as splitStatements does, with offsets in
+// src.
+func splitRange(src string, from, to int) []span {
+	spans := splitStatements(src[from:to])
+	for i := range spans {
+		spans[i].start += from
+		spans[i].end += from
+	}
+	return spans
+}
+
+// skippedLines is the range of lines of the text from..to (trailing
+// blanks left out), for the report of what an input error cost.
+func skippedLines(li *lineIndex, from, to int) *inspect.LineRange {
+	for to > from && strings.ContainsRune(" \t\r\n\f\v;", rune(li.src[to-1])) {
+		to--
+	}
+	if to <= from {
+		to = from + 1
+	}
+	return &inspect.LineRange{From: li.pos(from).Line, To: li.pos(to - 1).Line}
 }
