@@ -97,6 +97,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	default:
 		return usagef("--format: unknown format %q (want text, json, markdown or html)", o.format)
 	}
+	if err := checkDSN("--dsn", o.dsn); err != nil {
+		return err
+	}
 	if o.cleanup {
 		if o.dsn == "" {
 			return usagef("--cleanup needs --dsn")
@@ -285,6 +288,7 @@ func (a *app) observeCapture(ctx context.Context, o *observeOptions) (string, er
 	for _, n := range res.Notes {
 		fmt.Fprintf(a.stderr, "observe: %s\n", n)
 	}
+
 	if o.save != "" {
 		fmt.Fprintf(a.stderr, "observe: trace saved to %s (%s); forecast again with --trace %s\n", o.save, fmtBytes(res.TraceBytes), o.save)
 	}

@@ -146,6 +146,15 @@ func Connect(ctx context.Context, dsn string, o Options) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+// CheckDSN reports why a connection string (DSN or URL) does not parse,
+// or nil; the error never holds the string itself.
+func CheckDSN(dsn string) error {
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return parseError(err)
+	}
+	return nil
+}
+
 // causeOf is what a connectError may unwrap to.
 func causeOf(err error) error {
 	if pe := pgError(err); pe != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,13 @@ type Options struct {
 	// StatusInterval is how often a standby status update is sent even
 	// when the server does not ask (default 5s).
 	StatusInterval time.Duration
+	// CheckEvery is how often the capture checks that its publication
+	// and slot still exist (default 2s).
+	CheckEvery time.Duration
+	// DrainTimeout bounds how long, after the duration ends, the capture
+	// waits for the stream to reach the WAL written before the end
+	// (default 30s); a stream that cannot makes the capture incomplete.
+	DrainTimeout time.Duration
 	// Progress, when set, is called about every ProgressEvery (default
 	// 1s) from the capturing goroutine.
 	Progress      func(Stats)
@@ -76,13 +84,18 @@ type Stats struct {
 type Result struct {
 	Stats
 	// Reason the capture stopped: "duration", "interrupted", "change
-	// cap", "end LSN".
+	// cap", "end LSN", or "incomplete" (see Incomplete).
 	Reason      string   `json:"reason"`
 	Publication string   `json:"publication"`
 	Slot        string   `json:"slot"`
 	Created     bool     `json:"created_publication"`
 	Cleaned     []string `json:"cleaned,omitempty"` // stale publications dropped first
 	Notes       []string `json:"notes,omitempty"`
+	// Incomplete says why the capture does not cover its whole window:
+	// its publication or slot went away, the stream ended early, or it
+	// did not reach the WAL written before the window closed. Empty when
+	// the capture is complete.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // ServerInfo is what the pre-flight checks read.
@@ -142,25 +155,31 @@ func Check(ctx context.Context, conn *pgx.Conn) (ServerInfo, error) {
 	return si, nil
 }
 
-// Cleanup drops the publications a crashed observe left behind: those
-// named aadv_observe_* that no replication slot of the same name is
-// reading and that are older than grace (a run that is starting has
-// created its publication but not yet its slot). It returns the dropped
-// names and, for the ones kept, why.
+// Cleanup drops the publications crashed observe runs left behind: those
+// named aadv_observe_* whose comment (written with the publication, in
+// one transaction) says they are older than grace and names a session
+// that is gone, and that no replication slot of the same name is
+// reading. A publication of a run that is starting, running or stopping
+// is never touched, nor one without such a comment (it is reported, to
+// be dropped by hand). It returns the dropped names and, for the ones
+// kept, why.
 func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped, kept []string, err error) {
-	rows, err := conn.Query(ctx, `SELECT p.pubname, coalesce(pg_catalog.obj_description(p.oid, 'pg_publication'), '')
+	rows, err := conn.Query(ctx, `SELECT p.pubname, coalesce(pg_catalog.obj_description(p.oid, 'pg_publication'), ''),
+		  EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = p.pubname)
 		FROM pg_catalog.pg_publication p
 		WHERE p.pubname LIKE 'aadv\_observe\_%'
-		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = p.pubname)
 		ORDER BY 1`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list stale publications: %w", err)
 	}
-	type pub struct{ name, comment string }
+	type pub struct {
+		name, comment string
+		slot          bool
+	}
 	var pubs []pub
 	for rows.Next() {
 		var p pub
-		if err := rows.Scan(&p.name, &p.comment); err != nil {
+		if err := rows.Scan(&p.name, &p.comment, &p.slot); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("list stale publications: %w", err)
 		}
@@ -171,9 +190,30 @@ func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped,
 		return nil, nil, fmt.Errorf("list stale publications: %w", err)
 	}
 	for _, p := range pubs {
-		if started, ok := parseStarted(p.comment); ok && time.Since(started) < grace {
-			kept = append(kept, fmt.Sprintf("%s (created %s ago; it may belong to a run that is starting)", p.name, time.Since(started).Round(time.Second)))
+		if p.slot {
+			continue // a run is reading it
+		}
+		started, pid, ok := parseComment(p.comment)
+		if !ok {
+			kept = append(kept, fmt.Sprintf("%s (it records no start time and session, so it may belong to a run: drop it by hand if no aadvisor observe runs)", p.name))
 			continue
+		}
+		if age := time.Since(started); age < grace {
+			kept = append(kept, fmt.Sprintf("%s (created %s ago; it may belong to a run that is starting)", p.name, age.Round(time.Second)))
+			continue
+		}
+		if pid != 0 {
+			// The run's regular connection lives as long as the run; a
+			// session with that pid that started later is another one.
+			var live bool
+			if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity
+				WHERE pid = $1 AND backend_start <= $2)`, pid, started.Add(time.Second)).Scan(&live); err != nil {
+				return dropped, kept, fmt.Errorf("look up the session of %s: %w", p.name, err)
+			}
+			if live {
+				kept = append(kept, fmt.Sprintf("%s (its run's session, pid %d, is still connected)", p.name, pid))
+				continue
+			}
 		}
 		if _, err := conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{p.name}.Sanitize()); err != nil {
 			kept = append(kept, fmt.Sprintf("%s (drop failed: %v)", p.name, err))
@@ -186,16 +226,26 @@ func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped,
 
 const commentPrefix = "aadvisor observe, started "
 
-func parseStarted(comment string) (time.Time, bool) {
+// parseComment reads the start time and the backend pid of the run's
+// regular connection from a publication comment written by
+// createPublication ("aadvisor observe, started T, session pid P (...)");
+// pid is 0 in comments of older versions, which did not record it.
+func parseComment(comment string) (started time.Time, pid int, ok bool) {
 	s, ok := strings.CutPrefix(comment, commentPrefix)
 	if !ok {
-		return time.Time{}, false
+		return time.Time{}, 0, false
 	}
-	if i := strings.IndexByte(s, ' '); i >= 0 {
-		s = s[:i]
+	ts, rest, _ := strings.Cut(s, " ")
+	ts = strings.TrimSuffix(ts, ",")
+	t, err := time.Parse(time.RFC3339, ts)
+	if err != nil {
+		return time.Time{}, 0, false
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	return t, err == nil
+	if p, ok := strings.CutPrefix(rest, "session pid "); ok {
+		digits, _, _ := strings.Cut(p, " ")
+		pid, _ = strconv.Atoi(digits)
+	}
+	return t, pid, true
 }
 
 // StaleGrace is how old a leftover publication must be before Cleanup
@@ -286,12 +336,19 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 		}
 		sql += " FOR TABLE " + strings.Join(names, ", ")
 	}
-	if _, err := conn.Exec(ctx, sql); err != nil {
+	// The comment is made in the same transaction: no other run's
+	// clean-up ever sees the publication without it.
+	comment := fmt.Sprintf("%s%s, session pid %d (drop it if no aadvisor observe runs)",
+		commentPrefix, time.Now().UTC().Format(time.RFC3339), conn.PgConn().PID())
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "COMMENT ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(comment))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("create publication %s: %w", name, err)
-	}
-	comment := commentPrefix + time.Now().UTC().Format(time.RFC3339) + " (drop it if no aadvisor observe runs)"
-	if _, err := conn.Exec(ctx, "COMMENT ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(comment)); err != nil {
-		return fmt.Errorf("comment on publication %s: %w", name, err)
 	}
 	return nil
 }
@@ -330,6 +387,12 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
+	}
+	if o.CheckEvery <= 0 {
+		o.CheckEvery = 2 * time.Second
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = 30 * time.Second
 	}
 	if o.Slot != "" && !slotName.MatchString(o.Slot) {
 		return nil, fmt.Errorf("--slot %q: want lower-case letters, digits and _", o.Slot)
@@ -411,7 +474,7 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 	if err != nil {
 		return nil, err
 	}
-	c := &capture{o: o, conn: rconn, tw: tw, meta: meta, rels: map[uint32]*Table{}, res: res, start: time.Now(), received: startLSN}
+	c := &capture{o: o, conn: rconn, check: conn, tw: tw, meta: meta, rels: map[uint32]*Table{}, res: res, start: time.Now(), received: startLSN}
 	reason, lerr := c.loop(ctx)
 	res.Reason = reason
 	res.Stats = c.stats()
@@ -419,7 +482,10 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 		tw.Flush()
 		return res, lerr
 	}
-	f := Footer{Ended: time.Now().UTC(), Reason: reason, Notes: res.Notes}
+	if res.Incomplete != "" {
+		res.Notes = append(res.Notes, "partial capture: "+res.Incomplete+"; the forecast covers only what was captured")
+	}
+	f := Footer{Ended: time.Now().UTC(), Reason: reason, Notes: res.Notes, Incomplete: res.Incomplete}
 	if err := tw.Close(f); err != nil {
 		return res, err
 	}
@@ -429,7 +495,8 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 
 type capture struct {
 	o     Options
-	conn  *pgconn.PgConn
+	conn  *pgconn.PgConn // the replication connection
+	check *pgx.Conn      // the regular connection, for the checks
 	tw    *Writer
 	meta  map[uint32]tableMeta
 	rels  map[uint32]*Table
@@ -472,22 +539,62 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 	}
 	nextStatus := time.Now().Add(c.o.StatusInterval)
 	nextProgress := time.Now().Add(c.o.ProgressEvery)
+	nextCheck := time.Now().Add(c.o.CheckEvery)
 	var deadline time.Time
 	netConn := c.conn.Conn()
 	defer netConn.SetReadDeadline(time.Time{})
+	// After the duration, the stream must still reach drainTo: the WAL
+	// flushed when the window closed, so that every transaction committed
+	// in the window is in the trace.
+	var drainTo pglogrepl.LSN
+	var drainUntil time.Time
 	for {
 		if ctx.Err() != nil {
 			return "interrupted", c.finish()
 		}
 		now := time.Now()
-		if !stopAt.IsZero() && !now.Before(stopAt) && !c.inTxn {
-			return "duration", c.finish()
-		}
-		if !now.Before(nextStatus) {
-			if err := c.sendStatus(); err != nil {
+		if !stopAt.IsZero() && !now.Before(stopAt) && drainTo == 0 {
+			lsn, err := c.flushLSN()
+			if err != nil {
 				return "error", err
 			}
+			drainTo, drainUntil = lsn, now.Add(c.o.DrainTimeout)
+			// Ask for a keepalive: it carries how far the server has sent.
+			if err := c.sendStatusReply(); err != nil {
+				return c.streamEnded(err)
+			}
+		}
+		if drainTo != 0 && !c.inTxn {
+			if c.received >= drainTo || c.serverEnd >= drainTo {
+				return "duration", c.finish()
+			}
+			if now.After(drainUntil) {
+				c.res.Incomplete = fmt.Sprintf("the stream did not reach the end of the window within %s (it had reached %s, the window ended at %s: %d bytes of WAL not read)",
+					c.o.DrainTimeout, max(c.received, c.serverEnd), drainTo, uint64(drainTo-max(c.received, c.serverEnd)))
+				return "duration", c.finish()
+			}
+		}
+		if !now.Before(nextCheck) {
+			if gone := c.objectsGone(); gone != "" {
+				c.res.Incomplete = gone
+				return "incomplete", c.finish()
+			}
+			nextCheck = now.Add(c.o.CheckEvery)
+		}
+		if !now.Before(nextStatus) {
+			var err error
+			if drainTo != 0 {
+				err = c.sendStatusReply()
+			} else {
+				err = c.sendStatus()
+			}
+			if err != nil {
+				return c.streamEnded(err)
+			}
 			nextStatus = now.Add(c.o.StatusInterval)
+			if drainTo != 0 {
+				nextStatus = now.Add(200 * time.Millisecond)
+			}
 		}
 		if !now.Before(nextProgress) {
 			if c.o.Progress != nil {
@@ -499,11 +606,17 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 		if nextProgress.Before(want) {
 			want = nextProgress
 		}
-		if !stopAt.IsZero() && stopAt.Before(want) {
+		if !stopAt.IsZero() && stopAt.Before(want) && drainTo == 0 {
 			want = stopAt
+		}
+		if nextCheck.Before(want) {
+			want = nextCheck
 		}
 		if lim := now.Add(250 * time.Millisecond); lim.Before(want) {
 			want = lim // notice ctx promptly
+		}
+		if least := time.Now().Add(time.Millisecond); want.Before(least) {
+			want = least // a deadline already past would read nothing
 		}
 		if !want.Equal(deadline) {
 			netConn.SetReadDeadline(want)
@@ -518,7 +631,7 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 			if ctx.Err() != nil {
 				return "interrupted", nil
 			}
-			return "error", fmt.Errorf("receive from replication stream: %w", err)
+			return c.streamEnded(fmt.Errorf("receive from replication stream: %w", err))
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
@@ -537,7 +650,7 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 				}
 				if pkm.ReplyRequested {
 					if err := c.sendStatus(); err != nil {
-						return "error", err
+						return c.streamEnded(err)
 					}
 					nextStatus = time.Now().Add(c.o.StatusInterval)
 				}
@@ -559,9 +672,9 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 				}
 			}
 		case *pgproto3.ErrorResponse:
-			return "error", fmt.Errorf("replication stream: %w", pgconn.ErrorResponseToPgError(m))
+			return c.streamEnded(fmt.Errorf("replication stream: %w", pgconn.ErrorResponseToPgError(m)))
 		case *pgproto3.CopyDone:
-			return "server ended the stream", nil
+			return c.streamEnded(errors.New("the server ended the replication stream"))
 		default:
 			// NoticeResponse and the like: nothing to do.
 		}
@@ -571,6 +684,67 @@ func (c *capture) loop(ctx context.Context) (string, error) {
 // finish acknowledges what was read so the server never waits on us.
 func (c *capture) finish() error {
 	return c.sendStatus()
+}
+
+// sendStatusReply sends a status update that asks the server for a
+// keepalive, which says how far it has sent.
+func (c *capture) sendStatusReply() error {
+	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), c.conn,
+		pglogrepl.StandbyStatusUpdate{WALWritePosition: c.acked, ReplyRequested: true})
+	if err != nil {
+		return fmt.Errorf("send standby status: %w", err)
+	}
+	return nil
+}
+
+// streamEnded turns the end of the stream from the server's side (an
+// error, a closed connection) into an incomplete capture: what was read
+// is kept and the forecast says it is partial. The reason names the
+// publication or slot when they are gone.
+func (c *capture) streamEnded(err error) (string, error) {
+	c.res.Incomplete = "the replication stream ended before the window did: " + err.Error()
+	if gone := c.objectsGone(); gone != "" {
+		c.res.Incomplete = gone + " (" + err.Error() + ")"
+	}
+	return "incomplete", nil
+}
+
+// flushLSN reads the server's WAL flush position on the regular
+// connection.
+func (c *capture) flushLSN() (pglogrepl.LSN, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var s string
+	if err := c.check.QueryRow(ctx, `SELECT pg_catalog.pg_current_wal_flush_lsn()::text`).Scan(&s); err != nil {
+		return 0, fmt.Errorf("read the WAL position at the end of the window: %w", err)
+	}
+	return pglogrepl.ParseLSN(s)
+}
+
+// objectsGone checks on the regular connection that the capture's
+// publication exists and that its slot is still read by its walsender;
+// it returns what is wrong, or "". Another session dropping them (an
+// older 'mesh teardown', a DBA) would silently cut the stream short:
+// PostgreSQL 18's pgoutput skips a publication that no longer exists.
+func (c *capture) objectsGone() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var pub, slot bool
+	err := c.check.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),
+		EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $2 AND active_pid = $3)`,
+		c.res.Publication, c.res.Slot, int32(c.conn.PID())).Scan(&pub, &slot)
+	switch {
+	case err != nil:
+		if c.o.Log != nil {
+			c.o.Log.Warn("check publication and slot", "err", err)
+		}
+		return ""
+	case !pub:
+		return fmt.Sprintf("the publication %s was dropped by another session during the capture", c.res.Publication)
+	case !slot:
+		return fmt.Sprintf("the replication slot %s is gone or no longer read by this capture", c.res.Slot)
+	}
+	return ""
 }
 
 type pgTuple []*pglogrepl.TupleDataColumn

@@ -265,6 +265,13 @@ func TestCaptureKill9LeavesNoSlot(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The session of the killed run goes too.
+	for count(t, node, db, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'aadvisor'") != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed run's session still there 30 s after kill -9")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	// The publication survives the crash; the clean-up removes it.
 	if n := count(t, node, db, "SELECT count(*) FROM pg_publication WHERE pubname LIKE 'aadv\\_observe\\_%'"); n != 1 {
 		t.Fatalf("%d leftover publications, want 1 (stderr: %s)", n, stderr.String())
@@ -419,5 +426,170 @@ func TestCaptureNonSuperuser(t *testing.T) {
 	}
 	if n := count(t, node, db, "SELECT count(*) FROM pg_publication"); n != 0 {
 		t.Errorf("%d publications left", n)
+	}
+}
+
+// A publication dropped under a running capture (by an older 'mesh
+// teardown', a DBA) ends the capture as incomplete, with the reason in
+// the result and in the trace, whose reader then reports it as cut
+// short. PostgreSQL 15 ends the stream with an error; 18 skips the
+// missing publication silently and would have let the capture run on.
+func TestCapturePublicationDropped(t *testing.T) {
+	for _, major := range sandbox.TestVersions {
+		t.Run(fmt.Sprint(major), func(t *testing.T) {
+			node, dsn := sandbox.TestDatabase(t, major)
+			db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+			ctx := context.Background()
+			if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY, v int)"); err != nil {
+				t.Fatal(err)
+			}
+			c := startCapture(t, Options{DSN: dsn, Duration: 5 * time.Minute, CheckEvery: 200 * time.Millisecond})
+			waitSlot(t, node, db)
+			if err := node.Exec(ctx, db, "INSERT INTO t VALUES (1, 0)"); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				c.mu.Lock()
+				n := c.stats.Txns
+				c.mu.Unlock()
+				if n >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the first transaction never arrived")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			var pub string
+			conn, err := node.Connect(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if err := conn.QueryRow(ctx, "SELECT pubname FROM pg_publication WHERE pubname LIKE 'aadv\\_observe\\_%'").Scan(&pub); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "DROP PUBLICATION "+pub); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.Exec(ctx, "INSERT INTO t VALUES (2, 0)"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-c.done:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the capture ran on without its publication")
+			}
+			if c.err != nil {
+				t.Fatalf("capture: %v", c.err)
+			}
+			if c.res.Reason != "incomplete" || !strings.Contains(c.res.Incomplete, "publication "+pub+" was dropped") {
+				t.Errorf("reason %q, incomplete %q; want the dropped publication named", c.res.Reason, c.res.Incomplete)
+			}
+			txns, r := readAll(t, c.buf.Bytes())
+			if len(txns) != 1 || r.Footer() == nil || r.Footer().Incomplete != c.res.Incomplete || !r.Truncated() {
+				t.Errorf("%d txns, footer %+v, truncated %v", len(txns), r.Footer(), r.Truncated())
+			}
+			if f := r.Footer(); f == nil || len(f.Notes) == 0 || !strings.HasPrefix(f.Notes[len(f.Notes)-1], "partial capture: ") {
+				t.Errorf("footer notes do not say the capture is partial: %+v", f)
+			}
+		})
+	}
+}
+
+// The capture reads on after its duration until the stream reaches the
+// WAL written before the window closed: transactions committed in the
+// window but not yet read (the reader is slow here) are still in the
+// trace.
+func TestCaptureCoversWindow(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	ctx := context.Background()
+	if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	const txns = 150
+	var buf bytes.Buffer
+	done := make(chan struct{})
+	var res *Result
+	var err error
+	go func() {
+		defer close(done)
+		// A slow reader: every message read waits 10 ms, so reading the
+		// window's transactions takes several seconds after it closes.
+		res, err = Capture(ctx, Options{DSN: dsn, Duration: 2 * time.Second, ProgressEvery: time.Millisecond,
+			Progress: func(Stats) { time.Sleep(10 * time.Millisecond) }}, &buf)
+	}()
+	waitSlot(t, node, db)
+	if err := node.Exec(ctx, db, fmt.Sprintf("DO $$ BEGIN FOR i IN 1..%d LOOP INSERT INTO t VALUES (i); COMMIT; END LOOP; END $$", txns)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatal("capture did not end")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, r := readAll(t, buf.Bytes())
+	if len(got) != txns || res.Txns != txns || res.Incomplete != "" || r.Truncated() {
+		t.Errorf("trace has %d of the %d transactions committed in the window (result %d, incomplete %q, truncated %v)",
+			len(got), txns, res.Txns, res.Incomplete, r.Truncated())
+	}
+}
+
+// Clean-up drops only what a crashed run left: never a publication
+// without the comment that says when and by which session it was made,
+// nor one whose session is still connected, nor one younger than the
+// grace period.
+func TestCleanupSparesLiveRuns(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	ctx := context.Background()
+	conn, err := Connect(ctx, dsn, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	old := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	fresh := time.Now().UTC().Format(time.RFC3339)
+	for name, comment := range map[string]string{
+		"aadv_observe_1_nocomment": "",
+		"aadv_observe_2_live":      fmt.Sprintf("%s%s, session pid %d (drop it if no aadvisor observe runs)", commentPrefix, fresh, conn.PgConn().PID()),
+		"aadv_observe_3_young":     fmt.Sprintf("%s%s, session pid 99999999 (drop it if no aadvisor observe runs)", commentPrefix, fresh),
+		"aadv_observe_4_gone":      fmt.Sprintf("%s%s, session pid 99999999 (drop it if no aadvisor observe runs)", commentPrefix, old),
+		"aadv_observe_5_legacy":    commentPrefix + old + " (drop it if no aadvisor observe runs)",
+	} {
+		sql := "CREATE PUBLICATION " + name
+		if comment != "" {
+			sql += "; COMMENT ON PUBLICATION " + name + " IS " + quoteLiteral(comment)
+		}
+		if err := node.Exec(ctx, db, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dropped, kept, err := Cleanup(ctx, conn, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"aadv_observe_4_gone", "aadv_observe_5_legacy"}, dropped); diff != "" {
+		t.Errorf("dropped (-want +got):\n%s\nkept: %v", diff, kept)
+	}
+	if len(kept) != 3 {
+		t.Errorf("kept %v, want the publications without a comment and the two young ones", kept)
+	}
+	// Past the grace period, a publication whose session is connected
+	// stays; one whose session is gone goes.
+	dropped, kept, err = Cleanup(ctx, conn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"aadv_observe_3_young"}, dropped); diff != "" {
+		t.Errorf("dropped (-want +got):\n%s\nkept: %v", diff, kept)
+	}
+	if len(kept) != 2 || !strings.Contains(kept[1], "aadv_observe_2_live (its run's session") {
+		t.Errorf("kept %v, want the publication without a comment and the live session's", kept)
 	}
 }

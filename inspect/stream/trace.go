@@ -116,6 +116,10 @@ type Footer struct {
 	// Notes are things the reader of the forecast should know (a cap was
 	// reached, a table had no key).
 	Notes []string `json:"notes,omitempty"`
+	// Incomplete says why the capture does not cover its whole window
+	// (its publication or slot went away, the stream ended early or did
+	// not reach the window's end); empty when it does.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // Column of a traced table.
@@ -424,9 +428,10 @@ func (tr *Reader) Meta() Meta { return tr.meta }
 // trace was cut short.
 func (tr *Reader) Footer() *Footer { return tr.footer }
 
-// Truncated reports whether the trace ended in the middle of a record or
-// without a footer (the capture was killed).
-func (tr *Reader) Truncated() bool { return tr.cut || tr.footer == nil }
+// Truncated reports whether the trace misses part of its capture window:
+// it ended in the middle of a record or without a footer (the capture was
+// killed), or its footer says the capture was incomplete.
+func (tr *Reader) Truncated() bool { return tr.cut || tr.footer == nil || tr.footer.Incomplete != "" }
 
 // Tables lists the tables seen so far, in order of appearance.
 func (tr *Reader) Tables() []*Table { return tr.order }
