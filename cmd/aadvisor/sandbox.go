@@ -44,7 +44,7 @@ servers run as the postgres OS user.`,
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.sandboxUp(cmd, o) },
 	}
-	up.Flags().IntVar(&o.nodes, "nodes", 2, "number of nodes (1-16)")
+	up.Flags().IntVar(&o.nodes, "nodes", 0, "number of nodes, 1-16 (default: the existing sandbox's, else 2)")
 	up.Flags().StringVar(&o.pg, "pg", "", "PostgreSQL major version (15, 18) or path to its bin directory (default: newest found)")
 	up.Flags().IntVar(&o.port, "port", 0, "first port; nodes take consecutive ports (default: free ports)")
 
@@ -54,6 +54,11 @@ servers run as the postgres OS user.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := a.loadSandbox(o)
+			if errors.Is(err, sandbox.ErrNoSandbox) {
+				// Nothing to stop is what down is for: not an error.
+				fmt.Fprintf(a.stderr, "no sandbox in %s: nothing to stop\n", sandboxDir(o))
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -97,6 +102,9 @@ func (a *app) sandboxUp(cmd *cobra.Command, o *sandboxOptions) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("--format: unknown format %q (want text or json)", o.format)
 	}
+	if cmd.Flags().Changed("nodes") && o.nodes < 1 {
+		return usagef("--nodes %d: want 1 to %d", o.nodes, sandbox.MaxNodes)
+	}
 	start := time.Now()
 	stop := a.progress("starting sandbox nodes")
 	s, existed, err := sandbox.Up(cmd.Context(), sandbox.Options{
@@ -110,9 +118,12 @@ func (a *app) sandboxUp(cmd *cobra.Command, o *sandboxOptions) error {
 		}
 		return err
 	}
-	if existed {
-		fmt.Fprintf(a.stderr, "sandbox %s already exists in %s; all nodes are up\n", s.Name, s.Dir)
-	} else {
+	switch r := s.Restarted(); {
+	case existed && len(r) > 0:
+		fmt.Fprintf(a.stderr, "sandbox %s in %s: restarted %s; all %d node(s) are up\n", s.Name, s.Dir, strings.Join(r, ", "), len(s.Nodes))
+	case existed:
+		fmt.Fprintf(a.stderr, "sandbox %s already exists in %s; all %d node(s) are up\n", s.Name, s.Dir, len(s.Nodes))
+	default:
 		fmt.Fprintf(a.stderr, "sandbox %s: %d node(s) of PostgreSQL %s up in %.1fs (%s)\n",
 			s.Name, len(s.Nodes), s.Nodes[0].Install.Version, time.Since(start).Seconds(), s.Dir)
 	}
@@ -126,15 +137,22 @@ func (a *app) sandboxUp(cmd *cobra.Command, o *sandboxOptions) error {
 }
 
 func (a *app) loadSandbox(o *sandboxOptions) (*sandbox.Sandbox, error) {
-	dir := o.dir
-	if dir == "" {
-		dir = sandbox.DefaultDir(o.name)
+	if err := sandbox.CheckName(o.name); err != nil {
+		return nil, asUsage(err)
 	}
-	s, err := sandbox.Load(dir)
+	s, err := sandbox.Load(sandboxDir(o))
 	if errors.Is(err, sandbox.ErrNoSandbox) {
 		return nil, asUsage(err)
 	}
 	return s, err
+}
+
+// sandboxDir is the directory the options name.
+func sandboxDir(o *sandboxOptions) string {
+	if o.dir != "" {
+		return o.dir
+	}
+	return sandbox.DefaultDir(o.name)
 }
 
 func (a *app) printSandbox(s *sandbox.Sandbox, format string) error {

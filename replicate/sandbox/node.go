@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,8 +72,20 @@ func (n *Node) command(ctx context.Context, name string, args ...string) *exec.C
 	return cmd
 }
 
-// PID returns the postmaster's pid when it is running, else 0.
+// PID returns the postmaster's pid when it is running, else 0. The pid
+// in postmaster.pid counts only while that process is alive and is this
+// node's postmaster: after a crash the number may belong to another
+// process by now.
 func (n *Node) PID() int {
+	pid := n.lockPID()
+	if pid == 0 || !alive(pid) || !servesDir(pid, n.DataDir) {
+		return 0
+	}
+	return pid
+}
+
+// lockPID is the pid recorded in postmaster.pid, or 0.
+func (n *Node) lockPID() int {
 	b, err := os.ReadFile(filepath.Join(n.DataDir, "postmaster.pid"))
 	if err != nil {
 		return 0
@@ -81,10 +94,24 @@ func (n *Node) PID() int {
 	if err != nil || pid <= 0 {
 		return 0
 	}
-	if !alive(pid) {
-		return 0
-	}
 	return pid
+}
+
+// servesDir reports whether process pid runs with dataDir on its command
+// line, as pg_ctl starts a postmaster (postgres -D DIR). Without procfs it
+// trusts that the process is the postmaster.
+func servesDir(pid int, dataDir string) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return !errors.Is(err, os.ErrNotExist) || !procfs()
+	}
+	return slices.Contains(strings.Split(string(b), "\x00"), dataDir)
+}
+
+// procfs reports whether /proc describes processes.
+func procfs() bool {
+	_, err := os.Stat("/proc/self/cmdline")
+	return err == nil
 }
 
 // alive reports whether a process exists and is not a zombie waiting to
@@ -106,31 +133,32 @@ func alive(pid int) bool {
 	return true
 }
 
-// stalePID returns the pid recorded in a postmaster.pid whose process is
-// gone, else 0.
-func (n *Node) stalePID() int {
-	b, err := os.ReadFile(filepath.Join(n.DataDir, "postmaster.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil || pid <= 0 {
-		return 0
-	}
-	if alive(pid) {
-		return 0
-	}
-	return pid
-}
-
 // Running reports whether the postmaster process is alive.
 func (n *Node) Running() bool { return n.PID() != 0 }
 
-// checkStale refuses to start over a postmaster.pid left by a server that
-// is gone, so that a person looks before PostgreSQL recovers.
-func (n *Node) checkStale() error {
-	if pid := n.stalePID(); pid != 0 {
-		return fmt.Errorf("node %s: stale postmaster.pid in %s (pid %d is not running): the server did not shut down cleanly; remove that file to let it recover, or run 'aadvisor sandbox down'", n.Name, n.DataDir, pid)
+// clearStale removes a postmaster.pid whose server is gone (killed, or the
+// machine crashed), so that the next start runs crash recovery instead of
+// refusing: PostgreSQL takes any live process with the recorded pid, or
+// one it may not signal, for a running server. It first waits for the dead
+// server's backends to exit, which hold its shared memory.
+func (n *Node) clearStale(ctx context.Context) error {
+	pid := n.lockPID()
+	if pid == 0 || n.Running() {
+		return nil
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for childrenAlive(n.DataDir) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s: the server that wrote postmaster.pid (pid %d) is gone but processes on %s remain; stop them, then run 'aadvisor sandbox up' again", n.Name, pid, n.DataDir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if err := os.Remove(filepath.Join(n.DataDir, "postmaster.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("node %s: remove stale postmaster.pid: %w", n.Name, err)
 	}
 	return nil
 }
@@ -140,19 +168,31 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.Running() {
 		return nil
 	}
+	if err := n.clearStale(ctx); err != nil {
+		return err
+	}
 	if !portFree(n.Port) {
 		return fmt.Errorf("node %s: port %d on %s is already taken by another process", n.Name, n.Port, Host)
 	}
-	cmd := n.command(ctx, "pg_ctl", "-D", n.DataDir, "-l", n.LogFile, "-w", "-t", "60", "-s", "start")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	// After a crash the dead server's backends may hold its shared memory
+	// for a moment: PostgreSQL refuses to start until they are gone.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		cmd := n.command(ctx, "pg_ctl", "-D", n.DataDir, "-l", n.LogFile, "-w", "-t", "60", "-s", "start")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			return nil
+		}
 		why := logCause(n.LogFile)
+		if strings.Contains(why, "pre-existing shared memory block") && time.Now().Before(deadline) && ctx.Err() == nil {
+			time.Sleep(300 * time.Millisecond)
+			continue
+		}
 		if why == "" {
 			why = firstLine(string(out))
 		}
 		return fmt.Errorf("node %s: start on port %d: %s (log: %s)", n.Name, n.Port, why, n.LogFile)
 	}
-	return nil
 }
 
 // Stop stops the server. mode is "fast" (default) or "immediate".

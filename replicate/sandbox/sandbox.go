@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +17,7 @@ import (
 
 // Options for Up.
 type Options struct {
-	Nodes int    // how many nodes, 1..MaxNodes
+	Nodes int    // how many nodes, 1..MaxNodes; 0: the existing sandbox's, or DefaultNodes
 	PG    string // "", a major version ("15", "18"), or a path to binaries
 	Dir   string // the sandbox directory; default DefaultDir(Name)
 	Name  string // a label; default "default"
@@ -26,6 +28,21 @@ type Options struct {
 // MaxNodes bounds a sandbox: this is for laptops and CI machines.
 const MaxNodes = 16
 
+// DefaultNodes is the size of a new sandbox when Options.Nodes is 0.
+const DefaultNodes = 2
+
+// nameRE is what a sandbox name may be: a plain name, which becomes a
+// directory under DefaultDir's parent.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// CheckName reports why name cannot name a sandbox, or nil.
+func CheckName(name string) error {
+	if name == "" || nameRE.MatchString(name) {
+		return nil
+	}
+	return usage("--name %q: want a plain name (letters, digits, '_', '-', '.'; no '/'; at most 63 characters)", name)
+}
+
 // Sandbox is a set of local nodes described by DIR/sandbox.json.
 type Sandbox struct {
 	Version int       `json:"version"`
@@ -33,6 +50,8 @@ type Sandbox struct {
 	Dir     string    `json:"dir"`
 	Created time.Time `json:"created"`
 	Nodes   []*Node   `json:"nodes"`
+
+	restarted []string
 }
 
 // StateFile is the name of the file that marks a directory as a sandbox.
@@ -87,11 +106,11 @@ func Load(dir string) (*Sandbox, error) {
 // Up makes (or restarts) the sandbox. existed is true when the sandbox was
 // already there; Up then only starts nodes that are down.
 func Up(ctx context.Context, o Options) (s *Sandbox, existed bool, err error) {
-	if o.Nodes < 1 || o.Nodes > MaxNodes {
+	if o.Nodes < 0 || o.Nodes > MaxNodes {
 		return nil, false, usage("--nodes %d: want 1 to %d", o.Nodes, MaxNodes)
 	}
-	if o.Port != 0 && (o.Port < 1024 || o.Port+o.Nodes-1 > 65535) {
-		return nil, false, usage("--port %d: want 1024 to %d", o.Port, 65535-o.Nodes+1)
+	if err := CheckName(o.Name); err != nil {
+		return nil, false, err
 	}
 	if o.Name == "" {
 		o.Name = "default"
@@ -112,6 +131,12 @@ func Up(ctx context.Context, o Options) (s *Sandbox, existed bool, err error) {
 			return nil, true, err
 		}
 		return s, true, s.restart(ctx, o)
+	}
+	if o.Nodes == 0 {
+		o.Nodes = DefaultNodes
+	}
+	if o.Port != 0 && (o.Port < 1024 || o.Port+o.Nodes-1 > 65535) {
+		return nil, false, usage("--port %d: want 1024 to %d", o.Port, 65535-o.Nodes+1)
 	}
 	in, err := FindInstall(ctx, o.PG)
 	if err != nil {
@@ -182,20 +207,30 @@ func (s *Sandbox) restart(ctx context.Context, o Options) error {
 				s.Dir, s.Nodes[0].Install.Version, s.Dir)
 		}
 	}
-	if o.Nodes != len(s.Nodes) {
+	if o.Nodes != 0 && o.Nodes != len(s.Nodes) {
 		return usage("sandbox %s already exists with %d nodes, not %d; run 'aadvisor sandbox down --dir %s' first or use another --dir",
 			s.Dir, len(s.Nodes), o.Nodes, s.Dir)
 	}
-	return s.each(func(n *Node) error {
+	var mu sync.Mutex
+	err := s.each(func(n *Node) error {
 		if n.Running() {
 			return nil
 		}
-		if err := n.checkStale(); err != nil {
+		if err := n.Start(ctx); err != nil {
 			return err
 		}
-		return n.Start(ctx)
+		mu.Lock()
+		s.restarted = append(s.restarted, n.Name)
+		mu.Unlock()
+		return nil
 	})
+	slices.Sort(s.restarted)
+	return err
 }
+
+// Restarted names the nodes the last Up of an existing sandbox started
+// again (they were stopped or had crashed).
+func (s *Sandbox) Restarted() []string { return s.restarted }
 
 // each runs f on every node at once and joins the errors in node order.
 func (s *Sandbox) each(f func(*Node) error) error {

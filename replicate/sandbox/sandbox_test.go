@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -122,7 +123,8 @@ func TestUpBadInput(t *testing.T) {
 		usage bool
 		want  string
 	}{
-		{"zero nodes", Options{Nodes: 0, Dir: base + "/a"}, true, "--nodes 0"},
+		{"negative nodes", Options{Nodes: -1, Dir: base + "/a"}, true, "--nodes -1"},
+		{"name with a path", Options{Nodes: 1, Name: "../../x"}, true, `--name "../../x"`},
 		{"too many nodes", Options{Nodes: 99, Dir: base + "/a"}, true, "--nodes 99"},
 		{"unknown version", Options{Nodes: 1, PG: "99", Dir: base + "/a"}, true, "--pg 99"},
 		{"bad version", Options{Nodes: 1, PG: "latest", Dir: base + "/a"}, true, `--pg "latest"`},
@@ -149,22 +151,74 @@ func TestUpBadInput(t *testing.T) {
 	}
 }
 
-func TestStalePIDFile(t *testing.T) {
+// A node whose server is gone but left its postmaster.pid (kill -9, a
+// crash, or a pid taken by another process since) is started again by up,
+// which also defaults --nodes to the sandbox's own count.
+func TestUpRestartsCrashedNode(t *testing.T) {
 	ctx := context.Background()
 	s := ForTest(t, 0, 1)
 	n := s.Nodes[0]
-	if err := n.Stop(ctx, "fast"); err != nil {
+	if err := n.Exec(ctx, "", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
-	// A pid that cannot be running: beyond pid_max.
-	if err := os.WriteFile(filepath.Join(n.DataDir, "postmaster.pid"), []byte("99999999\n"), 0o600); err != nil {
-		t.Fatal(err)
+	lock := filepath.Join(n.DataDir, "postmaster.pid")
+	crash := map[string]func(t *testing.T){
+		"killed": func(t *testing.T) {
+			pid := n.PID()
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 200 && alive(pid); i++ {
+				time.Sleep(25 * time.Millisecond)
+			}
+		},
+		"pid beyond pid_max": func(t *testing.T) {
+			if err := n.Stop(ctx, "fast"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(lock, []byte("99999999\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"pid of another live process": func(t *testing.T) {
+			if err := n.Stop(ctx, "fast"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(lock, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
 	}
-	_, _, err := Up(ctx, Options{Nodes: 1, Dir: s.Dir})
-	if err == nil || !strings.Contains(err.Error(), "node1") || !strings.Contains(err.Error(), "stale postmaster.pid") {
-		t.Fatalf("got %v, want a stale pid error naming node1", err)
+	for _, name := range []string{"killed", "pid beyond pid_max", "pid of another live process"} {
+		t.Run(name, func(t *testing.T) {
+			crash[name](t)
+			if _, err := os.Stat(lock); err != nil {
+				t.Fatalf("the crash left no postmaster.pid: %v", err)
+			}
+			if n.Running() {
+				t.Fatal("node reported running after the crash")
+			}
+			again, existed, err := Up(ctx, Options{Dir: s.Dir})
+			if err != nil || !existed {
+				t.Fatalf("up: existed=%v err=%v", existed, err)
+			}
+			if got := again.Restarted(); len(got) != 1 || got[0] != "node1" {
+				t.Errorf("Restarted() = %v, want [node1]", got)
+			}
+			if !n.Running() {
+				t.Fatal("node1 not running after up")
+			}
+			conn, err := n.Connect(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			var c int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&c); err != nil || c != 1 {
+				t.Fatalf("after restart: count=%d err=%v", c, err)
+			}
+		})
 	}
-	os.Remove(filepath.Join(n.DataDir, "postmaster.pid"))
 }
 
 func TestKillAndRestart(t *testing.T) {
