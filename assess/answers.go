@@ -56,12 +56,34 @@ func (e *InputError) Error() string {
 		}
 		b.WriteString(": ")
 		if p.Key != "" {
-			b.WriteString(p.Key + ": ")
+			b.WriteString(cut(p.Key) + ": ")
 		}
 		b.WriteString(p.Msg)
 		parts[i] = b.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// maxQuoted is how many characters of a value an error message shows.
+const maxQuoted = 80
+
+// cut shortens s to maxQuoted characters for a message, saying how long
+// it was: a 5 MB answer is not echoed whole.
+func cut(s string) string {
+	r := []rune(s)
+	if len(r) <= maxQuoted {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d characters)", string(r[:maxQuoted]), len(r))
+}
+
+// quoted quotes a value for a message, cut as cut does.
+func quoted(s string) string {
+	r := []rune(s)
+	if len(r) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%s… (%d characters)", strconv.Quote(string(r[:maxQuoted])), len(r))
 }
 
 // ReadAnswers reads and validates an answers file. Missing required answers
@@ -151,7 +173,7 @@ func nodeKind(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return quoted(n.Value)
 	case yaml.AliasNode:
 		return "an alias"
 	}
@@ -296,7 +318,7 @@ func decodeRegions(v *yaml.Node) (any, int, error) {
 					}
 					rs.Share, hasShare = f, true
 				default:
-					return nil, k.Line, fmt.Errorf("unknown field %q (want region, share)", k.Value)
+					return nil, k.Line, fmt.Errorf("unknown field %s (want region, share)", quoted(k.Value))
 				}
 			}
 			if rs.Region == "" {
@@ -332,7 +354,7 @@ func parseRegions(s string) ([]RegionShare, error) {
 		}
 		name = strings.TrimSpace(name)
 		if name == "" {
-			return nil, fmt.Errorf("empty region in %q", s)
+			return nil, fmt.Errorf("empty region in %s", quoted(s))
 		}
 		f := 100.0
 		if ok {
@@ -356,7 +378,7 @@ func parseNumber(s string) (float64, error) {
 	t = strings.ReplaceAll(t, "_", "")
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("want a number, got %q", s)
+		return 0, fmt.Errorf("want a number, got %s", quoted(s))
 	}
 	return f, nil
 }
@@ -368,7 +390,7 @@ func parseBool(s string) (bool, error) {
 	case "false", "no", "n", "off":
 		return false, nil
 	}
-	return false, fmt.Errorf("want yes or no, got %q", s)
+	return false, fmt.Errorf("want yes or no, got %s", quoted(s))
 }
 
 func splitList(s string) []string {
@@ -400,7 +422,7 @@ func checkValue(q Question, v any) error {
 	case KindSelect:
 		s := v.(string)
 		if !contains(q.optionValues(), s) {
-			return fmt.Errorf("%q is not one of %s", s, strings.Join(q.optionValues(), ", "))
+			return fmt.Errorf("%s is not one of %s", quoted(s), strings.Join(q.optionValues(), ", "))
 		}
 	case KindMultiSelect:
 		l := v.([]string)
@@ -409,7 +431,7 @@ func checkValue(q Question, v any) error {
 		}
 		for _, s := range l {
 			if !contains(q.optionValues(), s) {
-				return fmt.Errorf("%q is not one of %s", s, strings.Join(q.optionValues(), ", "))
+				return fmt.Errorf("%s is not one of %s", quoted(s), strings.Join(q.optionValues(), ", "))
 			}
 		}
 	case KindNumber:
@@ -473,7 +495,7 @@ func ParseText(q Question, text string) (any, error) {
 		for _, it := range splitList(text) {
 			k, val, ok := strings.Cut(it, "=")
 			if !ok {
-				return nil, fmt.Errorf("%q: want a/b=value", it)
+				return nil, fmt.Errorf("%s: want a/b=value", quoted(it))
 			}
 			f, err := parseNumber(val)
 			if err != nil {

@@ -9,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // PlanVersion is the plan file format version this package writes. It
@@ -546,6 +549,11 @@ func (p *Plan) validate(lines map[string]int) error {
 		if n.DSN == "" {
 			return bad(f+".dsn", "missing (a connection string, e.g. postgres://user@host:5432/db)")
 		}
+		if !placeholRE.MatchString(n.DSN) {
+			if _, err := pgconn.ParseConfig(n.DSN); err != nil {
+				return bad(f+".dsn", "does not parse: %s", dsnParseProblem(err))
+			}
+		}
 		want := map[string][]string{
 			TopologyStreaming:    {RolePrimary, RoleStandby},
 			TopologyActiveActive: {RolePeer},
@@ -720,6 +728,17 @@ func (t Topology) Routing() []Route {
 		out = append(out, r)
 	}
 	return out
+}
+
+// dsnParseProblem is what is wrong with a connection string that does not
+// parse, without the string itself (the driver's error quotes it, and its
+// password hiding is best effort).
+func dsnParseProblem(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "`: "); strings.HasPrefix(msg, "cannot parse `") && i >= 0 {
+		msg = msg[i+len("`: "):]
+	}
+	return inspect.Redact(msg)
 }
 
 func orDefault(s, d string) string {

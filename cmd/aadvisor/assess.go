@@ -91,6 +91,9 @@ func (a *app) runAssess(cmd *cobra.Command, o *assessOptions) error {
 			return usagef("give --dsn for a live database, or --schema (and --queries) for files; see 'aadvisor assess --help'")
 		}
 	}
+	if err := checkDSN("--dsn", o.dsn); err != nil {
+		return err
+	}
 	if o.dsn != "" && len(o.queries) > 0 {
 		return usagef("--queries goes with --schema; a live database's workload comes from pg_stat_statements")
 	}

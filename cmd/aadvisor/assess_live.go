@@ -23,3 +23,15 @@ func (a *app) readLive(cmd *cobra.Command, o *assessOptions) (*inspect.Database,
 	a.log.Info("read database", "queries", st.Queries, "duration", st.Duration.String(), "tables", len(db.Tables), "statements", len(db.Statements))
 	return db, nil
 }
+
+// checkDSN rejects a connection string that does not parse as bad input
+// (exit 2), before anything is started; flag names it in the message.
+func checkDSN(flag, dsn string) error {
+	if dsn == "" {
+		return nil
+	}
+	if err := pglive.CheckDSN(dsn); err != nil {
+		return usagef("%s: %v", flag, err)
+	}
+	return nil
+}

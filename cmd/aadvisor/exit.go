@@ -60,13 +60,27 @@ func (a *app) exit(err error) int {
 		fmt.Fprintf(a.stderr, "aadvisor: %s\n", fe.Error())
 		return exitFindings
 	}
-	msg := inspect.Redact(oneLine(err.Error()))
+	msg := cutMessage(inspect.Redact(oneLine(err.Error())))
 	fmt.Fprintf(a.stderr, "aadvisor: %s\n", msg)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return exitUsage
 	}
 	return exitRuntime
+}
+
+// maxMessage is the longest error line printed: the place and the problem
+// fit in it, a value someone pasted megabytes of does not.
+const maxMessage = 1000
+
+// cutMessage cuts a message to maxMessage characters, saying how long it
+// was.
+func cutMessage(s string) string {
+	r := []rune(s)
+	if len(r) <= maxMessage {
+		return s
+	}
+	return fmt.Sprintf("%s… (message cut: %d characters)", string(r[:maxMessage]), len(r))
 }
 
 func oneLine(s string) string {

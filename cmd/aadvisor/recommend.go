@@ -58,6 +58,9 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (assess.Inputs, error
 		if o.assessment != "" {
 			return in, usagef("give --dsn or --assessment, not both")
 		}
+		if err := checkDSN("--dsn", o.dsn); err != nil {
+			return in, err
+		}
 		as, err := a.assessDSN(cmd, o.dsn)
 		if err != nil {
 			return in, err
