@@ -291,7 +291,7 @@ func (b *bootstrapper) gatherNode(ctx context.Context, n *nodeConn) []Check {
 		return fail("connect", err.Error(), "fix the node's dsn in the plan")
 	}
 	n.dsn = dsn
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := connConfig(dsn)
 	if err != nil {
 		return fail("connect", "invalid DSN: "+inspect.Redact(err.Error()), "fix the node's dsn in the plan")
 	}

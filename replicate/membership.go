@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // MembershipResult is what AddNode or RemoveNode did (or would do).
@@ -173,37 +174,50 @@ func RemoveNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Pl
 	var errs []error
 	// 1. Every other node stops receiving from the departing node.
 	for _, r := range rest {
-		if err := dropSub(r.Name, "aadv_"+r.Name+"_from_"+name); err != nil {
+		if err := dropSub(r.Name, subName(r.Name, name)); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	// 2. The departing node, when reachable, stops receiving and publishing.
 	if _, ok := conns[name]; ok {
 		for _, r := range rest {
-			if err := dropSub(name, "aadv_"+name+"_from_"+r.Name); err != nil {
+			if err := dropSub(name, subName(name, r.Name)); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		if pgl {
-			if ok, err := exists(name, `SELECT EXISTS (SELECT 1 FROM pglogical.local_node l JOIN pglogical.node n ON n.node_id = l.node_id WHERE n.node_name = $1)`, "aadv_"+name); err == nil && ok {
-				if err := run(name, "drop pglogical node aadv_"+name, "SELECT pglogical.drop_node("+inspectLiteral("aadv_"+name)+", ifexists := true)"); err != nil {
+			if ok, err := exists(name, `SELECT EXISTS (SELECT 1 FROM pglogical.local_node l JOIN pglogical.node n ON n.node_id = l.node_id WHERE n.node_name = $1)`, pglNodeName(name)); err == nil && ok {
+				if err := run(name, "drop pglogical node "+pglNodeName(name), "SELECT pglogical.drop_node("+inspectLiteral(pglNodeName(name))+", ifexists := true)"); err != nil {
 					errs = append(errs, err)
 				}
 			}
-		} else if ok, err := exists(name, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)`, "aadv_pub_"+name); err == nil && ok {
-			if err := run(name, "drop publication aadv_pub_"+name, "DROP PUBLICATION "+pgx.Identifier{"aadv_pub_" + name}.Sanitize()); err != nil {
+		} else if ok, err := exists(name, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)`, pubName(name)); err == nil && ok {
+			if err := run(name, "drop publication "+pubName(name), "DROP PUBLICATION "+pgx.Identifier{pubName(name)}.Sanitize()); err != nil {
 				errs = append(errs, err)
 			}
 		}
 		// Slots on the departing node that the others' dropped
 		// subscriptions used (their slot_name was detached).
-		if err := dropOrphanSlots(ctx, conns, name, nil, pgl, run, o.DryRun); err != nil {
+		var slots []string
+		for _, r := range rest {
+			slot, err := linkSlot(ctx, p, conns[name], pgl, r, *gone)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			slots = append(slots, slot)
+		}
+		if err := dropLinkSlots(ctx, conns, name, slots, run, o.DryRun); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	// 3. The slots the departing node's subscriptions used on the others.
 	for _, r := range rest {
-		if err := dropOrphanSlots(ctx, conns, r.Name, rest, pgl, run, o.DryRun); err != nil {
+		slot, err := linkSlot(ctx, p, conns[r.Name], pgl, *gone, r)
+		if err == nil {
+			err = dropLinkSlots(ctx, conns, r.Name, []string{slot}, run, o.DryRun)
+		}
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -215,43 +229,48 @@ func RemoveNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Pl
 
 func inspectLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// dropOrphanSlots drops the mesh's slots on a node that no remaining
-// subscription uses: native slots are named after their subscription
-// (aadv_<subscriber>_from_<publisher>); pglogical slots (pgl_...) are
-// kept when a remaining node's subscription reports them.
-func dropOrphanSlots(ctx context.Context, conns map[string]*pgx.Conn, node string, members []PlanNode, pgl bool,
+// linkSlot names the replication slot that subscriber's subscription
+// from provider holds on provider (conn): native slots are named after
+// their subscription; pglogical names its own with
+// pglogical_gen_slot_name (the subscriber's database, the provider's
+// node name, the subscription).
+func linkSlot(ctx context.Context, p *Plan, conn *pgx.Conn, pgl bool, subscriber, provider PlanNode) (string, error) {
+	sub := subName(subscriber.Name, provider.Name)
+	if !pgl {
+		return sub, nil
+	}
+	var slot string
+	if err := conn.QueryRow(ctx, `SELECT pglogical.pglogical_gen_slot_name($1, $2, $3)::text`,
+		subscriberDB(p, subscriber), pglNodeName(provider.Name), sub).Scan(&slot); err != nil {
+		return "", fmt.Errorf("name the pglogical slot of %s on %s: %w", sub, provider.Name, err)
+	}
+	return slot, nil
+}
+
+// subscriberDB is the database a node's subscriptions live in: the
+// plan's database, else its DSN's. pglogical names a subscription's slot
+// after it.
+func subscriberDB(p *Plan, n PlanNode) string {
+	if p.Topology.Database != "" {
+		return p.Topology.Database
+	}
+	if cfg, err := pgconn.ParseConfig(n.DSN); err == nil {
+		return cfg.Database
+	}
+	return ""
+}
+
+// dropLinkSlots drops the named slots on a node where they exist,
+// stopping the walsender of one still in use by a consumer that is gone.
+// Only slots of the departing node's links are named: every other slot,
+// under the prefix or not, stays.
+func dropLinkSlots(ctx context.Context, conns map[string]*pgx.Conn, node string, names []string,
 	run func(node, action, sql string, args ...any) error, dryRun bool) error {
-	keep := map[string]bool{}
-	for _, m := range members {
-		c := conns[m.Name]
-		if c == nil || m.Name == node {
-			continue
-		}
-		q := `SELECT coalesce(subslotname::text, '') FROM pg_catalog.pg_subscription`
-		if pgl {
-			q = `SELECT slot_name::text FROM pglogical.show_subscription_status()`
-		}
-		rows, err := c.Query(ctx, q)
-		if err != nil {
-			return fmt.Errorf("remove-node: read subscriptions on %s: %w", m.Name, err)
-		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("remove-node: read subscriptions on %s: %w", m.Name, err)
-		}
-		for _, s := range names {
-			keep[s] = true
-		}
-	}
-	pattern := `aadv\_%`
-	if pgl {
-		pattern = `pgl\_%`
-	}
 	// A walsender may still hold a slot for a moment after its
 	// subscription is dropped.
 	for try := 0; ; try++ {
 		rows, err := conns[node].Query(ctx, `SELECT slot_name::text, active FROM pg_catalog.pg_replication_slots
-			WHERE slot_type = 'logical' AND database = pg_catalog.current_database() AND slot_name LIKE $1 ORDER BY 1`, pattern)
+			WHERE slot_type = 'logical' AND database = pg_catalog.current_database() AND slot_name = ANY($1) ORDER BY 1`, names)
 		if err != nil {
 			return fmt.Errorf("remove-node: read slots on %s: %w", node, err)
 		}
@@ -265,9 +284,6 @@ func dropOrphanSlots(ctx context.Context, conns map[string]*pgx.Conn, node strin
 		}
 		busy := false
 		for _, s := range slots {
-			if keep[s.Name] || (len(members) == 0 && !pgl && !strings.HasPrefix(s.Name, "aadv_")) {
-				continue
-			}
 			if s.Active && !dryRun {
 				busy = true
 				if try >= 4 { // a walsender for a consumer that is gone

@@ -100,6 +100,15 @@ func TestMeshPglogical15(t *testing.T) {
 		if st.Nodes[2].Up || !hasAlarm(st.Alarms, AlarmNodeDown, n3.Name) {
 			t.Errorf("killed node: %+v alarms %+v", st.Nodes[2], st.Alarms)
 		}
+		// A status read afresh, with no memory of the links, still lists
+		// the links into the down node with the WAL their slots keep.
+		one := MeshStatus(ctx, m.plan, StatusOptions{})
+		for _, from := range []*sandbox.Node{n1, n2} {
+			l := m.link(one, from.Name, n3.Name)
+			if l.State != LinkDown || l.RetainedBytes == nil || !strings.HasPrefix(l.Slot, "pgl_") || l.Subscription != "aadv_"+n3.Name+"_from_"+from.Name {
+				t.Errorf("link %s -> %s while %s is down: %+v", from.Name, n3.Name, n3.Name, l)
+			}
+		}
 		time.Sleep(1500 * time.Millisecond)
 		if err := n3.Start(ctx); err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package replicate
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -42,6 +43,32 @@ func subName(node, from string) string { return objName(node, "from", from) }
 func pglNodeName(node string) string   { return objName(node) }
 func pglSetName(node string) string    { return objName("set", node) }
 func physSlotName(node string) string  { return objName(node) }
+
+// AppName is the application_name of aadvisor's sessions on the nodes
+// (pg_stat_activity), unless the DSN or PGAPPNAME names one.
+const AppName = "aadvisor"
+
+// connConfig parses a node's DSN for a connection of aadvisor's own,
+// named AppName unless the DSN says otherwise.
+func connConfig(dsn string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = AppName
+	}
+	return cfg, nil
+}
+
+// connect opens a connection of aadvisor's own to dsn (see connConfig).
+func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cfg, err := connConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
 
 // withDatabase returns the DSN pointing at db (unchanged when db is "").
 // URLs get a new path; keyword/value strings get a trailing dbname, which
@@ -140,12 +167,16 @@ FROM pg_catalog.pg_publication p WHERE p.pubname LIKE 'aadv\_%' ORDER BY 1`
 WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
   AND s.subname LIKE 'aadv\_%' ORDER BY 1`
 
-	// qSlots: replication slots bootstrap's objects made (native slots are
-	// named after their subscription; pglogical's embed its node names).
-	// Logical slots of this database only; physical slots have none.
-	qSlots = `SELECT slot_name, slot_type, active FROM pg_catalog.pg_replication_slots
-WHERE (slot_name LIKE 'aadv\_%' OR (slot_name LIKE 'pgl\_%' AND slot_name LIKE '%aadv\_%'))
-  AND (database = pg_catalog.current_database() OR slot_type = 'physical') ORDER BY 1`
+	// qSubscriptionsNamed: which of the named subscriptions exist in this
+	// database.
+	qSubscriptionsNamed = `SELECT s.subname::text FROM pg_catalog.pg_subscription s
+WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+  AND s.subname = ANY($1) ORDER BY 1`
+
+	// qSlotsNamed: which of the named slots exist (logical slots of this
+	// database, or physical slots).
+	qSlotsNamed = `SELECT slot_name::text, slot_type, active FROM pg_catalog.pg_replication_slots
+WHERE slot_name = ANY($1) AND (database = pg_catalog.current_database() OR slot_type = 'physical') ORDER BY 1`
 
 	// qOtherSubs: subscriptions in this database that bootstrap did not make.
 	qOtherSubs = `SELECT count(*)::int FROM pg_catalog.pg_subscription s

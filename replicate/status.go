@@ -189,7 +189,7 @@ func MeshStatus(ctx context.Context, p *Plan, o StatusOptions) *Status {
 
 // meshConnConfig parses a plan node's DSN, pointed at the plan's database.
 func meshConnConfig(p *Plan, n PlanNode) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(n.DSN)
+	cfg, err := connConfig(n.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: parse DSN: %s", n.Name, inspect.Redact(err.Error()))
 	}
@@ -281,6 +281,12 @@ ORDER BY 1`
 	stqReceiver = `SELECT coalesce(sender_host, ''), coalesce(sender_port, 0), coalesce(slot_name, ''), status
 FROM pg_catalog.pg_stat_wal_receiver`
 
+	// stqPglSlotNames: the names pglogical gives the slots of the plan's
+	// subscriptions from this node (subscription $1[i] in database
+	// $2[i], provider node $3).
+	stqPglSlotNames = `SELECT s.sub, pglogical.pglogical_gen_slot_name(s.db, $3, s.sub)::text
+FROM ROWS FROM (pg_catalog.unnest($1::text[]), pg_catalog.unnest($2::text[])) AS s(sub, db)`
+
 	// stqPglogical: pglogical subscriptions of this database.
 	stqPglogical = `SELECT subscription_name::text, status, provider_node::text, coalesce(provider_dsn, ''), slot_name::text
 FROM pglogical.show_subscription_status() ORDER BY 1`
@@ -351,6 +357,9 @@ type stNode struct {
 	logMin      string
 	pglLogLevel *string
 	pglogical   bool
+	// pglSlots maps the plan's subscriptions from this node to the names
+	// pglogical gives their slots here.
+	pglSlots    map[string]string
 	walDir      *int64
 	logFile     *string
 	replayDelay *float64
@@ -430,6 +439,30 @@ func (c *Collector) readNodeOn(ctx context.Context, conn *pgx.Conn, out *stNode)
 			return err
 		}
 		out.subs = subs
+	}
+	if out.pglogical && c.plan.Topology.Engine == EnginePglogical {
+		var subs, dbs []string
+		for _, m := range c.plan.Topology.Nodes {
+			if m.Name != out.plan.Name {
+				subs, dbs = append(subs, subName(m.Name, out.plan.Name)), append(dbs, subscriberDB(c.plan, m))
+			}
+		}
+		rows, err := c.q(ctx, conn, stqPglSlotNames, subs, dbs, pglNodeName(out.plan.Name))
+		if err != nil {
+			return fmt.Errorf("name pglogical slots: %w", err)
+		}
+		out.pglSlots = map[string]string{}
+		for rows.Next() {
+			var sub, slot string
+			if err := rows.Scan(&sub, &slot); err != nil {
+				rows.Close()
+				return fmt.Errorf("name pglogical slots: %w", err)
+			}
+			out.pglSlots[sub] = slot
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("name pglogical slots: %w", err)
+		}
 	}
 	if out.pglogical {
 		rows, err := c.q(ctx, conn, stqPglogical)
@@ -651,9 +684,10 @@ func (c *Collector) build(nodes []*stNode) *Status {
 			st.Links = append(st.Links, l)
 		}
 	}
-	// Links into a node that is down: from memory, else by bootstrap's
-	// naming (native slots are named after their subscription,
-	// aadv_<subscriber>_from_<publisher>).
+	// Links into a node that is down: from memory, else by the plan's
+	// names (native slots are named after their subscription,
+	// aadv_<subscriber>_from_<publisher>; pglogical names its own, which
+	// the publisher says, see stqPglSlotNames).
 	for ti, n := range nodes {
 		if n.err == nil || n.plan.Role == RoleStandby {
 			continue
@@ -671,9 +705,14 @@ func (c *Collector) build(nodes []*stNode) *Status {
 			if j == ti || m.err != nil {
 				continue
 			}
+			sub := subName(n.plan.Name, m.plan.Name)
+			want := sub
+			if m.pglSlots != nil {
+				want = m.pglSlots[sub]
+			}
 			for _, s := range m.slots {
-				if s.name == "aadv_"+n.plan.Name+"_from_"+m.plan.Name {
-					remembered = append(remembered, LinkStatus{From: m.plan.Name, To: n.plan.Name, Subscription: s.name, Slot: s.name})
+				if s.name == want {
+					remembered = append(remembered, LinkStatus{From: m.plan.Name, To: n.plan.Name, Subscription: sub, Slot: s.name})
 				}
 			}
 		}

@@ -199,7 +199,7 @@ func (b *bootstrapper) rebuildStandby(ctx context.Context, prim, n *nodeConn, lo
 	if err := local.Start(ctx); err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, n.dsn)
+	conn, err := connect(ctx, n.dsn)
 	if err != nil {
 		return fmt.Errorf("reconnect: %w", err)
 	}
@@ -238,7 +238,7 @@ func findBasebackup(ctx context.Context, in *sandbox.Install) string {
 // pg_backup_start and pg_backup_stop and writes the backup label. WAL is
 // not copied: the standby streams it through its slot.
 func lowLevelBackup(ctx context.Context, primaryDSN, src, dst string, owner fileOwner) error {
-	conn, err := pgx.Connect(ctx, primaryDSN)
+	conn, err := connect(ctx, primaryDSN)
 	if err != nil {
 		return fmt.Errorf("connect to primary: %w", err)
 	}

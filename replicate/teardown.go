@@ -9,6 +9,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TeardownResult is what Teardown removed (or would remove).
@@ -22,13 +23,18 @@ type TeardownResult struct {
 	Errors        []string `json:"errors,omitempty"`
 }
 
-// Teardown removes what Bootstrap created, found by the Prefix in the
-// catalogs of each node: subscriptions first, then publications,
-// replication sets and pglogical nodes, then leftover slots. For a
-// streaming topology it resets the synchronous quorum, promotes the
-// standbys (they keep their copy) and drops their slots. User data and
-// tables are never touched. Nodes that cannot be reached are reported;
-// the rest is still cleaned.
+// Teardown removes what Bootstrap made for this plan and nothing else:
+// the objects are named from the plan's node names (see objName), and
+// only those names are dropped where the catalogs show them:
+// subscriptions first, then publications, replication sets and pglogical
+// nodes, then the slots the plan's links hold, and the replication
+// origin of the repair script (RepairOrigin). Other objects under the
+// Prefix (a user's own aadv_* slot, observe's aadv_observe_* publication
+// and slot, another plan's mesh) are left alone. For a streaming
+// topology it resets the synchronous quorum, promotes the standbys (they
+// keep their copy) and drops their slots. User data and tables are
+// never touched. Nodes that cannot be reached are reported; the rest is
+// still cleaned.
 func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error) {
 	opt.defaults()
 	if err := p.Validate(); err != nil {
@@ -47,7 +53,7 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 			continue
 		}
 		n.dsn = dsn
-		cfg, err := pgx.ParseConfig(dsn)
+		cfg, err := connConfig(dsn)
 		if err != nil {
 			res.Errors = append(res.Errors, fmt.Sprintf("%s: invalid DSN: %s", pn.Name, inspect.Redact(err.Error())))
 			continue
@@ -61,8 +67,8 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 		n.conn = conn
 	}
 	var err error
-	if p.Topology.Kind != TopologyStreaming {
-		res.Kept = append(res.Kept, "sequence steps and starts (INCREMENT BY node count): going back could hand out values other nodes already used")
+	if n := b.steppedSequences(ctx); n > 0 {
+		res.Kept = append(res.Kept, fmt.Sprintf("the steps and starts of %d key sequence(s) (INCREMENT BY %d): going back could hand out values other nodes already used", n, len(b.nodes)))
 	}
 	switch {
 	case p.Topology.Kind == TopologyStreaming:
@@ -71,6 +77,9 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 		err = b.teardownPglogical(ctx, res)
 	default:
 		err = b.teardownNative(ctx, res)
+	}
+	if err == nil && p.Topology.Kind != TopologyStreaming {
+		err = b.dropRepairOrigin(ctx, res)
 	}
 	if err != nil {
 		return res, err
@@ -112,7 +121,7 @@ func (b *bootstrapper) teardownNative(ctx context.Context, res *TeardownResult) 
 		up[n.Name] = true
 	}
 	for _, n := range b.reachable() {
-		subs, err := collectStrings(ctx, n.conn, qSubscriptions)
+		subs, err := collectStrings(ctx, n.conn, qSubscriptionsNamed, b.ownSubscriptions(n))
 		if err != nil {
 			return fmt.Errorf("node %s: read subscriptions: %w", n.Name, err)
 		}
@@ -133,7 +142,7 @@ func (b *bootstrapper) teardownNative(ctx context.Context, res *TeardownResult) 
 		}
 	}
 	for _, n := range b.reachable() {
-		pubs, err := collectStrings(ctx, n.conn, `SELECT pubname FROM pg_catalog.pg_publication WHERE pubname LIKE 'aadv\_%' ORDER BY 1`)
+		pubs, err := collectStrings(ctx, n.conn, `SELECT pubname::text FROM pg_catalog.pg_publication WHERE pubname = $1`, pubName(n.Name))
 		if err != nil {
 			return fmt.Errorf("node %s: read publications: %w", n.Name, err)
 		}
@@ -159,15 +168,20 @@ func (b *bootstrapper) providerUp(sub string, up map[string]bool) bool {
 	return true
 }
 
-// dropLeftoverSlots drops inactive slots that bootstrap's objects made.
+// dropLeftoverSlots drops the slots the plan's links hold that are still
+// there (their subscriber was unreachable, or a standby was promoted).
 func (b *bootstrapper) dropLeftoverSlots(ctx context.Context, res *TeardownResult) error {
 	for _, n := range b.reachable() {
+		own, err := b.ownSlots(ctx, n)
+		if err != nil {
+			return err
+		}
 		var slots []string
 		// Slots of just-dropped subscriptions may take a moment to go
 		// inactive (their walsender exits).
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			rows, err := n.conn.Query(ctx, qSlots)
+			rows, err := n.conn.Query(ctx, qSlotsNamed, own)
 			if err != nil {
 				return fmt.Errorf("node %s: read slots: %w", n.Name, err)
 			}
@@ -210,7 +224,7 @@ func (b *bootstrapper) teardownPglogical(ctx context.Context, res *TeardownResul
 		if !installed[n.Name] {
 			continue
 		}
-		subs, err := collectStrings(ctx, n.conn, qPglSubs)
+		subs, err := collectStrings(ctx, n.conn, `SELECT sub_name::text FROM pglogical.subscription WHERE sub_name = ANY($1) ORDER BY 1`, b.ownSubscriptions(n))
 		if err != nil {
 			return fmt.Errorf("node %s: read pglogical subscriptions: %w", n.Name, err)
 		}
@@ -224,7 +238,7 @@ func (b *bootstrapper) teardownPglogical(ctx context.Context, res *TeardownResul
 		if !installed[n.Name] {
 			continue
 		}
-		sets, err := collectStrings(ctx, n.conn, qPglSets)
+		sets, err := collectStrings(ctx, n.conn, `SELECT set_name::text FROM pglogical.replication_set WHERE set_name = $1`, pglSetName(n.Name))
 		if err != nil {
 			return fmt.Errorf("node %s: read pglogical replication sets: %w", n.Name, err)
 		}
@@ -233,7 +247,13 @@ func (b *bootstrapper) teardownPglogical(ctx context.Context, res *TeardownResul
 				return err
 			}
 		}
-		nodes, err := collectStrings(ctx, n.conn, `SELECT node_name::text FROM pglogical.node WHERE node_name LIKE 'aadv\_%' ORDER BY node_id = (SELECT node_id FROM pglogical.local_node) , 1`)
+		var names []string
+		for _, m := range b.nodes {
+			names = append(names, pglNodeName(m.Name))
+		}
+		// The local node last: the others are its peers' entries.
+		nodes, err := collectStrings(ctx, n.conn, `SELECT node_name::text FROM pglogical.node WHERE node_name = ANY($1)
+ORDER BY node_id = (SELECT node_id FROM pglogical.local_node), 1`, names)
 		if err != nil {
 			return fmt.Errorf("node %s: read pglogical nodes: %w", n.Name, err)
 		}
@@ -285,4 +305,91 @@ func (b *bootstrapper) teardownStreaming(ctx context.Context, res *TeardownResul
 		}
 	}
 	return b.dropLeftoverSlots(ctx, res)
+}
+
+// ownSubscriptions names the subscriptions the plan gives node n, one per
+// provider it receives from.
+func (b *bootstrapper) ownSubscriptions(n *nodeConn) []string {
+	var out []string
+	for _, l := range b.links() {
+		if l[0] == n {
+			out = append(out, subName(n.Name, l[1].Name))
+		}
+	}
+	return out
+}
+
+// ownSlots names the replication slots the plan's links hold on node n as
+// their provider: a standby's physical slot, or a subscription's slot
+// (see linkSlot; none for pglogical where the extension is gone).
+func (b *bootstrapper) ownSlots(ctx context.Context, n *nodeConn) ([]string, error) {
+	pgl := b.plan.Topology.Engine == EnginePglogical && b.pglogicalInstalled(ctx, n)
+	var out []string
+	for _, l := range b.links() {
+		sub, prov := l[0], l[1]
+		if prov != n {
+			continue
+		}
+		switch {
+		case b.plan.Topology.Kind == TopologyStreaming:
+			out = append(out, physSlotName(sub.Name))
+		case b.plan.Topology.Engine != EnginePglogical || pgl:
+			slot, err := linkSlot(ctx, b.plan, n.conn, pgl, sub.PlanNode, prov.PlanNode)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, slot)
+		}
+	}
+	return out, nil
+}
+
+// steppedSequences counts, on the reachable nodes, the key sequences that
+// step by the node count as bootstrap's offsets left them (0 when the
+// plan does not touch sequences).
+func (b *bootstrapper) steppedSequences(ctx context.Context) int {
+	if b.sequenceStrategy() != SequencesOffsets || len(b.nodes) < 2 {
+		return 0
+	}
+	total := 0
+	for _, n := range b.reachable() {
+		var c int
+		if err := n.conn.QueryRow(ctx, `SELECT count(*)::int FROM (`+qSequences+`) s WHERE s.increment_by = $1`, len(b.nodes)).Scan(&c); err == nil {
+			total += c
+		}
+	}
+	return total
+}
+
+// dropRepairOrigin drops the replication origin the repair script of
+// 'mesh verify --repair-sql' creates (RepairOrigin), on every reachable
+// node where it exists. One in use by a running repair is kept, and said.
+func (b *bootstrapper) dropRepairOrigin(ctx context.Context, res *TeardownResult) error {
+	for _, n := range b.reachable() {
+		var exists bool
+		if err := n.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_origin WHERE roname = $1)`, RepairOrigin).Scan(&exists); err != nil {
+			return fmt.Errorf("node %s: read replication origins: %w", n.Name, err)
+		}
+		if !exists {
+			continue
+		}
+		st := Step{Node: n.Name, Action: "drop replication origin " + RepairOrigin + " (made by mesh verify's repair script)",
+			SQL: "SELECT pg_catalog.pg_replication_origin_drop(" + literal(RepairOrigin) + ")", Status: StepPlanned}
+		if !b.opt.DryRun {
+			_, err := n.conn.Exec(ctx, st.SQL)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "55006" { // object_in_use
+				res.Kept = append(res.Kept, fmt.Sprintf("replication origin %s on %s: a repair script is using it; run teardown again when it is done", RepairOrigin, n.Name))
+				continue
+			}
+			if err != nil {
+				st.Status, st.Error = StepFailed, inspect.Redact(err.Error())
+				res.Steps = append(res.Steps, st)
+				return fmt.Errorf("node %s: %s: %s", n.Name, st.Action, st.Error)
+			}
+			st.Status = StepDone
+		}
+		res.Steps = append(res.Steps, st)
+	}
+	return nil
 }

@@ -1,0 +1,129 @@
+package replicate
+
+import (
+	"context"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/inspect/stream"
+)
+
+// Teardown drops what its own plan made and nothing else under the
+// prefix: a user's own aadv_* slot and publication and a running
+// observe's publication and slot stay (the capture ends complete), and
+// the replication origin of the repair script goes. Every session
+// bootstrap and teardown open names itself aadvisor.
+func TestTeardownTouchesOnlyItsOwn(t *testing.T) {
+	m := newMesh(t, 18, 2, aaSchema)
+	ctx := context.Background()
+	// Sessions from now on are logged with their application_name.
+	for i := range m.conns {
+		m.exec(i, `ALTER SYSTEM SET log_connections = on`)
+		m.exec(i, `SELECT pg_reload_conf()`)
+	}
+	t.Cleanup(func() {
+		for i := range m.conns {
+			m.conns[i].Exec(context.Background(), `ALTER SYSTEM RESET log_connections`)
+			m.conns[i].Exec(context.Background(), `SELECT pg_reload_conf()`)
+		}
+	})
+	p := m.plan(TopologyActiveActive, EngineNative)
+	mustBootstrap(t, p, Options{})
+
+	// Objects that are not the plan's, under the prefix.
+	m.exec(0, `SELECT pg_create_logical_replication_slot('aadv_user_own_slot', 'pgoutput')`)
+	t.Cleanup(func() {
+		m.conns[0].Exec(context.Background(), `SELECT pg_drop_replication_slot('aadv_user_own_slot')`)
+	})
+	m.exec(0, `CREATE PUBLICATION aadv_user_pub FOR TABLE kv`)
+	m.exec(1, `SELECT pg_replication_origin_create('`+RepairOrigin+`')`)
+	// A running observe on node 1.
+	capCtx, stopCapture := context.WithCancel(ctx)
+	defer stopCapture()
+	type captured struct {
+		res *stream.Result
+		err error
+	}
+	done := make(chan captured, 1)
+	go func() {
+		res, err := stream.Capture(capCtx, stream.Options{DSN: m.nodes[0].DSN(m.db), Duration: 6 * time.Second,
+			CheckEvery: 200 * time.Millisecond}, io.Discard)
+		done <- captured{res, err}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(m.rows(0, `SELECT 1 FROM pg_replication_slots WHERE slot_name LIKE 'aadv\_observe\_%' AND active`)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("observe's slot never became active")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	tr, err := Teardown(ctx, p, Options{})
+	if err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	m.exec(0, `INSERT INTO kv VALUES ('after-teardown', 'x')`)
+	c := <-done
+	if c.err != nil || c.res.Incomplete != "" || c.res.Reason != "duration" || c.res.Changes == 0 {
+		t.Errorf("observe across the teardown: err %v, result %+v; want a complete capture with the insert", c.err, c.res)
+	}
+	if got := m.rows(0, `SELECT slot_name FROM pg_replication_slots WHERE slot_name = 'aadv_user_own_slot'`); len(got) != 1 {
+		t.Errorf("the user's slot aadv_user_own_slot was dropped")
+	}
+	if got := m.rows(0, `SELECT pubname FROM pg_publication WHERE pubname = 'aadv_user_pub'`); len(got) != 1 {
+		t.Errorf("the user's publication aadv_user_pub was dropped")
+	}
+	m.exec(0, `DROP PUBLICATION aadv_user_pub`)
+	for i := range m.conns {
+		left := m.rows(i, `SELECT 'pub ' || pubname FROM pg_publication
+UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database = current_database() AND slot_name <> 'aadv_user_own_slot'
+UNION ALL SELECT 'origin ' || roname FROM pg_replication_origin WHERE roname = '`+RepairOrigin+`'`)
+		if len(left) > 0 {
+			t.Errorf("%s after teardown: %v", m.names[i], left)
+		}
+	}
+	if !strings.Contains(strings.Join(tr.Kept, "\n"), "key sequence") {
+		t.Errorf("kept %q: want the sequence steps of items.id", tr.Kept)
+	}
+
+	// Every session bootstrap and teardown opened on this database was
+	// aadvisor's.
+	re := regexp.MustCompile(`(?m)^.*\bconnection authorized: user=\S+ database=` + regexp.QuoteMeta(m.db) + `\b.*$`)
+	for _, n := range m.nodes {
+		b, err := os.ReadFile(n.LogFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := re.FindAllString(string(b), -1)
+		if len(lines) == 0 {
+			t.Errorf("%s: no session of %s logged", n.Name, m.db)
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "replication connection") {
+				continue // the subscriptions' walsenders name themselves
+			}
+			if !strings.Contains(l, "application_name=aadvisor") {
+				t.Errorf("%s: a session without application_name aadvisor: %s", n.Name, l)
+			}
+		}
+	}
+}
+
+// Teardown says it keeps sequence steps only where it changed some.
+func TestTeardownKeptSequences(t *testing.T) {
+	m := newMesh(t, 18, 2, `CREATE TABLE kv (k text PRIMARY KEY, v text)`)
+	p := m.plan(TopologyActiveActive, EngineNative)
+	mustBootstrap(t, p, Options{})
+	tr, err := Teardown(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(tr.Kept, "\n"), "sequence") {
+		t.Errorf("kept %q: this schema has no sequence", tr.Kept)
+	}
+}
