@@ -117,8 +117,13 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 				fmt.Fprintf(&b, "      %s %s\n", paint("fix:", StyleOK), f.Fix)
 			}
 			if f.FixSQL != "" {
-				for _, l := range strings.Split(strings.TrimRight(f.FixSQL, "\n"), "\n") {
-					fmt.Fprintf(&b, "        %s\n", paint(l, StyleDim))
+				for _, l := range sqlLines(strings.TrimRight(f.FixSQL, "\n")) {
+					if l.quoted {
+						// The line goes on a name or a value: as it is.
+						fmt.Fprintf(&b, "%s\n", paint(l.text, StyleDim))
+					} else {
+						fmt.Fprintf(&b, "        %s\n", paint(l.text, StyleDim))
+					}
 				}
 			}
 		}
@@ -323,4 +328,66 @@ func firstParagraph(s string) string {
 		s = s[:i]
 	}
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// sqlLine is one line of SQL text; quoted says that it continues a quoted
+// identifier, string or dollar-quoted body begun on an earlier line.
+type sqlLine struct {
+	text   string
+	quoted bool
+}
+
+// sqlLines splits SQL into lines, marking the ones that continue a quote.
+// The text report indents fix SQL but must leave those alone: an indent
+// there would be part of the name or value, and copying the printed SQL
+// would run something else than fix_sql ("a<newline>b" is one name).
+func sqlLines(sql string) []sqlLine {
+	var out []sqlLine
+	var quote byte  // ', " or $ while inside one
+	var escape bool // E'...': backslash escapes
+	var tag string  // the $tag$ of a dollar quote
+	start, quotedLine := 0, false
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\n':
+			out = append(out, sqlLine{text: sql[start:i], quoted: quotedLine})
+			start, quotedLine = i+1, quote != 0
+		case quote == '$':
+			if strings.HasPrefix(sql[i:], tag) {
+				quote, i = 0, i+len(tag)-1
+			}
+		case quote != 0:
+			switch {
+			case escape && c == '\\':
+				if i+1 < len(sql) && sql[i+1] != '\n' {
+					i++
+				}
+			case c == quote && i+1 < len(sql) && sql[i+1] == quote:
+				i++
+			case c == quote:
+				quote = 0
+			}
+		case c == '-' && strings.HasPrefix(sql[i:], "--"):
+			for i+1 < len(sql) && sql[i+1] != '\n' {
+				i++
+			}
+		case c == '\'' || c == '"':
+			quote = c
+			escape = c == '\'' && i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && (i < 2 || !sqlIdentByte(sql[i-2]))
+		case c == '$' && (i == 0 || !sqlIdentByte(sql[i-1])):
+			j := i + 1
+			for j < len(sql) && (sqlIdentByte(sql[j]) && sql[j] != '$') && !(sql[j] >= '0' && sql[j] <= '9' && j == i+1) {
+				j++
+			}
+			if j < len(sql) && sql[j] == '$' {
+				quote, tag, i = '$', sql[i:j+1], j
+			}
+		}
+	}
+	return append(out, sqlLine{text: sql[start:], quoted: quotedLine})
+}
+
+func sqlIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

@@ -1,7 +1,9 @@
 package assess
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,5 +79,93 @@ func TestHotRowAgreesWithForecast(t *testing.T) {
 				t.Errorf("%d nodes, %g updates/s: rules %g, forecast %g", nodes, rate, got, want)
 			}
 		}
+	}
+}
+
+// The text report indents fix SQL except where a line continues a quoted
+// name or value: copying the printed SQL runs exactly fix_sql.
+func TestTextFixSQLCopiesExactly(t *testing.T) {
+	fixes := []string{
+		"ALTER TABLE public.\"a\nb\" ADD PRIMARY KEY (id);",
+		"ALTER TABLE public.\"x\n  \"\"y\"\"\n\" ADD COLUMN id uuid;\nCOMMENT ON TABLE t IS 'two\n  lines';",
+		"SELECT E'it\\'s\n  indented', $$a\nb$$, $f$\n x $f$;\n-- a comment's quote\nSELECT 1;",
+		"BEGIN;\nALTER SEQUENCE s INCREMENT BY 3;\nCOMMIT;",
+	}
+	r := &Report{Verdict: VerdictNotReady}
+	for i, sql := range fixes {
+		r.Findings = append(r.Findings, ReportFinding{Rule: "AR101", Name: "missing-primary-key", Severity: "error",
+			Object: fmt.Sprintf("public.t%d", i), Message: "m", Fix: "f", FixSQL: sql})
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, r, "text", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, sql := range fixes {
+		// What the report prints for it, and what a reader copies back.
+		var printed, copied []string
+		for _, l := range sqlLines(sql) {
+			if l.quoted {
+				printed = append(printed, l.text)
+			} else {
+				printed = append(printed, "        "+l.text)
+			}
+			copied = append(copied, l.text)
+		}
+		if !strings.Contains(out, "\n"+strings.Join(printed, "\n")+"\n") {
+			t.Errorf("fix SQL not printed as expected:\n%s\n--- in ---\n%s", strings.Join(printed, "\n"), out)
+		}
+		if got := strings.Join(copied, "\n"); got != sql {
+			t.Errorf("copied back %q, want %q", got, sql)
+		}
+	}
+	// Which lines continue a quote.
+	var quoted []bool
+	for _, l := range sqlLines(fixes[1]) {
+		quoted = append(quoted, l.quoted)
+	}
+	if diff := cmp.Diff([]bool{false, true, true, false, true}, quoted); diff != "" {
+		t.Errorf("quoted lines (-want +got):\n%s", diff)
+	}
+	quoted = quoted[:0]
+	for _, l := range sqlLines(fixes[2]) {
+		quoted = append(quoted, l.quoted)
+	}
+	if diff := cmp.Diff([]bool{false, true, true, true, false, false}, quoted); diff != "" {
+		t.Errorf("quoted lines of E'', $$ and $f$ (-want +got):\n%s", diff)
+	}
+}
+
+// Markdown keeps every table row on one line, whatever the identifiers
+// hold, and shows them as they are.
+func TestMarkdownIdentifiers(t *testing.T) {
+	name := "public.\"a\nb|c`d\""
+	r := &Report{Verdict: VerdictNotReady, Findings: []ReportFinding{{Rule: "AR101", Name: "missing-primary-key", Severity: "error",
+		Object: name, Table: name, Message: "public.\"a\nb|c`d\" has no key", Fix: "add one",
+		FixSQL: "ALTER TABLE " + name + " ADD PRIMARY KEY (id);\n-- ```"}},
+		Tables: []TableAdvice{{Table: name, Advice: AdviceKeepLocal}}}
+	var b strings.Builder
+	if err := WriteReport(&b, r, "markdown", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	cells := func(line string) int { return strings.Count(strings.ReplaceAll(line, `\|`, ""), "|") }
+	lines := strings.Split(out, "\n")
+	for i := 0; i < len(lines); i++ {
+		if !strings.HasPrefix(lines[i], "|---") {
+			continue
+		}
+		want := cells(lines[i])
+		for j := i + 1; j < len(lines) && strings.HasPrefix(lines[j], "|"); j++ {
+			if got := cells(lines[j]); got != want {
+				t.Errorf("table row with %d cell borders, header has %d: %q", got, want, lines[j])
+			}
+		}
+	}
+	if !strings.Contains(out, "<code>public.\"a<br>b&#124;c&#96;d\"</code>") {
+		t.Errorf("identifier not shown as it is:\n%s", out)
+	}
+	if !strings.Contains(out, "````sql\n"+r.Findings[0].FixSQL+"\n````\n") {
+		t.Errorf("fix SQL not fenced whole:\n%s", out)
 	}
 }

@@ -21,21 +21,21 @@ var funcs = map[string]any{
 	"lower": strings.ToLower,
 	"join":  strings.Join,
 	"add":   func(a, b int) int { return a + b },
+	// mdcell makes text fit in a table cell: a pipe escaped, line breaks
+	// as <br> (a name such as "a<newline>b" keeps its break, and the row
+	// stays whole).
 	"mdcell": func(s string) string {
-		s = strings.ReplaceAll(s, "|", `\|`)
-		return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+		r := strings.NewReplacer("|", `\|`, "\r\n", "<br>", "\n", "<br>", "\r", "<br>")
+		return r.Replace(strings.TrimSpace(s))
 	},
-	"code": func(s string) string {
-		// Inline code that survives backticks in the value.
-		fence := "`"
+	"code": mdCode,
+	// fence is a code fence longer than any run of backticks in s.
+	"fence": func(s string) string {
+		fence := "```"
 		for strings.Contains(s, fence) {
 			fence += "`"
 		}
-		pad := ""
-		if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-			pad = " "
-		}
-		return fence + pad + s + pad + fence
+		return fence
 	},
 	"verdictClass": func(v string) string { return strings.ReplaceAll(v, " ", "-") },
 	"plural": func(n int, one, many string) string {
@@ -54,6 +54,28 @@ func Names() []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// mdCode renders s as inline code in Markdown, also in a table cell and a
+// heading: a code span that survives backticks in the value, or, when s
+// holds a line break or a pipe (which end a table row or cell even inside
+// a code span), an HTML <code> element with them as <br> and &#124;, so
+// an identifier such as "a<newline>b|c" shows as it is.
+func mdCode(s string) string {
+	if strings.ContainsAny(s, "\n\r|") {
+		r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "&#124;", "\r\n", "<br>", "\n", "<br>", "\r", "<br>",
+			"`", "&#96;", "\\", "&#92;", "*", "&#42;", "_", "&#95;")
+		return "<code>" + r.Replace(s) + "</code>"
+	}
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	pad := ""
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		pad = " "
+	}
+	return fence + pad + s + pad + fence
 }
 
 // Render executes the named template ("assess.md.tmpl") with data.
