@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 const aaSchema = `CREATE TABLE public.items (id bigserial PRIMARY KEY, node text NOT NULL, v int NOT NULL DEFAULT 0);
@@ -16,6 +18,9 @@ CREATE TABLE public.kv (k text PRIMARY KEY, v text)`
 // inserts never collide (sequence offsets), bootstrap is idempotent, and
 // teardown leaves nothing behind.
 func testActiveActive(t *testing.T, major, n int, engine string) (*mesh, *Plan) {
+	if engine == EnginePglogical {
+		sandbox.NeedModule(t, major, "pglogical")
+	}
 	t0 := time.Now()
 	m := newMesh(t, major, n, aaSchema)
 	t.Logf("sandbox %s", time.Since(t0))

@@ -33,6 +33,9 @@ CREATE TABLE public.events (site int NOT NULL, seq bigint NOT NULL, body text, a
 func newTestMesh(t *testing.T, major, n int, engine string) *testMesh {
 	t.Helper()
 	ctx := context.Background()
+	if engine == EnginePglogical {
+		sandbox.NeedModule(t, major, "pglogical")
+	}
 	sb := sandbox.ForTest(t, major, n)
 	m := &testMesh{sb: sb, db: "app"}
 	p := &Plan{Version: PlanVersion, Topology: Topology{Kind: TopologyActiveActive, Engine: engine, Database: m.db}}

@@ -14,9 +14,6 @@ func TestMeshPglogical15(t *testing.T) {
 	m := newTestMesh(t, 15, 3, EnginePglogical)
 	ctx := context.Background()
 	n1, n2, n3 := m.sb.Nodes[0], m.sb.Nodes[1], m.sb.Nodes[2]
-	if !n1.Install.HasModule("pglogical") {
-		t.Skip("pglogical not installed")
-	}
 
 	t.Run("status", func(t *testing.T) {
 		m.exec(t, n1, "INSERT INTO accounts (id, owner) VALUES (1, 'a')")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 // Each node owns the rows whose region names it. A trigger that fires
@@ -28,6 +30,9 @@ func TestPartitioned(t *testing.T) {
 		engine string
 	}{{15, EngineNative}, {18, EngineNative}, {15, EnginePglogical}} {
 		t.Run(fmt.Sprintf("pg%d_%s", c.major, c.engine), func(t *testing.T) {
+			if c.engine == EnginePglogical {
+				sandbox.NeedModule(t, c.major, "pglogical")
+			}
 			m := newMesh(t, c.major, 3, partSchema)
 			// Each node already holds some of its own rows.
 			for i := range m.conns {

@@ -383,14 +383,9 @@ type mesh struct {
 // logged at WARNING) holding every workload's tables, with
 // forward_origins '{}' and no initial copy.
 func newMesh(t *testing.T) *mesh {
+	sandbox.NeedModule(t, 15, "pglogical")
 	sb := sandbox.ForTest(t, 15, 2)
 	m := &mesh{nodes: [2]*sandbox.Node{sb.Nodes[0], sb.Nodes[1]}}
-	if !m.nodes[0].Install.HasModule("pglogical") {
-		if sandbox.InCI() {
-			t.Fatal("pglogical not installed")
-		}
-		t.Skip("pglogical not installed")
-	}
 	ctx := context.Background()
 	for i, n := range m.nodes {
 		exec(t, n, "",

@@ -54,6 +54,31 @@ func ForTest(t testing.TB, major, n int) *Sandbox {
 	return s
 }
 
+// NeedModule skips the test when the server of the given major version
+// has no such extension module (pglogical), saying how to install it, or
+// fails it when CI is set. Call it before configuring the module: without
+// it the server rejects its settings ("unrecognized configuration
+// parameter").
+func NeedModule(t testing.TB, major int, module string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	in, err := FindInstall(ctx, fmt.Sprint(major))
+	if err != nil {
+		missing(t, err)
+		return
+	}
+	if in.HasModule(module) {
+		return
+	}
+	msg := fmt.Sprintf("%s is not installed for PostgreSQL %d (%s has no %s.so): install postgresql-%d-%s", module, major, in.PkgLib, module, major, module)
+	if InCI() {
+		t.Fatalf("required in CI: %s", msg)
+		return
+	}
+	t.Skip(msg)
+}
+
 func missing(t testing.TB, err error) {
 	t.Helper()
 	if InCI() {

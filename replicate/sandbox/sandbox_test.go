@@ -271,3 +271,39 @@ func TestDSNQuoting(t *testing.T) {
 		t.Errorf("DSN = %s", got)
 	}
 }
+
+// recordTB records a skip or a failure instead of ending the test.
+type recordTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recordTB) Helper()                      {}
+func (r *recordTB) Skip(args ...any)             { r.skipped = fmt.Sprint(args...) }
+func (r *recordTB) Skipf(f string, args ...any)  { r.skipped = fmt.Sprintf(f, args...) }
+func (r *recordTB) Fatalf(f string, args ...any) { r.failed = fmt.Sprintf(f, args...) }
+
+// A test that needs an extension module the server lacks is skipped with
+// the package to install, and fails under CI.
+func TestNeedModule(t *testing.T) {
+	if _, err := FindInstall(context.Background(), "15"); err != nil {
+		missing(t, err)
+	}
+	t.Setenv("CI", "")
+	r := &recordTB{TB: t}
+	NeedModule(r, 15, "no_such_module")
+	if !strings.Contains(r.skipped, "install postgresql-15-no_such_module") || r.failed != "" {
+		t.Errorf("without CI: skipped %q, failed %q", r.skipped, r.failed)
+	}
+	t.Setenv("CI", "true")
+	r = &recordTB{TB: t}
+	NeedModule(r, 15, "no_such_module")
+	if !strings.Contains(r.failed, "required in CI") || r.skipped != "" {
+		t.Errorf("with CI: skipped %q, failed %q", r.skipped, r.failed)
+	}
+	r = &recordTB{TB: t}
+	NeedModule(r, 15, "pg_stat_statements")
+	if r.skipped != "" || r.failed != "" {
+		t.Errorf("an installed module: skipped %q, failed %q", r.skipped, r.failed)
+	}
+}
