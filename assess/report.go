@@ -40,7 +40,10 @@ type Report struct {
 	Generated     time.Time `json:"generated"`
 	Source        Source    `json:"source"`
 	Nodes         int       `json:"nodes"`
-	Verdict       string    `json:"verdict"`
+	// NodesDefault says Nodes is the default, not the planned mesh's size
+	// (no --nodes, no config).
+	NodesDefault bool   `json:"nodes_default,omitempty"`
+	Verdict      string `json:"verdict"`
 	// VerdictReason says in one sentence why.
 	VerdictReason string             `json:"verdict_reason"`
 	Summary       Summary            `json:"summary"`
@@ -77,19 +80,23 @@ type Summary struct {
 
 // ReportFinding is one finding as reports show it.
 type ReportFinding struct {
-	Rule       string    `json:"rule"`
-	Name       string    `json:"name"`
-	Severity   string    `json:"severity"`
-	Category   string    `json:"category"`
-	Title      string    `json:"title"`
-	Object     string    `json:"object"`
-	ObjectKind string    `json:"object_kind"`
-	Table      string    `json:"table,omitempty"`
-	Message    string    `json:"message"`
-	Fix        string    `json:"fix,omitempty"`
-	FixSQL     string    `json:"fix_sql,omitempty"`
-	Engines    []string  `json:"engines,omitempty"`
-	Location   *Location `json:"location,omitempty"`
+	Rule     string `json:"rule"`
+	Name     string `json:"name"`
+	Severity string `json:"severity"`
+	// RuleSeverity is the rule's usual severity (as 'aadvisor rules' lists
+	// it) when this finding's evidence made it lower or higher; empty when
+	// they are the same.
+	RuleSeverity string    `json:"rule_severity,omitempty"`
+	Category     string    `json:"category"`
+	Title        string    `json:"title"`
+	Object       string    `json:"object"`
+	ObjectKind   string    `json:"object_kind"`
+	Table        string    `json:"table,omitempty"`
+	Message      string    `json:"message"`
+	Fix          string    `json:"fix,omitempty"`
+	FixSQL       string    `json:"fix_sql,omitempty"`
+	Engines      []string  `json:"engines,omitempty"`
+	Location     *Location `json:"location,omitempty"`
 	// Fingerprint identifies the finding across runs (for baselines).
 	Fingerprint string `json:"fingerprint"`
 	// Effect is what the finding means for how its table may be written
@@ -110,10 +117,13 @@ type Location struct {
 
 // ReportSkipped is a rule or a kind of evidence that could not be checked.
 type ReportSkipped struct {
-	Rule   string `json:"rule,omitempty"`
-	Name   string `json:"name,omitempty"`
-	Reason string `json:"reason"`
-	Fix    string `json:"fix,omitempty"`
+	Rule string `json:"rule,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Evidence names the missing evidence of an entry that is not a rule
+	// (its Reason starts with it).
+	Evidence string `json:"evidence,omitempty"`
+	Reason   string `json:"reason"`
+	Fix      string `json:"fix,omitempty"`
 }
 
 // ReportInputError is a problem in the input that was stepped over.
@@ -135,7 +145,8 @@ type TableAdvice struct {
 
 // BuildReport turns the rules' result over db into a report.
 func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool string, now time.Time) *Report {
-	if cfg.Nodes <= 0 {
+	defaulted := cfg.Nodes <= 0
+	if defaulted {
 		cfg.Nodes = rules.DefaultNodes
 	}
 	r := &Report{
@@ -143,6 +154,7 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 		Tool:          tool,
 		Generated:     now.UTC().Truncate(time.Second),
 		Nodes:         cfg.Nodes,
+		NodesDefault:  defaulted,
 		Source: Source{Kind: string(db.Source.Kind), Name: inspect.Redact(db.Source.Name), Files: db.Source.Files,
 			ServerVersion: db.ServerVersion, Statements: len(db.Statements)},
 		Findings: []ReportFinding{},
@@ -161,7 +173,7 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 		r.Skipped = append(r.Skipped, ReportSkipped{Rule: s.RuleID, Name: s.Name, Reason: s.Reason, Fix: s.Fix})
 	}
 	for _, s := range db.Skipped {
-		r.Skipped = append(r.Skipped, ReportSkipped{Reason: fmt.Sprintf("%s: %s", s.Evidence, s.Reason), Fix: s.Fix})
+		r.Skipped = append(r.Skipped, ReportSkipped{Evidence: s.Evidence, Reason: fmt.Sprintf("%s: %s", s.Evidence, s.Reason), Fix: s.Fix})
 	}
 	for _, e := range db.Errors {
 		r.InputErrors = append(r.InputErrors, ReportInputError{Location: location(e.Pos), Message: e.Message, Skipped: e.Skipped})
@@ -172,13 +184,16 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 }
 
 func reportFinding(f rules.Finding) ReportFinding {
-	title := ""
+	title, ruleSev := "", ""
 	rule, ok := rules.Lookup(f.RuleID)
 	if ok {
 		title = rule.Title
+		if rule.Severity != f.Severity {
+			ruleSev = rule.Severity.String()
+		}
 	}
 	return ReportFinding{
-		Rule: f.RuleID, Name: f.Name, Severity: f.Severity.String(), Category: string(f.Category), Title: title,
+		Rule: f.RuleID, Name: f.Name, Severity: f.Severity.String(), RuleSeverity: ruleSev, Category: string(f.Category), Title: title,
 		Object: f.Object, ObjectKind: f.ObjectKind, Table: f.Table, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL,
 		Engines: f.Engines, Location: location(f.Pos), Fingerprint: f.RuleID + "|" + f.Object + "|" + f.Table,
 		Effect: string(f.TableEffect(rule)), EffectWhy: f.EffectWhy, Related: f.Related,

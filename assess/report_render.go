@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/aadvisor/aadvisor/rules"
@@ -51,6 +52,17 @@ func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(ReportFormats, ", "))
 }
 
+// sevRank orders severities from least to most severe.
+func sevRank(sev string) int {
+	switch sev {
+	case "error":
+		return 2
+	case "warning":
+		return 1
+	}
+	return 0
+}
+
 func sevStyle(sev string) Style {
 	switch sev {
 	case "error":
@@ -75,25 +87,32 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	}
 	fmt.Fprintf(&b, "Active-active readiness: %s\n", paint(r.Verdict, vs))
 	fmt.Fprintf(&b, "%s.\n", r.VerdictReason)
-	fmt.Fprintf(&b, "%s\n", paint(fmt.Sprintf("source: %s (%s), %d tables, %d workload statements, planned mesh of %d nodes",
-		r.Source.Name, r.Source.Kind, r.Source.Tables, r.Source.Statements, r.Nodes), StyleDim))
+	mesh := fmt.Sprintf("planned mesh of %d nodes", r.Nodes)
+	if r.NodesDefault {
+		mesh = fmt.Sprintf("mesh of %d nodes assumed (--nodes N for yours)", r.Nodes)
+	}
+	fmt.Fprintf(&b, "%s\n", paint(fmt.Sprintf("source: %s (%s), %d tables, %d workload statements, %s",
+		r.Source.Name, r.Source.Kind, r.Source.Tables, r.Source.Statements, mesh), StyleDim))
 
-	// Group by severity, then rule: one line per object.
+	// Group by severity, then rule: one line per object. A rule whose
+	// findings have several severities shows under each.
 	type group struct {
-		rule, name, sev, title string
-		items                  []ReportFinding
+		rule, name, sev, ruleSev, title string
+		items                           []ReportFinding
 	}
 	var groups []*group
-	idx := map[string]*group{}
+	idx := map[[2]string]*group{}
 	for _, f := range r.Findings {
-		g := idx[f.Rule]
+		key := [2]string{f.Severity, f.Rule}
+		g := idx[key]
 		if g == nil {
-			g = &group{rule: f.Rule, name: f.Name, sev: f.Severity, title: f.Title}
-			idx[f.Rule] = g
+			g = &group{rule: f.Rule, name: f.Name, sev: f.Severity, ruleSev: f.RuleSeverity, title: f.Title}
+			idx[key] = g
 			groups = append(groups, g)
 		}
 		g.items = append(g.items, f)
 	}
+	sort.SliceStable(groups, func(i, j int) bool { return sevRank(groups[i].sev) > sevRank(groups[j].sev) })
 	lastSev := ""
 	for _, g := range groups {
 		if g.sev != lastSev {
@@ -107,6 +126,9 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 			lastSev = g.sev
 		}
 		fmt.Fprintf(&b, "  %s %s  %s\n", paint(g.rule, sevStyle(g.sev)), paint(g.name, StyleBold), paint(g.title, StyleDim))
+		if g.ruleSev != "" {
+			fmt.Fprintf(&b, "    %s\n", paint(fmt.Sprintf("(%s here: the rule's usual severity is %s; the evidence below makes these findings %s)", g.sev, g.ruleSev, g.sev), StyleDim))
+		}
 		for _, f := range g.items {
 			loc := ""
 			if f.Location != nil {
@@ -156,14 +178,16 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	}
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n%s (%d)\n", paint("NOT CHECKED", StyleBold), len(r.Skipped))
-		for _, s := range r.Skipped {
-			what := "evidence"
-			if s.Rule != "" {
-				what = s.Rule + " " + s.Name
+		// One entry per reason and remedy, naming the checks it stops: a
+		// missing pg_stat_statements stops a dozen of them.
+		for _, g := range skippedGroups(r.Skipped) {
+			if len(g.what) == 1 {
+				fmt.Fprintf(&b, "  %s: %s\n", g.what[0], g.reason)
+			} else {
+				fmt.Fprintf(&b, "  %s\n      %s %s\n", g.reason, paint("not checked:", StyleDim), strings.Join(g.what, ", "))
 			}
-			fmt.Fprintf(&b, "  %s: %s\n", what, s.Reason)
-			if s.Fix != "" {
-				fmt.Fprintf(&b, "      %s %s\n", paint("enable:", StyleOK), s.Fix)
+			if g.fix != "" {
+				fmt.Fprintf(&b, "      %s %s\n", paint("enable:", StyleOK), g.fix)
 			}
 		}
 	}
@@ -390,4 +414,35 @@ func sqlLines(sql string) []sqlLine {
 
 func sqlIdentByte(c byte) bool {
 	return c == '_' || c == '$' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+}
+
+// skippedGroup is the skipped checks that share a reason and a remedy.
+type skippedGroup struct {
+	reason, fix string
+	what        []string // "AR104 primary-key-update", "evidence pg_stat_statements"
+}
+
+// skippedGroups groups skipped checks by reason and remedy, in the order
+// of their first appearance.
+func skippedGroups(skipped []ReportSkipped) []*skippedGroup {
+	var out []*skippedGroup
+	idx := map[[2]string]*skippedGroup{}
+	for _, s := range skipped {
+		what, reason := "evidence", s.Reason
+		switch {
+		case s.Rule != "":
+			what = s.Rule + " " + s.Name
+		case s.Evidence != "":
+			what, reason = "evidence "+s.Evidence, strings.TrimPrefix(s.Reason, s.Evidence+": ")
+		}
+		key := [2]string{reason, s.Fix}
+		g := idx[key]
+		if g == nil {
+			g = &skippedGroup{reason: reason, fix: s.Fix}
+			idx[key] = g
+			out = append(out, g)
+		}
+		g.what = append(g.what, what)
+	}
+	return out
 }

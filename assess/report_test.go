@@ -169,3 +169,60 @@ func TestMarkdownIdentifiers(t *testing.T) {
 		t.Errorf("fix SQL not fenced whole:\n%s", out)
 	}
 }
+
+// The text report names a reason and its remedy once, with every check it
+// stops (a missing pg_stat_statements stops a dozen), and says when the
+// mesh size is the default rather than the planned one.
+func TestTextSkippedOnce(t *testing.T) {
+	const reason = "pg_stat_statements is not installed in database app"
+	const fix = "CREATE EXTENSION pg_stat_statements in database app"
+	r := &Report{Verdict: VerdictReady, Nodes: 3, NodesDefault: true, Skipped: []ReportSkipped{
+		{Rule: "AR104", Name: "primary-key-update", Reason: reason, Fix: fix},
+		{Rule: "AR204", Name: "setval-usage", Reason: reason, Fix: fix},
+		{Rule: "AR905", Name: "multiple-databases", Reason: "offline input describes one database", Fix: "run assess --dsn"},
+		{Evidence: "pg_stat_statements", Reason: "pg_stat_statements: " + reason, Fix: fix},
+	}}
+	r.Summary.Skipped = len(r.Skipped)
+	var b strings.Builder
+	if err := WriteReport(&b, r, "text", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, fix); n != 1 {
+		t.Errorf("the remedy is printed %d times, want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "  "+reason+"\n      not checked: AR104 primary-key-update, AR204 setval-usage, evidence pg_stat_statements\n") ||
+		!strings.Contains(out, "  AR905 multiple-databases: offline input describes one database\n") {
+		t.Errorf("skipped checks not grouped by reason:\n%s", out)
+	}
+	if !strings.Contains(out, "mesh of 3 nodes assumed (--nodes N for yours)") {
+		t.Errorf("the default mesh size is not said to be one:\n%s", out)
+	}
+	r.NodesDefault = false
+	b.Reset()
+	WriteReport(&b, r, "text", nil)
+	if !strings.Contains(b.String(), "planned mesh of 3 nodes") {
+		t.Errorf("a given mesh size:\n%s", b.String())
+	}
+}
+
+// A finding whose severity differs from its rule's usual one says so, and
+// shows under its own severity even when the rule has findings of several.
+func TestTextSeverityDifference(t *testing.T) {
+	r := &Report{Verdict: VerdictNotReady, Findings: []ReportFinding{
+		{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.a", Message: "no key"},
+		{Rule: "AR101", Name: "missing-primary-key", Severity: "warning", RuleSeverity: "error", Object: "public.b", Message: "identity index"},
+	}}
+	var b strings.Builder
+	if err := WriteReport(&b, r, "text", nil); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	warn := strings.Index(out, "WARNINGS (1)")
+	if warn < 0 || strings.Index(out, "public.b") < warn || strings.Index(out, "public.a") > warn {
+		t.Errorf("findings not under their own severity:\n%s", out)
+	}
+	if !strings.Contains(out, "(warning here: the rule's usual severity is error; the evidence below makes these findings warning)") {
+		t.Errorf("the difference from the rule's severity is not said:\n%s", out)
+	}
+}
