@@ -317,10 +317,10 @@ func BuildHTMLReport(in HTMLInputs) *HTMLReport {
 	}
 	r.Headline = buildHeadline(r)
 	r.Sections = []Section{
-		{SecRecommendation, "Recommendation", rec != nil, "run aadvisor recommend --answers FILE --out plan.yaml and pass --plan (or --answers)"},
+		{SecRecommendation, "Recommendation", rec != nil, "run aadvisor recommend --answers FILE -o plan.yaml and pass --plan (or --answers)"},
 		{SecBudget, "Downtime budget", r.Budget != nil, "needs the answers (--plan or --answers)"},
 		{SecLatency, "Write latency", r.Latency != nil, "needs the answers (--plan or --answers)"},
-		{SecTopology, "Topology", r.Topology != nil, "pass --plan plan.yaml (from aadvisor recommend --out)"},
+		{SecTopology, "Topology", r.Topology != nil, "pass --plan plan.yaml (from aadvisor recommend --output)"},
 		{SecHazards, "Hazards", r.Hazards != nil, "pass --assessment report.json (from aadvisor assess --format json)"},
 		{SecTables, "Per-table write mode", r.Tables != nil, "pass --assessment report.json (from aadvisor assess --format json)"},
 		{SecForecast, "Conflict forecast", r.Forecast != nil, "pass --forecast forecast.json (from aadvisor observe --format json)"},

@@ -25,7 +25,7 @@ questionnaire itself runs on stderr.
 Without a terminal, with --no-input, or with --answers FILE it asks nothing: answers come from the
 file and every missing required answer is listed in one error. --accessible asks with plain
 numbered prompts (screen readers, scripts) and works without a terminal.`,
-			Example: `  aadvisor ask --out plan.yaml
+			Example: `  aadvisor ask -o plan.yaml
   aadvisor ask --accessible
   aadvisor ask --answers answers.yaml --assessment report.json --format markdown`,
 			Args: cobra.NoArgs,

@@ -62,15 +62,15 @@ Every object is named aadv_..., re-running converges, and 'aadvisor mesh teardow
 
 The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 (--topology --engine --node NAME=DSN ...), or from --sandbox N (local throwaway nodes).`,
-		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app --out mesh.yaml
+		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app -o mesh.yaml
   aadvisor bootstrap --plan plan.yaml --dry-run
   aadvisor bootstrap --topology active-active --engine native --database app \
-      --node east='postgres://repl@10.0.0.1/app' --node west='postgres://repl@10.0.0.2/app' --out mesh.yaml`,
+      --node east='postgres://repl@10.0.0.1/app' --node west='postgres://repl@10.0.0.2/app' -o mesh.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runBootstrap(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.plan, "plan", "", "plan file from 'aadvisor ask' / 'recommend' (or a previous --out)")
+	f.StringVar(&o.plan, "plan", "", "plan file from 'aadvisor ask' / 'recommend' (or a previous --output)")
 	f.StringVar(&o.topology, "topology", "", "streaming, partitioned or active-active (instead of --plan)")
 	f.StringVar(&o.engine, "engine", "", "native, pglogical or physical (default: physical for streaming, pglogical on 15, native on 16+)")
 	f.StringArrayVar(&o.nodes, "node", nil, "NAME=DSN of a node, repeatable; the first is the primary or the seed")
@@ -84,7 +84,7 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
 	f.StringVar(&o.sandboxName, "sandbox-name", "default", "sandbox name")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the checks and the SQL per node, in order; change nothing")
-	f.StringVar(&o.out, "out", "", "write the plan with its nodes and engine here (what every mesh command takes)")
+	outputFlag(f, &o.out, "", "write the plan with its nodes and engine to `FILE` (what every mesh command takes)")
 	f.StringVar(&o.format, "format", "text", "output format: text, json")
 	f.DurationVar(&o.wait, "wait", 2*time.Minute, "how long to wait for every link to replicate")
 	return cmd

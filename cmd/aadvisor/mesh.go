@@ -28,7 +28,7 @@ func (a *app) meshCommand() *cobra.Command {
 		Use:   "mesh",
 		Short: "Operate a bootstrapped topology (every subcommand takes --plan FILE)",
 		Long: `mesh works on the topology that 'aadvisor bootstrap' stood up, described by the plan file that
-bootstrap wrote with --out (its node list, engine and database).`,
+bootstrap wrote with --output (its node list, engine and database).`,
 	}
 	for _, add := range meshSubcommands {
 		cmd.AddCommand(add(a))
@@ -39,7 +39,7 @@ bootstrap wrote with --out (its node list, engine and database).`,
 // readPlanFlag reads --plan; a bad plan is a usage error (exit 2).
 func readPlanFlag(path string) (*replicate.Plan, error) {
 	if path == "" {
-		return nil, usagef("--plan FILE is required (the plan 'aadvisor bootstrap --out' wrote)")
+		return nil, usagef("--plan FILE is required (the plan 'aadvisor bootstrap --output' wrote)")
 	}
 	p, err := replicate.ReadPlan(path)
 	if err != nil {
@@ -79,7 +79,7 @@ replication slots. A streaming topology has its synchronous quorum reset and its
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&planFile, "plan", "", "plan file (from 'aadvisor bootstrap --out')")
+	cmd.Flags().StringVar(&planFile, "plan", "", "plan file (from 'aadvisor bootstrap --output')")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json")
 	return cmd

@@ -30,7 +30,7 @@ copied into it from one member only. The new node's tables must exist and be emp
 
 The mesh may keep taking writes, but a row written on another member in the moment the new
 links are created can be missed: run 'aadvisor mesh verify' after the join (its --repair-sql
-fixes what it finds). The new plan goes to --out (default: the --plan file, rewritten).`,
+fixes what it finds). The new plan goes to --output (default: the --plan file, rewritten).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
@@ -75,7 +75,7 @@ fixes what it finds). The new plan goes to --out (default: the --plan file, rewr
 	f.StringVar(&node, "node", "", "the new node, NAME=DSN")
 	f.StringVar(&region, "region", "", "the new node's region (recorded in the plan)")
 	f.StringSliceVar(&owns, "owns", nil, "partitioned: owner values the new node writes")
-	f.StringVar(&out, "out", "", "write the new plan here (default: rewrite --plan)")
+	outputFlag(f, &out, "", "write the new plan to `FILE` (default: rewrite --plan)")
 	f.BoolVar(&dryRun, "dry-run", false, "print the checks and the SQL per node; change nothing")
 	f.StringVar(&format, "format", "text", "output format: text, json")
 	return cmd
@@ -91,7 +91,7 @@ func (a *app) meshRemoveNodeCommand() *cobra.Command {
 subscription from NAME and the replication slots NAME's subscriptions used, so they stop
 retaining WAL for it (the fix for a dead peer filling the disk). When NAME can still be reached,
 its own subscriptions and its publication (or pglogical node) are dropped too; its data stays.
-Every other node must be reachable. The new plan goes to --out (default: the --plan file,
+Every other node must be reachable. The new plan goes to --output (default: the --plan file,
 rewritten). Running it again with the old plan cleans a node that comes back later.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -137,7 +137,7 @@ rewritten). Running it again with the old plan cleans a node that comes back lat
 	f := cmd.Flags()
 	f.StringVar(&planFile, "plan", "", "plan file of the running mesh")
 	f.StringVar(&node, "node", "", "name of the node to remove")
-	f.StringVar(&out, "out", "", "write the new plan here (default: rewrite --plan)")
+	outputFlag(f, &out, "", "write the new plan to `FILE` (default: rewrite --plan)")
 	f.BoolVar(&dryRun, "dry-run", false, "list the SQL per node; change nothing")
 	f.StringVar(&format, "format", "text", "output format: text, json")
 	return cmd

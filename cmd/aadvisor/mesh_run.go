@@ -59,7 +59,7 @@ SIGTERM or Ctrl-C stops it cleanly. The listen address must be loopback unless
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --out')")
+	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --output')")
 	f.StringVar(&o.listen, "listen", "127.0.0.1:9631", "address for /metrics and /healthz (empty: no HTTP)")
 	f.BoolVar(&o.allowRemote, "allow-remote-listen", false, "allow a non-loopback --listen address")
 	f.DurationVar(&o.interval, "interval", 5*time.Second, "poll interval")

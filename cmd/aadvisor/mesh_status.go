@@ -62,7 +62,7 @@ Exit status: 0 when nothing needs a human, 3 when an alarm is raised, 1 on error
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --out')")
+	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --output')")
 	f.StringVar(&o.format, "format", "text", "output format: text, json")
 	f.BoolVar(&o.watch, "watch", false, "live dashboard (q quits)")
 	f.DurationVar(&o.interval, "interval", 2*time.Second, "refresh interval for --watch")

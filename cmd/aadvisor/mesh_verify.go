@@ -96,7 +96,7 @@ Exit status: 0 when every row matches, 3 when differences were found, 1 on error
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --out')")
+	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --output')")
 	f.StringSliceVar(&o.tables, "tables", nil, "tables to compare: schema.table, schema.* (default: the plan's tables, else every table with a primary key)")
 	f.StringVar(&o.repair, "repair-sql", "", "write a repair script to FILE (reviewed and applied by a human)")
 	f.StringVar(&o.format, "format", "text", "output format: text, json")

@@ -74,7 +74,7 @@ Examples:
 		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
 		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
-		f.DurationVar(&o.lag, "lag", assess.DefaultLag, "replication window W: one-way latency plus apply lag between regions (default: from --plan, else 200ms)")
+		f.DurationVar(&o.lag, "lag", defaultWindow(), "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
 		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (replication window, or half the RTT between the write regions; their number) unless --lag/--regions say otherwise")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
 		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
@@ -312,3 +312,15 @@ func fmtBytes(n int64) string {
 }
 
 var _ io.Writer = (*os.File)(nil)
+
+// defaultWindow is the replication window W that observe assumes: the
+// default answer of ask's replication_window_ms question, so both say the
+// same.
+func defaultWindow() time.Duration {
+	if q, ok := assess.Lookup("replication_window_ms"); ok {
+		if ms, ok := q.Default.(float64); ok {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	return assess.DefaultLag
+}

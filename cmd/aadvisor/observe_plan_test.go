@@ -34,7 +34,7 @@ func TestObservePlanDefaults(t *testing.T) {
 	ctx := context.Background()
 	var out, errb bytes.Buffer
 	// Profile 5.4 answers a 100 ms replication window and two write regions.
-	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--out", plan}, nil, &out, &errb); code != 0 {
+	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--output", plan}, nil, &out, &errb); code != 0 {
 		t.Fatalf("recommend: %d %s", code, errb.String())
 	}
 	tests := []struct {
@@ -43,7 +43,7 @@ func TestObservePlanDefaults(t *testing.T) {
 		regions     int
 		wantFailure bool
 	}{
-		{[]string{"--trace", trace}, 200, 2, false},
+		{[]string{"--trace", trace}, 100, 2, false}, // ask's default replication window
 		{[]string{"--trace", trace, "--plan", plan}, 100, 2, false},
 		{[]string{"--trace", trace, "--plan", plan, "--lag", "1s", "--regions", "3"}, 1000, 3, false},
 		{[]string{"--trace", trace, "--plan", filepath.Join(dir, "missing.yaml")}, 0, 0, true},

@@ -29,7 +29,7 @@ func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.assessment, "assessment", "", "fold in the findings in `FILE` (from 'aadvisor assess --format json')")
 	f.StringVar(&o.dsn, "dsn", "", "assess the live database at `DSN` first and fold its findings in (instead of --assessment)")
 	f.StringVar(&o.forecast, "forecast", "", "fold in the conflict forecast in `FILE` (from 'aadvisor observe --format json')")
-	f.StringVar(&o.out, "out", "", "write a plan (answers, recommendation, topology skeleton for 'aadvisor bootstrap') to `FILE`")
+	outputFlag(f, &o.out, "", "write a plan (answers, recommendation, topology skeleton for 'aadvisor bootstrap') to `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold: `name=value` (repeatable; see docs/decision.md)")
 }
@@ -168,7 +168,7 @@ of 'aadvisor ask'; see assess/testdata/profiles for examples) and prints the rec
 the reasons, the arithmetic with your numbers, the costs and the alternatives it rejected.
 Findings from 'aadvisor assess' and a forecast from 'aadvisor observe' are folded in when given.`,
 			Example: `  aadvisor recommend --answers answers.yaml
-  aadvisor recommend --answers answers.yaml --assessment report.json --out plan.yaml
+  aadvisor recommend --answers answers.yaml --assessment report.json -o plan.yaml
   aadvisor recommend --answers answers.yaml --threshold manual_region_promotion_min=30 --format json`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {

@@ -24,7 +24,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 func TestRecommendCLI(t *testing.T) {
 	dir := t.TempDir()
 	plan := filepath.Join(dir, "plan.yaml")
-	code, out, errs := runCLI(t, "", "recommend", "--answers", profiles+"5.4-payments-five-nines.yaml", "--out", plan)
+	code, out, errs := runCLI(t, "", "recommend", "--answers", profiles+"5.4-payments-five-nines.yaml", "--output", plan)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -79,7 +79,7 @@ func TestPlanFromEveryProfile(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			plan := filepath.Join(t.TempDir(), "plan.yaml")
-			code, out, errs := runCLI(t, "", "recommend", "--answers", f, "--out", plan)
+			code, out, errs := runCLI(t, "", "recommend", "--answers", f, "--output", plan)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

@@ -40,7 +40,7 @@ recommendation is recomputed from the answers in the plan (or --answers) with th
 forecast folded in, exactly as 'aadvisor recommend' would.`,
 			Example: `  aadvisor assess --dsn "$DSN" --format json > assessment.json
   aadvisor observe --dsn "$DSN" --duration 30s --format json > forecast.json
-  aadvisor recommend --answers answers.yaml --assessment assessment.json --out plan.yaml
+  aadvisor recommend --answers answers.yaml --assessment assessment.json -o plan.yaml
   aadvisor report --assessment assessment.json --forecast forecast.json --plan plan.yaml -o report.html`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return a.runReport(&o) },
@@ -48,9 +48,9 @@ forecast folded in, exactly as 'aadvisor recommend' would.`,
 		f := cmd.Flags()
 		f.StringVar(&o.assessment, "assessment", "", "assessment JSON from 'aadvisor assess --format json'")
 		f.StringVar(&o.forecast, "forecast", "", "conflict forecast JSON from 'aadvisor observe --format json'")
-		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor recommend --out' (topology and answers)")
+		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor recommend --output' (topology and answers)")
 		f.StringVar(&o.answers, "answers", "", "answers file (YAML); replaces the answers kept in the plan")
-		f.StringVarP(&o.out, "out", "o", "report.html", "HTML file to write (- for stdout)")
+		outputFlag(f, &o.out, "report.html", "HTML `FILE` to write (- for stdout)")
 		f.StringVar(&o.rulesBase, "rules-base", "", "link prefix for rule pages (default: docs/rules of this checkout relative to the report, else docs/rules/)")
 		f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable)")
 		return cmd
@@ -62,7 +62,7 @@ func (a *app) runReport(o *reportOptions) error {
 		return usagef("nothing to report: give at least one of --assessment, --forecast, --plan, --answers")
 	}
 	if o.out == "" {
-		return usagef("--out: empty path (use - for stdout)")
+		return usagef("--output: empty path (use - for stdout)")
 	}
 	th := assess.DefaultThresholds()
 	if err := th.Override(o.thresholds); err != nil {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // ANSI colours for text output; used only when a.color(w) says so.
@@ -59,4 +61,14 @@ func (a *app) progress(msg string) func() {
 	}()
 	var once sync.Once
 	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
+// outputFlag defines the output file flag as every command spells it,
+// -o/--output, and keeps --out, its former spelling on some commands,
+// working but hidden. (Not marked deprecated: cobra would print the
+// notice on stdout, into the JSON.)
+func outputFlag(f *pflag.FlagSet, p *string, def, usage string) {
+	f.StringVar(p, "out", def, usage)
+	_ = f.MarkHidden("out")
+	f.StringVarP(p, "output", "o", def, usage)
 }

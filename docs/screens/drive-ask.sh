@@ -8,7 +8,7 @@ out=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'tmux kill-session -t aadvisor-ask 2>/dev/null || true; rm -rf "$work"' EXIT
 tmux new-session -d -s aadvisor-ask -x 130 -y 42 \
-  "cd $work && NO_COLOR=1 $bin ask --out plan.yaml > recommendation.txt; echo \"exit status \$?\"; echo '\$ head -32 plan.yaml'; head -32 plan.yaml; sleep 600"
+  "cd $work && NO_COLOR=1 $bin ask -o plan.yaml > recommendation.txt; echo \"exit status \$?\"; echo '\$ head -32 plan.yaml'; head -32 plan.yaml; sleep 600"
 sleep 1.5
 k() { tmux send-keys -t aadvisor-ask "$@"; sleep 0.35; }
 typ() { tmux send-keys -t aadvisor-ask -l "$1"; sleep 0.3; k Enter; }

@@ -22,7 +22,7 @@ for p in $ports; do
   psql -X -q -h 127.0.0.1 -p "$p" -U postgres -c "CREATE DATABASE app"
   psql -X -q -h 127.0.0.1 -p "$p" -U postgres app -c "CREATE TABLE accounts (id bigint PRIMARY KEY, owner text NOT NULL, balance numeric(12,2) NOT NULL DEFAULT 0, note text)"
 done
-"$bin" bootstrap --sandbox 3 --sandbox-name $name --pg 18 --topology active-active --engine native --database app --out mesh.yaml >/dev/null
+"$bin" bootstrap --sandbox 3 --sandbox-name $name --pg 18 --topology active-active --engine native --database app -o mesh.yaml >/dev/null
 set -- $ports
 p1=$1 p3=$3
 node3_pid=$("$bin" sandbox status --name $name --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["nodes"][2]["pid"])')

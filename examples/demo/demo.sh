@@ -114,7 +114,7 @@ step "assess: the live schema, statistics and pg_stat_statements"
 "$AADVISOR" assess --dsn "$dsn" --format text --fail-on none --no-color 2>/dev/null | head -n 3 | sed 's/^/    /' >&2 || true
 
 step "recommend: the decision procedure on examples/demo/answers.yaml, with the evidence folded in"
-rec_args=(--answers "$here/answers.yaml" --assessment "$DEMO_OUT/assessment.json" --out "$DEMO_OUT/plan.yaml")
+rec_args=(--answers "$here/answers.yaml" --assessment "$DEMO_OUT/assessment.json" -o "$DEMO_OUT/plan.yaml")
 $observe_ok && rec_args+=(--forecast "$DEMO_OUT/forecast.json")
 "$AADVISOR" recommend "${rec_args[@]}" --format text >"$DEMO_OUT/recommendation.txt"
 head -n1 "$DEMO_OUT/recommendation.txt" | sed 's/^/    /' >&2
