@@ -14,8 +14,10 @@ TEST_TIMEOUT ?= 30m
 
 all: build
 
+# -buildvcs=auto: 'aadvisor version' shows the commit Go records, even
+# where GOFLAGS turns that off.
 build:
-	$(GO) build -o $(BIN) ./cmd/aadvisor
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/aadvisor
 
 # The main job on the bundled example, offline: no server needed.
 run: build

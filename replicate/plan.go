@@ -765,7 +765,11 @@ func (p *Plan) Write(w io.Writer) error {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	var b bytes.Buffer
-	b.WriteString("# aadvisor plan (format: docs/plan.md). Fill in every <placeholder> DSN, then:\n#   aadvisor bootstrap --plan THIS_FILE --dry-run\n")
+	if len(p.Placeholders()) > 0 {
+		b.WriteString("# aadvisor plan (format: docs/plan.md). Fill in every <placeholder> DSN, then:\n#   aadvisor bootstrap --plan THIS_FILE --dry-run\n")
+	} else {
+		b.WriteString("# aadvisor plan (format: docs/plan.md). Build it, or look at the mesh it describes:\n#   aadvisor bootstrap --plan THIS_FILE --dry-run; aadvisor mesh status --plan THIS_FILE\n")
+	}
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(p); err != nil {

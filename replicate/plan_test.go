@@ -3,6 +3,7 @@ package replicate
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -143,4 +144,30 @@ func FuzzParsePlan(f *testing.F) {
 			t.Fatalf("re-parse: %v\n%s", err, b.String())
 		}
 	})
+}
+
+// The header of a written plan asks to fill in placeholders only when
+// there are some (a mesh.yaml from bootstrap has none).
+func TestPlanHeader(t *testing.T) {
+	p, err := ReadPlan(filepath.Join("testdata", "plan", "good-active-active.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Fill in every <placeholder> DSN") {
+		t.Errorf("plan with placeholders:\n%s", b.String())
+	}
+	for i := range p.Topology.Nodes {
+		p.Topology.Nodes[i].DSN = fmt.Sprintf("postgres://aadvisor@127.0.0.1:%d/app", 5432+i)
+	}
+	b.Reset()
+	if err := p.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "placeholder") || !strings.Contains(b.String(), "mesh status --plan") {
+		t.Errorf("plan without placeholders:\n%s", b.String())
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -131,22 +132,62 @@ func isTerminal(v any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func versionString() string {
-	v := version
-	if v == "" {
-		v = "devel"
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-				v = bi.Main.Version
-			}
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-					v += "+" + s.Value[:12]
-				}
+// buildInfo describes this binary: the version and the VCS state Go
+// records at build time (go build -buildvcs=auto, as 'make build' does).
+type buildInfo struct {
+	Version  string `json:"version"`
+	Revision string `json:"revision,omitempty"`
+	Time     string `json:"time,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+}
+
+func versionString() string { return readBuildInfo().Version }
+
+func readBuildInfo() buildInfo {
+	bi, _ := debug.ReadBuildInfo()
+	return stampVersion(version, bi)
+}
+
+// stampVersion derives the version from the linker's -X main.version, or
+// from the build information: the module version when it is one (a tag,
+// or the pseudo-version Go 1.24+ derives from the commit), else "devel"
+// with the commit, its date and "+dirty" for uncommitted changes. A build
+// without VCS information (go build -buildvcs=false, or from a tree
+// without .git) is plain "devel".
+func stampVersion(linked string, bi *debug.BuildInfo) buildInfo {
+	var out buildInfo
+	if bi != nil {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				out.Revision = s.Value
+			case "vcs.time":
+				out.Time = s.Value
+			case "vcs.modified":
+				out.Modified = s.Value == "true"
 			}
 		}
 	}
-	return v
+	switch {
+	case linked != "":
+		out.Version = linked
+	case bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)":
+		out.Version = bi.Main.Version
+		if out.Modified && !strings.HasSuffix(out.Version, "+dirty") {
+			out.Version += "+dirty"
+		}
+	case out.Revision != "":
+		out.Version = "devel-" + out.Revision[:min(12, len(out.Revision))]
+		if out.Time != "" {
+			out.Version += "-" + strings.NewReplacer("-", "", ":", "", "T", "", "Z", "").Replace(out.Time)
+		}
+		if out.Modified {
+			out.Version += "+dirty"
+		}
+	default:
+		out.Version = "devel"
+	}
+	return out
 }
 
 func (a *app) versionCommand() *cobra.Command {
@@ -160,7 +201,14 @@ func (a *app) versionCommand() *cobra.Command {
 			case "text":
 				fmt.Fprintf(a.stdout, "aadvisor %s\n", versionString())
 			case "json":
-				fmt.Fprintf(a.stdout, "{\"schema_version\":1,\"version\":%q}\n", versionString())
+				b, err := json.Marshal(struct {
+					SchemaVersion int `json:"schema_version"`
+					buildInfo
+				}{1, readBuildInfo()})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s\n", b)
 			default:
 				return usagef("--format: unknown format %q (want text or json)", format)
 			}
