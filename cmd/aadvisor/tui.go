@@ -15,14 +15,65 @@ import (
 	"github.com/charmbracelet/lipgloss"
 )
 
+// fieldMode says how a question's field is presented.
+type fieldMode struct {
+	// accessible: huh's accessible mode, which does not show defaults: the
+	// title shows the value Enter keeps, in brackets.
+	accessible bool
+	// typed: a number with presets (the availability target) is typed,
+	// after "another value" was chosen among the presets.
+	typed bool
+}
+
+// otherValue is the preset entry that asks to type a number instead.
+const otherValue = "\x00other"
+
+// errTyped says the person chose to type a value: ask again with a typed
+// field (fieldMode.typed).
+var errTyped = errors.New("type the value")
+
+// placeholders are the examples shown in empty text fields, per question
+// (by kind when a question has none of its own).
+var placeholders = map[string]string{
+	"write_regions":      "us-east-1=60, eu-west-1=40",
+	"rtt_ms":             "us-east-1/eu-west-1=80 (ms; optional)",
+	"region_distance_km": "plant-a/plant-b=450 (km; optional)",
+	"residency_regions":  "eu, ch (comma-separated)",
+	"slo_target":         "99.97",
+}
+
+func placeholder(q assess.Question) string {
+	if p, ok := placeholders[q.ID]; ok {
+		return p
+	}
+	switch q.Kind {
+	case assess.KindRegions:
+		return "regionA=60, regionB=40"
+	case assess.KindNumberMap:
+		return "a/b=value (optional)"
+	case assess.KindTextList:
+		return "comma-separated"
+	}
+	return ""
+}
+
 // questionField builds the huh field for q, preset to the current answer
 // (or the default). get returns the typed value, or nil to leave q unset.
-func questionField(q assess.Question, cur assess.Answers) (huh.Field, func() (any, error)) {
-	v, _ := cur.Get(q.ID)
+// A required question without an answer has nothing preselected: Enter
+// alone does not pick its first option.
+func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.Field, func() (any, error)) {
+	v, has := cur.Get(q.ID)
 	title := q.Prompt
 	desc := q.Help
 	if q.Required {
 		title += " (required)"
+	}
+	unanswered := q.Required && !has
+	keep := func(shown string) {
+		// accessible mode: say what Enter keeps
+		if mode.accessible && !unanswered && shown != "" {
+			title += " [" + shown + "]"
+		}
 	}
 	convert := func(s string) (any, error) {
 		s = strings.TrimSpace(s)
@@ -42,21 +93,49 @@ func questionField(q assess.Question, cur assess.Answers) (huh.Field, func() (an
 		}
 		return val, nil
 	}
+	// choose builds a select over opts; in the full-screen UI an
+	// unanswered required question starts on a "choose one" entry.
+	choose := func(opts []huh.Option[string], s *string) *huh.Select[string] {
+		f := huh.NewSelect[string]().Title(title).Description(desc)
+		switch {
+		case unanswered && mode.accessible:
+			// no default: huh asks for a number until one is given
+			return f.Options(opts...)
+		case unanswered:
+			opts = append([]huh.Option[string]{huh.NewOption("choose one (↑/↓, then enter)", "")}, opts...)
+		}
+		return f.Options(opts...).Value(s)
+	}
+	selected := func(f *huh.Select[string], s *string) string {
+		if unanswered && mode.accessible {
+			v, _ := f.GetValue().(string)
+			return v
+		}
+		return *s
+	}
 	switch {
 	case q.Kind == assess.KindSelect:
 		s, _ := v.(string)
 		opts := make([]huh.Option[string], len(q.Options))
 		for i, o := range q.Options {
 			opts[i] = huh.NewOption(o.Label, o.Value)
+			if o.Value == s {
+				keep(o.Label)
+			}
 		}
-		f := huh.NewSelect[string]().Title(title).Description(desc).Options(opts...).Value(&s)
-		return f, func() (any, error) { return s, nil }
-	case q.Kind == assess.KindNumber && len(q.Options) > 0:
+		f := choose(opts, &s)
+		return f, func() (any, error) {
+			if got := selected(f, &s); got != "" {
+				return got, nil
+			}
+			return convert("")
+		}
+	case q.Kind == assess.KindNumber && len(q.Options) > 0 && !mode.typed:
 		s := ""
 		if f, ok := v.(float64); ok {
 			s = strconv.FormatFloat(f, 'f', -1, 64)
 		}
-		opts := make([]huh.Option[string], 0, len(q.Options)+1)
+		opts := make([]huh.Option[string], 0, len(q.Options)+2)
 		found := false
 		for _, o := range q.Options {
 			opts = append(opts, huh.NewOption(o.Label, o.Value))
@@ -65,8 +144,16 @@ func questionField(q assess.Question, cur assess.Answers) (huh.Field, func() (an
 		if s != "" && !found {
 			opts = append(opts, huh.NewOption(s+"% (your answer)", s))
 		}
-		f := huh.NewSelect[string]().Title(title).Description(desc).Options(opts...).Value(&s)
-		return f, func() (any, error) { return convert(s) }
+		opts = append(opts, huh.NewOption("another value (type it)", otherValue))
+		keep(s)
+		f := choose(opts, &s)
+		return f, func() (any, error) {
+			got := selected(f, &s)
+			if got == otherValue {
+				return nil, errTyped
+			}
+			return convert(got)
+		}
 	case q.Kind == assess.KindMultiSelect:
 		ss, _ := v.([]string)
 		ss = append([]string(nil), ss...)
@@ -96,14 +183,10 @@ func questionField(q assess.Question, cur assess.Answers) (huh.Field, func() (an
 		return f, func() (any, error) { return b, nil }
 	default:
 		s := assess.FormatValue(q, v)
+		keep(s)
 		f := huh.NewInput().Title(title).Description(desc).Value(&s).Validate(func(s string) error { _, err := convert(s); return err })
-		switch q.Kind {
-		case assess.KindRegions:
-			f.Placeholder("us-east-1=60, eu-west-1=40")
-		case assess.KindNumberMap:
-			f.Placeholder("regionA/regionB=80 (optional)")
-		case assess.KindTextList:
-			f.Placeholder("comma-separated")
+		if p := placeholder(q); p != "" {
+			f.Placeholder(p)
 		}
 		return f, func() (any, error) { return convert(s) }
 	}
@@ -153,8 +236,9 @@ func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, er
 	}
 	p.n++
 	fmt.Fprintf(p.out, "\n[%d] Why it matters: %s\n", p.n, q.Help)
+	mode := fieldMode{accessible: true}
 	for {
-		field, get := questionField(q, cur)
+		field, get := questionField(q, cur, mode)
 		if err := huh.NewForm(huh.NewGroup(field)).WithAccessible(true).WithInput(p.in).WithOutput(p.out).Run(); err != nil {
 			return nil, err
 		}
@@ -162,8 +246,12 @@ func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, er
 			return nil, assess.ErrStop
 		}
 		v, err := get()
-		if err == nil {
+		switch {
+		case err == nil:
 			return v, nil
+		case errors.Is(err, errTyped):
+			mode.typed = true
+			continue
 		}
 		fmt.Fprintf(p.out, "%s\n", err)
 	}
@@ -189,6 +277,7 @@ type askModel struct {
 	history []int // questions answered, for going back
 	form    *huh.Form
 	get     func() (any, error)
+	typed   bool // the current number with presets is typed (see fieldMode)
 
 	final   bool
 	rec     *assess.Recommendation
@@ -236,12 +325,48 @@ func (m *askModel) relevant(i int) bool {
 }
 
 func (m *askModel) open(i int) tea.Cmd {
+	if i != m.idx {
+		m.typed = false
+	}
 	m.idx = i
 	m.final = false
-	field, get := questionField(assess.Bank[i], m.ans)
+	field, get := questionField(assess.Bank[i], m.ans, fieldMode{typed: m.typed})
 	m.get = get
 	m.form = huh.NewForm(huh.NewGroup(field)).WithShowHelp(true).WithWidth(m.formWidth())
+	m.fitForm()
 	return m.form.Init()
+}
+
+// fitForm limits the question's height to the room the screen has, when
+// it needs more (a long list scrolls then); a shorter one keeps its own
+// height, leaving room for the side panel below it.
+func (m *askModel) fitForm() {
+	if h := m.formHeight(); h > 0 && lineCount(strings.TrimRight(m.form.View(), "\n")) > h {
+		m.form = m.form.WithHeight(h)
+	}
+}
+
+// Screen layout: the title and the progress lines on top, the key help
+// and the status line at the bottom; the question (and, when there is
+// room, the side panel) in between. Everything fits the terminal, so the
+// top lines never scroll away (bubbletea shows the last lines of a view
+// taller than the screen).
+const (
+	headerLines = 3 // title, progress, blank
+	footerLines = 2 // key help, status
+	narrowWidth = 90
+)
+
+// panelBelow reports whether the side panel goes under the question
+// (narrow terminals), where it is shown only if it fits.
+func (m *askModel) panelBelow() bool { return m.width < narrowWidth }
+
+// formHeight is the height the question may take (0: no limit).
+func (m *askModel) formHeight() int {
+	if m.height <= 0 {
+		return 0
+	}
+	return max(6, m.height-headerLines-footerLines)
 }
 
 // next moves to the next relevant question, or to the final screen.
@@ -306,6 +431,7 @@ func (m *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 		if m.form != nil {
 			m.form = m.form.WithWidth(m.formWidth())
+			m.fitForm()
 		}
 	case tea.KeyMsg:
 		switch msg.String() {
@@ -350,6 +476,10 @@ func (m *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *askModel) accept() tea.Cmd {
 	q := assess.Bank[m.idx]
 	v, err := m.get()
+	if errors.Is(err, errTyped) {
+		m.typed, m.status = true, ""
+		return m.open(m.idx)
+	}
 	if err != nil {
 		m.status = q.ID + ": " + err.Error()
 		return m.open(m.idx)
@@ -403,36 +533,71 @@ func (m *askModel) View() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(m.styles.title.Render("aadvisor ask — do you really need active-active?"))
+	b.WriteString(m.styles.title.Render(fitLine("aadvisor ask — do you really need active-active?", m.width)))
 	b.WriteString("\n")
 	b.WriteString(m.progress())
 	b.WriteString("\n\n")
 	if m.final {
 		b.WriteString(m.finalView())
 	} else {
-		left := m.form.View()
+		left := strings.TrimRight(m.form.View(), "\n")
 		panel := m.styles.panel.Width(panelWidth - 2).Render(m.panel())
-		if m.width < 90 {
-			b.WriteString(left + "\n" + panel)
-		} else {
-			b.WriteString(lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.formWidth()+2).Render(left), panel))
+		room := m.height - headerLines - footerLines
+		body := left
+		switch {
+		case !m.panelBelow():
+			body = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(m.formWidth()+2).Render(left), panel)
+		case m.height <= 0 || lineCount(left)+lineCount(panel) <= room:
+			body = left + "\n" + panel
+		case lineCount(left) < room:
+			// no room for the panel: its gist on one line
+			body = left + "\n" + m.styles.dim.Render(fitLine(m.panelLine(), m.width))
 		}
+		if m.height > 0 {
+			body = firstLines(body, room)
+		}
+		b.WriteString(body)
 		b.WriteString("\n")
-		b.WriteString(m.styles.dim.Render("enter next · ctrl+b back · ctrl+f keep & skip · ctrl+c quit"))
+		b.WriteString(m.styles.dim.Render(fitLine("enter next · ctrl+b back · ctrl+f keep & skip · ctrl+c quit", m.width)))
 	}
 	if m.status != "" {
-		b.WriteString("\n" + m.styles.bad.Render(m.status))
+		b.WriteString("\n" + m.styles.bad.Render(fitLine(m.status, m.width)))
 	}
 	return b.String()
 }
 
-// progress shows the sections with the current one marked, and the position.
+func lineCount(s string) int { return strings.Count(s, "\n") + 1 }
+
+// firstLines keeps the first n lines of s.
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	return strings.Join(lines[:max(n, 1)], "\n")
+}
+
+// fitLine cuts a line to width cells (no limit when width <= 0).
+func fitLine(s string, width int) string {
+	if width <= 0 || lipgloss.Width(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && lipgloss.Width(string(r))+1 > width {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
+
+// progress shows the sections with the current one marked, and the
+// position; on a narrow terminal the marks alone and the current section
+// by name.
 func (m *askModel) progress() string {
 	cur := ""
 	if !m.final && m.idx >= 0 {
 		cur = assess.Bank[m.idx].Section
 	}
-	var parts []string
+	var parts, marks []string
 	for _, s := range assess.Sections {
 		mark := "○"
 		switch {
@@ -444,23 +609,51 @@ func (m *askModel) progress() string {
 		label := mark + " " + s
 		if s == cur {
 			label = m.styles.active.Render(label)
+			mark = m.styles.active.Render(mark)
 		}
 		parts = append(parts, label)
+		marks = append(marks, mark)
 	}
-	line := strings.Join(parts, "  ")
-	if m.final {
-		return line + "  " + m.styles.dim.Render("· recommendation")
-	}
-	n, pos := 0, 0
-	for i := range assess.Bank {
-		if m.relevant(i) {
-			n++
-			if i <= m.idx {
-				pos++
+	where := "· recommendation"
+	if !m.final {
+		n, pos := 0, 0
+		for i := range assess.Bank {
+			if m.relevant(i) {
+				n++
+				if i <= m.idx {
+					pos++
+				}
 			}
 		}
+		where = fmt.Sprintf("· question %d of %d", pos, n)
 	}
-	return line + "  " + m.styles.dim.Render(fmt.Sprintf("· question %d of %d", pos, n))
+	line := strings.Join(parts, "  ") + "  " + m.styles.dim.Render(where)
+	if m.width <= 0 || lipgloss.Width(line) <= m.width {
+		return line
+	}
+	name := "recommendation"
+	if cur != "" {
+		name = fmt.Sprintf("%s (section %d of %d)", cur, sectionIndex(cur)+1, len(assess.Sections))
+	}
+	return strings.Join(marks, " ") + "  " + m.styles.active.Render(name) + "  " + m.styles.dim.Render(where)
+}
+
+// panelLine is the side panel in one line, for narrow terminals.
+func (m *askModel) panelLine() string {
+	prov, missing := assess.Provisional(m.ans)
+	var parts []string
+	if m.ans.IsSet("slo_target") {
+		d := assess.Derive(prov, m.in.Thresholds)
+		parts = append(parts, "budget "+assess.FormatMinutes(d.BudgetYearMin)+"/year")
+	}
+	if rec, err := assess.Recommend(prov, m.in); err == nil {
+		lean := "leaning " + string(rec.Design)
+		if missing > 0 {
+			lean += " (provisional)"
+		}
+		parts = append(parts, lean)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // panel is the live side panel: budget, platform, leaning.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/assess"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // drive feeds msg to the model and runs the commands it returns, feeding
@@ -132,7 +133,8 @@ func TestAskModelWalkToRecommendation(t *testing.T) {
 
 func TestAskModelAnswersAndBack(t *testing.T) {
 	m := newTestModel(t, assess.NewAnswers())
-	// 99.9 is first; move down twice to 99.99.
+	// Nothing is chosen yet; 99.9 is first: move down three times to 99.99.
+	drive(t, m, key("down"))
 	drive(t, m, key("down"))
 	drive(t, m, key("down"))
 	drive(t, m, key("enter"))
@@ -183,8 +185,13 @@ func TestAskModelRequiredText(t *testing.T) {
 	m := newTestModel(t, a)
 	for assess.Bank[m.idx].ID != "write_regions" {
 		drive(t, m, key("enter"))
-		if m.status != "" && assess.Bank[m.idx].ID == "failure_domain" {
+		switch {
+		case m.status == "":
+		case assess.Bank[m.idx].ID == "failure_domain":
 			drive(t, m, key("space"))
+			drive(t, m, key("enter"))
+		default: // a required choice: take the first option
+			drive(t, m, key("down"))
 			drive(t, m, key("enter"))
 		}
 	}
@@ -312,5 +319,143 @@ func TestAskModelForwardAndQuit(t *testing.T) {
 	drive(t, m, key("q"))
 	if !m.aborted || m.done {
 		t.Error("q should quit without saving")
+	}
+}
+
+// skipTo moves the model forward, keeping answers, to question id.
+func skipTo(t *testing.T, m *askModel, id string) {
+	t.Helper()
+	for i := 0; i < 80 && !m.final && assess.Bank[m.idx].ID != id; i++ {
+		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
+	}
+	if m.final || assess.Bank[m.idx].ID != id {
+		t.Fatalf("never reached %s", id)
+	}
+}
+
+// Required questions come with nothing chosen: Enter alone does not take
+// a risky first option (RPO 0, RDS Multi-AZ, no DBA, 99.9%).
+func TestAskRequiredNotPreselected(t *testing.T) {
+	start := profile(t, "5.4-payments-five-nines.yaml")
+	for _, id := range []string{"slo_target", "rpo_region", "platform", "team"} {
+		start.Unset(id)
+	}
+	m := newTestModel(t, start)
+	for _, id := range []string{"slo_target", "rpo_region", "platform", "team"} {
+		if assess.Bank[m.idx].ID != id {
+			skipTo(t, m, id)
+		}
+		if v := m.View(); !strings.Contains(v, "choose one") {
+			t.Errorf("%s: no empty choice on screen:\n%s", id, v)
+		}
+		drive(t, m, key("enter"))
+		if assess.Bank[m.idx].ID != id || m.ans.IsSet(id) || !strings.Contains(m.status, "an answer is required") {
+			t.Fatalf("enter alone on %s: now at %s, answer set %v, status %q", id, assess.Bank[m.idx].ID, m.ans.IsSet(id), m.status)
+		}
+		drive(t, m, key("down"))
+		drive(t, m, key("enter"))
+		if !m.ans.IsSet(id) {
+			t.Fatalf("%s: choosing an option did not answer it (status %q)", id, m.status)
+		}
+	}
+	// Accessible mode: an empty line is not an answer either.
+	var out bytes.Buffer
+	p := &accessiblePrompter{in: newLineReader(strings.NewReader("\n2\n")), out: &out}
+	q, _ := assess.Lookup("rpo_region")
+	v, err := p.Ask(q, assess.NewAnswers())
+	if err != nil || v != assess.RPOSecond || !strings.Contains(out.String(), "Invalid") {
+		t.Errorf("accessible rpo_region: %v %v\n%s", v, err, out.String())
+	}
+}
+
+// An availability target other than the presets can be typed.
+func TestAskTypedAvailability(t *testing.T) {
+	m := newTestModel(t, assess.NewAnswers())
+	// choose one, five presets, then "another value"
+	for i := 0; i < 6; i++ {
+		drive(t, m, key("down"))
+	}
+	drive(t, m, key("enter"))
+	if assess.Bank[m.idx].ID != "slo_target" || !m.typed {
+		t.Fatalf("at %s, typed %v, status %q", assess.Bank[m.idx].ID, m.typed, m.status)
+	}
+	for _, r := range "99.97" {
+		drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	drive(t, m, key("enter"))
+	if got := m.ans.Number("slo_target"); got != 99.97 || assess.Bank[m.idx].ID != "slo_window" {
+		t.Fatalf("slo_target = %v, at %s, status %q", got, assess.Bank[m.idx].ID, m.status)
+	}
+	// Accessible: the last entry asks for the number.
+	var out bytes.Buffer
+	p := &accessiblePrompter{in: newLineReader(strings.NewReader("6\n99.97\n")), out: &out}
+	q, _ := assess.Lookup("slo_target")
+	if v, err := p.Ask(q, assess.NewAnswers()); err != nil || v != 99.97 {
+		t.Errorf("accessible typed target: %v %v\n%s", v, err, out.String())
+	}
+}
+
+// Each free-text question shows its own example: the distance question
+// asks for km, not for the round-trip times of the question before it.
+func TestAskPlaceholders(t *testing.T) {
+	for id, want := range map[string]string{"region_distance_km": "km", "rtt_ms": "ms", "write_regions": "us-east-1=60"} {
+		q, _ := assess.Lookup(id)
+		f, _ := questionField(q, assess.NewAnswers(), fieldMode{})
+		v := f.View()
+		if !strings.Contains(v, want) {
+			t.Errorf("%s shows %q, want an example with %q", id, v, want)
+		}
+	}
+	dist, _ := assess.Lookup("region_distance_km")
+	rtt, _ := assess.Lookup("rtt_ms")
+	if placeholder(dist) == placeholder(rtt) {
+		t.Errorf("distance and RTT questions share the placeholder %q", placeholder(dist))
+	}
+}
+
+// On an 80×24 terminal every screen fits: the title, the section bar and
+// the progress stay on top of each question.
+func TestAskFits80x24(t *testing.T) {
+	m := newAskModel(profile(t, "5.4-payments-five-nines.yaml"), assess.Inputs{Thresholds: assess.DefaultThresholds()}, false)
+	drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	drive(t, m, m.Init()())
+	for i := 0; i < 80 && !m.final; i++ {
+		v := m.View()
+		lines := strings.Split(v, "\n")
+		if len(lines) > 24 {
+			t.Errorf("%s: %d lines on a 24-line terminal", assess.Bank[m.idx].ID, len(lines))
+		}
+		for _, l := range lines {
+			if w := lipgloss.Width(l); w > 80 {
+				t.Errorf("%s: a line of %d cells: %q", assess.Bank[m.idx].ID, w, l)
+			}
+		}
+		if !strings.HasPrefix(lines[0], "aadvisor ask") || !strings.Contains(lines[1], assess.Bank[m.idx].Section) || !strings.Contains(lines[1], "question ") {
+			t.Errorf("%s: title or progress missing:\n%s", assess.Bank[m.idx].ID, v)
+		}
+		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
+	}
+	if !m.final {
+		t.Fatal("did not reach the recommendation")
+	}
+	if lines := strings.Split(m.View(), "\n"); len(lines) > 24 || !strings.HasPrefix(lines[0], "aadvisor ask") {
+		t.Errorf("final screen: %d lines, first %q", len(lines), lines[0])
+	}
+}
+
+// --accessible shows the value Enter keeps, in brackets, as it says.
+func TestAccessibleShowsDefaults(t *testing.T) {
+	var out bytes.Buffer
+	p := &accessiblePrompter{in: newLineReader(strings.NewReader("\n\n")), out: &out}
+	for _, id := range []string{"slo_window", "replication_window_ms"} {
+		q, _ := assess.Lookup(id)
+		if _, err := p.Ask(q, assess.NewAnswers()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"Over what window is the target measured? [per year]", "for the conflict model? [100]"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
