@@ -42,18 +42,6 @@ func (li *lineIndex) pos(off int) inspect.Position {
 	return inspect.Position{File: li.file, Line: line + 1, Col: col}
 }
 
-// advance returns the position reached from p after the text passed.
-func advance(p inspect.Position, passed string) inspect.Position {
-	for _, r := range passed {
-		if r == '\n' {
-			p.Line, p.Col = p.Line+1, 1
-		} else {
-			p.Col++
-		}
-	}
-	return p
-}
-
 // parseErrorOffset converts a parser error into a byte offset inside the
 // statement text (0 when the parser gave no position) and its message.
 func parseErrorOffset(stmt string, err error) (int, string) {
