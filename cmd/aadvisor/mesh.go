@@ -57,10 +57,13 @@ func (a *app) meshTeardownCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "teardown",
 		Short: "Remove exactly what bootstrap created (subscriptions, publications, pglogical nodes and sets, slots)",
-		Long: `teardown finds the objects bootstrap made by their aadv_ prefix on every node of the plan and removes
-them: subscriptions first, then publications, pglogical replication sets and nodes, then leftover
-replication slots. A streaming topology has its synchronous quorum reset and its standbys promoted
-(they keep their copy of the data). Tables and rows are never touched.`,
+		Long: `teardown removes, on every node of the plan, the objects bootstrap made for it, by the names the
+plan gives them: subscriptions first, then publications, pglogical replication sets and nodes,
+then the replication slots of the plan's links and the aadv_repair origin of verify's repair
+scripts. Nothing else is touched, whatever its name: a user's own aadv_* slot, a running
+observe's publication, another plan's mesh. A streaming topology has its synchronous quorum
+reset and its standbys promoted (they keep their copy of the data). Tables and rows are never
+touched.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
