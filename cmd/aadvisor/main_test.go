@@ -7,15 +7,23 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/script")
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(sharedNodesStopped{m}, map[string]func(){
 		"aadvisor": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
+
+// sharedNodesStopped runs the tests through sandbox.Main, which stops the
+// nodes that sandbox.TestDatabase shares between tests when they end.
+type sharedNodesStopped struct{ m *testing.M }
+
+func (s sharedNodesStopped) Run() int { return sandbox.Main(s.m) }
 
 // TestScripts runs the CLI end to end: testdata/script/*.txtar.
 func TestScripts(t *testing.T) {
