@@ -459,18 +459,8 @@ func (b *bootstrapper) sequenceChecks() []Check {
 	return cs
 }
 
-// sequenceStrategy is the plan's, with offsets as the default for
-// multi-writer topologies.
-func (b *bootstrapper) sequenceStrategy() string {
-	t := b.plan.Topology
-	if t.Kind == TopologyStreaming {
-		return SequencesNone
-	}
-	if t.Sequences == "" {
-		return SequencesOffsets
-	}
-	return t.Sequences
-}
+// sequenceStrategy is the plan's (Topology.SequenceStrategy).
+func (b *bootstrapper) sequenceStrategy() string { return b.plan.Topology.SequenceStrategy() }
 
 func joinList(list, add string) string {
 	var parts []string

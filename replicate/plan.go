@@ -116,6 +116,19 @@ type Topology struct {
 	WriteModes []WriteMode `yaml:"write_modes,omitempty"`
 }
 
+// SequenceStrategy is what bootstrap does with the sequences: the plan's
+// strategy, offsets by default for multi-writer topologies, none for a
+// streaming one (physical replication carries sequences itself).
+func (t Topology) SequenceStrategy() string {
+	if t.Kind == TopologyStreaming {
+		return SequencesNone
+	}
+	if t.Sequences == "" {
+		return SequencesOffsets
+	}
+	return t.Sequences
+}
+
 // WriteMode is how one table may be written in a logical topology.
 type WriteMode struct {
 	Table string `yaml:"table"`
