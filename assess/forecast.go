@@ -19,10 +19,24 @@ import (
 
 // ForecastSchemaVersion is the schema_version of the forecast JSON. The
 // JSON is a superset of what ReadForecast (recommend --forecast) reads.
-// Version 2 gives each table's schema and name apart (table is the quoted
-// qualified name), per-table curves, and counts only what can conflict;
-// ReadForecastReport still reads version 1.
-const ForecastSchemaVersion = 2
+// Version 2 gave each table's schema and name apart (table is the quoted
+// qualified name), per-table curves, and counted only what can conflict.
+// Version 3 counts conflicting applies (at most one per remote change a
+// node applies) instead of pairs of writes, and reports key collisions of
+// sequence-fed keys apart from conflicts/day, under the sequence strategy
+// it names. ReadForecastReport still reads versions 1 and 2.
+const ForecastSchemaVersion = 3
+
+// Sequence strategies the forecast models for sequence-fed keys.
+const (
+	// SequencesShared: each node hands out values from its own copy of
+	// the sequence, from the same start (what a mesh does unless told).
+	SequencesShared = "shared"
+	// SequencesOffsets: each node's sequences step by the node count from
+	// a distinct start (bootstrap's default), or hand out disjoint ranges:
+	// no two nodes hand out the same value.
+	SequencesOffsets = "offsets"
+)
 
 // DefaultLag is the replication window W used when --lag is not given:
 // one-way latency plus apply lag between two distant regions (decision.md
@@ -115,6 +129,9 @@ type ForecastOptions struct {
 	Seed      uint64
 	MaxRows   int // 0: DefaultMaxRows
 	Top       int // hot rows to list; 0: 10
+	// Sequences is how the nodes' sequences hand out values:
+	// SequencesShared ("" too) or SequencesOffsets.
+	Sequences string
 }
 
 // ForecastCounts are exact counts from replaying the trace.
@@ -125,9 +142,18 @@ type ForecastCounts struct {
 	// written by another origin (or missing, or already there for an
 	// insert): what pglogical (and PostgreSQL 18) log as conflicts.
 	OriginDiffers int64 `json:"origin_differs"`
+	// ConflictingApplies counts the remote changes among OriginDiffers
+	// that find the row holding a write their sender had not seen (made
+	// by another region less than W before the change): true conflicts,
+	// which last-update-wins resolves silently, at most one per remote
+	// change a node applies. The rest of OriginDiffers are changes onto a
+	// row another region wrote last and the sender had seen: logged, but
+	// nothing is lost.
+	ConflictingApplies int64 `json:"conflicting_applies"`
 	// Concurrent counts pairs of writes to one row from different regions
-	// less than W apart: true conflicts, which last-update-wins resolves
-	// silently.
+	// less than W apart (Σ 2W·λᵢ·λⱼ estimates it). A pair is not a
+	// conflict a mesh logs: k writes from one region and k from another
+	// inside one window make k² pairs but at most 2k conflicting applies.
 	Concurrent int64 `json:"concurrent"`
 	// LostIncrements counts changes of numeric columns that the converged
 	// row no longer contains; LostDelta is their sum.
@@ -143,6 +169,7 @@ type ForecastCounts struct {
 func (c *ForecastCounts) add(o ForecastCounts) {
 	c.Writes += o.Writes
 	c.OriginDiffers += o.OriginDiffers
+	c.ConflictingApplies += o.ConflictingApplies
 	c.Concurrent += o.Concurrent
 	c.LostIncrements += o.LostIncrements
 	c.LostDelta += o.LostDelta
@@ -171,17 +198,21 @@ type ForecastTable struct {
 	Changes      int64   `json:"changes"`
 	WritesPerSec float64 `json:"writes_per_sec"`
 	// ConflictsPerDay is the table's forecast at the chosen W and N (see
-	// fcModel): writes to one row from two regions within W, the larger of
-	// MeasuredPerDay (Concurrent scaled to a day) and ExpectedPerDay (the
-	// Poisson model of docs/decision.md on the per-row rates of rows
-	// written more than once), plus KeyCollisionsPerDay.
+	// fcModel): the conflicts a mesh would log for writes to one row from
+	// two regions within W, as conflicting applies (at most one per remote
+	// change a node applies), the larger of MeasuredPerDay
+	// (ConflictingApplies scaled to a day) and ExpectedPerDay (the Poisson
+	// model of docs/observe.md on the per-row rates of rows written more
+	// than once). It never exceeds the table's writes × (N − 1).
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
 	MeasuredPerDay  float64 `json:"measured_conflicts_per_day"`
 	ExpectedPerDay  float64 `json:"expected_conflicts_per_day"`
-	// KeyCollisionsPerDay counts pairs of inserts from two regions that
-	// get the same sequence-fed key, scaled to a day.
+	// KeyCollisionsPerDay is the insert conflicts the nodes would log
+	// because two nodes handed out the same sequence-fed key
+	// (SeqInsertConflicts scaled to a day), under the report's sequence
+	// strategy: 0 with per-node offsets. Not part of ConflictsPerDay.
 	KeyCollisionsPerDay float64 `json:"key_collisions_per_day"`
-	// CurveLag and CurveRegions are the same forecast at other W (at the
+	// CurveLag and CurveRegions are ConflictsPerDay at other W (at the
 	// chosen N) and other N (at the chosen W); both hold the chosen point.
 	// Empty when the table cannot conflict.
 	CurveLag     []ForecastPoint `json:"curve_vs_lag,omitempty"`
@@ -210,10 +241,15 @@ type ForecastHotRow struct {
 	WritesPerSec float64 `json:"writes_per_sec"`
 	// PConflict is P(a write on this row conflicts) ≈ Σ sᵢ(1 − e^(−2Wλ'(1−sᵢ))),
 	// λ' the rate of the row's other writes.
-	PConflict      float64 `json:"p_conflict"`
-	Concurrent     int64   `json:"concurrent"`
-	OriginDiffers  int64   `json:"origin_differs"`
-	LostIncrements int64   `json:"lost_increments"`
+	PConflict float64 `json:"p_conflict"`
+	// ConflictsPerDay is the row's conflicting applies per day, as its
+	// table's: the larger of the replay's and the model's; at most its
+	// writes × (N − 1).
+	ConflictsPerDay    float64 `json:"conflicts_per_day"`
+	ConflictingApplies int64   `json:"conflicting_applies"`
+	Concurrent         int64   `json:"concurrent"`
+	OriginDiffers      int64   `json:"origin_differs"`
+	LostIncrements     int64   `json:"lost_increments"`
 }
 
 // ForecastPoint is a point of an analytic curve.
@@ -249,9 +285,14 @@ type ForecastReport struct {
 	Route         string          `json:"route"`
 	HomeShare     float64         `json:"home_share"`
 	Seed          uint64          `json:"seed"`
-	Totals        ForecastCounts  `json:"totals"`
+	// Sequences is the sequence strategy key collisions assume
+	// (SequencesShared or SequencesOffsets).
+	Sequences string         `json:"sequences"`
+	Totals    ForecastCounts `json:"totals"`
 	// TotalConflictsPerDay, the other per-day sums and the curves add up
 	// the tables' (ForecastReport.sum): one computation for every output.
+	// TotalConflictsPerDay is the headline: conflicting applies per day,
+	// without KeyCollisionsPerDay.
 	TotalConflictsPerDay float64          `json:"total_conflicts_per_day"`
 	ExpectedPerDay       float64          `json:"expected_conflicts_per_day"`
 	MeasuredPerDay       float64          `json:"measured_conflicts_per_day"`
@@ -261,6 +302,10 @@ type ForecastReport struct {
 	CurveLag             []ForecastPoint  `json:"curve_vs_lag"`
 	CurveRegions         []ForecastPoint  `json:"curve_vs_regions"`
 	Warnings             []string         `json:"warnings,omitempty"`
+	// oldModel is the schema version of a file read with the old model's
+	// numbers (1 or 2; upgradeOld), which lack the replay's conflicting
+	// applies and the hot rows' conflicts/day; 0 for this version's.
+	oldModel int
 }
 
 // fcVersion is a row version as one simulated node holds it.
@@ -296,6 +341,7 @@ type fcRow struct {
 	deltas     []float64
 	concurrent int64
 	origin     int64
+	conflict   int64 // conflicting applies
 	lost       int64
 }
 
@@ -553,17 +599,21 @@ func (f *forecaster) row(ft *fcTable, key string, op stream.Op) *fcRow {
 }
 
 // deliver applies a remote write to every other node, as pglogical with
-// last_update_wins would, counting what it logs.
+// last_update_wins would, counting what it logs (origin) and, of that, the
+// conflicting applies: the node's row holds a write from another region
+// that the sender had not seen when it wrote (made less than W before
+// it). A version from before the trace (origin −1) is neither.
 func (f *forecaster) deliver(r *fcRow, p fcPending) {
 	for s := range r.nodes {
 		if s == int(p.region) {
 			continue
 		}
 		st := r.nodes[s]
+		logged := false
 		switch p.op {
 		case stream.OpInsert:
 			if st.present {
-				r.origin++
+				logged = true
 				if p.ts > st.ts {
 					r.nodes[s] = p.v
 				}
@@ -572,21 +622,27 @@ func (f *forecaster) deliver(r *fcRow, p fcPending) {
 			}
 		case stream.OpDelete:
 			if !st.present {
-				r.origin++
+				logged = true
 			} else {
 				r.nodes[s] = p.v
 			}
 		default:
 			switch {
 			case !st.present:
-				r.origin++
+				logged = true
 			case st.origin >= 0 && st.origin != p.region:
-				r.origin++
+				logged = true
 				if p.ts > st.ts {
 					r.nodes[s] = p.v
 				}
 			default:
 				r.nodes[s] = p.v
+			}
+		}
+		if logged {
+			r.origin++
+			if st.origin >= 0 && st.origin != p.region && st.ts > p.ts-f.w {
+				r.conflict++
 			}
 		}
 	}
@@ -776,6 +832,13 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 	if o.HomeShare < 0 || o.HomeShare > 1 || math.IsNaN(o.HomeShare) {
 		return nil, fmt.Errorf("forecast: home share %v: want 0 to 1", o.HomeShare)
 	}
+	switch o.Sequences {
+	case "":
+		o.Sequences = SequencesShared
+	case SequencesShared, SequencesOffsets:
+	default:
+		return nil, fmt.Errorf("forecast: sequences %q: want %s or %s", o.Sequences, SequencesShared, SequencesOffsets)
+	}
 	if o.Route.Kind == "" {
 		o.Route.Kind = RouteHash
 	}
@@ -787,7 +850,7 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 	}
 	f := &forecaster{o: o, w: o.Lag.Microseconds(), tables: map[*stream.Table]*fcTable{}}
 	rep := &ForecastReport{SchemaVersion: ForecastSchemaVersion, Kind: "forecast", Regions: o.Regions,
-		LagMs: float64(o.Lag) / float64(time.Millisecond), Route: o.Route.String(), HomeShare: o.HomeShare, Seed: o.Seed}
+		LagMs: float64(o.Lag) / float64(time.Millisecond), Route: o.Route.String(), HomeShare: o.HomeShare, Seed: o.Seed, Sequences: o.Sequences}
 	meta := tr.Meta()
 	rep.Capture.Source = meta.Source
 	rep.Capture.Started = meta.Started
@@ -843,7 +906,8 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 	return rep, nil
 }
 
-// sumSquares is Σ sᵢ² of a row's expected region shares.
+// shares are a row's expected region shares: what its writes' routes give
+// each region, averaged over its writes.
 func (r *fcRow) shares() []float64 {
 	s := make([]float64, len(r.shareSum))
 	if r.writes == 0 {
@@ -855,28 +919,43 @@ func (r *fcRow) shares() []float64 {
 	return s
 }
 
-// RowConflictRate is the Poisson rate of conflicts on one key (decision.md
-// §4.4b): Σ_{i<j} 2W·λᵢ·λⱼ = W·λ·λ'·(1 − Σ sᵢ²) for a key written λ times
-// per second, its other writes at λ' (λ itself for a steady stream), a
-// share sᵢ in region i, and window W seconds.
-func RowConflictRate(w, lambda, other float64, shares []float64) float64 {
-	ss := 0.0
-	for _, s := range shares {
-		ss += s * s
-	}
-	return w * lambda * other * max(0, 1-ss)
-}
-
 // RowPConflict is P(a write on the key conflicts) averaged over the
 // regions' writes: Σ sᵢ·(1 − e^(−2W·λ'·(1−sᵢ))), the key's other writes
-// arriving at λ' and from the other regions at λ'·(1−sᵢ) (decision.md
-// §4.4b).
+// arriving at λ' and from the other regions at λ'·(1−sᵢ) (docs/decision.md,
+// P(conflict per write)).
 func RowPConflict(w, other float64, shares []float64) float64 {
 	p := 0.0
 	for _, s := range shares {
-		p += s * (1 - math.Exp(-2*w*other*(1-s)))
+		p += s * -math.Expm1(-2*w*other*(1-s))
 	}
-	return p
+	return min(p, 1) // shares summing to 1 + ε
+}
+
+// RowConflictingApplies is the conflicts per second a mesh logs on one key
+// written λ times per second, its other writes at λ', a share sᵢ of them
+// in region i, window W seconds (docs/observe.md). A write made in region
+// i reaches every other node k W later and conflicts there when k holds a
+// write the sender had not seen: one k made less than W before or after it
+// (at λ'·s_k over 2W) or one a third region j made less than W before it
+// (at λ'·s_j over W):
+//
+//	λ · Σᵢ sᵢ · Σ_{k≠i} (1 − e^(−W·λ'·(1 − sᵢ + s_k)))
+//
+// Each term is a probability, so the rate never exceeds λ·(N − 1): the
+// remote changes the nodes apply. For two regions it is λ·RowPConflict.
+func RowConflictingApplies(w, lambda, other float64, shares []float64) float64 {
+	sum := 0.0
+	for i, si := range shares {
+		if si == 0 {
+			continue
+		}
+		for k, sk := range shares {
+			if k != i {
+				sum += si * -math.Expm1(-w*other*(1-si+sk))
+			}
+		}
+	}
+	return lambda * sum
 }
 
 // rowRates estimates a key's write rate λ and the rate λ' of its other
@@ -890,16 +969,21 @@ func rowRates(k int64, d float64) (lambda, other float64) {
 	return float64(k) / d, float64(k-1) / d
 }
 
-// homeSumSquares is Σ sᵢ² over n regions for a key whose writes are a
-// share rho routed (home share h) and the rest spread evenly.
-func homeSumSquares(n int, rho, h float64) float64 {
-	if n <= 1 {
-		return 1
+// modelShares are the expected shares over n regions of a key whose
+// writes are a share rho routed to one home (home share h, the first
+// region) and the rest spread evenly.
+func modelShares(n int, rho, h float64) []float64 {
+	s := make([]float64, n)
+	if n == 1 {
+		s[0] = 1
+		return s
 	}
 	fn := float64(n)
-	home := rho*h + (1-rho)/fn
-	other := rho*(1-h)/(fn-1) + (1-rho)/fn
-	return home*home + (fn-1)*other*other
+	for i := range s {
+		s[i] = rho*(1-h)/(fn-1) + (1-rho)/fn
+	}
+	s[0] = rho*h + (1-rho)/fn
+	return s
 }
 
 // CurveLags are the windows of the conflicts-vs-lag curve, in ms.
@@ -908,33 +992,78 @@ var CurveLags = []float64{10, 25, 50, 100, 200, 500, 1000}
 // CurveRegions are the region counts of the conflicts-vs-regions curve.
 var CurveRegions = []int{2, 3, 4, 5, 6}
 
+// fcGroup is the rows written more than once that the model cannot tell
+// apart: the same writes, routed writes and shares.
+type fcGroup struct {
+	rows          float64
+	lambda, other float64
+	rho           float64   // share of the writes a route rule placed
+	shares        []float64 // at the chosen N
+}
+
+func fcGroupKey(r *fcRow, shares []float64) string {
+	b := make([]byte, 0, 24+8*len(shares))
+	b = strconv.AppendInt(b, r.writes, 36)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, r.routed, 36)
+	for _, s := range shares {
+		b = append(b, '/')
+		b = strconv.AppendUint(b, math.Float64bits(s), 36)
+	}
+	return string(b)
+}
+
 // fcModel is one table's forecast as a function of the window W and the
 // region count N: the single computation behind the table's
 // conflicts/day, its curves and, summed (ForecastReport.sum), the headline
 // and the report's curves.
 type fcModel struct {
-	// burst is the replay's concurrent pairs over the Poisson model's at
-	// the chosen W and N, when higher (bursty traffic); else 1.
+	chosen int
+	home   float64
+	groups []*fcGroup
+	// burst is the replay's conflicting applies over the model's at the
+	// chosen W and N, when higher (bursty traffic); else 1.
 	burst float64
-	// g is Σ λ·λ'·(1 − Σ sᵢ²) over the rows, per region count: pairs per
-	// second for each second of W.
-	g map[int]float64
-	// keys is sequence key collision pairs per second, per region count.
-	keys map[int]float64
+	// multi is the write rate of the rows written more than once: no
+	// table logs more conflicts than the nodes apply, multi·(N − 1).
+	multi float64
 }
 
-func (m fcModel) perDay(w float64, n int) float64 {
-	return 86400 * (m.burst*w*m.g[n] + m.keys[n])
+// rate is the model's conflicting applies per second at W seconds and N
+// regions: at the chosen N each row's own shares, at another N its
+// routing model's (one home per routed row).
+func (m *fcModel) rate(w float64, n int) float64 {
+	if n <= 1 {
+		return 0
+	}
+	sum := 0.0
+	for _, g := range m.groups {
+		shares := g.shares
+		if n != m.chosen {
+			shares = modelShares(n, g.rho, m.home)
+		}
+		sum += g.rows * RowConflictingApplies(w, g.lambda, g.other, shares)
+	}
+	return sum
+}
+
+func (m *fcModel) perDay(w float64, n int) float64 {
+	if n <= 1 {
+		return 0
+	}
+	return 86400 * min(m.burst*m.rate(w, n), m.multi*float64(n-1))
 }
 
 func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	w := float64(f.w) / 1e6
 	chosen := f.o.Regions
 	type hot struct {
-		r *fcRow
-		p float64
+		r         *fcRow
+		p, perDay float64
 	}
 	var hots []hot
+	var seqTables []string
+	sharedKeys := 0.0 // key collisions/day were the sequences shared
 	for _, ft := range f.order {
 		out := ft.out
 		out.ChangedExact = ft.exact || !ft.sawUpd
@@ -945,14 +1074,15 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		gActual := 0.0               // Σ λλ'(1−Σs²) with the replay's shares
-		nGroups := map[int]float64{} // the same with the routing model's shares, per N
+		m := &fcModel{chosen: chosen, home: f.o.HomeShare, burst: 1}
+		groups := map[string]*fcGroup{}
 		for _, k := range keys {
 			r := ft.rows[k]
 			f.flush(r, math.MaxInt64)
 			c.Writes += r.writes
 			c.Concurrent += r.concurrent
 			c.OriginDiffers += r.origin
+			c.ConflictingApplies += r.conflict
 			for j, ci := range ft.num {
 				if r.incs[j] == 0 {
 					continue
@@ -977,71 +1107,60 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 			}
 			lambda, other := rowRates(r.writes, dur)
 			shares := r.shares()
-			gActual += RowConflictRate(1, lambda, other, shares)
-			rho := float64(r.routed) / float64(r.writes)
-			for _, n := range curveNs(chosen) {
-				nGroups[n] += lambda * other * (1 - homeSumSquares(n, rho, f.o.HomeShare))
+			m.multi += lambda
+			gk := fcGroupKey(r, shares)
+			g := groups[gk]
+			if g == nil {
+				g = &fcGroup{lambda: lambda, other: other, rho: float64(r.routed) / float64(r.writes), shares: shares}
+				groups[gk] = g
+				m.groups = append(m.groups, g)
 			}
-			hots = append(hots, hot{r, RowPConflict(w, other, shares)})
+			g.rows++
+			perDay := 86400 * max(RowConflictingApplies(w, lambda, other, shares), float64(r.conflict)/dur)
+			hots = append(hots, hot{r, RowPConflict(w, other, shares), perDay})
 		}
 		c.Writes += ft.untrack
-		m := fcModel{burst: 1, g: map[int]float64{}, keys: map[int]float64{}}
-		// The N curve scales the replay's value at the chosen N by the
-		// routing model's Σ λλ'(1−Σs²) at each N (one home per routed
-		// key), so it passes through the chosen point.
-		for _, n := range curveNs(chosen) {
-			switch {
-			case n == chosen:
-				m.g[n] = gActual
-			case nGroups[chosen] > 0:
-				m.g[n] = gActual * nGroups[n] / nGroups[chosen]
-			default:
-				m.g[n] = nGroups[n]
-			}
-		}
 		if ft.seqCol >= 0 {
-			total, maxN := int64(0), int64(0)
-			for _, n := range ft.inserts {
-				total += n
-				maxN = max(maxN, n)
-			}
-			c.SeqCollisions = total - maxN
+			// Each node hands out the first nᵣ values of its own copy of
+			// the sequence: Σ nᵣ − max nᵣ inserts get a value another node
+			// also handed out, and node s logs an insert conflict for each
+			// of node r's inserts it already holds: Σ_{s≠r} min(nᵣ, nₛ).
+			total, maxN, logged := int64(0), int64(0), int64(0)
 			for s, ns := range ft.inserts {
+				total += ns
+				maxN = max(maxN, ns)
 				for r, nr := range ft.inserts {
 					if r != s {
-						c.SeqInsertConflicts += min(ns, nr)
+						logged += min(ns, nr)
 					}
 				}
 			}
 			out.InsertsPerRgn = ft.inserts
-			// Pairs of inserts that got the same value: Σ_{r<s} min(nᵣ, nₛ);
-			// at another N, in proportion to N − 1 (an even split gives
-			// T·(N−1)/2).
-			pairs := float64(c.SeqInsertConflicts) / 2
-			for _, n := range curveNs(chosen) {
-				switch {
-				case n == chosen:
-					m.keys[n] = pairs / dur
-				case chosen > 1:
-					m.keys[n] = pairs * float64(n-1) / float64(chosen-1) / dur
-				default:
-					m.keys[n] = float64(total) * float64(n-1) / 2 / dur
-				}
+			if logged > 0 {
+				seqTables = append(seqTables, inspect.QuoteQualifiedLine(ft.t.Schema, ft.t.Name))
+				sharedKeys += float64(logged) / dur * 86400
+			}
+			if f.o.Sequences != SequencesOffsets {
+				c.SeqCollisions, c.SeqInsertConflicts = total-maxN, logged
 			}
 		}
 		out.ForecastCounts = c
 		out.Rows = int64(len(ft.rows))
 		out.WritesPerSec = float64(c.Writes) / dur
-		out.MeasuredPerDay = float64(c.Concurrent) / dur * 86400
-		out.ExpectedPerDay = 86400 * w * m.g[chosen]
+		out.MeasuredPerDay = float64(c.ConflictingApplies) / dur * 86400
+		out.ExpectedPerDay = 86400 * m.rate(w, chosen)
 		if out.ExpectedPerDay > 0 && out.MeasuredPerDay > out.ExpectedPerDay {
 			m.burst = out.MeasuredPerDay / out.ExpectedPerDay
 		}
-		out.KeyCollisionsPerDay = 86400 * m.keys[chosen]
 		out.ConflictsPerDay = m.perDay(w, chosen)
+		out.KeyCollisionsPerDay = float64(c.SeqInsertConflicts) / dur * 86400
 		some := false
 		for _, ms := range curveLags(rep.LagMs) {
-			p := ForecastPoint{LagMs: ms, Regions: chosen, ConflictsPerDay: m.perDay(ms/1000, chosen)}
+			wl := ms / 1000
+			if ms == rep.LagMs {
+				wl = w
+			}
+			p := ForecastPoint{LagMs: ms, Regions: chosen, ConflictsPerDay: m.perDay(wl, chosen)}
 			out.CurveLag = append(out.CurveLag, p)
 			some = some || p.ConflictsPerDay > 0
 		}
@@ -1067,10 +1186,14 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		rep.Tables = append(rep.Tables, *out)
 	}
 	sort.SliceStable(rep.Tables, func(i, j int) bool {
-		if rep.Tables[i].ConflictsPerDay != rep.Tables[j].ConflictsPerDay {
-			return rep.Tables[i].ConflictsPerDay > rep.Tables[j].ConflictsPerDay
+		a, b := rep.Tables[i], rep.Tables[j]
+		if a.ConflictsPerDay != b.ConflictsPerDay {
+			return a.ConflictsPerDay > b.ConflictsPerDay
 		}
-		return rep.Tables[i].Table < rep.Tables[j].Table
+		if a.KeyCollisionsPerDay != b.KeyCollisionsPerDay {
+			return a.KeyCollisionsPerDay > b.KeyCollisionsPerDay
+		}
+		return a.Table < b.Table
 	})
 	rep.sum()
 	sort.SliceStable(hots, func(i, j int) bool {
@@ -1085,24 +1208,25 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	for i := 0; i < len(hots) && i < f.o.Top; i++ {
 		r := hots[i].r
 		rep.HotRows = append(rep.HotRows, ForecastHotRow{Schema: r.tab.t.Schema, Name: r.tab.t.Name, Table: r.tab.out.Table, Key: r.key,
-			Writes: r.writes, WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, Concurrent: r.concurrent,
-			OriginDiffers: r.origin, LostIncrements: r.lost})
+			Writes: r.writes, WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, ConflictsPerDay: hots[i].perDay,
+			ConflictingApplies: r.conflict, Concurrent: r.concurrent, OriginDiffers: r.origin, LostIncrements: r.lost})
 	}
 	if f.o.Regions == 1 {
 		f.warnings = append(f.warnings, "one region: nothing can conflict; pass --regions 2 or more")
 	}
-	var seqTables []string
 	for _, t := range rep.Tables {
 		if !t.ChangedExact {
 			f.warnings = appendOnce(f.warnings, "tables with replica identity default send no old row on UPDATE: their changed columns are the columns sent (all but unchanged TOAST); counter deltas come from the previous version seen in the trace")
 		}
-		if t.KeyCollisionsPerDay > 0 {
-			seqTables = append(seqTables, inspect.QuoteQualifiedLine(t.Schema, t.Name))
-		}
 	}
 	if len(seqTables) > 0 {
-		f.warnings = append(f.warnings, fmt.Sprintf("%s of the %s conflicts/day are inserts in two regions that get the same key from their own copy of a sequence (%s): per-node sequence offsets (bootstrap's default) or uuid keys remove them",
-			fcNum(rep.KeyCollisionsPerDay), fcNum(rep.TotalConflictsPerDay), strings.Join(seqTables, ", ")))
+		if f.o.Sequences == SequencesOffsets {
+			f.warnings = append(f.warnings, fmt.Sprintf("sequence-fed keys (%s) do not collide: each node's sequences are assumed to step by the node count from a distinct start (per-node offsets, which bootstrap sets); with shared sequences the nodes would log %s key collisions/day",
+				strings.Join(seqTables, ", "), fcNum(sharedKeys)))
+		} else {
+			f.warnings = append(f.warnings, fmt.Sprintf("key collisions if sequences are shared: %s/day, not counted in the conflicts/day: inserts on two nodes that get the same key from each node's own copy of a sequence (%s); 0 with per-node sequence offsets, which bootstrap sets by default, or uuid keys",
+				fcNum(rep.KeyCollisionsPerDay), strings.Join(seqTables, ", ")))
+		}
 	}
 }
 

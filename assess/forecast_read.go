@@ -8,11 +8,11 @@ import (
 )
 
 // ReadForecastReport reads the JSON of `aadvisor observe`, of this schema
-// version or of version 1, which it brings to this version's shape
-// (upgradeV1). It is the one reader of forecast files: ReadForecast and
-// the commands go through it. Whatever the file holds, the report's
-// totals and curves are the sums of its tables' (sum), so every output
-// shows one number for one question.
+// version or of versions 1 and 2, which it brings to this version's shape
+// (upgradeV1, upgradeV2). It is the one reader of forecast files:
+// ReadForecast and the commands go through it. Whatever the file holds,
+// the report's totals and curves are the sums of its tables' (sum), so
+// every output shows one number for one question.
 func ReadForecastReport(path string) (*ForecastReport, error) {
 	var f ForecastReport
 	if err := readJSON(path, &f); err != nil {
@@ -21,13 +21,38 @@ func ReadForecastReport(path string) (*ForecastReport, error) {
 	switch f.SchemaVersion {
 	case 1:
 		f.upgradeV1()
+	case 2:
+		f.upgradeV2()
 	case ForecastSchemaVersion:
 		f.fillNames(false)
 	default:
-		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1 or %d)", path, f.SchemaVersion, ForecastSchemaVersion)
+		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1, 2 or %d)", path, f.SchemaVersion, ForecastSchemaVersion)
+	}
+	if f.Sequences == "" {
+		f.Sequences = SequencesShared
 	}
 	f.sum()
 	return &f, nil
+}
+
+// upgradeOld marks a report read from a version 1 or 2 file: it says
+// that its conflicts/day are the old model's, and the outputs show no
+// conflicting applies or hot-row conflicts/day, which those versions did
+// not count (unknown).
+func (r *ForecastReport) upgradeOld(version int) {
+	r.oldModel = version
+	r.Warnings = append(r.Warnings, fmt.Sprintf("this forecast file is of schema_version %d: its conflicts/day count pairs of writes to one row within W, which can exceed the writes the mesh applies; observe again to count conflicting applies, what a mesh logs", version))
+}
+
+// unknown is what the outputs show for a count an old file lacks.
+const unknown = "–"
+
+// applies is a count of conflicting applies as the outputs show it.
+func (r *ForecastReport) applies(n int64) string {
+	if r.oldModel != 0 {
+		return unknown
+	}
+	return fmt.Sprint(n)
 }
 
 // ReadForecast reads a forecast file for the decision procedure.
@@ -39,7 +64,10 @@ func ReadForecast(path string) (*ForecastInput, error) {
 	return f.Input(), nil
 }
 
-// Input is the part of the forecast the decision procedure reads.
+// Input is the part of the forecast the decision procedure reads. Its
+// total is the conflicts/day, without key collisions: bootstrap gives
+// sequences per-node offsets by default, and the assessment reports
+// sequence-fed keys on its own.
 func (r *ForecastReport) Input() *ForecastInput {
 	in := &ForecastInput{SchemaVersion: r.SchemaVersion, LagMs: r.LagMs, Regions: r.Regions, TotalConflictsPerDay: r.TotalConflictsPerDay}
 	for _, t := range r.Tables {
@@ -80,10 +108,18 @@ func (r *ForecastReport) fillNames(v1 bool) {
 // curve against N was the Poisson model alone: each table gets its
 // conflicts/day scaled linearly with W, and against N the shape of the
 // old curve through its own number, so the sums (sum) pass through the
-// headline. The numbers themselves are the old model's: observe again for
-// the current one.
+// headline. Its conflicts/day left key collisions out, as this version
+// does; they are its insert conflicts on sequence keys scaled to a day.
+// The numbers themselves are the old model's (upgradeOld).
 func (r *ForecastReport) upgradeV1() {
 	r.fillNames(true)
+	r.upgradeOld(1)
+	for i := range r.Tables {
+		t := &r.Tables[i]
+		if r.Capture.DurationS > 0 {
+			t.KeyCollisionsPerDay = float64(t.SeqInsertConflicts) / r.Capture.DurationS * 86400
+		}
+	}
 	atN := 0.0
 	for _, p := range r.CurveRegions {
 		if p.Regions == r.Regions {
@@ -112,6 +148,62 @@ func (r *ForecastReport) upgradeV1() {
 		}
 		for _, p := range r.CurveRegions {
 			t.CurveRegions = append(t.CurveRegions, ForecastPoint{LagMs: r.LagMs, Regions: p.Regions, ConflictsPerDay: t.ConflictsPerDay * p.ConflictsPerDay / atN})
+		}
+	}
+	r.SchemaVersion = ForecastSchemaVersion
+}
+
+// upgradeV2 brings a version 2 forecast to this version's shape. Version 2
+// added key collisions, as pairs of inserts, into each table's
+// conflicts/day and curves: they come out again (a constant against W,
+// in proportion to N − 1 against N) and become the insert conflicts the
+// nodes log, twice the pairs. The rest are the old model's pairs of
+// writes (upgradeOld).
+func (r *ForecastReport) upgradeV2() {
+	r.fillNames(false)
+	r.upgradeOld(2)
+	less := func(v, k float64) float64 {
+		if d := v - k; d > 1e-9*max(v, 1) {
+			return d
+		}
+		return 0
+	}
+	for i := range r.Tables {
+		t := &r.Tables[i]
+		pairs := t.KeyCollisionsPerDay
+		if pairs <= 0 {
+			continue
+		}
+		var inserts int64
+		for _, n := range t.InsertsPerRgn {
+			inserts += n
+		}
+		atN := func(n int) float64 { // version 2's pairs at n regions
+			switch {
+			case n == r.Regions:
+				return pairs
+			case r.Regions > 1:
+				return pairs * float64(n-1) / float64(r.Regions-1)
+			case r.Capture.DurationS > 0:
+				return float64(inserts) * float64(n-1) / 2 / r.Capture.DurationS * 86400
+			}
+			return 0
+		}
+		t.ConflictsPerDay = less(t.ConflictsPerDay, pairs)
+		t.KeyCollisionsPerDay = 2 * pairs
+		some := false
+		for j := range t.CurveLag {
+			p := &t.CurveLag[j]
+			p.ConflictsPerDay = less(p.ConflictsPerDay, atN(p.Regions))
+			some = some || p.ConflictsPerDay > 0
+		}
+		for j := range t.CurveRegions {
+			p := &t.CurveRegions[j]
+			p.ConflictsPerDay = less(p.ConflictsPerDay, atN(p.Regions))
+			some = some || p.ConflictsPerDay > 0
+		}
+		if !some {
+			t.CurveLag, t.CurveRegions = nil, nil
 		}
 	}
 	r.SchemaVersion = ForecastSchemaVersion

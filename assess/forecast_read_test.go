@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,8 @@ func TestReadForecastV1(t *testing.T) {
 	// The file says 915000 in all; its tables add up to 915840.5.
 	fcNear(t, "total", rep.TotalConflictsPerDay, 915840.5, 1e-9)
 	fcCheckOneComputation(t, rep)
+	// Its key collisions, apart: 1000 + 500 insert conflicts in 20 s.
+	fcNear(t, "key collisions", rep.KeyCollisionsPerDay, 1500.0/20*86400, 1e-6)
 
 	path := fcWriteFile(t, `{"schema_version": 1, "regions": 2, "lag_ms": 100,
  "tables": [{"table": "public.a.b", "conflicts_per_day": 10}, {"table": "app.t", "conflicts_per_day": 5}],
@@ -72,7 +75,7 @@ func TestReadForecastV1(t *testing.T) {
 
 func TestReadForecastBad(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"schema_version": 3}`: "schema_version 3 not supported (want 1 or 2)",
+		`{"schema_version": 4}`: "schema_version 4 not supported (want 1, 2 or 3)",
 		`{"schema_version": 0}`: "schema_version 0 not supported",
 		`{"schema_version": 2,`: "invalid JSON",
 		``:                      "empty file",
@@ -94,6 +97,72 @@ func TestReadForecastV2Names(t *testing.T) {
 	}
 	if tab := rep.Tables[0]; tab.Schema != "My App" || tab.Name != "a.b" || tab.Table != `"My App"."a.b"` || rep.TotalConflictsPerDay != 3 {
 		t.Errorf("%+v total %v", tab, rep.TotalConflictsPerDay)
+	}
+}
+
+// A version 2 file added key collisions, as pairs of inserts, into each
+// table's conflicts/day and curves: they come out again and become the
+// insert conflicts the nodes log (twice the pairs), and the report says
+// its conflicts/day are the old model's pairs.
+func TestReadForecastV2KeyCollisions(t *testing.T) {
+	// What observe wrote before version 3 for a hot counter (100/day of
+	// pairs at 100 ms, linear in W, (N−1)-fold) and a sequence-keyed table
+	// with 2 colliding pairs in 10 s (17,280/day, at N in proportion to
+	// N − 1), 2 regions.
+	path := fcWriteFile(t, `{"schema_version": 2, "regions": 2, "lag_ms": 100,
+ "capture": {"duration_s": 10},
+ "tables": [
+  {"schema": "public", "name": "counters", "table": "public.counters", "conflicts_per_day": 100, "key_collisions_per_day": 0,
+   "curve_vs_lag": [{"lag_ms": 10, "regions": 2, "conflicts_per_day": 10}, {"lag_ms": 100, "regions": 2, "conflicts_per_day": 100}],
+   "curve_vs_regions": [{"lag_ms": 100, "regions": 2, "conflicts_per_day": 100}, {"lag_ms": 100, "regions": 3, "conflicts_per_day": 200}]},
+  {"schema": "public", "name": "orders", "table": "public.orders", "conflicts_per_day": 17280, "key_collisions_per_day": 17280,
+   "seq_collisions": 2, "seq_insert_conflicts": 4, "inserts_per_region": [3, 2],
+   "curve_vs_lag": [{"lag_ms": 10, "regions": 2, "conflicts_per_day": 17280}, {"lag_ms": 100, "regions": 2, "conflicts_per_day": 17280}],
+   "curve_vs_regions": [{"lag_ms": 100, "regions": 2, "conflicts_per_day": 17280}, {"lag_ms": 100, "regions": 3, "conflicts_per_day": 34560}]}],
+ "total_conflicts_per_day": 17380, "key_collisions_per_day": 17280,
+ "hot_rows": [{"schema": "public", "name": "counters", "table": "public.counters", "key": "id=1", "writes_per_sec": 2, "p_conflict": 0.25}]}`)
+	rep, err := ReadForecastReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion != ForecastSchemaVersion || rep.Sequences != SequencesShared {
+		t.Errorf("schema_version %d, sequences %q", rep.SchemaVersion, rep.Sequences)
+	}
+	byName := map[string]ForecastTable{}
+	for _, tab := range rep.Tables {
+		byName[tab.Name] = tab
+	}
+	if c := byName["counters"]; c.ConflictsPerDay != 100 || c.KeyCollisionsPerDay != 0 || len(c.CurveLag) != 2 || c.CurveRegions[1].ConflictsPerDay != 200 {
+		t.Errorf("counters %+v", c)
+	}
+	if o := byName["orders"]; o.ConflictsPerDay != 0 || o.KeyCollisionsPerDay != 34560 || o.CurveLag != nil || o.CurveRegions != nil {
+		t.Errorf("orders %+v", o)
+	}
+	if rep.TotalConflictsPerDay != 100 || rep.KeyCollisionsPerDay != 34560 {
+		t.Errorf("total %v, key collisions %v", rep.TotalConflictsPerDay, rep.KeyCollisionsPerDay)
+	}
+	fcCheckOneComputation(t, rep)
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "schema_version 2: its conflicts/day count pairs") {
+		t.Errorf("no note on the old model: %v", rep.Warnings)
+	}
+	// What version 2 did not count shows as unknown, not as 0.
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	_, hot, _ := strings.Cut(txt.String(), "Hot rows\n")
+	if lines := strings.Split(hot, "\n"); len(lines) < 2 || !regexp.MustCompile(`25%\s+–\s+–\s`).MatchString(lines[1]) {
+		t.Errorf("hot rows of a version 2 file:\n%s", hot)
+	}
+	if v := BuildHTMLReport(HTMLInputs{Forecast: rep}).Forecast; v.Conflicting != "–" || v.HotRows[0].Conflicts != "–" || v.Tables[0].Conflicting != "–" {
+		t.Errorf("page shows %q conflicting applies, hot row %q/day, table %q", v.Conflicting, v.HotRows[0].Conflicts, v.Tables[0].Conflicting)
+	}
+	in, err := ReadForecast(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.TotalConflictsPerDay != 100 {
+		t.Errorf("recommend reads %v conflicts/day, want 100 (key collisions apart)", in.TotalConflictsPerDay)
 	}
 }
 

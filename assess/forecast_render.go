@@ -65,35 +65,50 @@ func (h ForecastHotRow) label() string {
 // tableRows is the report as header and rows, shared by text and
 // markdown.
 func (r *ForecastReport) tableRows() ([]string, [][]string) {
-	head := []string{"table", "writes", "writes/s", "origin-differs", "concurrent", "lost incr.", "seq collisions", "conflicts/day"}
+	head := []string{"table", "writes", "writes/s", "logged", "conflicting", "lost incr.", "conflicts/day", "key collisions/day"}
 	var rows [][]string
 	for _, t := range r.Tables {
 		rows = append(rows, []string{t.Display(), fmt.Sprint(t.Writes), fcNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
-			fmt.Sprint(t.Concurrent), fmt.Sprint(t.LostIncrements), fmt.Sprint(t.SeqCollisions), fcNum(t.ConflictsPerDay)})
+			r.applies(t.ConflictingApplies), fmt.Sprint(t.LostIncrements), fcNum(t.ConflictsPerDay), fcNum(t.KeyCollisionsPerDay)})
 	}
 	return head, rows
 }
 
 func (r *ForecastReport) hotRows() ([]string, [][]string) {
-	head := []string{"table", "key", "writes", "writes/s", "P(conflict)", "concurrent", "lost incr."}
+	head := []string{"table", "key", "writes", "writes/s", "P(conflict)", "conflicting", "conflicts/day", "lost incr."}
 	var rows [][]string
 	for _, h := range r.HotRows {
+		perDay := fcNum(h.ConflictsPerDay)
+		if r.oldModel != 0 {
+			perDay = unknown
+		}
 		rows = append(rows, []string{h.Display(), h.Key, fmt.Sprint(h.Writes), fcNum(h.WritesPerSec), fcPct(h.PConflict),
-			fmt.Sprint(h.Concurrent), fmt.Sprint(h.LostIncrements)})
+			r.applies(h.ConflictingApplies), perDay, fmt.Sprint(h.LostIncrements)})
 	}
 	return head, rows
 }
 
+// keyCollisionsLine is the report's key collisions as one sentence, apart
+// from the conflicts/day, with the number as num writes it.
+func (r *ForecastReport) keyCollisionsLine(num func(float64) string) string {
+	if r.Sequences == SequencesOffsets {
+		return "Key collisions: 0/day: per-node sequence offsets are assumed (bootstrap sets them), so no two nodes hand out the same sequence value."
+	}
+	return fmt.Sprintf("Key collisions if sequences are shared: %s/day (inserts that find their sequence-fed key taken on another node); 0 with per-node offsets, which bootstrap sets by default.", num(r.KeyCollisionsPerDay))
+}
+
 func (r *ForecastReport) summary() []string {
 	c := r.Capture
+	t := r.Totals
 	lines := []string{
 		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s; changes per transaction: mean %s, max %d.",
 			c.Txns, c.Changes, fcNum(c.DurationS), c.Source, fcNum(c.MeanTxnChanges), c.MaxTxnChanges),
-		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed),
-		fmt.Sprintf("Replay: %d origin-differs events (logged as conflicts by pglogical / PostgreSQL 18), %d concurrent write pairs within W (resolved silently by last-update-wins), %d lost increments (sum %s), %d sequence key collisions.",
-			r.Totals.OriginDiffers+r.Totals.SeqInsertConflicts, r.Totals.Concurrent, r.Totals.LostIncrements, fcNum(r.Totals.LostDelta), r.Totals.SeqCollisions),
-		fmt.Sprintf("Expected conflicts/day: %s: %s from writes to one row in two regions within W (per table the larger of the replay, %s in all, and the Poisson model on rows written more than once, %s in all), %s from sequence key collisions.",
-			fcNum(r.TotalConflictsPerDay), fcNum(r.TotalConflictsPerDay-r.KeyCollisionsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay), fcNum(r.KeyCollisionsPerDay)),
+		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d, sequences %s.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed, r.sequences()),
+		fmt.Sprintf("Replay: %d remote changes logged as conflicts (as pglogical / PostgreSQL 18 log them): %s conflicting applies (the row held a write the sender had not seen; last-update-wins keeps one of the two, silently), %d inserts whose sequence-fed key another node also handed out, the rest changes onto a row another region wrote last, which lose nothing. %d pairs of writes to one row within W; %d lost increments (sum %s).",
+			t.OriginDiffers+t.SeqInsertConflicts, r.applies(t.ConflictingApplies), t.SeqInsertConflicts, t.Concurrent, t.LostIncrements, fcNum(t.LostDelta)),
+		fmt.Sprintf("Expected conflicts/day: %s conflicting applies, at most one per remote change a node applies (per table the larger of the replay, %s in all, and the Poisson model on rows written more than once, %s in all).",
+			fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
+		r.keyCollisionsLine(fcNum),
 	}
 	if _, local := c.Origins["local"]; len(c.Origins) > 1 || len(c.Origins) == 1 && !local {
 		names := make([]string, 0, len(c.Origins))
@@ -108,6 +123,14 @@ func (r *ForecastReport) summary() []string {
 		lines = append(lines, "Transactions by replication origin: "+strings.Join(parts, ", ")+" (replicated transactions were replayed like local ones).")
 	}
 	return lines
+}
+
+// sequences names the report's sequence strategy.
+func (r *ForecastReport) sequences() string {
+	if r.Sequences == SequencesOffsets {
+		return "per-node offsets"
+	}
+	return "shared"
 }
 
 func (r *ForecastReport) curves() (lag, regions string) {

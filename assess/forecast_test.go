@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,26 +134,31 @@ func fcMapRoute(t *testing.T) RouteRule {
 // W = 1 h (longer than the whole run): no node sees the other's writes
 // until the end. Node a delivers b's 5 writes onto a row a wrote last: 5
 // origin-differs events (b's last, newer, wins); node b likewise gets a's 5
-// (all older than its own last): 5. Concurrent pairs: every a–b pair, 5×5 =
-// 25. The converged row is b's last version, built on b's own 5 increments:
-// 5 increments lost, Δ 5.
+// (all older than its own last): 5. Each finds a write its sender had not
+// seen: 10 conflicting applies, one per remote change. Concurrent pairs:
+// every a–b pair, 5×5 = 25, more than the 10 changes applied. The
+// converged row is b's last version, built on b's own 5 increments: 5
+// increments lost, Δ 5.
 //
 // W = 0: each write is seen before the next. a's first write lands on the
 // pre-trace row (origin unknown, not counted); each later write lands on a
-// row the other region wrote last: 9 origin-differs events, no concurrent
-// pair, nothing lost.
+// row the other region wrote last: 9 origin-differs events, but each
+// sender had seen the row it lands on: no conflicting apply, no
+// concurrent pair, nothing lost.
 func TestForecastAlternatingCounter(t *testing.T) {
 	for _, tc := range []struct {
 		lag  time.Duration
 		want ForecastCounts
 	}{
-		{time.Hour, ForecastCounts{Writes: 10, OriginDiffers: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}},
+		{time.Hour, ForecastCounts{Writes: 10, OriginDiffers: 10, ConflictingApplies: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}},
 		{0, ForecastCounts{Writes: 10, OriginDiffers: 9}},
 		// W = 15 ms covers one neighbour only: each write after the first is
 		// concurrent with its predecessor (9 pairs). Each region builds on
 		// its own previous write only (the other's arrives 5 ms too late
-		// and loses on time stamps): b's chain of 5 wins, 5 lost.
-		{15 * time.Millisecond, ForecastCounts{Writes: 10, OriginDiffers: 10, Concurrent: 9, LostIncrements: 5, LostDelta: 5}},
+		// and loses on time stamps): b's chain of 5 wins, 5 lost. Every
+		// write arrives 15 ms later at a node that wrote 10 ms after it:
+		// 10 conflicting applies.
+		{15 * time.Millisecond, ForecastCounts{Writes: 10, OriginDiffers: 10, ConflictingApplies: 10, Concurrent: 9, LostIncrements: 5, LostDelta: 5}},
 	} {
 		t.Run(tc.lag.String(), func(t *testing.T) {
 			rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
@@ -220,7 +223,7 @@ func TestForecastInsertDelete(t *testing.T) {
 	b.txn(time.Millisecond, fcChg{op: stream.OpInsert, rel: 1, new: fcVals("7", "0", "b")})
 	rep := b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
 	// Each node already has its own insert when the other's arrives.
-	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, Concurrent: 1}, rep.Totals); d != "" {
+	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, ConflictingApplies: 2, Concurrent: 1}, rep.Totals); d != "" {
 		t.Errorf("insert/insert (-want +got):\n%s", d)
 	}
 
@@ -228,7 +231,7 @@ func TestForecastInsertDelete(t *testing.T) {
 	b.txn(0, fcChg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: fcVals("7", "NULL", "a")})
 	b.txn(time.Millisecond, fcChg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: fcVals("7", "NULL", "b")})
 	rep = b.forecast(time.Second, ForecastOptions{Regions: 2, Lag: 50 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
-	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, Concurrent: 1}, rep.Totals); d != "" {
+	if d := cmp.Diff(ForecastCounts{Writes: 2, OriginDiffers: 2, ConflictingApplies: 2, Concurrent: 1}, rep.Totals); d != "" {
 		t.Errorf("delete/delete (-want +got):\n%s", d)
 	}
 }
@@ -240,31 +243,47 @@ func fcNear(t *testing.T, name string, got, want, tol float64) {
 	}
 }
 
-// The formulas of decision.md §4.4b, by hand.
+// The formulas of docs/observe.md and docs/decision.md, by hand.
 func TestForecastFormulas(t *testing.T) {
-	// A counter row taking 1% of 1000 writes/s, W = 100 ms, 2 regions:
-	// 2W·λA·λB = 2·0.1·5·5 = 5 conflicts/s.
-	fcNear(t, "hot row", RowConflictRate(0.1, 10, 10, []float64{0.5, 0.5}), 5, 1e-12)
-	// Home routing, off-home share f = 0.05: 2W·f(1−f)·λ² = 2·0.1·0.0475·100.
-	fcNear(t, "home routed", RowConflictRate(0.1, 10, 10, []float64{0.95, 0.05}), 0.95, 1e-12)
-	fcNear(t, "home Σs²", 1-homeSumSquares(2, 1, 0.95), 2*0.95*0.05, 1e-12)
-	// N equal regions: 1 − Σs² = (N−1)/N.
-	fcNear(t, "uniform 4", 1-homeSumSquares(4, 0, 0.95), 0.75, 1e-12)
-	// Uniform keys, N regions: W·T²·(N−1)/(N·D) for T = 1000/s, D = 10M,
-	// W = 100 ms, N = 2: 0.005/s ≈ 432 per day.
-	d := 10e6
-	perKey := RowConflictRate(0.1, 1000/d, 1000/d, []float64{0.5, 0.5}) * d * 86400
-	fcNear(t, "uniform keys per day", perKey, 432, 1e-6)
 	// P(a write conflicts) with the other writes at 10/s, half of them
 	// from the other region, W = 100 ms: 1 − e^(−2·0.1·5) = 1 − e^(−1).
 	fcNear(t, "p conflict", RowPConflict(0.1, 10, []float64{0.5, 0.5}), 1-math.Exp(-1), 1e-12)
 	fcNear(t, "p one region", RowPConflict(0.1, 10, []float64{1}), 0, 0)
+	// Two regions: conflicting applies are λ·P(conflict). A counter row
+	// at 10 writes/s split evenly, W = 100 ms: 10·(1 − e^(−1)) ≈ 6.32/s,
+	// where the pair rate 2W·λA·λB is 2·0.1·5·5 = 5/s, and at W = 1 s the
+	// pairs are 50/s but the applies at most 10/s.
+	fcNear(t, "applies, 2 regions", RowConflictingApplies(0.1, 10, 10, []float64{0.5, 0.5}), 10*(1-math.Exp(-1)), 1e-12)
+	fcNear(t, "applies, W = 1 s", RowConflictingApplies(1, 10, 10, []float64{0.5, 0.5}), 10*(1-math.Exp(-10)), 1e-12)
+	fcNear(t, "applies saturate", RowConflictingApplies(100, 10, 10, []float64{0.5, 0.5}), 10, 1e-9)
+	// Home routing, off-home share f = 0.05, λ = λ' = 10, W = 100 ms:
+	// 10·(0.95(1 − e^(−0.1)) + 0.05(1 − e^(−1.9))).
+	fcNear(t, "home routed", RowConflictingApplies(0.1, 10, 10, []float64{0.95, 0.05}),
+		10*(0.95*(1-math.Exp(-0.1))+0.05*(1-math.Exp(-1.9))), 1e-12)
+	// Three even regions: a write reaches 2 nodes; at each, the node's own
+	// writes within ±W (λ'/3 over 2W) and the third region's within W
+	// before it (λ'/3 over W): 2·(1 − e^(−W·λ'·(1 − 1/3 + 1/3))) per write.
+	third := []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}
+	fcNear(t, "applies, 3 regions", RowConflictingApplies(0.1, 10, 10, third), 10*2*(1-math.Exp(-1)), 1e-12)
+	fcNear(t, "applies, 3 regions saturate", RowConflictingApplies(1e3, 10, 10, third), 20, 1e-9)
+	fcNear(t, "one region", RowConflictingApplies(0.1, 10, 10, []float64{1}), 0, 0)
+	// The routing model's shares.
+	fcNear(t, "home share", modelShares(2, 1, 0.95)[0], 0.95, 1e-15)
+	fcNear(t, "off-home share", modelShares(2, 1, 0.95)[1], 0.05, 1e-15)
+	for i, s := range modelShares(4, 0, 0.95) {
+		fcNear(t, fmt.Sprintf("uniform share %d", i), s, 0.25, 1e-15)
+	}
+	fcNear(t, "half routed, home", modelShares(3, 0.5, 0.9)[0], 0.5*0.9+0.5/3, 1e-15)
+	fcNear(t, "half routed, other", modelShares(3, 0.5, 0.9)[1], 0.5*0.05+0.5/3, 1e-15)
 }
 
 // Expected conflicts/day from a trace: row 1 written 100 times and row 2
-// 10 times over 100 s, hash routing over 2 regions, W = 100 ms:
-// λ·λ' = 1·0.99 and 0.1·0.09, W·Σλλ'·(1 − ½) = 0.1·0.999·0.5 = 0.04995/s
-// = 4315.68/day. The curve is linear in W and grows with N as (N−1)/N.
+// 10 times over 100 s, hash routing over 2 regions, W = 100 ms. A write
+// conflicts when the other region wrote the row within ±W: at λ'/2 over
+// 2W, so each row adds λ·(1 − e^(−W·λ')): 1·(1 − e^(−0.099)) +
+// 0.1·(1 − e^(−0.009)) per second. Against W the same with W; against N
+// (even shares) a write reaches N − 1 nodes, each with the same chance:
+// (N − 1) times the value at N = 2.
 func TestForecastExpectedCurve(t *testing.T) {
 	b := fcNewTrace(t, fcCounters)
 	for i := 0; i < 100; i++ {
@@ -274,21 +293,28 @@ func TestForecastExpectedCurve(t *testing.T) {
 		}
 	}
 	rep := b.forecast(100*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: RouteRule{Kind: RouteHash}})
-	fcNear(t, "expected/day", rep.ExpectedPerDay, 4315.68, 1e-6)
+	at := func(w float64) float64 { return 86400 * (1*(1-math.Exp(-w*0.99)) + 0.1*(1-math.Exp(-w*0.09))) }
+	fcNear(t, "expected/day", rep.ExpectedPerDay, at(0.1), 1e-6)
+	fcNear(t, "expected/day by hand", rep.ExpectedPerDay, 8221.24, 0.01)
 	if rep.TotalConflictsPerDay < rep.ExpectedPerDay || rep.Tables[0].ConflictsPerDay != rep.TotalConflictsPerDay {
 		t.Errorf("total %v expected %v", rep.TotalConflictsPerDay, rep.ExpectedPerDay)
 	}
 	for _, p := range rep.CurveLag {
-		fcNear(t, fmt.Sprintf("curve W=%v", p.LagMs), p.ConflictsPerDay, 4315.68*p.LagMs/100, 1e-6)
+		fcNear(t, fmt.Sprintf("curve W=%v", p.LagMs), p.ConflictsPerDay, at(p.LagMs/1000), 1e-6)
 	}
 	for _, p := range rep.CurveRegions {
-		fcNear(t, fmt.Sprintf("curve N=%d", p.Regions), p.ConflictsPerDay, 4315.68*2*float64(p.Regions-1)/float64(p.Regions), 1e-6)
+		fcNear(t, fmt.Sprintf("curve N=%d", p.Regions), p.ConflictsPerDay, at(0.1)*float64(p.Regions-1), 1e-6)
 	}
 	// Row 2's writes are 1 s + 1 ms after row 1's, far apart: measured 0
 	// for row 2; row 1's writes are 1 s apart, W = 100 ms: 0 too.
-	if rep.Totals.Concurrent != 0 || rep.MeasuredPerDay != 0 {
+	if rep.Totals.Concurrent != 0 || rep.Totals.ConflictingApplies != 0 || rep.MeasuredPerDay != 0 {
 		t.Errorf("measured %v", rep.Totals)
 	}
+	// The hot rows carry their own share of it.
+	if len(rep.HotRows) != 2 {
+		t.Fatalf("hot rows %+v", rep.HotRows)
+	}
+	fcNear(t, "row 1/day", rep.HotRows[0].ConflictsPerDay, 86400*(1-math.Exp(-0.099)), 1e-6)
 	// The text and markdown renderings carry the numbers.
 	var txt, md bytes.Buffer
 	if err := rep.WriteText(&txt); err != nil {
@@ -297,7 +323,7 @@ func TestForecastExpectedCurve(t *testing.T) {
 	if err := rep.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"4316", "public.counters", "id=1"} {
+	for _, s := range []string{"8221", "8144", "public.counters", "id=1"} {
 		if !strings.Contains(txt.String(), s) || !strings.Contains(md.String(), s) {
 			t.Errorf("rendering lacks %q:\n%s\n%s", s, txt.String(), md.String())
 		}
@@ -316,7 +342,7 @@ func TestForecastHashRouting(t *testing.T) {
 	o := ForecastOptions{Regions: 2, Lag: 10 * time.Millisecond, Route: RouteRule{Kind: RouteHash}, Seed: 42}
 	a1 := build().forecast(2*time.Second, o)
 	a2 := build().forecast(2*time.Second, o)
-	if d := cmp.Diff(a1, a2, cmp.AllowUnexported(ForecastTable{})); d != "" {
+	if d := cmp.Diff(a1, a2, cmp.AllowUnexported(ForecastTable{}, ForecastReport{})); d != "" {
 		t.Errorf("same seed, different forecasts:\n%s", d)
 	}
 	// Count the regions directly.
@@ -436,18 +462,7 @@ func TestForecastRowCap(t *testing.T) {
 func TestForecastJSONReadBack(t *testing.T) {
 	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
 		ForecastOptions{Regions: 2, Lag: time.Hour, Route: fcMapRoute(t), HomeShare: 1})
-	path := t.TempDir() + "/forecast.json"
-	var b bytes.Buffer
-	if err := rep.WriteJSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in, err := ReadForecast(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := fcWriteRead(t, rep)
 	if in.SchemaVersion != ForecastSchemaVersion || in.LagMs != 3.6e6 || in.Regions != 2 || len(in.Tables) != 1 || len(in.HotRows) != 1 {
 		t.Fatalf("read back %+v", in)
 	}
@@ -459,8 +474,11 @@ func TestForecastJSONReadBack(t *testing.T) {
 
 // A row owned by one home (route column:id, home share 0.9, 2 regions)
 // written 10 times in 10 s: λ = 1/s, λ' = 0.9/s, shares 0.9/0.1, W = 100
-// ms: W·λλ'·(1 − 0.81 − 0.01) = 0.0162/s = 1399.68/day, whatever region
-// each write drew; P(conflict) = 0.9(1 − e^(−0.018)) + 0.1(1 − e^(−0.162)).
+// ms: λ·P(conflict) = 0.9(1 − e^(−0.018)) + 0.1(1 − e^(−0.162)) per second,
+// whatever region each write drew. The writes are 10 ms apart, so the
+// replay finds more: its conflicting applies set the table's number, and
+// the other points scale by the same factor, never above a remote change
+// per write and node.
 func TestForecastHomeShareExpected(t *testing.T) {
 	route, err := ParseRoute("column:id", 2)
 	if err != nil {
@@ -468,16 +486,24 @@ func TestForecastHomeShareExpected(t *testing.T) {
 	}
 	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
 		ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: route, HomeShare: 0.9, Seed: 3})
-	fcNear(t, "expected/day", rep.ExpectedPerDay, 1399.68, 1e-6)
-	fcNear(t, "p conflict", rep.HotRows[0].PConflict, 0.9*(1-math.Exp(-0.018))+0.1*(1-math.Exp(-0.162)), 1e-12)
-	// The N curve for one home: 1 − h² − (1−h)²/(N−1), relative to N = 2,
-	// through the forecast at N = 2 (here the replay's 9 concurrent pairs
-	// in 10 s, more than the model: the writes are 10 ms apart).
-	fcNear(t, "conflicts/day", rep.TotalConflictsPerDay, math.Max(1399.68, float64(rep.Totals.Concurrent)/10*86400), 1e-6)
-	for _, p := range rep.CurveRegions {
-		n := float64(p.Regions)
-		want := rep.TotalConflictsPerDay * (1 - 0.81 - 0.01/(n-1)) / 0.18
-		fcNear(t, fmt.Sprintf("N=%d", p.Regions), p.ConflictsPerDay, want, 1e-6)
+	p := 0.9*(1-math.Exp(-0.018)) + 0.1*(1-math.Exp(-0.162))
+	fcNear(t, "expected/day", rep.ExpectedPerDay, 86400*p, 1e-6)
+	fcNear(t, "p conflict", rep.HotRows[0].PConflict, p, 1e-12)
+	measured := float64(rep.Totals.ConflictingApplies) / 10 * 86400
+	if measured <= rep.ExpectedPerDay {
+		t.Fatalf("the replay (%v/day) should find more than the model (%v/day)", measured, rep.ExpectedPerDay)
+	}
+	fcNear(t, "conflicts/day", rep.TotalConflictsPerDay, measured, 1e-6)
+	// Against N, one home (share 0.9) and N − 1 others (0.1/(N − 1) each):
+	// a write from home conflicts at each other node k with
+	// 1 − e^(−Wλ'(0.1 + 0.1/(N−1))); one from another region at home with
+	// 1 − e^(−Wλ'(1 − s + 0.9)) and at the N − 2 others with 1 − e^(−Wλ').
+	burst := measured / rep.ExpectedPerDay
+	for _, pt := range rep.CurveRegions {
+		n := float64(pt.Regions)
+		s, wl := 0.1/(n-1), 0.1*0.9
+		model := 0.9*(n-1)*(1-math.Exp(-wl*(0.1+s))) + (n-1)*s*((1-math.Exp(-wl*(1-s+0.9)))+(n-2)*(1-math.Exp(-wl)))
+		fcNear(t, fmt.Sprintf("N=%d", pt.Regions), pt.ConflictsPerDay, math.Min(burst*86400*model, 86400*(n-1)), 1e-6)
 	}
 }
 
@@ -538,30 +564,59 @@ func TestForecastInsertOnlyCountsNothing(t *testing.T) {
 
 // Inserts whose keys come from each region's own copy of a sequence
 // collide whatever W: region 1 inserts 3 rows and region 2 inserts 2, so
-// values 1 and 2 are handed out twice: 2 pairs in 10 s = 17,280/day, in
-// the table, the headline and at every W; at N regions in proportion to
-// N − 1.
+// values 1 and 2 are handed out twice and each node logs an insert
+// conflict for each: 4 in 10 s = 34,560/day. They are key collisions, a
+// number of their own: the conflicts/day, the headline and the curves
+// stay 0. With per-node offsets (bootstrap's default) they are 0 too.
 func TestForecastSequenceKeysCount(t *testing.T) {
-	b := fcNewTrace(t, fcOrders)
-	for i, w := range []string{"a", "b", "a", "b", "a"} {
-		b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), w)})
+	build := func() *fcTraceBuilder {
+		b := fcNewTrace(t, fcOrders)
+		for i, w := range []string{"a", "b", "a", "b", "a"} {
+			b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), w)})
+		}
+		return b
 	}
-	rep := b.forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
+	o := ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1}
+	rep := build().forecast(10*time.Second, o)
 	tab := rep.Tables[0]
-	fcNear(t, "key collisions/day", tab.KeyCollisionsPerDay, 17280, 1e-9)
-	fcNear(t, "conflicts/day", tab.ConflictsPerDay, 17280, 1e-9)
-	fcNear(t, "total", rep.TotalConflictsPerDay, 17280, 1e-9)
-	if tab.ExpectedPerDay != 0 {
-		t.Errorf("rows written once expected %v", tab.ExpectedPerDay)
+	fcNear(t, "key collisions/day", tab.KeyCollisionsPerDay, 34560, 1e-9)
+	fcNear(t, "report key collisions/day", rep.KeyCollisionsPerDay, 34560, 1e-9)
+	if tab.ConflictsPerDay != 0 || rep.TotalConflictsPerDay != 0 || tab.ExpectedPerDay != 0 || tab.CurveLag != nil || tab.CurveRegions != nil {
+		t.Errorf("key collisions counted as conflicts: table %+v, total %v", tab, rep.TotalConflictsPerDay)
 	}
-	for _, p := range rep.CurveLag {
-		fcNear(t, fmt.Sprintf("W=%v", p.LagMs), p.ConflictsPerDay, 17280, 1e-9)
+	for _, p := range append(append([]ForecastPoint(nil), rep.CurveLag...), rep.CurveRegions...) {
+		if p.ConflictsPerDay != 0 {
+			t.Errorf("curve point %+v", p)
+		}
 	}
-	for _, p := range rep.CurveRegions {
-		fcNear(t, fmt.Sprintf("N=%d", p.Regions), p.ConflictsPerDay, 17280*float64(p.Regions-1), 1e-9)
+	if rep.Sequences != SequencesShared || !strings.Contains(strings.Join(rep.Warnings, "\n"), "key collisions if sequences are shared: 34560/day, not counted in the conflicts/day") {
+		t.Errorf("sequences %q, notes %v", rep.Sequences, rep.Warnings)
 	}
-	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "sequence offsets") {
-		t.Errorf("no note on sequence offsets: %v", rep.Warnings)
+	var txt bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Expected conflicts/day: 0 conflicting applies", "Key collisions if sequences are shared: 34560/day", "0 with per-node offsets, which bootstrap sets"} {
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, txt.String())
+		}
+	}
+
+	o.Sequences = SequencesOffsets
+	rep = build().forecast(10*time.Second, o)
+	tab = rep.Tables[0]
+	if tab.KeyCollisionsPerDay != 0 || rep.KeyCollisionsPerDay != 0 || tab.SeqCollisions != 0 || tab.SeqInsertConflicts != 0 || rep.Sequences != SequencesOffsets {
+		t.Errorf("offsets: %+v, %v/day", tab, rep.KeyCollisionsPerDay)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "with shared sequences the nodes would log 34560 key collisions/day") {
+		t.Errorf("offsets notes %v", rep.Warnings)
+	}
+	txt.Reset()
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(txt.String(), "Key collisions: 0/day: per-node sequence offsets") {
+		t.Errorf("offsets text:\n%s", txt.String())
 	}
 }
 
@@ -593,23 +648,16 @@ func TestForecastOneComputation(t *testing.T) {
 	}
 	fcCheckOneComputation(t, rep)
 	for _, tab := range rep.Tables {
-		fcNear(t, tab.Table+" measured/model/keys", tab.ConflictsPerDay, math.Max(tab.MeasuredPerDay, tab.ExpectedPerDay)+tab.KeyCollisionsPerDay, 1e-9*tab.ConflictsPerDay)
+		fcNear(t, tab.Table+" measured/model", tab.ConflictsPerDay, math.Max(tab.MeasuredPerDay, tab.ExpectedPerDay), 1e-9*tab.ConflictsPerDay)
 	}
 
 	// Through the JSON file and the one reader.
-	path := filepath.Join(t.TempDir(), "forecast.json")
-	var js bytes.Buffer
-	if err := rep.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, js.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := fcSave(t, rep)
 	back, err := ReadForecastReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(rep, back, cmp.AllowUnexported(ForecastTable{}), cmpopts.IgnoreFields(ForecastTable{}, "counters")); d != "" {
+	if d := cmp.Diff(rep, back, cmp.AllowUnexported(ForecastTable{}, ForecastReport{}), cmpopts.IgnoreFields(ForecastTable{}, "counters")); d != "" {
 		t.Errorf("read back (-wrote +read):\n%s", d)
 	}
 	in, err := ReadForecast(path)
@@ -629,7 +677,9 @@ func TestForecastOneComputation(t *testing.T) {
 	if err := back.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Expected conflicts/day: " + fcNum(total) + ":", "120 ms: " + fcNum(total) + ",", "N=2: " + fcNum(total) + ","} {
+	key := rep.KeyCollisionsPerDay
+	for _, want := range []string{"Expected conflicts/day: " + fcNum(total) + " conflicting applies,", "120 ms: " + fcNum(total) + ",", "N=2: " + fcNum(total) + ",",
+		"Key collisions if sequences are shared: " + fcNum(key) + "/day"} {
 		for name, out := range map[string]string{"text": txt.String(), "markdown": md.String()} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s lacks %q:\n%s", name, want, out)
@@ -639,8 +689,16 @@ func TestForecastOneComputation(t *testing.T) {
 	th := DefaultThresholds()
 	h := BuildHTMLReport(HTMLInputs{Forecast: back, Thresholds: &th})
 	v := h.Forecast
-	if v.TotalPerDay != total || v.Total != fmtRate(total) || !strings.Contains(factsText(h), fmtRate(total)+"/day") {
+	if v.TotalPerDay != total || v.Total != fmtRate(total) || !strings.Contains(factsText(h), "Forecast conflicts (any node writes): "+fmtRate(total)+"/day") {
 		t.Errorf("page headline %v (%s), facts %q; forecast %v", v.TotalPerDay, v.Total, factsText(h), total)
+	}
+	// Key collisions are a line of their own, never in the headline.
+	if v.KeyPerDay != key || v.KeyLine != back.keyCollisionsLine(fmtRate) || !strings.Contains(factsText(h), "Key collisions if sequences are shared: "+fmtRate(key)+"/day") {
+		t.Errorf("page key collisions %v (%q), facts %q; forecast %v", v.KeyPerDay, v.KeyLine, factsText(h), key)
+	}
+	if page := renderReport(t, HTMLInputs{Forecast: back}); !strings.Contains(page, "<strong>"+fmtRate(total)+" conflicts per day</strong>") ||
+		!strings.Contains(page, "Key collisions if sequences are shared: "+fmtRate(key)+"/day") {
+		t.Errorf("page lacks the headline %s or the key collisions %s", fmtRate(total), fmtRate(key))
 	}
 	sumRows := 0.0
 	for _, tv := range v.Tables {
@@ -725,4 +783,101 @@ func factsText(h *HTMLReport) string {
 		parts = append(parts, f.Label+": "+f.Value)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// fcSave writes the forecast's JSON to a file and returns its path.
+func fcSave(t *testing.T, rep *ForecastReport) string {
+	t.Helper()
+	var js bytes.Buffer
+	if err := rep.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	return fcWriteFile(t, js.String())
+}
+
+// fcWriteRead writes the forecast as JSON and reads it back as recommend
+// --forecast does.
+func fcWriteRead(t *testing.T, rep *ForecastReport) *ForecastInput {
+	t.Helper()
+	in, err := ReadForecast(fcSave(t, rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// recommend --forecast reads what its thresholds assume: conflicts/day
+// without key collisions (bootstrap's per-node offsets remove them; the
+// assessment reports sequence-fed keys), in the same number the forecast
+// shows, and hot rows by P(conflict per write).
+func TestRecommendReadsForecast(t *testing.T) {
+	a := loadProfile(t, "aa-any-last-resort.yaml")
+	for _, kv := range [][2]string{{"conflict_policy", PolicyNever}, {"partition_key", PartitionYes}} {
+		if err := a.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Only key collisions: 0 conflicts/day, so "must never happen" does
+	// not reject the design for them (the old headline held them).
+	b := fcNewTrace(t, fcOrders)
+	for i, w := range []string{"a", "b", "a", "b", "a"} {
+		b.txn(time.Duration(i)*time.Second, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(i+1), w)})
+	}
+	keys := b.forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 100 * time.Millisecond, Route: fcMapRoute(t), HomeShare: 1})
+	if keys.KeyCollisionsPerDay <= 0 || keys.TotalConflictsPerDay != 0 {
+		t.Fatalf("key collisions %v, conflicts %v", keys.KeyCollisionsPerDay, keys.TotalConflictsPerDay)
+	}
+	in := fcWriteRead(t, keys)
+	if in.TotalConflictsPerDay != 0 {
+		t.Errorf("recommend reads %v conflicts/day from key collisions alone", in.TotalConflictsPerDay)
+	}
+	r, err := Recommend(a, Inputs{Forecast: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Design != plain.Design || calcText(r, "forecast_conflicts") != "" {
+		t.Errorf("key collisions alone moved the design %s → %s (%q)", plain.Design, r.Design, calcText(r, "forecast_conflicts"))
+	}
+
+	// A hot counter: the number recommend prints is the forecast's
+	// headline, and the hot rows make their table home-routed.
+	mixed := fcMixed(t).forecast(10*time.Second, ForecastOptions{Regions: 2, Lag: 120 * time.Millisecond, Route: RouteRule{Kind: RouteHash}, Seed: 9})
+	in = fcWriteRead(t, mixed)
+	if in.TotalConflictsPerDay != mixed.TotalConflictsPerDay || mixed.KeyCollisionsPerDay <= 0 {
+		t.Fatalf("recommend reads %v, the forecast's headline is %v (key collisions %v apart)", in.TotalConflictsPerDay, mixed.TotalConflictsPerDay, mixed.KeyCollisionsPerDay)
+	}
+	r, err = Recommend(a, Inputs{Forecast: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmtNum(round(mixed.TotalConflictsPerDay, 2)) + " conflicts/day"; !strings.Contains(calcText(r, "forecast_conflicts"), want) || r.Design != AAHome {
+		t.Errorf("design %s, forecast line %q, want %q", r.Design, calcText(r, "forecast_conflicts"), want)
+	}
+	hot := mixed.HotRows[0]
+	if hot.PConflict <= DefaultThresholds().Get("hot_row_p_conflict") {
+		t.Fatalf("the mixed trace's hottest row is not hot: %+v", hot)
+	}
+	wantWhy := fmt.Sprintf("forecast: hot row %s, P(conflict per write) %s", hot.Key, fmtPct(hot.PConflict*100))
+	found := false
+	for _, tm := range r.Tables {
+		found = found || tm.Table == hot.Table && tm.Mode == ModeHome && strings.HasPrefix(strings.Join(tm.Why, "\n"), wantWhy)
+	}
+	if !found {
+		t.Errorf("tables %+v, want %s home-routed for %q", r.Tables, hot.Table, wantWhy)
+	}
+	if err := a.Set("conflict_policy", PolicyLWW); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Recommend(a, Inputs{Forecast: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmtNum(round(mixed.TotalConflictsPerDay, 1)) + " last-writer-wins conflicts/day"; !strings.Contains(strings.Join(r.Risks, "\n"), want) {
+		t.Errorf("risks %q, want %q", r.Risks, want)
+	}
 }

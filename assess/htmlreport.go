@@ -213,10 +213,19 @@ type AdviceCount struct {
 
 // ForecastView pictures the conflict forecast.
 type ForecastView struct {
-	LagMs       float64             `json:"lag_ms"`
-	Regions     int                 `json:"regions"`
-	TotalPerDay float64             `json:"total_conflicts_per_day"`
-	Total       string              `json:"total"`
+	LagMs       float64 `json:"lag_ms"`
+	Regions     int     `json:"regions"`
+	TotalPerDay float64 `json:"total_conflicts_per_day"`
+	Total       string  `json:"total"`
+	// KeyPerDay is the key collisions, apart from the total; KeyLine says
+	// what they assume (ForecastReport.KeyCollisionsLine). Both empty
+	// when no table has a sequence-fed key.
+	KeyPerDay float64 `json:"key_collisions_per_day,omitempty"`
+	KeyLine   string  `json:"key_collisions,omitempty"`
+	Sequences string  `json:"sequences,omitempty"`
+	// Conflicting is the replay's conflicting applies ("–" for a file of
+	// the old model).
+	Conflicting string              `json:"conflicting_applies"`
 	Tables      []TableForecastView `json:"tables"`
 	HotRows     []HotRowView        `json:"hot_rows"`
 	MoreTables  int                 `json:"more_tables,omitempty"`
@@ -238,10 +247,10 @@ type TableForecastView struct {
 	WritesPerSec    float64 `json:"writes_per_sec"`
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
 	Conflicts       string  `json:"conflicts"`
-	Concurrent      int64   `json:"concurrent"`
+	Conflicting     string  `json:"conflicting_applies"`
 	OriginDiffers   int64   `json:"origin_differs"`
 	LostIncrements  int64   `json:"lost_increments"`
-	SeqCollisions   int64   `json:"seq_collisions"`
+	KeyCollisions   string  `json:"key_collisions"`   // per day
 	Advice          string  `json:"advice,omitempty"` // from the assessment, when known
 }
 
@@ -252,6 +261,7 @@ type HotRowView struct {
 	WritesPerSec float64 `json:"writes_per_sec"`
 	PConflict    float64 `json:"p_conflict"`
 	Percent      string  `json:"percent"`
+	Conflicts    string  `json:"conflicts"` // per day
 	Lost         int64   `json:"lost_increments"`
 	Hot          bool    `json:"hot"`
 }
@@ -392,6 +402,13 @@ func buildHeadline(r *HTMLReport) Headline {
 			}
 		}
 		h.Facts = append(h.Facts, Fact{"Forecast conflicts (any node writes)", fmt.Sprintf("%s/day at %s lag", f.Total, fmtMs(f.LagMs)), cls})
+		if f.KeyLine != "" {
+			fact := Fact{"Key collisions", "0/day (per-node sequence offsets)", "good"}
+			if f.Sequences != SequencesOffsets {
+				fact = Fact{"Key collisions if sequences are shared", fmt.Sprintf("%s/day; 0 with per-node offsets", fmtRate(f.KeyPerDay)), "warn"}
+			}
+			h.Facts = append(h.Facts, fact)
+		}
 	}
 	return h
 }
@@ -754,6 +771,13 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 		}
 	}
 	v.Total = fmtRate(v.TotalPerDay)
+	v.Conflicting = f.applies(f.Totals.ConflictingApplies)
+	for _, tf := range f.Tables {
+		if tf.SequenceKey != "" || tf.KeyCollisionsPerDay > 0 {
+			v.KeyPerDay, v.KeyLine, v.Sequences = f.KeyCollisionsPerDay, f.keyCollisionsLine(fmtRate), f.Sequences
+			break
+		}
+	}
 	advice := map[string]string{}
 	if a != nil {
 		for _, ta := range a.Tables {
@@ -773,8 +797,8 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 			break
 		}
 		v.Tables = append(v.Tables, TableForecastView{Table: tf.Display(), WritesPerSec: tf.WritesPerSec, ConflictsPerDay: tf.ConflictsPerDay,
-			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table],
-			Concurrent: tf.Concurrent, OriginDiffers: tf.OriginDiffers + tf.SeqInsertConflicts, LostIncrements: tf.LostIncrements, SeqCollisions: tf.SeqCollisions})
+			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table], Conflicting: f.applies(tf.ConflictingApplies),
+			OriginDiffers: tf.OriginDiffers + tf.SeqInsertConflicts, LostIncrements: tf.LostIncrements, KeyCollisions: fmtRate(tf.KeyCollisionsPerDay)})
 	}
 	// Every line is the forecast's own curve (ForecastReport.sum): the
 	// total passes through the headline at the forecast's lag, each table
@@ -818,7 +842,10 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 				break
 			}
 			row := HotRowView{Table: h.Display(), Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict,
-				Percent: fmtPct(100 * h.PConflict), Hot: h.PConflict > v.HotLimit, Lost: h.LostIncrements}
+				Percent: fmtPct(100 * h.PConflict), Conflicts: fmtRate(h.ConflictsPerDay), Hot: h.PConflict > v.HotLimit, Lost: h.LostIncrements}
+			if f.oldModel != 0 {
+				row.Conflicts = unknown
+			}
 			v.HotRows = append(v.HotRows, row)
 			cls := templates.ClassWarn
 			if row.Hot {
