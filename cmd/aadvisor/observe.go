@@ -13,6 +13,7 @@ import (
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
+	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
 )
 
@@ -34,8 +35,11 @@ type observeOptions struct {
 	cleanup     bool
 	stmtTimeout time.Duration
 	plan        string
+	planSeq     string // the plan's sequence strategy (replicate.Topology.SequenceStrategy)
+	sequences   string
 	lagSet      bool // --lag given: the plan does not override it
 	regionsSet  bool
+	seqSet      bool
 }
 
 func init() {
@@ -48,9 +52,13 @@ func init() {
 (a TEMPORARY replication slot with pgoutput, over a publication it creates for the duration),
 then replays them as if they had run in N regions with replication window W, and counts per
 table and per row what a multi-primary mesh would have seen: origin-differs events (what
-pglogical and PostgreSQL 18 log as conflicts), true concurrent conflicts within W (what
-last-update-wins resolves silently), lost increments on counter columns, and insert/insert
-collisions on sequence-fed keys. It also prints the expected conflicts per day against W and N.
+pglogical and PostgreSQL 18 log as conflicts), of them the conflicting applies (a change applied
+onto a write its sender had not seen: last-update-wins keeps one of the two, silently), lost
+increments on counter columns, and insert/insert collisions on sequence-fed keys. It also prints
+the expected conflicts per day against W and N: conflicting applies, at most one per remote
+change a node applies. Key collisions of sequence-fed keys are a number of their own: what
+shared sequences would cause, 0 with per-node offsets (--sequences offsets, or a plan whose
+topology sets them, as bootstrap does by default).
 
 Nothing survives it: the slot dies with the connection (also on kill -9), the publication is
 dropped at the end and on Ctrl-C, and the next run (or observe --cleanup) drops one a crashed
@@ -62,7 +70,7 @@ Examples:
   aadvisor observe --dsn postgres://me@db1/app --cleanup`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				o.lagSet, o.regionsSet = cmd.Flags().Changed("lag"), cmd.Flags().Changed("regions")
+				o.lagSet, o.regionsSet, o.seqSet = cmd.Flags().Changed("lag"), cmd.Flags().Changed("regions"), cmd.Flags().Changed("sequences")
 				return a.observe(cmd.Context(), &o)
 			},
 		}
@@ -76,6 +84,7 @@ Examples:
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
 		f.DurationVar(&o.lag, "lag", defaultWindow(), "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
 		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (replication window, or half the RTT between the write regions; their number) unless --lag/--regions say otherwise")
+		f.StringVar(&o.sequences, "sequences", assess.SequencesShared, "how the nodes' sequences hand out values: shared (each node its own copy from the same start) or offsets (per-node offsets or ranges; from --plan: its topology.sequences)")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
 		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
 		f.Uint64Var(&o.seed, "seed", 1, "seed of the region assignment (the forecast is deterministic for a seed)")
@@ -128,6 +137,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	if o.homeShare < 0 || o.homeShare > 1 {
 		return usagef("--home-share %v: want 0 to 1", o.homeShare)
 	}
+	if o.sequences != assess.SequencesShared && o.sequences != assess.SequencesOffsets {
+		return usagef("--sequences %q: want %s or %s", o.sequences, assess.SequencesShared, assess.SequencesOffsets)
+	}
 	if o.duration <= 0 && o.dsn != "" {
 		return usagef("--duration %s: want more than 0", o.duration)
 	}
@@ -136,7 +148,7 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 		return usageError{err}
 	}
 	fo := assess.ForecastOptions{Regions: o.regions, Lag: o.lag, Route: route, HomeShare: o.homeShare,
-		Seed: o.seed, MaxRows: o.maxRows, Top: o.top}
+		Seed: o.seed, MaxRows: o.maxRows, Top: o.top, Sequences: o.sequences}
 
 	path := o.trace
 	if path == "" {
@@ -166,6 +178,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.planSeq == replicate.SequencesUUID && rep.KeyCollisionsPerDay > 0 {
+		rep.Warnings = append(rep.Warnings, "the plan's key strategy is uuid (topology.sequences: uuid): bootstrap leaves sequences alone and refuses sequence-fed keys, so the key collisions above stand until those keys are uuids")
+	}
 	switch o.format {
 	case "json":
 		return rep.WriteJSON(a.stdout)
@@ -180,11 +195,20 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 // observeFromPlan takes the replication window and the number of write
 // regions from a plan's answers, where the flags did not set them: the
 // answered replication window, else half the round trip between the
-// primary and the nearest other write region.
+// primary and the nearest other write region. The sequence strategy is
+// what bootstrap does with the plan (offsets unless it says otherwise).
 func (a *app) observeFromPlan(o *observeOptions) error {
-	_, ans, err := readPlanAnswers(o.plan)
+	p, ans, err := readPlanAnswers(o.plan)
 	if err != nil {
 		return err
+	}
+	o.planSeq = p.Topology.SequenceStrategy()
+	if !o.seqSet {
+		o.sequences = assess.SequencesShared
+		if o.planSeq == replicate.SequencesOffsets {
+			o.sequences = assess.SequencesOffsets
+		}
+		a.log.Info("sequences from the plan", "strategy", o.planSeq, "sequences", o.sequences)
 	}
 	if ans == nil {
 		return usagef("--plan %s: the plan keeps no answers (write it with 'aadvisor ask' or 'recommend')", o.plan)

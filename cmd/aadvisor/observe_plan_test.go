@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/inspect/stream"
+	"github.com/aadvisor/aadvisor/replicate"
 )
 
 // TestObservePlanDefaults checks that --plan sets the replication window
@@ -18,18 +23,7 @@ import (
 func TestObservePlanDefaults(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "empty.bin")
-	f, err := os.Create(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := stream.NewWriter(f, stream.Meta{Source: "test", Started: time.Unix(0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(stream.Footer{Ended: time.Unix(1, 0), Reason: "duration"}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	writeTrace(t, trace, time.Second, func(*stream.Writer) {})
 	plan := filepath.Join(dir, "plan.yaml")
 	ctx := context.Background()
 	var out, errb bytes.Buffer
@@ -71,5 +65,109 @@ func TestObservePlanDefaults(t *testing.T) {
 		if got.LagMs != tt.lagMs || got.Regions != tt.regions {
 			t.Errorf("%v: lag %v ms, %d regions; want %v ms, %d", tt.args, got.LagMs, got.Regions, tt.lagMs, tt.regions)
 		}
+	}
+}
+
+// TestObservePlanSequences checks that observe honours the plan's
+// sequence strategy: per-node offsets (the plan's, or bootstrap's default
+// when it names none) leave no key collisions; uuid keys and no plan
+// count what shared sequences would cause, apart from the conflicts/day;
+// --sequences wins over the plan.
+func TestObservePlanSequences(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "orders.bin")
+	// 200 inserts into a table keyed by a sequence, 10 ms apart.
+	writeTrace(t, trace, 3*time.Second, func(w *stream.Writer) {
+		orders := &stream.Table{ID: 1, Schema: "public", Name: "orders", ReplicaIdentity: 'd', Columns: []stream.Column{
+			{Name: "id", TypeOID: 20, Key: true, Sequence: true}, {Name: "note", TypeOID: 25}}}
+		if err := w.Table(orders); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 200; i++ {
+			at := time.Unix(0, 0).Add(time.Duration(i) * 10 * time.Millisecond)
+			row := stream.Values{{Kind: stream.KindText, Data: []byte(fmt.Sprint(i))}, {Kind: stream.KindText, Data: []byte("x")}}
+			if err := errors.Join(w.Begin(uint32(1000+i), at, uint64(100*i)), w.Change(stream.OpInsert, 1, 0, nil, row),
+				w.Commit(uint64(100*i), uint64(100*i+10), at)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	base := filepath.Join(dir, "plan.yaml")
+	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--out", base}, nil, &out, &errb); code != 0 {
+		t.Fatalf("recommend: %d %s", code, errb.String())
+	}
+	plan := func(seq string) string {
+		p, err := replicate.ReadPlan(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Topology.Kind == replicate.TopologyStreaming {
+			t.Fatalf("profile 5.4 gave a streaming plan")
+		}
+		p.Topology.Sequences = seq
+		path := filepath.Join(dir, "plan-"+seq+".yaml")
+		if err := p.WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tt := range []struct {
+		args      []string
+		sequences string
+		collide   bool
+		note      string
+	}{
+		{nil, assess.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--plan", plan(replicate.SequencesOffsets)}, assess.SequencesOffsets, false, "do not collide"},
+		{[]string{"--plan", plan("")}, assess.SequencesOffsets, false, "do not collide"},
+		{[]string{"--plan", plan(replicate.SequencesUUID)}, assess.SequencesShared, true, "key strategy is uuid"},
+		{[]string{"--plan", plan(replicate.SequencesNone)}, assess.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--plan", plan(replicate.SequencesOffsets), "--sequences", "shared"}, assess.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--sequences", "offsets"}, assess.SequencesOffsets, false, "do not collide"},
+	} {
+		out.Reset()
+		errb.Reset()
+		args := append([]string{"observe", "--format", "json", "--trace", trace, "--regions", "2", "--lag", "100ms"}, tt.args...)
+		if code := run(ctx, args, nil, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.args, code, errb.String())
+		}
+		var got struct {
+			Sequences     string   `json:"sequences"`
+			Total         float64  `json:"total_conflicts_per_day"`
+			KeyCollisions float64  `json:"key_collisions_per_day"`
+			Warnings      []string `json:"warnings"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Sequences != tt.sequences || (got.KeyCollisions > 0) != tt.collide || got.Total != 0 ||
+			!strings.Contains(strings.Join(got.Warnings, "\n"), tt.note) {
+			t.Errorf("%v: sequences %q, %v key collisions/day, %v conflicts/day, notes %q; want %q, collide %v, a note %q",
+				tt.args, got.Sequences, got.KeyCollisions, got.Total, got.Warnings, tt.sequences, tt.collide, tt.note)
+		}
+	}
+	if code := run(ctx, []string{"observe", "--trace", trace, "--sequences", "ranges"}, nil, &out, &errb); code != exitUsage {
+		t.Errorf("--sequences ranges: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// writeTrace writes a trace file that starts at the Unix epoch, holds what
+// fill writes and ends after d.
+func writeTrace(t *testing.T, path string, d time.Duration, fill func(*stream.Writer)) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := stream.NewWriter(f, stream.Meta{Source: "test", Started: time.Unix(0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(w)
+	if err := w.Close(stream.Footer{Ended: time.Unix(0, 0).Add(d), Reason: "duration"}); err != nil {
+		t.Fatal(err)
 	}
 }
