@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -40,15 +41,26 @@ type e2eWorkload struct {
 	// until the other node has it: W ≈ 0, as the forecast's lag 0. Without
 	// it both subscriptions are off for the run and on afterwards: neither
 	// node sees the other's writes during the run, a W longer than the run
-	// (the forecast's lag 1 h).
+	// (the forecast's lag 1 h), unless the run calls w.window().
 	live bool
-	txns int // transactions the workload commits
-	run  func(w *writers)
+	// windows: the run calls w.window() between bursts of writes. On the
+	// mesh each window ends with the subscriptions on until both nodes
+	// agree, then off again: writes in one window never see each other,
+	// writes in the next see them all. The capture pauses a second
+	// instead, and the forecast's W lies between the longest window and
+	// the shortest pause of the trace (windowLag).
+	windows bool
+	txns    int // transactions the workload commits
+	run     func(w *writers)
 }
 
-func (w e2eWorkload) lag() time.Duration {
-	if w.live {
+// lag is the forecast's W for the workload; for windows, from the trace.
+func (w e2eWorkload) lag(t *testing.T, trace []byte, bounds []int) time.Duration {
+	switch {
+	case w.live:
 		return 0
+	case w.windows:
+		return windowLag(t, trace, bounds)
 	}
 	return time.Hour
 }
@@ -67,11 +79,14 @@ func (w e2eWorkload) route() string {
 	return strings.Join(parts, ",")
 }
 
-// writers runs statements as writer a or b.
+// writers runs statements as writer a or b, each its own transaction.
 type writers struct {
-	t     *testing.T
-	conns map[string]*pgx.Conn
-	sync  func() // after each statement of a live mesh run
+	t      *testing.T
+	conns  map[string]*pgx.Conn
+	sync   func() // after each statement of a live mesh run
+	next   func() // between windows
+	n      int    // statements run
+	bounds []int  // statements run when each window ended
 }
 
 func (w *writers) exec(who, sql string, args ...any) {
@@ -79,9 +94,16 @@ func (w *writers) exec(who, sql string, args ...any) {
 	if _, err := w.conns[who].Exec(context.Background(), sql, args...); err != nil {
 		w.t.Fatalf("%s: %s: %v", who, sql, err)
 	}
+	w.n++
 	if w.sync != nil {
 		w.sync()
 	}
+}
+
+// window ends a window of writes (e2eWorkload.windows).
+func (w *writers) window() {
+	w.bounds = append(w.bounds, w.n)
+	w.next()
 }
 
 // hotRowPlan is a seeded sequence of (writer, row) for k updates over rows
@@ -186,6 +208,28 @@ INSERT INTO stock SELECT g, 0, 'init' FROM generate_series(1, 3) g;`,
 			}
 		},
 	},
+	{
+		// Hot rows written in windows: in each, neither node sees the
+		// other's writes; between them both catch up. a inserts rows 1
+		// and 2, then (rows in brackets): a a a b [1]; a b a b a b a b
+		// [1]; a a [1] b [2]; a [2] b [1] b [2] a [1]. See
+		// TestObserveForecast for the counts worked by hand.
+		name:     "hot rows in windows",
+		schema:   `CREATE TABLE burst (id int PRIMARY KEY, n bigint NOT NULL, writer text);`,
+		sets:     map[string]string{"burst": "default"},
+		counters: []string{"burst"},
+		windows:  true,
+		txns:     20,
+		run: func(w *writers) {
+			w.exec("a", "INSERT INTO burst VALUES (1, 0, 'a'), (2, 0, 'a')")
+			for _, window := range []string{"a1 a1 a1 b1", "a1 b1 a1 b1 a1 b1 a1 b1", "a1 a1 b2", "a2 b1 b2 a1"} {
+				w.window()
+				for _, x := range strings.Fields(window) {
+					w.exec(x[:1], "UPDATE burst SET n = n + 1, writer = $1 WHERE id = $2", x[:1], int(x[1]-'0'))
+				}
+			}
+		},
+	},
 }
 
 func exec(t *testing.T, n *sandbox.Node, db string, sqls ...string) {
@@ -205,8 +249,8 @@ func dbName(dsn string) string {
 }
 
 // captureWorkload runs the workload on one node under observe and returns
-// the trace.
-func captureWorkload(t *testing.T, wl e2eWorkload) []byte {
+// the trace and where its windows end (writers.bounds).
+func captureWorkload(t *testing.T, wl e2eWorkload) ([]byte, []int) {
 	node, dsn := sandbox.TestDatabase(t, 15)
 	db := dbName(dsn)
 	exec(t, node, db, wl.schema, wl.capture)
@@ -238,7 +282,8 @@ func captureWorkload(t *testing.T, wl e2eWorkload) []byte {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	wl.run(&writers{t: t, conns: map[string]*pgx.Conn{"a": conn, "b": conn}})
+	w := &writers{t: t, conns: map[string]*pgx.Conn{"a": conn, "b": conn}, next: func() { time.Sleep(time.Second) }}
+	wl.run(w)
 	for deadline = time.Now().Add(20 * time.Second); ; {
 		mu.Lock()
 		n := txns
@@ -255,7 +300,43 @@ func captureWorkload(t *testing.T, wl e2eWorkload) []byte {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), w.bounds
+}
+
+// windowLag is a W between the longest window of the trace and the
+// shortest pause between windows (bounds: the transactions before each
+// window's end): every write in a window is less than W from the others,
+// and reaches the other region before the next window starts.
+func windowLag(t *testing.T, trace []byte, bounds []int) time.Duration {
+	t.Helper()
+	r, err := stream.NewReader(bytes.NewReader(trace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Time
+	for {
+		txn, err := r.Next()
+		if err != nil {
+			break
+		}
+		at = append(at, txn.CommitTime)
+	}
+	var spread, gap time.Duration
+	start := 0
+	for _, end := range append(bounds, len(at)) {
+		if end > len(at) || end <= start {
+			t.Fatalf("windows end at %v, %d transactions", bounds, len(at))
+		}
+		spread = max(spread, at[end-1].Sub(at[start]))
+		if start > 0 && (gap == 0 || at[start].Sub(at[start-1]) < gap) {
+			gap = at[start].Sub(at[start-1])
+		}
+		start = end
+	}
+	if spread >= gap {
+		t.Fatalf("windows overlap: the longest lasts %s, the shortest pause %s", spread, gap)
+	}
+	return ((spread + gap) / 2).Truncate(time.Millisecond)
 }
 
 func forecast(t *testing.T, trace []byte, route string, lag time.Duration) *assess.ForecastReport {
@@ -285,9 +366,11 @@ func tableCounts(rep *assess.ForecastReport) map[string]assess.ForecastCounts {
 
 // predicted is what the forecast says pglogical will log and keep: the
 // conflicts it logs (origin-differs plus insert conflicts on sequence
-// keys) and the sum of the counter column n over the rows.
-func predicted(rep *assess.ForecastReport) (logged int64, sum float64) {
-	logged = rep.Totals.OriginDiffers + rep.Totals.SeqInsertConflicts
+// keys), of them the conflicting applies and the key collisions, and the
+// sum of the counter column n over the rows.
+func predicted(rep *assess.ForecastReport) (want logged, sum float64) {
+	want = logged{all: rep.Totals.OriginDiffers + rep.Totals.SeqInsertConflicts,
+		conflicting: rep.Totals.ConflictingApplies, keys: rep.Totals.SeqInsertConflicts}
 	for _, tab := range rep.Tables {
 		for _, c := range tab.Counters {
 			if c.Column == "n" {
@@ -295,24 +378,30 @@ func predicted(rep *assess.ForecastReport) (logged int64, sum float64) {
 			}
 		}
 	}
-	return logged, sum
+	return want, sum
 }
 
 // TestObserveForecast captures each workload on a real server and checks
 // the replay against hand-worked answers, then runs it across a two-node
 // pglogical mesh and compares the forecast with what pglogical logged and
-// kept. `go test -v -run TestObserveForecast ./inspect/stream` prints the
-// numbers docs/observe.md shows.
+// kept: every CONFLICT line, those whose local row holds a write the
+// remote writer had not seen (the conflicting applies conflicts/day
+// counts), and those on sequence keys (key collisions). `go test -v -run
+// TestObserveForecast ./inspect/stream` prints the numbers docs/observe.md
+// shows.
 func TestObserveForecast(t *testing.T) {
 	reps := map[string]*assess.ForecastReport{}
+	lags := map[string]time.Duration{}
 	for _, wl := range workloads {
-		trace := captureWorkload(t, wl)
-		reps[wl.name] = forecast(t, trace, wl.route(), wl.lag())
+		trace, bounds := captureWorkload(t, wl)
+		lags[wl.name] = wl.lag(t, trace, bounds)
+		reps[wl.name] = forecast(t, trace, wl.route(), lags[wl.name])
 		switch wl.name {
 		case "counter and sequence":
 			// W = 0: every write is seen before the next. Each update
 			// after the first lands on a row the other region wrote last
-			// (9 origin-differs, no concurrent pair, nothing lost).
+			// (9 origin-differs), but its writer had seen that write: no
+			// conflicting apply, no concurrent pair, nothing lost.
 			// Sequences are never replicated, so the 3 + 2 inserts still
 			// clash on ids 1 and 2.
 			got := tableCounts(forecast(t, trace, wl.route(), 0))
@@ -324,10 +413,10 @@ func TestObserveForecast(t *testing.T) {
 				t.Errorf("W=0 (-want +got):\n%s", d)
 			}
 			// W = 1 h: each node receives the other's 5 updates onto a
-			// row it wrote itself: 10 origin-differs; 5×5 concurrent
-			// pairs; the converged row holds the last writer's 5
-			// increments: 5 lost.
-			want["public.counters"] = assess.ForecastCounts{Writes: 10, OriginDiffers: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}
+			// row it wrote itself: 10 origin-differs, all conflicting
+			// applies; 5×5 concurrent pairs; the converged row holds the
+			// last writer's 5 increments: 5 lost.
+			want["public.counters"] = assess.ForecastCounts{Writes: 10, OriginDiffers: 10, ConflictingApplies: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}
 			if d := cmp.Diff(want, tableCounts(reps[wl.name])); d != "" {
 				t.Errorf("W=1h (-want +got):\n%s", d)
 			}
@@ -338,16 +427,45 @@ func TestObserveForecast(t *testing.T) {
 			if d := cmp.Diff(want, tableCounts(rep)); d != "" {
 				t.Errorf("insert-only (-want +got):\n%s", d)
 			}
-			if rep.TotalConflictsPerDay != 0 || len(rep.HotRows) != 0 {
-				t.Errorf("insert-only forecasts %v conflicts/day, hot rows %+v", rep.TotalConflictsPerDay, rep.HotRows)
+			if rep.TotalConflictsPerDay != 0 || rep.KeyCollisionsPerDay != 0 || len(rep.HotRows) != 0 {
+				t.Errorf("insert-only forecasts %v conflicts/day, %v key collisions/day, hot rows %+v", rep.TotalConflictsPerDay, rep.KeyCollisionsPerDay, rep.HotRows)
 			}
 		case "hot rows":
-			if rep := reps[wl.name]; rep.TotalConflictsPerDay <= 0 || rep.Totals.Concurrent == 0 || rep.Totals.LostIncrements == 0 {
+			if rep := reps[wl.name]; rep.TotalConflictsPerDay <= 0 || rep.Totals.ConflictingApplies == 0 || rep.Totals.LostIncrements == 0 {
 				t.Errorf("hot rows: %v conflicts/day, %+v", rep.TotalConflictsPerDay, rep.Totals)
 			}
 		case "hot rows, W = 0":
-			if rep := reps[wl.name]; rep.Totals.OriginDiffers == 0 || rep.Totals.Concurrent != 0 || rep.Totals.LostIncrements != 0 {
+			if rep := reps[wl.name]; rep.Totals.OriginDiffers == 0 || rep.Totals.ConflictingApplies != 0 || rep.Totals.Concurrent != 0 || rep.Totals.LostIncrements != 0 {
 				t.Errorf("hot rows at W=0: %+v", rep.Totals)
+			}
+		case "hot rows in windows":
+			// By hand, window by window (pairs, logged, conflicting):
+			//  1. a a a b on row 1: node a gets b's write onto its own
+			//     (1 conflicting); node b wrote after a's three, which
+			//     arrive one by one, lose, and each conflicts (3). Pairs
+			//     3 < 4 conflicting applies. a's 3 increments are lost.
+			//  2. a b a b a b a b on row 1: each node gets the other's 4
+			//     writes onto its own: 8 conflicting applies, 16 pairs.
+			//     b wrote last: a's 4 increments are lost.
+			//  3. a a on row 1, b on row 2: a's first write reaches b,
+			//     whose row 1 is its own from window 2, and b's reaches a,
+			//     whose row 2 is its insert: 2 logged, but each writer had
+			//     seen that row: 0 conflicting, 0 pairs, nothing lost.
+			//  4. a on 2, b on 1, b on 2, a on 1: one pair per row, each
+			//     write lands on the other's: 4 conflicting, 2 pairs, 2
+			//     increments lost.
+			// In all, 21 writes, 18 logged, 16 conflicting applies, 21
+			// pairs (more than the 19 updates), 9 increments lost.
+			want := map[string]assess.ForecastCounts{"public.burst": {Writes: 21, OriginDiffers: 18, ConflictingApplies: 16, Concurrent: 21, LostIncrements: 9, LostDelta: 9}}
+			if d := cmp.Diff(want, tableCounts(reps[wl.name])); d != "" {
+				t.Errorf("windows, W=%s (-want +got):\n%s", lags[wl.name], d)
+			}
+		}
+		// A table's conflicts/day: at least what the replay counts, never
+		// more than one per remote change applied.
+		for _, tab := range reps[wl.name].Tables {
+			if perDay := tab.WritesPerSec * 86400; tab.ConflictsPerDay < tab.MeasuredPerDay || tab.ConflictsPerDay > perDay*(1+1e-9) {
+				t.Errorf("%s: %s: %v conflicts/day, replay %v/day, writes %v/day", wl.name, tab.Table, tab.ConflictsPerDay, tab.MeasuredPerDay, perDay)
 			}
 		}
 	}
@@ -356,12 +474,13 @@ func TestObserveForecast(t *testing.T) {
 		m := newMesh(t)
 		for _, wl := range workloads {
 			rep := reps[wl.name]
-			wantLogged, wantSum := predicted(rep)
-			logged, sums := m.run(t, wl)
-			t.Logf("%s: forecast (W=%s): %s conflicts/day, %d concurrent pairs, %d lost increments, %d conflicts logged, counter sum %v; pglogical: %d CONFLICT lines, counter sum %v",
-				wl.name, wl.lag(), fmtPerDay(rep.TotalConflictsPerDay), rep.Totals.Concurrent, rep.Totals.LostIncrements, wantLogged, wantSum, logged, sums)
-			if logged != wantLogged {
-				t.Errorf("%s: pglogical logged %d conflicts, forecast %d", wl.name, logged, wantLogged)
+			want, wantSum := predicted(rep)
+			got, sums := m.run(t, wl, rep)
+			t.Logf("%s: forecast (W=%s): %s conflicts/day, %s key collisions/day, %d concurrent pairs, %d lost increments, %d conflicts logged (%d conflicting applies, %d key collisions), counter sum %v; pglogical: %d CONFLICT lines (%d onto a write the sender had not seen, %d on sequence keys), counter sum %v",
+				wl.name, lags[wl.name], fmtPerDay(rep.TotalConflictsPerDay), fmtPerDay(rep.KeyCollisionsPerDay), rep.Totals.Concurrent, rep.Totals.LostIncrements,
+				want.all, want.conflicting, want.keys, wantSum, got.all, got.conflicting, got.keys, sums)
+			if got != want {
+				t.Errorf("%s: pglogical logged %+v, forecast %+v", wl.name, got, want)
 			}
 			for i, s := range sums {
 				if float64(s) != wantSum {
@@ -461,23 +580,51 @@ func (m *mesh) settle(t *testing.T, wl e2eWorkload, offsets [2]int64, stableFor 
 }
 
 // run runs the workload on the mesh, waits for convergence and returns
-// the CONFLICT lines logged during it and each node's sum of n over the
+// the CONFLICT lines logged during it (classified against the forecast
+// rep: which tables have sequence keys) and each node's sum of n over the
 // workload's counter tables.
-func (m *mesh) run(t *testing.T, wl e2eWorkload) (int64, []int64) {
+func (m *mesh) run(t *testing.T, wl e2eWorkload, rep *assess.ForecastReport) (logged, []int64) {
 	ctx := context.Background()
 	offsets := [2]int64{logSize(t, m.nodes[0]), logSize(t, m.nodes[1])}
 	w := &writers{t: t, conns: map[string]*pgx.Conn{"a": m.conns[0], "b": m.conns[1]}}
+	// epochs are the server times at which the nodes had seen every
+	// earlier write: a conflict is a conflicting apply when the local row
+	// was written in the remote write's epoch.
+	var epochs []time.Time
+	epoch := func() {
+		var now time.Time
+		if err := m.conns[0].QueryRow(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		epochs = append(epochs, now)
+	}
 	if wl.live {
-		w.sync = func() { m.settle(t, wl, offsets, 1) }
+		epoch()
+		w.sync = func() { m.settle(t, wl, offsets, 1); epoch() }
 		wl.run(w)
 	} else {
-		exec(t, m.nodes[0], "", "SELECT pglogical.alter_subscription_disable('s1', true)")
-		exec(t, m.nodes[1], "", "SELECT pglogical.alter_subscription_disable('s2', true)")
+		m.subscriptions(t, false)
+		epoch()
+		w.next = func() {
+			m.subscriptions(t, true)
+			m.settle(t, wl, offsets, 20)
+			m.subscriptions(t, false)
+			epoch()
+		}
 		wl.run(w)
-		exec(t, m.nodes[0], "", "SELECT pglogical.alter_subscription_enable('s1', true)")
-		exec(t, m.nodes[1], "", "SELECT pglogical.alter_subscription_enable('s2', true)")
+		m.subscriptions(t, true)
 	}
-	logged := m.settle(t, wl, offsets, 20)
+	m.settle(t, wl, offsets, 20)
+	seqKeys := map[string]bool{}
+	for _, tab := range rep.Tables {
+		if tab.SequenceKey != "" {
+			seqKeys[tab.Table] = true
+		}
+	}
+	var got logged
+	for i, n := range m.nodes {
+		got.add(classifyConflicts(t, n, offsets[i], epochs, seqKeys))
+	}
 	var sums []int64
 	for i, c := range m.conns {
 		for table, want := range wl.rows {
@@ -500,7 +647,86 @@ func (m *mesh) run(t *testing.T, wl e2eWorkload) (int64, []int64) {
 		}
 		sums = append(sums, sum)
 	}
-	return logged, sums
+	return got, sums
+}
+
+// subscriptions turns both subscriptions on or off; off, it waits until
+// both apply workers are gone, so no write made after it reaches the
+// other node until they are on again.
+func (m *mesh) subscriptions(t *testing.T, on bool) {
+	t.Helper()
+	for i, n := range m.nodes {
+		if on {
+			exec(t, n, "", fmt.Sprintf("SELECT pglogical.alter_subscription_enable('s%d', true)", i+1))
+			continue
+		}
+		exec(t, n, "", fmt.Sprintf("SELECT pglogical.alter_subscription_disable('s%d', true)", i+1))
+		waitFor(t, n, "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name LIKE 'pglogical apply%'", 0)
+	}
+}
+
+// logged counts pglogical's CONFLICT lines: all of them, those whose
+// local row holds a write the remote writer had not seen (conflicting
+// applies), and remote inserts on a sequence-keyed table (key
+// collisions).
+type logged struct{ all, conflicting, keys int64 }
+
+func (l *logged) add(o logged) {
+	l.all += o.all
+	l.conflicting += o.conflicting
+	l.keys += o.keys
+}
+
+// conflictRE is one CONFLICT line of pglogical and its DETAIL
+// (pglogical_report_conflict): the operation, the relation, the local
+// row's commit time and the remote transaction's.
+var conflictRE = regexp.MustCompile(`CONFLICT: remote (\w+) on relation (\S+) [^\n]*\n[^\n]*DETAIL:\s+(?:existing local tuple \{[^}]*\} xid=\d+,origin=-?\d+,timestamp=([^;]*); )?remote tuple \{[^}]*\}\*? in xact origin=\d+,timestamp=([^,]+),`)
+
+// classifyConflicts reads the CONFLICT lines node n logged from offset
+// from. epochs are the times at which both nodes had seen every earlier
+// write: the local row of a conflicting apply was written in the same
+// epoch as the remote write, after its start.
+func classifyConflicts(t *testing.T, n *sandbox.Node, from int64, epochs []time.Time, seqKeys map[string]bool) logged {
+	t.Helper()
+	b, err := os.ReadFile(n.LogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) < from {
+		from = 0
+	}
+	text := string(b[from:])
+	var l logged
+	l.all = int64(strings.Count(text, "CONFLICT: remote"))
+	const layout = "2006-01-02 15:04:05.999999-07"
+	matches := conflictRE.FindAllStringSubmatch(text, -1)
+	if int64(len(matches)) != l.all {
+		t.Fatalf("%s: %d CONFLICT lines, %d read with their DETAIL (log %s)", n.Name, l.all, len(matches), n.LogFile)
+	}
+	for _, m := range matches {
+		if m[1] == "INSERT" && seqKeys[m[2]] {
+			l.keys++
+			continue
+		}
+		if m[3] == "" {
+			t.Fatalf("%s: a conflict without a local row: %s", n.Name, m[0])
+		}
+		local, err1 := time.Parse(layout, m[3])
+		remote, err2 := time.Parse(layout, m[4])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: conflict times %q, %q: %v %v", n.Name, m[3], m[4], err1, err2)
+		}
+		start := time.Time{}
+		for _, e := range epochs {
+			if !e.After(remote) {
+				start = e
+			}
+		}
+		if !local.Before(start) {
+			l.conflicting++
+		}
+	}
+	return l
 }
 
 func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
