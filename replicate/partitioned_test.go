@@ -1,9 +1,11 @@
 package replicate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
@@ -23,12 +25,21 @@ CREATE TRIGGER log_received AFTER INSERT OR UPDATE OR DELETE ON public.orders
   FOR EACH ROW EXECUTE FUNCTION public.log_received();
 ALTER TABLE public.orders ENABLE REPLICA TRIGGER log_received;`
 
+// TestPartitioned bootstraps a write-partitioned mesh with native
+// logical replication on every version (row filters; origin = none from
+// 16), and with pglogical on 15.
 func TestPartitioned(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
+	type run struct {
 		major  int
 		engine string
-	}{{15, EngineNative}, {18, EngineNative}, {15, EnginePglogical}} {
+	}
+	var runs []run
+	for _, v := range sandbox.TestVersions {
+		runs = append(runs, run{v, EngineNative})
+	}
+	runs = append(runs, run{15, EnginePglogical})
+	for _, c := range runs {
 		t.Run(fmt.Sprintf("pg%d_%s", c.major, c.engine), func(t *testing.T) {
 			if c.engine == EnginePglogical {
 				sandbox.NeedModule(t, c.major, "pglogical")
@@ -50,6 +61,9 @@ func TestPartitioned(t *testing.T) {
 				m.exec(i, `DELETE FROM orders WHERE region = $1 AND amount = 2`, m.names[i])
 			}
 			m.converge(`SELECT region, id, amount FROM orders ORDER BY 1, 2`, 3*14)
+			if c.engine == EngineNative {
+				checkNativeStatus(t, p, c.major)
+			}
 			for i := range m.conns {
 				// No node ever received a row it owns: no loops.
 				if own := m.rows(i, fmt.Sprintf(`SELECT count(*) FROM received WHERE region = '%s'`, m.names[i])); own[0] != "0" {
@@ -68,5 +82,41 @@ func TestPartitioned(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkNativeStatus checks what mesh status reads from a native mesh on a
+// server version: every link streaming, with apply error counts (15+) and
+// conflict counts only from 18 (pg_stat_subscription_stats.confl_*).
+func checkNativeStatus(t *testing.T, p *Plan, major int) {
+	t.Helper()
+	n := len(p.Topology.Nodes)
+	var st *Status
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		st = MeshStatus(context.Background(), p, StatusOptions{})
+		streaming := 0
+		for _, l := range st.Links {
+			if l.State == LinkStreaming {
+				streaming++
+			}
+		}
+		if len(st.Links) == n*(n-1) && streaming == len(st.Links) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(st.Links) != n*(n-1) || len(st.Alarms) != 0 {
+		t.Fatalf("PostgreSQL %d: want %d links and no alarms: %s %+v", major, n*(n-1), describeLinks(st), st.Alarms)
+	}
+	counted := major >= 18
+	for _, l := range st.Links {
+		if l.State != LinkStreaming || l.ApplyErrors == nil || *l.ApplyErrors != 0 || (l.Conflicts != nil) != counted {
+			t.Errorf("PostgreSQL %d link %s->%s: state %s, apply errors %v, conflicts %v (counted from 18 only)",
+				major, l.From, l.To, l.State, l.ApplyErrors, l.Conflicts)
+		}
+	}
+	for _, nd := range st.Nodes {
+		if !nd.Up || !strings.HasPrefix(nd.Version, fmt.Sprint(major)) || (nd.Conflicts != nil) != counted {
+			t.Errorf("PostgreSQL %d node %+v", major, nd)
+		}
 	}
 }

@@ -72,8 +72,20 @@ func summarize(rep *VerifyReport) []diffSummary {
 	return out
 }
 
+// TestVerifyFindsEveryDifference injects every kind of difference into
+// three nodes of each version, finds them, and repairs them.
 func TestVerifyFindsEveryDifference(t *testing.T) {
-	sb := sandbox.ForTest(t, 18, 3)
+	t.Parallel()
+	for _, major := range sandbox.TestVersions {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel() // own sandboxes
+			testVerifyFindsEveryDifference(t, major)
+		})
+	}
+}
+
+func testVerifyFindsEveryDifference(t *testing.T, major int) {
+	sb := sandbox.ForTest(t, major, 3)
 	ctx := context.Background()
 	p := verifyNodes(t, sb, "vf")
 	n1, n2, n3 := sb.Nodes[0], sb.Nodes[1], sb.Nodes[2]

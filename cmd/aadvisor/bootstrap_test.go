@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 func TestPrintBootstrapHidesPasswords(t *testing.T) {
@@ -58,6 +60,25 @@ func TestPrintBootstrapRouting(t *testing.T) {
 		"public.inventory", "write only on node us_east_1 (its home)", "public.sessions", "node-local: not replicated"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestSandboxDefaultEngine: bootstrap on a sandbox without --engine picks
+// native from 16 (origin = none), pglogical before.
+func TestSandboxDefaultEngine(t *testing.T) {
+	for _, c := range []struct {
+		major int
+		want  string
+	}{{15, replicate.EnginePglogical}, {16, replicate.EngineNative}, {17, replicate.EngineNative}, {18, replicate.EngineNative}} {
+		in := &sandbox.Install{Major: c.major, Version: fmt.Sprint(c.major)}
+		sb := &sandbox.Sandbox{Nodes: []*sandbox.Node{{Name: "node1", Port: 5001, Install: in}, {Name: "node2", Port: 5002, Install: in}}}
+		p, err := (&bootstrapOptions{}).planFromFlags(sb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Topology.Engine != c.want || p.Topology.Kind != replicate.TopologyActiveActive {
+			t.Errorf("PostgreSQL %d: %s %s, want active-active %s", c.major, p.Topology.Kind, p.Topology.Engine, c.want)
 		}
 	}
 }

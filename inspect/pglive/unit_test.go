@@ -1,6 +1,7 @@
 package pglive
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,5 +51,36 @@ func TestDecodeTgtype(t *testing.T) {
 func TestMark(t *testing.T) {
 	if got, want := mark("SELECT 1"), "SELECT "+marker+" 1"; got != want {
 		t.Errorf("mark = %q, want %q", got, want)
+	}
+}
+
+// TestVersionedQueries takes every branch the catalog queries make on the
+// server version (14 stands for the versions before 15) and on the
+// pg_stat_statements extension version; the live tests run them on 15, 16,
+// 17 and 18 (sandbox.TestVersions), whose extension versions are 1.10,
+// 1.10, 1.11 and 1.12.
+func TestVersionedQueries(t *testing.T) {
+	for _, v := range []int{140000, 150000, 160000, 170000, 180000} {
+		if has := strings.Contains(databaseQuery(v), "d.datlocprovider"); has != (v >= 150000) {
+			t.Errorf("%d: datlocprovider %v", v, has)
+		}
+		if has := strings.Contains(subscriptionsQuery(v), "s.suborigin"); has != (v >= 160000) {
+			t.Errorf("%d: suborigin %v", v, has)
+		}
+		if !strings.Contains(slotsQuery(v), "s.wal_status") {
+			t.Errorf("%d: wal_status missing", v)
+		}
+	}
+	if strings.Contains(slotsQuery(120000), "s.wal_status") {
+		t.Error("12: wal_status does not exist before 13")
+	}
+	for _, c := range []struct{ ext, col string }{
+		{"1.7", "s.total_time"}, {"1.8", "s.total_exec_time"}, {"1.10", "s.total_exec_time"},
+		{"1.11", "s.total_exec_time"}, {"1.12", "s.total_exec_time"},
+	} {
+		q := statementsQuery("public", c.ext)
+		if !strings.Contains(q, "pg_catalog.sum("+c.col+")") {
+			t.Errorf("pg_stat_statements %s: want %s in\n%s", c.ext, c.col, q)
+		}
 	}
 }

@@ -15,8 +15,22 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TestVersions are the major versions the integration tests cover.
-var TestVersions = []int{15, 18}
+// TestVersions are the major versions the integration tests cover, oldest
+// first: 15 from Debian (with pglogical), 16, 17 and 18 from the npm
+// builds that 'make pg' fetches. This list is the whole version matrix.
+var TestVersions = []int{15, 16, 17, 18}
+
+// TestVersionsSince returns the TestVersions from min on, e.g. 16 for
+// native active-active (origin = none).
+func TestVersionsSince(min int) []int {
+	var out []int
+	for _, v := range TestVersions {
+		if v >= min {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 // InCI reports whether a missing server must fail tests instead of
 // skipping them.

@@ -94,9 +94,9 @@ func FindInstall(ctx context.Context, want string) (*Install, error) {
 	}
 	if len(found) == 0 {
 		if major != 0 {
-			return nil, fmt.Errorf("--pg %d: %w for PostgreSQL %d (install postgresql-%d, or run 'make pg' for 18, or set AADVISOR_PG_BIN)", major, ErrNotFound, major, major)
+			return nil, fmt.Errorf("--pg %d: %w for PostgreSQL %d (install postgresql-%d, or run 'make pg' for 16, 17 and 18, or set AADVISOR_PG_BIN)", major, ErrNotFound, major, major)
 		}
-		return nil, fmt.Errorf("%w (install postgresql-15, run 'make pg', or set AADVISOR_PG_BIN)", ErrNotFound)
+		return nil, fmt.Errorf("%w (install postgresql-15, run 'make pg' for 16, 17 and 18, or set AADVISOR_PG_BIN)", ErrNotFound)
 	}
 	sort.SliceStable(found, func(i, j int) bool { return versionLess(found[j].Version, found[i].Version) })
 	return found[0], nil
