@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Minutes in a 365.25-day year (docs/decision.md).
@@ -318,4 +319,23 @@ func Derive(a Answers, t Thresholds) Derived {
 		}
 	}
 	return d
+}
+
+// RPO is the most data the rpo_region answer allows a region loss to lose,
+// as the replication lag that loses it: 0 for RPO 0, one hour for "hours".
+// ok is false when the question was not answered.
+func RPO(a Answers) (rpo time.Duration, ok bool) {
+	switch a.String("rpo_region") {
+	case RPOZero:
+		return 0, true
+	case RPOSecond:
+		return time.Second, true
+	case RPOMinute:
+		return time.Minute, true
+	case RPO15Min:
+		return 15 * time.Minute, true
+	case RPOHours:
+		return time.Hour, true
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package assess
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func near(t *testing.T, name string, got, want, tol float64) {
@@ -191,6 +192,27 @@ func TestFormatting(t *testing.T) {
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestRPO(t *testing.T) {
+	for _, c := range []struct {
+		answer string
+		want   time.Duration
+		ok     bool
+	}{
+		{"", 0, false}, {RPOZero, 0, true}, {RPOSecond, time.Second, true}, {RPOMinute, time.Minute, true},
+		{RPO15Min, 15 * time.Minute, true}, {RPOHours, time.Hour, true},
+	} {
+		a := NewAnswers()
+		if c.answer != "" {
+			if err := a.Set("rpo_region", c.answer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, ok := RPO(a); got != c.want || ok != c.ok {
+			t.Errorf("RPO(%q) = %s, %v; want %s, %v", c.answer, got, ok, c.want, c.ok)
 		}
 	}
 }

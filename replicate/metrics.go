@@ -107,8 +107,12 @@ func (m *meshMetrics) Collect(ch chan<- prometheus.Metric) {
 		if l.ApplyErrors != nil {
 			ch <- prometheus.MustNewConstMetric(mApplyErrors, prometheus.CounterValue, float64(*l.ApplyErrors), l.From, l.To, l.Subscription)
 		}
-		for typ, n := range l.ConflictsByType {
-			ch <- prometheus.MustNewConstMetric(mConflicts, prometheus.CounterValue, float64(n), l.To, l.From, typ)
+		if l.Conflicts != nil {
+			// Counted per link (PostgreSQL 18): every type, zeros too, so
+			// that the first conflict of a type shows as an increase.
+			for _, typ := range stConflictTypes {
+				ch <- prometheus.MustNewConstMetric(mConflicts, prometheus.CounterValue, float64(l.ConflictsByType[typ]), l.To, l.From, typ)
+			}
 		}
 	}
 }

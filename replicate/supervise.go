@@ -31,6 +31,15 @@ type SuperviseOptions struct {
 	DownBudget time.Duration
 	Status     StatusOptions
 	Log        *slog.Logger
+	// LagWindow is the plan's replication window W and RPO its recovery
+	// point objective across regions; both are exported as metrics (when
+	// positive) for the alert rules to compare the lag with.
+	LagWindow time.Duration
+	RPO       time.Duration
+	// VerifyEvery runs Verify (with the Verify options) at this interval,
+	// the first time at the start, and exports its results; 0 never does.
+	VerifyEvery time.Duration
+	Verify      VerifyOptions
 }
 
 // Event is a change the supervisor (or the dashboard) noticed.
@@ -111,6 +120,7 @@ type Supervisor struct {
 	polls     int64
 	lastPoll  time.Duration
 	reenabled int64
+	verify    verifyState
 
 	registry *prometheus.Registry
 }
@@ -141,7 +151,7 @@ func NewSupervisor(p *Plan, o SuperviseOptions) *Supervisor {
 	s := &Supervisor{plan: p, opts: o, collector: NewCollector(p, o.Status), log: o.Log,
 		downSince: map[string]time.Time{}, reenable: map[string]*reenableState{}, alarms: []Alarm{}}
 	s.registry = prometheus.NewRegistry()
-	s.registry.MustRegister(&meshMetrics{s: s})
+	s.registry.MustRegister(&meshMetrics{s: s}, &planMetrics{s: s})
 	return s
 }
 
@@ -150,9 +160,19 @@ func (s *Supervisor) Close() { s.collector.Close() }
 
 // Run polls until ctx is cancelled, then returns nil.
 func (s *Supervisor) Run(ctx context.Context) error {
-	s.log.Info("supervisor started", "nodes", len(s.plan.Topology.Nodes), "interval", s.opts.Interval.String(), "auto_reenable", s.opts.AutoReenable)
+	s.log.Info("supervisor started", "nodes", len(s.plan.Topology.Nodes), "interval", s.opts.Interval.String(), "auto_reenable", s.opts.AutoReenable,
+		"verify_every", s.opts.VerifyEvery.String())
 	t := time.NewTicker(s.opts.Interval)
 	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if s.opts.VerifyEvery > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.verifyLoop(ctx)
+		}()
+	}
 	for {
 		s.Poll(ctx)
 		select {

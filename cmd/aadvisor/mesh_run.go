@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
 )
@@ -23,6 +24,8 @@ type meshRunOptions struct {
 	maxReenables int
 	downBudget   time.Duration
 	logs         map[string]string
+	lagWindow    time.Duration
+	verifyEvery  time.Duration
 }
 
 func (a *app) meshRunCommand() *cobra.Command {
@@ -36,6 +39,10 @@ per poll) and serves:
             WAL retained per slot and the safe WAL left before max_slot_wal_keep_size, alarms,
             and the supervisor's own query count
   /healthz  JSON summary; HTTP 503 while an alarm is raised
+The plan's replication window (W, from its answers; --lag-window) and RPO are exported too, for the
+alert rules to compare the lag with; with --verify-every, mesh verify runs that often and its results
+are exported. 'aadvisor mesh monitoring' writes a Grafana dashboard and Prometheus alert rules for
+these metrics.
 State changes and alarms are logged (slog, stderr; see --log-level/--log-format). Alarms: a slot
 about to pass max_slot_wal_keep_size (or filling the disk when unlimited), a slot that lost WAL,
 a node down longer than --down-budget, a link failing on apply errors. With --auto-reenable, a
@@ -50,6 +57,12 @@ SIGTERM or Ctrl-C stops it cleanly. The listen address must be loopback unless
 			}
 			if err := checkListen(o.listen, o.allowRemote); err != nil {
 				return err
+			}
+			if o.verifyEvery != 0 && o.verifyEvery < time.Second {
+				return usagef("--verify-every %s: want 0 (never) or at least 1s", o.verifyEvery)
+			}
+			if o.lagWindow < 0 {
+				return usagef("--lag-window %s: want a positive duration", o.lagWindow)
 			}
 			p, err := readPlanFlag(o.plan)
 			if err != nil {
@@ -67,7 +80,27 @@ SIGTERM or Ctrl-C stops it cleanly. The listen address must be loopback unless
 	f.IntVar(&o.maxReenables, "max-reenables", 3, "re-enables in a row before the failure is taken as permanent")
 	f.DurationVar(&o.downBudget, "down-budget", time.Minute, "how long a node may be down before the alarm")
 	f.StringToStringVar(&o.logs, "log", nil, "server log of a node on this machine, to count pglogical conflicts (NODE=FILE, repeatable)")
+	f.DurationVar(&o.lagWindow, "lag-window", 0, "lag the plan tolerates, exported for the lag alert (default: the plan's replication window W)")
+	f.DurationVar(&o.verifyEvery, "verify-every", 0, "run mesh verify this often and export its results; it reads every table (0: never)")
 	return cmd
+}
+
+// planLimits returns the lag window and the RPO a plan's answers give:
+// the replication window W (the questionnaire's default W when the plan
+// keeps no answers) and the cross-region RPO (0 when not answered or 0).
+func planLimits(path string, p *replicate.Plan) (window, rpo time.Duration, err error) {
+	ans, err := planAnswers(path, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ans == nil {
+		na := assess.NewAnswers()
+		ans = &na
+	}
+	d := assess.Derive(*ans, assess.DefaultThresholds())
+	window = time.Duration(d.WindowS * float64(time.Second))
+	rpo, _ = assess.RPO(*ans)
+	return window, rpo, nil
 }
 
 // checkListen accepts host:port with a loopback host (or any host when
@@ -97,8 +130,17 @@ func checkListen(addr string, allowRemote bool) error {
 }
 
 func (a *app) meshRun(ctx context.Context, p *replicate.Plan, o *meshRunOptions) error {
+	window, rpo, err := planLimits(o.plan, p)
+	if err != nil {
+		return err
+	}
+	if o.lagWindow > 0 {
+		window = o.lagWindow
+	}
+	a.log.Info("lag limits", "lag_window", window.String(), "rpo", rpo.String())
 	sup := replicate.NewSupervisor(p, replicate.SuperviseOptions{Interval: o.interval, AutoReenable: o.autoReenable,
-		MaxReenables: o.maxReenables, DownBudget: o.downBudget, Status: replicate.StatusOptions{LogFiles: o.logs}, Log: a.log})
+		MaxReenables: o.maxReenables, DownBudget: o.downBudget, Status: replicate.StatusOptions{LogFiles: o.logs}, Log: a.log,
+		LagWindow: window, RPO: rpo, VerifyEvery: o.verifyEvery, Verify: replicate.VerifyOptions{Recheck: 2 * time.Second}})
 	defer sup.Close()
 	var srv *http.Server
 	errc := make(chan error, 1)
@@ -120,7 +162,7 @@ func (a *app) meshRun(ctx context.Context, p *replicate.Plan, o *meshRunOptions)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(runCtx) }()
-	var err error
+	err = nil
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

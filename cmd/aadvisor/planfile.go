@@ -15,16 +15,26 @@ func readPlanAnswers(path string) (*replicate.Plan, *assess.Answers, error) {
 	if err != nil {
 		return nil, nil, asUsage(err)
 	}
+	a, err := planAnswers(path, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, a, nil
+}
+
+// planAnswers returns the questionnaire answers a plan read from path
+// keeps (nil when it keeps none). Bad answers are usage errors.
+func planAnswers(path string, p *replicate.Plan) (*assess.Answers, error) {
 	if p.Answers == nil {
-		return p, nil, nil
+		return nil, nil
 	}
 	data, err := yaml.Marshal(p.Answers)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read plan answers: %w", err)
+		return nil, fmt.Errorf("read plan answers: %w", err)
 	}
 	a, err := assess.ParseAnswers(path+" (answers)", data)
 	if err != nil {
-		return nil, nil, asUsage(err)
+		return nil, asUsage(err)
 	}
-	return p, &a, nil
+	return &a, nil
 }
