@@ -81,7 +81,40 @@ $(PG_CACHE)/%/package/native/bin/postgres:
 	"$$root/package/native/bin/postgres" --version
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
+
+# A release in dist/: the binary with its version, commit and date stamped
+# (`aadvisor version` shows them), with man pages and shell completions
+# generated from the commands, the example and the monitoring files, as a
+# tarball and a .deb (nfpm, pinned). The date is the commit's, so that the
+# same commit builds the same files; VERSION comes from the newest vX.Y.Z
+# tag (X.Y.Z, or X.Y.Z+N.gHASH N commits later), else 0.0.0~gitDATE.HASH.
+NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+DATE        ?= $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+VERSION     ?= $(shell v=$$(git describe --tags --match 'v[0-9]*' 2>/dev/null) && echo "$$v" | sed -e 's/^v//' -e 's/-\([0-9]*\)-g/+\1.g/' || \
+                 echo "0.0.0~git$$(date -u -d @$(SOURCE_DATE_EPOCH) +%Y%m%d%H%M%S).$$(git rev-parse --short=12 HEAD 2>/dev/null)")
+DIST_DIR    := dist/aadvisor_$(VERSION)_linux_amd64
+DIST_LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
+.PHONY: dist
+dist:
+	@set -euo pipefail; \
+	rm -rf dist; mkdir -p "$(DIST_DIR)/examples/shop" "$(DIST_DIR)/monitoring"; \
+	echo "dist: aadvisor $(VERSION) (commit $(COMMIT), $(DATE))"; \
+	CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=false -ldflags '$(DIST_LDFLAGS)' -o "$(DIST_DIR)/aadvisor" ./cmd/aadvisor; \
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) "$(DIST_DIR)/aadvisor" gen-docs "$(DIST_DIR)"; \
+	gzip -9n "$(DIST_DIR)"/man/man1/*.1; \
+	cp README.md "$(DIST_DIR)/"; \
+	cp examples/shop/schema.sql examples/shop/queries.sql "$(DIST_DIR)/examples/shop/"; \
+	cp templates/monitoring/* "$(DIST_DIR)/monitoring/"; \
+	find "$(DIST_DIR)" -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +; \
+	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner -C dist -cf - "$(notdir $(DIST_DIR))" \
+	  | gzip -9n > "$(DIST_DIR).tar.gz"; \
+	(cd "$(DIST_DIR)" && VERSION='$(VERSION)' SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+	  $(NFPM) package --config "$(CURDIR)/cmd/aadvisor/nfpm.yaml" --packager deb --target ..); \
+	cd dist && sha256sum *.tar.gz *.deb > SHA256SUMS && cat SHA256SUMS
 
 # End to end on a local sandbox node: the shop schema and a short workload
 # with real hazards, then assess, observe, recommend and the HTML report

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -14,8 +15,11 @@ import (
 	"golang.org/x/term"
 )
 
-// version is set by the linker (-X main.version=...); else from build info.
-var version = ""
+// Release builds ('make dist') stamp the version, the commit and the date
+// with the linker: -X main.version=... -X main.commit=... -X main.date=...
+// What is not stamped comes from Go's build information; a stamped value
+// wins.
+var version, commit, date = "", "", ""
 
 // app holds what every command shares: streams, global flags, the logger.
 type app struct {
@@ -139,13 +143,30 @@ type buildInfo struct {
 	Revision string `json:"revision,omitempty"`
 	Time     string `json:"time,omitempty"`
 	Modified bool   `json:"modified,omitempty"`
+	Go       string `json:"go,omitempty"`
 }
 
 func versionString() string { return readBuildInfo().Version }
 
 func readBuildInfo() buildInfo {
 	bi, _ := debug.ReadBuildInfo()
-	return stampVersion(version, bi)
+	b := stamped(stampVersion(version, bi), commit, date)
+	b.Go = runtime.Version()
+	return b
+}
+
+// stamped puts the commit and the date a release build stamped (make
+// dist, which builds with -buildvcs=false) in place of the build
+// information's; the stamped commit says itself whether the tree was
+// modified ("-dirty").
+func stamped(b buildInfo, commit, date string) buildInfo {
+	if commit != "" {
+		b.Revision, b.Modified = commit, false
+	}
+	if date != "" {
+		b.Time = date
+	}
+	return b
 }
 
 // stampVersion derives the version from the linker's -X main.version, or
@@ -199,7 +220,20 @@ func (a *app) versionCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "text":
-				fmt.Fprintf(a.stdout, "aadvisor %s\n", versionString())
+				b := readBuildInfo()
+				var parts []string
+				if b.Revision != "" {
+					c := "commit " + b.Revision
+					if b.Modified {
+						c += " (modified)"
+					}
+					parts = append(parts, c)
+				}
+				if b.Time != "" {
+					parts = append(parts, "built "+b.Time)
+				}
+				parts = append(parts, b.Go)
+				fmt.Fprintf(a.stdout, "aadvisor %s (%s)\n", b.Version, strings.Join(parts, ", "))
 			case "json":
 				b, err := json.Marshal(struct {
 					SchemaVersion int `json:"schema_version"`

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"runtime"
 	"runtime/debug"
 	"testing"
 
@@ -39,5 +43,47 @@ func TestStampVersion(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestVersionStamped: what 'make dist' stamps with -ldflags is what
+// 'aadvisor version' prints, in text and JSON, and what reports name.
+func TestVersionStamped(t *testing.T) {
+	defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+	version, commit, date = "1.4.0", "0123456789abcdef0123456789abcdef01234567", "2026-12-01T10:00:00Z"
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	want := "aadvisor 1.4.0 (commit 0123456789abcdef0123456789abcdef01234567, built 2026-12-01T10:00:00Z, " + runtime.Version() + ")\n"
+	if out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"version", "--format", "json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["schema_version"] != 1.0 || got["version"] != "1.4.0" || got["revision"] != commit || got["time"] != date || got["go"] != runtime.Version() {
+		t.Errorf("json: %s", out.String())
+	}
+	if v := versionString(); v != "1.4.0" {
+		t.Errorf("versionString() = %q: reports and plans name the stamped version", v)
+	}
+	// Not stamped: Go's build information (TestStampVersion); a test
+	// binary has no VCS information.
+	version, commit, date = "", "", ""
+	out.Reset()
+	run(context.Background(), []string{"version"}, nil, &out, &errb)
+	if want := "aadvisor devel (" + runtime.Version() + ")\n"; out.String() != want {
+		t.Errorf("unstamped: %q, want %q", out.String(), want)
+	}
+	// The stamped commit and date win over the build information's.
+	b := stamped(buildInfo{Version: "v1", Revision: "aaa", Time: "t0", Modified: true}, "bbb-dirty", "t1")
+	if b != (buildInfo{Version: "v1", Revision: "bbb-dirty", Time: "t1"}) {
+		t.Errorf("stamped: %+v", b)
 	}
 }
