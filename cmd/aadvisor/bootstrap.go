@@ -80,7 +80,7 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 	f.StringVar(&o.ownerColumn, "owner-column", "", "partitioned: the column naming each row's owner")
 	f.StringVar(&o.sequences, "sequences", "", "key sequences: offsets (default), uuid or none")
 	f.IntVar(&o.sandboxN, "sandbox", 0, "create N local sandbox nodes first (or reuse the sandbox) and use them")
-	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15, 18) or bin directory")
+	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15 to 18) or bin directory")
 	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
 	f.StringVar(&o.sandboxName, "sandbox-name", "default", "sandbox name")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the checks and the SQL per node, in order; change nothing")

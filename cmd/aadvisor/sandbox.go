@@ -45,7 +45,7 @@ servers run as the postgres OS user.`,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return a.sandboxUp(cmd, o) },
 	}
 	up.Flags().IntVar(&o.nodes, "nodes", 0, "number of nodes, 1-16 (default: the existing sandbox's, else 2)")
-	up.Flags().StringVar(&o.pg, "pg", "", "PostgreSQL major version (15, 18) or path to its bin directory (default: newest found)")
+	up.Flags().StringVar(&o.pg, "pg", "", "PostgreSQL major version (15 to 18) or path to its bin directory (default: newest found)")
 	up.Flags().IntVar(&o.port, "port", 0, "first port; nodes take consecutive ports (default: free ports)")
 
 	down := &cobra.Command{
