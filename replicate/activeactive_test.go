@@ -181,14 +181,18 @@ func TestNativeActiveActive(t *testing.T) {
 				counted := major >= 18
 				// Native apply has no conflict resolution: each node keeps
 				// whatever change it applied last, so copies may diverge. On 18
-				// the apply workers count the conflicts they saw.
+				// the apply workers count the conflicts they saw. The view is
+				// cluster-wide: only this test's database counts (other tests
+				// share the servers, and a partitioned mesh counts conflicts
+				// of its own, see TestPartitioned).
 				var conflicts int
 				deadline := time.Now().Add(15 * time.Second)
 				for counted && conflicts == 0 && time.Now().Before(deadline) {
 					time.Sleep(200 * time.Millisecond)
 					conflicts = 0
 					for i := range m.conns {
-						r := m.rows(i, `SELECT coalesce(sum(confl_update_origin_differs), 0)::bigint FROM pg_stat_subscription_stats WHERE subname LIKE 'aadv%'`)
+						r := m.rows(i, `SELECT coalesce(sum(ss.confl_update_origin_differs), 0)::bigint FROM pg_stat_subscription_stats ss
+							JOIN pg_subscription s ON s.oid = ss.subid WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 						var c int
 						fmt.Sscan(r[0], &c)
 						conflicts += c
