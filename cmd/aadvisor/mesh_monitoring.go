@@ -18,7 +18,7 @@ func (a *app) meshMonitoringCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "monitoring",
 		Short: "Write a Grafana dashboard and Prometheus alert rules for the metrics of 'mesh run'",
-		Long: `monitoring writes, into --out:
+		Long: `monitoring writes, into the directory -o names:
   aadvisor-mesh.dashboard.json   Grafana dashboard (import it; pick the Prometheus data source)
   aadvisor-mesh.rules.yml        Prometheus alert rules: supervisor or node down, link down, lag over
                                  the plan's window or RPO, slot retaining WAL, conflicts rising,
@@ -27,21 +27,21 @@ func (a *app) meshMonitoringCommand() *cobra.Command {
 Scrape 'aadvisor mesh run' as job "aadvisor-mesh". The lag limits come from the plan through the
 metrics mesh run exports, so the files need no editing per mesh. Existing files are kept unless
 --force is given.`,
-		Example: `  aadvisor mesh monitoring --out /etc/prometheus/aadvisor
+		Example: `  aadvisor mesh monitoring -o /etc/prometheus/aadvisor
   promtool check rules /etc/prometheus/aadvisor/aadvisor-mesh.rules.yml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.writeMonitoring(dir, force)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "out", ".", "directory to write the files into (created if missing)")
+	outputFlag(cmd.Flags(), &dir, ".", "write the files into `DIR` (created if missing)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite files that exist")
 	return cmd
 }
 
 func (a *app) writeMonitoring(dir string, force bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usagef("--out %s: %v", dir, unwrapPathErr(err))
+		return usagef("--output %s: %v", dir, unwrapPathErr(err))
 	}
 	src := templates.Monitoring()
 	names, err := fs.Glob(src, "*")
@@ -51,7 +51,7 @@ func (a *app) writeMonitoring(dir string, force bool) error {
 	if !force {
 		for _, name := range names {
 			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-				return usagef("--out %s: %s exists (use --force to overwrite)", dir, name)
+				return usagef("--output %s: %s exists (use --force to overwrite)", dir, name)
 			}
 		}
 	}

@@ -113,7 +113,7 @@ func TestMonitoringMetricsExported(t *testing.T) {
 	}
 	plan := filepath.Join(t.TempDir(), "mesh.yaml")
 	var out, errb bytes.Buffer
-	if code := run(ctx, append(args, "--out", plan), nil, &out, &errb); code != 0 {
+	if code := run(ctx, append(args, "-o", plan), nil, &out, &errb); code != 0 {
 		t.Fatalf("bootstrap: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	// The answers a plan from 'aadvisor ask' keeps: a window W of 250 ms
