@@ -158,7 +158,7 @@ func (b *bootstrapper) precheck() []Check {
 			add(name, "other replication", StatusWarn, fmt.Sprintf("%d subscription(s) not made by aadvisor in this database", f.OtherSubs),
 				"one engine per database: check they do not replicate the same tables", false)
 		}
-		if t.Kind == TopologyStreaming && n.Role == RoleStandby && !f.InRecovery && b.opt.Local[n.Name] == nil {
+		if t.Kind == TopologyStreaming && t.HA == nil && n.Role == RoleStandby && !f.InRecovery && b.opt.Local[n.Name] == nil {
 			add(name, "standby", StatusWarn, "not a local sandbox node: bootstrap writes a runbook for it instead of rebuilding it", "run the runbook steps on its host", false)
 		}
 	}
@@ -384,7 +384,7 @@ func (b *bootstrapper) dataChecks() []Check {
 	switch t.Kind {
 	case TopologyStreaming:
 		for _, n := range b.nodes {
-			if n.Role == RoleStandby && !n.facts.InRecovery && n.facts.UserTables > 0 {
+			if n.Role == RoleStandby && !n.facts.InRecovery && n.facts.UserTables > 0 && !(n.ha != nil && n.ha.Patroni != nil) {
 				cs = append(cs, Check{Node: n.Name, Name: "empty standby", Status: StatusFail,
 					Detail: fmt.Sprintf("holds %d user table(s) in %s; rebuilding it as a standby would replace them", n.facts.UserTables, n.facts.Database),
 					Fix:    "use an empty node as the standby; aadvisor never replaces data"})

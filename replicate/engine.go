@@ -36,6 +36,12 @@ type Options struct {
 	// ConnectTimeout bounds each connection attempt (default 10s).
 	ConnectTimeout time.Duration
 	Log            *slog.Logger
+	// Sandbox is the sandbox of the Local nodes: a streaming topology with
+	// automatic failover starts its etcd and Patroni processes there.
+	Sandbox *sandbox.Sandbox
+	// HADir is where the Patroni and etcd configuration of user hosts is
+	// written (default ./aadvisor-ha).
+	HADir string
 }
 
 func (o *Options) defaults() {
@@ -47,6 +53,9 @@ func (o *Options) defaults() {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.HADir == "" {
+		o.HADir = "aadvisor-ha"
 	}
 }
 
@@ -89,7 +98,8 @@ type Step struct {
 
 	exists     string // query returning one bool: true when the step is already done
 	existsArgs []any
-	run        func(ctx context.Context, b *bootstrapper) error // non-SQL steps
+	existsFn   func(ctx context.Context, b *bootstrapper) (bool, error) // the same for non-SQL steps
+	run        func(ctx context.Context, b *bootstrapper) error         // non-SQL steps
 	manual     bool
 }
 
@@ -124,11 +134,13 @@ type Result struct {
 	Steps         []Step  `json:"steps"`
 	// Routing is how applications must write each table of the plan's
 	// write modes; local tables are left out of replication.
-	Routing   []Route         `json:"routing,omitempty"`
-	Nodes     []NodeReadiness `json:"nodes,omitempty"`
-	Links     []LinkReadiness `json:"links,omitempty"`
-	Ready     bool            `json:"ready"`
-	ElapsedMS int64           `json:"elapsed_ms"`
+	Routing []Route         `json:"routing,omitempty"`
+	Nodes   []NodeReadiness `json:"nodes,omitempty"`
+	Links   []LinkReadiness `json:"links,omitempty"`
+	// HAFiles are the Patroni and etcd files for user hosts (topology.ha).
+	HAFiles   []HAFile `json:"ha_files,omitempty"`
+	Ready     bool     `json:"ready"`
+	ElapsedMS int64    `json:"elapsed_ms"`
 }
 
 // Failed lists the failing checks.
@@ -168,6 +180,7 @@ type nodeConn struct {
 	dsn   string // with the plan's database
 	conn  *pgx.Conn
 	facts *nodeFacts
+	ha    *haFacts // topology.ha only
 }
 
 // bootstrapper holds the state of one run.
@@ -176,6 +189,7 @@ type bootstrapper struct {
 	opt   Options
 	nodes []*nodeConn
 	db    string
+	files []HAFile // topology.ha on user hosts
 }
 
 func (b *bootstrapper) node(name string) *nodeConn {
@@ -211,6 +225,9 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	// Nodes that answered are checked even when others did not, so that
 	// every problem shows at once.
 	res.Checks = append(res.Checks, b.precheck()...)
+	if p.Topology.HA != nil {
+		res.Checks = append(res.Checks, b.haChecks(ctx)...)
+	}
 	if f := res.Failed(); len(f) > 0 {
 		return res, &PrecheckError{Failed: f}
 	}
@@ -226,11 +243,13 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 			}
 		}
 		res.Steps = steps
+		res.HAFiles = b.files
 		res.Nodes, res.Links = b.readiness(ctx)
 		return res, nil
 	}
 	err = b.execute(ctx, steps)
 	res.Steps = steps
+	res.HAFiles = b.files
 	if err != nil {
 		return res, err
 	}
@@ -308,6 +327,11 @@ func (b *bootstrapper) gatherNode(ctx context.Context, n *nodeConn) []Check {
 		return fail("read catalog", err.Error(), "")
 	}
 	n.facts = f
+	if b.plan.Topology.HA != nil {
+		if n.ha, err = b.gatherHA(ctx, n); err != nil {
+			return fail("read HA settings", err.Error(), "connect as a superuser")
+		}
+	}
 	return nil
 }
 
@@ -339,6 +363,9 @@ func (b *bootstrapper) steps() ([]Step, error) {
 	t := b.plan.Topology
 	switch t.Kind {
 	case TopologyStreaming:
+		if t.HA != nil {
+			return b.patroniSteps()
+		}
 		return b.streamingSteps(), nil
 	case TopologyPartitioned, TopologyActiveActive:
 		var steps []Step
@@ -364,6 +391,17 @@ func (b *bootstrapper) execute(ctx context.Context, steps []Step) error {
 		if s.manual {
 			s.Status = StepManual
 			continue
+		}
+		if s.existsFn != nil {
+			done, err := s.existsFn(ctx, b)
+			if err != nil {
+				s.Status, s.Error = StepFailed, inspect.Redact(err.Error())
+				return fmt.Errorf("node %s: check %s: %s", s.Node, s.Action, s.Error)
+			}
+			if done {
+				s.Status = StepExists
+				continue
+			}
 		}
 		if s.exists != "" {
 			var done bool

@@ -114,6 +114,8 @@ type Topology struct {
 	// WriteModes says how each table may be written (version 2): from the
 	// assessment's per-table advice and the forecast's hot rows.
 	WriteModes []WriteMode `yaml:"write_modes,omitempty"`
+	// HA is the automatic failover of a streaming topology (plan_ha.go).
+	HA *HA `yaml:"ha,omitempty"`
 }
 
 // SequenceStrategy is what bootstrap does with the sequences: the plan's
@@ -146,6 +148,8 @@ type PlanNode struct {
 	Role   string   `yaml:"role"`
 	DSN    string   `yaml:"dsn"`
 	Owns   []string `yaml:"owns,omitempty"` // partitioned: owner-column values this node writes
+	// API is the node's Patroni REST API (topology.ha), e.g. http://10.0.0.1:8008.
+	API string `yaml:"api,omitempty"`
 }
 
 // PlanError is a problem in a plan file, with its place.
@@ -377,7 +381,7 @@ func (d *planDecoder) recommendation(n *yaml.Node, path string, r *PlanRecommend
 }
 
 func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
-	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences", "write_modes"}, func(k string, v *yaml.Node, f string) error {
+	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences", "write_modes", "ha"}, func(k string, v *yaml.Node, f string) error {
 		var err error
 		switch k {
 		case "kind":
@@ -412,6 +416,9 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 				}
 				t.WriteModes = append(t.WriteModes, wm)
 			}
+		case "ha":
+			t.HA = &HA{}
+			return d.ha(v, f, t.HA)
 		case "nodes":
 			if v.Kind != yaml.SequenceNode {
 				return d.err(v, f, "want a list of nodes, got %s", describe(v))
@@ -471,7 +478,7 @@ func versionList() string {
 
 func (d *planDecoder) node(n *yaml.Node, path string, pn *PlanNode) error {
 	d.lines[path] = n.Line
-	return d.fields(n, path, []string{"name", "region", "role", "dsn", "owns"}, func(k string, v *yaml.Node, f string) error {
+	return d.fields(n, path, []string{"name", "region", "role", "dsn", "owns", "api"}, func(k string, v *yaml.Node, f string) error {
 		var err error
 		switch k {
 		case "name":
@@ -487,6 +494,8 @@ func (d *planDecoder) node(n *yaml.Node, path string, pn *PlanNode) error {
 			pn.DSN, err = d.str(v, f)
 		case "owns":
 			pn.Owns, err = d.strs(v, f)
+		case "api":
+			pn.API, err = d.str(v, f)
 		}
 		return err
 	})
@@ -614,7 +623,10 @@ func (p *Plan) validate(lines map[string]int) error {
 	if t.Kind == TopologyStreaming && t.Sequences != "" && t.Sequences != SequencesNone {
 		return bad("topology.sequences", "a streaming topology replicates sequences itself; want none or leave it out")
 	}
-	return p.validateWriteModes(bad)
+	if err := p.validateWriteModes(bad); err != nil {
+		return err
+	}
+	return p.validateHA(bad)
 }
 
 // validateWriteModes checks topology.write_modes: a version 2 field of

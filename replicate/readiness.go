@@ -97,6 +97,9 @@ func (b *bootstrapper) links() [][2]*nodeConn {
 
 // readiness summarises every node and link.
 func (b *bootstrapper) readiness(ctx context.Context) ([]NodeReadiness, []LinkReadiness) {
+	if b.plan.Topology.HA != nil {
+		return b.haReadiness(ctx)
+	}
 	var links []LinkReadiness
 	for _, l := range b.links() {
 		links = append(links, b.linkState(ctx, l[0], l[1]))
@@ -134,6 +137,9 @@ func (b *bootstrapper) readiness(ctx context.Context) ([]NodeReadiness, []LinkRe
 // waitReady waits until every link replicates (or a runbook step is
 // left to a person), up to opt.Wait.
 func (b *bootstrapper) waitReady(ctx context.Context) error {
+	if b.plan.Topology.HA != nil {
+		return b.waitHAReady(ctx)
+	}
 	deadline := time.Now().Add(b.opt.Wait)
 	for {
 		var pending []string

@@ -28,6 +28,10 @@ type bootstrapOptions struct {
 	tables      []string
 	ownerColumn string
 	sequences   string
+	ha          string
+	haSync      bool
+	etcdMembers int
+	haDir       string
 
 	sandboxN    int
 	pg          string
@@ -56,6 +60,12 @@ with PostgreSQL's own replication or pglogical:
   active-active  pglogical (15-17: forward_origins '{}', last_update_wins) or native origin = none
                  (16+), full mesh, data copied from the one seed node
 
+A streaming topology with automatic failover (topology.ha in the plan, or --ha patroni) is handed
+to Patroni 3.0 with etcd 3.4 as its store: on sandbox nodes bootstrap starts etcd and one Patroni
+per node on 127.0.0.1 (PostgreSQL 15: Patroni 3.0 does not know 16+); for user hosts it writes
+each node's patroni.yml, the etcd settings and RUNBOOK.md to --ha-dir. Patroni decides and
+promotes; synchronous mode (--ha-sync, or a plan with sync_* standbys) loses no acknowledged commit.
+
 Key sequences get INCREMENT BY N and a per-node start so that nodes never hand out the same value.
 Every object is named aadv_..., re-running converges, and 'aadvisor mesh teardown' removes them.
 --dry-run prints the SQL per node, in order, without writing anything.
@@ -64,6 +74,7 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 (--topology --engine --node NAME=DSN ...), or from --sandbox N (local throwaway nodes).`,
 		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app -o mesh.yaml
   aadvisor bootstrap --plan plan.yaml --dry-run
+  aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync --out ha.yaml
   aadvisor bootstrap --topology active-active --engine native --database app \
       --node east='postgres://repl@10.0.0.1/app' --node west='postgres://repl@10.0.0.2/app' -o mesh.yaml`,
 		Args: cobra.NoArgs,
@@ -79,6 +90,10 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 	f.StringSliceVar(&o.tables, "tables", nil, "tables in scope: schema.table, schema.* or * (default: all user tables)")
 	f.StringVar(&o.ownerColumn, "owner-column", "", "partitioned: the column naming each row's owner")
 	f.StringVar(&o.sequences, "sequences", "", "key sequences: offsets (default), uuid or none")
+	f.StringVar(&o.ha, "ha", "", "streaming: automatic failover with this engine (patroni)")
+	f.BoolVar(&o.haSync, "ha-sync", false, "with --ha: Patroni synchronous_mode (commits wait for a synchronous standby)")
+	f.IntVar(&o.etcdMembers, "etcd-members", 0, "with --ha: etcd members bootstrap starts or configures (1, 3 or 5; default 1)")
+	f.StringVar(&o.haDir, "ha-dir", "aadvisor-ha", "with --ha on user hosts: where to write patroni.yml, etcd settings and RUNBOOK.md")
 	f.IntVar(&o.sandboxN, "sandbox", 0, "create N local sandbox nodes first (or reuse the sandbox) and use them")
 	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15 to 18) or bin directory")
 	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
@@ -103,13 +118,23 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 	if o.sandboxN < 0 || o.sandboxN == 1 {
 		return usagef("--sandbox %d: want at least 2 nodes", o.sandboxN)
 	}
+	if o.ha != "" && o.ha != replicate.HAPatroni {
+		return usagef("--ha %q: want patroni", o.ha)
+	}
+	if o.ha == "" && (o.haSync || o.etcdMembers != 0) {
+		return usagef("--ha-sync and --etcd-members go with --ha patroni")
+	}
 	var sb *sandbox.Sandbox
 	if o.sandboxN > 0 {
 		if len(o.nodes) > 0 {
 			return usagef("--sandbox makes the nodes; leave out --node")
 		}
+		pg := o.pg
+		if pg == "" && (o.ha != "" || planHasHA(o.plan)) {
+			pg = "15" // Patroni 3.0 runs PostgreSQL up to 15
+		}
 		stop := a.progress("starting sandbox nodes")
-		s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: o.sandboxN, PG: o.pg, Dir: o.sandboxDir, Name: o.sandboxName, Log: a.log})
+		s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: o.sandboxN, PG: pg, Dir: o.sandboxDir, Name: o.sandboxName, Log: a.log})
 		stop()
 		if err != nil {
 			var ue *sandbox.UsageError
@@ -147,11 +172,21 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 			return err
 		}
 	}
+	if err := o.applyHA(p); err != nil {
+		return err
+	}
 	if err := p.Validate(); err != nil {
 		return asUsage(err)
 	}
 	if ph := p.Placeholders(); len(ph) > 0 {
 		return usagef("fill in the <placeholder> DSN of %s in the plan (or use --sandbox %d)", strings.Join(ph, ", "), len(p.Topology.Nodes))
+	}
+	if sb == nil {
+		sb = a.findSandbox(o)
+	}
+	local := localNodes(p, sb)
+	if err := replicate.PrepareHA(p, local, sb); err != nil {
+		return err
 	}
 	if o.out != "" {
 		if err := p.WriteFile(o.out); err != nil {
@@ -159,10 +194,7 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 		}
 		fmt.Fprintf(a.stderr, "plan written to %s (use it with 'aadvisor mesh ... --plan %s')\n", o.out, o.out)
 	}
-	if sb == nil {
-		sb = a.findSandbox(o)
-	}
-	opt := replicate.Options{DryRun: o.dryRun, Wait: o.wait, Log: a.log, Local: localNodes(p, sb)}
+	opt := replicate.Options{DryRun: o.dryRun, Wait: o.wait, Log: a.log, Local: local, Sandbox: sb, HADir: o.haDir}
 	stop := a.progress("bootstrapping")
 	res, err := replicate.Bootstrap(ctx, p, opt)
 	stop()
@@ -182,6 +214,37 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 		return asUsage(err)
 	}
 	return err
+}
+
+// applyHA adds automatic failover from --ha to the plan.
+func (o *bootstrapOptions) applyHA(p *replicate.Plan) error {
+	if o.ha == "" {
+		return nil
+	}
+	if p.Topology.Kind != replicate.TopologyStreaming {
+		return usagef("--ha %s: automatic failover is for --topology streaming (each node of a %s topology keeps its own HA)", o.ha, p.Topology.Kind)
+	}
+	if p.Topology.HA == nil {
+		p.Topology.HA = &replicate.HA{}
+	}
+	p.Topology.HA.Engine = o.ha
+	if o.haSync {
+		p.Topology.HA.SynchronousMode = true
+	}
+	if o.etcdMembers != 0 {
+		p.Topology.HA.EtcdMembers = o.etcdMembers
+	}
+	return nil
+}
+
+// planHasHA peeks at a plan file for topology.ha (to pick the sandbox's
+// PostgreSQL before the plan is read in full).
+func planHasHA(path string) bool {
+	if path == "" {
+		return false
+	}
+	p, err := replicate.ReadPlan(path)
+	return err == nil && p.Topology.HA != nil
 }
 
 // overrides applies the few flags that may refine a plan file.
@@ -383,6 +446,19 @@ func printBootstrap(w io.Writer, res *replicate.Result, format string) error {
 		fmt.Fprintln(w, "\nWrite routing (the plan's write modes; local tables are left out of replication)")
 		for _, r := range res.Routing {
 			fmt.Fprintf(w, "  %-28s %-12s %s\n", r.Table, r.Mode, r.Rule)
+		}
+	}
+	if len(res.HAFiles) > 0 {
+		if res.DryRun {
+			fmt.Fprintln(w, "\nFiles for the user hosts (Patroni and etcd), as they would be written")
+			for _, f := range res.HAFiles {
+				fmt.Fprintf(w, "\n--- %s\n%s", f.Path, inspect.Redact(f.Content))
+			}
+		} else {
+			fmt.Fprintln(w, "\nFiles for the user hosts (Patroni and etcd)")
+			for _, f := range res.HAFiles {
+				fmt.Fprintf(w, "  %s\n", f.Path)
+			}
 		}
 	}
 	if len(res.Steps) > 0 {

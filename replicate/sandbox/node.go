@@ -24,6 +24,8 @@ type Node struct {
 	DataDir string   `json:"data_dir"`
 	LogFile string   `json:"log_file"`
 	Install *Install `json:"install"`
+	// Patroni is set while Patroni manages the node (patroni.go).
+	Patroni *Patroni `json:"patroni,omitempty"`
 
 	user *osUser
 }

@@ -52,6 +52,9 @@ type Sandbox struct {
 	Nodes   []*Node   `json:"nodes"`
 
 	restarted []string
+	// Etcd is the store of the Patroni clusters bootstrap runs on the
+	// sandbox (empty without automatic failover).
+	Etcd []*Etcd `json:"etcd,omitempty"`
 }
 
 // StateFile is the name of the file that marks a directory as a sandbox.
@@ -99,6 +102,9 @@ func Load(dir string) (*Sandbox, error) {
 			return nil, fmt.Errorf("%s: corrupt state file: node %s has no installation", filepath.Join(dir, StateFile), n.Name)
 		}
 		n.user = u
+	}
+	for _, e := range s.Etcd {
+		e.user = u
 	}
 	return &s, nil
 }
@@ -211,8 +217,23 @@ func (s *Sandbox) restart(ctx context.Context, o Options) error {
 		return usage("sandbox %s already exists with %d nodes, not %d; run 'aadvisor sandbox down --dir %s' first or use another --dir",
 			s.Dir, len(s.Nodes), o.Nodes, s.Dir)
 	}
+	if len(s.Etcd) > 0 {
+		if _, err := s.StartEtcd(ctx, 0); err != nil {
+			return err
+		}
+	}
 	var mu sync.Mutex
 	err := s.each(func(n *Node) error {
+		if n.Managed() {
+			// Patroni starts the server; a server still running from
+			// before is adopted.
+			if !n.Running() {
+				mu.Lock()
+				s.restarted = append(s.restarted, n.Name)
+				mu.Unlock()
+			}
+			return s.RestartPatroni(ctx, n)
+		}
 		if n.Running() {
 			return nil
 		}
@@ -268,9 +289,11 @@ func (s *Sandbox) save() error {
 	return os.Rename(p+".tmp", p)
 }
 
-// Down stops every node and removes the sandbox directory.
+// Down stops every node (Patroni first, where it manages one, so that it
+// does not restart its server) and etcd, and removes the sandbox directory.
 func (s *Sandbox) Down(ctx context.Context) error {
 	var errs []error
+	errs = append(errs, s.each(func(n *Node) error { return n.StopPatroni(ctx) }))
 	for _, n := range s.Nodes {
 		if err := n.Stop(ctx, "fast"); err != nil {
 			if err2 := n.Stop(ctx, "immediate"); err2 != nil {
@@ -278,6 +301,7 @@ func (s *Sandbox) Down(ctx context.Context) error {
 			}
 		}
 	}
+	errs = append(errs, s.StopEtcd(ctx))
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -302,6 +326,9 @@ type NodeStatus struct {
 	Version string `json:"version"`
 	DSN     string `json:"dsn"`
 	DataDir string `json:"data_dir"`
+	// PatroniPID and API are set while Patroni manages the node.
+	PatroniPID int    `json:"patroni_pid,omitempty"`
+	API        string `json:"api,omitempty"`
 }
 
 // Status reports each node.
@@ -310,7 +337,7 @@ func (s *Sandbox) Status() []NodeStatus {
 	for _, n := range s.Nodes {
 		pid := n.PID()
 		out = append(out, NodeStatus{Name: n.Name, Up: pid != 0, PID: pid, Port: n.Port,
-			Version: n.Install.Version, DSN: n.DSN(""), DataDir: n.DataDir})
+			Version: n.Install.Version, DSN: n.DSN(""), DataDir: n.DataDir, PatroniPID: n.PatroniPID(), API: n.APIURL()})
 	}
 	return out
 }
