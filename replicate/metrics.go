@@ -41,6 +41,9 @@ func (m *meshMetrics) Describe(ch chan<- *prometheus.Desc) {
 		mRetained, mSafe, mSlotActive, mDiskFree, mWALDir, mAlarms, mPolls, mPollSec, mQueries, mReenabled} {
 		ch <- d
 	}
+	for _, d := range haDescs {
+		ch <- d
+	}
 }
 
 func b2f(b bool) float64 {
@@ -60,6 +63,11 @@ func (m *meshMetrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(mQueries, prometheus.CounterValue, float64(s.collector.Queries()))
 	ch <- prometheus.MustNewConstMetric(mReenabled, prometheus.CounterValue, float64(reenabled))
 	kinds := map[string]int{AlarmSlotWALLimit: 0, AlarmSlotLost: 0, AlarmNodeDown: 0, AlarmLinkBroken: 0}
+	if s.plan.Topology.HA != nil {
+		for _, k := range []string{AlarmHANoLeader, AlarmHANoSync, AlarmHAMemberDown, AlarmHAUnreachable, AlarmHAPaused, AlarmHATimeline} {
+			kinds[k] = 0
+		}
+	}
 	for _, a := range alarms {
 		kinds[a.Kind]++
 	}
@@ -69,6 +77,7 @@ func (m *meshMetrics) Collect(ch chan<- prometheus.Metric) {
 	if st == nil {
 		return
 	}
+	collectHAMetrics(ch, st.HA)
 	for _, n := range st.Nodes {
 		ch <- prometheus.MustNewConstMetric(mNodeUp, prometheus.GaugeValue, b2f(n.Up), n.Name)
 		if n.DiskFreeBytes != nil {

@@ -138,11 +138,7 @@ func readHBA(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		}
 		parts := []string{typ, db, user}
 		if typ != "local" {
-			if mask != "" {
-				parts = append(parts, addr, mask)
-			} else {
-				parts = append(parts, addr)
-			}
+			parts = append(parts, hbaAddress(addr, mask))
 		}
 		parts = append(parts, method)
 		if opts != "" {
@@ -151,6 +147,23 @@ func readHBA(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		out = append(out, strings.Join(parts, " "))
 	}
 	return out, rows.Err()
+}
+
+// hbaAddress writes the address column of a rule as CIDR when the view
+// gives an address and a netmask.
+func hbaAddress(addr, mask string) string {
+	ip, m := net.ParseIP(addr), net.ParseIP(mask)
+	if ip == nil || m == nil {
+		return strings.TrimSpace(addr + " " + mask)
+	}
+	if ip.To4() != nil {
+		m = m.To4()
+	}
+	ones, bits := net.IPMask(m).Size()
+	if bits == 0 {
+		return addr + " " + mask
+	}
+	return fmt.Sprintf("%s/%d", addr, ones)
 }
 
 // haChecks are the prechecks of a streaming topology with automatic
@@ -681,7 +694,7 @@ func (b *bootstrapper) haReadiness(ctx context.Context) ([]NodeReadiness, []Link
 		m, ok := st.Member(n.Name)
 		switch {
 		case st.Source == "":
-			nr.Detail = st.Error
+			nr.Detail = "no Patroni REST API answers"
 		case !ok:
 			nr.Detail = "not a Patroni member yet"
 		default:
@@ -719,7 +732,32 @@ func (b *bootstrapper) waitHAReady(ctx context.Context) error {
 	if len(members) == 0 {
 		return nil // a runbook for a person
 	}
-	_, err := waitHA(ctx, b.plan, b.opt.Wait, haHealthy(members))
+	healthy := haHealthy(members)
+	_, err := waitHA(ctx, b.plan, b.opt.Wait, func(st *HAStatus) string {
+		if why := healthy(st); why != "" {
+			return why
+		}
+		// Patroni says running once the server accepts connections; the
+		// replica streams once the leader made its slot (next HA loop).
+		leader := b.node(st.Leader)
+		if leader == nil || leader.conn == nil {
+			return "no connection to the leader " + st.Leader
+		}
+		for _, name := range members {
+			if name == st.Leader {
+				continue
+			}
+			var state string
+			err := leader.conn.QueryRow(ctx, `SELECT coalesce((SELECT state FROM pg_catalog.pg_stat_replication WHERE application_name = $1 LIMIT 1), 'not connected')`, name).Scan(&state)
+			if err != nil {
+				return fmt.Sprintf("%s: %s", st.Leader, inspect.Redact(err.Error()))
+			}
+			if state != "streaming" {
+				return fmt.Sprintf("%s → %s %s", st.Leader, name, state)
+			}
+		}
+		return ""
+	})
 	return err
 }
 

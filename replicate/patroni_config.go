@@ -178,13 +178,22 @@ var sandboxHBA = []string{
 // replication role and the superuser (pg_rewind), by password.
 func userHostsHBA(existing []string, hosts []string, superuser, repl string) []string {
 	out := append([]string(nil), existing...)
+	// A rule matches by type, database, user and address; the first
+	// match wins, so an existing rule for the same connection stays.
+	key := func(l string) string {
+		f := strings.Fields(l)
+		if len(f) > 4 {
+			f = f[:4]
+		}
+		return strings.Join(f, " ")
+	}
 	seen := map[string]bool{}
 	for _, l := range out {
-		seen[strings.Join(strings.Fields(l), " ")] = true
+		seen[key(l)] = true
 	}
 	add := func(l string) {
-		if !seen[l] {
-			seen[l] = true
+		if !seen[key(l)] {
+			seen[key(l)] = true
 			out = append(out, l)
 		}
 	}
@@ -222,11 +231,15 @@ func hbaName(s string) string {
 func etcdMemberConfig(name, host string, cluster, token string) string {
 	peer := "http://" + net.JoinHostPort(host, "2380")
 	client := "http://" + net.JoinHostPort(host, "2379")
+	listen := client
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		listen += ",http://127.0.0.1:2379" // etcdctl on the host itself
+	}
 	return strings.Join([]string{
 		"# /etc/default/etcd for etcd member " + name + ", written by aadvisor bootstrap (Debian etcd-server 3.4).",
 		"ETCD_NAME=" + name,
 		"ETCD_DATA_DIR=/var/lib/etcd/" + token,
-		"ETCD_LISTEN_CLIENT_URLS=" + client + ",http://127.0.0.1:2379",
+		"ETCD_LISTEN_CLIENT_URLS=" + listen,
 		"ETCD_ADVERTISE_CLIENT_URLS=" + client,
 		"ETCD_LISTEN_PEER_URLS=" + peer,
 		"ETCD_INITIAL_ADVERTISE_PEER_URLS=" + peer,

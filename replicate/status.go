@@ -46,6 +46,9 @@ type Status struct {
 	Links         []LinkStatus `json:"links"`
 	Alarms        []Alarm      `json:"alarms"`
 	Queries       int64        `json:"queries"` // queries sent to build this snapshot
+	// HA is the Patroni cluster of a streaming topology with automatic
+	// failover (patroni_status.go).
+	HA *HAStatus `json:"ha,omitempty"`
 }
 
 // NodeStatus is one node.
@@ -516,6 +519,9 @@ func (c *Collector) Collect(ctx context.Context) *Status {
 	}
 	wg.Wait()
 	st := c.build(nodes)
+	if c.plan.Topology.HA != nil {
+		c.collectHA(ctx, st)
+	}
 	st.Queries = c.queries.Load() - start
 	c.mu.Lock()
 	c.prev = st
@@ -588,7 +594,7 @@ func (c *Collector) build(nodes []*stNode) *Status {
 		index[n.plan.Name] = i
 	}
 	for i, n := range nodes {
-		ns := NodeStatus{Name: n.plan.Name, Role: n.plan.Role, Up: n.err == nil, Slots: []SlotStatus{}}
+		ns := NodeStatus{Name: n.plan.Name, Role: c.role(n), Up: n.err == nil, Slots: []SlotStatus{}}
 		if n.err != nil {
 			ns.Error = n.err.Error()
 			st.Nodes = append(st.Nodes, ns)
@@ -739,12 +745,12 @@ func (c *Collector) build(nodes []*stNode) *Status {
 	// Physical links: a standby's WAL receiver.
 	var primaryIdx = -1
 	for i, n := range nodes {
-		if n.err == nil && !n.recovery && n.plan.Role == RolePrimary {
+		if n.err == nil && !n.recovery && c.role(n) == RolePrimary {
 			primaryIdx = i
 		}
 	}
 	for _, n := range nodes {
-		if n.plan.Role != RoleStandby {
+		if c.role(n) != RoleStandby {
 			continue
 		}
 		l := LinkStatus{To: n.plan.Name, State: LinkUnknown, Enabled: true}

@@ -34,7 +34,8 @@ type TeardownResult struct {
 // topology it resets the synchronous quorum, promotes the standbys (they
 // keep their copy) and drops their slots. User data and tables are
 // never touched. Nodes that cannot be reached are reported; the rest is
-// still cleaned.
+// still cleaned. A topology with automatic failover is taken back from
+// Patroni first (patroni_teardown.go).
 func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error) {
 	opt.defaults()
 	if err := p.Validate(); err != nil {
@@ -43,6 +44,9 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 	b := &bootstrapper{plan: p, opt: opt, db: p.Topology.Database}
 	defer b.close()
 	res := &TeardownResult{SchemaVersion: ResultVersion, Topology: p.Topology.Kind, Engine: p.Topology.Engine, DryRun: opt.DryRun, Steps: []Step{}}
+	if p.Topology.HA != nil {
+		return res, teardownHA(ctx, p, opt, res)
+	}
 	b.nodes = make([]*nodeConn, len(p.Topology.Nodes))
 	for i, pn := range p.Topology.Nodes {
 		n := &nodeConn{PlanNode: pn, index: i + 1}

@@ -52,7 +52,7 @@ func readPlanFlag(path string) (*replicate.Plan, error) {
 }
 
 func (a *app) meshTeardownCommand() *cobra.Command {
-	var planFile, format string
+	var planFile, format, sandboxDir, sandboxName string
 	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "teardown",
@@ -62,8 +62,11 @@ plan gives them: subscriptions first, then publications, pglogical replication s
 then the replication slots of the plan's links and the aadv_repair origin of verify's repair
 scripts. Nothing else is touched, whatever its name: a user's own aadv_* slot, a running
 observe's publication, another plan's mesh. A streaming topology has its synchronous quorum
-reset and its standbys promoted (they keep their copy of the data). Tables and rows are never
-touched.`,
+reset and its standbys promoted (they keep their copy of the data). A streaming topology with
+automatic failover is taken back from Patroni: Patroni stops on every node (the leader last), etcd
+stops, and each data directory is a plain PostgreSQL cluster again (its own configuration, started
+with pg_ctl, replicas promoted); on user hosts the same is printed as runbook steps. Tables and rows
+are never touched.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "text" && format != "json" {
@@ -73,7 +76,8 @@ touched.`,
 			if err != nil {
 				return err
 			}
-			res, err := replicate.Teardown(cmd.Context(), p, replicate.Options{DryRun: dryRun, Log: a.log})
+			sb := a.findSandbox(&bootstrapOptions{sandboxDir: sandboxDir, sandboxName: sandboxName})
+			res, err := replicate.Teardown(cmd.Context(), p, replicate.Options{DryRun: dryRun, Log: a.log, Local: localNodes(p, sb), Sandbox: sb})
 			if res != nil {
 				if perr := printTeardown(a.stdout, res, format); perr != nil {
 					return perr
@@ -84,6 +88,8 @@ touched.`,
 	}
 	cmd.Flags().StringVar(&planFile, "plan", "", "plan file (from 'aadvisor bootstrap --output')")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list what would be removed, remove nothing")
+	cmd.Flags().StringVar(&sandboxDir, "sandbox-dir", "", "sandbox directory whose nodes the plan uses (default $TMPDIR/aadvisor-sandbox/NAME)")
+	cmd.Flags().StringVar(&sandboxName, "sandbox-name", "default", "sandbox name")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json")
 	return cmd
 }

@@ -108,6 +108,7 @@ func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	printHAStatus(w, st.HA)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LINK\tSUBSCRIPTION\tSTATE\tLAG\tLAG s\tRETAINED\tSAFE WAL\tCONFLICTS\tERRORS")
 	for _, l := range st.Links {

@@ -184,3 +184,37 @@ func (n *Node) signalServer(sig syscall.Signal) error {
 	}
 	return nil
 }
+
+// ReleasePatroni gives a node back from Patroni once its Patroni is
+// stopped: the configuration Patroni moved aside (postgresql.base.conf)
+// is the node's postgresql.conf again, with the sandbox's own settings
+// (its port, loopback access) written as at 'sandbox up', and the node is
+// no longer managed. The server stays stopped; Start starts it.
+func (s *Sandbox) ReleasePatroni(ctx context.Context, n *Node) error {
+	if n.Patroni == nil {
+		return nil
+	}
+	if n.PatroniRunning() {
+		return fmt.Errorf("node %s: Patroni still runs", n.Name)
+	}
+	if err := n.Stop(ctx, "fast"); err != nil {
+		return err
+	}
+	base := filepath.Join(n.DataDir, "postgresql.base.conf")
+	conf := filepath.Join(n.DataDir, "postgresql.conf")
+	if exists(base) {
+		if err := os.Rename(base, conf); err != nil {
+			return fmt.Errorf("node %s: restore postgresql.conf: %w", n.Name, err)
+		}
+	}
+	for _, f := range []string{"patroni.dynamic.json", "postgresql.conf.backup", "pg_hba.conf.backup", "pg_ident.conf.backup"} {
+		os.Remove(filepath.Join(n.DataDir, f))
+	}
+	// A replica's copy holds the leader's aadvisor.conf (its port).
+	if err := n.writeConfig(len(s.Nodes)); err != nil {
+		return fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	os.Remove(n.Patroni.Config)
+	n.Patroni = nil
+	return s.save()
+}
