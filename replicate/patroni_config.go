@@ -181,7 +181,7 @@ func userHostsHBA(existing []string, hosts []string, superuser, repl string) []s
 	// A rule matches by type, database, user and address; the first
 	// match wins, so an existing rule for the same connection stays.
 	key := func(l string) string {
-		f := strings.Fields(l)
+		f := hbaFields(l)
 		if len(f) > 4 {
 			f = f[:4]
 		}
@@ -203,6 +203,35 @@ func userHostsHBA(existing []string, hosts []string, superuser, repl string) []s
 		cidr := hostCIDR(h)
 		add(fmt.Sprintf("host replication %s %s scram-sha-256", hbaName(repl), cidr))
 		add(fmt.Sprintf("host all %s %s scram-sha-256", hbaName(superuser), cidr))
+	}
+	return out
+}
+
+// hbaFields splits a pg_hba.conf line into its fields, a double-quoted
+// field being one.
+func hbaFields(l string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, in := false, false
+	for _, r := range l {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			in = true
+			cur.WriteRune(r)
+		case (r == ' ' || r == '\t') && !quoted:
+			if in {
+				out = append(out, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			in = true
+			cur.WriteRune(r)
+		}
+	}
+	if in {
+		out = append(out, cur.String())
 	}
 	return out
 }

@@ -93,6 +93,20 @@ func NeedModule(t testing.TB, major int, module string) {
 	t.Skip(msg)
 }
 
+// NeedHA skips the test when Patroni or etcd is not installed, or fails it
+// when CI is set.
+func NeedHA(t testing.TB) {
+	t.Helper()
+	for _, find := range []func() (string, error){FindPatroni, FindEtcd} {
+		if _, err := find(); err != nil {
+			if InCI() {
+				t.Fatalf("Patroni and etcd required in CI: %v", err)
+			}
+			t.Skipf("no Patroni or etcd: %v", err)
+		}
+	}
+}
+
 func missing(t testing.TB, err error) {
 	t.Helper()
 	if InCI() {
