@@ -12,6 +12,8 @@ type Inputs struct {
 	Thresholds Thresholds
 	Assessment *Assessment
 	Forecast   *ForecastInput
+	// Measured replaces the platform's assumed failover time (measured.go).
+	Measured *MeasuredFailover
 }
 
 // decider carries the state of one run of the procedure.
@@ -56,6 +58,7 @@ func Recommend(a Answers, in Inputs) (*Recommendation, error) {
 	x := &decider{a: a, t: in.Thresholds, in: in, sp: SP1, rejected: map[DesignID]string{}, triggered: map[string]string{}, fdDriver: -1}
 	x.d = Derive(a, x.t)
 	x.res = residencyOf(a)
+	x.d.applyMeasured(in.Measured, a)
 	x.r = &Recommendation{SchemaVersion: 1, Derived: x.d}
 	x.modes = x.tableModes()
 	x.step0()
@@ -230,9 +233,14 @@ func (x *decider) step1() {
 			"Measured per %s: %s per %s, and one event must fit in it.", d.Window, fmtMin(d.BudgetWindowMin), d.Window)
 	}
 	p := d.Platform
-	x.calc("failovers_fit", d.FailoversFit, "per year", p.Source,
-		"Your platform's failover (%s) takes ~%s (upper end; %s–%s): %s.",
-		p.Name, fmtSec(p.Failover), fmtSec(p.FailoverLow), fmtSec(p.Failover), fitText(d.FailoversFit))
+	if p.Measured {
+		x.calc("failovers_fit", d.FailoversFit, "per year", p.Source,
+			"Your platform's failover (%s) took %s, measured: %s.", p.Name, fmtSec(p.Failover), fitText(d.FailoversFit))
+	} else {
+		x.calc("failovers_fit", d.FailoversFit, "per year", p.Source,
+			"Your platform's failover (%s) takes ~%s (upper end; %s–%s): %s.",
+			p.Name, fmtSec(p.Failover), fmtSec(p.FailoverLow), fmtSec(p.Failover), fitText(d.FailoversFit))
+	}
 	nf := x.a.Number("expected_failovers_per_year")
 	expl := fmt.Sprintf("%s failovers%s × %s", fmtNum(nf), x.dflt("expected_failovers_per_year"), fmtSec(p.Failover))
 	if x.a.Bool("maintenance_counts") {

@@ -41,6 +41,8 @@ type PlatformInfo struct {
 	Source      string
 	HATool      string
 	Managed     bool
+	// Measured: Failover comes from aadvisor drill, not the documentation.
+	Measured bool `json:",omitempty"`
 }
 
 var platforms = map[string]PlatformInfo{

@@ -51,6 +51,7 @@ type HTMLInputs struct {
 	Tool       string // "aadvisor v1.2.3"
 	Generated  time.Time
 	Inputs     []string // the files that fed the report, as given
+	Drill      *DrillView
 }
 
 // HTMLReport is the data of the shareable HTML report (templates/report.html.tmpl).
@@ -70,6 +71,7 @@ type HTMLReport struct {
 	Hazards  *HazardView    `json:"hazards,omitempty"`
 	Tables   *TablesView    `json:"tables,omitempty"`
 	Forecast *ForecastView  `json:"forecast,omitempty"`
+	Drill    *DrillView     `json:"drill,omitempty"`
 }
 
 // BlockerGroup is the blockers of one gate or rule.
@@ -108,12 +110,15 @@ type Fact struct {
 
 // BudgetView pictures the downtime budget: nines against the failovers that fit.
 type BudgetView struct {
-	Availability  float64            `json:"availability_pct"`
-	Window        string             `json:"window"`
-	BudgetYear    string             `json:"budget_year"`
-	BudgetWindow  string             `json:"budget_window"`
-	Platform      string             `json:"platform"`
-	FailoverS     float64            `json:"failover_s"`
+	Availability float64 `json:"availability_pct"`
+	Window       string  `json:"window"`
+	BudgetYear   string  `json:"budget_year"`
+	BudgetWindow string  `json:"budget_window"`
+	Platform     string  `json:"platform"`
+	FailoverS    float64 `json:"failover_s"`
+	// Measured: FailoverS was measured by aadvisor drill (MeasuredFrom).
+	Measured      bool               `json:"measured,omitempty"`
+	MeasuredFrom  string             `json:"measured_from,omitempty"`
 	FailoversFit  string             `json:"failovers_fit"`
 	ExpectedPerYr float64            `json:"expected_failovers_per_year"`
 	InRegion      string             `json:"in_region_per_year"`
@@ -325,6 +330,7 @@ func BuildHTMLReport(in HTMLInputs) *HTMLReport {
 	if in.Forecast != nil {
 		r.Forecast = buildForecast(in.Forecast, in.Assessment, rec, *th)
 	}
+	r.Drill = in.Drill
 	r.Headline = buildHeadline(r)
 	r.Sections = []Section{
 		{SecRecommendation, "Recommendation", rec != nil, "run aadvisor recommend --answers FILE -o plan.yaml and pass --plan (or --answers)"},
@@ -334,6 +340,7 @@ func BuildHTMLReport(in HTMLInputs) *HTMLReport {
 		{SecHazards, "Hazards", r.Hazards != nil, "pass --assessment report.json (from aadvisor assess --format json)"},
 		{SecTables, "Per-table write mode", r.Tables != nil, "pass --assessment report.json (from aadvisor assess --format json)"},
 		{SecForecast, "Conflict forecast", r.Forecast != nil, "pass --forecast forecast.json (from aadvisor observe --format json)"},
+		{SecDrill, "Failover drill", r.Drill != nil, "pass --drill drill.json (from aadvisor drill --format json)"},
 	}
 	for i := range r.Sections {
 		if r.Sections[i].Present {
@@ -366,7 +373,11 @@ func buildHeadline(r *HTMLReport) Headline {
 	if b := r.Budget; b != nil {
 		h.Facts = append(h.Facts, Fact{"Downtime budget", fmt.Sprintf("%s/year at %s%%", b.BudgetYear, fmtNum(b.Availability)), ""})
 		cls := ClassFor(b.Nines, b.Availability)
-		h.Facts = append(h.Facts, Fact{"In-region failovers that fit", fmt.Sprintf("%s per year (%s each)", b.FailoversFit, fmtSec(b.FailoverS)), cls})
+		each := fmtSec(b.FailoverS) + " each"
+		if b.Measured {
+			each += ", measured"
+		}
+		h.Facts = append(h.Facts, Fact{"In-region failovers that fit", fmt.Sprintf("%s per year (%s)", b.FailoversFit, each), cls})
 	}
 	if l := r.Latency; l != nil {
 		worst := 0.0
@@ -409,6 +420,17 @@ func buildHeadline(r *HTMLReport) Headline {
 			}
 			h.Facts = append(h.Facts, fact)
 		}
+	}
+	if d := r.Drill; d != nil {
+		cls, v := "good", "met"
+		if !d.Met {
+			cls, v = "bad", "not met"
+		}
+		out := "writes did not resume"
+		if d.MeasuredFailoverS >= 0 {
+			out = fmtSec(d.MeasuredFailoverS) + " worst outage"
+		}
+		h.Facts = append(h.Facts, Fact{"Failover drill (" + d.Fault + ")", out + ", targets " + v, cls})
 	}
 	return h
 }
@@ -463,6 +485,9 @@ func buildBudget(rec *Recommendation, ans Answers, t Thresholds) *BudgetView {
 		FailoversFit:  fmtCount(d.FailoversFit),
 		ExpectedPerYr: ans.Number("expected_failovers_per_year"),
 		InRegion:      fmtMin(d.InRegionMin),
+	}
+	if d.Platform.Measured {
+		b.Measured, b.MeasuredFrom = true, d.Platform.Source
 	}
 	levels := append([]float64(nil), ninesLevels...)
 	if !containsFloat(levels, d.Availability) {

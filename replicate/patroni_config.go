@@ -53,9 +53,13 @@ type patroniDCS struct {
 }
 
 type patroniDCSPGConf struct {
-	UsePgRewind bool              `yaml:"use_pg_rewind"`
-	UseSlots    bool              `yaml:"use_slots"`
-	Parameters  map[string]string `yaml:"parameters"`
+	UsePgRewind bool `yaml:"use_pg_rewind"`
+	// A former primary that pg_rewind cannot bring onto the leader's
+	// timeline is cloned again (Debian's patroni defaults do the same).
+	RemoveOnRewindFailure     bool              `yaml:"remove_data_directory_on_rewind_failure"`
+	RemoveOnDivergedTimelines bool              `yaml:"remove_data_directory_on_diverged_timelines"`
+	UseSlots                  bool              `yaml:"use_slots"`
+	Parameters                map[string]string `yaml:"parameters"`
 }
 
 type patroniPostgres struct {
@@ -115,10 +119,13 @@ func patroniConfig(h HA, etcd []string, m patroniMember, params map[string]strin
 	if h.PrimaryStartTimeout != nil {
 		start = *h.PrimaryStartTimeout
 	}
-	dcsParams := map[string]string{"hot_standby": "on", "wal_log_hints": "on"}
+	dcsParams := map[string]string{}
 	for k, v := range params {
 		dcsParams[k] = v
 	}
+	// pg_rewind, which brings a failed primary back as a replica, needs
+	// both (the sandbox turns full_page_writes off).
+	dcsParams["hot_standby"], dcsParams["wal_log_hints"], dcsParams["full_page_writes"] = "on", "on", "on"
 	addr := net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
 	f := patroniFile{
 		Scope: h.Scope, Namespace: PatroniNamespace, Name: m.Name,
@@ -128,7 +135,8 @@ func patroniConfig(h HA, etcd []string, m patroniMember, params map[string]strin
 			TTL: h.TTL, LoopWait: h.LoopWait, RetryTimeout: h.RetryTimeout, MaximumLagOnFailover: h.MaximumLagOnFailover,
 			PrimaryStartTimeout: start, SynchronousMode: h.SynchronousMode, SynchronousModeStrict: h.SynchronousModeStrict,
 			SynchronousNodeCount: h.SynchronousNodeCount,
-			Postgres:             patroniDCSPGConf{UsePgRewind: true, UseSlots: true, Parameters: dcsParams},
+			Postgres: patroniDCSPGConf{UsePgRewind: true, RemoveOnRewindFailure: true, RemoveOnDivergedTimelines: true,
+				UseSlots: true, Parameters: dcsParams},
 		}},
 		Postgres: patroniPostgres{
 			Listen: addr, ConnectAddress: addr, DataDir: m.DataDir, ConfigDir: m.ConfigDir, BinDir: m.BinDir, PGPass: m.PGPass,

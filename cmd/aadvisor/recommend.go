@@ -22,6 +22,7 @@ type adviceOptions struct {
 	out        string
 	format     string
 	thresholds []string
+	drill      string
 }
 
 func (o *adviceOptions) addFlags(cmd *cobra.Command) {
@@ -32,6 +33,7 @@ func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 	outputFlag(f, &o.out, "", "write a plan (answers, recommendation, topology skeleton for 'aadvisor bootstrap') to `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 	f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold: `name=value` (repeatable; see docs/decision.md)")
+	f.StringVar(&o.drill, "drill", "", "use the failover time measured by 'aadvisor drill --format json' in `FILE` instead of the assumed one")
 }
 
 // inputs validates the flags and reads the optional evidence files (or
@@ -73,6 +75,15 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (assess.Inputs, error
 			return in, asUsage(err)
 		}
 		in.Forecast = fc
+	}
+	if o.drill != "" {
+		d, err := readDrill(o.drill)
+		if err != nil {
+			return in, asUsage(err)
+		}
+		if in.Measured = measuredFailover(d, o.drill); in.Measured == nil {
+			return in, usagef("--drill %s: no failover time to use (a %s drill whose writes did not resume; drill a streaming topology)", o.drill, d.Kind)
+		}
 	}
 	return in, nil
 }
@@ -129,6 +140,14 @@ func (a *app) renderHTML(w io.Writer, o *adviceOptions, in assess.Inputs, ans as
 			return asUsage(err)
 		}
 		hin.Forecast = fc
+	}
+	if o.drill != "" {
+		d, err := readDrill(o.drill)
+		if err != nil {
+			return asUsage(err)
+		}
+		hin.Drill = drillView(d)
+		hin.Drill.Source = o.drill
 	}
 	return assess.RenderHTML(w, hin)
 }

@@ -21,6 +21,7 @@ type reportOptions struct {
 	out        string
 	rulesBase  string
 	thresholds []string
+	drill      string
 }
 
 func init() {
@@ -53,13 +54,14 @@ forecast folded in, exactly as 'aadvisor recommend' would.`,
 		outputFlag(f, &o.out, "report.html", "HTML `FILE` to write (- for stdout)")
 		f.StringVar(&o.rulesBase, "rules-base", "", "link prefix for rule pages (default: docs/rules of this checkout relative to the report, else docs/rules/)")
 		f.StringArrayVar(&o.thresholds, "threshold", nil, "override a decision threshold, name=value (repeatable)")
+		f.StringVar(&o.drill, "drill", "", "a failover drill (aadvisor drill --format json): its timeline and runs, and its measured failover time instead of the assumed one")
 		return cmd
 	})
 }
 
 func (a *app) runReport(o *reportOptions) error {
-	if o.assessment == "" && o.forecast == "" && o.plan == "" && o.answers == "" {
-		return usagef("nothing to report: give at least one of --assessment, --forecast, --plan, --answers")
+	if o.assessment == "" && o.forecast == "" && o.plan == "" && o.answers == "" && o.drill == "" {
+		return usagef("nothing to report: give at least one of --assessment, --forecast, --plan, --answers, --drill")
 	}
 	if o.out == "" {
 		return usagef("--output: empty path (use - for stdout)")
@@ -92,6 +94,16 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Forecast = fc
 		recIn.Forecast = fc.Input()
 		in.Inputs = append(in.Inputs, filepath.Base(o.forecast))
+	}
+	if o.drill != "" {
+		d, err := readDrill(o.drill)
+		if err != nil {
+			return asUsage(err)
+		}
+		in.Drill = drillView(d)
+		in.Drill.Source = filepath.Base(o.drill)
+		recIn.Measured = measuredFailover(d, o.drill)
+		in.Inputs = append(in.Inputs, filepath.Base(o.drill))
 	}
 	var plan *replicate.Plan
 	var ans *assess.Answers

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/drill"
+	"github.com/aadvisor/aadvisor/templates"
+)
+
+// readDrill reads a drill result (aadvisor drill --format json).
+func readDrill(path string) (*drill.Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read drill: %w", err)
+	}
+	var r drill.Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a drill result (aadvisor drill --format json): %v", path, err)
+	}
+	if r.SchemaVersion != drill.SchemaVersion {
+		return nil, fmt.Errorf("%s: drill schema_version %d, want %d (aadvisor drill --format json)", path, r.SchemaVersion, drill.SchemaVersion)
+	}
+	if len(r.Runs) == 0 {
+		return nil, fmt.Errorf("%s: the drill has no runs", path)
+	}
+	return &r, nil
+}
+
+// measuredFailover is what recommend and report use instead of the
+// assumed failover time: the worst write outage of a drill's runs.
+func measuredFailover(r *drill.Result, file string) *assess.MeasuredFailover {
+	if r.Kind != "streaming" || r.Summary.MaxRTOS < 0 {
+		return nil
+	}
+	return &assess.MeasuredFailover{Seconds: r.Summary.MaxRTOS, Source: fmt.Sprintf("measured by aadvisor drill: %s, worst of %d run(s), %s (%s)",
+		r.Fault, len(r.Runs), r.Generated.Format("2006-01-02"), filepath.Base(file))}
+}
+
+// drillView turns a drill result into the report's section.
+func drillView(r *drill.Result) *assess.DrillView {
+	v := &assess.DrillView{Fault: r.Fault.String(), Kind: r.Kind, Design: r.Design, HA: r.HASummary(), Settings: r.SettingsSummary(),
+		Endpoint: r.Settings.Endpoint, Logical: r.Kind != "streaming", Met: r.Verdict.Met, MeasuredFailoverS: r.Summary.MaxRTOS,
+		Items: []assess.DrillItem{}, Runs: []assess.DrillRunRow{}, Charts: []templates.LineChart{}}
+	if e := r.Expected; e != nil {
+		v.Expected = fmt.Sprintf("Patroni's settings predict a write outage of %.0f–%.0f s: %s.", e.LowS, e.HighS, e.Why)
+	}
+	for _, it := range r.Verdict.Items {
+		cls := "good"
+		if !it.Met {
+			cls = "bad"
+		}
+		v.Items = append(v.Items, assess.DrillItem{Measure: it.Measure, Target: it.Target, Measured: it.Measured, Margin: it.Margin, Class: cls})
+	}
+	for _, run := range r.Runs {
+		row := assess.DrillRunRow{N: run.N, Broken: strings.Join(run.Broken, ", "), RTO: drill.Seconds(run.RTOMS), Lost: run.LostWrites,
+			Window: drill.Seconds(run.LostWindowMS), InDoubt: run.InDoubtCommitted, SplitBrain: run.SplitBrainWrites,
+			Rejoin: drill.Seconds(run.RejoinAfterUndoMS), Acked: fmt.Sprintf("%d of %d", run.Acked, run.Attempted), Notes: run.Notes, Class: "good"}
+		if run.RTOMS < 0 || run.LostWrites > 0 || run.SplitBrainWrites > 0 || run.RejoinMS < 0 {
+			row.Class = "bad"
+		}
+		row.Leader = run.LeaderBefore
+		if run.LeaderAfter != "" && run.LeaderAfter != run.LeaderBefore {
+			row.Leader += " → " + run.LeaderAfter
+		}
+		if run.PromotedMS >= 0 {
+			row.Promoted = drill.Seconds(run.PromotedMS - run.FaultMS)
+		}
+		if run.LagBeforeBytes != nil {
+			row.LagBefore = fmt.Sprintf("%d B", *run.LagBeforeBytes)
+		}
+		if run.StrandedWrites != nil {
+			row.Stranded = fmt.Sprint(*run.StrandedWrites)
+		}
+		if run.VerifyDiffs != nil {
+			row.Verify = fmt.Sprintf("%d difference(s)", *run.VerifyDiffs)
+			if run.RepairedDiffs != nil {
+				row.Verify += fmt.Sprintf(", %d after repair", *run.RepairedDiffs)
+			}
+		}
+		v.Runs = append(v.Runs, row)
+		v.Charts = append(v.Charts, drillChart(run))
+	}
+	return v
+}
+
+// drillChart is a run's timeline: acknowledged writes per 100 ms, with the
+// fault, the undo, the promotion, the first write after the outage and the
+// rejoin marked.
+func drillChart(run drill.Run) templates.LineChart {
+	c := templates.LineChart{ID: fmt.Sprintf("chart-drill-%d", run.N), Title: fmt.Sprintf("Run %d: acknowledged writes per 100 ms", run.N),
+		XLabel: "seconds from the start of the load", YLabel: "writes per 100 ms"}
+	s := templates.Series{Name: "acknowledged", Class: templates.ClassAccent}
+	for i, n := range run.AcksPer100ms {
+		s.Points = append(s.Points, templates.Point{X: float64(i) / 10, Y: float64(n)})
+	}
+	c.Series = []templates.Series{s}
+	class := map[string]string{"fault": templates.ClassBad, "undo": templates.ClassWarn, "promoted": templates.ClassGood,
+		"writes_resumed": templates.ClassGood, "rejoined": templates.ClassNeutral, "links_resumed": templates.ClassNeutral}
+	label := map[string]string{"fault": "fault", "undo": "undo", "promoted": "promoted", "writes_resumed": "writes resume",
+		"rejoined": "rejoined", "links_resumed": "links back"}
+	for _, e := range run.Events {
+		if l, ok := label[e.Kind]; ok {
+			c.XMarks = append(c.XMarks, templates.Mark{Label: l, Value: float64(e.AtMS) / 1000, Class: class[e.Kind]})
+		}
+	}
+	return c
+}
