@@ -78,7 +78,7 @@ type Run struct {
 	// not the primary at the end, while another node held the leader key
 	// or after it had been promoted and overruled: writes accepted by two
 	// primaries.
-	SplitBrainWrites int64 `json:"split_brain_writes"`
+	SplitBrainWrites int64  `json:"split_brain_writes"`
 	LeaderBefore     string `json:"leader_before,omitempty"`
 	LeaderAfter      string `json:"leader_after,omitempty"`
 	TimelineBefore   int    `json:"timeline_before,omitempty"`
@@ -97,10 +97,10 @@ type Run struct {
 	// Logical designs: writes acknowledged on the broken node that no
 	// peer had while it was down (lost if it never came back), and mesh
 	// verify of the drill table after recovery.
-	StrandedWrites   *int64 `json:"stranded_writes,omitempty"`
-	OtherNodesMaxGap int64  `json:"other_nodes_max_gap_ms,omitempty"`
-	VerifyDiffs      *int   `json:"verify_differences,omitempty"`
-	RepairedDiffs    *int   `json:"verify_differences_after_repair,omitempty"`
+	StrandedWrites   *int64  `json:"stranded_writes,omitempty"`
+	OtherNodesMaxGap int64   `json:"other_nodes_max_gap_ms,omitempty"`
+	VerifyDiffs      *int    `json:"verify_differences,omitempty"`
+	RepairedDiffs    *int    `json:"verify_differences_after_repair,omitempty"`
 	Events           []Event `json:"events"`
 	// AcksPer100ms is the timeline: acknowledged writes in each 100 ms.
 	AcksPer100ms []int    `json:"acks_per_100ms"`
