@@ -52,6 +52,10 @@ type ack struct {
 	seq  int64
 	at   time.Duration // from the start of the load
 	node string        // the plan node that acknowledged it
+	// conn is when the connection that carried it was made: a write
+	// acknowledged on a connection made after the fault is one the
+	// outage did not hold up.
+	conn time.Duration
 }
 
 // load is the drill's write load.
@@ -115,6 +119,7 @@ func (l *load) since() time.Duration { return time.Since(l.start) }
 // number.
 func (l *load) client(ctx context.Context, id int, t target, cfg *pgx.ConnConfig, period time.Duration) {
 	var conn *pgx.Conn
+	var connAt time.Duration
 	defer func() {
 		if conn != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -140,7 +145,7 @@ func (l *load) client(ctx context.Context, id int, t target, cfg *pgx.ConnConfig
 			if err != nil {
 				continue
 			}
-			conn = c
+			conn, connAt = c, l.since()
 		}
 		seq := l.seqs[t.home].Add(1)
 		l.attempted.Add(1)
@@ -151,7 +156,7 @@ func (l *load) client(ctx context.Context, id int, t target, cfg *pgx.ConnConfig
 		at := l.since()
 		l.mu.Lock()
 		if err == nil {
-			l.acks = append(l.acks, ack{home: t.home, seq: seq, at: at, node: node})
+			l.acks = append(l.acks, ack{home: t.home, seq: seq, at: at, node: node, conn: connAt})
 		} else {
 			l.unacked[t.home] = append(l.unacked[t.home], seq)
 		}

@@ -134,13 +134,13 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 	}
 	run.StrandedWrites = &stranded
 	o.Progress("undo: " + undoText(o.Fault, p))
+	undoneAt := l.since()
 	if err := br.undo(ctx); err != nil {
 		return run, fmt.Errorf("undo %s: %w", o.Fault, err)
 	}
-	undoneAt := l.since()
 	run.UndoneMS = undoneAt.Milliseconds()
 	events = append(events, Event{AtMS: run.UndoneMS, Kind: "undo", Node: joinNames(names), Detail: undoText(o.Fault, p)})
-	if _, err := waitLinks(ctx, p, o.Recover); err != nil {
+	if err := waitLinksLogged(ctx, p, o.Recover, l.since, &events); err != nil {
 		run.Notes = append(run.Notes, err.Error())
 	} else {
 		at := l.since()
@@ -274,6 +274,37 @@ func waitLinks(ctx context.Context, p *replicate.Plan, timeout time.Duration) (*
 		}
 		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
 			return st, err
+		}
+	}
+}
+
+// waitLinksLogged is waitLinks with an event for every change of a
+// link's state.
+func waitLinksLogged(ctx context.Context, p *replicate.Plan, timeout time.Duration, since func() time.Duration, events *[]Event) error {
+	deadline := time.Now().Add(timeout)
+	prev := map[string]string{}
+	for {
+		st := replicate.MeshStatus(ctx, p, replicate.StatusOptions{Timeout: 3 * time.Second})
+		ok := len(st.Links) > 0
+		for _, n := range st.Nodes {
+			ok = ok && n.Up
+		}
+		for _, l := range st.Links {
+			id := l.From + "→" + l.To
+			if prev[id] != l.State {
+				*events = append(*events, Event{AtMS: since().Milliseconds(), Kind: "link", Node: l.To, Detail: fmt.Sprintf("link %s %s", id, l.State)})
+				prev[id] = l.State
+			}
+			ok = ok && l.State == replicate.LinkStreaming
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("links not streaming %s after the restart", timeout)
+		}
+		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
+			return err
 		}
 	}
 }

@@ -74,7 +74,7 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 	resumed := false
 	for {
 		acks := l.snapshot()
-		first, ok := firstAckAfterOutage(acks, faultAt)
+		first, ok := resumedAt(acks, faultAt)
 		if ok && !resumed {
 			resumed = true
 			o.Progress(fmt.Sprintf("writes resumed %.1fs after the fault", (first - faultAt).Seconds()))
@@ -82,6 +82,7 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 		now := l.since()
 		due := (o.Hold > 0 && now >= faultAt+o.Hold) || (o.Hold == 0 && (resumed && now >= first+2*time.Second || now >= o.Duration))
 		if undoneAt == 0 && due {
+			undoneAt = l.since()
 			if br.needsUndo() {
 				o.Progress("undo: " + undoText(o.Fault, p))
 				if err := br.undo(ctx); err != nil {
@@ -89,7 +90,6 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 				}
 			}
 			br.undone = true
-			undoneAt = l.since()
 			if br.needsUndo() {
 				run.UndoneMS = undoneAt.Milliseconds()
 				extra = append(extra, Event{AtMS: run.UndoneMS, Kind: "undo", Node: joinNames(names), Detail: undoText(o.Fault, p)})
@@ -258,19 +258,28 @@ func outage(acks []ack, faultAt time.Duration) (from, to time.Duration, ok bool)
 	return from, to, ok
 }
 
-// firstAckAfterOutage is the end of the outage so far.
-func firstAckAfterOutage(acks []ack, faultAt time.Duration) (time.Duration, bool) {
-	_, to, ok := outage(acks, faultAt)
-	if !ok {
-		return 0, false
+// resumedAt tells whether writes resumed after the fault, and when: the
+// first acknowledgement on a connection made after the fault (writes in
+// flight when it hit are still acknowledged on the old ones), or, when
+// the old connections kept being acknowledged for a second, the fault
+// did not stop writes at all.
+func resumedAt(acks []ack, faultAt time.Duration) (time.Duration, bool) {
+	var first time.Duration = -1
+	for _, a := range acks {
+		if a.at <= faultAt {
+			continue
+		}
+		if first < 0 {
+			first = a.at
+		}
+		if a.conn > faultAt {
+			return a.at, true
+		}
+		if a.at > faultAt+time.Second {
+			return first, true
+		}
 	}
-	// Acknowledgements of writes in flight at the fault arrive within a
-	// write timeout; only one after a real gap counts as resumed.
-	from, _, _ := outage(acks, faultAt)
-	if to-from < 50*time.Millisecond && to-faultAt < time.Second {
-		return 0, false
-	}
-	return to, true
+	return 0, false
 }
 
 func undoText(f Fault, p *replicate.Plan) string {

@@ -321,6 +321,11 @@ func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replic
 			}
 			add(replicate.PlanNode{Name: name, Region: c.Region, Role: replicate.RoleStandby, DSN: placeholderDSN(where)})
 		}
+		// Self-managed in-region HA is Patroni: bootstrap stands it up
+		// (synchronous mode for SP-SYNC), and drill measures it.
+		if pl := ans.String("platform"); pl == assess.PlatformPatroni || pl == assess.PlatformEdge {
+			t.HA = &replicate.HA{Engine: replicate.HAPatroni, SynchronousMode: rec.Design == assess.SPSync}
+		}
 	case assess.WritePartitioned:
 		t.Kind = replicate.TopologyPartitioned
 		t.OwnerColumn = rec.OwnerColumn

@@ -31,7 +31,10 @@ func (a *app) sandboxCommand() *cobra.Command {
 		Long: `sandbox makes local PostgreSQL nodes for trying aadvisor: initdb + pg_ctl on free 127.0.0.1
 ports, ready for logical replication (wal_level=logical, track_commit_timestamp=on, slots and
 workers for a mesh, pg_stat_statements, and pglogical when installed). Running as root, the
-servers run as the postgres OS user.`,
+servers run as the postgres OS user. When bootstrap hands the nodes to Patroni (a streaming
+topology with --ha patroni), the sandbox also runs etcd and one Patroni per node, on loopback
+ports and as the same user: up starts them again, down stops Patroni first, then the servers and
+etcd.`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.dir, "dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME)")
@@ -164,19 +167,40 @@ func (a *app) printSandbox(s *sandbox.Sandbox, format string) error {
 			Name          string               `json:"name"`
 			Dir           string               `json:"dir"`
 			Nodes         []sandbox.NodeStatus `json:"nodes"`
-		}{1, s.Name, s.Dir, st}
+			Etcd          []etcdStatus         `json:"etcd,omitempty"`
+		}{1, s.Name, s.Dir, st, etcdStatuses(s)}
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	case "text":
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NODE\tSTATE\tVERSION\tPORT\tDSN")
+		ha := len(s.Etcd) > 0
+		if ha {
+			fmt.Fprintln(tw, "NODE\tSTATE\tVERSION\tPORT\tPATRONI\tDSN")
+		} else {
+			fmt.Fprintln(tw, "NODE\tSTATE\tVERSION\tPORT\tDSN")
+		}
 		for _, n := range st {
 			state := a.paint(a.stdout, "down", colorRed)
 			if n.Up {
 				state = a.paint(a.stdout, "up", colorGreen)
 			}
+			if ha {
+				patroni := "-"
+				if n.PatroniPID != 0 {
+					patroni = fmt.Sprintf("pid %d, %s", n.PatroniPID, n.API)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", n.Name, state, n.Version, n.Port, patroni, n.DSN)
+				continue
+			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", n.Name, state, n.Version, n.Port, n.DSN)
+		}
+		for _, e := range etcdStatuses(s) {
+			state := "down"
+			if e.PID != 0 {
+				state = fmt.Sprintf("up (pid %d)", e.PID)
+			}
+			fmt.Fprintf(tw, "etcd %s\t%s\t\t\t%s\n", e.Name, state, e.ClientURL)
 		}
 		return tw.Flush()
 	default:
@@ -195,4 +219,19 @@ func sandboxEnv(s *sandbox.Sandbox) string {
 		}
 	}
 	return b.String()
+}
+
+// etcdStatus is one etcd member of the sandbox (Patroni's store).
+type etcdStatus struct {
+	Name      string `json:"name"`
+	PID       int    `json:"pid,omitempty"`
+	ClientURL string `json:"client_url"`
+}
+
+func etcdStatuses(s *sandbox.Sandbox) []etcdStatus {
+	var out []etcdStatus
+	for _, e := range s.Etcd {
+		out = append(out, etcdStatus{Name: e.Name, PID: e.PID(), ClientURL: e.ClientURL()})
+	}
+	return out
 }
