@@ -185,7 +185,7 @@ func check(p *replicate.Plan, o Options) error {
 	logical := t.Kind != replicate.TopologyStreaming
 	switch {
 	case logical && (o.Fault.Kind == KillPrimary || o.Fault.Kind == StopPrimary || o.Fault.Kind == FreezePrimary):
-		return usage("--fault %s: a %s topology has no primary; break a node with kill-node=NAME or kill-region=REGION", o.Fault.Kind, t.Kind)
+		return usage("--fault %s: the plan's %s topology has no primary; break a node with kill-node=NAME or kill-region=REGION", o.Fault.Kind, t.Kind)
 	case o.Fault.Kind == KillNode:
 		if nodeByName(p, o.Fault.Target) == nil {
 			return usage("--fault kill-node=%s: no node of that name in the plan (nodes: %s)", o.Fault.Target, strings.Join(nodeNames(p), ", "))
@@ -207,8 +207,12 @@ func check(p *replicate.Plan, o Options) error {
 		}
 	}
 	if len(notLocal) > 0 {
-		return usage("the drill breaks nodes with signals, so they must run on this machine: %s %s not a sandbox node here (use --sandbox, or --sandbox-dir of the sandbox bootstrap used)",
-			strings.Join(notLocal, ", "), map[bool]string{true: "is", false: "are"}[len(notLocal) == 1])
+		what := "are not sandbox nodes"
+		if len(notLocal) == 1 {
+			what = "is not a sandbox node"
+		}
+		return usage("the drill breaks nodes with signals, so they must run on this machine: %s %s here (use --sandbox, or --sandbox-dir of the sandbox bootstrap used)",
+			strings.Join(notLocal, ", "), what)
 	}
 	if o.Duration <= o.FaultAfter {
 		return usage("--duration %s must be longer than --fault-after %s", o.Duration, o.FaultAfter)

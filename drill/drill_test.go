@@ -225,6 +225,40 @@ func TestDrillAsynchronous(t *testing.T) {
 	if !strings.Contains(b.String(), fmt.Sprintf("%d acknowledged write(s)", run.LostWrites)) {
 		t.Errorf("text output does not report the lost writes:\n%s", b.String())
 	}
+	// sandbox down leaves nothing: no Patroni, etcd or server process,
+	// no directory.
+	var pids []int
+	for _, n := range o.Sandbox.Nodes {
+		pids = append(pids, n.PatroniPID(), n.PID())
+	}
+	for _, e := range o.Sandbox.Etcd {
+		pids = append(pids, e.PID())
+	}
+	if err := o.Sandbox.Down(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if pid == 0 {
+			t.Errorf("a process of the cluster was not running before down: %v", pids)
+			continue
+		}
+		if running(pid) {
+			t.Errorf("pid %d still runs after sandbox down", pid)
+		}
+	}
+	if _, err := os.Stat(o.Sandbox.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there after sandbox down: %v", o.Sandbox.Dir, err)
+	}
+}
+
+// running reports whether a process is alive (not a zombie).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || (b[i+2] != 'Z' && b[i+2] != 'X')
 }
 
 // TestDrillLogical kills a node of the logical designs bootstrap builds

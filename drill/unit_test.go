@@ -168,7 +168,7 @@ func TestCheck(t *testing.T) {
 		{Fault{Kind: KillNode, Target: "c"}, "no node of that name"},
 		{Fault{Kind: KillRegion, Target: "y"}, "no node of the plan has region y"},
 		{Fault{Kind: KillRegion, Target: "x"}, "every node is in that region"},
-		{Fault{Kind: KillNode, Target: "a"}, "must run on this machine: a, b are not"},
+		{Fault{Kind: KillNode, Target: "a"}, "must run on this machine: a, b are not sandbox nodes here"},
 	} {
 		o.Fault = c.f
 		err := check(p, o)

@@ -184,3 +184,23 @@ func TestClientDSN(t *testing.T) {
 		t.Errorf("ClientDSN = %q\nwant %q", got, want)
 	}
 }
+
+// TestHAChecks: PostgreSQL newer than Patroni 3.0 knows and a plan user
+// that is not a superuser are failing prechecks.
+func TestHAChecks(t *testing.T) {
+	p := &Plan{Version: PlanVersion, Topology: Topology{Kind: TopologyStreaming, Engine: EnginePhysical, HA: &HA{Engine: HAPatroni},
+		Nodes: []PlanNode{{Name: "a", Role: RolePrimary, DSN: "host=10.0.0.1"}, {Name: "b", Role: RoleStandby, DSN: "host=10.0.0.2"}}}}
+	b := &bootstrapper{plan: p, nodes: []*nodeConn{
+		{PlanNode: p.Topology.Nodes[0], facts: &nodeFacts{VersionNum: 180004, Version: "18.4", Superuser: true}},
+		{PlanNode: p.Topology.Nodes[1], facts: &nodeFacts{VersionNum: 150018, Version: "15.18"}},
+	}}
+	var got []string
+	for _, c := range b.haChecks(context.Background()) {
+		if c.Status == StatusFail {
+			got = append(got, c.Node+" "+c.Name)
+		}
+	}
+	if diff := cmp.Diff([]string{"a patroni version", "b patroni role"}, got); diff != "" {
+		t.Errorf("failing checks (-want +got):\n%s", diff)
+	}
+}
