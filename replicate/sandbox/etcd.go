@@ -23,8 +23,10 @@ type Etcd struct {
 	DataDir    string `json:"data_dir"`
 	LogFile    string `json:"log_file"`
 	PidFile    string `json:"pid_file"`
-	// Cluster is the --initial-cluster value every member starts with.
+	// Cluster and Token are the --initial-cluster and
+	// --initial-cluster-token every member starts with.
 	Cluster string `json:"cluster"`
+	Token   string `json:"token"`
 
 	user *osUser
 }
@@ -60,7 +62,7 @@ func (e *Etcd) daemon(bin string) *daemon {
 		"--listen-peer-urls", e.peerURL(),
 		"--initial-advertise-peer-urls", e.peerURL(),
 		"--initial-cluster", e.Cluster,
-		"--initial-cluster-token", "aadvisor-" + strconv.Itoa(e.PeerPort),
+		"--initial-cluster-token", e.Token,
 		"--initial-cluster-state", "new",
 		"--log-level", "warn",
 	}
@@ -109,6 +111,7 @@ func (s *Sandbox) StartEtcd(ctx context.Context, members int) ([]string, error) 
 		}
 		for _, e := range s.Etcd {
 			e.Cluster = strings.Join(cluster, ",")
+			e.Token = "aadvisor-" + strconv.Itoa(s.Etcd[0].PeerPort)
 			home := filepath.Dir(e.DataDir)
 			if err := os.MkdirAll(home, 0o755); err != nil {
 				return nil, fmt.Errorf("etcd: %w", err)

@@ -307,3 +307,47 @@ func TestNeedModule(t *testing.T) {
 		t.Errorf("an installed module: skipped %q, failed %q", r.skipped, r.failed)
 	}
 }
+
+// TestEtcdMembers starts a three-member etcd in a sandbox: every member
+// on loopback, healthy, running as the server user when root; down stops
+// them and leaves nothing.
+func TestEtcdMembers(t *testing.T) {
+	NeedHA(t)
+	s := ForTest(t, 0, 1)
+	ctx := context.Background()
+	urls, err := s.StartEtcd(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(urls) != 3 || len(s.Etcd) != 3 {
+		t.Fatalf("urls %v, members %d", urls, len(s.Etcd))
+	}
+	var pids []int
+	for _, e := range s.Etcd {
+		if !strings.HasPrefix(e.ClientURL(), "http://127.0.0.1:") || e.PID() == 0 {
+			t.Errorf("member %s: %s pid %d", e.Name, e.ClientURL(), e.PID())
+		}
+		pids = append(pids, e.PID())
+		if os.Geteuid() == 0 {
+			st, err := os.Stat(fmt.Sprintf("/proc/%d", e.PID()))
+			if err == nil && st.Sys() != nil && ownerUID(st) == 0 {
+				t.Errorf("etcd %s runs as root", e.Name)
+			}
+		}
+	}
+	// Started again with the members it has: a no-op.
+	if _, err := s.StartEtcd(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartEtcd(ctx, 1); err == nil {
+		t.Error("asking for another member count is not refused")
+	}
+	if err := s.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("etcd pid %d runs after down", pid)
+		}
+	}
+}

@@ -114,3 +114,11 @@ func firstBlocked(path string, u *osUser) string {
 	}
 	return ""
 }
+
+// ownerUID is the uid owning a file (0 when unknown).
+func ownerUID(st os.FileInfo) uint32 {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return sys.Uid
+	}
+	return 0
+}
