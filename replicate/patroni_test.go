@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -150,4 +151,72 @@ func procUID(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no Uid in /proc/%d/status", pid)
 	return -1
+}
+
+// TestPatroniUserHosts: for nodes that are not sandbox nodes here,
+// bootstrap writes each node's patroni.yml, the etcd settings and a
+// runbook, prints them on a dry run (writing nothing), and leaves the
+// servers alone: every step on the hosts is a person's.
+func TestPatroniUserHosts(t *testing.T) {
+	sb := sharedSandbox(t, 15)
+	ctx := context.Background()
+	p := &Plan{Version: PlanVersion, Topology: Topology{Kind: TopologyStreaming, Engine: EnginePhysical, Database: "postgres",
+		HA: &HA{Engine: HAPatroni, SynchronousMode: true}}}
+	for i, n := range sb.Nodes[:2] {
+		role := RoleStandby
+		if i == 0 {
+			role = RolePrimary
+		}
+		p.Topology.Nodes = append(p.Topology.Nodes, PlanNode{Name: []string{"primary", "sync_b"}[i], Role: role, DSN: n.DSN("")})
+	}
+	if err := PrepareHA(p, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p.Topology.Nodes[0].API != "http://127.0.0.1:8008" {
+		t.Errorf("api %q, want host:8008", p.Topology.Nodes[0].API)
+	}
+	dir := filepath.Join(t.TempDir(), "ha")
+	res, err := Bootstrap(ctx, p, Options{DryRun: true, HADir: dir})
+	if err != nil {
+		t.Fatalf("dry run: %v%s", err, stepSummary(res))
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a dry run wrote %s", dir)
+	}
+	files := map[string]string{}
+	for _, f := range res.HAFiles {
+		rel, _ := filepath.Rel(dir, f.Path)
+		files[rel] = f.Content
+	}
+	for _, want := range []string{"primary/patroni.yml", "sync_b/patroni.yml", "etcd/e1.env", "RUNBOOK.md"} {
+		if files[want] == "" {
+			t.Errorf("no %s among %v", want, files)
+		}
+	}
+	for _, want := range []string{"data_dir: " + sb.Nodes[0].DataDir, "listen: 127.0.0.1:" + strconv.Itoa(sb.Nodes[0].Port), "synchronous_mode: true",
+		"bin_dir: /usr/lib/postgresql/15/bin", "host replication postgres 127.0.0.1/32"} {
+		if !strings.Contains(files["primary/patroni.yml"], want) {
+			t.Errorf("primary/patroni.yml lacks %q:\n%s", want, files["primary/patroni.yml"])
+		}
+	}
+	if !strings.Contains(files["RUNBOOK.md"], "systemctl enable --now patroni") || !strings.Contains(files["etcd/e1.env"], "ETCD_INITIAL_CLUSTER=e1=http://127.0.0.1:2380") {
+		t.Errorf("runbook or etcd settings:\n%s\n%s", files["RUNBOOK.md"], files["etcd/e1.env"])
+	}
+	// For real: the files are written, the host steps are a person's.
+	res, err = Bootstrap(ctx, p, Options{HADir: dir})
+	if err != nil {
+		t.Fatalf("bootstrap: %v%s", err, stepSummary(res))
+	}
+	if countStatus(res, StepDone) != 1 || countStatus(res, StepManual) != 3 {
+		t.Errorf("steps: %s", stepSummary(res))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sync_b", "patroni.yml"))
+	if err != nil || string(b) != files["sync_b/patroni.yml"] {
+		t.Errorf("written sync_b/patroni.yml differs from the dry run's (%v)", err)
+	}
+	for _, n := range sb.Nodes[:2] {
+		if !n.Running() || n.Managed() {
+			t.Errorf("node %s touched: running %v, managed %v", n.Name, n.Running(), n.Managed())
+		}
+	}
 }
