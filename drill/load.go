@@ -189,31 +189,6 @@ func (l *load) snapshot() []ack {
 	return out
 }
 
-// firstAckAfter returns the time of the first acknowledgement after t
-// (for homes in the set, or any when nil), and whether there is one.
-func firstAckAfter(acks []ack, t time.Duration, homes map[string]bool) (time.Duration, bool) {
-	for _, a := range acks {
-		if a.at > t && (homes == nil || homes[a.home]) {
-			return a.at, true
-		}
-	}
-	return 0, false
-}
-
-// lastAckBefore returns the time of the last acknowledgement before t.
-func lastAckBefore(acks []ack, t time.Duration, homes map[string]bool) time.Duration {
-	var last time.Duration
-	for _, a := range acks {
-		if a.at > t {
-			break
-		}
-		if homes == nil || homes[a.home] {
-			last = a.at
-		}
-	}
-	return last
-}
-
 // buckets counts acknowledgements per 100 ms up to end.
 func buckets(acks []ack, end time.Duration) []int {
 	n := int(end/(100*time.Millisecond)) + 1

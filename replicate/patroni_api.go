@@ -246,7 +246,7 @@ func waitHA(ctx context.Context, p *Plan, timeout time.Duration, ready func(*HAS
 			return st, nil
 		}
 		if time.Now().After(deadline) {
-			return st, fmt.Errorf("Patroni cluster not ready after %s: %s", timeout, why)
+			return st, fmt.Errorf("the Patroni cluster is not ready after %s: %s", timeout, why)
 		}
 		select {
 		case <-ctx.Done():
@@ -289,7 +289,7 @@ func haHealthy(members []string) func(*HAStatus) string {
 }
 
 // errNoPatroni marks a node whose REST API does not answer.
-var errNoPatroni = errors.New("Patroni REST API does not answer")
+var errNoPatroni = errors.New("the Patroni REST API does not answer")
 
 // readPatroniNode reads GET /patroni of one node.
 func readPatroniNode(ctx context.Context, api string) (*patroniNode, error) {

@@ -84,21 +84,6 @@ func (d *daemon) stop(ctx context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// kill sends SIGKILL, as a crash of the machine would, and waits for the
-// process to go.
-func (d *daemon) kill() error {
-	pid := pidOf(d.pidFile)
-	if pid == 0 {
-		return fmt.Errorf("%s: not running", d.name)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		return fmt.Errorf("%s: kill %d: %w", d.name, pid, err)
-	}
-	waitGone(context.Background(), pid, 10*time.Second)
-	os.Remove(d.pidFile)
-	return nil
-}
-
 func waitGone(ctx context.Context, pid int, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for alive(pid) {
