@@ -74,7 +74,7 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 (--topology --engine --node NAME=DSN ...), or from --sandbox N (local throwaway nodes).`,
 		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app -o mesh.yaml
   aadvisor bootstrap --plan plan.yaml --dry-run
-  aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync --out ha.yaml
+  aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync -o ha.yaml
   aadvisor bootstrap --topology active-active --engine native --database app \
       --node east='postgres://repl@10.0.0.1/app' --node west='postgres://repl@10.0.0.2/app' -o mesh.yaml`,
 		Args: cobra.NoArgs,

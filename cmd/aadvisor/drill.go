@@ -77,7 +77,7 @@ The nodes must run on this machine (faults are signals): a sandbox bootstrap mad
 which stands the plan's design up on new sandbox nodes first and takes them down at the end.
 
 Exit status: 0 when every target is met, 3 when one is not, 1 on errors, 2 on bad input.`,
-		Example: `  aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync --out ha.yaml
+		Example: `  aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync -o ha.yaml
   aadvisor drill --plan ha.yaml --fault kill-node=node1 --runs 3 --format json -o drill.json
   aadvisor drill --sandbox --plan plan.yaml --fault kill-primary --duration 40s -o drill.html --format html
   aadvisor recommend --answers answers.yaml --drill drill.json`,
@@ -85,7 +85,7 @@ Exit status: 0 when every target is met, 3 when one is not, 1 on errors, 2 on ba
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runDrill(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --out', or 'recommend --out' with --sandbox)")
+	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --output', or 'recommend --output' with --sandbox)")
 	f.StringVar(&o.fault, "fault", "", "kill-primary, stop-primary, freeze-primary, kill-node=NAME or kill-region=REGION")
 	f.IntVar(&o.rate, "rate", 200, "writes per second of the whole load")
 	f.IntVar(&o.clients, "clients", 4, "client connections")
@@ -95,7 +95,7 @@ Exit status: 0 when every target is met, 3 when one is not, 1 on errors, 2 on ba
 	f.IntVar(&o.runs, "runs", 1, "how many times to run the drill")
 	f.DurationVar(&o.recover, "recover", 3*time.Minute, "how long to wait for the cluster to be whole again")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, html")
-	f.StringVarP(&o.out, "out", "o", "", "write the result here instead of stdout")
+	outputFlag(f, &o.out, "", "write the result here instead of stdout")
 	f.StringVar(&o.repairSQL, "repair-sql", "", "logical designs: write the repair script of the differences found after recovery here, run it with psql, verify again")
 	f.BoolVar(&o.sandbox, "sandbox", false, "stand the plan's design up on new sandbox nodes first, and take them down at the end")
 	f.BoolVar(&o.keep, "keep", false, "with --sandbox: leave the sandbox up")
