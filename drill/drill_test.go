@@ -132,6 +132,9 @@ func checkRecovered(t *testing.T, res *Result, run Run) {
 // docs/drill.md): there, every lost write belongs to a second history the
 // drill counts as split brain.
 func TestDrillSynchronous(t *testing.T) {
+	if testing.Short() {
+		t.Skip("eight drills on one cluster: minutes (the race run drills with TestDrillAsynchronous and TestDrillLogical)")
+	}
 	p, o := haCluster(t, testHA(true), []string{"primary", "standby_1", "sync_b"}, []string{"a", "a", "b"})
 	o.Targets = Targets{RPOS: 0, RPOSet: true, RPOSource: "test"}
 	lossless := func(t *testing.T, res *Result) {
