@@ -100,7 +100,7 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 	faultAt := l.since()
 	br, err := inject(ctx, p, o, names)
 	defer br.undoQuietly(ctx)
-	run.FaultMS = faultAt.Milliseconds()
+	run.FaultMS, run.FaultDoneMS = faultAt.Milliseconds(), l.since().Milliseconds()
 	events := []Event{{AtMS: run.FaultMS, Kind: "fault", Node: joinNames(names), Detail: fmt.Sprintf("%s on %s", o.Fault.Kind, joinNames(names))}}
 	if err != nil {
 		return run, fmt.Errorf("inject %s: %w", o.Fault, err)

@@ -55,11 +55,14 @@ type Run struct {
 	ID    string    `json:"id"` // the run column of its rows
 	Start time.Time `json:"start"`
 	// Broken lists the nodes the fault hit.
-	Broken    []string `json:"broken"`
-	FaultMS   int64    `json:"fault_ms"`
-	UndoneMS  int64    `json:"undone_ms,omitempty"`
-	Attempted int64    `json:"writes_attempted"`
-	Acked     int64    `json:"writes_acknowledged"`
+	Broken  []string `json:"broken"`
+	FaultMS int64    `json:"fault_ms"`
+	// FaultDoneMS is when the fault was in place: a killed server's
+	// backends answer until they notice their postmaster is gone.
+	FaultDoneMS int64 `json:"fault_done_ms"`
+	UndoneMS    int64 `json:"undone_ms,omitempty"`
+	Attempted   int64 `json:"writes_attempted"`
+	Acked       int64 `json:"writes_acknowledged"`
 	// LastAckBeforeMS and FirstAckAfterMS bound the write outage.
 	LastAckBeforeMS int64 `json:"last_ack_before_fault_ms"`
 	FirstAckAfterMS int64 `json:"first_ack_after_fault_ms"` // -1: writes never resumed

@@ -62,7 +62,7 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 	faultAt := l.since()
 	br, err := inject(ctx, p, o, names)
 	defer br.undoQuietly(ctx)
-	run.FaultMS = faultAt.Milliseconds()
+	run.FaultMS, run.FaultDoneMS = faultAt.Milliseconds(), l.since().Milliseconds()
 	if err != nil {
 		return run, fmt.Errorf("inject %s: %w", o.Fault, err)
 	}
