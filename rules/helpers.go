@@ -151,7 +151,6 @@ type sequenceRef struct {
 // columnSequence returns the sequence that feeds a column: its identity
 // sequence, or the sequence of a nextval() default.
 func columnSequence(p *Pass, t *inspect.Table, c *inspect.Column) (sequenceRef, bool) {
-	db := p.DB
 	owned := func() *inspect.Sequence {
 		x := p.index().ownedSequences
 		if s := x[[3]string{t.Schema, t.Name, c.Name}]; s != nil {
@@ -177,9 +176,9 @@ func columnSequence(p *Pass, t *inspect.Table, c *inspect.Column) (sequenceRef, 
 	if schema == "" {
 		schema = t.Schema
 	}
-	s := p.index().sequences[[2]string{schema, seqName}]
+	s := p.index().Sequence(schema, seqName)
 	if s == nil {
-		s = db.Sequence("", seqName)
+		s = p.index().Sequence("", seqName)
 	}
 	how := "nextval default"
 	if s != nil && s.OwnedBy != "" {

@@ -11,8 +11,8 @@ import (
 // built once per Run and shared by the passes (the model does not change
 // while rules run).
 type tableIndex struct {
-	qualified map[[2]string]*inspect.Table
-	byName    map[string][]*inspect.Table
+	// Lookup finds tables and sequences by name.
+	*inspect.Lookup
 	// children maps a table to the foreign keys that reference it.
 	children map[*inspect.Table][]childFK
 	// partitions counts the partitions of each partitioned table.
@@ -22,8 +22,6 @@ type tableIndex struct {
 	// ownedSequences maps "schema.table.column" (unquoted) to the sequence
 	// owned by that column.
 	ownedSequences map[[3]string]*inspect.Sequence
-	// sequences finds sequences by schema and name.
-	sequences map[[2]string]*inspect.Sequence
 	// functions lists user functions by lower-case name.
 	functions map[string][]*inspect.Function
 	// writes caches the resolved workload writes (see writes).
@@ -39,13 +37,11 @@ type childFK struct {
 
 func newTableIndex(db *inspect.Database) *tableIndex {
 	x := &tableIndex{
-		qualified:  make(map[[2]string]*inspect.Table, len(db.Tables)),
-		byName:     make(map[string][]*inspect.Table, len(db.Tables)),
+		Lookup:     inspect.NewLookup(db),
 		children:   map[*inspect.Table][]childFK{},
 		partitions: map[*inspect.Table]int{}, partitionsOf: map[*inspect.Table][]*inspect.Table{},
 
 		ownedSequences: map[[3]string]*inspect.Sequence{},
-		sequences:      map[[2]string]*inspect.Sequence{},
 		functions:      map[string][]*inspect.Function{},
 	}
 	for _, f := range db.Functions {
@@ -53,9 +49,6 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 		x.functions[key] = append(x.functions[key], f)
 	}
 	for _, s := range db.Sequences {
-		if _, dup := x.sequences[[2]string{s.Schema, s.Name}]; !dup {
-			x.sequences[[2]string{s.Schema, s.Name}] = s
-		}
 		if s.OwnedBy == "" {
 			continue
 		}
@@ -64,13 +57,6 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 		if _, dup := x.ownedSequences[key]; !dup {
 			x.ownedSequences[key] = s
 		}
-	}
-	for _, t := range db.Tables {
-		key := [2]string{t.Schema, t.Name}
-		if _, dup := x.qualified[key]; !dup {
-			x.qualified[key] = t
-		}
-		x.byName[t.Name] = append(x.byName[t.Name], t)
 	}
 	for _, t := range db.Tables {
 		for _, c := range t.Constraints {
@@ -90,30 +76,9 @@ func newTableIndex(db *inspect.Database) *tableIndex {
 	return x
 }
 
-// find has the semantics of Database.Table: with an empty schema, public
-// first, then a single match in any schema.
-func (x *tableIndex) find(schema, name string) *inspect.Table {
-	if schema != "" {
-		return x.qualified[[2]string{schema, name}]
-	}
-	cands := x.byName[name]
-	for _, t := range cands {
-		if t.Schema == "public" {
-			return t
-		}
-	}
-	if len(cands) == 1 {
-		return cands[0]
-	}
-	return nil
-}
+func (x *tableIndex) byQualified(q string) *inspect.Table { return x.TableByQualified(q) }
 
-func (x *tableIndex) byQualified(q string) *inspect.Table {
-	schema, name := inspect.SplitQualified(q)
-	return x.find(schema, name)
-}
-
-func (x *tableIndex) ref(r inspect.TableRef) *inspect.Table { return x.find(r.Schema, r.Name) }
+func (x *tableIndex) ref(r inspect.TableRef) *inspect.Table { return x.FindTable(r) }
 
 // index returns the pass's table index, building it if Run did not.
 func (p *Pass) index() *tableIndex {
