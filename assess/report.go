@@ -157,7 +157,7 @@ func BuildReport(db *inspect.Database, res rules.Result, cfg rules.Config, tool 
 		NodesDefault:  defaulted,
 		Source: Source{Kind: string(db.Source.Kind), Name: inspect.Redact(db.Source.Name), Files: db.Source.Files,
 			ServerVersion: db.ServerVersion, Statements: len(db.Statements)},
-		Findings: []ReportFinding{},
+		Findings: make([]ReportFinding, 0, len(res.Findings)),
 		Skipped:  []ReportSkipped{},
 		Tables:   []TableAdvice{},
 	}
@@ -288,8 +288,8 @@ func findingEffect(f ReportFinding) rules.Effect {
 }
 
 func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
-	byTable := map[string]*TableAdvice{}
-	var order []string
+	byTable := make(map[string]*TableAdvice, len(db.Tables))
+	order := make([]string, 0, len(db.Tables))
 	for _, t := range db.Tables {
 		if !t.IsTable() || systemSchema(t.Schema) || t.PartitionOf != "" {
 			continue
