@@ -319,6 +319,15 @@ func (r *schemaReader) table(rv *pg_query.RangeVar) *inspect.Table {
 	return nil
 }
 
+// tableByQualified is Database.TableByQualified through the reader's map:
+// a look-up per foreign key must not scan every table.
+func (r *schemaReader) tableByQualified(q string) *inspect.Table {
+	if schema, name := inspect.SplitQualified(q); schema != "" {
+		return r.tables[qname{schema, name}]
+	}
+	return r.db.TableByQualified(q)
+}
+
 // mustTable finds the relation rv names or records an error.
 func (r *schemaReader) mustTable(rv *pg_query.RangeVar) *inspect.Table {
 	t := r.table(rv)
@@ -666,7 +675,7 @@ func (r *schemaReader) finish() {
 			if c.Type != inspect.ForeignKey || len(c.RefColumns) > 0 {
 				continue
 			}
-			if ref := r.db.TableByQualified(c.RefTable); ref != nil {
+			if ref := r.tableByQualified(c.RefTable); ref != nil {
 				if pk := ref.PrimaryKey(); pk != nil {
 					c.RefColumns = append([]string(nil), pk.Columns...)
 				}
