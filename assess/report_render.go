@@ -1,9 +1,10 @@
 package assess
 
 import (
-	"encoding/json"
+	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,9 +40,7 @@ func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 	case "text":
 		return writeReportText(w, r, paint)
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeReportJSON(w, r)
 	case "markdown":
 		return templates.Render(w, "assess.md.tmpl", r)
 	case "html":
@@ -50,6 +49,22 @@ func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 		return writeSARIF(w, r)
 	}
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(ReportFormats, ", "))
+}
+
+// writeReportJSON writes the report as JSON, one finding and one table at
+// a time.
+func writeReportJSON(w io.Writer, r *Report) error {
+	head := *r
+	var arrays []streamedArray
+	if r.Findings != nil {
+		head.Findings = []ReportFinding{}
+		arrays = append(arrays, streamedArray{key: "findings", n: len(r.Findings), elem: func(i int) any { return &r.Findings[i] }})
+	}
+	if r.Tables != nil {
+		head.Tables = []TableAdvice{}
+		arrays = append(arrays, streamedArray{key: "tables", n: len(r.Tables), elem: func(i int) any { return &r.Tables[i] }})
+	}
+	return writeJSONStreamed(w, &head, arrays...)
 }
 
 // sevRank orders severities from least to most severe.
@@ -73,11 +88,17 @@ func sevStyle(sev string) Style {
 	return StyleInfo
 }
 
+// manyObjects is the number of findings of one rule past which the text
+// report shows the rule as a summary and one line per object.
+const manyObjects = 50
+
 func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	if paint == nil {
 		paint = Plain
 	}
-	var b strings.Builder
+	// Written as it is produced: the report of a big schema runs to
+	// hundreds of megabytes.
+	b := bufio.NewWriterSize(w, 64<<10)
 	vs := StyleOK
 	switch r.Verdict {
 	case VerdictNotReady, VerdictIncomplete:
@@ -85,13 +106,13 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	case VerdictReadyConditions:
 		vs = StyleWarning
 	}
-	fmt.Fprintf(&b, "Active-active readiness: %s\n", paint(r.Verdict, vs))
-	fmt.Fprintf(&b, "%s.\n", r.VerdictReason)
+	fmt.Fprintf(b, "Active-active readiness: %s\n", paint(r.Verdict, vs))
+	fmt.Fprintf(b, "%s.\n", r.VerdictReason)
 	mesh := fmt.Sprintf("planned mesh of %d nodes", r.Nodes)
 	if r.NodesDefault {
 		mesh = fmt.Sprintf("mesh of %d nodes assumed (--nodes N for yours)", r.Nodes)
 	}
-	fmt.Fprintf(&b, "%s\n", paint(fmt.Sprintf("source: %s (%s), %d tables, %d workload statements, %s",
+	fmt.Fprintf(b, "%s\n", paint(fmt.Sprintf("source: %s (%s), %d tables, %d workload statements, %s",
 		r.Source.Name, r.Source.Kind, r.Source.Tables, r.Source.Statements, mesh), StyleDim))
 
 	// Group by severity, then rule: one line per object. A rule whose
@@ -102,6 +123,7 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	}
 	var groups []*group
 	idx := map[[2]string]*group{}
+	bySev := map[string]int{}
 	for _, f := range r.Findings {
 		key := [2]string{f.Severity, f.Rule}
 		g := idx[key]
@@ -111,43 +133,47 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 			groups = append(groups, g)
 		}
 		g.items = append(g.items, f)
+		bySev[f.Severity]++
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return sevRank(groups[i].sev) > sevRank(groups[j].sev) })
+	// With a rule over many objects, a summary of every rule first.
+	if slices.ContainsFunc(groups, func(g *group) bool { return len(g.items) > manyObjects }) {
+		fmt.Fprintf(b, "\n%s\n", paint("FINDINGS BY RULE", StyleBold))
+		width := 0
+		for _, g := range groups {
+			width = max(width, len(g.name))
+		}
+		for _, g := range groups {
+			fmt.Fprintf(b, "  %s %-*s  %-7s %7d  %s\n", paint(g.rule, sevStyle(g.sev)), width, g.name, g.sev, len(g.items), paint(g.title, StyleDim))
+		}
+	}
 	lastSev := ""
 	for _, g := range groups {
 		if g.sev != lastSev {
-			n := 0
-			for _, f := range r.Findings {
-				if f.Severity == g.sev {
-					n++
-				}
-			}
-			fmt.Fprintf(&b, "\n%s (%d)\n", paint(strings.ToUpper(g.sev)+"S", sevStyle(g.sev)), n)
+			fmt.Fprintf(b, "\n%s (%d)\n", paint(strings.ToUpper(g.sev)+"S", sevStyle(g.sev)), bySev[g.sev])
 			lastSev = g.sev
 		}
-		fmt.Fprintf(&b, "  %s %s  %s\n", paint(g.rule, sevStyle(g.sev)), paint(g.name, StyleBold), paint(g.title, StyleDim))
+		fmt.Fprintf(b, "  %s %s  %s\n", paint(g.rule, sevStyle(g.sev)), paint(g.name, StyleBold), paint(g.title, StyleDim))
 		if g.ruleSev != "" {
-			fmt.Fprintf(&b, "    %s\n", paint(fmt.Sprintf("(%s here: the rule's usual severity is %s; the evidence below makes these findings %s)", g.sev, g.ruleSev, g.sev), StyleDim))
+			fmt.Fprintf(b, "    %s\n", paint(fmt.Sprintf("(%s here: the rule's usual severity is %s; the evidence below makes these findings %s)", g.sev, g.ruleSev, g.sev), StyleDim))
+		}
+		many := len(g.items) > manyObjects
+		if many {
+			writeGroupSummary(b, g.items, paint)
 		}
 		for _, f := range g.items {
 			loc := ""
 			if f.Location != nil {
 				loc = fmt.Sprintf(" (%s:%d)", f.Location.File, f.Location.Line)
 			}
-			fmt.Fprintf(&b, "    %s%s: %s\n", f.Object, paint(loc, StyleDim), f.Message)
+			fmt.Fprintf(b, "    %s%s: %s\n", f.Object, paint(loc, StyleDim), f.Message)
+			if many {
+				continue
+			}
 			if f.Fix != "" {
-				fmt.Fprintf(&b, "      %s %s\n", paint("fix:", StyleOK), f.Fix)
+				fmt.Fprintf(b, "      %s %s\n", paint("fix:", StyleOK), f.Fix)
 			}
-			if f.FixSQL != "" {
-				for _, l := range sqlLines(strings.TrimRight(f.FixSQL, "\n")) {
-					if l.quoted {
-						// The line goes on a name or a value: as it is.
-						fmt.Fprintf(&b, "%s\n", paint(l.text, StyleDim))
-					} else {
-						fmt.Fprintf(&b, "        %s\n", paint(l.text, StyleDim))
-					}
-				}
-			}
+			writeFixSQL(b, f.FixSQL, paint)
 		}
 	}
 	if len(r.Findings) == 0 {
@@ -173,37 +199,71 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 			if len(t.Reasons) > 0 {
 				why = paint("  ("+strings.Join(t.Reasons, ", ")+")", StyleDim)
 			}
-			fmt.Fprintf(&b, "  %-*s  %s%s\n", width, t.Table, paint(t.Advice, st), why)
+			fmt.Fprintf(b, "  %-*s  %s%s\n", width, t.Table, paint(t.Advice, st), why)
 		}
 	}
 	if len(r.Skipped) > 0 {
-		fmt.Fprintf(&b, "\n%s (%d)\n", paint("NOT CHECKED", StyleBold), len(r.Skipped))
+		fmt.Fprintf(b, "\n%s (%d)\n", paint("NOT CHECKED", StyleBold), len(r.Skipped))
 		// One entry per reason and remedy, naming the checks it stops: a
 		// missing pg_stat_statements stops a dozen of them.
 		for _, g := range skippedGroups(r.Skipped) {
 			if len(g.what) == 1 {
-				fmt.Fprintf(&b, "  %s: %s\n", g.what[0], g.reason)
+				fmt.Fprintf(b, "  %s: %s\n", g.what[0], g.reason)
 			} else {
-				fmt.Fprintf(&b, "  %s\n      %s %s\n", g.reason, paint("not checked:", StyleDim), strings.Join(g.what, ", "))
+				fmt.Fprintf(b, "  %s\n      %s %s\n", g.reason, paint("not checked:", StyleDim), strings.Join(g.what, ", "))
 			}
 			if g.fix != "" {
-				fmt.Fprintf(&b, "      %s %s\n", paint("enable:", StyleOK), g.fix)
+				fmt.Fprintf(b, "      %s %s\n", paint("enable:", StyleOK), g.fix)
 			}
 		}
 	}
 	if len(r.InputErrors) > 0 {
-		fmt.Fprintf(&b, "\n%s (%d)\n", paint("INPUT ERRORS", StyleError), len(r.InputErrors))
+		fmt.Fprintf(b, "\n%s (%d)\n", paint("INPUT ERRORS", StyleError), len(r.InputErrors))
 		for _, e := range r.InputErrors {
-			fmt.Fprintf(&b, "  %s\n", e.String())
+			fmt.Fprintf(b, "  %s\n", e.String())
 		}
 	}
-	fmt.Fprintf(&b, "\n%d error(s), %d warning(s), %d info, %d not checked", r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos, r.Summary.Skipped)
+	fmt.Fprintf(b, "\n%d error(s), %d warning(s), %d info, %d not checked", r.Summary.Errors, r.Summary.Warnings, r.Summary.Infos, r.Summary.Skipped)
 	if r.Hidden > 0 {
-		fmt.Fprintf(&b, ", %d hidden by config or baseline", r.Hidden)
+		fmt.Fprintf(b, ", %d hidden by config or baseline", r.Hidden)
 	}
 	b.WriteString(". 'aadvisor explain RULE' tells more.\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
+}
+
+// writeGroupSummary heads the findings of a rule over many objects, which
+// then take one line each: how many, the fix (once, when they share it),
+// and the fix SQL of the first as an example.
+func writeGroupSummary(b io.Writer, items []ReportFinding, paint Painter) {
+	first := items[0]
+	fmt.Fprintf(b, "    %d objects, one line each below; every object's fix and SQL: --format json, markdown or html\n", len(items))
+	same := !slices.ContainsFunc(items, func(f ReportFinding) bool { return f.Fix != first.Fix })
+	switch {
+	case first.Fix == "":
+	case same:
+		fmt.Fprintf(b, "    %s %s\n", paint("fix:", StyleOK), first.Fix)
+	default:
+		fmt.Fprintf(b, "    %s %s\n", paint("fix, for "+first.Object+":", StyleOK), first.Fix)
+	}
+	if first.FixSQL != "" {
+		fmt.Fprintf(b, "    %s\n", paint("fix SQL, for "+first.Object+":", StyleOK))
+		writeFixSQL(b, first.FixSQL, paint)
+	}
+}
+
+// writeFixSQL prints fix SQL indented, but for lines that go on inside a
+// quoted name or value, which are printed as they are.
+func writeFixSQL(b io.Writer, sql string, paint Painter) {
+	if sql == "" {
+		return
+	}
+	for _, l := range sqlLines(strings.TrimRight(sql, "\n")) {
+		if l.quoted {
+			fmt.Fprintf(b, "%s\n", paint(l.text, StyleDim))
+		} else {
+			fmt.Fprintf(b, "        %s\n", paint(l.text, StyleDim))
+		}
+	}
 }
 
 // SARIF 2.1.0, the subset code-scanning tools read.
@@ -304,26 +364,30 @@ func writeSARIF(w io.Writer, r *Report) error {
 			DefaultConfiguration: sarifDefault{sarifLevel(rule.Severity.String())},
 		})
 	}
-	for _, f := range r.Findings {
-		msg := f.Message
-		if f.Fix != "" {
-			msg += " Fix: " + f.Fix
-		}
-		loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: lastPart(f.Object), FullyQualifiedName: f.Object, Kind: sarifKind(f.ObjectKind)}}}
-		if f.Location != nil {
-			loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: f.Location.File}}
-			if f.Location.Line > 0 {
-				loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Location.Line, StartColumn: f.Location.Col}
-			}
-		}
-		run.Results = append(run.Results, sarifResult{RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
-			Message: sarifText{msg}, Locations: []sarifLocation{loc},
-			PartialFingerprints: map[string]string{"aadvisor/v1": f.Fingerprint}})
-	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+	// The results, one at a time: the document holds the run's results at
+	// depth 2 (log, runs[0]).
+	return writeJSONStreamed(w, &log, streamedArray{depth: 2, key: "results", n: len(r.Findings), elem: func(i int) any {
+		return sarifResultOf(r.Findings[i], ruleIndex)
+	}})
+}
+
+// sarifResultOf is the SARIF result of a finding.
+func sarifResultOf(f ReportFinding, ruleIndex map[string]int) sarifResult {
+	msg := f.Message
+	if f.Fix != "" {
+		msg += " Fix: " + f.Fix
+	}
+	loc := sarifLocation{LogicalLocations: []sarifLogical{{Name: lastPart(f.Object), FullyQualifiedName: f.Object, Kind: sarifKind(f.ObjectKind)}}}
+	if f.Location != nil {
+		loc.PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: f.Location.File}}
+		if f.Location.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: f.Location.Line, StartColumn: f.Location.Col}
+		}
+	}
+	return sarifResult{RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
+		Message: sarifText{msg}, Locations: []sarifLocation{loc},
+		PartialFingerprints: map[string]string{"aadvisor/v1": f.Fingerprint}}
 }
 
 // sarifKind maps our object kinds to SARIF logical location kinds.
