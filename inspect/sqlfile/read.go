@@ -20,10 +20,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -42,6 +44,9 @@ type Options struct {
 	// ServerVersion is the server_version_num to assume; 0 takes it from
 	// the pg_dump header ("-- Dumped from database version 15.4").
 	ServerVersion int
+	// Log gets a debug record per file read, with its duration; nil
+	// discards them.
+	Log *slog.Logger
 }
 
 // Read reads the files of opts into a new Database. A file that cannot be
@@ -49,6 +54,10 @@ type Options struct {
 // inspect.InputError; problems inside a file (a statement that does not
 // parse) are recorded in Database.Errors and reading goes on.
 func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	db := newDatabase()
 	names := append(append([]string(nil), opts.Schema...), opts.Queries...)
 	db.Source = inspect.SourceInfo{Kind: inspect.SourceSQL, Name: strings.Join(names, ", "), Files: names}
@@ -63,7 +72,9 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 		if ierr := checkText(name, src); ierr != nil {
 			return nil, fmt.Errorf("read schema: %w", *ierr)
 		}
+		start := time.Now()
 		ReadSchema(db, name, src)
+		log.Debug("read schema file", "file", name, "bytes", len(src), "tables", len(db.Tables), "duration", time.Since(start))
 	}
 	for _, name := range opts.Queries {
 		if err := ctx.Err(); err != nil {
@@ -73,15 +84,19 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read queries: %w", err)
 		}
+		start := time.Now()
 		if err := ReadQueries(db, name, src); err != nil {
 			return nil, fmt.Errorf("read queries: %w", err)
 		}
+		log.Debug("read query file", "file", name, "bytes", len(src), "statements", len(db.Statements), "duration", time.Since(start))
 	}
 	if opts.ServerVersion != 0 {
 		db.ServerVersion = opts.ServerVersion
 	}
+	start := time.Now()
 	ExpandCalls(db)
 	AnalyzeTriggerFunctions(db)
+	log.Debug("follow function calls", "statements", len(db.Statements), "duration", time.Since(start))
 	addOfflineSkips(db, len(opts.Queries) > 0)
 	return db, nil
 }
