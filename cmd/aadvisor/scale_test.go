@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/sqlfile"
+	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/rules"
+)
+
+// The scale benchmarks and tests run assess over generated schemas and
+// workloads (internal/benchgen); docs/performance.md has their numbers and
+// testdata/bench/run.sh the commands.
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// genFiles writes a schema of n tables and a query file of m statements
+// under dir; the query file is empty for m = 0.
+func genFiles(tb testing.TB, dir string, n, m int) (schema, queries string) {
+	tb.Helper()
+	schema = filepath.Join(dir, fmt.Sprintf("schema-%d.sql", n))
+	queries = filepath.Join(dir, fmt.Sprintf("queries-%d-%d.sql", n, m))
+	write := func(name string, fill func(io.Writer)) {
+		if _, err := os.Stat(name); err == nil {
+			return
+		}
+		f, err := os.Create(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		fill(w)
+		if err := w.Flush(); err != nil {
+			tb.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	write(schema, func(w io.Writer) { benchgen.WriteSchema(w, 0, n) })
+	write(queries, func(w io.Writer) { benchgen.WriteStatements(w, n, m) })
+	return schema, queries
+}
+
+// phases are the durations assess logs at debug level, by message.
+type phases map[string]time.Duration
+
+// assessRun runs the CLI in this process with debug logs in JSON and
+// returns the duration of each phase; the report goes to out.
+func assessRun(tb testing.TB, out io.Writer, args ...string) phases {
+	tb.Helper()
+	var logs bytes.Buffer
+	args = append([]string{"assess", "--fail-on", "none", "--log-level", "debug", "--log-format", "json"}, args...)
+	if code := run(context.Background(), args, nil, out, &logs); code != 0 {
+		tb.Fatalf("aadvisor %v: exit %d\n%s", args, code, logs.String())
+	}
+	ph := phases{}
+	dec := json.NewDecoder(&logs)
+	for {
+		var rec struct {
+			Msg      string `json:"msg"`
+			Duration int64  `json:"duration"`
+		}
+		if err := dec.Decode(&rec); err != nil {
+			break
+		}
+		if rec.Duration > 0 {
+			ph[rec.Msg] += time.Duration(rec.Duration)
+		}
+	}
+	return ph
+}
+
+// BenchmarkAssessOffline runs assess on a generated schema of 10,000 tables
+// (AADVISOR_BENCH_TABLES) with 0 to 5,000 statements, text report. Besides
+// ns/op (the whole command) it reports the time after the schema is read:
+// query file, functions followed, rules, report built and written.
+//
+//	go test ./cmd/aadvisor -run '^$' -bench AssessOffline -benchtime 3x
+func BenchmarkAssessOffline(b *testing.B) {
+	n := envInt("AADVISOR_BENCH_TABLES", 10000)
+	dir := b.TempDir()
+	for _, m := range []int{0, 500, 1000, 2000, 4000, 5000} {
+		b.Run(fmt.Sprintf("tables=%d/statements=%d", n, m), func(b *testing.B) {
+			schema, queries := genFiles(b, dir, n, m)
+			args := []string{"--schema", schema}
+			if m > 0 {
+				args = append(args, "--queries", queries)
+			}
+			var post time.Duration
+			for b.Loop() {
+				ph := assessRun(b, io.Discard, args...)
+				post += ph["read query file"] + ph["follow function calls"] + ph["rules"] + ph["build report"] + ph["write report"]
+			}
+			b.ReportMetric(post.Seconds()/float64(b.N), "post-read-s/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) the process has used: on a
+// shared machine it says more than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pipelineCosts runs assess's pipeline over the files, phase by phase as
+// runAssess does, and returns the CPU time of each phase (the best of
+// three runs; a collection before each phase keeps the garbage of one
+// phase out of the next).
+func pipelineCosts(tb testing.TB, schema, queries string) map[string]time.Duration {
+	tb.Helper()
+	best := map[string]time.Duration{}
+	keep := func(phase string, d time.Duration) {
+		if old, ok := best[phase]; !ok || d < old {
+			best[phase] = d
+		}
+	}
+	measure := func(phase string, f func()) {
+		runtime.GC()
+		start := cpuTime()
+		f()
+		keep(phase, cpuTime()-start)
+	}
+	for range 3 {
+		var db *inspect.Database
+		measure("read", func() {
+			var err error
+			db, err = sqlfile.Read(context.Background(), sqlfile.Options{Schema: []string{schema}, Queries: []string{queries}})
+			if err != nil {
+				tb.Fatal(err)
+			}
+		})
+		var res rules.Result
+		measure("rules", func() { res = rules.Run(db, rules.Config{}, rules.All()) })
+		var rep *assess.Report
+		measure("report", func() { rep = assess.BuildReport(db, res, rules.Config{}, "aadvisor test", time.Unix(0, 0)) })
+		for _, format := range assess.ReportFormats {
+			measure("write "+format, func() {
+				if err := assess.WriteReport(io.Discard, rep, format, assess.Plain); err != nil {
+					tb.Fatal(err)
+				}
+			})
+		}
+	}
+	return best
+}
+
+// TestAssessScalesLinearly holds every phase of assess (reading, rules,
+// the report, each output format) to a cost linear in tables plus
+// statements: doubling both may at most triple a phase's CPU time (twice,
+// with room for noise and n log n sorts), where a phase that does per-table
+// or per-statement work for each table or statement quadruples it.
+func TestAssessScalesLinearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and reads schemas of 2,000 and 4,000 tables")
+	}
+	// AADVISOR_SCALE_TABLES looks deeper (20000: 20,000 and 40,000 tables).
+	n := envInt("AADVISOR_SCALE_TABLES", 2000)
+	m := n
+	dir := t.TempDir()
+	s1, q1 := genFiles(t, dir, n, m)
+	s2, q2 := genFiles(t, dir, 2*n, 2*m)
+	for attempt := 1; ; attempt++ {
+		base, double := pipelineCosts(t, s1, q1), pipelineCosts(t, s2, q2)
+		var bad []string
+		for phase, d := range base {
+			// Below 20 ms, scheduling and the clock are part of the ratio.
+			ratio := float64(double[phase]) / float64(max(d, 20*time.Millisecond))
+			t.Logf("%-14s %4d tables: %8s  %4d tables: %8s  ratio %.2f", phase, n, d.Round(time.Millisecond), 2*n, double[phase].Round(time.Millisecond), ratio)
+			if ratio > 3 {
+				bad = append(bad, fmt.Sprintf("%s: %.2fx", phase, ratio))
+			}
+		}
+		if len(bad) == 0 {
+			return
+		}
+		if attempt == 3 {
+			t.Fatalf("doubling tables and statements more than tripled the cost of %v", bad)
+		}
+		t.Logf("attempt %d: %v over 3x; measuring again", attempt, bad)
+	}
+}
