@@ -74,58 +74,65 @@ FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamesp
 WHERE ` + relKindsSQL + ` AND ` + relScope + `
 ORDER BY n.nspname, c.relname`
 
+// The queries of each relation's parts take the relations tablesQuery read
+// as $1, an oid[] (text '{16385,16390}'), and join their catalogs to it, as
+// pg_dump does: no query re-applies relScope's extension check to every
+// column, index or constraint, and each runs one index look-up per
+// relation. Column numbers come back as numbers; the reader names them from
+// the columns it read (see attName).
+const relationsFrom = `pg_catalog.unnest($1::pg_catalog.oid[]) AS rel(oid)`
+
 // columnsQuery lists the columns of every relation with type, default, identity, generation and storage.
 // A default cannot refer to columns, so it is printed without its relation (relid 0), which spares the
 // server opening every table; a generation expression needs the relation.
-const columnsQuery = `SELECT a.attrelid AS relid, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
-	a.attnotnull AS not_null,
+const columnsQuery = `SELECT a.attrelid AS relid, a.attnum AS num, a.attname AS name,
+	pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
 	coalesce(pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), '') AS expr,
 	a.attidentity::text AS identity, a.attgenerated::text AS generated,
 	CASE WHEN a.attstorage = t.typstorage THEN '' ELSE a.attstorage::text END AS storage
-FROM pg_catalog.pg_attribute a
-	JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oid
 	JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 	LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped AND ` + relKindsSQL + ` AND ` + relScope + `
+WHERE a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`
 
-// indexesQuery lists indexes with key columns (expressions as pg_get_indexdef prints them) and their constraint.
+// indexesQuery lists indexes with their key column numbers, the text of expression keys (as
+// pg_get_indexdef prints them, in key order) and their constraint.
 const indexesQuery = `SELECT x.indrelid AS relid, ic.relname AS name, x.indisunique AS is_unique, x.indisprimary AS is_primary,
 	x.indisvalid AS valid, x.indisreplident AS replident, am.amname AS method,
 	coalesce(pg_catalog.pg_get_expr(x.indpred, x.indrelid), '') AS predicate, x.indexprs IS NOT NULL AS expression,
 	coalesce(co.conname, '') AS constraint_name, coalesce(co.condeferrable, false) AS deferrable,
-	ARRAY(SELECT CASE WHEN x.indkey[k.i] <> 0
-			THEN (SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[k.i])
-			ELSE pg_catalog.pg_get_indexdef(x.indexrelid, k.i + 1, true) END
-		FROM pg_catalog.generate_series(0, x.indnkeyatts - 1) AS k(i) ORDER BY k.i) AS columns
-FROM pg_catalog.pg_index x
+	x.indnkeyatts AS key_count, x.indkey::text AS keys,
+	CASE WHEN x.indexprs IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT pg_catalog.pg_get_indexdef(x.indexrelid, k.i + 1, true)
+		FROM pg_catalog.generate_series(0, x.indnkeyatts - 1) AS k(i) WHERE x.indkey[k.i] = 0 ORDER BY k.i) END AS key_exprs
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_index x ON x.indrelid = rel.oid
 	JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
 	JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-	JOIN pg_catalog.pg_class c ON c.oid = x.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = x.indexrelid AND co.conrelid = x.indrelid AND co.contype IN ('p', 'u', 'x')
-WHERE ` + relKindsSQL + ` AND ` + relScope + `
 ORDER BY x.indrelid, ic.relname`
 
-// constraintsQuery lists PK, unique, FK, check and exclusion constraints, leaving out the copies
-// PostgreSQL adds for each partition of a referenced partitioned table.
+// constraintsQuery lists PK, unique, FK, check and exclusion constraints with their column numbers and
+// those of the referenced table, leaving out the copies PostgreSQL adds for each partition of a
+// referenced partitioned table.
 const constraintsQuery = `SELECT co.conrelid AS relid, co.conname AS name, co.contype::text AS type,
-	ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(co.conkey) WITH ORDINALITY AS k(attnum, ord)
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum ORDER BY k.ord) AS columns,
-	co.condeferrable AS deferrable, co.condeferred AS deferred,
+	coalesce(co.conkey::text, '') AS keys, co.condeferrable AS deferrable, co.condeferred AS deferred,
 	CASE co.contype WHEN 'c' THEN pg_catalog.pg_get_expr(co.conbin, co.conrelid)
 		WHEN 'x' THEN pg_catalog.pg_get_constraintdef(co.oid) ELSE '' END AS expression,
-	coalesce(fn.nspname || '.' || f.relname, '') AS ref_table,
-	ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(co.confkey) WITH ORDINALITY AS k(attnum, ord)
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = co.confrelid AND a.attnum = k.attnum ORDER BY k.ord) AS ref_columns,
+	co.confrelid AS ref_relid, coalesce(co.confkey::text, '') AS ref_keys,
 	co.confdeltype::text AS on_delete, co.confupdtype::text AS on_update
-FROM pg_catalog.pg_constraint co
-	JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-	LEFT JOIN pg_catalog.pg_class f ON f.oid = co.confrelid
-	LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.relnamespace
-WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND ` + relKindsSQL + ` AND ` + relScope + `
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_constraint co ON co.conrelid = rel.oid
+WHERE co.contype IN ('p', 'u', 'f', 'c', 'x')
 	AND NOT (co.contype = 'f' AND co.conparentid <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pc
 		WHERE pc.oid = co.conparentid AND pc.conrelid = co.conrelid))
 ORDER BY co.conrelid, co.conname`
+
+// referencedQuery names the relations outside the read that foreign keys reference (an extension's
+// table, say), and their columns; it runs only when there are such keys.
+const referencedQuery = `SELECT c.oid AS relid, n.nspname || '.' || c.relname AS name, a.attnum AS num, a.attname AS attname
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_class c ON c.oid = rel.oid
+	JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.oid, a.attnum`
 
 // sequencesQuery lists sequences with their parameters and the column that owns them (OWNED BY, serial, identity).
 const sequencesQuery = `SELECT n.nspname AS schema, c.relname AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type,
@@ -144,16 +151,14 @@ ORDER BY n.nspname, c.relname`
 // triggersQuery lists user triggers (not the internal ones behind foreign keys) with their firing mode.
 const triggersQuery = `SELECT tg.tgrelid AS relid, tg.tgname AS name, tg.tgenabled::text AS enabled, tg.tgtype::int AS type,
 	tg.tgfoid::pg_catalog.regproc::text AS function, tg.tgconstraint <> 0 AS is_constraint
-FROM pg_catalog.pg_trigger tg
-	JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE NOT tg.tgisinternal AND ` + relKindsSQL + ` AND ` + relScope + `
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = rel.oid
+WHERE NOT tg.tgisinternal
 ORDER BY tg.tgrelid, tg.tgname`
 
 // rulesQuery lists rewrite rules other than the _RETURN rule of a view.
 const rulesQuery = `SELECT rw.ev_class AS relid, rw.rulename AS name, rw.ev_type::text AS event, rw.is_instead AS instead
-FROM pg_catalog.pg_rewrite rw
-	JOIN pg_catalog.pg_class c ON c.oid = rw.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE rw.rulename <> '_RETURN' AND ` + relKindsSQL + ` AND ` + relScope + `
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = rel.oid
+WHERE rw.rulename <> '_RETURN'
 ORDER BY rw.ev_class, rw.rulename`
 
 // functionsQuery lists user functions and procedures that no extension owns.
@@ -195,8 +200,8 @@ ORDER BY 1`
 
 // viewDefsQuery reads the query of each view and materialized view (it locks the relations they read).
 const viewDefsQuery = `SELECT c.oid AS relid, coalesce(pg_catalog.pg_get_viewdef(c.oid), '') AS definition
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('v', 'm') AND ` + relScope
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_class c ON c.oid = rel.oid
+WHERE c.relkind IN ('v', 'm')`
 
 // functionBodiesQuery reads SQL-standard function bodies (BEGIN ATOMIC), PostgreSQL 14+.
 const functionBodiesQuery = `SELECT p.oid, coalesce(pg_catalog.pg_get_function_sqlbody(p.oid), '') AS body
@@ -220,8 +225,7 @@ const publicationsQuery = `SELECT p.pubname AS name, p.puballtables AS all_table
 // toastQuery reads the size of each relation's TOAST table (0 without one).
 const toastQuery = `SELECT c.oid AS relid, CASE WHEN c.reltoastrelid = 0 THEN 0
 	ELSE coalesce(pg_catalog.pg_relation_size(c.reltoastrelid), 0) END AS bytes
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE ` + relKindsSQL + ` AND ` + relScope
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_class c ON c.oid = rel.oid`
 
 // databaseCreatedQuery reads when the database was created: the modification time of the PG_VERSION file
 // CREATE DATABASE writes into its directory (databases of the default tablespace only).

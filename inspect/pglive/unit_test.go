@@ -1,6 +1,7 @@
 package pglive
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,5 +83,26 @@ func TestVersionedQueries(t *testing.T) {
 		if !strings.Contains(q, "pg_catalog.sum("+c.col+")") {
 			t.Errorf("pg_stat_statements %s: want %s in\n%s", c.ext, c.col, q)
 		}
+	}
+}
+
+func TestAttNumbers(t *testing.T) {
+	for in, want := range map[string][]int{
+		"":         nil,
+		"1":        {1},
+		"1 3 0 12": {1, 3, 0, 12}, // int2vector, as pg_index.indkey prints
+		"{2,1}":    {2, 1},        // int2[], as pg_constraint.conkey prints
+		"{-6,3}":   {-6, 3},       // a system column
+		"{}":       nil,
+	} {
+		if got := attNumbers(in); !slices.Equal(got, want) {
+			t.Errorf("attNumbers(%q) = %v, want %v", in, got, want)
+		}
+	}
+	if got := oidArray([]uint32{16385, 4294967295}); got != "{16385,4294967295}" {
+		t.Errorf("oidArray = %q", got)
+	}
+	if got := oidArray(nil); got != "{}" {
+		t.Errorf("oidArray(nil) = %q", got)
 	}
 }

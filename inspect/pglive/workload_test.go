@@ -150,3 +150,43 @@ func TestReplicationState(t *testing.T) {
 		}
 	})
 }
+
+// TestReadColumnsByNumber: the reader names key, constraint and
+// referenced columns from their numbers: dropped columns leave gaps, an
+// index key can be an expression between columns, a CHECK can name a
+// system column, and a foreign key can reference a table outside the
+// read (here one a superuser put in information_schema).
+func TestReadColumnsByNumber(t *testing.T) {
+	eachVersion(t, func(t *testing.T, major int) {
+		d := newTestDB(t, major)
+		d.exec(t, `CREATE TABLE information_schema.outside_ref (k int PRIMARY KEY, j int UNIQUE);
+CREATE TABLE t (gone int, a int NOT NULL, b text, c int, PRIMARY KEY (c, a), CHECK (tableoid <> 0));
+ALTER TABLE t DROP COLUMN gone;
+CREATE UNIQUE INDEX t_expr ON t (b, lower(b), a) INCLUDE (c);
+CREATE TABLE u (x int, y int REFERENCES information_schema.outside_ref (j), FOREIGN KEY (x, y) REFERENCES t (c, a));`)
+		t.Cleanup(func() { d.exec(t, "DROP TABLE u; DROP TABLE information_schema.outside_ref") })
+		db, _ := mustRead(t, d.dsn, Options{})
+		tab, u := db.Table("public", "t"), db.Table("public", "u")
+		if tab == nil || u == nil {
+			t.Fatalf("tables: %v", db.Tables)
+		}
+		var got []string
+		for _, ix := range tab.Indexes {
+			got = append(got, ix.Name+" "+strings.Join(ix.Columns, ","))
+		}
+		for _, c := range append(tab.Constraints, u.Constraints...) {
+			got = append(got, c.Name+" "+strings.Join(c.Columns, ",")+" -> "+c.RefTable+" "+strings.Join(c.RefColumns, ","))
+		}
+		want := []string{
+			"t_expr b,lower(b),a",
+			"t_pkey c,a",
+			"t_pkey c,a ->  ",
+			"t_tableoid_check tableoid ->  ",
+			"u_x_y_fkey x,y -> public.t c,a",
+			"u_y_fkey y -> information_schema.outside_ref j",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("columns by number:\n got %q\nwant %q", got, want)
+		}
+	})
+}
