@@ -23,7 +23,7 @@ func systemSchema(s string) bool {
 // userTables returns the application's ordinary and partitioned tables,
 // whatever their persistence.
 func userTables(db *inspect.Database) []*inspect.Table {
-	var out []*inspect.Table
+	out := make([]*inspect.Table, 0, len(db.Tables))
 	for _, t := range db.Tables {
 		if t.IsTable() && !systemSchema(t.Schema) {
 			out = append(out, t)
@@ -35,13 +35,10 @@ func userTables(db *inspect.Database) []*inspect.Table {
 // replicatedTables returns the tables logical replication carries:
 // permanent ordinary and partitioned tables of the application.
 func replicatedTables(db *inspect.Database) []*inspect.Table {
-	var out []*inspect.Table
-	for _, t := range userTables(db) {
-		if t.Persistence == inspect.Permanent || t.Persistence == "" {
-			out = append(out, t)
-		}
-	}
-	return out
+	out := userTables(db)
+	return slices.DeleteFunc(out, func(t *inspect.Table) bool {
+		return t.Persistence != inspect.Permanent && t.Persistence != ""
+	})
 }
 
 // relationsOfKind returns the application's relations of one kind.
