@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -25,13 +24,6 @@ import (
 // The scale benchmarks and tests run assess over generated schemas and
 // workloads (internal/benchgen); docs/performance.md has their numbers and
 // testdata/bench/run.sh the commands.
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // genFiles writes a schema of n tables and a query file of m statements
 // under dir; the query file is empty for m = 0.
@@ -97,7 +89,7 @@ func assessRun(tb testing.TB, out io.Writer, args ...string) phases {
 //
 //	go test ./cmd/aadvisor -run '^$' -bench AssessOffline -benchtime 3x
 func BenchmarkAssessOffline(b *testing.B) {
-	n := envInt("AADVISOR_BENCH_TABLES", 10000)
+	n := benchgen.EnvInt("AADVISOR_BENCH_TABLES", 10000)
 	dir := b.TempDir()
 	for _, m := range []int{0, 500, 1000, 2000, 4000, 5000} {
 		b.Run(fmt.Sprintf("tables=%d/statements=%d", n, m), func(b *testing.B) {
@@ -178,7 +170,7 @@ func TestAssessScalesLinearly(t *testing.T) {
 		t.Skip("builds and reads schemas of 2,000 and 4,000 tables")
 	}
 	// AADVISOR_SCALE_TABLES looks deeper (20000: 20,000 and 40,000 tables).
-	n := envInt("AADVISOR_SCALE_TABLES", 2000)
+	n := benchgen.EnvInt("AADVISOR_SCALE_TABLES", 2000)
 	m := n
 	dir := t.TempDir()
 	s1, q1 := genFiles(t, dir, n, m)

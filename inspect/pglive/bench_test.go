@@ -7,26 +7,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/internal/benchgen"
 )
 
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-// BenchmarkReadLive reads a generated schema of 10,000 tables (genSchema:
-// key, unique and partial index, foreign key, check and default each;
-// triggers and views among them) with 5,000 pg_stat_statements entries,
-// next to pg_dump --schema-only of the same database. It builds its own
-// node, so it runs only when asked:
+// BenchmarkReadLive reads a generated schema of 10,000 tables
+// (internal/benchgen: key, unique and partial index, foreign key, check and
+// default each; triggers, functions and views among them) with 5,000
+// pg_stat_statements entries, next to pg_dump --schema-only of the same
+// database. It builds its own node, so it runs only when asked:
 //
 //	AADVISOR_BENCH_LIVE=1 go test -run '^$' -bench ReadLive -benchtime 5x ./inspect/pglive/
 //
@@ -36,42 +28,9 @@ func BenchmarkReadLive(b *testing.B) {
 	if os.Getenv("AADVISOR_BENCH_LIVE") == "" {
 		b.Skip("set AADVISOR_BENCH_LIVE=1 to build the 10,000-table database and run this benchmark")
 	}
-	major := envInt("AADVISOR_BENCH_PG", 15)
-	tables := envInt("AADVISOR_BENCH_TABLES", 10000)
-	stmts := envInt("AADVISOR_BENCH_STATEMENTS", 5000)
+	major := benchgen.EnvInt("AADVISOR_BENCH_PG", 15)
 	ctx := context.Background()
-	n := sandbox.ForTest(b, major, 1).Nodes[0]
-	must := func(err error) {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	// pg_dump locks every table in one transaction; pg_stat_statements must
-	// keep the workload and aadvisor's own queries without evicting.
-	must(n.Exec(ctx, "", "ALTER SYSTEM SET max_locks_per_transaction = 256"))
-	must(n.Exec(ctx, "", "ALTER SYSTEM SET pg_stat_statements.max = 10000"))
-	must(n.Stop(ctx, "fast"))
-	must(n.Start(ctx))
-	must(n.Exec(ctx, "", "CREATE DATABASE bench"))
-	must(n.Exec(ctx, "bench", "CREATE EXTENSION pg_stat_statements"))
-	start := time.Now()
-	for from := 0; from < tables; from += 500 {
-		must(n.Exec(ctx, "bench", genSchema(from, min(from+500, tables))))
-	}
-	must(n.Exec(ctx, "bench", "SELECT pg_stat_statements_reset()"))
-	conn, err := n.Connect(ctx, "bench")
-	must(err)
-	for i := range stmts {
-		// A different table makes a different statement; calls vary.
-		for range i%3 + 1 {
-			_, err := conn.Exec(ctx, fmt.Sprintf("SELECT count(*) FROM gen.t%d WHERE id = $1", i%tables), i)
-			must(err)
-		}
-	}
-	conn.Close(ctx)
-	b.Logf("setup: %d tables, %d statements in %s", tables, stmts, time.Since(start).Round(time.Second))
-	dsn := n.DSN("bench")
+	dsn, n := benchgen.LiveDatabase(b, major, benchgen.EnvInt("AADVISOR_BENCH_TABLES", 10000), benchgen.EnvInt("AADVISOR_BENCH_STATEMENTS", 5000))
 
 	// One read with the duration of each query, for the record.
 	times := &queryTimes{}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/internal/benchgen"
 )
 
 func findStatement(db *inspect.Database, query string) *inspect.Statement {
@@ -62,33 +63,6 @@ func TestStatements(t *testing.T) {
 	})
 }
 
-// genSchema is n tables chained by foreign keys, each with an identity
-// key, a unique and a partial index, a check and a default; every tenth
-// has a trigger and every fiftieth a view.
-func genSchema(from, to int) string {
-	var b strings.Builder
-	if from == 0 {
-		b.WriteString("CREATE SCHEMA gen;\nCREATE FUNCTION gen.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n")
-	}
-	for i := from; i < to; i++ {
-		ref := ""
-		if i > 0 {
-			ref = fmt.Sprintf(" REFERENCES gen.t%d", i-1)
-		}
-		fmt.Fprintf(&b, `CREATE TABLE gen.t%[1]d (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, parent bigint%[2]s,
-	name text NOT NULL CHECK (name <> ''), note text, created timestamptz DEFAULT now(), UNIQUE (name));
-CREATE INDEX ON gen.t%[1]d (created) WHERE note IS NOT NULL;
-`, i, ref)
-		if i%10 == 0 {
-			fmt.Fprintf(&b, "CREATE TRIGGER t%[1]d_touch BEFORE UPDATE ON gen.t%[1]d FOR EACH ROW EXECUTE FUNCTION gen.touch();\n", i)
-		}
-		if i%50 == 0 {
-			fmt.Fprintf(&b, "CREATE VIEW gen.v%[1]d AS SELECT id, name FROM gen.t%[1]d;\n", i)
-		}
-	}
-	return b.String()
-}
-
 // TestQueryCountConstant reads a 10-table and a 200-table schema with the
 // same number of queries.
 func TestQueryCountConstant(t *testing.T) {
@@ -96,7 +70,7 @@ func TestQueryCountConstant(t *testing.T) {
 		counts := map[int]int{}
 		for _, n := range []int{10, 200} {
 			d := newTestDB(t, major)
-			d.exec(t, "CREATE EXTENSION pg_stat_statements;\n"+genSchema(0, n))
+			d.exec(t, "CREATE EXTENSION pg_stat_statements;\n"+benchgen.Schema(0, n))
 			db, st := mustRead(t, d.dsn, Options{})
 			if want := n + (n+49)/50; len(db.Tables) != want {
 				t.Fatalf("%d tables generated, %d read (views included)", want, len(db.Tables))
