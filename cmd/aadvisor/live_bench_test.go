@@ -53,10 +53,7 @@ func BenchmarkAssessLive(b *testing.B) {
 		}
 		pgDump = p
 	}
-	bin := filepath.Join(b.TempDir(), "aadvisor")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(b)
 	dump := filepath.Join(b.TempDir(), "schema.sql")
 	commands := map[string]*exec.Cmd{}
 	run := func(name string, args ...string) time.Duration {

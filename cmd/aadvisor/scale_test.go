@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"syscall"
@@ -193,5 +194,52 @@ func TestAssessScalesLinearly(t *testing.T) {
 			t.Fatalf("doubling tables and statements more than tripled the cost of %v", bad)
 		}
 		t.Logf("attempt %d: %v over 3x; measuring again", attempt, bad)
+	}
+}
+
+// buildBinary builds aadvisor into a temporary directory, for benchmarks
+// that measure it as a process.
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "aadvisor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// BenchmarkAssessMemory runs the aadvisor binary on a generated schema of
+// about 10 MB (AADVISOR_BENCH_SCHEMA_MB; 50 for the number in
+// docs/performance.md) with 5,000 statements, once per output format, and
+// reports its peak resident memory, also as a multiple of the input size:
+//
+//	AADVISOR_BENCH_SCHEMA_MB=50 go test ./cmd/aadvisor -run '^$' -bench AssessMemory -benchtime 1x -timeout 30m
+func BenchmarkAssessMemory(b *testing.B) {
+	mb := benchgen.EnvInt("AADVISOR_BENCH_SCHEMA_MB", 10)
+	// benchgen's DDL is about 312 bytes a table.
+	schema, queries := genFiles(b, b.TempDir(), mb<<20/312, 5000)
+	var size int64
+	for _, f := range []string{schema, queries} {
+		st, err := os.Stat(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += st.Size()
+	}
+	bin := buildBinary(b)
+	for _, format := range []string{"text", "json", "sarif"} {
+		b.Run(format, func(b *testing.B) {
+			var peak int64
+			for b.Loop() {
+				cmd := exec.Command(bin, "assess", "--schema", schema, "--queries", queries, "--fail-on", "none", "--format", format, "-o", os.DevNull)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("%v\n%s", err, out)
+				}
+				peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss<<10)
+			}
+			b.ReportMetric(float64(size)/1e6, "input-MB")
+			b.ReportMetric(float64(peak)/1e6, "peak-RSS-MB")
+			b.ReportMetric(float64(peak)/float64(size), "peak/input")
+		})
 	}
 }
