@@ -29,9 +29,22 @@ func ReadSchema(db *inspect.Database, name string, src []byte) {
 		db.Errors = append(db.Errors, inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"})
 		return
 	}
-	for len(spans) > 0 {
-		sp := spans[0]
-		spans = append(r.statement(sp), spans[1:]...)
+	// A statement that does not parse gives back the rest of its span,
+	// split again, to read before the statements after it. The spans wait
+	// on a stack of lists: prepending them to one list would copy every
+	// statement left for each statement read.
+	pending := [][]span{spans}
+	for len(pending) > 0 {
+		top := len(pending) - 1
+		if len(pending[top]) == 0 {
+			pending = pending[:top]
+			continue
+		}
+		sp := pending[top][0]
+		pending[top] = pending[top][1:]
+		if again := r.statement(sp); len(again) > 0 {
+			pending = append(pending, again)
+		}
 	}
 	r.finish()
 }
