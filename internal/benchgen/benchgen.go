@@ -87,7 +87,9 @@ var shapes = []shape{
 	{"INSERT INTO gen.t%[1]d (parent, name, note) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET note = excluded.note",
 		func(j int) []any { return []any{nil, fmt.Sprintf("row%d", j), "new"} }},
 	{"DELETE FROM gen.t%[1]d WHERE created < now() - $1::interval", func(int) []any { return []any{"10 years"} }},
-	{"SELECT c.id, p.name FROM gen.t%[1]d c JOIN gen.t%[2]d p ON p.id = c.parent WHERE c.name = $1",
+	// No aliases: PostgreSQL 18 jumbles a table by its alias, so the same
+	// aliases on other tables would make one pg_stat_statements entry.
+	{"SELECT t%[1]d.id, t%[2]d.name FROM gen.t%[1]d JOIN gen.t%[2]d ON t%[2]d.id = t%[1]d.parent WHERE t%[1]d.name = $1",
 		func(j int) []any { return []any{fmt.Sprintf("row%d", j)} }},
 	{"SELECT id FROM gen.t%[1]d WHERE note IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", func(int) []any { return []any{int64(10)} }},
 	{"UPDATE gen.t%[1]d SET parent = parent + $1 WHERE id = $2", func(j int) []any { return []any{int64(1), int64(j)} }},
