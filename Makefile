@@ -11,7 +11,7 @@ export AADVISOR_PG_CACHE := $(PG_CACHE)
 GOFLAGS_TEST ?=
 TEST_TIMEOUT ?= 30m
 
-.PHONY: all build run test unit race lint pg fuzz bench docs clean
+.PHONY: all build run test unit race lint pg fuzz bench bench-scale docs clean
 
 all: build
 
@@ -56,6 +56,13 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The assess-at-scale numbers of docs/performance.md (offline, scaling,
+# memory, live against pg_dump on 15 and 18). Long: run it on a quiet
+# machine. STEPS picks some: make bench-scale STEPS="offline memory".
+STEPS ?= all
+bench-scale:
+	testdata/bench/run.sh $(STEPS)
 
 docs:
 	$(GO) generate ./rules
