@@ -38,11 +38,6 @@ const (
 	SequencesOffsets = "offsets"
 )
 
-// DefaultLag is the replication window W used when --lag is not given:
-// one-way latency plus apply lag between two distant regions (decision.md
-// §4.3: 80–230 ms RTT between continents, apply lag on top).
-const DefaultLag = 200 * time.Millisecond
-
 // DefaultMaxRows bounds the rows a forecast tracks one by one.
 const DefaultMaxRows = 2_000_000
 

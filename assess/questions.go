@@ -10,7 +10,14 @@ package assess
 import (
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/aadvisor/aadvisor/rules"
 )
+
+// defaultWindowMs is the default answer of replication_window_ms: the
+// default replication window the audit's hot-row rule and observe use too.
+const defaultWindowMs = float64(rules.DefaultReplicationWindow) / float64(time.Millisecond)
 
 // Kind is the type of answer a question takes.
 type Kind int
@@ -287,9 +294,9 @@ func bank() []Question {
 			Help:   "Read-heavy load calls for read replicas, not multi-primary (\"that's what read replicas are for\").",
 		},
 		{
-			ID: "replication_window_ms", Section: "Workload", Kind: KindNumber, Default: 100.0, Min: 0.1, Max: 1e7,
+			ID: "replication_window_ms", Section: "Workload", Kind: KindNumber, Default: defaultWindowMs, Min: 0.1, Max: 1e7,
 			Prompt: "Replication window W in ms (one-way latency + apply lag) for the conflict model?",
-			Help:   "Two writes to the same row from different nodes conflict when they land within W of each other. 100 ms is an assumption; measure with `aadvisor observe`.",
+			Help:   fmt.Sprintf("Two writes to the same row from different nodes conflict when they land within W of each other. %s ms is an assumption (docs/decision.md); give the one-way latency between your write regions plus your apply lag.", fmtNum(defaultWindowMs)),
 		},
 		{
 			ID: "partition_key", Section: "Data & conflicts", Required: true, Kind: KindSelect,

@@ -58,13 +58,11 @@ func TestTableAdvice(t *testing.T) {
 }
 
 // TestHotRowAgreesWithForecast holds the audit's hot-row judgement
-// (rules, which cannot import assess) to the forecast's: the same window,
-// the same threshold, and the same chance of a conflict for a row written
-// evenly from every node.
+// (rules, which cannot import assess) to the forecast's: the same
+// threshold, and the same chance of a conflict for a row written evenly
+// from every node. The window is one constant, rules.DefaultReplicationWindow.
 func TestHotRowAgreesWithForecast(t *testing.T) {
-	if rules.HotWindow != DefaultLag {
-		t.Errorf("rules.HotWindow = %v, assess.DefaultLag = %v", rules.HotWindow, DefaultLag)
-	}
+	w := rules.DefaultReplicationWindow
 	if got := DefaultThresholds().Get("hot_row_p_conflict"); rules.HotPConflict != got {
 		t.Errorf("rules.HotPConflict = %v, threshold hot_row_p_conflict = %v", rules.HotPConflict, got)
 	}
@@ -74,8 +72,8 @@ func TestHotRowAgreesWithForecast(t *testing.T) {
 			for i := range shares {
 				shares[i] = 1 / float64(nodes)
 			}
-			want := RowPConflict(DefaultLag.Seconds(), rate, shares)
-			if got := rules.HotRowPConflict(DefaultLag, rate, nodes); math.Abs(got-want) > 1e-12 {
+			want := RowPConflict(w.Seconds(), rate, shares)
+			if got := rules.HotRowPConflict(w, rate, nodes); math.Abs(got-want) > 1e-12 {
 				t.Errorf("%d nodes, %g updates/s: rules %g, forecast %g", nodes, rate, got, want)
 			}
 		}

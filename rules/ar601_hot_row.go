@@ -10,13 +10,17 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
+// DefaultReplicationWindow is the replication window W assumed when the
+// user gives none: one-way latency plus apply lag between two writing
+// regions (docs/decision.md, "The default replication window"). It is
+// defined here, the lowest package that needs it, and used as it is by the
+// hot-row rule, ask's replication_window_ms question and observe's --lag.
+const DefaultReplicationWindow = 100 * time.Millisecond
+
 // Hot-row judgement: the chance that an update of a row meets a
 // concurrent update of the same row on another node, from the per-row
-// update rate over the statistics window and the replication window.
+// update rate over the statistics window and DefaultReplicationWindow.
 const (
-	// HotWindow is the replication window W: one-way latency plus apply
-	// lag between distant regions (assess.DefaultLag, which observe uses).
-	HotWindow = 200 * time.Millisecond
 	// HotPConflict is the chance of a conflict per update above which a
 	// row is hot (assess's hot_row_p_conflict threshold).
 	HotPConflict = 0.01
@@ -67,11 +71,12 @@ per row, the more likely two nodes touch the same row inside the conflict window
 		Detection: `Concentration and rate, not a count: the updates of each table per live row per second over the
 statistics window (n_tup_upd / greatest(n_live_tup, 1) / seconds since pg_stat_database.stats_reset,
 or since the database was created when its statistics were never reset) give the chance that an
-update meets a concurrent update of the same row on another node within the replication window
-(200 ms) across the planned nodes: 1 - exp(-2 W rate (N-1)/N), as the forecast of observe
-computes it for even shares. A table is hot from a chance of 1% (the decision procedure's
-hot_row_p_conflict), given at least 100 updates: a 1-row table that took 1,500 updates in 5
-seconds is hot. Rows are not all equally hot, so the average understates the hottest.
+update meets a concurrent update of the same row on another node within the replication window W
+(` + windowText(DefaultReplicationWindow) + `, the default of ask and observe, docs/decision.md) across the planned nodes:
+1 - exp(-2 W rate (N-1)/N), as the forecast of observe computes it for even shares. A table is
+hot from a chance of 1% (the decision procedure's hot_row_p_conflict), given at least 100
+updates: a 1-row table that took 1,500 updates in 5 seconds is hot. Rows are not all equally
+hot, so the average understates the hottest.
 
 When the statistics window is shorter than 10 minutes, tables that are not found hot are not
 called cold: the rule says it could not judge them, with their numbers. When the window is not
@@ -128,7 +133,7 @@ func checkHotRow(p *Pass) {
 			continue
 		}
 		rate := float64(s.Updates) / float64(live) / window.Seconds()
-		pc := HotRowPConflict(HotWindow, rate, nodes)
+		pc := HotRowPConflict(DefaultReplicationWindow, rate, nodes)
 		numbers := fmt.Sprintf("%s and took %s in %s (%s updates per row per second)",
 			rows, plural(s.Updates, "update", "updates"), windowText(window), rateText(rate))
 		switch {
@@ -138,7 +143,7 @@ func checkHotRow(p *Pass) {
 				ObjectKind: "table",
 				Table:      t.QualifiedName(),
 				Message: fmt.Sprintf("%s has %s: with a %s replication window across %d nodes, %s of its updates meet a concurrent update of the same row on another node (hot from %s), and last-update-wins loses one of them",
-					t.QualifiedName(), numbers, windowText(HotWindow), nodes, percent(pc), percent(HotPConflict)),
+					t.QualifiedName(), numbers, windowText(DefaultReplicationWindow), nodes, percent(pc), percent(HotPConflict)),
 				Fix: "Route writes of each hot row to one home node, or replace in-place updates with an append-only ledger or the engine's conflict-free types.",
 				Pos: t.Pos,
 			})

@@ -14,6 +14,7 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/rules"
 	"github.com/spf13/cobra"
 )
 
@@ -82,7 +83,7 @@ Examples:
 		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
 		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
-		f.DurationVar(&o.lag, "lag", defaultWindow(), "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
+		f.DurationVar(&o.lag, "lag", rules.DefaultReplicationWindow, "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
 		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (replication window, or half the RTT between the write regions; their number) unless --lag/--regions say otherwise")
 		f.StringVar(&o.sequences, "sequences", assess.SequencesShared, "how the nodes' sequences hand out values: shared (each node its own copy from the same start) or offsets (per-node offsets or ranges; from --plan: its topology.sequences)")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
@@ -336,15 +337,3 @@ func fmtBytes(n int64) string {
 }
 
 var _ io.Writer = (*os.File)(nil)
-
-// defaultWindow is the replication window W that observe assumes: the
-// default answer of ask's replication_window_ms question, so both say the
-// same.
-func defaultWindow() time.Duration {
-	if q, ok := assess.Lookup("replication_window_ms"); ok {
-		if ms, ok := q.Default.(float64); ok {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	return assess.DefaultLag
-}
