@@ -628,9 +628,11 @@ func (x *decider) step7() {
 		for _, rg := range a.Regions() {
 			parts = append(parts, fmtNum(round(lam*rg.Share/100, 2)))
 		}
+		// the conflicts a mesh logs: at most one per remote change applied
+		ceiling := lam * float64(len(parts)-1)
 		x.calc("hot_row_conflicts", x.d.HotRowConflictsPerS, "/s", "derived (docs/decision.md)",
-			"If any node took the hottest row's writes (%s updates/s split %s, W = %s%s), it would see 2W·λA·λB ≈ %s conflicts/s; P(conflict per write) ≈ %s.",
-			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), x.dflt("replication_window_ms"), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtPct(x.d.HotRowPConflict*100))
+			"If any node took the hottest row's writes (%s updates/s split %s, W = %s%s), the mesh would log ≈ %s conflicts/s (at most %s/s: one per change a node applies from another); P(conflict per write) ≈ %s.",
+			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), x.dflt("replication_window_ms"), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtNum(round(ceiling, 1)), fmtPct(x.d.HotRowPConflict*100))
 		if x.d.HotRowPConflict > x.t.Get("hot_row_p_conflict") {
 			x.gateF3(fmt.Sprintf("the hottest row would conflict on %s of writes", fmtPct(x.d.HotRowPConflict*100)))
 			x.advise("Hot rows: route each owner's writes to its home region (conflicts → 0 as the off-home share f → 0), turn balances into append-only ledgers, key new rows by UUID v7 [R17].")

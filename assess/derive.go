@@ -2,7 +2,6 @@ package assess
 
 import (
 	"math"
-	"sort"
 	"strings"
 	"time"
 )
@@ -197,22 +196,6 @@ func HotRowCeiling(commitWaitMs float64) float64 {
 	return 1000 / commitWaitMs
 }
 
-// PairConflictRate is the expected conflicts/s on one key written by two
-// nodes at rates li and lj (writes/s) with replication window w seconds:
-// 2·W·λi·λj (docs/decision.md).
-func PairConflictRate(w, li, lj float64) float64 { return 2 * w * li * lj }
-
-// KeyConflictRate sums PairConflictRate over every pair of nodes.
-func KeyConflictRate(w float64, rates []float64) float64 {
-	total := 0.0
-	for i := range rates {
-		for j := i + 1; j < len(rates); j++ {
-			total += PairConflictRate(w, rates[i], rates[j])
-		}
-	}
-	return total
-}
-
 // PConflictPerWrite is the probability that one write on a key conflicts,
 // given the other nodes write it at lOther/s: 1 − exp(−2·W·λ_other).
 func PConflictPerWrite(w, lOther float64) float64 { return 1 - math.Exp(-2*w*lOther) }
@@ -261,7 +244,11 @@ type Derived struct {
 	Nearest       *RTTEstimate   `json:"nearest_region_rtt,omitempty"` // nearest other write region to the primary
 	HotRowCeiling float64        `json:"hot_row_ceiling_per_s,omitempty"`
 	WindowS       float64        `json:"replication_window_s"`
-	// HotRow: conflicts on the hottest row if every region wrote it (any-node).
+	// HotRow: the conflicts a mesh would log on the hottest row if every
+	// region wrote it at its share (any-node): conflicting applies, at
+	// most one per remote change applied, and P(a write conflicts), as the
+	// forecast computes them for a hot row (RowConflictingApplies,
+	// RowPConflict).
 	HotRowConflictsPerS float64 `json:"hot_row_conflicts_per_s,omitempty"`
 	HotRowPConflict     float64 `json:"hot_row_p_conflict,omitempty"`
 }
@@ -308,17 +295,15 @@ func Derive(a Answers, t Thresholds) Derived {
 		d.WindowS = a.Number("disconnect_hours") * 3600
 	}
 	if a.Bool("hot_rows") && a.Number("hot_row_updates_per_sec") > 0 {
+		// An answered rate is the row's rate λ, and the rate λ' of its
+		// other writes is λ too (a forecast estimates both from a trace).
 		lambda := a.Number("hot_row_updates_per_sec")
-		var rates []float64
+		var shares []float64
 		for _, r := range a.Regions() {
-			rates = append(rates, lambda*r.Share/100)
+			shares = append(shares, r.Share/100)
 		}
-		sort.Float64s(rates)
-		d.HotRowConflictsPerS = KeyConflictRate(d.WindowS, rates)
-		if len(rates) >= 2 {
-			// the smaller writer's writes collide with the larger writer's stream
-			d.HotRowPConflict = PConflictPerWrite(d.WindowS, rates[len(rates)-1])
-		}
+		d.HotRowConflictsPerS = RowConflictingApplies(d.WindowS, lambda, lambda, shares)
+		d.HotRowPConflict = RowPConflict(d.WindowS, lambda, shares)
 	}
 	return d
 }

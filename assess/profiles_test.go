@@ -3,6 +3,7 @@ package assess
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -163,14 +164,16 @@ func TestWorkedBank(t *testing.T) {
 	}
 }
 
-// decision.md §5.4: AA-HOME; SP-3/SP-2 rejected; 1 080 conflicts/s on the top merchant.
+// decision.md §5.4: AA-HOME; SP-3/SP-2 rejected; the top merchant's row
+// (150 updates/s) conflicts on nearly every write: ≈ 150 conflicts/s a
+// mesh logs, never the pair rate 2W·λA·λB = 1 080/s.
 func TestWorkedPayments(t *testing.T) {
 	r := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{})
 	if diff := cmp.Diff([]DesignID{SP1, SP2, SP3, WPGeo}, rejectedIDs(r)); diff != "" {
 		t.Errorf("rejected (-want +got):\n%s", diff)
 	}
-	if got := calcValue(t, r, "hot_row_conflicts"); got != 1080 {
-		t.Errorf("hot row conflicts = %v/s, want 1080", got)
+	if got := calcValue(t, r, "hot_row_conflicts"); math.Abs(got-150) > 0.01 {
+		t.Errorf("hot row conflicts = %v/s, want ≈ 150 (one per write)", got)
 	}
 	if got := calcValue(t, r, "budget_year"); got != 5.2596 {
 		t.Errorf("budget = %v min, want 5.2596", got)
@@ -316,7 +319,7 @@ func TestRenderFormats(t *testing.T) {
 			if err := r.Write(&b, f); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(b.String(), "AA-HOME") || !strings.Contains(b.String(), "1080 conflicts/s") {
+			if !strings.Contains(b.String(), "AA-HOME") || !strings.Contains(b.String(), "150 conflicts/s") {
 				t.Errorf("%s output lacks the design or the arithmetic:\n%s", f, b.String())
 			}
 			if f == "json" {

@@ -347,7 +347,7 @@ func bank() []Question {
 		{
 			ID: "hot_rows", Section: "Data & conflicts", Kind: KindBool, Default: false,
 			Prompt: "Are there rows many writers update (counters, balances, stock levels)?",
-			Help:   "Hot rows are where conflicts concentrate: ≈ 2W·λA·λB conflicts/s. Under synchronous commit one hot row tops out at ≈ 1/RTT updates/s.",
+			Help:   "Hot rows are where conflicts concentrate: a row written from two regions about once per replication window W already conflicts on most writes. Under synchronous commit one hot row tops out at ≈ 1/RTT updates/s.",
 		},
 		{
 			ID: "hot_row_updates_per_sec", Section: "Data & conflicts", Kind: KindNumber, Default: 0.0, Min: 0, Max: 1e7,
