@@ -52,8 +52,9 @@ to a key column of an INSERT into another table by one of:
   counter, id, no, number, ...) and the first INSERT after the read has exactly one key column
   it can go to;
 - the names: the counter's name without next/last/seq/... and its table's one-letter prefix is
-  the key column's name (d_next_o_id and o_id), or the table's name and the column's (next_invoice_no
-  and invoices.no);
+  the key column's name (d_next_o_id and o_id), or that name without a trailing id/no/number
+  (last_ticket and ticket_no), or the table's name and the column's (next_invoice_no and
+  invoices.no);
 - the keys: the INSERT's table has a foreign key to the counter's table and its key is that foreign
   key plus one integer column (per-parent numbers, such as line numbers kept in the parent).
 
@@ -429,11 +430,16 @@ func perParentNumber(p *Pass, t, k *inspect.Table, kc string) bool {
 // counterMarkers are the words of a counter's name that say "next".
 var counterMarkers = []string{"next", "nxt", "last", "cur", "curr", "current", "max", "seq", "counter", "new", "latest"}
 
+// idWords end a key column's name that numbers what the rest names
+// (ticket_no, order_id).
+var idWords = []string{"id", "no", "nr", "num", "number"}
+
 // namesMatch reports whether a counter's name names the key column: the
 // counter's words without markers and without its table's one-letter
-// prefix equal the key column's words, or the key table's (singular) name
-// followed by them. Outside one unit of work a single word ("id") is not
-// enough.
+// prefix equal the key column's words, or the key column's words without
+// a trailing id word (last_ticket and ticket_no), or the key table's
+// (singular) name followed by them. Outside one unit of work a single word
+// ("id") is not enough.
 func namesMatch(c counterRef, k *inspect.Table, kc string, inUnit bool) bool {
 	words := nameWords(c.col)
 	words = slices.DeleteFunc(words, func(w string) bool { return slices.Contains(counterMarkers, w) })
@@ -446,6 +452,9 @@ func namesMatch(c counterRef, k *inspect.Table, kc string, inUnit bool) bool {
 	}
 	if slices.Equal(words, key) {
 		return inUnit || len(key) >= 2
+	}
+	if n := len(key); n >= 2 && slices.Contains(idWords, key[n-1]) && slices.Equal(words, key[:n-1]) {
+		return true
 	}
 	table := nameWords(k.Name)
 	if n := len(table); n > 0 {
