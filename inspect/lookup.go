@@ -331,3 +331,9 @@ const (
 
 // MajorVersion returns the major version (15, 18) of ServerVersion, or 0.
 func (db *Database) MajorVersion() int { return db.ServerVersion / 10000 }
+
+// OwnStatementMarker begins the comment that aadvisor's readers put after
+// the first word of each statement they send ("/* aadvisor:pglive */",
+// "/* aadvisor:observe */"): pg_stat_statements then shows which entries
+// are aadvisor's own, and the workload leaves them out.
+const OwnStatementMarker = "/* aadvisor:"

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -16,7 +17,7 @@ import (
 // aadvisor in pg_stat_activity and server logs, and lets statementsQuery
 // leave aadvisor's own queries out of the workload. It is not at the very
 // start because pg_stat_statements drops leading comments from 18 on.
-const marker = "/* aadvisor:pglive */"
+const marker = inspect.OwnStatementMarker + "pglive */"
 
 // mark puts the marker after the first word of sql.
 func mark(sql string) string {
@@ -285,7 +286,8 @@ FROM pg_catalog.pg_replication_slots s ORDER BY s.slot_name`
 }
 
 // statementsQuery reads the database's pg_stat_statements entries, summed over
-// users and nesting levels, most called first, aadvisor's own left out. Entries whose text the role may
+// users and nesting levels, most called first, aadvisor's own (pglive's and
+// observe's, marked with inspect.OwnStatementMarker) left out. Entries whose text the role may
 // not see group into one row with a NULL queryid, which sorts first. The time
 // column is total_exec_time from extension version 1.8 (PostgreSQL 13),
 // total_time before.
@@ -299,7 +301,7 @@ func statementsQuery(schema, extVersion string) string {
 		pg_catalog.sum(s.` + total + `)::float8 AS total_ms, pg_catalog.count(*) AS entries
 	FROM ` + pgx.Identifier{schema, "pg_stat_statements"}.Sanitize() + ` s
 	WHERE s.dbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-		AND pg_catalog.strpos(s.query, '` + marker + `') = 0
+		AND pg_catalog.strpos(s.query, '` + inspect.OwnStatementMarker + `') = 0
 	GROUP BY s.queryid, s.query) g
 ORDER BY g.queryid IS NULL DESC, g.calls DESC, g.queryid
 LIMIT $1`

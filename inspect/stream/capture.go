@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,6 +24,12 @@ import (
 
 // Prefix starts the name of every publication and slot observe creates.
 const Prefix = "aadv_observe_"
+
+// marker follows the first word of every statement observe sends on a
+// regular connection, so that pg_stat_statements shows them as aadvisor's
+// and assess leaves them out of the workload (not at the very start:
+// pg_stat_statements drops leading comments from PostgreSQL 18 on).
+const marker = inspect.OwnStatementMarker + "observe */"
 
 // ErrRefused marks a server that cannot be observed as configured
 // (wal_level, privileges); the message says how to fix it.
@@ -137,7 +144,7 @@ func Connect(ctx context.Context, dsn string, statementTimeout, lockTimeout time
 // when a capture cannot work, saying how to fix it.
 func Check(ctx context.Context, conn *pgx.Conn) (ServerInfo, error) {
 	var si ServerInfo
-	err := conn.QueryRow(ctx, `SELECT current_setting('wal_level'), current_setting('server_version_num')::int,
+	err := conn.QueryRow(ctx, "SELECT "+marker+` current_setting('wal_level'), current_setting('server_version_num')::int,
 		current_user, current_database(), r.rolsuper, r.rolreplication
 		FROM pg_catalog.pg_roles r WHERE r.rolname = current_user`).Scan(
 		&si.WALLevel, &si.ServerVersion, &si.User, &si.Database, &si.Superuser, &si.Replication)
@@ -164,7 +171,7 @@ func Check(ctx context.Context, conn *pgx.Conn) (ServerInfo, error) {
 // be dropped by hand). It returns the dropped names and, for the ones
 // kept, why.
 func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped, kept []string, err error) {
-	rows, err := conn.Query(ctx, `SELECT p.pubname, coalesce(pg_catalog.obj_description(p.oid, 'pg_publication'), ''),
+	rows, err := conn.Query(ctx, "SELECT "+marker+` p.pubname, coalesce(pg_catalog.obj_description(p.oid, 'pg_publication'), ''),
 		  EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = p.pubname)
 		FROM pg_catalog.pg_publication p
 		WHERE p.pubname LIKE 'aadv\_observe\_%'
@@ -206,7 +213,7 @@ func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped,
 			// The run's regular connection lives as long as the run; a
 			// session with that pid that started later is another one.
 			var live bool
-			if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity
+			if err := conn.QueryRow(ctx, "SELECT "+marker+` EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity
 				WHERE pid = $1 AND backend_start <= $2)`, pid, started.Add(time.Second)).Scan(&live); err != nil {
 				return dropped, kept, fmt.Errorf("look up the session of %s: %w", p.name, err)
 			}
@@ -215,7 +222,7 @@ func Cleanup(ctx context.Context, conn *pgx.Conn, grace time.Duration) (dropped,
 				continue
 			}
 		}
-		if _, err := conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{p.name}.Sanitize()); err != nil {
+		if _, err := conn.Exec(ctx, "DROP "+marker+" PUBLICATION IF EXISTS "+pgx.Identifier{p.name}.Sanitize()); err != nil {
 			kept = append(kept, fmt.Sprintf("%s (drop failed: %v)", p.name, err))
 			continue
 		}
@@ -266,7 +273,7 @@ type tableMeta struct {
 }
 
 func readTableMeta(ctx context.Context, conn *pgx.Conn, pub string) (map[uint32]tableMeta, error) {
-	rows, err := conn.Query(ctx, `SELECT c.oid::int8,
+	rows, err := conn.Query(ctx, "SELECT "+marker+` c.oid::int8,
 		  coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
 		     FROM pg_catalog.pg_index i
 		     CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -305,11 +312,11 @@ func readTableMeta(ctx context.Context, conn *pgx.Conn, pub string) (map[uint32]
 // createPublication makes the capture's publication: FOR ALL TABLES for a
 // superuser, else FOR TABLE over the tables the role owns.
 func createPublication(ctx context.Context, conn *pgx.Conn, name string, si ServerInfo) error {
-	sql := "CREATE PUBLICATION " + pgx.Identifier{name}.Sanitize()
+	sql := "CREATE " + marker + " PUBLICATION " + pgx.Identifier{name}.Sanitize()
 	if si.Superuser {
 		sql += " FOR ALL TABLES"
 	} else {
-		rows, err := conn.Query(ctx, `SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
+		rows, err := conn.Query(ctx, "SELECT "+marker+` n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
 			  AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
@@ -344,7 +351,7 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "COMMENT ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(comment))
+		_, err := tx.Exec(ctx, "COMMENT "+marker+" ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(comment))
 		return err
 	})
 	if err != nil {
@@ -358,7 +365,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 func dropPublication(conn *pgx.Conn, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, "DROP PUBLICATION IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "DROP "+marker+" PUBLICATION IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return fmt.Errorf("drop publication %s: %w (drop it by hand, or run 'aadvisor observe --cleanup')", name, err)
 	}
 	return nil
@@ -429,7 +436,7 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 		}()
 	} else {
 		var n int
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_catalog.pg_publication WHERE pubname = $1", o.Publication).Scan(&n); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT "+marker+" count(*) FROM pg_catalog.pg_publication WHERE pubname = $1", o.Publication).Scan(&n); err != nil {
 			return nil, fmt.Errorf("look up publication: %w", err)
 		}
 		if n == 0 {
@@ -715,7 +722,7 @@ func (c *capture) flushLSN() (pglogrepl.LSN, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var s string
-	if err := c.check.QueryRow(ctx, `SELECT pg_catalog.pg_current_wal_flush_lsn()::text`).Scan(&s); err != nil {
+	if err := c.check.QueryRow(ctx, "SELECT "+marker+` pg_catalog.pg_current_wal_flush_lsn()::text`).Scan(&s); err != nil {
 		return 0, fmt.Errorf("read the WAL position at the end of the window: %w", err)
 	}
 	return pglogrepl.ParseLSN(s)
@@ -730,7 +737,7 @@ func (c *capture) objectsGone() string {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	var pub, slot bool
-	err := c.check.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),
+	err := c.check.QueryRow(ctx, "SELECT "+marker+` EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1),
 		EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $2 AND active_pid = $3)`,
 		c.res.Publication, c.res.Slot, int32(c.conn.PID())).Scan(&pub, &slot)
 	switch {

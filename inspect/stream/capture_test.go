@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/google/go-cmp/cmp"
 )
@@ -591,5 +592,37 @@ func TestCleanupSparesLiveRuns(t *testing.T) {
 	}
 	if len(kept) != 2 || !strings.Contains(kept[1], "aadv_observe_2_live (its run's session") {
 		t.Errorf("kept %v, want the publication without a comment and the live session's", kept)
+	}
+}
+
+// Observe's own statements carry aadvisor's marker, so that pg_stat_statements
+// shows them as aadvisor's and assess leaves them out of the workload (its
+// CREATE PUBLICATION once showed up as the application running DDL).
+func TestCaptureStatementsMarked(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	ctx := context.Background()
+	for _, s := range []string{
+		"CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
+		"CREATE TABLE t (id int PRIMARY KEY)",
+		"SELECT pg_stat_statements_reset()",
+	} {
+		if err := node.Exec(ctx, db, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := startCapture(t, Options{DSN: dsn})
+	waitSlot(t, node, db)
+	if err := node.Exec(ctx, db, "INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	c.stop(t, 1)
+	ours := `FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database()
+		WHERE s.query ~* '(publication|pg_current_wal_flush_lsn|wal_level)'`
+	if n := count(t, node, db, "SELECT count(*) "+ours+" AND strpos(s.query, '"+inspect.OwnStatementMarker+"') = 0"); n != 0 {
+		t.Errorf("%d of observe's statements without the marker in pg_stat_statements", n)
+	}
+	if n := count(t, node, db, "SELECT count(*) "+ours+" AND strpos(s.query, '"+inspect.OwnStatementMarker+"observe */') > 0"); n == 0 {
+		t.Error("no statement of observe's in pg_stat_statements: the check above proves nothing")
 	}
 }
