@@ -286,6 +286,34 @@ func (x *decider) remaining() float64 {
 	return d.BudgetWindowMin - d.InRegionMin*d.BudgetWindowMin/d.BudgetYearMin
 }
 
+// useText says what share of the budget left for a region loss an event
+// uses: "uses 30% of the 49.9 min left per year for a region loss", or
+// "does not fit: ..." when nothing is left.
+func (x *decider) useText(p float64) string {
+	if x.remaining() <= 0 {
+		return "does not fit: " + x.leftText()
+	}
+	return fmt.Sprintf("uses %s of %s for a region loss", fmtPct(p), x.leftText())
+}
+
+// notFitText says an event does not fit what is left for a region loss.
+func (x *decider) notFitText() string {
+	if x.remaining() <= 0 {
+		return "does not fit: " + x.leftText()
+	}
+	return "does not fit " + x.leftText()
+}
+
+// leftText names what is left for a region loss: "the 4.31 h left per
+// year", or "a budget the in-region failovers already overrun by 44.4 s
+// per year" (never a negative time).
+func (x *decider) leftText() string {
+	if left := x.remaining(); left > 0 {
+		return fmt.Sprintf("the %s left per %s", fmtMin(left), x.d.Window)
+	}
+	return fmt.Sprintf("nothing is left for it (in-region failovers already overrun the budget by %s per %s)", fmtMin(-x.remaining()), x.d.Window)
+}
+
 // STEP 2: region loss.
 func (x *decider) step2() {
 	if !hasRegionDomain(x.a) {
@@ -299,8 +327,13 @@ func (x *decider) step2() {
 	dSP3 := x.t.Get("auto_region_promotion_min")
 	dAA := x.t.Get("aa_reroute_s") / 60
 	win := x.d.Window
-	x.calc("region_budget_left", left, "min", "derived",
-		"After in-region failovers, %s per %s is left for a region loss.", fmtMin(left), win)
+	if left > 0 {
+		x.calc("region_budget_left", left, "min", "derived",
+			"After in-region failovers, %s per %s is left for a region loss.", fmtMin(left), win)
+	} else {
+		x.calc("region_budget_left", left, "min", "derived",
+			"In-region failovers already overrun the budget by %s per %s: nothing is left for a region loss.", fmtMin(-left), win)
+	}
 	x.calc("sp2_event", dSP2, "min", "assumption (docs/decision.md)",
 		"A manual cross-region promotion (~%s, assumption) would use %s of it.", fmtMin(dSP2), fmtPct(pct(dSP2, left)))
 	x.calc("sp3_event", dSP3, "min", "[R11] + assumption",
@@ -320,7 +353,7 @@ func (x *decider) step2() {
 		if rto == RTOAuto {
 			x.reject(SP2, "your region RTO is ≤ 2 min; a manual promotion takes ~%s", fmtMin(dSP2))
 		} else {
-			x.reject(SP2, "a manual promotion (~%s) does not fit the %s left per %s", fmtMin(dSP2), fmtMin(left), win)
+			x.reject(SP2, "a manual promotion (~%s) %s", fmtMin(dSP2), x.notFitText())
 		}
 		x.step("STEP 2b", "automated promotion fits (%s of %s): SP-3", fmtMin(dSP3), fmtMin(left))
 		x.drive("rto_region", "needs automated cross-region promotion")
@@ -337,9 +370,9 @@ func (x *decider) step2() {
 			x.reject(SP3, "your region RTO is ~0; an automated promotion is still a ~%s write outage", fmtMin(dSP3))
 			x.drive("rto_region", "no visible write outage on region loss: only a mesh that needs no promotion")
 		} else {
-			x.reject(SP3, "an automated promotion (~%s) does not fit the %s left per %s", fmtMin(dSP3), fmtMin(left), win)
+			x.reject(SP3, "an automated promotion (~%s) %s", fmtMin(dSP3), x.notFitText())
 		}
-		x.reject(SP2, "a manual promotion (~%s) would use %s of what is left (%s)", fmtMin(dSP2), fmtPct(pct(dSP2, left)), fmtMin(left))
+		x.reject(SP2, "a manual promotion (~%s) %s", fmtMin(dSP2), x.useText(pct(dSP2, left)))
 		if x.d.Availability >= 99.999 {
 			x.triggered["G1"] = fmt.Sprintf("%s%% with region loss in the failure domain", fmtNum(x.d.Availability))
 			x.drive("slo_target", fmt.Sprintf("%s/year cannot absorb a regional promotion", fmtMin(x.d.BudgetYearMin)))
@@ -378,7 +411,7 @@ func (x *decider) step3() {
 	cross := hasRegionDomain(x.a)
 	c := x.drFor(x.d.Primary)
 	sb, known := c.RTT, c.Known && c.Region != ""
-	if known && c.Inside && (rpo0 || cross) {
+	if known && c.Inside && cross {
 		where := ""
 		if c.Why != "" {
 			where = " (" + c.Why + ")"
@@ -413,6 +446,11 @@ func (x *decider) step3() {
 	}
 	if sb.Ms > budget {
 		x.step("STEP 3", "RPO 0 infeasible: %s per commit > %s%s budget", fmtMs(sb.Ms), fmtMs(budget), x.dflt("write_latency_budget_ms"))
+		return
+	}
+	if x.d.Platform.Managed {
+		// no SP-SYNC across regions to propose: the design of STEP 2 stays
+		x.step("STEP 3", "RPO 0 across regions needs a synchronous copy in another region, which %s does not offer (self-managed PostgreSQL does)", x.d.Platform.Name)
 		return
 	}
 	x.sp = SPSync
@@ -597,15 +635,18 @@ func (x *decider) step7() {
 		r.Also = x.alsoFor(fallback)
 		return
 	}
+	// Without an owner column the mesh is any-node (the end of this step
+	// says so too): judge the gates against that.
+	if pk == PartitionNo && r.Design == AAHome {
+		r.Design = AAAny
+	}
 	if hasInv {
 		labels := x.answerText("invariants")
 		if r.Design == AAAny && pk != PartitionNo {
 			r.Design = AAHome
 			x.step("STEP 7 F1", "invariants (%s): tables carrying them must be home-routed: AA-HOME", labels)
 		} else if r.Design == AAAny {
-			r.Blockers = append(r.Blockers, Blocker{Gate: "F1", Message: fmt.Sprintf("Invariants (%s) cannot be enforced by asynchronous multi-writer: \"two nodes each checking an account balance locally can both approve simultaneous withdrawals that together exceed the account limit\" [R13].", labels),
-				Fix: "Keep the tables carrying these rules single-writer (one region writes them) or use Quorum Commit [R13]."})
-			x.step("STEP 7 F1", "invariants without owners: blocker")
+			x.step("STEP 7 F1", "invariants (%s) without owners: any-node writes break them (hard requirement: one writer)", labels)
 		} else {
 			x.step("STEP 7 F1", "invariants (%s) enforced in each owner's home region", labels)
 		}
@@ -630,11 +671,21 @@ func (x *decider) step7() {
 		}
 		// the conflicts a mesh logs: at most one per remote change applied
 		ceiling := lam * float64(len(parts)-1)
+		rate := fmtRate(x.d.HotRowConflictsPerS) + " conflicts/s"
+		if x.d.HotRowConflictsPerS < 1 {
+			rate += " (" + fmtRate(86400*x.d.HotRowConflictsPerS) + "/day)"
+		}
 		x.calc("hot_row_conflicts", x.d.HotRowConflictsPerS, "/s", "derived (docs/decision.md)",
-			"If any node took the hottest row's writes (%s updates/s split %s, W = %s%s), the mesh would log ≈ %s conflicts/s (at most %s/s: one per change a node applies from another); P(conflict per write) ≈ %s.",
-			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), x.dflt("replication_window_ms"), fmtNum(round(x.d.HotRowConflictsPerS, 1)), fmtNum(round(ceiling, 1)), fmtPct(x.d.HotRowPConflict*100))
-		if x.d.HotRowPConflict > x.t.Get("hot_row_p_conflict") {
-			x.gateF3(fmt.Sprintf("the hottest row would conflict on %s of writes", fmtPct(x.d.HotRowPConflict*100)))
+			"If any node took the hottest row's writes (%s updates/s split %s, W = %s%s), the mesh would log ≈ %s, at most %s/s (one per change a node applies from another); P(conflict per write) ≈ %s.",
+			fmtNum(lam), strings.Join(parts, "/"), fmtMs(x.d.WindowS*1000), x.dflt("replication_window_ms"), rate, fmtRate(ceiling), fmtPct(x.d.HotRowPConflict*100))
+		if x.hotRowAnswered() {
+			why := fmt.Sprintf("the hottest row would conflict on %s of writes", fmtPct(x.d.HotRowPConflict*100))
+			if r.Design == AAAny {
+				// no owner to home-route by: the requirement one writer breaks
+				x.step("STEP 7 F3", "%s, and rows have no owner: any-node writes break it (hard requirement: one writer)", why)
+			} else {
+				x.gateF3(why)
+			}
 			x.advise("Hot rows: route each owner's writes to its home region (conflicts → 0 as the off-home share f → 0), turn balances into append-only ledgers, key new rows by UUID v7 [R17].")
 		}
 	}
@@ -681,9 +732,6 @@ func (x *decider) homeRouteGate() {
 		Effect: "any node writing any row is out: " + strings.Join(x.homeTableNames(3), ", ") + " are written on one node per row"})
 	if x.a.String("partition_key") == PartitionNo {
 		x.advise("Rows of %s have no owner column: route every write to them to %s (one home per table) and let the survivors take them over on region loss; the other tables stay writable anywhere.", strings.Join(x.homeTableNames(0), ", "), x.d.Primary)
-		for _, rw := range x.needLocal {
-			r.Risks = append(r.Risks, fmt.Sprintf("Writers in %s pay %s per action for writes to the home-routed tables (homed in %s).", rw.Region, fmtMs(rw.PenaltyMs), x.d.Primary))
-		}
 	}
 }
 
@@ -728,11 +776,7 @@ func (x *decider) schemaGate() {
 				local++
 				continue
 			}
-			fix := f.Fix
-			if f.FixSQL != "" {
-				fix = strings.TrimSpace(fix + " " + f.FixSQL)
-			}
-			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: f.Message, Fix: fix})
+			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL})
 		case "warning":
 			warns++
 			if !logical || (f.Table != "" && mode[f.Table] != "") {
@@ -812,6 +856,13 @@ func (x *decider) finish() {
 	r, a, d := x.r, x.a, x.d
 	des := DesignByID(r.Design)
 	r.Family, r.Title, r.What, r.PACELC = des.Family, des.Title, des.What, des.PACELC
+	if r.Design == SPSync {
+		for _, c := range x.r.Copies {
+			if c.Sync && c.Region != "" && c.Region != d.Primary {
+				r.What = fmt.Sprintf("SP-1 with a synchronous standby in %s, another region (synchronous_standby_names = 'ANY k (…)', Patroni synchronous_mode, CloudNativePG dataDurability: required): every commit waits for it, so RPO 0 holds for the loss of %s.", c.Region, d.Primary)
+			}
+		}
+	}
 	// Good reasons.
 	for _, id := range []string{"G1", "G2", "G3", "G4", "G5"} {
 		why, trig := x.triggered[id]
@@ -942,6 +993,8 @@ func (x *decider) regionDriver() {
 		eff = fmt.Sprintf("region loss must be survived; a region RTO of %s lets a person promote the standby", x.answerText("rto_region"))
 	case !copyOutside:
 		eff = "region loss must be survived, which this design does not do (see blockers)"
+	case rto == RTOHours || rto == RTOManual:
+		eff = fmt.Sprintf("region loss must be survived; a region RTO of %s would let a person promote, and this design does it without one", x.answerText("rto_region"))
 	}
 	x.r.Drivers[x.fdDriver].Effect = eff
 }
@@ -963,7 +1016,11 @@ func (x *decider) engine() {
 			case PlatformCNPG:
 				r.HATooling = append(r.HATooling, "CloudNativePG synchronous replication with dataDurability: required [R6]")
 			default:
-				r.HATooling = append(r.HATooling, "synchronous_standby_names = 'ANY 1 (…)' with synchronous_commit = on [R19]")
+				if d.Platform.Managed {
+					r.HATooling = append(r.HATooling, d.Platform.Name+" keeps the synchronous standby in another AZ of the region; it has none in another region")
+				} else {
+					r.HATooling = append(r.HATooling, "synchronous_standby_names = 'ANY 1 (…)' with synchronous_commit = on [R19]")
+				}
 			}
 		case SP2:
 			switch plat {

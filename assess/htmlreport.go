@@ -80,7 +80,8 @@ type BlockerGroup struct {
 	Count   int      `json:"count"`
 	Message string   `json:"message"` // the first one's
 	Objects []string `json:"objects,omitempty"`
-	Fix     string   `json:"fix,omitempty"` // the first one's
+	Fix     string   `json:"fix,omitempty"`     // the first one's
+	FixSQL  string   `json:"fix_sql,omitempty"` // the first one's
 }
 
 // Section is an entry of the page's table of contents.
@@ -443,7 +444,7 @@ func groupBlockers(bs []Blocker) []BlockerGroup {
 		if !ok {
 			i = len(out)
 			idx[b.Gate] = i
-			out = append(out, BlockerGroup{Gate: b.Gate, Message: b.Message, Fix: b.Fix})
+			out = append(out, BlockerGroup{Gate: b.Gate, Message: b.Message, Fix: b.Fix, FixSQL: b.FixSQL})
 		}
 		out[i].Count++
 		if b.Object != "" {

@@ -212,9 +212,13 @@ type Blocker struct {
 	Object  string `json:"object,omitempty"`
 	Message string `json:"message"`
 	Fix     string `json:"fix,omitempty"`
+	// FixSQL is the finding's fix SQL, printed as a block apart from Fix so
+	// it copies back exactly.
+	FixSQL string `json:"fix_sql,omitempty"`
 }
 
-// Rejected is a cheaper design that was considered and why it does not fit.
+// Rejected is a design that was considered and why it does not fit (a
+// cheaper one, or active-active where nothing calls for it).
 type Rejected struct {
 	Design DesignID `json:"design"`
 	Why    string   `json:"why"`

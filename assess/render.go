@@ -60,11 +60,14 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 		for _, b := range r.Blockers {
 			obj := ""
 			if b.Object != "" {
-				obj = " " + b.Object
+				obj = " " + b.Object + ":"
 			}
 			e.printf("  ✗ [%s]%s %s\n", b.Gate, obj, b.Message)
 			if b.Fix != "" {
 				e.printf("      fix: %s\n", b.Fix)
+			}
+			if b.FixSQL != "" {
+				e.printf("%s\n", indentSQL(b.FixSQL, "        "))
 			}
 		}
 	}
@@ -96,7 +99,7 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 			e.printf("  • %s\n", copyLine(c))
 		}
 	}
-	if section("Tables (write mode from the evidence)", len(r.Tables)) {
+	if section(r.tablesTitle(), len(r.Tables)) {
 		for _, t := range r.Tables {
 			e.printf("  • %s\n", tableLine(t))
 		}
@@ -126,7 +129,7 @@ func (r *Recommendation) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	if section("Cheaper alternatives rejected", len(r.Rejected)) {
+	if section("Alternatives rejected", len(r.Rejected)) {
 		for _, rj := range r.Rejected {
 			e.printf("  • %s: %s\n", rj.Design, rj.Why)
 		}
@@ -190,11 +193,20 @@ func (r *Recommendation) WriteMarkdown(w io.Writer) error {
 	}
 	var bl []string
 	for _, b := range r.Blockers {
-		s := fmt.Sprintf("**%s** %s %s", b.Gate, b.Object, b.Message)
+		obj := ""
+		if b.Object != "" {
+			obj = " " + b.Object + ":"
+		}
+		s := fmt.Sprintf("**%s**%s %s", b.Gate, obj, b.Message)
 		if b.Fix != "" {
 			s += " Fix: " + b.Fix
 		}
-		bl = append(bl, strings.Join(strings.Fields(s), " "))
+		s = strings.Join(strings.Fields(s), " ")
+		if b.FixSQL != "" {
+			// a fenced block inside the list item: the SQL copies back exactly
+			s += "\n\n  ```sql\n" + indentSQL(b.FixSQL, "  ") + "\n  ```\n"
+		}
+		bl = append(bl, s)
 	}
 	list("Blockers", bl)
 	list("Not met", r.Unmet)
@@ -222,7 +234,7 @@ func (r *Recommendation) WriteMarkdown(w io.Writer) error {
 	for _, t := range r.Tables {
 		tl = append(tl, tableLine(t))
 	}
-	list("Tables (write mode from the evidence)", tl)
+	list(r.tablesTitle(), tl)
 	var dr []string
 	for _, d := range r.Drivers {
 		dr = append(dr, fmt.Sprintf("`%s` = %s: %s", d.Question, d.Answer, d.Effect))
@@ -253,7 +265,7 @@ func (r *Recommendation) WriteMarkdown(w io.Writer) error {
 	for _, x := range r.Rejected {
 		rj = append(rj, fmt.Sprintf("**%s**: %s", x.Design, x.Why))
 	}
-	list("Cheaper alternatives rejected", rj)
+	list("Alternatives rejected", rj)
 	list("Do first", r.Advice)
 	list("Engine notes", r.EngineNotes)
 	if len(r.Costs) > 0 {
@@ -336,6 +348,16 @@ func copyLine(c Copy) string {
 }
 
 // tableLine says how one table may be written and why, in the evidence's words.
+// tablesTitle heads the per-table write modes. Under a single primary
+// every row is written on one node anyway: the modes are what a move to
+// logical replication would need.
+func (r *Recommendation) tablesTitle() string {
+	if r.Family == SinglePrimary {
+		return "Tables (write mode from the evidence; one primary writes every row, so these apply only to logical replication)"
+	}
+	return "Tables (write mode from the evidence)"
+}
+
 func tableLine(t TableMode) string {
 	s := t.Table + ": " + t.Mode
 	if t.Mode == ModeHome {
@@ -371,3 +393,20 @@ func FormatSeconds(s float64) string { return fmtSec(s) }
 
 // FormatCount prints how many whole events fit.
 func FormatCount(v float64) string { return fmtCount(v) }
+
+// indentSQL indents each line of sql by prefix, except the lines that
+// continue a quoted name or value (an indent there would change it): the
+// printed SQL copies back exactly.
+func indentSQL(sql, prefix string) string {
+	var b strings.Builder
+	for i, l := range sqlLines(strings.TrimRight(sql, "\n")) {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if !l.quoted {
+			b.WriteString(prefix)
+		}
+		b.WriteString(l.text)
+	}
+	return b.String()
+}

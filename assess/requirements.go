@@ -21,6 +21,7 @@ const (
 	ReqRegionLoss = "region_loss"
 	ReqNever      = "never_conflicts"
 	ReqHomeTables = "home_routed_tables"
+	ReqOneWriter  = "one_writer"
 	ReqOffline    = "offline_writes"
 	ReqFarWriters = "far_writers"
 	ReqThroughput = "write_throughput"
@@ -33,6 +34,7 @@ var requirementGate = map[string]string{
 	ReqRegionLoss: "region loss",
 	ReqNever:      "conflicts never",
 	ReqHomeTables: "home routing",
+	ReqOneWriter:  "one writer",
 	ReqOffline:    "offline writes",
 	ReqFarWriters: "far writers",
 	ReqThroughput: "write throughput",
@@ -48,6 +50,7 @@ var requirementTier = map[string]int{
 	ReqRPO0:       3,
 	ReqNever:      3,
 	ReqHomeTables: 3,
+	ReqOneWriter:  3,
 	ReqRegionLoss: 2,
 	ReqOffline:    2,
 	ReqFarWriters: 1,
@@ -68,6 +71,7 @@ type evaluation struct {
 	copies   []Copy
 	breaches []breach
 	pct      float64 // one regional event as a share of the budget left (region loss only)
+	event    float64 // minutes of one regional event (+Inf without a copy outside the region)
 	meets    map[string]string
 }
 
@@ -324,13 +328,20 @@ func (x *decider) hardRequirements() []Requirement {
 		add(ReqRPO0, "RPO 0: every commit is on a synchronous copy outside the %s before it is acknowledged", x.failureDomainUnit())
 	}
 	if hasRegionDomain(a) {
-		add(ReqRegionLoss, "Region loss: writes resume within %s, inside the %s left per %s", x.answerText("rto_region"), fmtMin(x.remaining()), x.d.Window)
+		within := "inside " + x.leftText()
+		if x.remaining() <= 0 {
+			within = "but " + x.leftText()
+		}
+		add(ReqRegionLoss, "Region loss: writes resume within %s, %s", x.answerText("rto_region"), within)
 	}
 	if a.String("conflict_policy") == PolicyNever {
 		add(ReqNever, "Conflicts must never happen")
 	}
 	if len(x.homeTables()) > 0 {
 		add(ReqHomeTables, "Tables the evidence marks home-routed are written on one node per row (%s)", strings.Join(x.homeTableNames(3), ", "))
+	}
+	if what := x.oneWriterRows(); what != "" {
+		add(ReqOneWriter, "%s written on one node", capitalise(what))
 	}
 	if a.String("disconnected_sites") != DisconnectNo {
 		add(ReqOffline, "Sites keep writing while cut off (%s)", x.answerText("disconnected_sites"))
@@ -367,7 +378,12 @@ func (x *decider) needLocalNames() []string {
 func (x *decider) candidates() []DesignID {
 	a := x.a
 	owners := a.String("partition_key") != PartitionNo
-	out := []DesignID{SP1, SPSync}
+	out := []DesignID{SP1}
+	if !x.d.Platform.Managed || !hasRegionDomain(a) {
+		// a managed service's synchronous standby is its own, in another
+		// AZ (SP-1 has it): it offers none in another region
+		out = append(out, SPSync)
+	}
 	if hasRegionDomain(a) {
 		out = append(out, SP2, SP3)
 	}
@@ -579,7 +595,6 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 	}
 	rto := x.a.String("rto_region")
 	left := x.remaining()
-	win := x.d.Window
 	dSP2, dSP3, dAA := x.t.Get("manual_region_promotion_min"), x.t.Get("auto_region_promotion_min"), x.t.Get("aa_reroute_s")/60
 	event, kind := 0.0, ""
 	hasDR := false
@@ -593,7 +608,7 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 		event, kind = dAA, "re-route"
 	default:
 		if !hasDR && e.design != WPGeo {
-			e.pct = math.Inf(1)
+			e.pct, e.event = math.Inf(1), math.Inf(1)
 			fix := fmt.Sprintf("Keep a standby outside %s (SP-2/SP-3) or run a mesh (AA-HOME).", x.d.Primary)
 			if g := x.groupOf(x.d.Primary); g != "" && !x.drFor(x.d.Primary).Inside {
 				fix = fmt.Sprintf("No region aadvisor knows may hold the rows that must stay in %s besides %s: name the jurisdiction as a region prefix (residency_regions: eu) if another region may hold them, or plan on restores from backup.", g, x.d.Primary)
@@ -607,7 +622,7 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 			event, kind = dSP3, "automatic"
 		}
 	}
-	e.pct = pct(event, left)
+	e.pct, e.event = pct(event, left), event
 	fam := DesignByID(e.design).Family
 	owners := ""
 	if fam == WritePartitioned {
@@ -638,10 +653,10 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 	if event > left {
 		what := map[string]string{"manual": "a manual promotion", "automatic": "an automated promotion", "re-route": "re-routing clients"}[kind]
 		e.add(ReqRegionLoss, "Measure the target per owner, exclude a provider-region outage from it, or relax it.",
-			"%s (~%s)%s uses %s of the %s left per %s for a region loss", what, fmtMin(event), owners, fmtPct(e.pct), fmtMin(left), win)
+			"%s (~%s)%s %s", what, fmtMin(event), owners, x.useText(e.pct))
 	}
 	if !e.breaks(ReqRegionLoss) {
-		e.meets[ReqRegionLoss] = fmt.Sprintf("one regional event (%s, ~%s) uses %s of the %s left per %s", kind, fmtMin(event), fmtPct(e.pct), fmtMin(left), win)
+		e.meets[ReqRegionLoss] = fmt.Sprintf("one regional event (%s, ~%s) uses %s of %s", kind, fmtMin(event), fmtPct(e.pct), x.leftText())
 	}
 }
 
@@ -666,6 +681,13 @@ func (x *decider) checkRPO(e *evaluation) {
 	case ActiveActive:
 		e.add(ReqRPO0, "Use EDB PGD Quorum Commit (a majority confirms every commit; \"All writes must go through a single write leader\") [R13], or relax the RPO.",
 			"asynchronous multi-primary never gives RPO 0: the replication window (~%s) is lost with the region [R16, R11]", window)
+		return
+	}
+	if x.d.Platform.Managed {
+		// A managed service keeps its synchronous standby in another AZ of
+		// the same region; what it copies to another region is asynchronous.
+		e.add(ReqRPO0, "Run self-managed PostgreSQL (Patroni synchronous_mode with a synchronous standby in another region [R4]) for a synchronous copy outside the region, or relax the RPO; durability can be set per transaction so only the important writes wait [R19].",
+			"%s", managedNoRemoteSync(x.a.String("platform"), x.d.Platform.Name))
 		return
 	}
 	var bad []string
@@ -695,6 +717,51 @@ func (x *decider) checkRPO(e *evaluation) {
 	e.breaches = append(e.breaches, breach{req: ReqRPO0, text: strings.Join(bad, "; "), fix: relax, unknown: unknown && len(bad) == 1})
 }
 
+// hasInvariants reports whether the answers name invariants to keep.
+func (x *decider) hasInvariants() bool {
+	inv := x.a.List("invariants")
+	return len(inv) > 0 && !contains(inv, InvNone)
+}
+
+// hotRowAnswered reports whether the answered hottest row is hot: its
+// P(conflict per write) is above hot_row_p_conflict.
+func (x *decider) hotRowAnswered() bool {
+	return x.d.HotRowPConflict > x.t.Get("hot_row_p_conflict")
+}
+
+// oneWriterRows names the rows the answers say must have one writer, with
+// the verb: those carrying invariants and a hot row; "" when there are none.
+func (x *decider) oneWriterRows() string {
+	var what []string
+	if x.hasInvariants() {
+		what = append(what, "rows carrying "+x.answerText("invariants"))
+	}
+	if x.hotRowAnswered() {
+		what = append(what, fmt.Sprintf("the hottest row (%s updates/s, P(conflict per write) %s)", fmtNum(x.a.Number("hot_row_updates_per_sec")), fmtPct(x.d.HotRowPConflict*100)))
+	}
+	switch {
+	case len(what) == 0:
+		return ""
+	case len(what) == 1 && !x.hasInvariants():
+		return what[0] + " is"
+	}
+	return strings.Join(what, " and ") + " are"
+}
+
+// managedNoRemoteSync says why a managed platform has no synchronous copy
+// in another region.
+func managedNoRemoteSync(platform, name string) string {
+	switch platform {
+	case PlatformAurora:
+		return "Aurora's copy in another region (Global Database) is asynchronous: an unplanned failover \"can result in a loss of write transaction data that wasn't replicated\" [R11]"
+	case PlatformRDS:
+		return "RDS Multi-AZ keeps its synchronous standby in another AZ of the same region [R8]; nothing synchronous reaches another region"
+	case PlatformRDSCluster:
+		return "an RDS Multi-AZ DB cluster acknowledges commits from readers in other AZs of the same region [R9]; nothing synchronous reaches another region"
+	}
+	return name + " keeps its synchronous standby inside one region, as RDS does [R8] (assumption: check with your provider); nothing synchronous reaches another region"
+}
+
 func orWhy(c drChoice) string {
 	if c.Why != "" {
 		return c.Why
@@ -716,6 +783,21 @@ func (x *decider) checkOthers(e *evaluation) {
 			e.meets[ReqNever] = "one node writes each row"
 		}
 	}
+	if what := x.oneWriterRows(); what != "" {
+		if d == AAAny {
+			var why []string
+			if x.hasInvariants() {
+				why = append(why, fmt.Sprintf("asynchronous multi-writer cannot keep %s: \"two nodes each checking an account balance locally can both approve simultaneous withdrawals that together exceed the account limit\" [R13]", x.answerText("invariants")))
+			}
+			if x.hotRowAnswered() {
+				why = append(why, fmt.Sprintf("the hottest row would conflict on %s of its writes (hot from %s)", fmtPct(x.d.HotRowPConflict*100), fmtPct(x.t.Get("hot_row_p_conflict")*100)))
+			}
+			e.add(ReqOneWriter, "Give rows an owner so each is written in its home region (AA-HOME), keep those tables single-writer, or use Quorum Commit [R13]; turn hot counters into ledger inserts [R17].",
+				"any node writes any row, and rows have no owner: %s", strings.Join(why, "; "))
+		} else {
+			e.meets[ReqOneWriter] = "each row is written on one node"
+		}
+	}
 	if home := x.homeTables(); len(home) > 0 {
 		if d == AAAny {
 			e.add(ReqHomeTables, "Route each of these tables' writes to one node per row (AA-HOME).", "any node would write %s, which the evidence says must be home-routed", strings.Join(x.homeTableNames(3), ", "))
@@ -731,10 +813,17 @@ func (x *decider) checkOthers(e *evaluation) {
 		}
 	}
 	if len(x.needLocal) > 0 {
-		if fam == SinglePrimary || d == WPShard {
-			r := x.needLocal[0]
+		r := x.needLocal[0]
+		switch {
+		case fam == SinglePrimary || d == WPShard:
 			e.add(ReqFarWriters, "Give those writers local writes: geo-partitioning by owner (WP-GEO) or a mesh.", "writers in %s pay %s per action, above your %s budget", strings.Join(x.needLocalNames(), ", "), fmtMs(r.PenaltyMs), fmtMs(a.Number("write_latency_budget_ms")))
-		} else {
+		case d == AAHome && pk == PartitionNo && len(x.homeTables()) > 0:
+			// Without an owner column each home-routed table has one home,
+			// the primary region: far writers still cross for those writes.
+			e.add(ReqFarWriters, "Give the home-routed tables an owner column (partition_key) so each region writes its own rows, or accept the round trip for them.",
+				"writers in %s pay %s per action for writes to %s, homed in %s (no owner column to home their rows by region), above your %s budget",
+				strings.Join(x.needLocalNames(), ", "), fmtMs(r.PenaltyMs), strings.Join(x.homeTableNames(3), ", "), x.d.Primary, fmtMs(a.Number("write_latency_budget_ms")))
+		default:
 			e.meets[ReqFarWriters] = "far writers write in their own region"
 		}
 	}
@@ -748,8 +837,9 @@ func (x *decider) checkOthers(e *evaluation) {
 }
 
 // better orders evaluations: fewer breaches of the costliest kind first,
-// then (region loss broken by both) the smaller share of the budget, then
-// the procedure's own proposal, then the least distributed design.
+// then (region loss broken by both) the smaller share of the budget, or the
+// shorter regional outage when none is left, then the procedure's own
+// proposal, then the least distributed design.
 func (x *decider) better(a, b evaluation, proposed DesignID) bool {
 	for tier := 4; tier >= 1; tier-- {
 		ac, au := a.count(tier)
@@ -761,8 +851,14 @@ func (x *decider) better(a, b evaluation, proposed DesignID) bool {
 			return au < bu
 		}
 	}
-	if a.breaks(ReqRegionLoss) && b.breaks(ReqRegionLoss) && a.pct != b.pct {
-		return a.pct < b.pct
+	if a.breaks(ReqRegionLoss) && b.breaks(ReqRegionLoss) {
+		if a.pct != b.pct {
+			return a.pct < b.pct
+		}
+		// nothing is left for a region loss: the shorter outage is better
+		if a.event != b.event {
+			return a.event < b.event
+		}
 	}
 	if (a.design == proposed) != (b.design == proposed) {
 		return a.design == proposed
