@@ -25,6 +25,7 @@ type observeOptions struct {
 	save        string
 	trace       string
 	format      string
+	output      string
 	regions     int
 	lag         time.Duration
 	route       string
@@ -82,9 +83,10 @@ Examples:
 		f.StringVar(&o.save, "save", "", "keep the captured trace in this file (for --trace later)")
 		f.StringVar(&o.trace, "trace", "", "forecast from a saved trace instead of capturing")
 		f.StringVar(&o.format, "format", "text", "output format: text, json, markdown, html")
+		outputFlag(f, &o.output, "", "write the forecast to `FILE` instead of stdout (made before the capture starts)")
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
 		f.DurationVar(&o.lag, "lag", rules.DefaultReplicationWindow, "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
-		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (replication window, or half the RTT between the write regions; their number) unless --lag/--regions say otherwise")
+		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (the replication window recommend used, answered or the default; the number of write regions) unless --lag/--regions say otherwise")
 		f.StringVar(&o.sequences, "sequences", assess.SequencesShared, "how the nodes' sequences hand out values: shared (each node its own copy from the same start) or offsets (per-node offsets or ranges; from --plan: its topology.sequences)")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
 		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
@@ -150,7 +152,32 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	}
 	fo := assess.ForecastOptions{Regions: o.regions, Lag: o.lag, Route: route, HomeShare: o.homeShare,
 		Seed: o.seed, MaxRows: o.maxRows, Top: o.top, Sequences: o.sequences}
+	// The output file is made before a capture that may take minutes, so
+	// a path that cannot be written fails at once; it goes again if the
+	// run fails.
+	if o.output == "" {
+		return a.observeRun(ctx, o, fo, a.stdout)
+	}
+	out, err := os.Create(o.output)
+	if err != nil {
+		return usagef("--output: %v", err)
+	}
+	err = a.observeRun(ctx, o, fo, out)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("--output: %w", cerr)
+	}
+	if err != nil {
+		os.Remove(o.output)
+		return err
+	}
+	fmt.Fprintf(a.stderr, "forecast written to %s\n", o.output)
+	return nil
+}
 
+// observeRun captures (or reads a saved trace), forecasts and writes the
+// forecast to w.
+func (a *app) observeRun(ctx context.Context, o *observeOptions, fo assess.ForecastOptions, w io.Writer) error {
+	var err error
 	path := o.trace
 	if path == "" {
 		path, err = a.observeCapture(ctx, o)
@@ -184,20 +211,20 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	}
 	switch o.format {
 	case "json":
-		return rep.WriteJSON(a.stdout)
+		return rep.WriteJSON(w)
 	case "markdown":
-		return rep.WriteMarkdown(a.stdout)
+		return rep.WriteMarkdown(w)
 	case "html":
-		return assess.RenderHTML(a.stdout, assess.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
+		return assess.RenderHTML(w, assess.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
 	}
-	return rep.WriteText(a.stdout)
+	return rep.WriteText(w)
 }
 
 // observeFromPlan takes the replication window and the number of write
 // regions from a plan's answers, where the flags did not set them: the
-// answered replication window, else half the round trip between the
-// primary and the nearest other write region. The sequence strategy is
-// what bootstrap does with the plan (offsets unless it says otherwise).
+// window recommend used (the answered one, the disconnect time of offline
+// sites, else the default), so both say the same W. The sequence strategy
+// is what bootstrap does with the plan (offsets unless it says otherwise).
 func (a *app) observeFromPlan(o *observeOptions) error {
 	p, ans, err := readPlanAnswers(o.plan)
 	if err != nil {
@@ -216,12 +243,7 @@ func (a *app) observeFromPlan(o *observeOptions) error {
 	}
 	d := assess.Derive(*ans, assess.DefaultThresholds())
 	if !o.lagSet {
-		switch {
-		case d.WindowS > 0:
-			o.lag = time.Duration(d.WindowS * float64(time.Second))
-		case d.Nearest != nil:
-			o.lag = time.Duration(d.Nearest.Ms / 2 * float64(time.Millisecond))
-		}
+		o.lag = time.Duration(d.WindowS * float64(time.Second))
 		a.log.Info("replication window from the plan", "lag", o.lag.String())
 	}
 	if !o.regionsSet {

@@ -27,7 +27,8 @@ func TestObservePlanDefaults(t *testing.T) {
 	plan := filepath.Join(dir, "plan.yaml")
 	ctx := context.Background()
 	var out, errb bytes.Buffer
-	// Profile 5.4 answers a 100 ms replication window and two write regions.
+	// Profile 5.4 leaves the replication window to its default, 100 ms, as
+	// recommend prints it ("W = 100 ms (default)"), and has two write regions.
 	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--output", plan}, nil, &out, &errb); code != 0 {
 		t.Fatalf("recommend: %d %s", code, errb.String())
 	}
@@ -169,5 +170,35 @@ func writeTrace(t *testing.T, path string, d time.Duration, fill func(*stream.Wr
 	fill(w)
 	if err := w.Close(stream.Footer{Ended: time.Unix(0, 0).Add(d), Reason: "duration"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// observe -o writes the forecast to a file, as every command that writes
+// one; a file it cannot make fails before any capture, and a failed run
+// leaves none behind.
+func TestObserveOutput(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "empty.bin")
+	writeTrace(t, trace, time.Second, func(*stream.Writer) {})
+	out := filepath.Join(dir, "forecast.json")
+	code, stdout, stderr := runCLI(t, "", "observe", "--trace", trace, "--format", "json", "-o", out)
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "forecast written to "+out) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	var got struct {
+		SchemaVersion int `json:"schema_version"`
+	}
+	if data, err := os.ReadFile(out); err != nil || json.Unmarshal(data, &got) != nil || got.SchemaVersion == 0 {
+		t.Errorf("forecast file: %v, %+v", err, got)
+	}
+	if code, _, stderr := runCLI(t, "", "observe", "--dsn", "postgres://127.0.0.1:1/x", "-o", filepath.Join(dir, "no", "such.json")); code != exitUsage || !strings.Contains(stderr, "--output") {
+		t.Errorf("unwritable --output: exit %d, %q", code, stderr)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	if code, _, _ := runCLI(t, "", "observe", "--trace", filepath.Join(dir, "missing.bin"), "-o", bad); code == 0 {
+		t.Error("a missing trace succeeded")
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a failed run left %s: %v", bad, err)
 	}
 }
