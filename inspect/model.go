@@ -383,7 +383,16 @@ type TableStats struct {
 	HotUpdate int64 `json:"n_tup_hot_upd"`
 	LiveTup   int64 `json:"n_live_tup"`
 	DeadTup   int64 `json:"n_dead_tup"`
+	// RelTuples is pg_class.reltuples, the row estimate of the last VACUUM
+	// or ANALYZE (0 or -1 before the first). Unlike n_live_tup it survives
+	// a statistics reset (pg_stat_reset sets n_live_tup to 0).
+	RelTuples int64 `json:"reltuples,omitempty"`
 }
+
+// Rows is how many rows the table holds as far as the statistics tell: the
+// larger of n_live_tup and pg_class.reltuples, so that a statistics reset
+// (which zeroes n_live_tup) does not make a big table look empty.
+func (s *TableStats) Rows() int64 { return max(s.LiveTup, s.RelTuples) }
 
 // WorkloadInfo says how complete the workload evidence is.
 type WorkloadInfo struct {

@@ -38,7 +38,8 @@ lives on forever on C. PGD's documentation recommends not replicating such table
 			EnginePGD:       `"We recommend not replicating the affected tables" for insert/delete queue tables.`,
 		},
 		Detection: `From pg_stat_user_tables: at least 1,000 inserts, deletes at least 80% of inserts, and live rows
-at most 5% of inserts. From the workload: the table is both inserted into and deleted from, and
+(n_live_tup, or pg_class.reltuples when larger: a statistics reset zeroes n_live_tup) at most 5% of
+inserts. From the workload: the table is both inserted into and deleted from, and
 either it is read with a row lock (SELECT ... FOR UPDATE [SKIP LOCKED], the usual job-queue
 pattern) or pg_stat_statements shows at least 80% as many rows deleted as inserted.`,
 		Fix: `Route the queue's writes to one home node: producers and consumers of a queue row (or of the
@@ -121,9 +122,9 @@ func checkQueueTable(p *Pass) {
 		var why []string
 		if s := t.Stats; s != nil && s.Inserts >= queueMinInserts &&
 			float64(s.Deletes) >= queueDeleteRatio*float64(s.Inserts) &&
-			float64(s.LiveTup) <= queueLiveFraction*float64(s.Inserts) {
+			float64(s.Rows()) <= queueLiveFraction*float64(s.Inserts) {
 			why = append(why, fmt.Sprintf("%s, %s and only %s in pg_stat_user_tables%s",
-				plural(s.Inserts, "insert", "inserts"), plural(s.Deletes, "delete", "deletes"), plural(s.LiveTup, "live row", "live rows"), statsWindow(db)))
+				plural(s.Inserts, "insert", "inserts"), plural(s.Deletes, "delete", "deletes"), plural(s.Rows(), "live row", "live rows"), statsWindow(db)))
 		}
 		if a := act[t]; a != nil && a.insertStmts > 0 && a.deleteStmts > 0 {
 			switch {

@@ -69,8 +69,9 @@ per row, the more likely two nodes touch the same row inside the conflict window
 			EnginePGD:       `update_if_newer by default; CRDT column types keep concurrent increments.`,
 		},
 		Detection: `Concentration and rate, not a count: the updates of each table per live row per second over the
-statistics window (n_tup_upd / greatest(n_live_tup, 1) / seconds since pg_stat_database.stats_reset,
-or since the database was created when its statistics were never reset) give the chance that an
+statistics window (n_tup_upd / greatest(n_live_tup, pg_class.reltuples, 1) / seconds since
+pg_stat_database.stats_reset, or since the database was created when its statistics were never
+reset; reltuples because a reset sets n_live_tup to 0) give the chance that an
 update meets a concurrent update of the same row on another node within the replication window W
 (` + windowText(DefaultReplicationWindow) + `, the default of ask and observe, docs/decision.md) across the planned nodes:
 1 - exp(-2 W rate (N-1)/N), as the forecast of observe computes it for even shares. A table is
@@ -114,8 +115,12 @@ func checkHotRow(p *Pass) {
 		if s == nil || s.Updates <= 0 {
 			continue
 		}
-		live := max(s.LiveTup, 1)
+		live := max(s.Rows(), 1)
 		rows := plural(s.LiveTup, "live row", "live rows")
+		if s.RelTuples > s.LiveTup {
+			// n_live_tup restarted at a statistics reset; reltuples did not
+			rows = "about " + plural(s.RelTuples, "row", "rows") + " (pg_class.reltuples)"
+		}
 		if window == 0 {
 			per := s.Updates / live
 			if s.Updates < hotMinUpdatesNoWindow || per < hotUpdatesPerRow {

@@ -235,10 +235,11 @@ FROM pg_catalog.pg_database d
 WHERE d.datname = pg_catalog.current_database()
 	AND d.dattablespace = (SELECT t.oid FROM pg_catalog.pg_tablespace t WHERE t.spcname = 'pg_default')`
 
-// tableStatsQuery reads the cumulative counters of every user table.
+// tableStatsQuery reads the cumulative counters of every user table, and
+// pg_class.reltuples, which a statistics reset leaves alone.
 const tableStatsQuery = `SELECT s.relid, s.seq_scan, coalesce(s.idx_scan, 0) AS idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
-	s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup
-FROM pg_catalog.pg_stat_user_tables s`
+	s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup, c.reltuples::int8 AS reltuples
+FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid`
 
 // databaseQuery reads the database's encoding, locale and statistics reset, and what the role may read.
 func databaseQuery(version int) string {

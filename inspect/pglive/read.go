@@ -794,6 +794,7 @@ type statsRow struct {
 	HotUpd  int64  `db:"n_tup_hot_upd"`
 	Live    int64  `db:"n_live_tup"`
 	Dead    int64  `db:"n_dead_tup"`
+	Tuples  int64  `db:"reltuples"`
 }
 
 func (r *reader) readTableStats(ctx context.Context) error {
@@ -804,7 +805,7 @@ func (r *reader) readTableStats(ctx context.Context) error {
 	for _, s := range rows {
 		if t := r.rels[s.RelID]; t != nil {
 			t.Stats = &inspect.TableStats{SeqScan: s.SeqScan, IdxScan: s.IdxScan, Inserts: s.Ins, Updates: s.Upd,
-				Deletes: s.Del, HotUpdate: s.HotUpd, LiveTup: s.Live, DeadTup: s.Dead}
+				Deletes: s.Del, HotUpdate: s.HotUpd, LiveTup: s.Live, DeadTup: s.Dead, RelTuples: s.Tuples}
 		}
 	}
 	r.db.Workload.TableStats = true

@@ -210,3 +210,24 @@ func TestReadConnLeavesSessionAlone(t *testing.T) {
 		t.Errorf("transaction status %q after ReadConn, want idle", s)
 	}
 }
+
+// A statistics reset sets n_live_tup to 0; pg_class.reltuples keeps the
+// row count of the last VACUUM, so a big table does not read as empty (the
+// hot-row rule once called pgbench_accounts hot after pg_stat_reset()).
+func TestReadRowsAfterStatsReset(t *testing.T) {
+	d := newTestDB(t, 15)
+	d.exec(t, "CREATE TABLE big (id int PRIMARY KEY); INSERT INTO big SELECT generate_series(1, 5000)")
+	d.exec(t, "VACUUM ANALYZE big")
+	d.exec(t, "SELECT pg_stat_reset()")
+	db, _ := mustRead(t, d.dsn, Options{})
+	for _, tb := range db.Tables {
+		if tb.Name != "big" {
+			continue
+		}
+		if s := tb.Stats; s == nil || s.LiveTup != 0 || s.RelTuples != 5000 || s.Rows() != 5000 {
+			t.Errorf("stats after a reset = %+v, want n_live_tup 0 and reltuples 5000", s)
+		}
+		return
+	}
+	t.Fatal("table big not read")
+}
