@@ -139,6 +139,23 @@ func TestFarWritersAndHomeTablesWithoutOwner(t *testing.T) {
 	if !hasBlocker(r, "far writers", "public.customers") {
 		t.Errorf("no far-writers blocker naming the tables: %+v", r.Blockers)
 	}
+	// When a standby meets the region RTO too, the mesh buys nothing over
+	// it: breaking the same, the less distributed design wins.
+	if err := a.Set("rto_region", RTOManual); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Recommend(a, Inputs{Assessment: shopAssessment(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Design != SP2 {
+		t.Errorf("design = %s, want SP-2:\n%s", r.Design, renderText(t, r))
+	}
+	for _, d := range r.Compared {
+		if d.Design == AAHome && !strings.Contains(strings.Join(d.Breaks, "\n"), "homed in us-east-1") {
+			t.Errorf("AA-HOME breaks %q", d.Breaks)
+		}
+	}
 }
 
 // A blocker's fix SQL is a block of its own that copies back exactly: in

@@ -838,8 +838,8 @@ func (x *decider) checkOthers(e *evaluation) {
 
 // better orders evaluations: fewer breaches of the costliest kind first,
 // then (region loss broken by both) the smaller share of the budget, or the
-// shorter regional outage when none is left, then the procedure's own
-// proposal, then the least distributed design.
+// shorter regional outage when none is left, then the least distributed
+// design, then the procedure's own proposal.
 func (x *decider) better(a, b evaluation, proposed DesignID) bool {
 	for tier := 4; tier >= 1; tier-- {
 		ac, au := a.count(tier)
@@ -860,10 +860,12 @@ func (x *decider) better(a, b evaluation, proposed DesignID) bool {
 			return a.event < b.event
 		}
 	}
-	if (a.design == proposed) != (b.design == proposed) {
-		return a.design == proposed
+	// Breaking the same, the less distributed design costs less: a mesh
+	// that leaves its far writers crossing buys nothing over a standby.
+	if ra, rb := DesignByID(a.design).rank, DesignByID(b.design).rank; ra != rb {
+		return ra < rb
 	}
-	return DesignByID(a.design).rank < DesignByID(b.design).rank
+	return a.design == proposed && b.design != proposed
 }
 
 // requirements checks the proposed design against the hard requirements,
