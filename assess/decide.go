@@ -660,7 +660,7 @@ func (x *decider) step7() {
 			x.gateF3("forecast conflicts exceed the \"never\" tolerance")
 		}
 		if a.String("conflict_policy") == PolicyLWW && f.TotalConflictsPerDay > x.t.Get("lww_conflicts_per_day_warn") {
-			r.Risks = append(r.Risks, fmt.Sprintf("Expect silent lost updates at this rate: %s last-writer-wins conflicts/day.", fmtNum(round(f.TotalConflictsPerDay, 1))))
+			r.Risks = append(r.Risks, x.lwwRisk(f))
 		}
 	}
 	if x.d.HotRowConflictsPerS > 0 {
@@ -712,6 +712,38 @@ func (x *decider) step7() {
 	}
 	x.homeRouteGate()
 	x.step("STEP 7", "gates done: %s", r.Design)
+}
+
+// lwwRisk says what the forecast's conflicts mean under last-writer-wins
+// for the design: with any-node writes they are lost updates; a mesh that
+// home-routes tables avoids those tables' share only while every write
+// goes to its row's home, which a forecast routed by hash does not show.
+func (x *decider) lwwRisk(f *ForecastInput) string {
+	route := f.Route
+	if route == "" {
+		route = RouteHash
+	}
+	// the gates end in AA-HOME with owners or with home-routed tables
+	homeRouted := x.a.String("partition_key") != PartitionNo || len(x.homeTables()) > 0
+	if !homeRouted || route != RouteHash {
+		return fmt.Sprintf("Expect silent lost updates at this rate: %s last-writer-wins conflicts/day (the forecast, route %s).", fmtRate(f.TotalConflictsPerDay), route)
+	}
+	homed := 0.0
+	for _, t := range f.Tables {
+		for _, m := range x.homeTables() {
+			if m.Table == qualify(t.Table) {
+				homed += t.ConflictsPerDay
+			}
+		}
+	}
+	if x.a.String("partition_key") != PartitionNo {
+		homed = f.TotalConflictsPerDay // every row has its owner's home
+	}
+	share := fmt.Sprintf("%s of them are on rows this design home-routes, which stay away only while every write goes to its row's home; the rest are silent lost updates", fmtRate(homed))
+	if homed >= f.TotalConflictsPerDay {
+		share = "all on rows this design home-routes, which stay away only while every write goes to its row's home"
+	}
+	return fmt.Sprintf("The forecast, with any node writing any row (route %s), expects %s last-writer-wins conflicts/day: %s. Forecast the routing with observe --route (column:OWNER or a table map).", route, fmtRate(f.TotalConflictsPerDay), share)
 }
 
 // homeRouteGate: a schema whose own assessment (or forecast) says tables

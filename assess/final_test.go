@@ -207,3 +207,20 @@ func TestSinglePrimaryWords(t *testing.T) {
 		t.Errorf("per-table modes under a single primary:\n%s", text)
 	}
 }
+
+// Under a mesh that home-routes tables, a forecast replayed with any node
+// writing (route hash) is not the design's conflict rate: the risk line
+// says which share the routing removes, with the number written out.
+func TestLWWRiskUnderHomeRouting(t *testing.T) {
+	as := &Assessment{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
+	fc := &ForecastInput{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
+		Tables: []TableForecast{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
+	r := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: as, Forecast: fc})
+	if r.Design != AAHome {
+		t.Fatalf("design = %s", r.Design)
+	}
+	risks := strings.Join(r.Risks, "\n")
+	if !strings.Contains(risks, "with any node writing any row (route hash), expects 5,000,000 last-writer-wins conflicts/day: 4,000,000 of them are on rows this design home-routes") {
+		t.Errorf("risks:\n%s", risks)
+	}
+}

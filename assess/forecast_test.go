@@ -877,7 +877,7 @@ func TestRecommendReadsForecast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := fmtNum(round(mixed.TotalConflictsPerDay, 1)) + " last-writer-wins conflicts/day"; !strings.Contains(strings.Join(r.Risks, "\n"), want) {
+	if want := fmtRate(mixed.TotalConflictsPerDay) + " last-writer-wins conflicts/day"; !strings.Contains(strings.Join(r.Risks, "\n"), want) {
 		t.Errorf("risks %q, want %q", r.Risks, want)
 	}
 }

@@ -62,6 +62,7 @@ type ForecastInput struct {
 	SchemaVersion        int             `json:"schema_version"`
 	LagMs                float64         `json:"lag_ms"`
 	Regions              int             `json:"regions"`
+	Route                string          `json:"route"` // how the replay routed writes: hash (any node), column:…, a map
 	Tables               []TableForecast `json:"tables"`
 	TotalConflictsPerDay float64         `json:"total_conflicts_per_day"`
 	HotRows              []HotRow        `json:"hot_rows"`
