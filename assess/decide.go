@@ -650,7 +650,7 @@ func (x *decider) step7() {
 		} else {
 			x.step("STEP 7 F1", "invariants (%s) enforced in each owner's home region", labels)
 		}
-		x.advise("Enforce %s in the owner's home region only; a unique value checked on two nodes within one RTT is accepted twice [R18].", labels)
+		x.advise("Enforce %s in the owner's home region only; %s.", labels, invariantWhy(inv))
 	}
 	// F3: forecast or hot rows.
 	if f := x.in.Forecast; f != nil {
@@ -712,6 +712,22 @@ func (x *decider) step7() {
 	}
 	x.homeRouteGate()
 	x.step("STEP 7", "gates done: %s", r.Design)
+}
+
+// invariantWhy says, for the invariants answered, what happens when two
+// nodes check one within the replication window.
+func invariantWhy(inv []string) string {
+	var why []string
+	if contains(inv, InvUnique) {
+		why = append(why, "a unique value checked on two nodes within one RTT is accepted twice [R18]")
+	}
+	if contains(inv, InvNonNegative) {
+		why = append(why, "two withdrawals approved on two nodes can together overdraw a balance [R13]")
+	}
+	if contains(inv, InvGapless) || contains(inv, InvCrossOwnerFK) || len(why) == 0 {
+		why = append(why, "a rule checked on two nodes within one RTT holds on each and can break on the merged rows")
+	}
+	return strings.Join(why, "; ")
 }
 
 // lwwRisk says what the forecast's conflicts mean under last-writer-wins

@@ -224,3 +224,20 @@ func TestLWWRiskUnderHomeRouting(t *testing.T) {
 		t.Errorf("risks:\n%s", risks)
 	}
 }
+
+// The advice on enforcing invariants gives the reason of the invariants
+// answered: no "unique value" for a non-negative balance.
+func TestInvariantAdviceWords(t *testing.T) {
+	a := loadProfile(t, "5.4-payments-five-nines.yaml")
+	if err := a.Set("invariants", []string{InvNonNegative}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advice := strings.Join(r.Advice, "\n")
+	if !strings.Contains(advice, "Enforce non-negative balances or stock in the owner's home region only; two withdrawals approved on two nodes can together overdraw a balance [R13].") || strings.Contains(advice, "unique value") {
+		t.Errorf("advice:\n%s", advice)
+	}
+}
