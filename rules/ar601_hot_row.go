@@ -80,7 +80,8 @@ updates: a 1-row table that took 1,500 updates in 5 seconds is hot. Rows are not
 hot, so the average understates the hottest.
 
 When the statistics window is shorter than 10 minutes, tables that are not found hot are not
-called cold: the rule says it could not judge them, with their numbers. When the window is not
+called cold: the rule says it could not judge them, with their numbers (the partitions of one
+partitioned table summed, on the partitioned table). When the window is not
 known (no reset time, and the database's creation time is not readable), concentration alone is
 judged: at least 10,000 updates and 100 per live row.`,
 		Fix: `Route all writes of a hot row to one home node (by key), turn in-place counters into an append-only
@@ -109,7 +110,16 @@ func checkHotRow(p *Pass) {
 		window = w.CollectedAt.Sub(w.TableStatsSince)
 	}
 	nodes := p.Config.Nodes
-	var unjudged []string
+	// Tables too quiet, or watched too briefly, to judge; the partitions of
+	// one partitioned table are one entry, on its root.
+	type quiet struct {
+		name          string
+		rows, updates int64
+		parts         int
+		rowsText      string
+	}
+	var unjudged []*quiet
+	byRoot := map[string]*quiet{}
 	for _, t := range replicatedTables(p.DB) {
 		s := t.Stats
 		if s == nil || s.Updates <= 0 {
@@ -153,17 +163,33 @@ func checkHotRow(p *Pass) {
 				Pos: t.Pos,
 			})
 		case window < hotShortWindow || s.Updates < hotMinUpdates && pc >= HotPConflict:
-			unjudged = append(unjudged, fmt.Sprintf("%s (%s, %s, %s updates per row per second)",
-				t.QualifiedName(), rows, plural(s.Updates, "update", "updates"), rateText(rate)))
+			root := partitionRoot(p, t)
+			if root == nil {
+				unjudged = append(unjudged, &quiet{name: t.QualifiedName(), rows: live, updates: s.Updates, rowsText: rows})
+				continue
+			}
+			q := byRoot[root.QualifiedName()]
+			if q == nil {
+				q = &quiet{name: root.QualifiedName()}
+				byRoot[q.name] = q
+				unjudged = append(unjudged, q)
+			}
+			q.rows, q.updates, q.parts = q.rows+live, q.updates+s.Updates, q.parts+1
+			q.rowsText = plural(int64(q.parts), "partition", "partitions") + ", " + plural(q.rows, "row", "rows")
 		}
 	}
 	if len(unjudged) > 0 {
+		var list []string
+		for _, q := range unjudged {
+			list = append(list, fmt.Sprintf("%s (%s, %s, %s updates per row per second)",
+				q.name, q.rowsText, plural(q.updates, "update", "updates"), rateText(float64(q.updates)/float64(q.rows)/window.Seconds())))
+		}
 		more := ""
-		if len(unjudged) > 5 {
-			unjudged, more = unjudged[:5], fmt.Sprintf("; and %d more", len(unjudged)-5)
+		if len(list) > 5 {
+			list, more = list[:5], fmt.Sprintf("; and %d more", len(list)-5)
 		}
 		p.Skip(fmt.Sprintf("the table statistics cover %s, too short to judge the update rate of %s%s",
-			windowText(window), strings.Join(unjudged, "; "), more),
+			windowText(window), strings.Join(list, "; "), more),
 			"reset the statistics (SELECT pg_stat_reset()) and assess again after at least 10 minutes of representative load")
 	}
 }
