@@ -310,7 +310,9 @@ func readTableMeta(ctx context.Context, conn *pgx.Conn, pub string) (map[uint32]
 }
 
 // createPublication makes the capture's publication: FOR ALL TABLES for a
-// superuser, else FOR TABLE over the tables the role owns.
+// superuser, else FOR TABLE over the tables the role owns. Changes of a
+// partition are published as its partitioned table's (the forecast speaks
+// of the table the schema and the audit name, not of each partition).
 func createPublication(ctx context.Context, conn *pgx.Conn, name string, si ServerInfo) error {
 	sql := "CREATE " + marker + " PUBLICATION " + pgx.Identifier{name}.Sanitize()
 	if si.Superuser {
@@ -343,6 +345,7 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 		}
 		sql += " FOR TABLE " + strings.Join(names, ", ")
 	}
+	sql += " WITH (publish_via_partition_root = true)"
 	// The comment is made in the same transaction: no other run's
 	// clean-up ever sees the publication without it.
 	comment := fmt.Sprintf("%s%s, session pid %d (drop it if no aadvisor observe runs)",

@@ -626,3 +626,47 @@ func TestCaptureStatementsMarked(t *testing.T) {
 		t.Error("no statement of observe's in pg_stat_statements: the check above proves nothing")
 	}
 }
+
+// A partition's changes reach the trace as its partitioned table's, the
+// table the schema and the audit name (the forecast listed each partition).
+func TestCapturePartitionsAsRoot(t *testing.T) {
+	node, dsn := sandbox.TestDatabase(t, 15)
+	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
+	ctx := context.Background()
+	for _, s := range []string{
+		"CREATE TABLE lines (depot int NOT NULL, n int NOT NULL, qty int, PRIMARY KEY (depot, n)) PARTITION BY LIST (depot)",
+		"CREATE TABLE lines_1 PARTITION OF lines FOR VALUES IN (1)",
+		"CREATE TABLE lines_2 PARTITION OF lines FOR VALUES IN (2)",
+	} {
+		if err := node.Exec(ctx, db, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := startCapture(t, Options{DSN: dsn})
+	waitSlot(t, node, db)
+	for _, s := range []string{
+		"INSERT INTO lines VALUES (1, 1, 5), (2, 1, 7)",
+		"UPDATE lines SET qty = qty + 1 WHERE depot = 2",
+	} {
+		if err := node.Exec(ctx, db, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.stop(t, 2)
+	txns, _ := readAll(t, c.buf.Bytes())
+	var tables []string
+	for _, txn := range txns {
+		for _, ch := range txn.Changes {
+			var key []string
+			for _, col := range ch.Table.Columns {
+				if col.Key {
+					key = append(key, col.Name)
+				}
+			}
+			tables = append(tables, ch.Table.QualifiedName()+" "+strings.Join(key, ","))
+		}
+	}
+	if diff := cmp.Diff([]string{"public.lines depot,n", "public.lines depot,n", "public.lines depot,n"}, tables); diff != "" {
+		t.Errorf("tables of the changes (-want +got):\n%s", diff)
+	}
+}
