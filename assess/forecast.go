@@ -1022,6 +1022,10 @@ type fcModel struct {
 	// multi is the write rate of the rows written more than once: no
 	// table logs more conflicts than the nodes apply, multi·(N − 1).
 	multi float64
+	// w and measured are the chosen W and the replay's conflicting applies
+	// per day there: at the chosen W and N the forecast is never below
+	// the replay, not even by the rounding of burst·rate.
+	w, measured float64
 }
 
 // rate is the model's conflicting applies per second at W seconds and N
@@ -1046,7 +1050,11 @@ func (m *fcModel) perDay(w float64, n int) float64 {
 	if n <= 1 {
 		return 0
 	}
-	return 86400 * min(m.burst*m.rate(w, n), m.multi*float64(n-1))
+	v := 86400 * min(m.burst*m.rate(w, n), m.multi*float64(n-1))
+	if w == m.w && n == m.chosen {
+		v = max(v, m.measured)
+	}
+	return v
 }
 
 func (f *forecaster) finish(rep *ForecastReport, dur float64) {
@@ -1147,6 +1155,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		if out.ExpectedPerDay > 0 && out.MeasuredPerDay > out.ExpectedPerDay {
 			m.burst = out.MeasuredPerDay / out.ExpectedPerDay
 		}
+		m.w, m.measured = w, out.MeasuredPerDay
 		out.ConflictsPerDay = m.perDay(w, chosen)
 		out.KeyCollisionsPerDay = float64(c.SeqInsertConflicts) / dur * 86400
 		some := false
