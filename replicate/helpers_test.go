@@ -283,3 +283,27 @@ func countStatus(r *Result, status string) int {
 	}
 	return c
 }
+
+// eachLogical runs f in a subtest per logical engine and version: native
+// on every version (row filters need 15, origin = none 16), and pglogical
+// on 15, where the module must be installed.
+func eachLogical(t *testing.T, f func(t *testing.T, major int, engine string)) {
+	t.Helper()
+	type run struct {
+		major  int
+		engine string
+	}
+	var runs []run
+	for _, v := range sandbox.TestVersions {
+		runs = append(runs, run{v, EngineNative})
+	}
+	runs = append(runs, run{15, EnginePglogical})
+	for _, c := range runs {
+		t.Run(fmt.Sprintf("pg%d_%s", c.major, c.engine), func(t *testing.T) {
+			if c.engine == EnginePglogical {
+				sandbox.NeedModule(t, c.major, "pglogical")
+			}
+			f(t, c.major, c.engine)
+		})
+	}
+}

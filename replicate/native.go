@@ -70,51 +70,68 @@ func (b *bootstrapper) nativeSteps() []Step {
 	var steps []Step
 	tables := b.scopeTables()
 	for _, n := range b.nodes {
-		filter := b.rowFilter(n)
-		parts := make([]string, len(tables))
-		for i, tf := range tables {
-			parts[i] = qualified(tf.Schema, tf.Name)
-			if filter != "" {
-				parts[i] += " WHERE (" + filter + ")"
-			}
-		}
-		pub := pubName(n.Name)
-		steps = append(steps, Step{
-			Node:   n.Name,
-			Action: "create publication " + pub,
-			SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert, update, delete')",
-				ident(pub), strings.Join(parts, ", ")),
-			exists:     `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)`,
-			existsArgs: []any{pub},
-		})
+		steps = append(steps, publicationStep(n, tables, b.rowFilter(n)))
 	}
 	for _, l := range b.subscriptionOrder() {
 		n, p := l[0], l[1]
-		sub := subName(n.Name, p.Name)
-		opts := []string{fmt.Sprintf("copy_data = %t", b.copyData(n, p))}
-		if n.facts.major() >= 16 {
-			opts = append(opts, "origin = none")
-		}
-		sql := fmt.Sprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s WITH (%s)",
-			ident(sub), literal(p.dsn), ident(pubName(p.Name)), strings.Join(opts, ", "))
-		steps = append(steps, Step{
-			Node:       n.Name,
-			Action:     fmt.Sprintf("subscribe %s to %s (%s)", n.Name, p.Name, sub),
-			SQL:        sql,
-			exists:     `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1)`,
-			existsArgs: []any{sub},
-			run: func(ctx context.Context, b *bootstrapper) error {
-				// A slot left by an interrupted run would make CREATE
-				// SUBSCRIPTION fail; it is ours (by name) and unused.
-				if err := dropIdleSlot(ctx, p, sub); err != nil {
-					return err
-				}
-				_, err := n.conn.Exec(ctx, sql)
-				return err
-			},
-		})
+		steps = append(steps, subscriptionStep(n, p, b.copyData(n, p), ""))
 	}
 	return steps
+}
+
+// publicationStep creates node n's publication of the tables, each with
+// the row filter when there is one. It publishes insert, update and
+// delete, not TRUNCATE, which would empty the other owners' rows.
+func publicationStep(n *nodeConn, tables []*tableFacts, filter string) Step {
+	parts := make([]string, len(tables))
+	for i, tf := range tables {
+		parts[i] = qualified(tf.Schema, tf.Name)
+		if filter != "" {
+			parts[i] += " WHERE (" + filter + ")"
+		}
+	}
+	pub := pubName(n.Name)
+	return Step{
+		Node:   n.Name,
+		Action: "create publication " + pub,
+		SQL: fmt.Sprintf("CREATE PUBLICATION %s FOR TABLE %s WITH (publish = 'insert, update, delete')",
+			ident(pub), strings.Join(parts, ", ")),
+		exists:     `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1)`,
+		existsArgs: []any{pub},
+	}
+}
+
+// subscriptionStep subscribes node n to provider p's publication, with
+// origin = none on 16+ so that nothing is sent back where it came from;
+// what, when given, says what the link carries.
+func subscriptionStep(n, p *nodeConn, copyData bool, what string) Step {
+	sub := subName(n.Name, p.Name)
+	opts := []string{fmt.Sprintf("copy_data = %t", copyData)}
+	if n.facts.major() >= 16 {
+		opts = append(opts, "origin = none")
+	}
+	sql := fmt.Sprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s WITH (%s)",
+		ident(sub), literal(p.dsn), ident(pubName(p.Name)), strings.Join(opts, ", "))
+	action := fmt.Sprintf("subscribe %s to %s (%s)", n.Name, p.Name, sub)
+	if what != "" {
+		action += ": " + what
+	}
+	return Step{
+		Node:       n.Name,
+		Action:     action,
+		SQL:        sql,
+		exists:     `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1)`,
+		existsArgs: []any{sub},
+		run: func(ctx context.Context, b *bootstrapper) error {
+			// A slot left by an interrupted run would make CREATE
+			// SUBSCRIPTION fail; it is ours (by name) and unused.
+			if err := dropIdleSlot(ctx, p, sub); err != nil {
+				return err
+			}
+			_, err := n.conn.Exec(ctx, sql)
+			return err
+		},
+	}
 }
 
 // dropIdleSlot drops an inactive replication slot of this name on node p.

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 // Each node owns the rows whose region names it. A trigger that fires
@@ -30,62 +28,48 @@ ALTER TABLE public.orders ENABLE REPLICA TRIGGER log_received;`
 // 16), and with pglogical on 15.
 func TestPartitioned(t *testing.T) {
 	t.Parallel()
-	type run struct {
-		major  int
-		engine string
-	}
-	var runs []run
-	for _, v := range sandbox.TestVersions {
-		runs = append(runs, run{v, EngineNative})
-	}
-	runs = append(runs, run{15, EnginePglogical})
-	for _, c := range runs {
-		t.Run(fmt.Sprintf("pg%d_%s", c.major, c.engine), func(t *testing.T) {
-			if c.engine == EnginePglogical {
-				sandbox.NeedModule(t, c.major, "pglogical")
+	eachLogical(t, func(t *testing.T, major int, engine string) {
+		m := newMesh(t, major, 3, partSchema)
+		// Each node already holds some of its own rows.
+		for i := range m.conns {
+			m.exec(i, `INSERT INTO orders (region, amount) SELECT $1, g FROM generate_series(1, 5) g`, m.names[i])
+		}
+		p := m.plan(TopologyPartitioned, engine, "public.orders")
+		p.Topology.OwnerColumn = "region"
+		mustBootstrap(t, p, Options{})
+		t.Cleanup(func() { Teardown(t.Context(), p, Options{}) })
+		m.converge(`SELECT region, id, amount FROM orders ORDER BY 1, 2`, 15)
+		// Writes on every node, updates and deletes of owned rows.
+		for i := range m.conns {
+			m.exec(i, `INSERT INTO orders (region, amount) SELECT $1, 100 + g FROM generate_series(1, 10) g`, m.names[i])
+			m.exec(i, `UPDATE orders SET amount = amount * 2 WHERE region = $1`, m.names[i])
+			m.exec(i, `DELETE FROM orders WHERE region = $1 AND amount = 2`, m.names[i])
+		}
+		m.converge(`SELECT region, id, amount FROM orders ORDER BY 1, 2`, 3*14)
+		if engine == EngineNative {
+			checkNativeStatus(t, p, major)
+		}
+		if engine == EngineNative && major >= 18 {
+			copiedRowsCountAsConflicts(t, p)
+		}
+		for i := range m.conns {
+			// No node ever received a row it owns: no loops.
+			if own := m.rows(i, fmt.Sprintf(`SELECT count(*) FROM received WHERE region = '%s'`, m.names[i])); own[0] != "0" {
+				t.Errorf("%s received %s of its own rows back", m.names[i], own[0])
 			}
-			m := newMesh(t, c.major, 3, partSchema)
-			// Each node already holds some of its own rows.
-			for i := range m.conns {
-				m.exec(i, `INSERT INTO orders (region, amount) SELECT $1, g FROM generate_series(1, 5) g`, m.names[i])
+			// It did receive the others' inserts, updates and deletes.
+			got := strings.Join(m.rows(i, `SELECT op || ' ' || count(*) FROM received GROUP BY op ORDER BY op`), ", ")
+			if want := "DELETE 2, INSERT 30, UPDATE 30"; got != want {
+				t.Errorf("%s received %s, want %s", m.names[i], got, want)
 			}
-			p := m.plan(TopologyPartitioned, c.engine, "public.orders")
-			p.Topology.OwnerColumn = "region"
-			mustBootstrap(t, p, Options{})
-			t.Cleanup(func() { Teardown(t.Context(), p, Options{}) })
-			m.converge(`SELECT region, id, amount FROM orders ORDER BY 1, 2`, 15)
-			// Writes on every node, updates and deletes of owned rows.
-			for i := range m.conns {
-				m.exec(i, `INSERT INTO orders (region, amount) SELECT $1, 100 + g FROM generate_series(1, 10) g`, m.names[i])
-				m.exec(i, `UPDATE orders SET amount = amount * 2 WHERE region = $1`, m.names[i])
-				m.exec(i, `DELETE FROM orders WHERE region = $1 AND amount = 2`, m.names[i])
-			}
-			m.converge(`SELECT region, id, amount FROM orders ORDER BY 1, 2`, 3*14)
-			if c.engine == EngineNative {
-				checkNativeStatus(t, p, c.major)
-			}
-			if c.engine == EngineNative && c.major >= 18 {
-				copiedRowsCountAsConflicts(t, p)
-			}
-			for i := range m.conns {
-				// No node ever received a row it owns: no loops.
-				if own := m.rows(i, fmt.Sprintf(`SELECT count(*) FROM received WHERE region = '%s'`, m.names[i])); own[0] != "0" {
-					t.Errorf("%s received %s of its own rows back", m.names[i], own[0])
-				}
-				// It did receive the others' inserts, updates and deletes.
-				got := strings.Join(m.rows(i, `SELECT op || ' ' || count(*) FROM received GROUP BY op ORDER BY op`), ", ")
-				if want := "DELETE 2, INSERT 30, UPDATE 30"; got != want {
-					t.Errorf("%s received %s, want %s", m.names[i], got, want)
-				}
-				// And no apply errors (conflicts) anywhere.
-				if c.engine == EngineNative {
-					if e := m.rows(i, `SELECT coalesce(sum(apply_error_count + sync_error_count), 0)::bigint FROM pg_stat_subscription_stats WHERE subname LIKE 'aadv%'`); e[0] != "0" {
-						t.Errorf("%s: %s apply errors", m.names[i], e[0])
-					}
+			// And no apply errors (conflicts) anywhere.
+			if engine == EngineNative {
+				if e := m.rows(i, `SELECT coalesce(sum(apply_error_count + sync_error_count), 0)::bigint FROM pg_stat_subscription_stats WHERE subname LIKE 'aadv%'`); e[0] != "0" {
+					t.Errorf("%s: %s apply errors", m.names[i], e[0])
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // checkNativeStatus checks what mesh status reads from a native mesh on a
