@@ -24,6 +24,9 @@ func (b *bootstrapper) joined(n *nodeConn) bool {
 	if b.plan.Topology.Engine == EnginePglogical {
 		return f.PglNode == pglNodeName(n.Name) && len(f.PglSubs) > 0
 	}
+	if b.plan.Topology.Kind == TopologyHubSpoke {
+		return len(f.Subscriptions) > 0 || len(f.Publications) > 0
+	}
 	return len(f.Subscriptions) > 0
 }
 
@@ -187,6 +190,9 @@ type capNeed struct {
 // the headroom.
 func (b *bootstrapper) capacity(n *nodeConn, peers int) []capNeed {
 	t := b.plan.Topology
+	if t.Kind == TopologyHubSpoke {
+		return b.hubCapacity(n)
+	}
 	if t.Kind == TopologyStreaming {
 		if n.Role != RolePrimary {
 			return nil
@@ -253,6 +259,9 @@ func (b *bootstrapper) schemaChecks() []Check {
 		}
 		if t.Kind == TopologyPartitioned {
 			cs = append(cs, ownerCheck(tf, t.OwnerColumn)...)
+		}
+		if t.Kind == TopologyHubSpoke {
+			cs = append(cs, b.hubOwnerCheck(tf)...)
 		}
 		if t.Kind == TopologyActiveActive && tf.Uniques > 0 {
 			cs = append(cs, Check{Name: "unique constraints", Status: StatusWarn,
@@ -408,6 +417,9 @@ func (b *bootstrapper) dataChecks() []Check {
 					Fix:    "each node may hold only the rows it owns before joining; move the others to their owner node"})
 			}
 		}
+	case TopologyHubSpoke:
+		cs = append(cs, b.hubDataChecks()...)
+		cs = append(cs, b.walChecks()...)
 	case TopologyActiveActive:
 		seed := b.seed()
 		var others []string
@@ -444,7 +456,10 @@ func (b *bootstrapper) sequenceChecks() []Check {
 			seen[s.key()] = true
 			tf := n.facts.Tables[s.TableSchema+"."+s.Table]
 			isKey := tf != nil && contains(tf.PK, s.Column)
-			ownerInKey := t.Kind == TopologyPartitioned && tf != nil && contains(tf.PK, t.OwnerColumn)
+			ownerInKey := (t.Kind == TopologyPartitioned || t.Kind == TopologyHubSpoke) && tf != nil && contains(tf.PK, t.OwnerColumn)
+			if t.Kind == TopologyHubSpoke && tf != nil && b.isShared(tf) {
+				ownerInKey = true // written at the hub only: one writer
+			}
 			switch {
 			case strategy == SequencesOffsets:
 				cs = append(cs, Check{Name: "sequences", Status: StatusOK,
@@ -501,6 +516,13 @@ func (b *bootstrapper) driftChecks() []Check {
 	for _, n := range b.nodes {
 		pub := pubName(n.Name)
 		tabs, ok := n.facts.Publications[pub]
+		if b.plan.Topology.Kind == TopologyHubSpoke {
+			var keys []string
+			for _, tf := range b.hubPubTables(n) {
+				keys = append(keys, tf.key())
+			}
+			scope = strings.Join(keys, ", ")
+		}
 		if !ok || strings.Join(tabs, ", ") == scope {
 			continue
 		}

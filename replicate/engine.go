@@ -42,6 +42,12 @@ type Options struct {
 	// HADir is where the Patroni and etcd configuration of user hosts is
 	// written (default ./aadvisor-ha).
 	HADir string
+	// WALSample is how long a hub-and-spoke bootstrap watches each node's
+	// WAL position to measure its WAL rate for the offline window, when the
+	// plan gives none (default 5s; negative: only pg_stat_wal's average).
+	WALSample time.Duration
+
+	hubSites int // add-node: the sites of the whole star (bootstrap sees one)
 }
 
 func (o *Options) defaults() {
@@ -56,6 +62,9 @@ func (o *Options) defaults() {
 	}
 	if o.HADir == "" {
 		o.HADir = "aadvisor-ha"
+	}
+	if o.WALSample == 0 {
+		o.WALSample = 5 * time.Second
 	}
 }
 
@@ -189,7 +198,8 @@ type bootstrapper struct {
 	opt   Options
 	nodes []*nodeConn
 	db    string
-	files []HAFile // topology.ha on user hosts
+	files []HAFile  // topology.ha on user hosts
+	hub   *hubState // hub-and-spoke only (hub.go)
 }
 
 func (b *bootstrapper) node(name string) *nodeConn {
@@ -222,11 +232,17 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	defer b.close()
 
 	res.Checks = b.connectAndGather(ctx)
+	if p.Topology.Kind == TopologyHubSpoke {
+		res.Checks = append(res.Checks, b.hubGather(ctx)...)
+	}
 	// Nodes that answered are checked even when others did not, so that
 	// every problem shows at once.
 	res.Checks = append(res.Checks, b.precheck()...)
 	if p.Topology.HA != nil {
 		res.Checks = append(res.Checks, b.haChecks(ctx)...)
+	}
+	if p.Topology.Kind == TopologyHubSpoke && b.hub != nil {
+		res.Routing = b.hubRouting()
 	}
 	if f := res.Failed(); len(f) > 0 {
 		return res, &PrecheckError{Failed: f}
@@ -378,6 +394,8 @@ func (b *bootstrapper) steps() ([]Step, error) {
 			return nil, fmt.Errorf("engine %s cannot build a %s topology", t.Engine, t.Kind)
 		}
 		return append(b.sequenceSteps(), steps...), nil
+	case TopologyHubSpoke:
+		return append(b.sequenceSteps(), b.hubSteps()...), nil
 	}
 	return nil, fmt.Errorf("unknown topology %q", t.Kind)
 }

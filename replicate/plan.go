@@ -36,6 +36,7 @@ const (
 	TopologyStreaming    = "streaming"     // one primary, physical standbys
 	TopologyPartitioned  = "partitioned"   // each node owns a slice of rows (owner column)
 	TopologyActiveActive = "active-active" // every node writes, full mesh
+	TopologyHubSpoke     = "hub-and-spoke" // sites send their own rows to a hub, the hub sends shared tables back (plan_hub.go)
 )
 
 // Engines.
@@ -51,6 +52,8 @@ const (
 	RoleStandby = "standby"
 	RolePeer    = "peer"
 	RoleOwner   = "owner"
+	RoleHub     = "hub"  // hub-and-spoke: the one node every site replicates with
+	RoleSite    = "site" // hub-and-spoke: writes its own rows, reads the shared tables
 )
 
 // Sequence strategies for multi-writer topologies.
@@ -61,10 +64,10 @@ const (
 )
 
 var (
-	kinds      = []string{TopologyActiveActive, TopologyPartitioned, TopologyStreaming}
+	kinds      = []string{TopologyActiveActive, TopologyHubSpoke, TopologyPartitioned, TopologyStreaming}
 	writeModes = []string{WriteAnywhere, WriteHome, WriteInsertOnly, WriteLocal}
 	engines    = []string{EngineNative, EnginePglogical, EnginePhysical}
-	roles      = []string{RoleOwner, RolePeer, RolePrimary, RoleStandby}
+	roles      = []string{RoleHub, RoleOwner, RolePeer, RolePrimary, RoleSite, RoleStandby}
 	sequences  = []string{SequencesNone, SequencesOffsets, SequencesUUID}
 	nameRE     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 	tableRE    = regexp.MustCompile(`^(\*|[A-Za-z_][A-Za-z0-9_$]*\.(\*|[A-Za-z_][A-Za-z0-9_$]*))$`)
@@ -116,13 +119,19 @@ type Topology struct {
 	WriteModes []WriteMode `yaml:"write_modes,omitempty"`
 	// HA is the automatic failover of a streaming topology (plan_ha.go).
 	HA *HA `yaml:"ha,omitempty"`
+	// Hub, SharedTables and Offline belong to a hub-and-spoke topology
+	// (plan_hub.go): the hub node, the tables only the hub writes (besides
+	// those without the owner column), and the offline window.
+	Hub          string   `yaml:"hub,omitempty"`
+	SharedTables []string `yaml:"shared_tables,omitempty"`
+	Offline      *Offline `yaml:"offline,omitempty"`
 }
 
 // SequenceStrategy is what bootstrap does with the sequences: the plan's
 // strategy, offsets by default for multi-writer topologies, none for a
 // streaming one (physical replication carries sequences itself).
 func (t Topology) SequenceStrategy() string {
-	if t.Kind == TopologyStreaming {
+	if t.Kind == TopologyStreaming || t.Kind == TopologyHubSpoke && t.Sequences == "" {
 		return SequencesNone
 	}
 	if t.Sequences == "" {
@@ -381,7 +390,7 @@ func (d *planDecoder) recommendation(n *yaml.Node, path string, r *PlanRecommend
 }
 
 func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
-	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences", "write_modes", "ha"}, func(k string, v *yaml.Node, f string) error {
+	return d.fields(n, path, []string{"kind", "engine", "database", "nodes", "tables", "owner_column", "sequences", "write_modes", "ha", "hub", "shared_tables", "offline"}, func(k string, v *yaml.Node, f string) error {
 		var err error
 		switch k {
 		case "kind":
@@ -405,6 +414,13 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 			if err == nil && !planContains(sequences, t.Sequences) {
 				err = d.err(v, f, "unknown strategy %q (want %s)", t.Sequences, strings.Join(sequences, ", "))
 			}
+		case "hub":
+			t.Hub, err = d.str(v, f)
+		case "shared_tables":
+			t.SharedTables, err = d.strs(v, f)
+		case "offline":
+			t.Offline = &Offline{}
+			return d.offline(v, f, t.Offline)
 		case "write_modes":
 			if v.Kind != yaml.SequenceNode {
 				return d.err(v, f, "want a list of {table, mode}, got %s", describe(v))
@@ -580,6 +596,7 @@ func (p *Plan) validate(lines map[string]int) error {
 			TopologyStreaming:    {RolePrimary, RoleStandby},
 			TopologyActiveActive: {RolePeer},
 			TopologyPartitioned:  {RoleOwner},
+			TopologyHubSpoke:     {RoleHub, RoleSite},
 		}[t.Kind]
 		if n.Role == "" {
 			return bad(f+".role", "missing (want %s)", strings.Join(want, " or "))
@@ -590,26 +607,25 @@ func (p *Plan) validate(lines map[string]int) error {
 		if n.Role == RolePrimary {
 			primaries++
 		}
-		if t.Kind == TopologyPartitioned {
-			if len(n.Owns) == 0 {
-				return bad(f+".owns", "missing: list the %s values this node writes", orDefault(t.OwnerColumn, "owner column"))
+		switch {
+		case (t.Kind == TopologyPartitioned || n.Role == RoleSite) && len(n.Owns) == 0:
+			return bad(f+".owns", "missing: list the %s values this node writes", orDefault(t.OwnerColumn, "owner column"))
+		case t.Kind != TopologyPartitioned && t.Kind != TopologyHubSpoke && len(n.Owns) > 0:
+			return bad(f+".owns", "only a partitioned or hub-and-spoke topology assigns owners")
+		}
+		for _, o := range n.Owns {
+			if prev, dup := owned[o]; dup {
+				return bad(f+".owns", "%q is already owned by %s: each owner has one home", o, prev)
 			}
-			for _, o := range n.Owns {
-				if prev, dup := owned[o]; dup {
-					return bad(f+".owns", "%q is already owned by %s: each owner has one home", o, prev)
-				}
-				owned[o] = n.Name
-			}
-		} else if len(n.Owns) > 0 {
-			return bad(f+".owns", "only a partitioned topology assigns owners")
+			owned[o] = n.Name
 		}
 	}
 	if t.Kind == TopologyStreaming && primaries != 1 {
 		return bad("topology.nodes", "a streaming topology has exactly one primary, got %d", primaries)
 	}
-	if t.Kind == TopologyPartitioned {
+	if t.Kind == TopologyPartitioned || t.Kind == TopologyHubSpoke {
 		if t.OwnerColumn == "" {
-			return bad("topology.owner_column", "missing: a partitioned topology needs the column that names each row's owner")
+			return bad("topology.owner_column", "missing: a %s topology needs the column that names each row's owner", t.Kind)
 		}
 	}
 	if t.OwnerColumn != "" && !identRE.MatchString(t.OwnerColumn) {
@@ -626,7 +642,10 @@ func (p *Plan) validate(lines map[string]int) error {
 	if err := p.validateWriteModes(bad); err != nil {
 		return err
 	}
-	return p.validateHA(bad)
+	if err := p.validateHA(bad); err != nil {
+		return err
+	}
+	return p.validateHub(bad)
 }
 
 // validateWriteModes checks topology.write_modes: a version 2 field of

@@ -241,7 +241,7 @@ func readRows(ctx context.Context, conn *pgx.Conn, f *nodeFacts, t Topology, own
 		tf := f.Tables[k]
 		q := qualified(tf.Schema, tf.Name)
 		foreign := "0::bigint"
-		if t.Kind == TopologyPartitioned && t.OwnerColumn != "" && tf.hasColumn(t.OwnerColumn) && owns != nil {
+		if (t.Kind == TopologyPartitioned || t.Kind == TopologyHubSpoke && !t.listedShared(k)) && t.OwnerColumn != "" && tf.hasColumn(t.OwnerColumn) && owns != nil {
 			c := ident(t.OwnerColumn)
 			foreign = fmt.Sprintf("(SELECT count(*) FROM %s WHERE %s IS NULL OR NOT (%s::text = ANY($1::text[])))", q, c, c)
 		}

@@ -74,6 +74,9 @@ func (b *bootstrapper) pglogicalInstalled(ctx context.Context, n *nodeConn) bool
 
 // links lists (subscriber, provider) pairs of the topology.
 func (b *bootstrapper) links() [][2]*nodeConn {
+	if b.plan.Topology.Kind == TopologyHubSpoke {
+		return b.hubLinks()
+	}
 	if b.plan.Topology.Kind == TopologyStreaming {
 		var out [][2]*nodeConn
 		prim := b.primary()
@@ -110,9 +113,12 @@ func (b *bootstrapper) readiness(ctx context.Context) ([]NodeReadiness, []LinkRe
 		if n.facts != nil {
 			nr.Version = n.facts.Version
 		}
+		// A node of a star is ready when every link it takes part in is:
+		// a site without shared tables has no incoming link.
+		star := b.plan.Topology.Kind == TopologyHubSpoke
 		in, ready := 0, 0
 		for _, l := range links {
-			if l.To == n.Name {
+			if l.To == n.Name || star && l.From == n.Name {
 				in++
 				if l.Ready {
 					ready++
@@ -128,6 +134,9 @@ func (b *bootstrapper) readiness(ctx context.Context) ([]NodeReadiness, []LinkRe
 		default:
 			nr.Ready = in > 0 && ready == in
 			nr.Detail = fmt.Sprintf("%d/%d incoming link(s) ready", ready, in)
+			if star {
+				nr.Detail = fmt.Sprintf("%d/%d link(s) ready", ready, in)
+			}
 		}
 		nodes = append(nodes, nr)
 	}

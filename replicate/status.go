@@ -49,6 +49,8 @@ type Status struct {
 	// HA is the Patroni cluster of a streaming topology with automatic
 	// failover (patroni_status.go).
 	HA *HAStatus `json:"ha,omitempty"`
+	// Hub is the star of a hub-and-spoke topology (hub_status.go).
+	Hub *HubStatus `json:"hub,omitempty"`
 }
 
 // NodeStatus is one node.
@@ -137,6 +139,10 @@ type StatusOptions struct {
 	// with no limit, when retained WAL exceeds this fraction of the free
 	// disk.
 	SlotAlarmFraction float64
+	// RateSample is how long a hub-and-spoke read waits to measure the WAL
+	// rate of the nodes a cut-off site involves, when no earlier read
+	// gives it (default 1s; negative: do not wait).
+	RateSample time.Duration
 }
 
 // Collector reads the status of a mesh, keeping one connection per node
@@ -152,6 +158,7 @@ type Collector struct {
 	// known remembers every subscription seen, so that a link still shows
 	// (down, with the WAL its slot retains) while its subscriber is down.
 	known map[string]LinkStatus
+	hub   *hubCollector // hub-and-spoke: WAL positions of the last read
 }
 
 type stLogCount struct {
@@ -521,6 +528,9 @@ func (c *Collector) Collect(ctx context.Context) *Status {
 	st := c.build(nodes)
 	if c.plan.Topology.HA != nil {
 		c.collectHA(ctx, st)
+	}
+	if c.plan.Topology.Kind == TopologyHubSpoke {
+		c.collectHub(ctx, st, nodes)
 	}
 	st.Queries = c.queries.Load() - start
 	c.mu.Lock()

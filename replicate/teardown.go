@@ -82,6 +82,9 @@ func Teardown(ctx context.Context, p *Plan, opt Options) (*TeardownResult, error
 	default:
 		err = b.teardownNative(ctx, res)
 	}
+	if err == nil && p.Topology.Kind == TopologyHubSpoke {
+		err = b.teardownGuards(ctx, res)
+	}
 	if err == nil && p.Topology.Kind != TopologyStreaming {
 		err = b.dropRepairOrigin(ctx, res)
 	}

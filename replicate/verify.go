@@ -46,6 +46,10 @@ type VerifyOptions struct {
 	// node of the plan).
 	Source string
 	Log    *slog.Logger
+
+	// expand rewrites the list of tables after the catalogs are read
+	// (hub-and-spoke: the row sets each pair of nodes must share).
+	expand func([]TableVerify) []TableVerify
 }
 
 // VerifyReport is the result of a table diff across the mesh.
@@ -68,7 +72,10 @@ type VerifyReport struct {
 
 // TableVerify is one table's diff.
 type TableVerify struct {
-	Table   string           `json:"table"`
+	Table string `json:"table"`
+	// Scope says which rows were compared where, when not the whole table
+	// on every node (hub-and-spoke).
+	Scope   string           `json:"scope,omitempty"`
 	Key     []string         `json:"key,omitempty"`
 	Skipped string           `json:"skipped,omitempty"`
 	Rows    map[string]int64 `json:"rows,omitempty"` // row count per node
@@ -89,6 +96,11 @@ type TableVerify struct {
 	cols         []verifyCol // all columns, in the order values are kept
 	byKey        map[string]*RowDiff
 	schema, name string
+	// filters restrict the rows compared, per node (a boolean over the
+	// table's columns; see from); authority names the node whose version
+	// always wins (hub-and-spoke: the writer of those rows).
+	filters   map[string]string
+	authority string
 }
 
 // NodeDiff counts one node's differences in a table.
@@ -177,6 +189,9 @@ type verifier struct {
 // not synchronised: on a live mesh, rows still in flight show as
 // differences; VerifyOptions.Recheck reads them again to tell.
 func Verify(ctx context.Context, p *Plan, o VerifyOptions) (*VerifyReport, error) {
+	if p.Topology.Kind == TopologyHubSpoke && o.expand == nil {
+		return verifyHub(ctx, p, o)
+	}
 	start := time.Now()
 	if o.MaxRows <= 0 {
 		o.MaxRows = 10000
@@ -210,6 +225,9 @@ func Verify(ctx context.Context, p *Plan, o VerifyOptions) (*VerifyReport, error
 	tables, err := v.tables(ctx, rep)
 	if err != nil {
 		return nil, err
+	}
+	if o.expand != nil {
+		tables = o.expand(tables)
 	}
 	v.log.Debug("verify read catalogs", "tables", len(tables), "seconds", time.Since(start).Seconds())
 	// Bucket numbers have no statistics: the planner expects a group per
@@ -506,8 +524,17 @@ func verifyMatch(patterns []string, name string) bool {
 	return false
 }
 
+// filterMark stands for a node's row filter in a filtered table's queries;
+// tquery puts each node's filter in its place.
+const filterMark = "/*aadv_filter*/true"
+
 // SQL fragments of a table's passes.
-func (t *TableVerify) from() string { return qualifiedName(t.schema, t.name) + " AS aadv_t" }
+func (t *TableVerify) from() string {
+	if t.filters != nil {
+		return "(SELECT * FROM " + qualifiedName(t.schema, t.name) + " WHERE " + filterMark + ") AS aadv_t"
+	}
+	return qualifiedName(t.schema, t.name) + " AS aadv_t"
+}
 
 func qualifiedName(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
 
@@ -615,6 +642,15 @@ func (v *verifier) query(ctx context.Context, n verifyNode, sql string, args ...
 	return n.conn.Query(ctx, sql, args...)
 }
 
+// tquery runs one of table t's queries on node n, with the node's row
+// filter when t has them.
+func (v *verifier) tquery(ctx context.Context, n verifyNode, t *TableVerify, sql string, args ...any) (pgx.Rows, error) {
+	if f, ok := t.filters[n.name]; ok && f != "" {
+		sql = strings.ReplaceAll(sql, filterMark, "("+f+")")
+	}
+	return v.query(ctx, n, sql, args...)
+}
+
 // bucketPass runs a pass of per-bucket sums with a savepoint, so that a
 // table whose column types have no hash function can fall back to
 // hashing text. workMem (kB), when positive, sizes the hash aggregate:
@@ -632,7 +668,7 @@ func (v *verifier) bucketPass(ctx context.Context, t *TableVerify, query string,
 		if _, err := n.conn.Exec(ctx, set); err != nil {
 			return err
 		}
-		rows, err := v.query(ctx, n, query)
+		rows, err := v.tquery(ctx, n, t, query)
 		m := map[int32]bucketSum{}
 		if err == nil {
 			for rows.Next() {
@@ -721,7 +757,7 @@ func (v *verifier) table(ctx context.Context, t *TableVerify) error {
 	keyOf := map[string][]string{}
 	var mu sync.Mutex
 	err = v.each(func(i int, n verifyNode) error {
-		rows, err := v.query(ctx, n, t.rowsQuery(t.Hash == "text"), bad)
+		rows, err := v.tquery(ctx, n, t, t.rowsQuery(t.Hash == "text"), bad)
 		if err != nil {
 			return err
 		}
@@ -795,7 +831,7 @@ func (v *verifier) fetch(ctx context.Context, t *TableVerify, keys [][]string) e
 	}
 	var mu sync.Mutex
 	return v.each(func(i int, n verifyNode) error {
-		rows, err := v.query(ctx, n, t.fullQuery(), args...)
+		rows, err := v.tquery(ctx, n, t, t.fullQuery(), args...)
 		if err != nil {
 			return err
 		}
@@ -857,8 +893,12 @@ func (t *TableVerify) finish(v *verifier) {
 			ver.votes++
 		}
 		srcVals := d.values[v.nodes[v.source].name]
+		authVals, auth := d.values[t.authority], t.authority != ""
 		sort.SliceStable(versions, func(i, j int) bool {
 			a, b := versions[i], versions[j]
+			if auth && sameVals(a.vals, authVals) != sameVals(b.vals, authVals) {
+				return sameVals(a.vals, authVals)
+			}
 			if a.votes != b.votes {
 				return a.votes > b.votes
 			}
