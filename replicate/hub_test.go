@@ -178,7 +178,77 @@ func testHubAndSpoke(t *testing.T, major int, engine string) {
 	if rep, err = Verify(ctx, p, VerifyOptions{}); err != nil || rep.Differences != 0 {
 		t.Fatalf("verify after repair: %v, %+v", err, rep)
 	}
+	p = hubMembership(t, m, p)
 	teardownHubClean(t, m, p)
+}
+
+// hubMembership closes store 2 and opens it again: removing it drops its
+// links and slots on both ends and touches nothing else; joining it back
+// is refused while the hub holds its rows and it holds shared rows, and
+// copies its rows up and the shared tables down once they are gone.
+func hubMembership(t *testing.T, m *mesh, p *Plan) *Plan {
+	t.Helper()
+	ctx := context.Background()
+	site := p.Topology.Nodes[2]
+	np, _, err := RemoveNode(ctx, p, site.Name, RemoveOptions{})
+	if err != nil {
+		t.Fatalf("remove-node: %v", err)
+	}
+	for _, i := range []int{0, 2} {
+		subs, slots := starObjects(t, m, p, i)
+		want := map[int]int{0: 1, 2: 0}[i]
+		if len(subs) != want || len(slots) != want {
+			t.Errorf("%s after remove-node: subscriptions %v, slots %v", m.names[i], subs, slots)
+		}
+	}
+	if got := m.rows(2, `SELECT count(*) FROM pg_namespace WHERE nspname = 'aadv_guard'`); got[0] != "0" {
+		t.Errorf("%s keeps its guard after remove-node", m.names[2])
+	}
+	if subs, _ := starObjects(t, m, p, 1); len(subs) != 1 {
+		t.Errorf("remove-node changed another site: %v", subs)
+	}
+	if rep, err := Verify(ctx, np, VerifyOptions{}); err != nil || rep.Differences != 0 {
+		t.Fatalf("verify without the site: %v %+v", err, rep)
+	}
+	// Back: refused while rows would clash.
+	_, res, err := AddNode(ctx, np, site, Options{WALSample: -1})
+	if err == nil {
+		t.Fatal("add-node over clashing rows succeeded")
+	}
+	var failed []string
+	if res != nil && res.Bootstrap != nil {
+		for _, c := range res.Bootstrap.Failed() {
+			failed = append(failed, c.Node+" "+c.Name)
+		}
+	}
+	if want := []string{m.names[0] + " site rows at the hub", m.names[2] + " empty shared tables"}; fmt.Sprint(failed) != fmt.Sprint(want) {
+		t.Fatalf("add-node prechecks failed %v, want %v (%v)", failed, want, err)
+	}
+	m.exec(0, `DELETE FROM sales WHERE store_id = 2`)
+	m.exec(0, `DELETE FROM stock WHERE store_id = 2`)
+	m.exec(2, `DELETE FROM products`)
+	m.exec(2, `INSERT INTO sales (store_id, product_id, qty) VALUES (2, 5, 5)`)
+	bootMu.Lock()
+	back, res, err := AddNode(ctx, np, site, Options{WALSample: -1})
+	bootMu.Unlock()
+	if err != nil {
+		t.Fatalf("add-node: %v %s", err, stepSummary(res.Bootstrap))
+	}
+	if len(back.Topology.Nodes) != 3 {
+		t.Fatalf("plan after add-node: %+v", back.Topology.Nodes)
+	}
+	for _, st := range res.Steps {
+		if st.Node != m.names[0] && st.Node != m.names[2] {
+			t.Errorf("add-node touched %s: %s", st.Node, st.Action)
+		}
+	}
+	m.converge(`SELECT store_id, id, qty FROM sales WHERE store_id = 2 ORDER BY 1, 2`, 15, 0, 2)
+	m.converge(`SELECT id, name, price FROM products ORDER BY 1`, 11)
+	waitStar(t, back)
+	if rep, err := Verify(ctx, back, VerifyOptions{}); err != nil || rep.Differences != 0 {
+		t.Fatalf("verify after add-node: %v %+v", err, rep)
+	}
+	return back
 }
 
 func hubSite(t *testing.T, st *Status, name string) SiteStatus {

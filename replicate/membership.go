@@ -44,8 +44,11 @@ func AddNode(ctx context.Context, p *Plan, n PlanNode, opt Options) (*Plan, *Mem
 	}
 	if n.Role == "" {
 		n.Role = RolePeer
-		if p.Topology.Kind == TopologyPartitioned {
+		switch p.Topology.Kind {
+		case TopologyPartitioned:
 			n.Role = RoleOwner
+		case TopologyHubSpoke:
+			n.Role = RoleSite
 		}
 	}
 	np := *p
@@ -54,12 +57,20 @@ func AddNode(ctx context.Context, p *Plan, n PlanNode, opt Options) (*Plan, *Mem
 		return nil, nil, fmt.Errorf("add-node: %w", err)
 	}
 	res := &MembershipResult{SchemaVersion: ResultVersion, Action: "add-node", Node: n.Name, Engine: p.Topology.Engine, DryRun: opt.DryRun, Steps: []Step{}}
-	br, err := Bootstrap(ctx, &np, opt)
+	bp := &np
+	if np.Topology.Kind == TopologyHubSpoke {
+		bp, opt = siteJoin(&np, n.Name, opt)
+	}
+	br, err := Bootstrap(ctx, bp, opt)
 	res.Bootstrap = br
 	if br != nil {
 		res.Steps = br.Steps
 	}
-	res.Notes = append(res.Notes, "run 'aadvisor mesh verify' once the new node has caught up: rows written elsewhere while it joined may be missing on it")
+	if np.Topology.Kind == TopologyHubSpoke {
+		res.Notes = append(res.Notes, fmt.Sprintf("only hub %s and %s were changed: the site's rows were copied to the hub, the shared tables to the site; the other sites are untouched", np.Topology.Hub, n.Name))
+	} else {
+		res.Notes = append(res.Notes, "run 'aadvisor mesh verify' once the new node has caught up: rows written elsewhere while it joined may be missing on it")
+	}
 	if err != nil {
 		return nil, res, err
 	}
@@ -81,6 +92,13 @@ type RemoveOptions struct {
 // publication (or pglogical node) are dropped too; its data stays. It
 // returns the plan without the node. Running it again is harmless.
 func RemoveNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Plan, *MembershipResult, error) {
+	if p.Topology.Kind == TopologyHubSpoke {
+		return removeSite(ctx, p, name, o)
+	}
+	return removeNode(ctx, p, name, o)
+}
+
+func removeNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Plan, *MembershipResult, error) {
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
 	}
