@@ -953,11 +953,17 @@ func (x *decider) finish() {
 	// Owner column and sequences for a plan skeleton.
 	if r.Family != SinglePrimary {
 		r.OwnerColumn = a.String("partition_key_name")
-		if r.Family == ActiveActive {
+		switch {
+		case r.Family == ActiveActive:
 			r.Sequences = "uuid"
-		} else {
+		case r.Design == WPSite:
+			r.Sequences = "none" // site rows are keyed with the owner column; shared tables have one writer
+		default:
 			r.Sequences = "offsets"
 		}
+	}
+	if r.Design == WPSite {
+		x.hubAndSpoke()
 	}
 	// Rejected cheaper alternatives.
 	rank := des.rank

@@ -141,8 +141,13 @@ func TestWorkedRetail(t *testing.T) {
 	if !strings.Contains(calcText(r, "offline_window"), "= 0.44 per outage") {
 		t.Errorf("offline window line = %q", calcText(r, "offline_window"))
 	}
-	if r.Engine != "native" || r.OwnerColumn != "store_id" || r.Sequences != "offsets" {
-		t.Errorf("engine/owner/sequences = %s/%s/%s", r.Engine, r.OwnerColumn, r.Sequences)
+	// A star of sites around HQ; site rows keyed with store_id need no
+	// sequence offsets.
+	if r.Engine != "native" || r.OwnerColumn != "store_id" || r.Sequences != "none" || r.Topology != TopologyHubSpoke || r.Hub != "us-east-1" {
+		t.Errorf("engine/owner/sequences/topology/hub = %s/%s/%s/%s/%s", r.Engine, r.OwnerColumn, r.Sequences, r.Topology, r.Hub)
+	}
+	if !strings.Contains(strings.Join(r.Advice, "\n"), "max_slot_wal_keep_size and the disk under pg_wal for each node's WAL rate × 48 h") {
+		t.Errorf("advice does not size the WAL for the 48 h window: %q", r.Advice)
 	}
 }
 

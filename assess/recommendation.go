@@ -111,7 +111,16 @@ type Recommendation struct {
 	// Owner column and sequence strategy for a plan skeleton.
 	OwnerColumn string `json:"owner_column,omitempty"`
 	Sequences   string `json:"sequences,omitempty"`
+	// Topology is how the plan's nodes replicate when the family does not
+	// say it alone: hub-and-spoke for sites (WP-SITE), with the hub in the
+	// region Hub.
+	Topology string `json:"topology,omitempty"`
+	Hub      string `json:"hub,omitempty"`
 }
+
+// TopologyHubSpoke is the topology of site-owned partitions: each site's
+// rows to the hub, the shared tables from the hub, never a mesh of sites.
+const TopologyHubSpoke = "hub-and-spoke"
 
 // Table write modes (the plan's topology.write_modes).
 const (

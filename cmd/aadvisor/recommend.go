@@ -116,6 +116,9 @@ func (a *app) emit(o *adviceOptions, in assess.Inputs, ans assess.Answers, rec *
 	if ph := p.Placeholders(); len(ph) > 0 {
 		fmt.Fprintf(a.stderr, " (fill in the <placeholder> DSNs of %s before bootstrap)", strings.Join(ph, ", "))
 	}
+	if p.Topology.Kind == replicate.TopologyHubSpoke {
+		fmt.Fprintf(a.stderr, "; each site's %s values go in its owns list", p.Topology.OwnerColumn)
+	}
 	fmt.Fprintln(a.stderr)
 	return nil
 }
@@ -334,9 +337,7 @@ func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replic
 		}
 		switch rec.Design {
 		case assess.WPSite:
-			add(replicate.PlanNode{Name: "hq", Region: primary, Role: replicate.RoleOwner, DSN: placeholderDSN("hq"), Owns: []string{"<hq>"}})
-			add(replicate.PlanNode{Name: "site_0001", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0001"), Owns: []string{"<site-0001>"}})
-			add(replicate.PlanNode{Name: "site_0002", Role: replicate.RoleOwner, DSN: placeholderDSN("site-0002"), Owns: []string{"<site-0002>"}})
+			siteNodes(t, rec, ans)
 		case assess.WPShard:
 			for i := 1; i <= 2; i++ {
 				add(replicate.PlanNode{Name: fmt.Sprintf("shard_%d", i), Region: primary, Role: replicate.RoleOwner,
@@ -378,6 +379,32 @@ func planFrom(rec *assess.Recommendation, ans assess.Answers, by string) *replic
 		t.WriteModes = writeModes(rec.Tables, t.Nodes)
 	}
 	return p
+}
+
+// planSites bounds the sites a plan lists; more are added with 'mesh
+// add-node' once the first ones run.
+const planSites = 100
+
+// siteNodes makes a hub-and-spoke topology of a WP-SITE recommendation:
+// the hub (HQ, in the hub region) and one site per store the answers
+// count (two when they do not say, at most planSites), each with its
+// owner value to fill in, and the offline window.
+func siteNodes(t *replicate.Topology, rec *assess.Recommendation, ans assess.Answers) {
+	t.Kind = replicate.TopologyHubSpoke
+	t.Hub = "hq"
+	t.Nodes = append(t.Nodes, replicate.PlanNode{Name: t.Hub, Region: rec.Hub, Role: replicate.RoleHub, DSN: placeholderDSN("hq")})
+	sites := 2
+	if n := ans.Number("site_count"); ans.IsSet("site_count") && n >= 1 {
+		sites = min(int(n), planSites)
+	}
+	for i := 1; i <= sites; i++ {
+		name := fmt.Sprintf("site-%04d", i)
+		t.Nodes = append(t.Nodes, replicate.PlanNode{Name: nodeName(name), Role: replicate.RoleSite, DSN: placeholderDSN(name),
+			Owns: []string{fmt.Sprintf("<%s of %s>", t.OwnerColumn, name)}})
+	}
+	if h := ans.Number("disconnect_hours"); h > 0 {
+		t.Offline = &replicate.Offline{Hours: h}
+	}
 }
 
 // writeModes carries the recommendation's per-table write modes into the
