@@ -628,6 +628,8 @@ var roleClass = map[string]string{
 	"standby": templates.ClassMuted,
 	"peer":    templates.ClassBad,
 	"owner":   templates.ClassGood,
+	"hub":     templates.ClassAccent,
+	"site":    templates.ClassGood,
 }
 
 func buildTopology(t PlanTopology, rec *Recommendation) *TopologyView {
@@ -636,6 +638,13 @@ func buildTopology(t PlanTopology, rec *Recommendation) *TopologyView {
 		v.Design = rec.Design
 	}
 	dg := templates.Diagram{ID: "diagram-topology", Title: "Recommended topology: " + t.Kind + " (" + engineLabel(t.Engine) + ")"}
+	if t.Kind == "hub-and-spoke" {
+		v.Diagram, v.Notes = starDiagram(dg, t)
+		if t.Sequences != "" {
+			v.Notes = append(v.Notes, "Sequences: "+t.Sequences+".")
+		}
+		return v
+	}
 	idx := map[string]int{}
 	for _, n := range t.Nodes {
 		g := n.Region
@@ -919,4 +928,70 @@ func groupThousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// starSites is how many sites the star draws; the rest are one box.
+const starSites = 8
+
+// starDiagram draws a hub-and-spoke topology: the hub in the middle
+// column, the sites on either side, each joined to the hub only.
+func starDiagram(dg templates.Diagram, t PlanTopology) (templates.Diagram, []string) {
+	var hub *TopologyNode
+	var sites []TopologyNode
+	for i, n := range t.Nodes {
+		if n.Role == "hub" && hub == nil {
+			hub = &t.Nodes[i]
+		} else {
+			sites = append(sites, n)
+		}
+	}
+	if hub == nil {
+		return dg, nil
+	}
+	shown := sites
+	if len(sites) > starSites {
+		shown = sites[:starSites-1]
+	}
+	left := templates.DiagramGroup{Label: "sites"}
+	right := templates.DiagramGroup{Label: "sites"}
+	label := "HQ"
+	if hub.Region != "" {
+		label += " · " + hub.Region
+	}
+	mid := templates.DiagramGroup{Label: label, Nodes: []templates.DiagramNode{{ID: hub.Name, Label: hub.Name, Sub: "hub · writes the shared tables", Class: roleClass["hub"]}}}
+	for i, n := range shown {
+		sub := "site"
+		if len(n.Owns) > 0 {
+			sub += " · owns " + strings.Join(n.Owns, ", ")
+		}
+		box := templates.DiagramNode{ID: n.Name, Label: n.Name, Sub: sub, Class: roleClass["site"]}
+		if i%2 == 0 {
+			left.Nodes = append(left.Nodes, box)
+		} else {
+			right.Nodes = append(right.Nodes, box)
+		}
+		edge := templates.DiagramEdge{From: n.Name, To: hub.Name, Kind: templates.EdgeSpoke}
+		if i == 0 && t.OwnerColumn != "" {
+			edge.Label = "rows by " + t.OwnerColumn
+		}
+		dg.Edges = append(dg.Edges, edge)
+	}
+	if more := len(sites) - len(shown); more > 0 {
+		box := templates.DiagramNode{ID: "more-sites", Label: fmt.Sprintf("… %d more sites", more), Sub: "each joined to the hub alone", Class: templates.ClassMuted}
+		right.Nodes = append(right.Nodes, box)
+		dg.Edges = append(dg.Edges, templates.DiagramEdge{From: box.ID, To: hub.Name, Kind: templates.EdgeSpoke})
+	}
+	dg.Groups = []templates.DiagramGroup{left, mid}
+	if len(right.Nodes) > 0 {
+		dg.Groups = append(dg.Groups, right)
+	}
+	owner := t.OwnerColumn
+	if owner == "" {
+		owner = "the owner column"
+	}
+	notes := []string{
+		fmt.Sprintf("A star: each site publishes only its own rows (a row filter on %s) to the hub; the hub publishes the shared tables (those without %s) to every site; sites never replicate with each other. A site holds one subscription and one slot, the hub one of each per site (%d here).", owner, owner, len(sites)),
+		"Shared tables are written at the hub only. While a site is cut off it keeps writing its own rows; each side's slot holds its WAL for the other until the link is back.",
+	}
+	return dg, notes
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/rules"
+	"github.com/aadvisor/aadvisor/templates"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -442,5 +443,39 @@ func TestBalanced(t *testing.T) {
 		if err := balanced(in); (err == nil) != ok {
 			t.Errorf("balanced(%q) = %v, want ok=%v", in, err, ok)
 		}
+	}
+}
+
+// TestStarDiagram: a hub-and-spoke plan is drawn as a star: the hub in
+// the middle column, sites on both sides, every edge between a site and
+// the hub, and sites beyond what fits in one box.
+func TestStarDiagram(t *testing.T) {
+	pt := PlanTopology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Sequences: "none",
+		Nodes: []TopologyNode{{Name: "hq", Region: "us-east-1", Role: "hub"}}}
+	for i := 1; i <= 10; i++ {
+		pt.Nodes = append(pt.Nodes, TopologyNode{Name: fmt.Sprintf("s%02d", i), Role: "site", Owns: []string{fmt.Sprint(i)}})
+	}
+	v := buildTopology(pt, nil)
+	d := v.Diagram
+	if len(d.Groups) != 3 || d.Groups[1].Label != "HQ · us-east-1" || len(d.Groups[1].Nodes) != 1 || d.Groups[1].Nodes[0].ID != "hq" {
+		t.Fatalf("groups: %+v", d.Groups)
+	}
+	boxes := len(d.Groups[0].Nodes) + len(d.Groups[2].Nodes)
+	if boxes != 8 || d.Groups[2].Nodes[len(d.Groups[2].Nodes)-1].Label != "… 3 more sites" {
+		t.Errorf("site boxes: %+v %+v", d.Groups[0].Nodes, d.Groups[2].Nodes)
+	}
+	if len(d.Edges) != 8 {
+		t.Errorf("%d edges, want 8", len(d.Edges))
+	}
+	for _, e := range d.Edges {
+		if e.To != "hq" || e.Kind != templates.EdgeSpoke {
+			t.Errorf("edge %+v: want a spoke to the hub", e)
+		}
+	}
+	if !strings.Contains(strings.Join(v.Notes, " "), "the hub one of each per site (10 here)") {
+		t.Errorf("notes: %q", v.Notes)
+	}
+	if svg := string(d.SVG()); !strings.Contains(svg, "never site to site") {
+		t.Error("the legend does not say what a spoke carries")
 	}
 }

@@ -398,6 +398,7 @@ const (
 	EdgeStream = "stream" // one way: primary to standby
 	EdgeMesh   = "mesh"   // both ways: every node writes
 	EdgeRows   = "rows"   // both ways, each side sends only the rows it owns
+	EdgeSpoke  = "spoke"  // a site and its hub: the site's own rows up, the shared tables down
 )
 
 // DiagramNode is a box of a Diagram.
@@ -489,6 +490,9 @@ func (d Diagram) SVG() htmltemplate.HTML {
 		case EdgeRows:
 			ends = fmt.Sprintf(` marker-start="url(#%s-arrow)" marker-end="url(#%s-arrow)"`, mid, mid)
 			stroke, dash = colour(ClassAccent), ` stroke-dasharray="7 4"`
+		case EdgeSpoke:
+			ends = fmt.Sprintf(` marker-start="url(#%s-arrow)" marker-end="url(#%s-arrow)"`, mid, mid)
+			stroke = colour(ClassNeutral)
 		default:
 			stroke = colour(ClassGood)
 		}
@@ -556,6 +560,8 @@ func (d Diagram) SVG() htmltemplate.HTML {
 			legend = append(legend, struct{ kind, text string }{e.Kind, "both ways, every node writes (conflicts possible)"})
 		case EdgeRows:
 			legend = append(legend, struct{ kind, text string }{e.Kind, "both ways, each node sends only the rows it owns"})
+		case EdgeSpoke:
+			legend = append(legend, struct{ kind, text string }{e.Kind, "a site's own rows to the hub, shared tables back; never site to site"})
 		}
 	}
 	lx := pad
@@ -567,6 +573,8 @@ func (d Diagram) SVG() htmltemplate.HTML {
 			c = colour(ClassBad)
 		case EdgeRows:
 			c, dash = colour(ClassAccent), ` stroke-dasharray="7 4"`
+		case EdgeSpoke:
+			c = colour(ClassNeutral)
 		}
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2"%s/>`, num(lx), num(ly-4), num(lx+26), num(ly-4), c, dash)
 		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#37474f">%s</text>`, num(lx+32), num(ly), esc(l.text))

@@ -169,6 +169,8 @@ func TestDiagramEdges(t *testing.T) {
 			Edges: []DiagramEdge{{From: "p", To: "s1", Kind: EdgeStream}, {From: "p", To: "dr", Kind: EdgeStream}}}, 2, 2},
 		{"mesh of three", Diagram{ID: "m", Groups: []DiagramGroup{{Label: "a", Nodes: nodes("a")}, {Label: "b", Nodes: nodes("b")}, {Label: "c", Nodes: nodes("c")}},
 			Edges: []DiagramEdge{{From: "a", To: "b", Kind: EdgeMesh}, {From: "a", To: "c", Kind: EdgeMesh}, {From: "b", To: "c", Kind: EdgeRows}}}, 3, 6},
+		{"star", Diagram{ID: "h", Groups: []DiagramGroup{{Label: "sites", Nodes: nodes("s1", "s3")}, {Label: "HQ", Nodes: nodes("hq")}, {Label: "sites", Nodes: nodes("s2")}},
+			Edges: []DiagramEdge{{From: "s1", To: "hq", Kind: EdgeSpoke}, {From: "s2", To: "hq", Kind: EdgeSpoke}, {From: "s3", To: "hq", Kind: EdgeSpoke}}}, 3, 6},
 		{"unknown node skipped", Diagram{ID: "u", Groups: []DiagramGroup{{Label: "a", Nodes: nodes("a")}},
 			Edges: []DiagramEdge{{From: "a", To: "nowhere", Kind: EdgeMesh}}}, 0, 0},
 	}
