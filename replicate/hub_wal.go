@@ -254,11 +254,11 @@ func (b *bootstrapper) walChecks() []Check {
 			continue
 		}
 		need := w.Need(o)
-		who := "its hub"
+		who := "cut off from its hub"
 		if n.Name == b.plan.Topology.Hub {
-			who = "a cut-off site"
+			who = "with a site cut off"
 		}
-		base := fmt.Sprintf("WAL rate %s (%s): %s cut off for %g h needs %s of WAL kept here", FormatRate(w.Rate), w.Source, who, o.Hours, FormatBytes(need))
+		base := fmt.Sprintf("WAL rate %s (%s): %g h %s keeps %s of WAL here (×%g headroom)", FormatRate(w.Rate), w.Source, o.Hours, who, FormatBytes(need), walHeadroom)
 		keep := "unlimited"
 		if w.KeepMB >= 0 {
 			keep = FormatBytes(w.KeepMB << 20)

@@ -32,6 +32,10 @@ type bootstrapOptions struct {
 	haSync      bool
 	etcdMembers int
 	haDir       string
+	hub         string
+	shared      []string
+	offline     float64
+	walSample   time.Duration
 
 	sandboxN    int
 	pg          string
@@ -59,6 +63,11 @@ with PostgreSQL's own replication or pglogical:
                  other node (origin = none on 16+); native on 15+, or pglogical
   active-active  pglogical (15-17: forward_origins '{}', last_update_wins) or native origin = none
                  (16+), full mesh, data copied from the one seed node
+  hub-and-spoke  sites that write while cut off: each site publishes only its own rows (row filter
+                 on the owner column) and the hub subscribes to every site; the hub publishes the
+                 shared tables (those without the owner column, or --shared-tables) and every site
+                 subscribes to it; sites never subscribe to each other. --offline-hours sizes the WAL
+                 each side keeps (max_slot_wal_keep_size, disk) from the measured WAL rate
 
 A streaming topology with automatic failover (topology.ha in the plan, or --ha patroni) is handed
 to Patroni 3.0 with etcd 3.4 as its store: on sandbox nodes bootstrap starts etcd and one Patroni
@@ -73,6 +82,8 @@ Every object is named aadv_..., re-running converges, and 'aadvisor mesh teardow
 The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 (--topology --engine --node NAME=DSN ...), or from --sandbox N (local throwaway nodes).`,
 		Example: `  aadvisor bootstrap --sandbox 3 --pg 18 --database app -o mesh.yaml
+  aadvisor bootstrap --sandbox 4 --pg 18 --topology hub-and-spoke --owner-column store_id \
+      --owns node2=1 --owns node3=2 --owns node4=3 --offline-hours 48 -o star.yaml
   aadvisor bootstrap --plan plan.yaml --dry-run
   aadvisor bootstrap --sandbox 3 --topology streaming --ha patroni --ha-sync -o ha.yaml
   aadvisor bootstrap --topology active-active --engine native --database app \
@@ -82,18 +93,22 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.plan, "plan", "", "plan file from 'aadvisor ask' / 'recommend' (or a previous --output)")
-	f.StringVar(&o.topology, "topology", "", "streaming, partitioned or active-active (instead of --plan)")
+	f.StringVar(&o.topology, "topology", "", "streaming, partitioned, active-active or hub-and-spoke (instead of --plan)")
 	f.StringVar(&o.engine, "engine", "", "native, pglogical or physical (default: physical for streaming, pglogical on 15, native on 16+)")
 	f.StringArrayVar(&o.nodes, "node", nil, "NAME=DSN of a node, repeatable; the first is the primary or the seed")
-	f.StringArrayVar(&o.owns, "owns", nil, "partitioned: NAME=VALUE[,VALUE] owner values a node writes (default: its name)")
+	f.StringArrayVar(&o.owns, "owns", nil, "partitioned, hub-and-spoke: NAME=VALUE[,VALUE] owner values a node writes (default: a site's or owner's name)")
 	f.StringVar(&o.database, "database", "", "database to replicate (default: the DSN's)")
 	f.StringSliceVar(&o.tables, "tables", nil, "tables in scope: schema.table, schema.* or * (default: all user tables)")
 	f.StringVar(&o.ownerColumn, "owner-column", "", "partitioned: the column naming each row's owner")
-	f.StringVar(&o.sequences, "sequences", "", "key sequences: offsets (default), uuid or none")
+	f.StringVar(&o.sequences, "sequences", "", "key sequences: offsets (default), uuid or none (hub-and-spoke: none by default, never offsets)")
 	f.StringVar(&o.ha, "ha", "", "streaming: automatic failover with this engine (patroni)")
 	f.BoolVar(&o.haSync, "ha-sync", false, "with --ha: Patroni synchronous_mode (commits wait for a synchronous standby)")
 	f.IntVar(&o.etcdMembers, "etcd-members", 0, "with --ha: etcd members bootstrap starts or configures (1, 3 or 5; default 1)")
 	f.StringVar(&o.haDir, "ha-dir", "aadvisor-ha", "with --ha on user hosts: where to write patroni.yml, etcd settings and RUNBOOK.md")
+	f.StringVar(&o.hub, "hub", "", "hub-and-spoke: the hub node (default: the first node)")
+	f.StringSliceVar(&o.shared, "shared-tables", nil, "hub-and-spoke: tables only the hub writes besides those without the owner column (schema.table)")
+	f.Float64Var(&o.offline, "offline-hours", 0, "hub-and-spoke: longest time a site may be cut off; sizes the WAL each side keeps")
+	f.DurationVar(&o.walSample, "wal-sample", 5*time.Second, "hub-and-spoke with an offline window: how long to watch each node's WAL position to measure its rate")
 	f.IntVar(&o.sandboxN, "sandbox", 0, "create N local sandbox nodes first (or reuse the sandbox) and use them")
 	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15 to 18) or bin directory")
 	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
@@ -194,7 +209,10 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 		}
 		fmt.Fprintf(a.stderr, "plan written to %s (use it with 'aadvisor mesh ... --plan %s')\n", o.out, o.out)
 	}
-	opt := replicate.Options{DryRun: o.dryRun, Wait: o.wait, Log: a.log, Local: local, Sandbox: sb, HADir: o.haDir}
+	opt := replicate.Options{DryRun: o.dryRun, Wait: o.wait, Log: a.log, Local: local, Sandbox: sb, HADir: o.haDir, WALSample: o.walSample}
+	if o.walSample == 0 {
+		opt.WALSample = -1
+	}
 	stop := a.progress("bootstrapping")
 	res, err := replicate.Bootstrap(ctx, p, opt)
 	stop()
@@ -249,8 +267,8 @@ func planHasHA(path string) bool {
 
 // overrides applies the few flags that may refine a plan file.
 func (o *bootstrapOptions) overrides(p *replicate.Plan) error {
-	if len(o.nodes) > 0 || o.engine != "" || o.ownerColumn != "" || len(o.owns) > 0 {
-		return usagef("with --plan, edit the plan file instead of passing --node, --engine, --owner-column or --owns")
+	if len(o.nodes) > 0 || o.engine != "" || o.ownerColumn != "" || len(o.owns) > 0 || o.hub != "" || len(o.shared) > 0 || o.offline != 0 {
+		return usagef("with --plan, edit the plan file instead of passing --node, --engine, --owner-column, --owns, --hub, --shared-tables or --offline-hours")
 	}
 	if o.database != "" {
 		p.Topology.Database = o.database
@@ -266,7 +284,13 @@ func (o *bootstrapOptions) overrides(p *replicate.Plan) error {
 
 func (o *bootstrapOptions) planFromFlags(sb *sandbox.Sandbox) (*replicate.Plan, error) {
 	t := replicate.Topology{Kind: o.topology, Engine: o.engine, Database: o.database, Tables: o.tables,
-		OwnerColumn: o.ownerColumn, Sequences: o.sequences}
+		OwnerColumn: o.ownerColumn, Sequences: o.sequences, SharedTables: o.shared}
+	if t.Kind != replicate.TopologyHubSpoke && (o.hub != "" || len(o.shared) > 0 || o.offline != 0) {
+		return nil, usagef("--hub, --shared-tables and --offline-hours go with --topology hub-and-spoke")
+	}
+	if o.offline != 0 {
+		t.Offline = &replicate.Offline{Hours: o.offline}
+	}
 	if t.Kind == "" {
 		t.Kind = replicate.TopologyActiveActive
 	}
@@ -322,6 +346,19 @@ func (o *bootstrapOptions) planFromFlags(sb *sandbox.Sandbox) (*replicate.Plan, 
 			if len(n.Owns) == 0 {
 				n.Owns = []string{n.Name}
 			}
+		case replicate.TopologyHubSpoke:
+			if t.Hub == "" {
+				t.Hub = o.hub
+				if t.Hub == "" {
+					t.Hub = n.Name
+				}
+			}
+			n.Role, n.Owns = replicate.RoleSite, owns[n.Name]
+			if n.Name == t.Hub {
+				n.Role = replicate.RoleHub
+			} else if len(n.Owns) == 0 {
+				n.Owns = []string{n.Name}
+			}
 		default:
 			n.Role = replicate.RolePeer
 		}
@@ -330,6 +367,9 @@ func (o *bootstrapOptions) planFromFlags(sb *sandbox.Sandbox) (*replicate.Plan, 
 		if !containsStr(names, name) {
 			return nil, usagef("--owns %s: no node of that name", name)
 		}
+	}
+	if o.hub != "" && !containsStr(names, o.hub) {
+		return nil, usagef("--hub %s: no node of that name (nodes: %s)", o.hub, strings.Join(names, ", "))
 	}
 	p := &replicate.Plan{Version: replicate.PlanVersion, GeneratedBy: "aadvisor bootstrap " + versionString(), Topology: t}
 	return p, nil

@@ -34,6 +34,12 @@ lag), conflicts (PostgreSQL 18 counts them per subscription; pglogical only logs
 server log with --log NODE=FILE to count them), the WAL each slot retains and how much more it may
 retain before max_slot_wal_keep_size drops it. --watch opens a live dashboard.
 
+A hub-and-spoke topology also gets a line per site: connected or cut off, and for a site cut off
+the WAL the hub keeps for it and the site keeps for the hub, each with how long until that slot
+is lost at the node's current WAL rate (to max_slot_wal_keep_size, or with no limit until the
+disk fills); and the site's own writes to shared tables, which only the hub may write (alarm
+shared_write).
+
 Exit status: 0 when nothing needs a human, 3 when an alarm is raised, 1 on errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -144,6 +150,9 @@ func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
 		}
 	}
 	fmt.Fprintln(w)
+	if st.Hub != nil {
+		printHubStatus(w, st.Hub)
+	}
 	if len(st.Alarms) == 0 {
 		fmt.Fprintln(w, "alarms: none")
 		return nil

@@ -116,7 +116,13 @@ func printVerify(w io.Writer, rep *replicate.VerifyReport, format, repairFile st
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "verify: %d tables on %s", len(rep.Tables), strings.Join(rep.Nodes, ", "))
+	what := "tables"
+	for _, t := range rep.Tables {
+		if t.Scope != "" {
+			what = "comparisons"
+		}
+	}
+	fmt.Fprintf(w, "verify: %d %s on %s", len(rep.Tables), what, strings.Join(rep.Nodes, ", "))
 	if rep.Database != "" {
 		fmt.Fprintf(w, " (database %s)", rep.Database)
 	}
@@ -125,15 +131,20 @@ func printVerify(w io.Writer, rep *replicate.VerifyReport, format, repairFile st
 	fmt.Fprintln(tw, "TABLE\tROWS\tBUCKETS\tMISMATCHED\tDIFFERENCES\tRESULT")
 	for _, t := range rep.Tables {
 		if t.Skipped != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\tskipped: %s\n", t.Table, t.Skipped)
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\tskipped: %s\n", verifyLabel(t), t.Skipped)
 			continue
 		}
 		var counts []string
 		for _, n := range rep.Nodes {
-			counts = append(counts, fmt.Sprint(t.Rows[n]))
+			if c, ok := t.Rows[n]; ok {
+				counts = append(counts, fmt.Sprint(c))
+			}
 		}
-		rows := counts[0]
-		for _, c := range counts[1:] {
+		rows := "-"
+		if len(counts) > 0 {
+			rows = counts[0]
+		}
+		for _, c := range counts[min(1, len(counts)):] {
 			if c != counts[0] {
 				rows = strings.Join(counts, "/")
 				break
@@ -143,14 +154,14 @@ func printVerify(w io.Writer, rep *replicate.VerifyReport, format, repairFile st
 		if t.Differences > 0 {
 			result = "DIFFERENT"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", t.Table, rows, t.Buckets, t.MismatchedBuckets, t.Differences, result)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", verifyLabel(t), rows, t.Buckets, t.MismatchedBuckets, t.Differences, result)
 	}
 	tw.Flush()
 	for _, t := range rep.Tables {
 		if t.Differences == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "\n%s (key %s):\n", t.Table, strings.Join(t.Key, ", "))
+		fmt.Fprintf(w, "\n%s (key %s):\n", verifyLabel(t), strings.Join(t.Key, ", "))
 		for _, n := range t.PerNode {
 			if n.Missing+n.Extra+n.Different > 0 {
 				fmt.Fprintf(w, "  %s: %d missing, %d extra, %d different\n", n.Node, n.Missing, n.Extra, n.Different)
@@ -198,4 +209,13 @@ func printVerify(w io.Writer, rep *replicate.VerifyReport, format, repairFile st
 		fmt.Fprintf(w, "repair script: %s (review it, then run it with psql on each node)\n", repairFile)
 	}
 	return nil
+}
+
+// verifyLabel names a compared table, with the rows compared when not the
+// whole table on every node (hub-and-spoke).
+func verifyLabel(t replicate.TableVerify) string {
+	if t.Scope == "" {
+		return t.Table
+	}
+	return t.Table + " · " + t.Scope
 }
