@@ -211,7 +211,18 @@ func (b *bootstrapper) capacity(n *nodeConn, peers int) []capNeed {
 	if t.Engine == EngineNative {
 		out = append(out, capNeed{"max_logical_replication_workers", peers + 2, why + " (an apply worker per peer, plus table sync)"})
 	}
-	return out
+	return append(out, originNeed(n, 2*peers, why+" (an origin per subscription, plus table sync)")...)
+}
+
+// originNeed: from PostgreSQL 18 the replication origins a subscriber
+// tracks (one per subscription, one per table being synchronised) have a
+// limit of their own, max_active_replication_origins (default 10); before,
+// max_replication_slots bounded them too.
+func originNeed(n *nodeConn, want int, why string) []capNeed {
+	if n.facts == nil || n.facts.major() < 18 {
+		return nil
+	}
+	return []capNeed{{"max_active_replication_origins", want, why}}
 }
 
 // schemaChecks compares the tables in scope across nodes and checks keys.

@@ -141,7 +141,8 @@ func factsFor(major int) *nodeFacts {
 		Database: "app",
 		Settings: map[string]setting{"wal_level": {Value: "logical"}, "track_commit_timestamp": {Value: "on"},
 			"max_replication_slots": {Value: "10"}, "max_wal_senders": {Value: "10"}, "max_worker_processes": {Value: "8"},
-			"max_logical_replication_workers": {Value: "4"}, "shared_preload_libraries": {Value: "pglogical"}},
+			"max_logical_replication_workers": {Value: "4"}, "shared_preload_libraries": {Value: "pglogical"},
+			"max_active_replication_origins": {Value: "10"}},
 		PglogicalAvailable: true,
 		Tables:             map[string]*tableFacts{"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"}},
 		Scope:              []string{"public.t"}}

@@ -41,7 +41,7 @@ func (n *Node) Config(meshSize int) map[string]string {
 		preload = append(preload, "pglogical")
 	}
 	peers := meshSize
-	return map[string]string{
+	cfg := map[string]string{
 		"listen_addresses":                "'" + Host + "'",
 		"port":                            fmt.Sprint(n.Port),
 		"unix_socket_directories":         "''",
@@ -64,6 +64,17 @@ func (n *Node) Config(meshSize int) map[string]string {
 		"datestyle":                       "'iso, ymd'",
 		"timezone":                        "'UTC'",
 	}
+	if n.Install.Major >= 18 {
+		// 18 tracks a subscriber's replication origins apart from its
+		// slots (default 10): one per subscription and table being copied.
+		cfg["max_active_replication_origins"] = fmt.Sprint(10 + 4*peers)
+	}
+	if meshSize > 4 {
+		// Many nodes on one small machine (a hub and ten sites): less
+		// shared memory each.
+		cfg["shared_buffers"] = "16MB"
+	}
+	return cfg
 }
 
 func (n *Node) writeConfig(meshSize int) error {
