@@ -263,7 +263,7 @@ func (b *bootstrapper) hubCapacity(n *nodeConn) []capNeed {
 	if b.plan.Topology.Engine == EngineNative {
 		out = append(out, capNeed{"max_logical_replication_workers", links + 2, why + " (an apply worker" + per + ", plus table sync)"})
 	}
-	return out
+	return append(out, originNeed(n, 2*links, why+" (an origin"+per+", plus table sync)")...)
 }
 
 // hubOwnerCheck: a site table's owner column must be in the replica

@@ -14,6 +14,11 @@ import (
 // it wrote failed or conflicted on the site).
 const AlarmSharedWrite = "shared_write"
 
+// AlarmOfflineWindow: at the current WAL rate, a slot that holds WAL for
+// a cut-off site (or for the hub, on the site) is lost before the plan's
+// offline window ends.
+const AlarmOfflineWindow = "offline_window"
+
 // HubStatus is a hub-and-spoke topology seen site by site: which sites
 // are cut off, the WAL each side holds for the other and how long until
 // that slot is lost at the current WAL rate, and the site's own writes to
@@ -145,6 +150,18 @@ func (c *Collector) collectHub(ctx context.Context, st *Status, nodes []*stNode)
 		}
 		if l := link(s.Name, t.Hub); l != nil && l.Slot != "" && s.Up {
 			s.SiteHolds = slotClock(s.Name, l, rates[s.Name], nodeStatus[s.Name])
+		}
+	}
+	if t.Offline != nil {
+		for _, s := range hs.Sites {
+			for _, sc := range []*SlotClock{s.HubHolds, s.SiteHolds} {
+				if sc == nil || sc.SecondsLeft == nil || *sc.SecondsLeft >= t.Offline.Window() {
+					continue
+				}
+				st.Alarms = append(st.Alarms, Alarm{Kind: AlarmOfflineWindow, Node: sc.Node, Link: sc.Slot, Message: fmt.Sprintf(
+					"slot %s on %s holds %s for %s, cut off; at %s it is lost (%s) in %s, less than the plan's offline window of %g h: raise max_slot_wal_keep_size (and the disk), or bring the site back sooner",
+					sc.Slot, sc.Node, FormatBytes(sc.RetainedBytes), s.Name, FormatRate(*sc.Rate), sc.Limit, (time.Duration(*sc.SecondsLeft) * time.Second).Round(time.Second), t.Offline.Hours)})
+			}
 		}
 	}
 	c.guardCounts(ctx, hs, byName)

@@ -135,6 +135,7 @@ func TestHubCapacity(t *testing.T) {
 		"hq max_wal_senders: ALTER SYSTEM SET max_wal_senders = 24; then restart",
 		"hq max_worker_processes: ALTER SYSTEM SET max_worker_processes = 16; then restart",
 		"hq max_logical_replication_workers: ALTER SYSTEM SET max_logical_replication_workers = 14; then restart",
+		"hq max_active_replication_origins: ALTER SYSTEM SET max_active_replication_origins = 24; then restart",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("failing checks (-want +got):\n%s", diff)
@@ -147,8 +148,8 @@ func TestHubCapacity(t *testing.T) {
 	// add-node checks the hub for the whole star, though it sees one site.
 	one := hubBootstrapper(1, EngineNative)
 	one.opt.hubSites = 12
-	if got := failing(one.precheck()); len(got) != 4 {
-		t.Errorf("add-node of the 12th site: failing %v, want the hub's four settings", got)
+	if got := failing(one.precheck()); len(got) != 5 {
+		t.Errorf("add-node of the 12th site: failing %v, want the hub's five settings", got)
 	}
 	// PostgreSQL's defaults (max_logical_replication_workers 4) fit a
 	// hub of two sites, not three.
