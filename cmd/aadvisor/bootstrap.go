@@ -108,7 +108,7 @@ The nodes come from --plan FILE (from 'aadvisor ask' or 'recommend'), from flags
 	f.StringVar(&o.hub, "hub", "", "hub-and-spoke: the hub node (default: the first node)")
 	f.StringSliceVar(&o.shared, "shared-tables", nil, "hub-and-spoke: tables only the hub writes besides those without the owner column (schema.table)")
 	f.Float64Var(&o.offline, "offline-hours", 0, "hub-and-spoke: longest time a site may be cut off; sizes the WAL each side keeps")
-	f.DurationVar(&o.walSample, "wal-sample", 5*time.Second, "hub-and-spoke with an offline window: how long to watch each node's WAL position to measure its rate")
+	f.DurationVar(&o.walSample, "wal-sample", 5*time.Second, "hub-and-spoke with an offline window: how long to watch each node's WAL position to measure its rate (0: pg_stat_wal's average only)")
 	f.IntVar(&o.sandboxN, "sandbox", 0, "create N local sandbox nodes first (or reuse the sandbox) and use them")
 	f.StringVar(&o.pg, "pg", "", "with --sandbox: PostgreSQL major version (15 to 18) or bin directory")
 	f.StringVar(&o.sandboxDir, "sandbox-dir", "", "sandbox directory (default $TMPDIR/aadvisor-sandbox/NAME); its nodes count as local")
