@@ -265,6 +265,21 @@ func (m *meshDash) View() string {
 			m.style(sparkline(m.lag[l.From+"->"+l.To], dashHistory), linkColor(l)), conf)
 	}
 
+	// A star: its cut-off sites and how long their slots last.
+	if h := st.Hub; h != nil {
+		var cut []replicate.SiteStatus
+		for _, s := range h.Sites {
+			if s.CutOff {
+				cut = append(cut, s)
+			}
+		}
+		fmt.Fprintf(&b, "\nstar    hub %s · %d site(s) · %d cut off\n", h.Hub, len(h.Sites), len(cut))
+		for _, s := range cut {
+			line := fmt.Sprintf("  %s: hub keeps %s; site keeps %s", s.Name, slotClockText(s.HubHolds), slotClockText(s.SiteHolds))
+			b.WriteString(m.style(trimTo(line, m.width-1), dashYellow) + "\n")
+		}
+	}
+
 	// Alarms and events.
 	b.WriteString("\n")
 	if len(st.Alarms) == 0 {

@@ -138,3 +138,44 @@ func TestPrintMeshStatus(t *testing.T) {
 		}
 	}
 }
+
+// starStatus is a star whose site s1 is cut off and whose site s2 wrote a
+// shared table.
+func starStatus() *replicate.Status {
+	f64 := func(v float64) *float64 { return &v }
+	st := dashStatus(0, false)
+	st.Kind = replicate.TopologyHubSpoke
+	st.Hub = &replicate.HubStatus{Hub: "hq", OfflineHours: 48, Sites: []replicate.SiteStatus{
+		{Name: "s1", Up: true, CutOff: true,
+			HubHolds:  &replicate.SlotClock{Node: "hq", Slot: "aadv_s1_from_hq", RetainedBytes: 12 << 20, SafeWALBytes: i64(1 << 30), Rate: f64(1 << 20), SecondsLeft: f64(3 * 3600), Limit: "max_slot_wal_keep_size"},
+			SiteHolds: &replicate.SlotClock{Node: "s1", Slot: "aadv_hq_from_s1", RetainedBytes: 4096, Rate: f64(0)}},
+		{Name: "s2", Up: true, SharedWrites: map[string]int64{"public.products": 2}},
+		{Name: "s3", Up: false, CutOff: true},
+	}}
+	return st
+}
+
+func TestPrintHubStatus(t *testing.T) {
+	var b bytes.Buffer
+	if err := printMeshStatus(&b, starStatus(), "text"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"star: hub hq, 3 site(s), offline window 48 h, 2 cut off",
+		"s1    CUT OFF    12.0MiB, lost in 3h0m (max_slot_wal_keep_size, at 1.0MiB/s)  4.0KiB, not growing  unknown",
+		"s2    connected  -",
+		"2\n",
+		"s3    DOWN",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status text lacks %q:\n%s", want, out)
+		}
+	}
+	m := newMeshDash(context.Background(), func(context.Context) *replicate.Status { return starStatus() }, time.Second, false)
+	m.Update(m.Init()())
+	if view := m.View(); !strings.Contains(view, "star    hub hq · 3 site(s) · 2 cut off") ||
+		!strings.Contains(view, "s1: hub keeps 12.0MiB, lost in 3h0m") {
+		t.Errorf("dashboard:\n%s", view)
+	}
+}
