@@ -30,10 +30,13 @@ const (
 	FreezePrimary = "freeze-primary" // SIGSTOP of the primary's server: a hung primary
 	KillNode      = "kill-node"      // SIGKILL of a node's Patroni and postmaster: a lost machine
 	KillRegion    = "kill-region"    // kill-node for every node of a region
+	// DisconnectSite cuts a site of a hub-and-spoke topology off from its
+	// hub (both links disabled) while everyone keeps writing (site.go).
+	DisconnectSite = "disconnect-site"
 )
 
 // Faults lists the fault kinds, for messages.
-var Faults = []string{KillPrimary, StopPrimary, FreezePrimary, KillNode + "=NAME", KillRegion + "=REGION"}
+var Faults = []string{KillPrimary, StopPrimary, FreezePrimary, KillNode + "=NAME", KillRegion + "=REGION", DisconnectSite + "=NAME"}
 
 // Fault is what breaks: a kind and, for kill-node and kill-region, its
 // target.
@@ -58,9 +61,9 @@ func ParseFault(s string) (Fault, error) {
 			return Fault{}, fmt.Errorf("--fault %s takes no =VALUE", kind)
 		}
 		return Fault{Kind: kind}, nil
-	case KillNode, KillRegion:
+	case KillNode, KillRegion, DisconnectSite:
 		if target == "" {
-			return Fault{}, fmt.Errorf("--fault %s needs =%s", kind, map[string]string{KillNode: "NAME", KillRegion: "REGION"}[kind])
+			return Fault{}, fmt.Errorf("--fault %s needs =%s", kind, map[string]string{KillNode: "NAME", KillRegion: "REGION", DisconnectSite: "NAME"}[kind])
 		}
 		return Fault{Kind: kind, Target: target}, nil
 	}
@@ -186,6 +189,8 @@ func check(p *replicate.Plan, o Options) error {
 	switch {
 	case logical && (o.Fault.Kind == KillPrimary || o.Fault.Kind == StopPrimary || o.Fault.Kind == FreezePrimary):
 		return usage("--fault %s: the plan's %s topology has no primary; break a node with kill-node=NAME or kill-region=REGION", o.Fault.Kind, t.Kind)
+	case t.Kind == replicate.TopologyHubSpoke && o.Fault.Kind == KillRegion:
+		return usage("--fault kill-region: a hub-and-spoke topology is drilled a site at a time: kill-node=NAME or disconnect-site=NAME")
 	case o.Fault.Kind == KillNode:
 		if nodeByName(p, o.Fault.Target) == nil {
 			return usage("--fault kill-node=%s: no node of that name in the plan (nodes: %s)", o.Fault.Target, strings.Join(nodeNames(p), ", "))
@@ -197,12 +202,16 @@ func check(p *replicate.Plan, o Options) error {
 		if logical && len(regionNodes(p, o.Fault.Target)) == len(t.Nodes) {
 			return usage("--fault kill-region=%s: every node is in that region; nothing would be left to measure", o.Fault.Target)
 		}
+	case o.Fault.Kind == DisconnectSite:
+		if err := checkSite(p, o); err != nil {
+			return err
+		}
 	case o.Fault.Kind == "":
 		return usage("--fault is required (one of %s)", strings.Join(Faults, ", "))
 	}
 	var notLocal []string
 	for _, n := range t.Nodes {
-		if o.Local[n.Name] == nil {
+		if o.Local[n.Name] == nil && o.Fault.Kind != DisconnectSite { // a cut needs no signal
 			notLocal = append(notLocal, n.Name)
 		}
 	}

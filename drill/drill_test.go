@@ -350,3 +350,63 @@ func deref[T any](p *T) any {
 	}
 	return *p
 }
+
+// TestDrillDisconnectSite cuts a site of a star (a hub and two sites,
+// native on 18) off from its hub for 6 s under load: the site keeps
+// writing (no outage of its own), the hub and the site hold WAL for each
+// other, the hub has every write of the site soon after the links come
+// back, nothing is lost, and verify finds the drill rows where they belong.
+func TestDrillDisconnectSite(t *testing.T) {
+	sb := sandbox.ForTest(t, 18, 3)
+	ctx := context.Background()
+	p := &replicate.Plan{Version: replicate.PlanVersion, Topology: replicate.Topology{Kind: replicate.TopologyHubSpoke,
+		Engine: replicate.EngineNative, Database: "postgres", Tables: []string{"public.aadv_drill_writes", "public.catalog"}, OwnerColumn: "store", Hub: "node1"}}
+	local := map[string]*sandbox.Node{}
+	for i, n := range sb.Nodes {
+		// The drill rows are site rows (they have the owner column); the
+		// catalogue is shared, so each site subscribes to the hub too.
+		if err := n.Exec(ctx, "", TableDDL(HomeColumn(p))+"; CREATE TABLE public.catalog (id int PRIMARY KEY, name text)"); err != nil {
+			t.Fatal(err)
+		}
+		pn := replicate.PlanNode{Name: n.Name, Role: replicate.RoleSite, DSN: n.DSN(""), Owns: []string{fmt.Sprintf("store-%d", i)}}
+		if i == 0 {
+			pn.Role, pn.Owns = replicate.RoleHub, nil
+		}
+		p.Topology.Nodes = append(p.Topology.Nodes, pn)
+		local[n.Name] = n
+	}
+	if _, err := replicate.Bootstrap(ctx, p, replicate.Options{Local: local, Wait: 3 * time.Minute, WALSample: -1}); err != nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	o := Options{Fault: Fault{Kind: DisconnectSite, Target: "node2"}, Rate: 200, Clients: 3,
+		Duration: 20 * time.Second, FaultAfter: 5 * time.Second, Hold: 6 * time.Second, Recover: 3 * time.Minute,
+		Progress: func(s string) { t.Log(s) }}
+	res := runDrill(t, p, o)
+	run := res.Runs[0]
+	for _, e := range run.Events {
+		t.Logf("%8d ms %s %s", e.AtMS, e.Kind, e.Detail)
+	}
+	t.Logf("site's own gap %d ms, held back %v, stranded %v, lost %d, hub held %v B, site held %v B, caught up %v ms after the links came back, verify %v",
+		run.RTOMS, deref(run.HeldBackWrites), deref(run.StrandedWrites), run.LostWrites, deref(run.HubHeldBytes), deref(run.SiteHeldBytes), deref(run.CatchUpMS), deref(run.VerifyDiffs))
+	if run.RTOMS < 0 || run.RTOMS >= o.Hold.Milliseconds() {
+		t.Errorf("the cut-off site's writes stopped for %d ms: it must keep writing", run.RTOMS)
+	}
+	if run.HeldBackWrites == nil || *run.HeldBackWrites == 0 || run.StrandedWrites == nil || *run.StrandedWrites != 0 {
+		t.Errorf("held back %v, stranded %v: the hub should have lacked the site's writes made while it was cut off, and no earlier one",
+			deref(run.HeldBackWrites), deref(run.StrandedWrites))
+	}
+	if run.HubHeldBytes == nil || *run.HubHeldBytes <= 0 || run.SiteHeldBytes == nil || *run.SiteHeldBytes <= 0 {
+		t.Errorf("WAL held: hub %v, site %v", deref(run.HubHeldBytes), deref(run.SiteHeldBytes))
+	}
+	if run.CatchUpMS == nil || run.LostWrites != 0 || run.RejoinMS < 0 {
+		t.Errorf("catch-up %v, lost %d, links resumed at %d (notes %v)", deref(run.CatchUpMS), run.LostWrites, run.RejoinMS, run.Notes)
+	}
+	if run.VerifyDiffs == nil || *run.VerifyDiffs != 0 {
+		t.Errorf("mesh verify after recovery: %v differences (notes %v)", deref(run.VerifyDiffs), run.Notes)
+	}
+	var b strings.Builder
+	WriteText(&b, res)
+	if !strings.Contains(b.String(), "the site's writes were all at the hub") {
+		t.Errorf("text lacks the catch-up:\n%s", b.String())
+	}
+}

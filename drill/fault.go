@@ -18,6 +18,7 @@ type breaker struct {
 	nodes  []*sandbox.Node
 	names  []string
 	undone bool
+	cut    *replicate.CutOff // disconnect-site
 }
 
 // targets are the nodes a fault hits, given the current primary.
@@ -27,6 +28,8 @@ func faultTargets(p *replicate.Plan, f Fault, primary string) ([]string, error) 
 		return []string{f.Target}, nil
 	case KillRegion:
 		return regionNodes(p, f.Target), nil
+	case DisconnectSite:
+		return []string{f.Target}, nil
 	}
 	if primary == "" {
 		return nil, errNoPrimary
@@ -37,6 +40,12 @@ func faultTargets(p *replicate.Plan, f Fault, primary string) ([]string, error) 
 // inject breaks the nodes.
 func inject(ctx context.Context, p *replicate.Plan, o Options, names []string) (*breaker, error) {
 	b := &breaker{fault: o.Fault, ha: p.Topology.HA != nil, sb: o.Sandbox, names: names}
+	if o.Fault.Kind == DisconnectSite {
+		// No signal: the links between the site and its hub go.
+		cut, err := replicate.CutOffSite(ctx, p, o.Fault.Target, replicate.CutOffOptions{Mode: replicate.CutLinks})
+		b.cut = cut
+		return b, err
+	}
 	for _, name := range names {
 		n := o.Local[name]
 		if n == nil {
@@ -94,6 +103,9 @@ func (b *breaker) undo(ctx context.Context) error {
 		return nil
 	}
 	b.undone = true
+	if b.cut != nil {
+		return b.cut.Restore(ctx)
+	}
 	var errs []error
 	for _, n := range b.nodes {
 		var err error

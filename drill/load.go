@@ -32,7 +32,7 @@ func TableDDL(col string) string {
 
 // homeColumn is the column naming a row's home.
 func homeColumn(p *replicate.Plan) string {
-	if p.Topology.Kind == replicate.TopologyPartitioned && p.Topology.OwnerColumn != "" {
+	if (p.Topology.Kind == replicate.TopologyPartitioned || p.Topology.Kind == replicate.TopologyHubSpoke) && p.Topology.OwnerColumn != "" {
 		return p.Topology.OwnerColumn
 	}
 	return "node"

@@ -21,7 +21,7 @@ const logicalHold = 10 * time.Second
 // home is the value of the home column a node's clients write: the
 // node's name, or the first owner value it owns (partitioned).
 func home(p *replicate.Plan, n replicate.PlanNode) string {
-	if p.Topology.Kind == replicate.TopologyPartitioned && len(n.Owns) > 0 {
+	if (p.Topology.Kind == replicate.TopologyPartitioned || p.Topology.Kind == replicate.TopologyHubSpoke) && len(n.Owns) > 0 {
 		return n.Owns[0]
 	}
 	return n.Name
@@ -117,7 +117,7 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 	var stranded int64
 	before := l.snapshot()
 	for _, pn := range p.Topology.Nodes {
-		if contains(names, pn.Name) {
+		if contains(names, pn.Name) || !holds(p, pn.Name, "") {
 			continue
 		}
 		rows, err := present(ctx, dsns[pn.Name], run.ID, col)
@@ -133,6 +133,11 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 		stranded = max(stranded, missing)
 	}
 	run.StrandedWrites = &stranded
+	if o.Fault.Kind == DisconnectSite {
+		if err := siteHeld(ctx, p, o.Fault.Target, run, dsns[p.Topology.Hub], col, before, brokenHomes, faultAt); err != nil {
+			run.Notes = append(run.Notes, err.Error())
+		}
+	}
 	o.Progress("undo: " + undoText(o.Fault, p))
 	undoneAt := l.since()
 	if err := br.undo(ctx); err != nil {
@@ -147,6 +152,11 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 		run.RejoinMS = at.Milliseconds()
 		run.RejoinAfterUndoMS = (at - undoneAt).Milliseconds()
 		events = append(events, Event{AtMS: run.RejoinMS, Kind: "links_resumed", Node: joinNames(names), Detail: "every link streams again"})
+	}
+	if o.Fault.Kind == DisconnectSite {
+		if err := siteCatchUp(ctx, p, dsns, run, col, l.snapshot(), brokenHomes, undoneAt, l.since, o.Recover, &events); err != nil {
+			run.Notes = append(run.Notes, err.Error())
+		}
 	}
 	for l.since() < o.Duration {
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
@@ -324,7 +334,7 @@ func waitConverged(ctx context.Context, p *replicate.Plan, dsns map[string]strin
 				return nil, fmt.Errorf("read the drill rows on %s: %s", pn.Name, inspect.Redact(err.Error()))
 			}
 			for _, a := range acks {
-				if !rows[a.home][a.seq] && !seen[a] {
+				if !rows[a.home][a.seq] && !seen[a] && holds(p, pn.Name, a.node) {
 					seen[a] = true
 					missing = append(missing, a)
 				}

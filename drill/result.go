@@ -100,7 +100,16 @@ type Run struct {
 	// Logical designs: writes acknowledged on the broken node that no
 	// peer had while it was down (lost if it never came back), and mesh
 	// verify of the drill table after recovery.
-	StrandedWrites   *int64  `json:"stranded_writes,omitempty"`
+	StrandedWrites *int64 `json:"stranded_writes,omitempty"`
+	// disconnect-site: the WAL the hub and the site held for each other
+	// at the end of the outage, and how long after the links came back
+	// the hub held every write the site had acknowledged by then.
+	HubHeldBytes *int64 `json:"hub_held_wal_bytes,omitempty"`
+	// HeldBackWrites are the writes the site acknowledged while cut off
+	// that the hub lacked at the end of the outage.
+	HeldBackWrites   *int64  `json:"held_back_writes,omitempty"`
+	SiteHeldBytes    *int64  `json:"site_held_wal_bytes,omitempty"`
+	CatchUpMS        *int64  `json:"catch_up_ms,omitempty"`
 	OtherNodesMaxGap int64   `json:"other_nodes_max_gap_ms,omitempty"`
 	VerifyDiffs      *int    `json:"verify_differences,omitempty"`
 	RepairedDiffs    *int    `json:"verify_differences_after_repair,omitempty"`

@@ -285,6 +285,8 @@ func resumedAt(acks []ack, faultAt time.Duration) (time.Duration, bool) {
 func undoText(f Fault, p *replicate.Plan) string {
 	ha := p.Topology.HA != nil
 	switch {
+	case f.Kind == DisconnectSite:
+		return "enable the links between the site and its hub again"
 	case f.Kind == FreezePrimary:
 		return "resume the frozen server (SIGCONT)"
 	case ha:

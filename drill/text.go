@@ -108,6 +108,10 @@ func WriteText(w io.Writer, r *Result) {
 	}
 	tw.Flush()
 	for _, run := range r.Runs {
+		if run.CatchUpMS != nil {
+			fmt.Fprintf(w, "  run %d: %s acknowledged %s write(s) while cut off that the hub lacked; the hub held %s of WAL for it and the site %s for the hub; the site's writes were all at the hub %s after the links came back\n",
+				run.N, strings.Join(run.Broken, ","), optInt64(run.HeldBackWrites), heldText(run.HubHeldBytes), heldText(run.SiteHeldBytes), Seconds(*run.CatchUpMS))
+		}
 		for _, n := range run.Notes {
 			fmt.Fprintf(w, "  run %d: %s\n", run.N, n)
 		}

@@ -19,6 +19,8 @@ func TestParseFault(t *testing.T) {
 		{" freeze-primary ", Fault{Kind: FreezePrimary}, ""},
 		{"kill-node=node2", Fault{Kind: KillNode, Target: "node2"}, ""},
 		{"kill-region=eu-west-1", Fault{Kind: KillRegion, Target: "eu-west-1"}, ""},
+		{"disconnect-site=store_3", Fault{Kind: DisconnectSite, Target: "store_3"}, ""},
+		{"disconnect-site", Fault{}, "needs =NAME"},
 		{"kill-node", Fault{}, "needs =NAME"},
 		{"stop-primary=x", Fault{}, "takes no =VALUE"},
 		{"reboot", Fault{}, "want one of kill-primary"},
@@ -169,11 +171,32 @@ func TestCheck(t *testing.T) {
 		{Fault{Kind: KillRegion, Target: "y"}, "no node of the plan has region y"},
 		{Fault{Kind: KillRegion, Target: "x"}, "every node is in that region"},
 		{Fault{Kind: KillNode, Target: "a"}, "must run on this machine: a, b are not sandbox nodes here"},
+		{Fault{Kind: DisconnectSite, Target: "a"}, "the plan is active-active; disconnect-site cuts a site of a hub-and-spoke topology off from its hub"},
 	} {
 		o.Fault = c.f
 		err := check(p, o)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.f, err, c.want)
+		}
+	}
+	// A star: disconnect-site names a site; it needs no sandbox node (no
+	// signal is sent).
+	star := &replicate.Plan{Version: replicate.PlanVersion, Topology: replicate.Topology{Kind: replicate.TopologyHubSpoke, Engine: replicate.EngineNative,
+		Hub: "hq", OwnerColumn: "store_id", Nodes: []replicate.PlanNode{{Name: "hq", Role: replicate.RoleHub, DSN: "host=127.0.0.1"},
+			{Name: "s1", Role: replicate.RoleSite, Owns: []string{"1"}, DSN: "host=127.0.0.2"}, {Name: "s2", Role: replicate.RoleSite, Owns: []string{"2"}, DSN: "host=127.0.0.3"}}}}
+	for _, c := range []struct {
+		f    Fault
+		want string
+	}{
+		{Fault{Kind: DisconnectSite, Target: "hq"}, "that is the hub; name a site (s1, s2), or use kill-node=hq"},
+		{Fault{Kind: DisconnectSite, Target: "s9"}, "no site of that name in the plan (sites: s1, s2)"},
+		{Fault{Kind: KillRegion, Target: "x"}, "a hub-and-spoke topology is drilled a site at a time"},
+		{Fault{Kind: DisconnectSite, Target: "s1"}, ""},
+	} {
+		o.Fault = c.f
+		err := check(star, o)
+		if (c.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("star %s: %v, want %q", c.f, err, c.want)
 		}
 	}
 }

@@ -27,6 +27,7 @@ type drillOptions struct {
 	duration    time.Duration
 	faultAfter  time.Duration
 	hold        time.Duration
+	cutFor      time.Duration
 	runs        int
 	recover     time.Duration
 	format      string
@@ -62,8 +63,12 @@ plan once the load runs, undoes the fault as an operator would, and counts:
 Faults: kill-primary (SIGKILL of the primary's postmaster), stop-primary (a fast stop: under Patroni
 its Patroni is stopped, which hands the leader key over), freeze-primary (SIGSTOP of the server: a
 hung primary; resumed after --hold), kill-node=NAME (SIGKILL of a node's Patroni and postmaster: a
-lost machine, started again after --hold), kill-region=REGION (every node of that region).
-Patroni decides and promotes; the drill never does.
+lost machine, started again after --hold), kill-region=REGION (every node of that region),
+disconnect-site=NAME --for DURATION (a site of a hub-and-spoke topology cut off from its hub: both
+of its links disabled while the hub, the site and the other sites keep writing, then enabled again;
+measured besides: the WAL the hub and the site held for each other, and how long after the links
+came back the hub held every write the site had acknowledged). Patroni decides and promotes; the
+drill never does.
 
 On a logical design (active-active, write-partitioned) the fault is a node: measured are its write
 outage, the writes it had acknowledged that no peer had while it was down, the time until its links
@@ -86,12 +91,13 @@ Exit status: 0 when every target is met, 3 when one is not, 1 on errors, 2 on ba
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.plan, "plan", "", "plan file (from 'aadvisor bootstrap --output', or 'recommend --output' with --sandbox)")
-	f.StringVar(&o.fault, "fault", "", "kill-primary, stop-primary, freeze-primary, kill-node=NAME or kill-region=REGION")
+	f.StringVar(&o.fault, "fault", "", "kill-primary, stop-primary, freeze-primary, kill-node=NAME, kill-region=REGION or disconnect-site=NAME")
 	f.IntVar(&o.rate, "rate", 200, "writes per second of the whole load")
 	f.IntVar(&o.clients, "clients", 4, "client connections")
 	f.DurationVar(&o.duration, "duration", 60*time.Second, "how long the load runs (longer when writes have not resumed)")
 	f.DurationVar(&o.faultAfter, "fault-after", 0, "when the fault hits, from the start of the load (default: a quarter of --duration, at least 5s)")
 	f.DurationVar(&o.hold, "hold", 0, "how long the fault lasts before the drill undoes it (default: until writes resume, +2s; logical: 10s)")
+	f.DurationVar(&o.cutFor, "for", 0, "disconnect-site: how long the site stays cut off (--hold by another name)")
 	f.IntVar(&o.runs, "runs", 1, "how many times to run the drill")
 	f.DurationVar(&o.recover, "recover", 3*time.Minute, "how long to wait for the cluster to be whole again")
 	f.StringVar(&o.format, "format", "text", "output format: text, json, html")
@@ -118,6 +124,17 @@ func (a *app) runDrill(ctx context.Context, o *drillOptions) error {
 	fault, err := drill.ParseFault(o.fault)
 	if err != nil {
 		return asUsage(err)
+	}
+	if o.cutFor != 0 {
+		switch {
+		case fault.Kind != drill.DisconnectSite:
+			return usagef("--for goes with --fault disconnect-site=NAME (other faults: --hold)")
+		case o.hold != 0:
+			return usagef("give --for or --hold, not both")
+		case o.cutFor < 0:
+			return usagef("--for %s: want a positive duration", o.cutFor)
+		}
+		o.hold = o.cutFor
 	}
 	if o.runs < 1 || o.runs > 20 {
 		return usagef("--runs %d: want 1 to 20", o.runs)
