@@ -68,6 +68,9 @@ func (m *meshMetrics) Collect(ch chan<- prometheus.Metric) {
 			kinds[k] = 0
 		}
 	}
+	if s.plan.Topology.Kind == TopologyHubSpoke {
+		kinds[AlarmSharedWrite], kinds[AlarmOfflineWindow] = 0, 0
+	}
 	for _, a := range alarms {
 		kinds[a.Kind]++
 	}
