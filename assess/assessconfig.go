@@ -185,23 +185,35 @@ func ReadBaseline(file string) (Baseline, error) {
 // Filter hides findings that the config ignores or the baseline already
 // holds, and recomputes the verdict.
 func (r *Report) Filter(db *inspect.Database, c *AssessConfig, base Baseline) {
-	kept := r.Findings[:0]
+	// A baseline hides what is already known from the list and the
+	// verdict, but the hazard is still there: the per-table advice (what
+	// recommend and bootstrap route by) keeps those findings. What the
+	// config ignores is a judgement that the finding does not apply, so
+	// it leaves the advice too.
+	kept := make([]ReportFinding, 0, len(r.Findings))
+	advise := make([]ReportFinding, 0, len(r.Findings))
 	for _, f := range r.Findings {
-		hide := base[f.Fingerprint]
+		ignored := false
 		if c != nil {
 			for _, ig := range c.Ignore {
 				if ig.matches(f) {
-					hide = true
+					ignored = true
 					break
 				}
 			}
 		}
-		if hide {
+		if !ignored {
+			advise = append(advise, f)
+		}
+		if ignored || base[f.Fingerprint] {
 			r.Hidden++
 			continue
 		}
 		kept = append(kept, f)
 	}
 	r.Findings = kept
-	r.finish(db)
+	r.finish(nil)
+	if db != nil {
+		r.Tables = tableAdvice(db, advise)
+	}
 }

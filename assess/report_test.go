@@ -224,3 +224,54 @@ func TestTextSeverityDifference(t *testing.T) {
 		t.Errorf("the difference from the rule's severity is not said:\n%s", out)
 	}
 }
+
+// TestFilterKeepsTheAdvice: a baseline hides known findings from the list
+// and the verdict, but the hazard is still there, so the per-table advice
+// that recommend and bootstrap route by is unchanged (before, a baselined
+// queue table read "writable anywhere"). What the config ignores is a
+// judgement that the finding does not apply: it leaves the advice too.
+func TestFilterKeepsTheAdvice(t *testing.T) {
+	db := &inspect.Database{Tables: []*inspect.Table{
+		{Schema: "public", Name: "jobs", Kind: inspect.RelTable},
+		{Schema: "public", Name: "audit_log", Kind: inspect.RelTable},
+	}}
+	queue, ok := rules.Lookup("queue-table")
+	if !ok {
+		t.Fatal("no rule queue-table")
+	}
+	report := func() *Report {
+		r := &Report{Findings: []ReportFinding{
+			{Rule: queue.ID, Name: "queue-table", Severity: "warning", Table: "public.jobs", Fingerprint: "fp-jobs"},
+			{Rule: queue.ID, Name: "queue-table", Severity: "warning", Table: "public.audit_log", Fingerprint: "fp-audit"},
+		}}
+		r.finish(db)
+		return r
+	}
+	advice := func(r *Report) map[string]string {
+		m := map[string]string{}
+		for _, t := range r.Tables {
+			m[t.Table] = t.Advice
+		}
+		return m
+	}
+	full := advice(report())
+	if full["public.jobs"] != AdviceHome || full["public.audit_log"] != AdviceHome {
+		t.Fatalf("unfiltered advice: %v", full)
+	}
+
+	r := report()
+	r.Filter(db, nil, Baseline{"fp-audit": true, "fp-jobs": true})
+	if len(r.Findings) != 0 || r.Hidden != 2 || r.Verdict != VerdictReady {
+		t.Errorf("baseline: findings %d hidden %d verdict %s, want 0, 2, %s", len(r.Findings), r.Hidden, r.Verdict, VerdictReady)
+	}
+	if diff := cmp.Diff(full, advice(r)); diff != "" {
+		t.Errorf("baseline changed the advice (-want +got):\n%s", diff)
+	}
+
+	r = report()
+	r.Filter(db, &AssessConfig{Ignore: []Ignore{{Rule: "queue-table", Object: "public.audit_log"}}}, nil)
+	got := advice(r)
+	if got["public.jobs"] != AdviceHome || got["public.audit_log"] != AdviceAnywhere {
+		t.Errorf("config ignore: advice %v, want jobs home-routed, audit_log anywhere", got)
+	}
+}

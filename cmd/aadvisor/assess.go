@@ -65,7 +65,7 @@ Exit codes: 0 ok, 1 runtime error, 2 bad input, 3 findings at or above --fail-on
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of stdout")
 	f.StringVar(&o.failOn, "fail-on", "error", "exit 3 when findings at or above this severity: error, warning, info, none")
 	f.StringVar(&o.config, "config", "", "config file (aadvisor.yaml): disable rules, ignore objects")
-	f.StringVar(&o.baseline, "baseline", "", "earlier JSON report: hide the findings it already holds")
+	f.StringVar(&o.baseline, "baseline", "", "earlier JSON report: hide the findings it already holds (the per-table advice still counts them)")
 	f.IntVar(&o.nodes, "nodes", 0, "planned number of nodes in the mesh (default 3, or the config's)")
 	f.StringVar(&o.pgVersion, "pg-version", "", "PostgreSQL version the offline schema targets, e.g. 16 (default: from the dump header)")
 	f.DurationVar(&o.timeout, "statement-timeout", 30*time.Second, "statement_timeout for live catalog reads")
