@@ -1105,17 +1105,7 @@ func (x *decider) engine() {
 		}
 		r.HATooling = append(r.HATooling, tool+" per partition")
 	case ActiveActive:
-		switch {
-		case r.Design == AAAny && pg <= 17 && a.String("conflict_policy") == PolicyLWW:
-			r.Engine = "pglogical"
-			r.EngineNotes = append(r.EngineNotes, "pglogical with pglogical.conflict_resolution = last_update_wins and track_commit_timestamp = on (PostgreSQL ≤ 17); forward_origins = '{}' to stop loops.")
-		case pg >= 16:
-			r.Engine = "native"
-			r.EngineNotes = append(r.EngineNotes, "Native logical replication both ways with CREATE SUBSCRIPTION … WITH (origin = none) (PostgreSQL 16+). It resolves nothing: *_exists conflicts stop apply with an ERROR; PostgreSQL 18 counts conflicts in pg_stat_subscription_stats. pgEdge: it \"shouldn't be interpreted as tacit permission\" to build active-active [R18].")
-		default:
-			r.Engine = "pglogical"
-			r.EngineNotes = append(r.EngineNotes, "pglogical (PostgreSQL ≤ 17) with forward_origins = '{}'; native origin = none needs PostgreSQL 16+.")
-		}
+		x.meshEngine(pg)
 		if plat == PlatformRDS || plat == PlatformRDSCluster {
 			r.EngineNotes = append(r.EngineNotes, "On RDS, pgactive is the managed option: LWW by default, no DDL replication, route each user to a home region and never load-balance writes [R15, R16].")
 		}
@@ -1133,6 +1123,43 @@ func (x *decider) engine() {
 		} else {
 			r.HATooling = append(r.HATooling, "a synchronous standby in another AZ for every writer (synchronous_standby_names = 'ANY 1 (…)', synchronous_commit = on): RPO 0 on AZ loss [R19]")
 		}
+	}
+}
+
+// meshEngine picks the engine of a mesh from the conflict policy the
+// answers ask for and the PostgreSQL version: native logical replication
+// resolves nothing by commit time (it applies a remote UPDATE or DELETE
+// whatever the local row holds and stops on insert_exists; PostgreSQL 18
+// logs and counts the conflicts) [R30], pglogical keeps the newest commit
+// (last_update_wins) and logs each conflict [R29], and aadvisor bootstraps
+// pglogical on PostgreSQL ≤ 17 only. When no engine aadvisor installs
+// gives the resolution asked for, it says so as a blocker.
+func (x *decider) meshEngine(pg float64) {
+	r := x.r
+	native := "Native logical replication both ways with CREATE SUBSCRIPTION … WITH (origin = none) (PostgreSQL 16+). It resolves nothing by commit time: a remote UPDATE or DELETE is applied whatever the local row holds, and insert_exists stops apply with an ERROR until resolved by hand [R30]. pgEdge: it \"shouldn't be interpreted as tacit permission\" to build active-active [R18]."
+	pglogical := "pglogical with pglogical.conflict_resolution = last_update_wins and track_commit_timestamp = on: of two versions of a row the one with the newest commit timestamp is kept, local or remote, and each conflict is logged [R29]; forward_origins = '{}' to stop loops (aadvisor bootstraps pglogical on PostgreSQL ≤ 17)."
+	switch policy := x.a.String("conflict_policy"); {
+	case policy == PolicyLWW && pg <= 17:
+		r.Engine = "pglogical"
+		r.EngineNotes = append(r.EngineNotes, pglogical+" Your conflict policy is last writer wins, which native logical replication does not do: it applies the change that arrives, not the newest [R30].")
+	case policy == PolicyLWW:
+		r.Engine = "native"
+		r.EngineNotes = append(r.EngineNotes, native+" PostgreSQL 18 logs and counts each conflict (pg_stat_subscription_stats) but still applies the change that arrives: not last writer wins.")
+		r.Blockers = append(r.Blockers, Blocker{Gate: "engine",
+			Message: fmt.Sprintf("No engine aadvisor installs resolves conflicts by last writer wins on PostgreSQL %s: native logical replication applies a remote UPDATE or DELETE whatever the local row's commit time and stops on insert_exists [R30], so two nodes that changed one row can keep different versions; pglogical, which keeps the newest commit [R29], is bootstrapped here on PostgreSQL ≤ 17 only.", fmtNum(pg)),
+			Fix:     "Use pgactive (last writer wins by default; on RDS) [R15, R16] or Spock (spock.conflict_resolution = last_update_wins, on its patched PostgreSQL) [R17], which aadvisor does not install; or run PostgreSQL 17 with pglogical; or detect and repair (conflict_policy: repair), which PostgreSQL 18 logs and counts."})
+	case policy == PolicyRepair && pg <= 17:
+		r.Engine = "pglogical"
+		r.EngineNotes = append(r.EngineNotes, pglogical+" Your conflict policy is detect, log and repair: native logical replication before PostgreSQL 18 logs no UPDATE or DELETE conflict at all [R30], pglogical logs each one.")
+	case pg >= 16:
+		r.Engine = "native"
+		if policy == PolicyRepair {
+			native += " PostgreSQL 18 logs and counts each conflict (pg_stat_subscription_stats; update_origin_differs needs track_commit_timestamp = on) [R30]: the nodes can differ until you repair them."
+		}
+		r.EngineNotes = append(r.EngineNotes, native)
+	default:
+		r.Engine = "pglogical"
+		r.EngineNotes = append(r.EngineNotes, pglogical+" Native origin = none needs PostgreSQL 16+.")
 	}
 }
 

@@ -59,7 +59,7 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	}
 	return HTMLInputs{
 		Recommendation: rec, Answers: &ans, Assessment: &rep, Forecast: fc,
-		Topology: &PlanTopology{Kind: "active-active", Engine: "native", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []TopologyNode{
+		Topology: &PlanTopology{Kind: "active-active", Engine: "pglogical", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []TopologyNode{
 			{Name: "us_east_1", Region: "us-east-1", Role: "peer"},
 			{Name: "eu_west_1", Region: "eu-west-1", Role: "peer"},
 		}},

@@ -3,6 +3,7 @@ package assess
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -192,8 +193,68 @@ func TestWorkedPayments(t *testing.T) {
 	if !strings.Contains(strings.Join(stepsText(r), "\n"), "RPO 0 would cost 80.5 ms per commit, above your 50 ms budget") {
 		t.Errorf("steps do not explain why RPO 0 is infeasible: %q", stepsText(r))
 	}
-	if r.Engine != "native" || r.Sequences != "uuid" || r.OwnerColumn != "merchant_id" {
+	// "detect, log and repair later" on PostgreSQL 17: native logical
+	// replication logs no UPDATE conflict before 18, pglogical logs each.
+	if r.Engine != "pglogical" || r.Sequences != "uuid" || r.OwnerColumn != "merchant_id" {
 		t.Errorf("engine/sequences/owner = %s/%s/%s", r.Engine, r.Sequences, r.OwnerColumn)
+	}
+}
+
+// The engine of a mesh follows the conflict resolution the answers ask
+// for and the PostgreSQL version, for every active-active design: native
+// logical replication resolves nothing by commit time [R30], pglogical
+// keeps the newest commit [R29] and is bootstrapped on ≤ 17 only; with no
+// installable engine for last writer wins (18), a blocker says so.
+func TestEngineFollowsConflictPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		profile string
+		policy  string
+		pg      float64
+		engine  string
+		blocked bool
+	}{
+		{"aa-home-lww.yaml", PolicyLWW, 17, "pglogical", false},
+		{"aa-home-lww.yaml", PolicyLWW, 16, "pglogical", false},
+		{"aa-home-lww.yaml", PolicyLWW, 18, "native", true},
+		{"aa-home-lww.yaml", PolicyRepair, 17, "pglogical", false},
+		{"aa-home-lww.yaml", PolicyRepair, 18, "native", false},
+		{"aa-home-lww.yaml", PolicyNever, 17, "native", false},
+		{"aa-home-lww.yaml", PolicyNever, 15, "pglogical", false},
+		{"aa-any-last-resort.yaml", PolicyLWW, 16, "pglogical", false},
+		{"aa-any-last-resort.yaml", PolicyLWW, 18, "native", true},
+	} {
+		t.Run(fmt.Sprintf("%s/%s/%g", tc.profile, tc.policy, tc.pg), func(t *testing.T) {
+			a := loadProfile(t, tc.profile)
+			for id, v := range map[string]any{"conflict_policy": tc.policy, "pg_version": tc.pg} {
+				if err := a.Set(id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := Recommend(a, Inputs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Family != ActiveActive {
+				t.Fatalf("design %s, want a mesh", r.Design)
+			}
+			if r.Engine != tc.engine {
+				t.Errorf("engine = %s, want %s; notes %q", r.Engine, tc.engine, r.EngineNotes)
+			}
+			var b *Blocker
+			for i := range r.Blockers {
+				if r.Blockers[i].Gate == "engine" {
+					b = &r.Blockers[i]
+				}
+			}
+			switch {
+			case tc.blocked && b == nil:
+				t.Errorf("no engine blocker: %+v", r.Blockers)
+			case tc.blocked && (!strings.Contains(b.Message, "last writer wins on PostgreSQL 18") || !strings.Contains(b.Fix, "pgactive") || !strings.Contains(b.Fix, "Spock")):
+				t.Errorf("engine blocker does not say which engines give it: %+v", *b)
+			case !tc.blocked && b != nil:
+				t.Errorf("engine blocker %+v", *b)
+			}
+		})
 	}
 }
 
