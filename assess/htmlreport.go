@@ -36,6 +36,9 @@ type TopologyNode struct {
 	Owns   []string `json:"owns,omitempty"`
 }
 
+// RoleWords is the node's role in words, as the text says roles.
+func (n TopologyNode) RoleWords() string { return RoleWords(n.Role) }
+
 // HTMLInputs is what the shareable report combines. Every part is optional;
 // the page says what is missing and how to produce it.
 type HTMLInputs struct {
@@ -657,7 +660,7 @@ func buildTopology(t PlanTopology, rec *Recommendation) *TopologyView {
 			idx[g] = i
 			dg.Groups = append(dg.Groups, templates.DiagramGroup{Label: g})
 		}
-		sub := n.Role
+		sub := n.RoleWords()
 		if len(n.Owns) > 0 {
 			sub += " · owns " + strings.Join(n.Owns, ", ")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -477,5 +478,51 @@ func TestStarDiagram(t *testing.T) {
 	}
 	if svg := string(d.SVG()); !strings.Contains(svg, "never site to site") {
 		t.Error("the legend does not say what a spoke carries")
+	}
+}
+
+// The page says roles in the words the text uses (one vocabulary,
+// RoleWords): a DR standby and mesh nodes, never "dr-standby" or "peer".
+func TestHTMLReportSaysRolesInWords(t *testing.T) {
+	for _, tc := range []struct {
+		profile string
+		want    []string
+	}{
+		{"sp2-manual-dr.yaml", []string{"DR standby"}},
+		{"5.4-payments-five-nines.yaml", []string{"mesh node"}},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			r := recommendProfile(t, tc.profile, Inputs{})
+			var text bytes.Buffer
+			if err := r.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			in := HTMLInputs{Recommendation: r, Tool: "aadvisor test", Generated: reportTime,
+				Topology: &PlanTopology{Kind: "active-active", Engine: "native", Nodes: []TopologyNode{
+					{Name: "a", Region: "us-east-1", Role: "peer"}, {Name: "b", Region: "eu-west-1", Role: "owner"}}}}
+			page := renderReport(t, in)
+			for _, c := range r.Copies {
+				line := c.Label()
+				if !strings.Contains(text.String(), line) {
+					t.Errorf("text lacks the copy %q:\n%s", line, text.String())
+				}
+				if !strings.Contains(page, html.EscapeString(line)) {
+					t.Errorf("page lacks the copy %q in the text's words", line)
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) || !strings.Contains(text.String(), w) {
+					t.Errorf("%q missing from the page or the text", w)
+				}
+			}
+			for _, raw := range []string{": dr-standby", ": peer", "<td>peer</td>", "<td>owner</td>", ">peer<"} {
+				if strings.Contains(page, raw) {
+					t.Errorf("page prints the raw role %q", raw)
+				}
+			}
+			if !strings.Contains(page, "<td>mesh node</td>") || !strings.Contains(page, "<td>owner primary</td>") {
+				t.Errorf("the node table does not say roles in words")
+			}
+		})
 	}
 }

@@ -1,5 +1,7 @@
 package assess
 
+import "strings"
+
 // DesignID names one recommended design (docs/decision.md).
 type DesignID string
 
@@ -152,6 +154,48 @@ type Copy struct {
 	Promotion string `json:"promotion,omitempty"`
 	// Why explains a region the answers did not name (a default).
 	Why string `json:"why,omitempty"`
+}
+
+// roleWords is how people read a role: of a copy (Copy.Role) and of a
+// plan node (TopologyNode.Role). Every output says roles through it
+// (RoleWords), never the raw value.
+var roleWords = map[string]string{
+	"primary": "primary", "standby": "standby", "sync-standby": "synchronous standby", "dr-standby": "DR standby",
+	"site-standby": "synchronous standby at each site", "owner": "owner primary", "peer": "mesh node",
+	"hub": "hub", "site": "sites", "shard": "shards",
+}
+
+// RoleWords is a role in words ("dr-standby" → "DR standby", "peer" →
+// "mesh node"); a role it does not know stays as it is.
+func RoleWords(role string) string {
+	if w, ok := roleWords[role]; ok {
+		return w
+	}
+	return role
+}
+
+// Label says what the copy is and holds, after its region: "DR standby
+// for the owners homed in eu-west-1 (commits wait for it; manual
+// promotion; why)". Text, markdown and the HTML page print it alike.
+func (c Copy) Label() string {
+	s := RoleWords(c.Role)
+	if c.HomeOf != "" && c.HomeOf != c.Region {
+		s += " for the owners homed in " + c.HomeOf
+	}
+	var notes []string
+	if c.Sync {
+		notes = append(notes, "commits wait for it")
+	}
+	if c.Promotion != "" {
+		notes = append(notes, c.Promotion+" promotion")
+	}
+	if c.Why != "" {
+		notes = append(notes, c.Why)
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, "; ") + ")"
+	}
+	return s
 }
 
 // Requirement is one hard requirement of the answers and whether the

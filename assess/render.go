@@ -316,35 +316,13 @@ func compareLine(c DesignCheck) string {
 	return s + ": breaks " + strings.Join(c.Breaks, "; ")
 }
 
-var roleLabel = map[string]string{
-	"primary": "primary", "standby": "standby", "sync-standby": "synchronous standby", "dr-standby": "DR standby",
-	"owner": "owner primary", "peer": "mesh node", "hub": "hub", "site": "sites", "shard": "shards",
-}
-
 // copyLine says where one copy lives and what it holds.
 func copyLine(c Copy) string {
 	where := c.Region
 	if where == "" {
 		where = "(region unknown)"
 	}
-	s := where + ": " + roleLabel[c.Role]
-	if c.HomeOf != "" && c.HomeOf != c.Region {
-		s += " for the owners homed in " + c.HomeOf
-	}
-	var notes []string
-	if c.Sync {
-		notes = append(notes, "commits wait for it")
-	}
-	if c.Promotion != "" {
-		notes = append(notes, c.Promotion+" promotion")
-	}
-	if c.Why != "" {
-		notes = append(notes, c.Why)
-	}
-	if len(notes) > 0 {
-		s += " (" + strings.Join(notes, "; ") + ")"
-	}
-	return s
+	return where + ": " + c.Label()
 }
 
 // tableLine says how one table may be written and why, in the evidence's words.

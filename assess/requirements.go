@@ -557,7 +557,7 @@ func (x *decider) checkResidency(e *evaluation) {
 		if c.HomeOf != "" {
 			g := x.groupOf(c.HomeOf)
 			if g != "" && (c.Region == "" || !inGroup(g, c.Region)) {
-				bad = append(bad, fmt.Sprintf("the %s in %s would hold rows of owners homed in %s, which must stay in %s", roleWords(c.Role), where, c.HomeOf, g))
+				bad = append(bad, fmt.Sprintf("the %s in %s would hold rows of owners homed in %s, which must stay in %s", RoleWords(c.Role), where, c.HomeOf, g))
 			}
 			continue
 		}
@@ -566,7 +566,7 @@ func (x *decider) checkResidency(e *evaluation) {
 				continue
 			}
 			reported[c.Region+"|"+g] = true
-			bad = append(bad, fmt.Sprintf("the %s in %s would hold every row, including those that must stay in %s", roleWords(c.Role), where, g))
+			bad = append(bad, fmt.Sprintf("the %s in %s would hold every row, including those that must stay in %s", RoleWords(c.Role), where, g))
 		}
 	}
 	if len(bad) == 0 {
@@ -575,18 +575,6 @@ func (x *decider) checkResidency(e *evaluation) {
 	}
 	fix := "Keep each jurisdiction's rows on nodes inside it: geo-partition by owner (WP-GEO) with publication row filters, and a standby inside the same jurisdiction [R21]."
 	e.add(ReqResidency, fix, "%s", strings.Join(dedupe(bad), "; "))
-}
-
-func roleWords(role string) string {
-	switch role {
-	case "dr-standby":
-		return "DR standby"
-	case "sync-standby":
-		return "synchronous standby"
-	case "peer":
-		return "mesh node"
-	}
-	return role
 }
 
 func (x *decider) checkRegionLoss(e *evaluation) {
