@@ -395,7 +395,7 @@ func bank() []Question {
 			ID: "residency_regions", Section: "Operations", Kind: KindTextList,
 			Ask:    func(a Answers) bool { return a.Bool("residency") },
 			Prompt: "Which regions or jurisdictions (comma-separated)?",
-			Help:   "Printed with the recommendation; row filters keep these owners' rows at home.",
+			Help:   "Regions (eu-west-1), or jurisdictions: eu (the European Union's regions, not London's eu-west-2) or a country (de, au). Row filters keep these owners' rows inside, and no standby leaves.",
 		},
 		{
 			ID: "platform", Section: "Operations", Required: true, Kind: KindSelect,

@@ -32,7 +32,8 @@ func (c *byteChooser) next(n int) int {
 }
 
 // regionNames mixes regions with coordinates, measured pairs, sites of
-// one's own, case variants and jurisdiction prefixes.
+// one's own and case variants; residencyNames regions, jurisdictions and
+// what is neither (a prefix such as ap).
 var regionNames = []string{"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "eu-west-2",
 	"ap-southeast-2", "ap-northeast-1", "sa-east-1", "dc-north", "dc-south", "store-17", "EU-West-1"}
 
@@ -243,9 +244,16 @@ func checkRecommendation(t *testing.T, a Answers, in Inputs) {
 				entries = append(entries, w.Region)
 			}
 		}
+		// The jurisdictions residencyNames uses, written out here: the
+		// European Union's regions are its member states' (not London's).
+		jurisdiction := map[string][]string{
+			"eu":      {"eu-west-1", "eu-west-3", "eu-central-1", "eu-north-1", "eu-south-1"},
+			"us":      {"us-east-1", "us-east-2", "us-west-1", "us-west-2"},
+			"germany": {"eu-central-1"},
+		}
 		in := func(e, region string) bool {
 			e, region = strings.ToLower(e), strings.ToLower(region)
-			return region != "" && (region == e || strings.HasPrefix(region, e+"-"))
+			return region != "" && (region == e || contains(jurisdiction[e], region))
 		}
 		withRows := func(e string) bool {
 			if in(e, primary) {

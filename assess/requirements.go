@@ -109,7 +109,7 @@ func (e *evaluation) count(tier int) (certain, unknown int) {
 // residency is the data-residency requirement of the answers.
 type residency struct {
 	on      bool
-	entries []string // regions or region prefixes ("eu" = every eu-* region)
+	entries []string // regions or jurisdictions ("eu", "de": jurisdiction.go)
 	dflt    bool     // residency_regions not given: each write region keeps its rows
 }
 
@@ -128,26 +128,16 @@ func residencyOf(a Answers) residency {
 	return r
 }
 
-// inGroup reports whether region lies in the residency entry: the same
-// region, or a region whose name starts with the entry and a dash.
-func inGroup(entry, region string) bool {
-	e, r := strings.ToLower(strings.TrimSpace(entry)), strings.ToLower(strings.TrimSpace(region))
-	if e == "" || r == "" {
-		return false
-	}
-	return r == e || strings.HasPrefix(r, e+"-")
-}
-
 // groupOf is the residency entry that holds region's rows ("" = free):
-// of nested entries (eu, eu-west-1) the narrowest, which every copy must
-// also lie in.
+// of nested entries (eu, de, eu-central-1) the narrowest, which every
+// copy must also lie in.
 func (x *decider) groupOf(region string) string {
 	if !x.res.on {
 		return ""
 	}
 	best := ""
 	for _, g := range x.res.entries {
-		if inGroup(g, region) && x.hasRows(g) && len(g) > len(best) {
+		if inGroup(g, region) && x.hasRows(g) && (best == "" || groupSize(g) < groupSize(best)) {
 			best = g
 		}
 	}
@@ -298,7 +288,7 @@ func (x *decider) pickDR(home string) drChoice {
 	}
 	// Nothing inside the group, or nothing known at all.
 	if g != "" {
-		return drChoice{Why: fmt.Sprintf("no region aadvisor knows lies inside the residency region %s besides %s", g, home)}
+		return drChoice{Why: fmt.Sprintf("no region aadvisor knows lies inside the residency region %s besides %s", groupWords(g), home)}
 	}
 	return drChoice{Why: "no second region known: answer standby_region (and rtt_ms or region_distance_km for your own sites)"}
 }
@@ -307,7 +297,7 @@ func groupNote(g string) string {
 	if g == "" {
 		return ""
 	}
-	return " inside the residency region " + g
+	return " inside the residency region " + groupWords(g)
 }
 
 // hardRequirements lists the hard requirements of the answers.
@@ -318,7 +308,11 @@ func (x *decider) hardRequirements() []Requirement {
 		out = append(out, Requirement{ID: id, Text: fmt.Sprintf(format, args...)})
 	}
 	if x.res.on {
-		what := strings.Join(x.res.entries, ", ")
+		var words []string
+		for _, g := range x.res.entries {
+			words = append(words, groupWords(g))
+		}
+		what := strings.Join(words, ", ")
 		if x.res.dflt {
 			what = "each write region (residency_regions not given (default))"
 		}
@@ -542,7 +536,7 @@ func (x *decider) checkResidency(e *evaluation) {
 	var bad []string
 	for _, g := range x.res.entries {
 		if !x.knownRegion(g) {
-			bad = append(bad, fmt.Sprintf("the residency region %q is none of your regions nor a region prefix (such as eu), so no copy can be checked against it", g))
+			bad = append(bad, fmt.Sprintf("the residency region %q is none of your regions nor a jurisdiction aadvisor knows (%s), so no copy can be checked against it", g, knownJurisdictions()))
 		}
 	}
 	reported := map[string]bool{}
@@ -599,7 +593,7 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 			e.pct, e.event = math.Inf(1), math.Inf(1)
 			fix := fmt.Sprintf("Keep a standby outside %s (SP-2/SP-3) or run a mesh (AA-HOME).", x.d.Primary)
 			if g := x.groupOf(x.d.Primary); g != "" && !x.drFor(x.d.Primary).Inside {
-				fix = fmt.Sprintf("No region aadvisor knows may hold the rows that must stay in %s besides %s: name the jurisdiction as a region prefix (residency_regions: eu) if another region may hold them, or plan on restores from backup.", g, x.d.Primary)
+				fix = fmt.Sprintf("No region aadvisor knows may hold the rows that must stay in %s besides %s: %s.", groupWords(g), x.d.Primary, roomFor(g, x.d.Primary))
 			}
 			e.add(ReqRegionLoss, fix, "%s keeps no copy outside %s: a region loss stops writes until a restore from backup (hours)", e.design, x.d.Primary)
 			return
@@ -624,7 +618,7 @@ func (x *decider) checkRegionLoss(e *evaluation) {
 					}
 				}
 				if !found {
-					e.add(ReqRegionLoss, "Name a region inside the jurisdiction that may hold these rows (residency_regions as a prefix, e.g. eu), or accept restores from backup for them.",
+					e.add(ReqRegionLoss, capitalise(roomFor(x.groupOf(h), h))+".",
 						"the owners homed in %s have no copy outside it that may hold their rows: %s", h, x.drFor(h).Why)
 				}
 			}

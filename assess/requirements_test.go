@@ -111,8 +111,9 @@ func TestResidencyProfiles(t *testing.T) {
 		want    DesignID
 		copies  []string // region:role
 	}{
-		{"residency-eu-prefix.yaml", SP2, []string{"eu-west-1:primary", "eu-west-2:dr-standby"}},
-		{"residency-two-jurisdictions.yaml", WPGeo, []string{"eu-west-1:owner", "eu-west-2:dr-standby", "us-east-1:owner", "us-east-2:dr-standby"}},
+		// eu is the European Union: London (eu-west-2) is outside it, Paris inside.
+		{"residency-eu.yaml", SP2, []string{"eu-west-1:primary", "eu-west-3:dr-standby"}},
+		{"residency-two-jurisdictions.yaml", WPGeo, []string{"eu-west-1:owner", "eu-west-3:dr-standby", "us-east-1:owner", "us-east-2:dr-standby"}},
 		{"residency-one-region.yaml", SP1, []string{"eu-central-1:primary"}},
 		{"wp-geo-far-users.yaml", WPGeo, []string{"us-east-1:owner", "ap-southeast-2:owner"}},
 	} {
@@ -139,7 +140,7 @@ func TestResidencyProfiles(t *testing.T) {
 	if !hasBlocker(r, "region loss", "keeps no copy outside eu-central-1") {
 		t.Errorf("blockers = %+v", r.Blockers)
 	}
-	if !strings.Contains(r.Blockers[0].Fix, "residency_regions: eu") {
+	if !strings.Contains(r.Blockers[0].Fix, "if the rows may live anywhere in the European Union, name the jurisdiction (residency_regions: [eu]: eu-north-1, eu-south-1, eu-west-1, eu-west-3)") {
 		t.Errorf("fix = %q", r.Blockers[0].Fix)
 	}
 	var sp2 *DesignCheck
@@ -363,5 +364,81 @@ func TestRecommendationJSONCarriesEvidence(t *testing.T) {
 	}
 	if len(back.Requirements) == 0 || len(back.Compared) == 0 || len(back.Copies) == 0 || len(back.Tables) == 0 {
 		t.Errorf("json lost evidence: %d requirements, %d compared, %d copies, %d tables", len(back.Requirements), len(back.Compared), len(back.Copies), len(back.Tables))
+	}
+}
+
+// Residency groups regions by jurisdiction [R31, R32]: the way out of a
+// region-loss blocker names a jurisdiction only where aadvisor knows
+// another region inside it, and never suggests "eu" for Canada or
+// Australia, which no name prefix can express.
+func TestResidencyByJurisdiction(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		profile string
+		set     map[string]any
+		design  DesignID
+		fix     string // in the region-loss blocker's fix
+	}{
+		{"canada", "residency-one-region.yaml", map[string]any{"write_regions": []RegionShare{{Region: "ca-central-1", Share: 100}}, "residency_regions": []string{"ca-central-1"}, "standby_region": "us-east-1"},
+			SP1, "no other region aadvisor knows lies in Canada (ca-central-1 is its only one in aadvisor's region table): name your other region there in residency_regions"},
+		{"canada by name", "residency-one-region.yaml", map[string]any{"write_regions": []RegionShare{{Region: "ca-central-1", Share: 100}}, "residency_regions": []string{"Canada"}, "standby_region": ""},
+			SP1, "no other region aadvisor knows lies in Canada"},
+		{"australia", "wp-geo-far-users.yaml", map[string]any{"failure_domain": []string{DomainNode, DomainAZ, DomainRegion}, "rto_region": RTOManual, "slo_target": 99.9},
+			WPGeo, "no other region aadvisor knows lies in Australia (ap-southeast-2 is its only one"},
+		{"us region", "residency-one-region.yaml", map[string]any{"write_regions": []RegionShare{{Region: "us-west-2", Share: 100}}, "residency_regions": []string{"us-west-2"}, "standby_region": "eu-west-1"},
+			SP1, "if the rows may live anywhere in the United States, name the jurisdiction (residency_regions: [us]: us-east-1, us-east-2, us-west-1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := loadProfile(t, tc.profile)
+			for id, v := range tc.set {
+				if err := a.Set(id, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := Recommend(a, Inputs{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Design != tc.design {
+				t.Errorf("design = %s, want %s", r.Design, tc.design)
+			}
+			var fixes []string
+			for _, b := range r.Blockers {
+				if b.Gate == RequirementGate(ReqRegionLoss) {
+					fixes = append(fixes, b.Fix)
+				}
+			}
+			all := strings.ToLower(strings.Join(fixes, "\n"))
+			if !strings.Contains(all, strings.ToLower(tc.fix)) {
+				t.Errorf("region-loss fixes = %q, want %q", all, tc.fix)
+			}
+			if strings.Contains(all, "eu") && !strings.Contains(tc.fix, "eu") {
+				t.Errorf("the fix suggests eu for a region outside the EU: %q", all)
+			}
+			if q := requirement(r, ReqResidency); q == nil || !q.Met {
+				t.Errorf("residency = %+v", q)
+			}
+		})
+	}
+	// Nested jurisdictions: Germany inside the EU holds; the DR standby of
+	// Frankfurt's rows may not leave Germany, where aadvisor knows no other
+	// region.
+	a := loadProfile(t, "residency-eu.yaml")
+	for id, v := range map[string]any{"write_regions": []RegionShare{{Region: "eu-central-1", Share: 60}, {Region: "us-east-1", Share: 40}}, "residency_regions": []string{"eu", "de"}} {
+		if err := a.Set(id, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range r.Copies {
+		if c.Region != "eu-central-1" && (c.HomeOf == "" || c.HomeOf == "eu-central-1") {
+			t.Errorf("copy %+v holds German rows outside Germany", c)
+		}
+	}
+	if q := requirement(r, ReqResidency); q == nil || !q.Met || !strings.Contains(q.Text, "de (Germany)") {
+		t.Errorf("residency = %+v", q)
 	}
 }

@@ -38,7 +38,7 @@ var placeholders = map[string]string{
 	"write_regions":      "us-east-1=60, eu-west-1=40",
 	"rtt_ms":             "us-east-1/eu-west-1=80 (ms; optional)",
 	"region_distance_km": "plant-a/plant-b=450 (km; optional)",
-	"residency_regions":  "eu, ch (comma-separated)",
+	"residency_regions":  "eu, de, ap-southeast-2 (comma-separated)",
 	"slo_target":         "99.97",
 }
 
