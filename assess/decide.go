@@ -37,6 +37,7 @@ type decider struct {
 	drs       map[string]drChoice // copy outside each home region
 	modes     []TableMode         // per-table write modes from the evidence
 	needLocal []RemoteWriter      // far writers over the latency budget (STEP 4)
+	farMinor  []RemoteWriter      // far writers over it under far_writer_share_pct (minorFar)
 	saturated bool                // the primary is saturated after tuning (STEP 0)
 	ranStep7  bool
 	pre7      mark // what the recommendation held before the active-active gates
@@ -463,7 +464,7 @@ func (x *decider) step3() {
 func (x *decider) step4() {
 	budget := x.a.Number("write_latency_budget_ms")
 	trips := x.a.Number("db_round_trips_per_action")
-	var needLocal []RemoteWriter
+	var needLocal, minor []RemoteWriter
 	for _, r := range x.d.Remote {
 		if !r.KnownRTT {
 			if r.Matters {
@@ -474,16 +475,21 @@ func (x *decider) step4() {
 		x.calc("penalty_"+r.Region, r.PenaltyMs, "ms", r.RTT.Source,
 			"Writers in %s (%s%% of writes) pay %s round trip(s)%s × %s = %s per action (budget %s%s).",
 			r.Region, fmtNum(r.Share), fmtNum(trips), x.dflt("db_round_trips_per_action"), fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs), fmtMs(budget), x.dflt("write_latency_budget_ms"))
-		if !r.Matters || !r.Over {
+		if !r.Over {
 			continue
 		}
 		if trips > 1 && r.RTT.Ms <= budget {
 			x.advise("Colocate the app tier with the database: writers in %s then pay one %s round trip instead of %s.", r.Region, fmtMs(r.RTT.Ms), fmtMs(r.PenaltyMs))
 			continue
 		}
+		if !r.Matters {
+			minor = append(minor, r)
+			continue
+		}
 		needLocal = append(needLocal, r)
 	}
 	x.needLocal = needLocal
+	x.minorFar(minor, budget)
 	if len(needLocal) == 0 {
 		x.step("STEP 4", "no write region needs local writes")
 		return
@@ -508,6 +514,45 @@ func (x *decider) step4() {
 		x.drive("partition_key", "no owner per row (or common cross-owner transactions): local writes need any-node writes")
 		x.step("STEP 4", "writers in %s need local writes; no clean owner: AA-ANY candidate (last resort)", strings.Join(names, ", "))
 	}
+}
+
+// minorFar weighs the write regions over the latency budget whose share
+// is under far_writer_share_pct: too few writes to propose local writes
+// for them (STEP 4 moves nothing, G4 stays untriggered), but the budget is
+// a p99 for user-facing writes, and more than 1% of writes over it breaks
+// it whatever region they come from. Those regions join the far-writers
+// requirement (requirements.go), which says them with their numbers.
+func (x *decider) minorFar(minor []RemoteWriter, budget float64) {
+	if len(minor) == 0 {
+		return
+	}
+	share := 0.0
+	for _, r := range append(append([]RemoteWriter(nil), x.needLocal...), minor...) {
+		share += r.Share
+	}
+	words := strings.Join(farWords(minor), ", ")
+	if share <= 1 {
+		x.step("STEP 4", "writers in %s pay more than your %s%s budget, but %s%% of writes fit in the 1%% a p99 leaves above it", words, fmtMs(budget), x.dflt("write_latency_budget_ms"), fmtNum(share))
+		return
+	}
+	x.farMinor = minor
+	var names []string
+	for _, r := range minor {
+		names = append(names, r.Region)
+	}
+	x.advise("Before local writes for %s: read replicas there for reads, and queue writes for asynchronous delegation where the user need not wait [R2].", strings.Join(names, ", "))
+	x.step("STEP 4", "writers in %s pay more than your %s%s budget; under %s%% of writes (far_writer_share_pct) they propose no local writes, but the budget holds for them: a hard requirement, checked below",
+		words, fmtMs(budget), x.dflt("write_latency_budget_ms"), fmtNum(x.t.Get("far_writer_share_pct")))
+}
+
+// farWords says far writers with their numbers: "ap-southeast-2 (10% of
+// writes, 435 ms per action)".
+func farWords(rs []RemoteWriter) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s (%s%% of writes, %s per action)", r.Region, fmtNum(r.Share), fmtMs(r.PenaltyMs)))
+	}
+	return out
 }
 
 func (x *decider) setWP(id DesignID, why string) {

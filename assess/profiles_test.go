@@ -488,3 +488,46 @@ func TestExtremeAnswersRender(t *testing.T) {
 		})
 	}
 }
+
+// A write region under far_writer_share_pct that breaks the latency
+// budget is never silent: it proposes no local writes by itself, but the
+// far-writers requirement names it with its numbers, and a design that
+// leaves it crossing lists it as a blocker.
+func TestMinorFarWriters(t *testing.T) {
+	r := recommendProfile(t, "minor-far-writers.yaml", Inputs{})
+	q := requirement(r, ReqFarWriters)
+	if q == nil || !q.Met || !strings.Contains(q.Text, "ap-southeast-2 (10% of writes, 435 ms per action) stay within the 100 ms write latency budget") {
+		t.Fatalf("far-writers requirement = %+v", q)
+	}
+	if !strings.Contains(strings.Join(stepsText(r), "\n"), "under 20% of writes (far_writer_share_pct) they propose no local writes") {
+		t.Errorf("steps do not say why STEP 4 moved nothing: %q", stepsText(r))
+	}
+	if len(r.Derived.Remote) != 1 || r.Derived.Remote[0].Matters || !r.Derived.Remote[0].Over {
+		t.Errorf("remote writers %+v, want Sydney under far_writer_share_pct and over budget", r.Derived.Remote)
+	}
+	// Conflicts that must never happen without owners: any-node writes are
+	// out, the single primary keeps Sydney crossing, as a blocker.
+	a := loadProfile(t, "minor-far-writers.yaml")
+	for id, v := range map[string]any{"partition_key": PartitionNo, "conflict_policy": PolicyNever} {
+		if err := a.Set(id, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Recommend(a, Inputs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Family != SinglePrimary || !hasBlocker(r, "far writers", "Writers in ap-southeast-2 (10% of writes, 435 ms per action) pay more than your 100 ms budget") {
+		t.Errorf("design %s, blockers %+v", r.Design, r.Blockers)
+	}
+	// Under 1% of writes the p99 holds: no requirement, and the step says why.
+	if err := a.Set("write_regions", []RegionShare{{Region: "us-east-1", Share: 99.5}, {Region: "ap-southeast-2", Share: 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = Recommend(a, Inputs{}); err != nil {
+		t.Fatal(err)
+	}
+	if q := requirement(r, ReqFarWriters); q != nil || !strings.Contains(strings.Join(stepsText(r), "\n"), "0.5% of writes fit in the 1% a p99 leaves above it") {
+		t.Errorf("0.5%% of writes: requirement %+v, steps %q", q, stepsText(r))
+	}
+}

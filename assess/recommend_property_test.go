@@ -308,6 +308,33 @@ func checkRecommendation(t *testing.T, a Answers, in Inputs) {
 			}
 		}
 	}
+	// Far writers: every write region over the latency budget (beyond what
+	// colocating the app tier fixes), whatever its share, is held to it once
+	// they add up to more than the 1% of writes a p99 leaves above it.
+	over, trips, budget := 0.0, a.Number("db_round_trips_per_action"), a.Number("write_latency_budget_ms")
+	var farRegions []string
+	for _, w := range r.Derived.Remote {
+		if w.KnownRTT && w.Over && !(trips > 1 && w.RTT.Ms <= budget) {
+			over += w.Share
+			farRegions = append(farRegions, w.Region)
+		}
+	}
+	if over > 1 {
+		var far *Requirement
+		for i := range r.Requirements {
+			if r.Requirements[i].ID == ReqFarWriters {
+				far = &r.Requirements[i]
+			}
+		}
+		for _, region := range farRegions {
+			if far == nil || !strings.Contains(far.Text, region+" (") {
+				fail("writers in %s break the %g ms budget, but the far-writers requirement does not name them: %+v", region, budget, far)
+			}
+		}
+		if r.Family == SinglePrimary && !blocked(ReqFarWriters) {
+			fail("%s leaves writers in %v over the budget without a blocker", r.Design, farRegions)
+		}
+	}
 	if a.String("conflict_policy") == PolicyNever && r.Design == AAAny && !blocked(ReqNever) {
 		fail("AA-ANY for conflicts that must never happen, without a blocker")
 	}

@@ -340,8 +340,8 @@ func (x *decider) hardRequirements() []Requirement {
 	if a.String("disconnected_sites") != DisconnectNo {
 		add(ReqOffline, "Sites keep writing while cut off (%s)", x.answerText("disconnected_sites"))
 	}
-	if len(x.needLocal) > 0 {
-		add(ReqFarWriters, "Writers in %s stay within the %s write latency budget", strings.Join(x.needLocalNames(), ", "), fmtMs(a.Number("write_latency_budget_ms")))
+	if far := x.farWriters(); len(far) > 0 {
+		add(ReqFarWriters, "Writers in %s stay within the %s write latency budget", andWords(farWords(far)), fmtMs(a.Number("write_latency_budget_ms")))
 	}
 	if x.saturated {
 		add(ReqThroughput, "Write throughput beyond one saturated primary")
@@ -360,12 +360,27 @@ func (x *decider) failureDomainUnit() string {
 	return "node"
 }
 
+// farWriters are the write regions the far-writers requirement holds to
+// the latency budget: those that need local writes (STEP 4) and those
+// under far_writer_share_pct that still break the p99 (minorFar).
+func (x *decider) farWriters() []RemoteWriter {
+	return append(append([]RemoteWriter(nil), x.needLocal...), x.farMinor...)
+}
+
 func (x *decider) needLocalNames() []string {
 	var names []string
-	for _, r := range x.needLocal {
+	for _, r := range x.farWriters() {
 		names = append(names, r.Region)
 	}
 	return names
+}
+
+// andWords joins "a", "a and b", "a, b and c".
+func andWords(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // candidates are the designs the answers allow, least distributed first.
@@ -794,17 +809,18 @@ func (x *decider) checkOthers(e *evaluation) {
 			e.add(ReqOffline, "Site-owned partitions (WP-SITE) or a mesh accept writes while a site is cut off.", "a site cut off from %s cannot write (%s)", x.d.Primary, x.answerText("disconnected_sites"))
 		}
 	}
-	if len(x.needLocal) > 0 {
-		r := x.needLocal[0]
+	if far := x.farWriters(); len(far) > 0 {
+		who := andWords(farWords(far))
+		budget := fmtMs(a.Number("write_latency_budget_ms"))
 		switch {
 		case fam == SinglePrimary || d == WPShard:
-			e.add(ReqFarWriters, "Give those writers local writes: geo-partitioning by owner (WP-GEO) or a mesh.", "writers in %s pay %s per action, above your %s budget", strings.Join(x.needLocalNames(), ", "), fmtMs(r.PenaltyMs), fmtMs(a.Number("write_latency_budget_ms")))
+			e.add(ReqFarWriters, "Give those writers local writes: geo-partitioning by owner (WP-GEO) or a mesh; or colocate the app tier and queue their writes for asynchronous delegation where the user need not wait [R2].", "writers in %s pay more than your %s budget", who, budget)
 		case d == AAHome && pk == PartitionNo && len(x.homeTables()) > 0:
 			// Without an owner column each home-routed table has one home,
 			// the primary region: far writers still cross for those writes.
 			e.add(ReqFarWriters, "Give the home-routed tables an owner column (partition_key) so each region writes its own rows, or accept the round trip for them.",
-				"writers in %s pay %s per action for writes to %s, homed in %s (no owner column to home their rows by region), above your %s budget",
-				strings.Join(x.needLocalNames(), ", "), fmtMs(r.PenaltyMs), strings.Join(x.homeTableNames(3), ", "), x.d.Primary, fmtMs(a.Number("write_latency_budget_ms")))
+				"writers in %s pay that for writes to %s, homed in %s (no owner column to home their rows by region), above your %s budget",
+				who, strings.Join(x.homeTableNames(3), ", "), x.d.Primary, budget)
 		default:
 			e.meets[ReqFarWriters] = "far writers write in their own region"
 		}

@@ -22,7 +22,7 @@ var defaultThresholds = []Threshold{
 	{"manual_region_promotion_min", 15, "min", "downtime of one manual cross-region promotion (SP-2): human decision + promote + DNS", "assumption (docs/decision.md)"},
 	{"auto_region_promotion_min", 2, "min", "downtime of one automated cross-region promotion (SP-3): Aurora Global promotes in < 1 min, plus DNS and reconnect", "[R11] + assumption"},
 	{"aa_reroute_s", 60, "s", "write outage on region loss with a home-routed mesh: client retry / routing switch (10–60 s)", "assumption (docs/decision.md)"},
-	{"far_writer_share_pct", 20, "%", "share of writes from one remote region above which its latency matters (STEP 4)", "docs/decision.md (STEP 4)"},
+	{"far_writer_share_pct", 20, "%", "share of writes from one remote region above which its latency proposes local writes (STEP 4); the budget itself holds for every region", "docs/decision.md (STEP 4)"},
 	{"rtt_estimate_factor", 1.5, "×", "measured RTT ÷ physical floor used when no measurement exists (median 1.5×, range 1.3–2.5×)", "derived from [R25]"},
 	{"km_per_ms_rtt", 100, "km", "great-circle km per 1 ms of round trip in fibre", "[R26]"},
 	{"intra_region_rtt_ms", 1, "ms", "RTT between AZs of one region (measured 0.25–3.37 ms)", "[R28]"},
