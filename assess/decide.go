@@ -1079,7 +1079,7 @@ func (x *decider) regionDriver() {
 		if c.Promotion == "manual" {
 			manual = true
 		}
-		if c.Role == "peer" || c.Role == "dr-standby" || (c.Sync && c.Region != x.d.Primary) {
+		if c.Role == "peer" || c.Role == "dr-standby" || (c.Role == "sync-standby" && c.Region != x.d.Primary) {
 			copyOutside = true
 		}
 	}
@@ -1103,6 +1103,9 @@ func (x *decider) engine() {
 	pg := a.Number("pg_version")
 	plat := a.String("platform")
 	tool := d.Platform.HATool
+	if len(x.siteStandbys(r.Design)) > 0 && plat == PlatformEdge {
+		tool = "Patroni per site" // a site-local restore is no longer enough
+	}
 	switch r.Family {
 	case SinglePrimary:
 		r.Engine = "physical"
@@ -1161,6 +1164,9 @@ func (x *decider) engine() {
 			r.EngineNotes = append(r.EngineNotes, "If commits must never conflict or be lost, EDB PGD with a write leader / Quorum Commit is the multi-writer form that fits; it is single-writer semantics [R13, R14].")
 		}
 		r.HATooling = append(r.HATooling, tool+" in each region (the mesh does not replace in-region HA)")
+	}
+	if len(x.siteStandbys(r.Design)) > 0 {
+		r.HATooling = append(r.HATooling, "at each site, a synchronous standby on a second node (synchronous_standby_names = 'ANY 1 (…)' with synchronous_commit = on, or Patroni synchronous_mode) [R19]: what a site writes while cut off survives the loss of its server")
 	}
 	if a.String("rpo_region") == RPOZero && !hasRegionDomain(a) && r.Family != SinglePrimary {
 		if d.Platform.Managed {
@@ -1259,6 +1265,9 @@ func (x *decider) costs() {
 	if x.a.String("disconnected_sites") != DisconnectNo && known {
 		infra += fmt.Sprintf(" A hub and spokes needs %d links instead.", 2*(nodes-1))
 	}
+	if len(x.siteStandbys(r.Design)) > 0 {
+		infra += " Each site also keeps a synchronous standby beside its node (the site RPO)."
+	}
 	writers := fmt.Sprintf("%d writers", nodes)
 	if !known {
 		infra = fmt.Sprintf("A full data copy and write-capable nodes in %s, cross-region bandwidth, heavier monitoring; each node runs a walsender and an apply worker per peer: with N nodes, N−1 peers each and N(N−1) links in a full mesh, so many sites call for a hub and spokes.", where)
@@ -1292,6 +1301,9 @@ func (x *decider) costs() {
 			parts = "A primary at HQ and one at every site (each site's rows to the hub, shared data from the hub: never a mesh of sites)"
 			if n := a.Number("site_count"); a.IsSet("site_count") && n > 0 {
 				parts = fmt.Sprintf("A primary at HQ and one at each of %s sites (%s links to the hub, never a mesh of sites)", fmtNum(n), fmtNum(n))
+			}
+			if len(x.siteStandbys(r.Design)) > 0 {
+				parts += ", and a synchronous standby beside each site's primary (the site RPO)"
 			}
 		case len(homes) > 0:
 			parts = fmt.Sprintf("%d primaries, one per home region (%s)", len(homes), strings.Join(homes, ", "))

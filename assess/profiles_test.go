@@ -531,3 +531,55 @@ func TestMinorFarWriters(t *testing.T) {
 		t.Errorf("0.5%% of writes: requirement %+v, steps %q", q, stepsText(r))
 	}
 }
+
+// A site that writes while cut off holds writes nobody else has: with an
+// RPO shorter than the offline window, losing its server must lose none
+// of them (a synchronous standby at the site) or be a blocker; what the
+// standby cannot keep, a site lost whole, is a risk line. Never silent.
+func TestSiteRPO(t *testing.T) {
+	r := recommendProfile(t, "wp-site-rpo.yaml", Inputs{})
+	q := requirement(r, ReqSiteRPO)
+	if q == nil || !q.Met || !strings.Contains(q.Text, "Site RPO (≤ 1 min): a site that writes while cut off (up to 12 h)") {
+		t.Fatalf("site RPO requirement = %+v", q)
+	}
+	standby := false
+	for _, c := range r.Copies {
+		if c.Role == "site-standby" && c.Sync && c.Region == "us-east-1" {
+			standby = true
+		}
+	}
+	if !standby {
+		t.Errorf("no synchronous standby at the sites: %+v", r.Copies)
+	}
+	if !strings.Contains(strings.Join(r.Risks, "\n"), "A site lost whole (fire, flood, theft) while cut off loses what it wrote since the cut (up to 12 h)") {
+		t.Errorf("risks do not say what a site lost whole loses: %q", r.Risks)
+	}
+	if strings.Contains(strings.Join(r.HATooling, "\n"), "or none") {
+		t.Errorf("HA tooling still offers no HA at a site: %q", r.HATooling)
+	}
+	for _, tc := range []struct {
+		rpo   string
+		hours float64
+		want  bool
+	}{
+		{RPOHours, 12, true},   // an hour against 12 h offline
+		{RPOHours, 0.5, false}, // half an hour offline fits an RPO of an hour
+		{RPO15Min, 0.2, false},
+		{RPOSecond, 0, true}, // "hours" without a length: at least an hour
+	} {
+		a := loadProfile(t, "wp-site-rpo.yaml")
+		if err := a.Set("rpo_region", tc.rpo); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Set("disconnect_hours", tc.hours); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Recommend(a, Inputs{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := requirement(r, ReqSiteRPO) != nil; got != tc.want || r.Design != WPSite {
+			t.Errorf("RPO %s, %g h offline: site RPO requirement %v, want %v (design %s)", tc.rpo, tc.hours, got, tc.want, r.Design)
+		}
+	}
+}

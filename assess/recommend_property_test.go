@@ -335,6 +335,22 @@ func checkRecommendation(t *testing.T, a Answers, in Inputs) {
 			fail("%s leaves writers in %v over the budget without a blocker", r.Design, farRegions)
 		}
 	}
+	// Site RPO: a site that writes while cut off for longer than the RPO
+	// keeps a synchronous standby, or the design lists a blocker.
+	if dis := a.String("disconnected_sites"); dis != DisconnectNo && (r.Design == WPSite || r.Design == AAAny || (r.Design == AAHome && a.String("partition_key") != PartitionNo)) {
+		window := a.Number("disconnect_hours") * 3600
+		if window <= 0 {
+			window = map[string]float64{DisconnectMin: 60, DisconnectHours: 3600, DisconnectDays: 86400}[dis]
+		}
+		rpo := map[string]float64{RPOSecond: 1, RPOMinute: 60, RPO15Min: 900, RPOHours: 3600}[a.String("rpo_region")]
+		standby := false
+		for _, c := range r.Copies {
+			standby = standby || (c.Role == "site-standby" && c.Sync)
+		}
+		if rpo > 0 && window > rpo && !standby && !blocked(ReqSiteRPO) {
+			fail("%s lets sites write cut off for %gs against an RPO of %gs, with no standby at the sites and no blocker", r.Design, window, rpo)
+		}
+	}
 	if a.String("conflict_policy") == PolicyNever && r.Design == AAAny && !blocked(ReqNever) {
 		fail("AA-ANY for conflicts that must never happen, without a blocker")
 	}

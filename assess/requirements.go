@@ -25,6 +25,7 @@ const (
 	ReqOffline    = "offline_writes"
 	ReqFarWriters = "far_writers"
 	ReqThroughput = "write_throughput"
+	ReqSiteRPO    = "site_rpo"
 )
 
 // requirementGate is the blocker gate of each requirement.
@@ -38,6 +39,7 @@ var requirementGate = map[string]string{
 	ReqOffline:    "offline writes",
 	ReqFarWriters: "far writers",
 	ReqThroughput: "write throughput",
+	ReqSiteRPO:    "site RPO",
 }
 
 // RequirementGate returns the blocker gate a broken requirement is listed under.
@@ -55,6 +57,7 @@ var requirementTier = map[string]int{
 	ReqOffline:    2,
 	ReqFarWriters: 1,
 	ReqThroughput: 1,
+	ReqSiteRPO:    3,
 }
 
 // breach is one requirement a design breaks.
@@ -346,6 +349,9 @@ func (x *decider) hardRequirements() []Requirement {
 	if x.saturated {
 		add(ReqThroughput, "Write throughput beyond one saturated primary")
 	}
+	if w, ok := x.siteWindow(); ok {
+		add(ReqSiteRPO, "Site RPO (%s): a site that writes while cut off (%s) keeps its acknowledged writes when its database server is lost", x.answerText("rpo_region"), w)
+	}
 	return out
 }
 
@@ -419,7 +425,74 @@ func (x *decider) evaluate(d DesignID) evaluation {
 	x.checkRegionLoss(&e)
 	x.checkRPO(&e)
 	x.checkOthers(&e)
+	x.checkSiteRPO(&e)
 	return e
+}
+
+// siteWindow says how long a site writes cut off, when that is longer than
+// the RPO allows it to lose (ok): its writes since the cut are on the site
+// only, so the RPO for losing it is the offline window, not the answer.
+// RPO 0 is checkRPO's (a site cut off cannot wait for a copy elsewhere).
+func (x *decider) siteWindow() (string, bool) {
+	dis := x.a.String("disconnected_sites")
+	rpo, known := RPO(x.a)
+	if dis == DisconnectNo || !known || rpo == 0 {
+		return "", false
+	}
+	h := x.a.Number("disconnect_hours")
+	window := h * 3600
+	words := fmt.Sprintf("up to %s h", fmtNum(h))
+	if h <= 0 {
+		// no length given: the least the answer means
+		window = map[string]float64{DisconnectMin: 60, DisconnectHours: 3600, DisconnectDays: 86400}[dis]
+		words = x.answerText("disconnected_sites") + ", disconnect_hours not given"
+	}
+	return words, window > rpo.Seconds()
+}
+
+// sitesWriteOffline reports whether design d lets a site write while cut off.
+func (x *decider) sitesWriteOffline(d DesignID) bool {
+	return x.a.String("disconnected_sites") != DisconnectNo &&
+		(d == WPSite || d == AAAny || (d == AAHome && x.a.String("partition_key") != PartitionNo))
+}
+
+// checkSiteRPO: a site that writes while cut off holds writes nobody else
+// has until the link is back. The loss of its server loses none of them
+// only with a synchronous standby at the site, which copiesFor places.
+func (x *decider) checkSiteRPO(e *evaluation) {
+	w, ok := x.siteWindow()
+	if !ok {
+		return
+	}
+	if !x.sitesWriteOffline(e.design) {
+		e.meets[ReqSiteRPO] = "no site writes while cut off"
+		return
+	}
+	for _, c := range e.copies {
+		if c.Role == "site-standby" {
+			e.meets[ReqSiteRPO] = "a synchronous standby at each site: every commit a site makes while cut off waits for it, so losing the site's server loses none of them"
+			return
+		}
+	}
+	e.add(ReqSiteRPO, "Keep a synchronous standby at each site (a second node; synchronous_standby_names = 'ANY 1 (…)', synchronous_commit = on) [R19], or relax the RPO for sites to the offline window.",
+		"a site cut off (%s) holds writes no other node has: losing its server loses all of them, above the RPO (%s)", w, x.answerText("rpo_region"))
+}
+
+// siteStandbys are the synchronous standbys at the sites of design d when
+// the site RPO asks for them.
+func (x *decider) siteStandbys(d DesignID) []Copy {
+	if _, ok := x.siteWindow(); !ok || !x.sitesWriteOffline(d) {
+		return nil
+	}
+	var out []Copy
+	for _, r := range x.a.Regions() {
+		c := Copy{Region: r.Region, Role: "site-standby", Sync: true, Why: "beside the database of each site writing in " + r.Region}
+		if d == WPSite {
+			c.HomeOf = r.Region
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // homes are the regions whose owners a write-partitioned design homes.
@@ -495,6 +568,7 @@ func (x *decider) copiesFor(d DesignID) []Copy {
 		for _, r := range a.Regions() {
 			out = append(out, Copy{Region: r.Region, Role: "site", HomeOf: r.Region, Why: "the sites writing in " + r.Region})
 		}
+		out = append(out, x.siteStandbys(d)...)
 		if regionFD {
 			c := x.drFor(p)
 			out = append(out, dr(p, "dr-standby", x.rpoSync(c), x.promotion(d)))
@@ -525,7 +599,7 @@ func (x *decider) copiesFor(d DesignID) []Copy {
 				out = append(out, Copy{Region: r.Region, Role: "site", Why: "the sites writing in " + r.Region})
 			}
 		}
-		return out
+		return append(out, x.siteStandbys(d)...)
 	}
 	return nil
 }
@@ -940,6 +1014,11 @@ func (x *decider) requirements() {
 	}
 	for _, b := range final.breaches {
 		r.Blockers = append(r.Blockers, Blocker{Gate: requirementGate[b.req], Message: capitalise(b.text) + ".", Fix: b.fix})
+	}
+	if w, ok := x.siteWindow(); ok && x.sitesWriteOffline(r.Design) {
+		// What the standby at the site cannot keep: nothing outside the
+		// site holds its writes until the link is back.
+		r.Risks = append(r.Risks, fmt.Sprintf("A site lost whole (fire, flood, theft) while cut off loses what it wrote since the cut (%s): its synchronous standby is at the site, and nothing outside it holds those writes until the link is back. Only a shorter offline window, or writes that wait for the hub, bound that loss to the RPO (%s).", w, x.answerText("rpo_region")))
 	}
 }
 
