@@ -858,6 +858,7 @@ func (x *decider) schemaGate() {
 		mode[t.Table] = t.Mode
 	}
 	var errs, warns, local int
+	var resolved []string
 	for _, f := range as.Findings {
 		switch f.Severity {
 		case "error":
@@ -869,7 +870,17 @@ func (x *decider) schemaGate() {
 				local++
 				continue
 			}
-			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: f.Message, Fix: f.Fix, FixSQL: f.FixSQL})
+			msg := f.Message
+			if isAllocator(f) {
+				why, owned := x.ownedAllocator(f)
+				if owned {
+					resolved = append(resolved, f.Object+": "+why)
+					x.tableWhy(f.Table, "id-allocator resolved by the design: "+why)
+					continue
+				}
+				msg += why
+			}
+			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: msg, Fix: f.Fix, FixSQL: f.FixSQL})
 		case "warning":
 			warns++
 			if !logical || (f.Table != "" && mode[f.Table] != "") {
@@ -892,13 +903,16 @@ func (x *decider) schemaGate() {
 	if len(modes) > 0 {
 		tables = "; tables: " + strings.Join(modes, ", ")
 	}
+	if len(resolved) > 0 {
+		x.step("STEP 7 F4", "%d id allocator(s) resolved by the partitioning: %s", len(resolved), strings.Join(resolved, " · "))
+	}
 	switch {
 	case logical && errs > 0:
 		kept := ""
 		if local > 0 {
 			kept = fmt.Sprintf(" (%d more on tables kept local)", local)
 		}
-		x.step("STEP 7 F4", "%d schema error finding(s) block logical replication%s; %d warning(s)%s", errs-local, kept, warns, tables)
+		x.step("STEP 7 F4", "%d schema error finding(s) block logical replication%s; %d warning(s)%s", errs-local-len(resolved), kept, warns, tables)
 	case logical && warns > 0:
 		x.step("STEP 7 F4", "no schema errors; %d warning(s)%s", warns, tables)
 	case errs+warns > 0:
@@ -907,6 +921,46 @@ func (x *decider) schemaGate() {
 		x.step("STEP 7 F4", "assessment clean")
 	}
 	x.skippedChecks(as.Skipped)
+}
+
+// isAllocator reports whether a finding is an id allocator (AR206).
+func isAllocator(f Finding) bool { return f.Rule == "AR206" || f.Name == "id-allocator" }
+
+// ownedAllocator decides whether the design resolves an id allocator:
+// under a write-partitioned design each owner's rows are written at its
+// home only, so when the allocator's table carries the owner column each
+// counter row is bumped on one node and the ids it hands out never
+// collide. A row shared across owners (no owner column) is still bumped
+// everywhere, and a mesh takes the lost region's owners over without its
+// last writes: there the finding stays a blocker. why says which, for the
+// reasons (owned) or for the blocker (not owned, "" when nothing to add).
+func (x *decider) ownedAllocator(f Finding) (why string, owned bool) {
+	owner := x.a.String("partition_key_name")
+	if x.r.Family != WritePartitioned || owner == "" || x.a.String("partition_key") == PartitionNo {
+		return "", false
+	}
+	for _, t := range x.in.Assessment.Tables {
+		if t.Table != f.Table {
+			continue
+		}
+		if len(t.Columns) == 0 {
+			return fmt.Sprintf("; the assessment lists no columns of %s: assess again to let recommend see whether its rows carry the owner column %s", f.Table, owner), false
+		}
+		if contains(t.Columns, owner) {
+			return fmt.Sprintf("every %s row carries the owner column %s, so each counter row is written only in its owner's home, where every id it hands out is allocated once", f.Table, owner), true
+		}
+		return fmt.Sprintf("; under %s the allocating rows are shared across owners (%s has no owner column %s): every home bumps them, so the partitioning does not resolve it", x.r.Design, f.Table, owner), false
+	}
+	return "", false
+}
+
+// tableWhy adds a reason to a table's write mode.
+func (x *decider) tableWhy(table, why string) {
+	for i := range x.modes {
+		if x.modes[i].Table == table && !contains(x.modes[i].Why, why) {
+			x.modes[i].Why = append(x.modes[i].Why, why)
+		}
+	}
 }
 
 // skippedChecks lists what the assessment could not check, one line per

@@ -583,3 +583,63 @@ func TestSiteRPO(t *testing.T) {
 		}
 	}
 }
+
+// An id allocator (AR206) whose rows carry the owner column is resolved
+// by a write-partitioned design: each counter row is written only in its
+// owner's home. Shared across owners, or under a mesh that takes a lost
+// region's owners over, it stays a blocker.
+func TestAllocatorHomedByPartitioning(t *testing.T) {
+	allocator := func(cols ...string) *Assessment {
+		return &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady,
+			Findings: []Finding{{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.district.d_next_o_id", Table: "public.district",
+				Message: "public.district.d_next_o_id hands out key values", Fix: "Give each of the 2 nodes its own counter rows"}},
+			Tables: []TableAdvice{
+				{Table: "public.district", Advice: AdviceHome, Reasons: []string{"id-allocator"}, Errors: 1, Columns: cols},
+				{Table: "public.orders", Advice: AdviceHome, Reasons: []string{"id-allocator"}, Columns: []string{"o_id", "tenant_id"}},
+			}}
+	}
+	owned := allocator("tenant_id", "d_id", "d_next_o_id")
+	r := recommendProfile(t, "wp-geo-far-users.yaml", Inputs{Assessment: owned})
+	if r.Design != WPGeo {
+		t.Fatalf("design = %s", r.Design)
+	}
+	for _, b := range r.Blockers {
+		if strings.Contains(b.Gate, "id-allocator") {
+			t.Errorf("the allocator homed by the partitioning is still a blocker: %+v", b)
+		}
+	}
+	var why []string
+	for _, tm := range r.Tables {
+		if tm.Table == "public.district" {
+			why = tm.Why
+		}
+	}
+	if !strings.Contains(strings.Join(why, "\n"), "id-allocator resolved by the design: every public.district row carries the owner column tenant_id") {
+		t.Errorf("reasons of public.district = %q", why)
+	}
+	if !strings.Contains(strings.Join(stepsText(r), "\n"), "1 id allocator(s) resolved by the partitioning") {
+		t.Errorf("steps = %q", stepsText(r))
+	}
+	for _, tc := range []struct {
+		name, profile string
+		as            *Assessment
+		want          string
+	}{
+		{"shared row", "wp-geo-far-users.yaml", allocator("d_id", "d_next_o_id"), "the allocating rows are shared across owners (public.district has no owner column tenant_id)"},
+		{"no columns", "wp-geo-far-users.yaml", allocator(), "the assessment lists no columns of public.district"},
+		{"mesh", "5.4-payments-five-nines.yaml", allocator("merchant_id", "d_next_o_id"), "hands out key values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := recommendProfile(t, tc.profile, Inputs{Assessment: tc.as})
+			found := false
+			for _, b := range r.Blockers {
+				if strings.Contains(b.Gate, "id-allocator") && strings.Contains(b.Message, tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: no id-allocator blocker saying %q: %+v", r.Design, tc.want, r.Blockers)
+			}
+		})
+	}
+}

@@ -141,6 +141,10 @@ type TableAdvice struct {
 	Reasons []string `json:"reasons,omitempty"`
 	Errors  int      `json:"errors"`
 	Warns   int      `json:"warnings"`
+	// Columns are the table's columns, in order: recommend reads from
+	// them whether the table's rows carry the owner column (each row
+	// then has one home under a write-partitioned design).
+	Columns []string `json:"columns,omitempty"`
 }
 
 // BuildReport turns the rules' result over db into a report.
@@ -295,7 +299,11 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 			continue
 		}
 		q := t.QualifiedName()
-		byTable[q] = &TableAdvice{Table: q, Advice: AdviceAnywhere}
+		ta := &TableAdvice{Table: q, Advice: AdviceAnywhere}
+		for _, c := range t.Columns {
+			ta.Columns = append(ta.Columns, c.Name)
+		}
+		byTable[q] = ta
 		order = append(order, q)
 	}
 	apply := func(ta *TableAdvice, f ReportFinding, eff rules.Effect) {

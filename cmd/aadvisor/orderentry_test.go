@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -187,4 +188,78 @@ func oeRound(ctx context.Context, conn *pgx.Conn, d, c int) error {
 		}
 		return nil
 	})
+}
+
+// Under geo-partitioning by an owner column that the district rows carry,
+// the allocator is homed by the design: recommend, reading assess's JSON
+// (whose tables list their columns), keeps it out of the blockers and
+// says why; by a column the district does not carry, it stays one.
+func TestOrderEntryAllocatorHomedByPartitioning(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"assess", "--format", "json", "--fail-on", "none", "-o", dir + "/assessment.json",
+		"--schema", "../../examples/orderentry/schema.sql", "--queries", "../../examples/orderentry/queries.sql"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("assess: exit %d: %s", code, errb.String())
+	}
+	for _, tc := range []struct {
+		owner    string
+		resolved bool
+	}{{"d_w_id", true}, {"w_id", false}} {
+		t.Run(tc.owner, func(t *testing.T) {
+			answers := dir + "/answers-" + tc.owner + ".yaml"
+			if err := os.WriteFile(answers, []byte(`slo_target: 99.95
+failure_domain: [node, az]
+rpo_region: 1m
+write_regions: {us-east-1: 60, ap-southeast-2: 40}
+write_latency_budget_ms: 120
+write_tps_peak: 900
+partition_key: yes
+partition_key_name: `+tc.owner+`
+cross_owner_txns: never
+invariants: [none]
+conflict_policy: repair
+motivations: [far_users_latency]
+platform: patroni
+team: oncall_24x7
+`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			errb.Reset()
+			if code := run(context.Background(), []string{"recommend", "--answers", answers, "--assessment", dir + "/assessment.json", "--format", "json"}, nil, &out, &errb); code != exitOK {
+				t.Fatalf("recommend: exit %d: %s", code, errb.String())
+			}
+			var rec struct {
+				Design   string `json:"design"`
+				Blockers []struct {
+					Gate, Object, Message string
+				} `json:"blockers"`
+				Tables []struct {
+					Table string   `json:"table"`
+					Why   []string `json:"why"`
+				} `json:"tables"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Design != "WP-GEO" {
+				t.Fatalf("design = %s", rec.Design)
+			}
+			blocked := slices.ContainsFunc(rec.Blockers, func(b struct{ Gate, Object, Message string }) bool {
+				return strings.Contains(b.Gate, "id-allocator") && b.Object == "public.district.d_next_o_id"
+			})
+			if blocked == tc.resolved {
+				t.Errorf("owner %s: allocator blocker %v, want %v: %+v", tc.owner, blocked, !tc.resolved, rec.Blockers)
+			}
+			said := slices.ContainsFunc(rec.Tables, func(tb struct {
+				Table string   `json:"table"`
+				Why   []string `json:"why"`
+			}) bool {
+				return tb.Table == "public.district" && strings.Contains(strings.Join(tb.Why, " "), "id-allocator resolved by the design")
+			})
+			if said != tc.resolved {
+				t.Errorf("owner %s: public.district's reasons say resolved: %v, want %v (%+v)", tc.owner, said, tc.resolved, rec.Tables)
+			}
+		})
+	}
 }
