@@ -38,7 +38,7 @@ func TestRecommendCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Topology.Kind != replicate.TopologyActiveActive || p.Topology.Engine != replicate.EngineNative ||
+	if p.Topology.Kind != replicate.TopologyActiveActive || p.Topology.Engine != replicate.EnginePglogical ||
 		len(p.Topology.Nodes) != 2 || p.Topology.OwnerColumn != "merchant_id" || p.Topology.Sequences != replicate.SequencesUUID {
 		t.Errorf("plan topology = %+v", p.Topology)
 	}
