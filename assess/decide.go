@@ -859,6 +859,10 @@ func (x *decider) schemaGate() {
 	}
 	var errs, warns, local int
 	var resolved []string
+	dups := map[string]allocatorDup{}
+	for _, d := range allocatorDups(as.Findings, x.in.Forecast) {
+		dups[d.Object] = d
+	}
 	for _, f := range as.Findings {
 		switch f.Severity {
 		case "error":
@@ -873,12 +877,19 @@ func (x *decider) schemaGate() {
 			msg := f.Message
 			if isAllocator(f) {
 				why, owned := x.ownedAllocator(f)
+				d, lost := dups[f.Object]
 				if owned {
 					resolved = append(resolved, f.Object+": "+why)
 					x.tableWhy(f.Table, "id-allocator resolved by the design: "+why)
+					if lost {
+						x.tableWhy(f.Table, fmt.Sprintf("the forecast's %s lost increments of %s (its replay, route %s, let any node bump any row) do not arise here", groupThousands(d.Lost), d.Column, d.Route))
+					}
 					continue
 				}
 				msg += why
+				if lost {
+					msg += ". The forecast agrees: " + d.text()
+				}
 			}
 			r.Blockers = append(r.Blockers, Blocker{Gate: strings.TrimSpace(f.Rule + " " + f.Name), Object: f.Object, Message: msg, Fix: f.Fix, FixSQL: f.FixSQL})
 		case "warning":

@@ -69,9 +69,9 @@ func ReadForecast(path string) (*ForecastInput, error) {
 // sequences per-node offsets by default, and the assessment reports
 // sequence-fed keys on its own.
 func (r *ForecastReport) Input() *ForecastInput {
-	in := &ForecastInput{SchemaVersion: r.SchemaVersion, LagMs: r.LagMs, Regions: r.Regions, TotalConflictsPerDay: r.TotalConflictsPerDay}
+	in := &ForecastInput{SchemaVersion: r.SchemaVersion, LagMs: r.LagMs, Regions: r.Regions, Route: r.Route, TotalConflictsPerDay: r.TotalConflictsPerDay, DurationS: r.Capture.DurationS}
 	for _, t := range r.Tables {
-		in.Tables = append(in.Tables, TableForecast{Schema: t.Schema, Name: t.Name, Table: t.Table, WritesPerSec: t.WritesPerSec, ConflictsPerDay: t.ConflictsPerDay})
+		in.Tables = append(in.Tables, TableForecast{Schema: t.Schema, Name: t.Name, Table: t.Table, WritesPerSec: t.WritesPerSec, ConflictsPerDay: t.ConflictsPerDay, Counters: t.Counters})
 	}
 	for _, h := range r.HotRows {
 		in.HotRows = append(in.HotRows, HotRow{Schema: h.Schema, Name: h.Name, Table: h.Table, Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict})

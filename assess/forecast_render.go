@@ -89,12 +89,47 @@ func (r *ForecastReport) hotRows() ([]string, [][]string) {
 }
 
 // keyCollisionsLine is the report's key collisions as one sentence, apart
-// from the conflicts/day, with the number as num writes it.
+// from the conflicts/day, with the number as num writes it. They are the
+// keys sequences feed: a counter row that hands out ids (an id
+// allocator) collides once per lost increment, which the replay counts
+// per column (lostLines) and recommend names when the assessment says
+// the column is one (allocatorDups).
 func (r *ForecastReport) keyCollisionsLine(num func(float64) string) string {
+	const allocators = " Ids handed out by a counter row (an id allocator, which aadvisor assess finds) are not in it: each lost increment of such a counter is an id two nodes both handed out (recommend --assessment --forecast counts them)."
 	if r.Sequences == SequencesOffsets {
-		return "Key collisions: 0/day: per-node sequence offsets are assumed (bootstrap sets them), so no two nodes hand out the same sequence value."
+		return "Key collisions: 0/day: per-node sequence offsets are assumed (bootstrap sets them), so no two nodes hand out the same sequence value." + allocators
 	}
-	return fmt.Sprintf("Key collisions if sequences are shared: %s/day (inserts that find their sequence-fed key taken on another node); 0 with per-node offsets, which bootstrap sets by default.", num(r.KeyCollisionsPerDay))
+	return fmt.Sprintf("Key collisions if sequences are shared: %s/day (inserts that find their sequence-fed key taken on another node); 0 with per-node offsets, which bootstrap sets by default.", num(r.KeyCollisionsPerDay)) + allocators
+}
+
+// lostLines says, per counter column that lost increments in the replay,
+// what last-update-wins did to it, in words: how many of its changes the
+// converged rows lack and how far off that leaves them.
+func (r *ForecastReport) lostLines() []string {
+	var out []string
+	for _, t := range r.Tables {
+		for _, c := range t.Counters {
+			if c.Lost <= 0 {
+				continue
+			}
+			where := "below"
+			if c.LostDelta < 0 {
+				where = "above"
+			}
+			out = append(out, fmt.Sprintf("%s.%s: %s of its %s changes are lost: last-update-wins keeps a version of the row built without them, so the converged rows end %s %s where all the changes would put them (together they change it by %s).",
+				t.Display(), inspect.QuoteIdentLine(c.Column), groupThousands(c.Lost), groupThousands(c.Changes), fmtAmount(math.Abs(c.LostDelta)), where, fmtAmount(c.TotalDelta)))
+		}
+	}
+	return out
+}
+
+// fmtAmount prints a sum of counter changes: whole numbers with
+// thousands separators, others as fcNum does.
+func fmtAmount(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return groupThousands(int64(v))
+	}
+	return fcNum(v)
 }
 
 func (r *ForecastReport) summary() []string {
@@ -104,8 +139,8 @@ func (r *ForecastReport) summary() []string {
 		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s; changes per transaction: mean %s, max %d.",
 			c.Txns, c.Changes, fcNum(c.DurationS), c.Source, fcNum(c.MeanTxnChanges), c.MaxTxnChanges),
 		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d, sequences %s.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed, r.sequences()),
-		fmt.Sprintf("Replay: %d remote changes logged as conflicts (as pglogical / PostgreSQL 18 log them): %s conflicting applies (the row held a write the sender had not seen; last-update-wins keeps one of the two, silently), %d inserts whose sequence-fed key another node also handed out, the rest changes onto a row another region wrote last, which lose nothing. %d pairs of writes to one row within W; %d lost increments (sum %s).",
-			t.OriginDiffers+t.SeqInsertConflicts, r.applies(t.ConflictingApplies), t.SeqInsertConflicts, t.Concurrent, t.LostIncrements, fcNum(t.LostDelta)),
+		fmt.Sprintf("Replay: %d remote changes logged as conflicts (as pglogical / PostgreSQL 18 log them): %s conflicting applies (the row held a write the sender had not seen; last-update-wins keeps one of the two, silently), %d inserts whose sequence-fed key another node also handed out, the rest changes onto a row another region wrote last, which lose nothing. %d pairs of writes to one row within W; %d lost increments (changes of counter columns the converged rows lack; per column below).",
+			t.OriginDiffers+t.SeqInsertConflicts, r.applies(t.ConflictingApplies), t.SeqInsertConflicts, t.Concurrent, t.LostIncrements),
 		fmt.Sprintf("Expected conflicts/day: %s conflicting applies, at most one per remote change a node applies (per table the larger of the replay, %s in all, and the Poisson model on rows written more than once, %s in all).",
 			fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
 		r.keyCollisionsLine(fcNum),
@@ -156,12 +191,8 @@ func (r *ForecastReport) WriteText(w io.Writer) error {
 		b.WriteString("\nPer table\n")
 		writeAligned(&b, head, rows)
 	}
-	for _, t := range r.Tables {
-		for _, c := range t.Counters {
-			if c.Lost > 0 {
-				fmt.Fprintf(&b, "  %s.%s: %d of %d changes lost (Δ %s of %s)\n", t.Display(), inspect.QuoteIdentLine(c.Column), c.Lost, c.Changes, fcNum(c.LostDelta), fcNum(c.TotalDelta))
-			}
-		}
+	for _, l := range r.lostLines() {
+		b.WriteString("  " + l + "\n")
 	}
 	head, rows = r.hotRows()
 	if len(rows) > 0 {
@@ -236,6 +267,12 @@ func (r *ForecastReport) WriteMarkdown(w io.Writer) error {
 	if len(rows) > 0 {
 		b.WriteString("\n### Per table\n\n")
 		writeMD(&b, head, rows)
+	}
+	if lost := r.lostLines(); len(lost) > 0 {
+		b.WriteString("\n### Lost increments\n\n")
+		for _, l := range lost {
+			b.WriteString("- " + mdCell(l) + "\n")
+		}
 	}
 	head, rows = r.hotRows()
 	if len(rows) > 0 {

@@ -881,3 +881,80 @@ func TestRecommendReadsForecast(t *testing.T) {
 		t.Errorf("risks %q, want %q", r.Risks, want)
 	}
 }
+
+// Lost increments are said per column in words a DBA reads: how many of
+// the column's changes the converged rows lack, and how far off that
+// leaves them; never "Δ 5 of 10".
+func TestForecastLostIncrementsInWords(t *testing.T) {
+	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+		ForecastOptions{Regions: 2, Lag: time.Hour, Route: fcMapRoute(t), HomeShare: 1})
+	var txt, md bytes.Buffer
+	if err := rep.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	want := "public.counters.n: 5 of its 10 changes are lost: last-update-wins keeps a version of the row built without them, so the converged rows end 5 below where all the changes would put them (together they change it by 10)."
+	for name, out := range map[string]string{"text": txt.String(), "markdown": md.String()} {
+		if !strings.Contains(out, want) || strings.Contains(out, "Δ") {
+			t.Errorf("%s does not say the lost increments in words (want %q):\n%s", name, want, out)
+		}
+	}
+	if v := BuildHTMLReport(HTMLInputs{Forecast: rep}).Forecast; len(v.Lost) != 1 || v.Lost[0] != want {
+		t.Errorf("page lost lines %q", v.Lost)
+	}
+}
+
+// An id allocator the assessment found and the forecast's lost
+// increments of its counter are one fact: recommend's blocker and the
+// page say how many ids two nodes handed out, where the forecast alone
+// counts no key collision for them.
+func TestAllocatorLostIncrementsAreDuplicateIds(t *testing.T) {
+	rep := fcAlternating(t, 10, 10*time.Millisecond).forecast(10*time.Second,
+		ForecastOptions{Regions: 2, Lag: time.Hour, Route: RouteRule{Kind: RouteHash}, Seed: 3})
+	if rep.KeyCollisionsPerDay != 0 || rep.Tables[0].Counters[0].Lost == 0 {
+		t.Fatalf("want lost increments and no key collisions: %+v", rep.Tables[0])
+	}
+	lost := rep.Tables[0].Counters[0].Lost
+	finding := Finding{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.counters.n", Table: "public.counters",
+		Message: "public.counters.n hands out key values", Fix: "Give each node its own counter rows"}
+	as := &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady, Findings: []Finding{finding},
+		Tables: []TableAdvice{{Table: "public.counters", Advice: AdviceHome, Errors: 1, Columns: []string{"id", "n", "writer"}}}}
+	want := fmt.Sprintf("public.counters.n hands out ids (assessment: id-allocator), and the forecast's replay (2 regions, route hash, W = 3600000 ms) lost %d of its 10 increments to last-update-wins: %d ids that two nodes both handed out in 10 s of capture (≈ %s a day)",
+		lost, lost, fmtRate(float64(lost)/10*86400))
+	in := fcWriteRead(t, rep)
+	r := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{Assessment: as, Forecast: in})
+	var msg string
+	for _, b := range r.Blockers {
+		if b.Object == "public.counters.n" {
+			msg = b.Message
+		}
+	}
+	if !strings.Contains(msg, "The forecast agrees: "+want) {
+		t.Errorf("%s: allocator blocker %q, want the forecast's duplicate ids %q", r.Design, msg, want)
+	}
+	// The page: the recommendation and the forecast section say it alike.
+	report := &Report{SchemaVersion: 1, Findings: []ReportFinding{{Rule: finding.Rule, Name: finding.Name, Severity: finding.Severity,
+		Object: finding.Object, Table: finding.Table, Message: finding.Message}}, Tables: as.Tables}
+	h := BuildHTMLReport(HTMLInputs{Recommendation: r, Assessment: report, Forecast: rep})
+	if len(h.Forecast.Allocators) != 1 || !strings.HasPrefix(h.Forecast.Allocators[0], want) {
+		t.Errorf("page allocators %q, want %q", h.Forecast.Allocators, want)
+	}
+	if page := renderReport(t, HTMLInputs{Recommendation: r, Assessment: report, Forecast: rep}); !strings.Contains(page, "Ids handed out twice") {
+		t.Errorf("page does not show the ids handed out twice")
+	}
+	// Under geo-partitioning by a column the counter rows carry, they do
+	// not arise, and the reasons say why.
+	as.Tables[0].Columns = append(as.Tables[0].Columns, "tenant_id")
+	r = recommendProfile(t, "wp-geo-far-users.yaml", Inputs{Assessment: as, Forecast: in})
+	var why []string
+	for _, tm := range r.Tables {
+		if tm.Table == "public.counters" {
+			why = tm.Why
+		}
+	}
+	if !strings.Contains(strings.Join(why, "\n"), fmt.Sprintf("the forecast's %d lost increments of n (its replay, route hash, let any node bump any row) do not arise here", lost)) {
+		t.Errorf("%s: reasons of public.counters %q", r.Design, why)
+	}
+}

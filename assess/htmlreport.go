@@ -248,6 +248,11 @@ type ForecastView struct {
 	Route        string              `json:"route,omitempty"`
 	Totals       ForecastCounts      `json:"totals"`
 	Warnings     []string            `json:"warnings,omitempty"`
+	// Lost says, per counter column, what the replay's lost increments do
+	// to it (ForecastReport.lostLines); Allocators, with the assessment,
+	// which of them hand out ids twice (allocatorDups).
+	Lost       []string `json:"lost,omitempty"`
+	Allocators []string `json:"allocators,omitempty"`
 }
 
 // TableForecastView is one table of the forecast.
@@ -816,10 +821,14 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 			break
 		}
 	}
+	v.Lost = f.lostLines()
 	advice := map[string]string{}
 	if a != nil {
 		for _, ta := range a.Tables {
 			advice[ta.Table] = ta.Advice
+		}
+		for _, d := range allocatorDups(AssessmentFromReport(a).Findings, f.Input()) {
+			v.Allocators = append(v.Allocators, d.text())
 		}
 	}
 	tables := append([]ForecastTable(nil), f.Tables...)

@@ -66,6 +66,9 @@ type ForecastInput struct {
 	Tables               []TableForecast `json:"tables"`
 	TotalConflictsPerDay float64         `json:"total_conflicts_per_day"`
 	HotRows              []HotRow        `json:"hot_rows"`
+	// DurationS is how long the replayed capture ran (its counters'
+	// changes and losses happened in it).
+	DurationS float64 `json:"duration_s,omitempty"`
 }
 
 // TableForecast is one table's forecast.
@@ -75,6 +78,9 @@ type TableForecast struct {
 	Table           string  `json:"table"` // quoted schema.name
 	WritesPerSec    float64 `json:"writes_per_sec"`
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
+	// Counters are the numeric columns updates changed, with the
+	// increments the replay lost (allocatorDups reads them).
+	Counters []ForecastCounter `json:"counter_columns,omitempty"`
 }
 
 // HotRow is a row with a high probability of conflict per write.
