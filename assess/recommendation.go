@@ -145,7 +145,8 @@ type TableMode struct {
 // Copy is one place that holds data in the recommended design.
 type Copy struct {
 	Region string `json:"region"`
-	// Role: primary, standby, sync-standby, dr-standby, owner, peer, hub, site, shard.
+	// Role: primary, standby, sync-standby, dr-standby, owner, peer, hub, site,
+	// site-standby (a synchronous standby beside each site's database), shard.
 	Role string `json:"role"`
 	// HomeOf is the region whose owners' rows this copy holds; "" = all rows.
 	HomeOf string `json:"home_of,omitempty"`
@@ -201,7 +202,7 @@ func (c Copy) Label() string {
 // Requirement is one hard requirement of the answers and whether the
 // recommended design meets it (if not, it is also a blocker).
 type Requirement struct {
-	ID   string `json:"id"` // residency, rpo0, region_loss, never_conflicts, far_writers, offline_writes, write_throughput
+	ID   string `json:"id"` // residency, rpo0, region_loss, never_conflicts, home_routed_tables, one_writer, far_writers, offline_writes, site_rpo, write_throughput
 	Text string `json:"text"`
 	Met  bool   `json:"met"`
 	Why  string `json:"why,omitempty"` // how it is met, or what breaks it
