@@ -1169,7 +1169,7 @@ func (x *decider) engine() {
 	plat := a.String("platform")
 	tool := d.Platform.HATool
 	if len(x.siteStandbys(r.Design)) > 0 && plat == PlatformEdge {
-		tool = "Patroni per site" // a site-local restore is no longer enough
+		tool = "Patroni" // with a standby at each site a site-local restore is no longer the HA
 	}
 	switch r.Family {
 	case SinglePrimary:

@@ -525,4 +525,13 @@ func TestHTMLReportSaysRolesInWords(t *testing.T) {
 			}
 		})
 	}
+	// A copy that stands for every site of a region is "sites"; a node of
+	// a star's plan is one site.
+	r := recommendProfile(t, "5.2-retail-edge.yaml", Inputs{})
+	page := renderReport(t, HTMLInputs{Recommendation: r, Tool: "aadvisor test", Generated: reportTime,
+		Topology: &PlanTopology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Nodes: []TopologyNode{
+			{Name: "hq", Region: "us-east-1", Role: "hub"}, {Name: "site_0001", Role: "site", Owns: []string{"1"}}}}})
+	if !strings.Contains(page, "us-east-1</strong>: sites") || !strings.Contains(page, "<td>site</td>") || strings.Contains(page, "<td>sites</td>") {
+		t.Errorf("the page does not tell the sites of a region from one site of the plan")
+	}
 }

@@ -163,8 +163,12 @@ type Copy struct {
 var roleWords = map[string]string{
 	"primary": "primary", "standby": "standby", "sync-standby": "synchronous standby", "dr-standby": "DR standby",
 	"site-standby": "synchronous standby at each site", "owner": "owner primary", "peer": "mesh node",
-	"hub": "hub", "site": "sites", "shard": "shards",
+	"hub": "hub", "site": "site", "shard": "shard",
 }
+
+// groupRoles are the copy roles one line of "where the data lives"
+// stands for in the plural: every site, or every shard, of a region.
+var groupRoles = map[string]bool{"site": true, "shard": true}
 
 // RoleWords is a role in words ("dr-standby" → "DR standby", "peer" →
 // "mesh node"); a role it does not know stays as it is.
@@ -175,11 +179,20 @@ func RoleWords(role string) string {
 	return role
 }
 
+// RoleText is the copy's role in words, in the plural for a role that
+// stands for a group (every site of a region: "sites").
+func (c Copy) RoleText() string {
+	if groupRoles[c.Role] {
+		return RoleWords(c.Role) + "s"
+	}
+	return RoleWords(c.Role)
+}
+
 // Label says what the copy is and holds, after its region: "DR standby
 // for the owners homed in eu-west-1 (commits wait for it; manual
 // promotion; why)". Text, markdown and the HTML page print it alike.
 func (c Copy) Label() string {
-	s := RoleWords(c.Role)
+	s := c.RoleText()
 	if c.HomeOf != "" && c.HomeOf != c.Region {
 		s += " for the owners homed in " + c.HomeOf
 	}

@@ -640,7 +640,7 @@ func (x *decider) checkResidency(e *evaluation) {
 		if c.HomeOf != "" {
 			g := x.groupOf(c.HomeOf)
 			if g != "" && (c.Region == "" || !inGroup(g, c.Region)) {
-				bad = append(bad, fmt.Sprintf("the %s in %s would hold rows of owners homed in %s, which must stay in %s", RoleWords(c.Role), where, c.HomeOf, g))
+				bad = append(bad, fmt.Sprintf("the %s in %s would hold rows of owners homed in %s, which must stay in %s", c.RoleText(), where, c.HomeOf, g))
 			}
 			continue
 		}
@@ -649,7 +649,7 @@ func (x *decider) checkResidency(e *evaluation) {
 				continue
 			}
 			reported[c.Region+"|"+g] = true
-			bad = append(bad, fmt.Sprintf("the %s in %s would hold every row, including those that must stay in %s", RoleWords(c.Role), where, g))
+			bad = append(bad, fmt.Sprintf("the %s in %s would hold every row, including those that must stay in %s", c.RoleText(), where, g))
 		}
 	}
 	if len(bad) == 0 {
