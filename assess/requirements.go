@@ -373,14 +373,6 @@ func (x *decider) farWriters() []RemoteWriter {
 	return append(append([]RemoteWriter(nil), x.needLocal...), x.farMinor...)
 }
 
-func (x *decider) needLocalNames() []string {
-	var names []string
-	for _, r := range x.farWriters() {
-		names = append(names, r.Region)
-	}
-	return names
-}
-
 // andWords joins "a", "a and b", "a, b and c".
 func andWords(items []string) string {
 	if len(items) < 2 {
