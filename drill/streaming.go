@@ -153,6 +153,7 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 		return run, fmt.Errorf("read the drill rows back: %s", inspect.Redact(err.Error()))
 	}
 	measure(run, l, acks, rows["primary"], faultAt, end, run.LeaderAfter, leadersAfter(hist, faultAt))
+	run.ResumedByUndo = run.UndoneMS > 0 && run.FirstAckAfterMS >= run.UndoneMS
 	if run.FirstAckAfterMS >= 0 {
 		extra = append(extra, Event{AtMS: run.FirstAckAfterMS, Kind: "writes_resumed", Detail: fmt.Sprintf("first write acknowledged after %.1f s without", float64(run.RTOMS)/1000)})
 	}

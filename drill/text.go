@@ -40,6 +40,9 @@ func (r *Result) HASummary() string {
 func (r *Result) SettingsSummary() string {
 	s := r.Settings
 	hold := "until writes resume"
+	if r.resumedByUndo() && s.HoldS == 0 {
+		hold = "until the load ended (writes did not resume on their own)"
+	}
 	if s.HoldS > 0 {
 		hold = fmt.Sprintf("%gs", s.HoldS)
 	}

@@ -200,3 +200,32 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestVerdictResumedByUndo: on a streaming design with nothing to fail
+// over to, writes come back only when the drill undoes the fault, so by
+// default the "RTO" is the drill's own hold (45 s with the defaults) and
+// was judged against the target as if the design had recovered (found
+// running SP-1 without Patroni: "RTO 45.2 s, ok ≤ 60 s"). It is not a
+// measure; with --hold standing for the operator's restart it is.
+func TestVerdictResumedByUndo(t *testing.T) {
+	r := &Result{Kind: replicate.TopologyStreaming, Fault: Fault{Kind: KillPrimary},
+		Targets: Targets{RTOS: 60, RTOSource: "plan"},
+		Runs:    []Run{{RTOMS: 45200, UndoneMS: 60000, FirstAckAfterMS: 60400, RejoinMS: 61000, ResumedByUndo: true}}}
+	r.finish(Options{})
+	it := r.Verdict.Items[0]
+	if it.Met || r.Verdict.Met || !strings.Contains(it.Measured, "not measured") || !strings.Contains(r.SettingsSummary(), "until the load ended") {
+		t.Errorf("default hold: item %+v, settings %q", it, r.SettingsSummary())
+	}
+	if r.MeasuresFailover() {
+		t.Error("the drill's own hold stands as the design's failover time")
+	}
+	r.Settings.HoldS = 30
+	r.finish(Options{})
+	it = r.Verdict.Items[0]
+	if !it.Met || !strings.Contains(it.Measured, "--hold 30s") || it.Margin != "+14.8 s" {
+		t.Errorf("--hold 30s: item %+v", it)
+	}
+	if !r.MeasuresFailover() {
+		t.Error("--hold 30s: the outage with the operator's restart is not taken as the failover time")
+	}
+}

@@ -34,7 +34,7 @@ func readDrill(path string) (*drill.Result, error) {
 // measuredFailover is what recommend and report use instead of the
 // assumed failover time: the worst write outage of a drill's runs.
 func measuredFailover(r *drill.Result, file string) *assess.MeasuredFailover {
-	if r.Kind != "streaming" || r.Summary.MaxRTOS < 0 {
+	if r.Kind != "streaming" || !r.MeasuresFailover() {
 		return nil
 	}
 	return &assess.MeasuredFailover{Seconds: r.Summary.MaxRTOS, Source: fmt.Sprintf("measured by aadvisor drill: %s, worst of %d run(s), %s (%s)",
