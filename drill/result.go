@@ -369,7 +369,14 @@ func verdict(r *Result) Verdict {
 	} else if s.MaxRejoinS > 0 {
 		rejoin += fmt.Sprintf(" (at most %.1f s after the undo)", s.MaxRejoinS)
 	}
-	add(VerdictItem{Measure: "rejoin", Target: "the broken node comes back as a replica", Measured: rejoin, Met: s.AllRejoined})
+	back := "the broken node comes back as a replica"
+	switch {
+	case r.Fault.Kind == DisconnectSite:
+		back = "the site's links stream again and the hub catches up"
+	case r.Kind != replicate.TopologyStreaming:
+		back = "the broken node's links stream again"
+	}
+	add(VerdictItem{Measure: "rejoin", Target: back, Measured: rejoin, Met: s.AllRejoined})
 	if r.Expected != nil && s.MaxRTOS >= 0 {
 		// Reported, not judged: the settings' prediction, to read the
 		// measure against.

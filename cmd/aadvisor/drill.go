@@ -262,7 +262,9 @@ func drillTargets(p *replicate.Plan, ans *assess.Answers, th assess.Thresholds, 
 	if platform == "" && p.Topology.HA != nil {
 		platform = assess.PlatformPatroni
 	}
-	if pi, ok := assess.Platform(platform, th); ok && pi.Failover > 0 {
+	// A site cut off from its hub keeps writing: no failover happens, so
+	// the budget's failover time is no target for it.
+	if pi, ok := assess.Platform(platform, th); ok && pi.Failover > 0 && f.Kind != drill.DisconnectSite {
 		t.AssumedFailoverS = pi.Failover
 		t.AssumedSource = fmt.Sprintf("%s failover assumed by the downtime budget, %s", pi.Name, pi.Source)
 	}
