@@ -4,7 +4,8 @@
 //
 // It is gentle with the server. Everything runs in one read-only
 // REPEATABLE READ transaction with statement_timeout, lock_timeout and
-// application_name set; it reads catalogs and statistics views only, with a
+// application_name set (Read shares its snapshot with a second connection,
+// see lanes.go); it reads catalogs and statistics views only, with a
 // small constant number of queries whatever the size of the schema (one per
 // kind of object, never one per table). What the role may not read becomes
 // an inspect.Skipped entry naming the grant that fixes it, never an error.
@@ -62,14 +63,23 @@ type Options struct {
 	MaxStatements int
 	// Stats, when not nil, is filled with the cost of the read.
 	Stats *Stats
+	// OneConnection keeps Read to one connection. By default Read opens a
+	// second one that imports the first one's snapshot and runs part of
+	// the queries (the catalog and statistics reads, never one that opens
+	// a user table), which halves the time on a server with two cores to
+	// spare. ReadConn always reads on the connection it is given.
+	OneConnection bool
 }
 
 // Stats is the cost of one read.
 type Stats struct {
 	// Queries is the number of SQL statements sent, transaction control
-	// and savepoints included.
-	Queries  int
-	Duration time.Duration
+	// and savepoints included, on both connections.
+	Queries int
+	// Connections is the number of connections that ran queries: 2 when
+	// Read's second connection took part, else 1.
+	Connections int
+	Duration    time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -109,7 +119,11 @@ func Read(ctx context.Context, dsn string, o Options) (*inspect.Database, error)
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	return ReadConn(ctx, conn, o)
+	var second *pgx.ConnConfig
+	if !o.OneConnection {
+		second = conn.Config()
+	}
+	return readConn(ctx, conn, o, second)
 }
 
 // Connect opens a connection the way Read does: connect timeout,
@@ -216,19 +230,27 @@ func sourceName(cfg *pgx.ConnConfig) string {
 // read-only transaction, with the timeouts and application_name of o set
 // for that transaction only, and leaves the connection as it found it.
 func ReadConn(ctx context.Context, conn *pgx.Conn, o Options) (*inspect.Database, error) {
+	return readConn(ctx, conn, o, nil)
+}
+
+// readConn reads on conn and, with second, on a second connection made
+// with that configuration.
+func readConn(ctx context.Context, conn *pgx.Conn, o Options, second *pgx.ConnConfig) (*inspect.Database, error) {
 	o = o.withDefaults()
 	start := time.Now()
-	r := &reader{conn: conn, o: o, log: o.Log}
+	r := &reader{o: o, log: o.Log, second: second}
+	r.lane = &lane{conn: conn, first: true, log: o.Log, queries: &r.queries}
 	db, err := r.read(ctx)
+	queries := int(r.queries.Load())
 	if o.Stats != nil {
-		*o.Stats = Stats{Queries: r.queries, Duration: time.Since(start)}
+		*o.Stats = Stats{Queries: queries, Connections: 1 + int(r.seconds.Load()), Duration: time.Since(start)}
 	}
 	if err != nil {
 		return nil, err
 	}
 	db.Source = inspect.SourceInfo{Kind: inspect.SourceLive, Name: sourceName(conn.Config())}
 	o.Log.Info("read database", "source", db.Source.Name, "tables", len(db.Tables), "statements", len(db.Statements),
-		"skipped", len(db.Skipped), "queries", r.queries, "duration", time.Since(start).Round(time.Millisecond))
+		"skipped", len(db.Skipped), "queries", queries, "connections", 1+r.seconds.Load(), "duration", time.Since(start).Round(time.Millisecond))
 	return db, nil
 }
 

@@ -48,12 +48,19 @@ const relScope = inScope + ` AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend 
 const relKindsSQL = `c.relkind IN ('r', 'p', 'f', 'v', 'm')`
 
 // setupQuery sets the transaction's limits, search path (which decides how names print), date style
-// (results come back as text) and turns JIT off (compiling catalog queries costs seconds, saves nothing),
-// and reads the server version.
+// (results come back as text), turns JIT off (compiling catalog queries costs seconds, saves nothing)
+// and parallel workers (starting them costs more than the catalog scans they would share, and takes
+// the server's workers from its own queries), and reads the server version and start (the second
+// lane checks it runs on the same server).
 const setupQuery = `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
 	pg_catalog.set_config('application_name', $3, true), pg_catalog.set_config('search_path', 'public', true),
 	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.set_config('jit', 'off', true),
-	pg_catalog.current_setting('server_version_num')::int AS version`
+	pg_catalog.set_config('max_parallel_workers_per_gather', '0', true),
+	pg_catalog.current_setting('server_version_num')::int AS version, pg_catalog.pg_postmaster_start_time() AS started`
+
+// exportSnapshot follows setupQuery's columns on the first lane of a read with two: the snapshot the
+// second lane imports.
+const exportSnapshot = `, pg_catalog.pg_export_snapshot() AS snapshot`
 
 // tablesQuery lists relations with their kind, keys of replication and partitioning, and row security.
 const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
@@ -67,8 +74,8 @@ const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.rel
 		JOIN pg_catalog.pg_class p ON p.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
 		WHERE i.inhrelid = c.oid AND NOT c.relispartition ORDER BY i.inhseqno) AS inherits,
 	coalesce(c.reloptions, '{}') AS options,
-	coalesce((SELECT ic.relname FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
-		WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') AS replident_index,
+	CASE WHEN c.relreplident <> 'i' THEN '' ELSE coalesce((SELECT ic.relname FROM pg_catalog.pg_index x
+		JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') END AS replident_index,
 	c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
 	ARRAY(SELECT pol.polname::text FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid ORDER BY pol.polname) AS policies
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -85,10 +92,10 @@ const relationsFrom = `pg_catalog.unnest($1::pg_catalog.oid[]) AS rel(oid)`
 
 // columnsQuery lists the columns of every relation with type, default, identity, generation and storage.
 // A default cannot refer to columns, so it is printed without its relation (relid 0), which spares the
-// server opening every table; a generation expression needs the relation.
+// server opening every table; a generation expression needs the relation (generatedQuery).
 const columnsQuery = `SELECT a.attrelid AS relid, a.attnum AS num, a.attname AS name,
 	pg_catalog.format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-	coalesce(pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), '') AS expr,
+	CASE WHEN a.attgenerated = '' THEN coalesce(pg_catalog.pg_get_expr(ad.adbin, 0), '') ELSE '' END AS expr,
 	a.attidentity::text AS identity, a.attgenerated::text AS generated,
 	CASE WHEN a.attstorage = t.typstorage THEN '' ELSE a.attstorage::text END AS storage
 FROM ` + relationsFrom + ` JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oid
@@ -96,6 +103,13 @@ FROM ` + relationsFrom + ` JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oi
 	LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum`
+
+// generatedQuery prints the expressions of the generated columns of the relations with some (the
+// columns query found them), with their relation, which it opens; it runs only when there are some.
+const generatedQuery = `SELECT a.attrelid AS relid, a.attnum AS num, pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS expr
+FROM ` + relationsFrom + ` JOIN pg_catalog.pg_attribute a ON a.attrelid = rel.oid
+	JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE a.attgenerated <> '' AND NOT a.attisdropped`
 
 // indexesQuery lists indexes with their key column numbers, the text of expression keys (as
 // pg_get_indexdef prints them, in key order) and their constraint.
@@ -135,19 +149,18 @@ FROM ` + relationsFrom + ` JOIN pg_catalog.pg_class c ON c.oid = rel.oid
 	JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.oid, a.attnum`
 
-// sequencesQuery lists sequences with their parameters and the column that owns them (OWNED BY, serial, identity).
+// sequencesQuery lists sequences with their parameters and the column that owns them (OWNED BY, serial,
+// identity) by relation and number.
 const sequencesQuery = `SELECT n.nspname AS schema, c.relname AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type,
 	s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min, s.seqmax AS max, s.seqcache AS cache,
 	s.seqcycle AS cycle, c.relpersistence::text AS persistence,
-	coalesce((SELECT tn.nspname || '.' || t.relname || '.' || a.attname FROM pg_catalog.pg_depend d
-		JOIN pg_catalog.pg_class t ON t.oid = d.refobjid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-		WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
-			AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i') LIMIT 1), '') AS owned_by
+	coalesce(d.refobjid, 0) AS owner_relid, coalesce(d.refobjsubid, 0) AS owner_num
 FROM pg_catalog.pg_sequence s
 	JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+		AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
 WHERE ` + relScope + `
-ORDER BY n.nspname, c.relname`
+ORDER BY n.nspname, c.relname, d.refobjid, d.refobjsubid`
 
 // triggersQuery lists user triggers (not the internal ones behind foreign keys) with their firing mode.
 const triggersQuery = `SELECT tg.tgrelid AS relid, tg.tgname AS name, tg.tgenabled::text AS enabled, tg.tgtype::int AS type,

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,18 +41,26 @@ const (
 // MinServerVersion is the oldest server_version_num the reader accepts.
 const MinServerVersion = 130000
 
-// reader holds the state of one read.
+// reader holds the state of one read. The maps and relArg are written
+// before any part runs and only read after; the model is built by the
+// parts' apply functions, on the reader's goroutine.
 type reader struct {
-	conn    *pgx.Conn
+	lane    *lane // the first
 	o       Options
 	log     *slog.Logger
-	queries int
+	queries atomic.Int64
+	// second, when set, opens the second lane (see lanes.go); seconds
+	// counts whether it ran a query.
+	second  *pgx.ConnConfig
+	seconds atomic.Int32
 
 	version int
 	facts   dbFacts
 	db      *inspect.Database
 	rels    map[uint32]*inspect.Table
-	// relArg lists the oids of rels, the $1 of the queries of their parts.
+	// oids are those of rels, in the order read; relArg lists them, the
+	// $1 of the queries of their parts.
+	oids   []uint32
 	relArg string
 	// attNames names the columns of each relation by number.
 	attNames map[uint32][]string
@@ -73,23 +83,11 @@ type dbFacts struct {
 	PgssSchema      string     `db:"pgss_schema"`
 }
 
-func (r *reader) count() {
-	r.queries++
-	queryCount.Add(1)
-}
-
-// exec runs a statement without result rows; sql carries the marker.
-func (r *reader) exec(ctx context.Context, sql string) error {
-	r.count()
-	_, err := r.conn.Exec(ctx, sql)
-	return err
-}
-
 // collect runs one query of the transaction and maps its rows by column name.
-func collect[T any](ctx context.Context, r *reader, name, sql string, args ...any) ([]T, error) {
+func collect[T any](ctx context.Context, l *lane, name, sql string, args ...any) ([]T, error) {
 	start := time.Now()
-	r.count()
-	rows, err := r.conn.Query(ctx, mark(sql), append([]any{pgx.QueryExecModeExec}, args...)...)
+	l.count()
+	rows, err := l.conn.Query(ctx, mark(sql), append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -97,7 +95,7 @@ func collect[T any](ctx context.Context, r *reader, name, sql string, args ...an
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	r.log.Debug("query", "name", name, "rows", len(out), "duration", time.Since(start))
+	l.log.Debug("query", "name", name, "rows", len(out), "duration", time.Since(start), "first_connection", l.first)
 	return out, nil
 }
 
@@ -164,26 +162,39 @@ func (e *guardedError) Error() string { return e.pe.Message }
 // (permission denied, lock timeout, a missing library) does not abort the
 // transaction. Such an error comes back as a *guardedError; any other error
 // (the connection, the context) is fatal.
-func guarded[T any](ctx context.Context, r *reader, name, sql string, args ...any) ([]T, error) {
-	if err := r.exec(ctx, savepointSQL); err != nil {
+func guarded[T any](ctx context.Context, l *lane, name, sql string, args ...any) ([]T, error) {
+	if err := l.exec(ctx, savepointSQL); err != nil {
 		return nil, fmt.Errorf("read %s: savepoint: %w", name, err)
 	}
-	out, err := collect[T](ctx, r, name, sql, args...)
+	out, err := collect[T](ctx, l, name, sql, args...)
 	if err != nil {
 		pe := pgError(err)
 		if pe == nil || ctx.Err() != nil {
 			return nil, err
 		}
-		if rerr := r.exec(ctx, undoSQL); rerr != nil {
+		if rerr := l.exec(ctx, undoSQL); rerr != nil {
 			return nil, fmt.Errorf("read %s: %w (and rolling back: %w)", name, err, rerr)
 		}
-		r.log.Debug("optional query failed", "name", name, "sqlstate", pe.Code, "error", pe.Message)
+		l.log.Debug("optional query failed", "name", name, "sqlstate", pe.Code, "error", pe.Message)
 		return nil, &guardedError{pe}
 	}
-	if err := r.exec(ctx, releaseSQL); err != nil {
+	if err := l.exec(ctx, releaseSQL); err != nil {
 		return nil, fmt.Errorf("read %s: release savepoint: %w", name, err)
 	}
 	return out, nil
+}
+
+// query is a part of one query: run reads the rows on a lane, apply adds
+// them to the model.
+func query[T any](name string, where placement, run func(context.Context, *lane) ([]T, error), apply func([]T, error) error) *part {
+	var rows []T
+	return &part{name: name, where: where,
+		fetch: func(ctx context.Context, l *lane) (err error) {
+			rows, err = run(ctx, l)
+			return err
+		},
+		apply: func(err error) error { return apply(rows, err) },
+	}
 }
 
 // skip records evidence that could not be read.
@@ -241,38 +252,132 @@ func (r *reader) grantFor(msg, fallback string) string {
 	}
 }
 
+// setupRow is what setupQuery returns besides setting the transaction up.
+type setupRow struct {
+	Version  int
+	Started  time.Time
+	Snapshot string
+}
+
+// setup sets the transaction's limits (setupQuery); with export it also
+// exports the snapshot for a second lane.
+func (l *lane) setup(ctx context.Context, o Options, export bool, s *setupRow) error {
+	l.count()
+	sql := setupQuery
+	dest := []any{nil, nil, nil, nil, nil, nil, nil, &s.Version, &s.Started}
+	if export {
+		sql += exportSnapshot
+		dest = append(dest, &s.Snapshot)
+	}
+	err := l.conn.QueryRow(ctx, mark(sql), pgx.QueryExecModeExec, millis(o.StatementTimeout), millis(o.LockTimeout), o.AppName).
+		Scan(dest...)
+	if err != nil {
+		return fmt.Errorf("set up transaction: %w", err)
+	}
+	return nil
+}
+
 func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
-	if s := r.conn.PgConn().TxStatus(); s != 'I' {
+	l := r.lane
+	if s := l.conn.PgConn().TxStatus(); s != 'I' {
 		return nil, fmt.Errorf("read database: the connection is inside a transaction (status %q); pglive runs its own", s)
 	}
-	if err := r.exec(ctx, beginQuery); err != nil {
+	if err := l.exec(ctx, beginQuery); err != nil {
 		return nil, fmt.Errorf("begin read-only transaction: %w", err)
 	}
 	defer func() {
-		_ = r.exec(context.WithoutCancel(ctx), rollbackQuery) // read only: nothing to keep
+		_ = l.exec(context.WithoutCancel(ctx), rollbackQuery) // read only: nothing to keep
 	}()
 	r.db = &inspect.Database{LargeObjects: -1}
 
-	r.count()
-	err := r.conn.QueryRow(ctx, mark(setupQuery), pgx.QueryExecModeExec, millis(r.o.StatementTimeout), millis(r.o.LockTimeout), r.o.AppName).
-		Scan(nil, nil, nil, nil, nil, nil, &r.version)
-	if err != nil {
-		return nil, fmt.Errorf("set up transaction: %w", err)
+	var set setupRow
+	if err := l.setup(ctx, r.o, r.second != nil, &set); err != nil {
+		return nil, err
 	}
+	r.version = set.Version
 	if r.version < MinServerVersion {
 		return nil, fmt.Errorf("server version %d is not supported: aadvisor needs PostgreSQL %d or later", r.version, MinServerVersion/10000)
 	}
 	r.db.ServerVersion = r.version
 
-	steps := []func(context.Context) error{
-		r.readDatabase, r.readTables, r.readColumns, r.readIndexes, r.readConstraints, r.readTriggers,
-		r.readRules, r.readSequences, r.readFunctions, r.readEventTriggers, r.readExtensions, r.readRoles,
-		// Optional evidence: each may become a Skipped entry.
-		r.readViewDefs, r.readFunctionBodies, r.readToast, r.readTableStats, r.readSettings, r.readLargeObjects,
-		r.readDatabases, r.readPublications, r.readSubscriptions, r.readSlots, r.readStatements,
+	// The order in which the lanes take the parts: the first lane starts
+	// with the queries that print the expressions of every relation, the
+	// second with the heaviest of the others; the parts that keep locks
+	// come last, to keep them for the shortest time. Most parts' queries
+	// take the relations the first lane reads before.
+	parts := map[string]*part{}
+	var order []*part
+	columns, generated := r.columnsParts()
+	toast1, toast2 := r.toastParts()
+	for _, p := range []*part{
+		r.indexesPart(), r.constraintsPart(), generated,
+		r.tableStatsPart(), r.rolesPart(), r.statementsPart(), r.sequencesPart(), columns, toast1, toast2,
+		r.functionsPart(), r.triggersPart(), r.rulesPart(), r.settingsPart(), r.eventTriggersPart(), r.extensionsPart(),
+		r.largeObjectsPart(), r.databasesPart(), r.publicationsPart(), r.subscriptionsPart(), r.slotsPart(),
+		r.viewDefsPart(), r.functionBodiesPart(),
+	} {
+		parts[p.name] = p
+		order = append(order, p)
 	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
+	s := newSchedule(order)
+	lctx, stop := context.WithCancel(ctx)
+	var lanes sync.WaitGroup
+	defer func() {
+		stop()
+		lanes.Wait()
+	}()
+	// The second lane connects while the first reads the database and its
+	// relations, and starts once the database is read.
+	dbRead := make(chan struct{})
+	if r.second != nil {
+		lanes.Add(1)
+		go func() {
+			defer lanes.Done()
+			sl, err := r.openSecond(lctx, r.second, set.Snapshot, set.Started)
+			if err != nil {
+				if lctx.Err() == nil {
+					r.log.Debug("second connection not used", "error", err)
+				}
+				return
+			}
+			defer sl.close(ctx)
+			select {
+			case <-dbRead:
+				if s.work(lctx, sl) {
+					r.seconds.Store(1)
+				}
+				if secondDone != nil {
+					secondDone(sl.conn)
+				}
+			case <-lctx.Done():
+			}
+		}()
+	}
+	if err := r.readDatabase(ctx); err != nil {
+		return nil, err
+	}
+	close(dbRead)
+	if err := r.readTables(ctx); err != nil {
+		return nil, err
+	}
+	s.relationsRead()
+	lanes.Add(1)
+	go func() {
+		defer lanes.Done()
+		s.work(lctx, l)
+	}()
+	// The parts' rows join the model in this order, whatever lane ran them.
+	for _, name := range []string{
+		"columns", "generated columns", "indexes", "constraints", "triggers", "rules", "sequences", "functions", "event triggers", "extensions", "roles",
+		// Optional evidence: each may become a Skipped entry.
+		"view definitions", "function bodies", "TOAST sizes 1", "TOAST sizes 2", "table statistics", "settings", "large objects",
+		"databases", "publications", "subscriptions", "replication slots", "pg_stat_statements",
+	} {
+		p := parts[name]
+		if err := s.wait(ctx, p); err != nil {
+			return nil, err
+		}
+		if err := p.apply(p.err); err != nil {
 			return nil, err
 		}
 	}
@@ -282,7 +387,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 }
 
 func (r *reader) readDatabase(ctx context.Context) error {
-	rows, err := collect[dbFacts](ctx, r, "database", databaseQuery(r.version))
+	rows, err := collect[dbFacts](ctx, r.lane, "database", databaseQuery(r.version))
 	if err != nil {
 		return err
 	}
@@ -317,7 +422,7 @@ type tableRow struct {
 }
 
 func (r *reader) readTables(ctx context.Context) error {
-	rows, err := collect[tableRow](ctx, r, "tables", tablesQuery)
+	rows, err := collect[tableRow](ctx, r.lane, "tables", tablesQuery)
 	if err != nil {
 		return err
 	}
@@ -337,7 +442,7 @@ func (r *reader) readTables(ctx context.Context) error {
 		r.rels[t.OID] = tab
 		r.db.Tables = append(r.db.Tables, tab)
 	}
-	r.relArg = oidArray(oids)
+	r.oids, r.relArg = oids, oidArray(oids)
 	return nil
 }
 
@@ -417,8 +522,39 @@ type columnRow struct {
 	Storage   string `db:"storage"`
 }
 
-func (r *reader) readColumns(ctx context.Context) error {
-	rows, err := collect[columnRow](ctx, r, "columns", columnsQuery, r.relArg)
+// columnsParts read the columns, on either lane, and then the
+// expressions of generated columns, on the first lane: printing them opens
+// their relations.
+func (r *reader) columnsParts() (columns, generated *part) {
+	var cols []columnRow
+	var gen []generatedRow
+	columns = (&part{name: "columns", where: anyLane,
+		fetch: func(ctx context.Context, l *lane) (err error) {
+			cols, err = collect[columnRow](ctx, l, "columns", columnsQuery, r.relArg)
+			return err
+		},
+		apply: func(err error) error { return r.applyColumns(cols, err) },
+	}).onRelations()
+	generated = (&part{name: "generated columns", where: firstLane, after: []*part{columns},
+		fetch: func(ctx context.Context, l *lane) (err error) {
+			var rels []uint32
+			for _, c := range cols {
+				if c.Generated != "" && (len(rels) == 0 || rels[len(rels)-1] != c.RelID) {
+					rels = append(rels, c.RelID)
+				}
+			}
+			gen = nil
+			if len(rels) > 0 {
+				gen, err = collect[generatedRow](ctx, l, "generated columns", generatedQuery, oidArray(rels))
+			}
+			return err
+		},
+		apply: func(err error) error { return r.applyGenerated(gen, err) },
+	}).onRelations()
+	return columns, generated
+}
+
+func (r *reader) applyColumns(rows []columnRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -434,14 +570,30 @@ func (r *reader) readColumns(ctx context.Context) error {
 		}
 		names[c.Num] = c.Name
 		r.attNames[c.RelID] = names
-		col := &inspect.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull, Identity: identities[c.Identity],
-			Generated: generations[c.Generated], Storage: storages[c.Storage]}
-		if col.Generated != "" {
-			col.GeneratedExpr = c.Expr
-		} else {
-			col.Default = c.Expr
+		t.Columns = append(t.Columns, &inspect.Column{Name: c.Name, Type: c.Type, NotNull: c.NotNull, Default: c.Expr,
+			Identity: identities[c.Identity], Generated: generations[c.Generated], Storage: storages[c.Storage]})
+	}
+	return nil
+}
+
+type generatedRow struct {
+	RelID uint32 `db:"relid"`
+	Num   int16  `db:"num"`
+	Expr  string `db:"expr"`
+}
+
+func (r *reader) applyGenerated(rows []generatedRow, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, g := range rows {
+		t, name := r.rels[g.RelID], r.attName(g.RelID, int(g.Num))
+		if t == nil {
+			continue
 		}
-		t.Columns = append(t.Columns, col)
+		if c := t.Column(name); c != nil && c.Generated != "" {
+			c.GeneratedExpr = g.Expr
+		}
 	}
 	return nil
 }
@@ -463,8 +615,13 @@ type indexRow struct {
 	KeyExprs   []string `db:"key_exprs"`
 }
 
-func (r *reader) readIndexes(ctx context.Context) error {
-	rows, err := collect[indexRow](ctx, r, "indexes", indexesQuery, r.relArg)
+func (r *reader) indexesPart() *part {
+	return query("indexes", firstLane, func(ctx context.Context, l *lane) ([]indexRow, error) {
+		return collect[indexRow](ctx, l, "indexes", indexesQuery, r.relArg)
+	}, r.applyIndexes).onRelations()
+}
+
+func (r *reader) applyIndexes(rows []indexRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -513,36 +670,56 @@ type referencedRow struct {
 	AttName string `db:"attname"`
 }
 
-func (r *reader) readConstraints(ctx context.Context) error {
-	rows, err := collect[constraintRow](ctx, r, "constraints", constraintsQuery, r.relArg)
+func (r *reader) constraintsPart() *part {
+	return withOutside(r, "constraints", firstLane, "referenced relations", func(c constraintRow) uint32 { return c.RefRelID },
+		func(ctx context.Context, l *lane) ([]constraintRow, error) {
+			return collect[constraintRow](ctx, l, "constraints", constraintsQuery, r.relArg)
+		}, r.applyConstraints)
+}
+
+// withOutside is a part whose rows refer to relations by oid (rel; 0 for
+// none): those outside the read (an extension's table) are named, with
+// their columns, by one more query when there are any.
+func withOutside[T any](r *reader, name string, where placement, outsideName string, rel func(T) uint32,
+	run func(context.Context, *lane) ([]T, error), apply func([]T, []referencedRow, error) error) *part {
+	var rows []T
+	var refs []referencedRow
+	return (&part{name: name, where: where,
+		fetch: func(ctx context.Context, l *lane) (err error) {
+			if rows, err = run(ctx, l); err != nil {
+				return err
+			}
+			var oids []uint32
+			seen := map[uint32]bool{}
+			for _, row := range rows {
+				if o := rel(row); o != 0 && r.rels[o] == nil && !seen[o] {
+					seen[o] = true
+					oids = append(oids, o)
+				}
+			}
+			refs = nil
+			if len(oids) > 0 {
+				refs, err = collect[referencedRow](ctx, l, outsideName, referencedQuery, oidArray(oids))
+			}
+			return err
+		},
+		apply: func(err error) error { return apply(rows, refs, err) },
+	}).onRelations()
+}
+
+func (r *reader) applyConstraints(rows []constraintRow, refs []referencedRow, err error) error {
 	if err != nil {
 		return err
 	}
-	// Referenced relations outside the read (an extension's table) are
-	// named by one more query, when there are any.
-	var outside []uint32
-	seen := map[uint32]bool{}
-	for _, c := range rows {
-		if c.RefRelID != 0 && r.rels[c.RefRelID] == nil && !seen[c.RefRelID] {
-			seen[c.RefRelID] = true
-			outside = append(outside, c.RefRelID)
-		}
-	}
 	refNames := map[uint32]string{}
-	if len(outside) > 0 {
-		refs, err := collect[referencedRow](ctx, r, "referenced relations", referencedQuery, oidArray(outside))
-		if err != nil {
-			return err
+	for _, ref := range refs {
+		refNames[ref.RelID] = ref.Name
+		names := r.attNames[ref.RelID]
+		for len(names) <= int(ref.Num) {
+			names = append(names, "")
 		}
-		for _, ref := range refs {
-			refNames[ref.RelID] = ref.Name
-			names := r.attNames[ref.RelID]
-			for len(names) <= int(ref.Num) {
-				names = append(names, "")
-			}
-			names[ref.Num] = ref.AttName
-			r.attNames[ref.RelID] = names
-		}
+		names[ref.Num] = ref.AttName
+		r.attNames[ref.RelID] = names
 	}
 	for _, c := range rows {
 		t := r.rels[c.RelID]
@@ -574,8 +751,13 @@ type triggerRow struct {
 	Constraint bool   `db:"is_constraint"`
 }
 
-func (r *reader) readTriggers(ctx context.Context) error {
-	rows, err := collect[triggerRow](ctx, r, "triggers", triggersQuery, r.relArg)
+func (r *reader) triggersPart() *part {
+	return query("triggers", anyLane, func(ctx context.Context, l *lane) ([]triggerRow, error) {
+		return collect[triggerRow](ctx, l, "triggers", triggersQuery, r.relArg)
+	}, r.applyTriggers).onRelations()
+}
+
+func (r *reader) applyTriggers(rows []triggerRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -598,8 +780,13 @@ type ruleRow struct {
 	Instead bool   `db:"instead"`
 }
 
-func (r *reader) readRules(ctx context.Context) error {
-	rows, err := collect[ruleRow](ctx, r, "rules", rulesQuery, r.relArg)
+func (r *reader) rulesPart() *part {
+	return query("rules", anyLane, func(ctx context.Context, l *lane) ([]ruleRow, error) {
+		return collect[ruleRow](ctx, l, "rules", rulesQuery, r.relArg)
+	}, r.applyRules).onRelations()
+}
+
+func (r *reader) applyRules(rows []ruleRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -622,18 +809,40 @@ type sequenceRow struct {
 	Cache       int64  `db:"cache"`
 	Cycle       bool   `db:"cycle"`
 	Persistence string `db:"persistence"`
-	OwnedBy     string `db:"owned_by"`
+	OwnerRelID  uint32 `db:"owner_relid"`
+	OwnerNum    int32  `db:"owner_num"`
 }
 
-func (r *reader) readSequences(ctx context.Context) error {
-	rows, err := collect[sequenceRow](ctx, r, "sequences", sequencesQuery)
+// sequencesPart reads the sequences with the column that owns each, by
+// relation and number: the reader names it from the columns read.
+func (r *reader) sequencesPart() *part {
+	return withOutside(r, "sequences", anyLane, "sequence owners", func(s sequenceRow) uint32 { return s.OwnerRelID },
+		func(ctx context.Context, l *lane) ([]sequenceRow, error) {
+			return collect[sequenceRow](ctx, l, "sequences", sequencesQuery)
+		}, r.applySequences)
+}
+
+func (r *reader) applySequences(rows []sequenceRow, refs []referencedRow, err error) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range rows {
+	outside := map[[2]uint32]string{}
+	for _, ref := range refs {
+		outside[[2]uint32{ref.RelID, uint32(ref.Num)}] = ref.Name + "." + ref.AttName
+	}
+	for i, s := range rows {
+		if i > 0 && s.Schema == rows[i-1].Schema && s.Name == rows[i-1].Name {
+			continue // a second owner: the first one stands
+		}
+		var owner string
+		if t := r.rels[s.OwnerRelID]; t != nil {
+			owner = t.Schema + "." + t.Name + "." + r.attName(s.OwnerRelID, int(s.OwnerNum))
+		} else if s.OwnerRelID != 0 {
+			owner = outside[[2]uint32{s.OwnerRelID, uint32(s.OwnerNum)}]
+		}
 		r.db.Sequences = append(r.db.Sequences, &inspect.Sequence{Schema: s.Schema, Name: s.Name, Type: s.Type,
 			Start: s.Start, Increment: s.Increment, Min: s.Min, Max: s.Max, Cache: s.Cache, Cycle: s.Cycle,
-			Persistence: persistences[s.Persistence], OwnedBy: s.OwnedBy})
+			Persistence: persistences[s.Persistence], OwnedBy: owner})
 	}
 	return nil
 }
@@ -649,8 +858,13 @@ type functionRow struct {
 	Body       string   `db:"body"`
 }
 
-func (r *reader) readFunctions(ctx context.Context) error {
-	rows, err := collect[functionRow](ctx, r, "functions", functionsQuery)
+func (r *reader) functionsPart() *part {
+	return query("functions", anyLane, func(ctx context.Context, l *lane) ([]functionRow, error) {
+		return collect[functionRow](ctx, l, "functions", functionsQuery)
+	}, r.applyFunctions)
+}
+
+func (r *reader) applyFunctions(rows []functionRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -671,8 +885,13 @@ type eventTriggerRow struct {
 	Function string `db:"function"`
 }
 
-func (r *reader) readEventTriggers(ctx context.Context) error {
-	rows, err := collect[eventTriggerRow](ctx, r, "event triggers", eventTriggersQuery)
+func (r *reader) eventTriggersPart() *part {
+	return query("event triggers", anyLane, func(ctx context.Context, l *lane) ([]eventTriggerRow, error) {
+		return collect[eventTriggerRow](ctx, l, "event triggers", eventTriggersQuery)
+	}, r.applyEventTriggers)
+}
+
+func (r *reader) applyEventTriggers(rows []eventTriggerRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -689,8 +908,13 @@ type extensionRow struct {
 	Schema  string `db:"schema"`
 }
 
-func (r *reader) readExtensions(ctx context.Context) error {
-	rows, err := collect[extensionRow](ctx, r, "extensions", extensionsQuery)
+func (r *reader) extensionsPart() *part {
+	return query("extensions", anyLane, func(ctx context.Context, l *lane) ([]extensionRow, error) {
+		return collect[extensionRow](ctx, l, "extensions", extensionsQuery)
+	}, r.applyExtensions)
+}
+
+func (r *reader) applyExtensions(rows []extensionRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -709,8 +933,13 @@ type roleRow struct {
 	BypassRLS bool   `db:"bypass_rls"`
 }
 
-func (r *reader) readRoles(ctx context.Context) error {
-	rows, err := collect[roleRow](ctx, r, "roles", rolesQuery)
+func (r *reader) rolesPart() *part {
+	return query("roles", anyLane, func(ctx context.Context, l *lane) ([]roleRow, error) {
+		return collect[roleRow](ctx, l, "roles", rolesQuery)
+	}, r.applyRoles)
+}
+
+func (r *reader) applyRoles(rows []roleRow, err error) error {
 	if err != nil {
 		return err
 	}
@@ -732,8 +961,13 @@ type viewDefRow struct {
 	Definition string `db:"definition"`
 }
 
-func (r *reader) readViewDefs(ctx context.Context) error {
-	rows, err := guarded[viewDefRow](ctx, r, "view definitions", viewDefsQuery, r.relArg)
+func (r *reader) viewDefsPart() *part {
+	return query("view definitions", firstLane, func(ctx context.Context, l *lane) ([]viewDefRow, error) {
+		return guarded[viewDefRow](ctx, l, "view definitions", viewDefsQuery, r.relArg)
+	}, r.applyViewDefs).onRelations()
+}
+
+func (r *reader) applyViewDefs(rows []viewDefRow, err error) error {
 	if err != nil {
 		return r.skipErr(EvidenceViewDefinitions, "view definitions", err, "connect as the owner of the views")
 	}
@@ -750,11 +984,16 @@ type bodyRow struct {
 	Body string `db:"body"`
 }
 
-func (r *reader) readFunctionBodies(ctx context.Context) error {
-	if r.version < 140000 {
-		return nil // no SQL-standard bodies before 14
-	}
-	rows, err := guarded[bodyRow](ctx, r, "function bodies", functionBodiesQuery)
+func (r *reader) functionBodiesPart() *part {
+	return query("function bodies", firstLane, func(ctx context.Context, l *lane) ([]bodyRow, error) {
+		if r.version < 140000 {
+			return nil, nil // no SQL-standard bodies before 14
+		}
+		return guarded[bodyRow](ctx, l, "function bodies", functionBodiesQuery)
+	}, r.applyFunctionBodies)
+}
+
+func (r *reader) applyFunctionBodies(rows []bodyRow, err error) error {
 	if err != nil {
 		return r.skipErr(EvidenceFunctionBodies, "SQL-standard function bodies", err, "connect as the owner of the functions")
 	}
@@ -771,17 +1010,48 @@ type toastRow struct {
 	Bytes int64  `db:"bytes"`
 }
 
-func (r *reader) readToast(ctx context.Context) error {
-	rows, err := guarded[toastRow](ctx, r, "TOAST sizes", toastQuery, r.relArg)
-	if err != nil {
-		return r.skipErr(inspect.EvidenceToast, "TOAST sizes", err, r.grant("GRANT EXECUTE ON FUNCTION pg_catalog.pg_relation_size(regclass)"))
+// toastParts read the sizes of the TOAST relations in two halves, which
+// two lanes read at once (pg_relation_size opens each TOAST relation);
+// the second half's apply adds both, or the skip when either failed.
+func (r *reader) toastParts() (first, second *part) {
+	var rows [2][]toastRow
+	half := func(i int) *part {
+		return (&part{name: fmt.Sprintf("TOAST sizes %d", i+1), where: anyLane,
+			fetch: func(ctx context.Context, l *lane) (err error) {
+				n := len(r.oids) / 2
+				oids := r.oids[:n]
+				if i == 1 {
+					oids = r.oids[n:]
+				}
+				rows[i], err = guarded[toastRow](ctx, l, "TOAST sizes", toastQuery, oidArray(oids))
+				return err
+			},
+		}).onRelations()
 	}
-	for _, s := range rows {
-		if t := r.rels[s.RelID]; t != nil {
-			t.ToastBytes = s.Bytes
+	first, second = half(0), half(1)
+	first.apply = func(err error) error {
+		var ge *guardedError
+		if err != nil && !errors.As(err, &ge) {
+			return err
 		}
+		return nil
 	}
-	return nil
+	second.apply = func(err error) error {
+		for _, err := range []error{first.err, err} {
+			if err != nil {
+				return r.skipErr(inspect.EvidenceToast, "TOAST sizes", err, r.grant("GRANT EXECUTE ON FUNCTION pg_catalog.pg_relation_size(regclass)"))
+			}
+		}
+		for _, half := range rows {
+			for _, s := range half {
+				if t := r.rels[s.RelID]; t != nil {
+					t.ToastBytes = s.Bytes
+				}
+			}
+		}
+		return nil
+	}
+	return first, second
 }
 
 type statsRow struct {
@@ -797,8 +1067,22 @@ type statsRow struct {
 	Tuples  int64  `db:"reltuples"`
 }
 
-func (r *reader) readTableStats(ctx context.Context) error {
-	rows, err := guarded[statsRow](ctx, r, "table statistics", tableStatsQuery)
+func (r *reader) tableStatsPart() *part {
+	var rows []statsRow
+	var created []createdRow
+	return &part{name: "table statistics", where: anyLane,
+		fetch: func(ctx context.Context, l *lane) (err error) {
+			if rows, err = guarded[statsRow](ctx, l, "table statistics", tableStatsQuery); err != nil {
+				return err
+			}
+			created, err = r.readStatsWindow(ctx, l)
+			return err
+		},
+		apply: func(err error) error { return r.applyTableStats(rows, created, err) },
+	}
+}
+
+func (r *reader) applyTableStats(rows []statsRow, created []createdRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceTableStats, "pg_stat_user_tables", err, r.grant("GRANT SELECT ON pg_catalog.pg_stat_user_tables"))
 	}
@@ -809,35 +1093,32 @@ func (r *reader) readTableStats(ctx context.Context) error {
 		}
 	}
 	r.db.Workload.TableStats = true
-	return r.readStatsWindow(ctx)
+	if f := r.facts.StatsReset; f != nil {
+		r.db.Workload.TableStatsSince = f.UTC()
+	} else if len(created) == 1 {
+		r.db.Workload.TableStatsSince = created[0].Created.UTC()
+	}
+	return nil
 }
 
 type createdRow struct {
 	Created time.Time `db:"created"`
 }
 
-// readStatsWindow settles since when the table counters can have been
-// counting: the statistics reset of pg_stat_database, or, when they were
-// never reset, the creation of the database (pg_stat_file needs a
-// superuser or a grant; without it the window stays unknown, which the
-// rules that need it say).
-func (r *reader) readStatsWindow(ctx context.Context) error {
-	if f := r.facts.StatsReset; f != nil {
-		r.db.Workload.TableStatsSince = f.UTC()
-		return nil
+// readStatsWindow reads since when the table counters can have been
+// counting when pg_stat_database has no statistics reset: the creation of
+// the database (pg_stat_file needs a superuser or a grant; without it the
+// window stays unknown, which the rules that need it say).
+func (r *reader) readStatsWindow(ctx context.Context, l *lane) ([]createdRow, error) {
+	if r.facts.StatsReset != nil {
+		return nil, nil
 	}
-	rows, err := guarded[createdRow](ctx, r, "database creation", databaseCreatedQuery)
+	rows, err := guarded[createdRow](ctx, l, "database creation", databaseCreatedQuery)
 	var ge *guardedError
 	if errors.As(err, &ge) {
-		return nil
+		return nil, nil
 	}
-	if err != nil {
-		return err
-	}
-	if len(rows) == 1 {
-		r.db.Workload.TableStatsSince = rows[0].Created.UTC()
-	}
-	return nil
+	return rows, err
 }
 
 type settingRow struct {
@@ -847,8 +1128,13 @@ type settingRow struct {
 	Context string `db:"context"`
 }
 
-func (r *reader) readSettings(ctx context.Context) error {
-	rows, err := guarded[settingRow](ctx, r, "settings", settingsQuery)
+func (r *reader) settingsPart() *part {
+	return query("settings", anyLane, func(ctx context.Context, l *lane) ([]settingRow, error) {
+		return guarded[settingRow](ctx, l, "settings", settingsQuery)
+	}, r.applySettings)
+}
+
+func (r *reader) applySettings(rows []settingRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceSettings, "pg_settings", err, r.grant("GRANT SELECT ON pg_catalog.pg_settings"))
 	}
@@ -868,8 +1154,13 @@ type countRow struct {
 	N int64 `db:"n"`
 }
 
-func (r *reader) readLargeObjects(ctx context.Context) error {
-	rows, err := guarded[countRow](ctx, r, "large objects", largeObjectsQuery)
+func (r *reader) largeObjectsPart() *part {
+	return query("large objects", anyLane, func(ctx context.Context, l *lane) ([]countRow, error) {
+		return guarded[countRow](ctx, l, "large objects", largeObjectsQuery)
+	}, r.applyLargeObjects)
+}
+
+func (r *reader) applyLargeObjects(rows []countRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceLargeObjects, "pg_largeobject_metadata", err,
 			r.grant("GRANT SELECT ON pg_catalog.pg_largeobject_metadata"))
@@ -880,8 +1171,13 @@ func (r *reader) readLargeObjects(ctx context.Context) error {
 	return nil
 }
 
-func (r *reader) readDatabases(ctx context.Context) error {
-	rows, err := guarded[nameRow](ctx, r, "databases", databasesQuery)
+func (r *reader) databasesPart() *part {
+	return query("databases", anyLane, func(ctx context.Context, l *lane) ([]nameRow, error) {
+		return guarded[nameRow](ctx, l, "databases", databasesQuery)
+	}, r.applyDatabases)
+}
+
+func (r *reader) applyDatabases(rows []nameRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceDatabases, "pg_database", err, r.grant("GRANT SELECT ON pg_catalog.pg_database"))
 	}
@@ -896,8 +1192,13 @@ type publicationRow struct {
 	AllTables bool   `db:"all_tables"`
 }
 
-func (r *reader) readPublications(ctx context.Context) error {
-	rows, err := guarded[publicationRow](ctx, r, "publications", publicationsQuery)
+func (r *reader) publicationsPart() *part {
+	return query("publications", anyLane, func(ctx context.Context, l *lane) ([]publicationRow, error) {
+		return guarded[publicationRow](ctx, l, "publications", publicationsQuery)
+	}, r.applyPublications)
+}
+
+func (r *reader) applyPublications(rows []publicationRow, err error) error {
 	if err != nil {
 		return r.skipErr(EvidencePublications, "pg_publication", err, r.grant("GRANT SELECT ON pg_catalog.pg_publication"))
 	}
@@ -913,8 +1214,13 @@ type subscriptionRow struct {
 	Origin  string `db:"origin"`
 }
 
-func (r *reader) readSubscriptions(ctx context.Context) error {
-	rows, err := guarded[subscriptionRow](ctx, r, "subscriptions", subscriptionsQuery(r.version))
+func (r *reader) subscriptionsPart() *part {
+	return query("subscriptions", anyLane, func(ctx context.Context, l *lane) ([]subscriptionRow, error) {
+		return guarded[subscriptionRow](ctx, l, "subscriptions", subscriptionsQuery(r.version))
+	}, r.applySubscriptions)
+}
+
+func (r *reader) applySubscriptions(rows []subscriptionRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceSubscription, "pg_subscription", err, r.grant("GRANT SELECT ON pg_catalog.pg_subscription"))
 	}
@@ -935,8 +1241,13 @@ type slotRow struct {
 	WALStatus string `db:"wal_status"`
 }
 
-func (r *reader) readSlots(ctx context.Context) error {
-	rows, err := guarded[slotRow](ctx, r, "replication slots", slotsQuery(r.version))
+func (r *reader) slotsPart() *part {
+	return query("replication slots", anyLane, func(ctx context.Context, l *lane) ([]slotRow, error) {
+		return guarded[slotRow](ctx, l, "replication slots", slotsQuery(r.version))
+	}, r.applySlots)
+}
+
+func (r *reader) applySlots(rows []slotRow, err error) error {
 	if err != nil {
 		return r.skipErr(inspect.EvidenceSlots, "pg_replication_slots", err, r.grant("GRANT SELECT ON pg_catalog.pg_replication_slots"))
 	}
@@ -967,15 +1278,75 @@ type statementsInfoRow struct {
 // statements to a role without pg_read_all_stats.
 const hiddenQuery = "<insufficient privilege>"
 
-func (r *reader) readStatements(ctx context.Context) error {
+// workload is what the pg_stat_statements part reads.
+type workload struct {
+	stmts                                            []*inspect.Statement
+	hiddenEntries, hiddenCalls, visibleCalls, groups int64
+	info                                             []statementsInfoRow
+	infoErr                                          error
+}
+
+func (r *reader) statementsPart() *part {
+	var w workload
+	return &part{name: "pg_stat_statements", where: anyLane,
+		fetch: func(ctx context.Context, l *lane) error {
+			w = workload{}
+			return r.fetchStatements(ctx, l, &w)
+		},
+		apply: func(err error) error { return r.applyStatements(&w, err) },
+	}
+}
+
+// fetchStatements reads pg_stat_statements and pg_stat_statements_info,
+// and analyzes the statements while the other lane's queries run.
+func (r *reader) fetchStatements(ctx context.Context, l *lane, w *workload) error {
+	f := r.facts
+	if f.PgssVersion == "" {
+		return nil
+	}
+	limit := r.o.MaxStatements
+	rows, err := guarded[statementRow](ctx, l, "pg_stat_statements", statementsQuery(f.PgssSchema, f.PgssVersion), limit+1)
+	if err != nil {
+		return err
+	}
+	w.stmts = make([]*inspect.Statement, 0, len(rows))
+	for _, s := range rows {
+		w.groups = s.Groups
+		if s.QueryID == nil || s.Query == hiddenQuery {
+			w.hiddenEntries += s.Entries
+			w.hiddenCalls += s.Calls
+			continue
+		}
+		w.visibleCalls += s.Calls
+		if len(w.stmts) < limit {
+			w.stmts = append(w.stmts, &inspect.Statement{Query: s.Query, QueryID: *s.QueryID, Calls: s.Calls, Rows: s.Rows, TotalMs: s.TotalMs})
+		}
+	}
+	if w.hiddenEntries > 0 {
+		w.groups--
+		if len(w.stmts) == 0 {
+			return nil
+		}
+	}
+	if versionAtLeast(f.PgssVersion, 1, 9) {
+		w.info, err = guarded[statementsInfoRow](ctx, l, "pg_stat_statements_info", statementsInfoQuery(f.PgssSchema))
+		var ge *guardedError
+		if err != nil && !errors.As(err, &ge) {
+			return err
+		}
+		w.infoErr = err
+	}
+	sqlfile.Analyze(w.stmts)
+	return nil
+}
+
+func (r *reader) applyStatements(w *workload, err error) error {
 	f := r.facts
 	if f.PgssVersion == "" {
 		r.skip(inspect.EvidenceStatements, fmt.Sprintf("pg_stat_statements is not installed in database %s", f.Name),
 			fmt.Sprintf("CREATE EXTENSION pg_stat_statements in database %s (the server needs pg_stat_statements in shared_preload_libraries)", inspect.QuoteIdent(f.Name)))
 		return nil
 	}
-	limit := r.o.MaxStatements
-	rows, err := guarded[statementRow](ctx, r, "pg_stat_statements", statementsQuery(f.PgssSchema, f.PgssVersion), limit+1)
 	if err != nil {
 		var ge *guardedError
 		if errors.As(err, &ge) && ge.pe.Code == "55000" { // object_not_in_prerequisite_state: library not loaded
@@ -986,54 +1357,33 @@ func (r *reader) readStatements(ctx context.Context) error {
 		return r.skipErr(inspect.EvidenceStatements, "pg_stat_statements", err,
 			r.grant(fmt.Sprintf("GRANT SELECT ON %s", inspect.QuoteQualified(f.PgssSchema, "pg_stat_statements"))))
 	}
-	var hiddenEntries, hiddenCalls, visibleCalls, groups int64
-	stmts := make([]*inspect.Statement, 0, len(rows))
-	for _, s := range rows {
-		groups = s.Groups
-		if s.QueryID == nil || s.Query == hiddenQuery {
-			hiddenEntries += s.Entries
-			hiddenCalls += s.Calls
-			continue
-		}
-		visibleCalls += s.Calls
-		if len(stmts) < limit {
-			stmts = append(stmts, &inspect.Statement{Query: s.Query, QueryID: *s.QueryID, Calls: s.Calls, Rows: s.Rows, TotalMs: s.TotalMs})
-		}
-	}
-	if hiddenEntries > 0 {
-		groups--
-	}
-	if groups > int64(len(stmts)) {
-		r.log.Info("pg_stat_statements entries left out", "read", len(stmts), "entries", groups, "max_statements", limit)
+	if w.groups > int64(len(w.stmts)) {
+		r.log.Info("pg_stat_statements entries left out", "read", len(w.stmts), "entries", w.groups, "max_statements", r.o.MaxStatements)
 	}
 	fix := r.grant("GRANT pg_read_all_stats")
 	switch {
-	case hiddenEntries > 0 && len(stmts) == 0:
+	case w.hiddenEntries > 0 && len(w.stmts) == 0:
 		r.skip(inspect.EvidenceStatements,
 			fmt.Sprintf("the %d pg_stat_statements entries of database %s belong to other roles, and role %s may not see their text",
-				hiddenEntries, f.Name, f.Role), fix)
+				w.hiddenEntries, f.Name, f.Role), fix)
 		return nil
-	case hiddenEntries > 0:
+	case w.hiddenEntries > 0:
 		r.skip(EvidenceHiddenStatements,
 			fmt.Sprintf("%d pg_stat_statements entries (%s of the calls) belong to other roles, and role %s may not see their text",
-				hiddenEntries, percent(hiddenCalls, hiddenCalls+visibleCalls), f.Role), fix)
+				w.hiddenEntries, percent(w.hiddenCalls, w.hiddenCalls+w.visibleCalls), f.Role), fix)
 	}
-	r.db.Statements = stmts
+	r.db.Statements = w.stmts
 	r.db.Workload.StatementsSource = "pg_stat_statements"
-	if versionAtLeast(f.PgssVersion, 1, 9) {
-		info, err := guarded[statementsInfoRow](ctx, r, "pg_stat_statements_info", statementsInfoQuery(f.PgssSchema))
-		if err != nil {
-			if err := r.skipErr("pg_stat_statements_info", "pg_stat_statements_info", err, fix); err != nil {
-				return err
-			}
-		} else if len(info) == 1 {
-			r.db.Workload.Dealloc = info[0].Dealloc
-			if info[0].StatsReset != nil {
-				r.db.Workload.StatsReset = info[0].StatsReset.UTC()
-			}
+	if w.infoErr != nil {
+		if err := r.skipErr("pg_stat_statements_info", "pg_stat_statements_info", w.infoErr, fix); err != nil {
+			return err
+		}
+	} else if len(w.info) == 1 {
+		r.db.Workload.Dealloc = w.info[0].Dealloc
+		if w.info[0].StatsReset != nil {
+			r.db.Workload.StatsReset = w.info[0].StatsReset.UTC()
 		}
 	}
-	sqlfile.Analyze(r.db.Statements)
 	// With track = all, pg_stat_statements has the statements functions
 	// run already, with their own counts.
 	if track, _ := r.db.Setting("pg_stat_statements.track"); track != "all" {
