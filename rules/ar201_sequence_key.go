@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -187,9 +188,16 @@ func offsetSQL(t *inspect.Table, ks keySeq, n int64, users []seqUser) string {
 	if shown > 16 {
 		shown = 16
 	}
+	// The same lines for each node but its number: built once (this runs
+	// for every key of every table).
+	ofN := " of " + strconv.FormatInt(n, 10) + "\n" + alter + "\nSELECT setval(" + seqArg + ", (greatest(" + strings.Join(highest, ", ") +
+		") / " + strconv.FormatInt(n, 10) + " + 1) * " + strconv.FormatInt(n, 10) + " + "
+	b.Grow(int(shown) * (len(ofN) + 32))
 	for k := int64(1); k <= shown; k++ {
-		fmt.Fprintf(&b, "-- node %d of %d\n%s\nSELECT setval(%s, (greatest(%s) / %d + 1) * %d + %d, false);\n",
-			k, n, alter, seqArg, strings.Join(highest, ", "), n, n, k)
+		k := strconv.FormatInt(k, 10)
+		b.WriteString("-- node " + k)
+		b.WriteString(ofN)
+		b.WriteString(k + ", false);\n")
 	}
 	if shown < n {
 		fmt.Fprintf(&b, "-- ... and so on up to node %d\n", n)
