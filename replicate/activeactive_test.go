@@ -2,11 +2,14 @@ package replicate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
@@ -104,7 +107,10 @@ func testActiveActive(t *testing.T, major, n int, engine string) (*mesh, *Plan) 
 }
 
 // concurrentUpdates updates the same rows on every node at once and
-// returns after the mesh has settled.
+// returns after the mesh has settled. Each UPDATE of the 20 rows can
+// deadlock with the node's apply worker, which updates them in another
+// order (or fail to serialize); like an application, the workload retries
+// (docs/mesh.md), so every round commits on every node.
 func concurrentUpdates(t *testing.T, m *mesh) {
 	m.exec(0, `INSERT INTO kv SELECT 'hot-' || g, 'init' FROM generate_series(1, 20) g`)
 	m.converge(`SELECT k FROM kv WHERE k LIKE 'hot-%' ORDER BY k`, 20)
@@ -120,14 +126,30 @@ func concurrentUpdates(t *testing.T, m *mesh) {
 			}
 			defer conn.Close(context.Background())
 			for round := 0; round < 5; round++ {
-				if _, err := conn.Exec(context.Background(), `UPDATE kv SET v = $1 WHERE k LIKE 'hot-%'`, fmt.Sprintf("%s-r%d", m.names[i], round)); err != nil {
-					t.Error(err)
-					return
+				v := fmt.Sprintf("%s-r%d", m.names[i], round)
+				for attempt := 1; ; attempt++ {
+					_, err := conn.Exec(context.Background(), `UPDATE kv SET v = $1 WHERE k LIKE 'hot-%'`, v)
+					if err == nil {
+						break
+					}
+					if !retryable(err) || attempt == 20 {
+						t.Errorf("%s, round %d, attempt %d: %v", m.names[i], round, attempt, err)
+						return
+					}
+					t.Logf("%s, round %d: %v; retrying", m.names[i], round, err)
 				}
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// retryable: the transaction lost a deadlock (40P01, deadlock_detected) or
+// could not serialize (40001, serialization_failure); running it again is
+// the application's answer.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 func teardownClean(t *testing.T, m *mesh, p *Plan) {
