@@ -466,6 +466,12 @@ type StatementFacts struct {
 	Writes []TableWrite `json:"writes,omitempty"`
 	// Reads lists tables read (FROM, JOIN, sub-selects).
 	Reads []TableRef `json:"reads,omitempty"`
+	// Aliased lists the tables the statement names through an alias
+	// (FROM orders o), written or read. From PostgreSQL 18,
+	// pg_stat_statements tells statements apart by the names they give
+	// their tables (the alias, else the table's name without its schema),
+	// not by the tables.
+	Aliased []TableRef `json:"aliased,omitempty"`
 	// Selected are the columns the top-level SELECT list reads, without
 	// their table ("*" for SELECT *): what the statement hands back.
 	Selected []string `json:"selected,omitempty"`

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -30,12 +31,18 @@ pg_stat_statements) makes them miss. This rule says how much the workload rules 
 		Detection: `Warning: no statement evidence at all (pg_stat_statements missing or not readable, offline input
 without --queries), or statistics reset less than 24 hours before collection. Info: statistics less
 than 7 days old, pg_stat_statements deallocations (entries evicted), statements that did not parse,
-and missing table statistics.`,
+and missing table statistics. Info, on PostgreSQL 18 and later: pg_stat_statements entries that name
+a table by an alias (FROM orders o) or by a name that several schemas hold. From 18 the query id is
+computed from the names a statement gives its tables, not from the tables (release notes: "group
+together queries using the same relation name"), so statements that differ only in such tables share
+one entry, counted together and shown with the text of the first: its calls may belong to other
+tables, which then look unused.`,
 		Fix: `Install pg_stat_statements (shared_preload_libraries = 'pg_stat_statements', then CREATE EXTENSION
 pg_stat_statements), raise pg_stat_statements.max when entries are evicted, collect after at least a
 week of representative traffic, and for offline input pass the application's SQL with --queries.`,
 		References: []string{
 			"https://www.postgresql.org/docs/current/pgstatstatements.html",
+			"https://www.postgresql.org/docs/release/18.0/ (\"Adjust query id computations to group together queries using the same relation name\")",
 			"EnterpriseDB/docs:product_docs/docs/pgd/6/reference/cli/command_ref/assess/index.mdx (\"Requires workload analysis\")",
 		},
 	},
@@ -95,6 +102,19 @@ week of representative traffic, and for offline input pass the application's SQL
 				Fix:        "Check the parse errors reported for the input; PL/pgSQL and client-side syntax (psql meta-commands) are not SQL statements.",
 			})
 		}
+		if n, calls, all, example := sharedNames(db); n > 0 {
+			p.Report(Finding{
+				Severity:   Info,
+				Object:     "workload",
+				ObjectKind: "evidence",
+				Message: fmt.Sprintf("%d of %s (%s of the calls) name tables by an alias or by a name several schemas hold, e.g. %s: "+
+					"from PostgreSQL 18 pg_stat_statements keeps one entry for statements that differ only in the tables behind such names, "+
+					"so their calls may belong to other tables, which then look unused",
+					n, plural(int64(all), "pg_stat_statements entry", "pg_stat_statements entries"), percent(calls), stmtText(example)),
+				Fix: "Read these statements' calls as those of every table the same names could stand for, and check the tables' own counters " +
+					"(n_tup_upd in pg_stat_user_tables); a statement that names its tables without aliases, by names no other schema holds, keeps an entry of its own.",
+			})
+		}
 		if reason, fix, missing := missingEvidence(db, inspect.EvidenceTableStats); missing {
 			p.Report(Finding{
 				Severity:   Info,
@@ -105,4 +125,50 @@ week of representative traffic, and for offline input pass the application's SQL
 			})
 		}
 	},
+}
+
+// sharedNames counts the pg_stat_statements entries of a PostgreSQL 18+
+// server that name a table by an alias, or by a name that several
+// schemas hold: n entries with that share of the calls, out of all, and
+// the most called of them. Statements found in function bodies, and
+// PostgreSQL's own foreign-key checks, are not entries of their own.
+func sharedNames(db *inspect.Database) (n int, share float64, all int, example *inspect.Statement) {
+	if db.ServerVersion < 180000 || db.Workload.StatementsSource != "pg_stat_statements" {
+		return 0, 0, 0, nil
+	}
+	schemas := map[string]int{}
+	for _, t := range db.Tables {
+		schemas[t.Name]++
+	}
+	shared := func(refs []inspect.TableRef) bool {
+		for _, r := range refs {
+			if schemas[r.Name] > 1 {
+				return true
+			}
+		}
+		return false
+	}
+	var calls, total int64
+	for _, s := range db.Statements {
+		if s.Via != "" || s.Facts != nil && s.Facts.Internal {
+			continue
+		}
+		all++
+		total += s.Calls
+		f := s.Facts
+		if f == nil || len(f.Aliased) == 0 && !shared(f.Reads) && !shared(f.LockTables) && !slices.ContainsFunc(f.Writes, func(w inspect.TableWrite) bool {
+			return schemas[w.Table.Name] > 1
+		}) {
+			continue
+		}
+		n++
+		calls += s.Calls
+		if example == nil || s.Calls > example.Calls {
+			example = s
+		}
+	}
+	if total > 0 {
+		share = float64(calls) / float64(total)
+	}
+	return n, share, all, example
 }

@@ -3,6 +3,7 @@ package sqlfile
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -137,15 +138,21 @@ func finishFacts(out inspect.StatementFacts, ctes map[string]bool) *inspect.Stat
 	if out.Kind == "" {
 		out.Kind = inspect.StmtOther
 	}
-	var reads []inspect.TableRef
-	for _, r := range out.Reads {
+	out.Reads = dropCTEs(out.Reads, ctes)
+	out.Aliased = dropCTEs(out.Aliased, ctes)
+	return &out
+}
+
+// dropCTEs leaves out the names of CTEs.
+func dropCTEs(refs []inspect.TableRef, ctes map[string]bool) []inspect.TableRef {
+	var out []inspect.TableRef
+	for _, r := range refs {
 		if r.Schema == "" && ctes[r.Name] {
 			continue
 		}
-		reads = append(reads, r)
+		out = append(out, r)
 	}
-	out.Reads = reads
-	return &out
+	return out
 }
 
 // statement walks one top-level statement.
@@ -261,6 +268,11 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.CommonTableExpr:
 		c.ctes[x.GetCtename()] = true
 	case *pg_query.RangeVar:
+		if x.GetAlias().GetAliasname() != "" {
+			if ref := tableRef(x); !slices.Contains(c.out.Aliased, ref) {
+				c.out.Aliased = append(c.out.Aliased, ref)
+			}
+		}
 		if !c.targets[x] {
 			ref := tableRef(x)
 			if !c.reads[ref] {

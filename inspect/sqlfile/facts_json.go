@@ -309,6 +309,11 @@ func (c *jcollector) visit(typ string, x jref) bool {
 		}
 		c.ctes[x.get("ctename").text()] = true
 	case "RangeVar":
+		if x.get("alias").get("aliasname").str() != "" {
+			if ref := jTableRef(x); !slices.Contains(c.out.Aliased, ref) {
+				c.out.Aliased = append(c.out.Aliased, ref)
+			}
+		}
 		if !c.isTarget(x) {
 			if ref := jTableRef(x); !slices.Contains(c.out.Reads, ref) {
 				c.out.Reads = append(c.out.Reads, ref)

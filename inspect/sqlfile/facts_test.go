@@ -24,7 +24,8 @@ func TestAnalyzeQuery(t *testing.T) {
 		{
 			name:  "plain select with join and sub-select",
 			query: "SELECT u.id FROM users u JOIN app.orgs o ON o.id = u.org_id WHERE u.id IN (SELECT user_id FROM bans)",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users"), ref("app.orgs"), ref("bans")}, Selected: []string{"id"}},
+			want: inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("users"), ref("app.orgs"), ref("bans")}, Selected: []string{"id"},
+				Aliased: []inspect.TableRef{ref("users"), ref("app.orgs")}},
 		},
 		{
 			name:  "counter increment with placeholder",
@@ -57,7 +58,7 @@ func TestAnalyzeQuery(t *testing.T) {
 			query: "INSERT INTO hits AS h (page, n) VALUES ($1, 1) ON CONFLICT ON CONSTRAINT hits_pkey DO UPDATE SET n = h.n + excluded.n, seen = excluded.seen",
 			want: inspect.StatementFacts{Kind: inspect.StmtInsert, Writes: []inspect.TableWrite{{Table: ref("hits"), Op: "insert", Columns: []string{"page", "n"},
 				SetColumns: []string{"n", "seen"}, Increments: []string{"n"},
-				OnConflict: &inspect.OnConflict{Constraint: "hits_pkey", Action: "update"}}}},
+				OnConflict: &inspect.OnConflict{Constraint: "hits_pkey", Action: "update"}}}, Aliased: []inspect.TableRef{ref("hits")}},
 		},
 		{
 			name:  "excluded.x alone is no increment",
@@ -80,7 +81,8 @@ func TestAnalyzeQuery(t *testing.T) {
 		{
 			name:  "for no key update wins over for share",
 			query: "SELECT * FROM jobs j JOIN queues q ON q.id = j.queue_id WHERE j.state = 'new' FOR SHARE OF q FOR NO KEY UPDATE OF j SKIP LOCKED",
-			want:  inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("jobs"), ref("queues")}, RowLock: "for no key update", Selected: []string{"*"}},
+			want: inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("jobs"), ref("queues")}, RowLock: "for no key update", Selected: []string{"*"},
+				Aliased: []inspect.TableRef{ref("jobs"), ref("queues")}},
 		},
 		{
 			name:  "row lock in a sub-select",
@@ -101,7 +103,7 @@ func TestAnalyzeQuery(t *testing.T) {
 			name:  "selected columns: qualified, in expressions, both arms of a union, not in sub-selects",
 			query: "SELECT d.d_next_o_id, d_tax * 2, (SELECT max(x) FROM t) FROM district d WHERE d_id = $1 UNION ALL SELECT u.*, 1, 2 FROM u",
 			want: inspect.StatementFacts{Kind: inspect.StmtSelect, Reads: []inspect.TableRef{ref("t"), ref("district"), ref("u")},
-				Selected: []string{"d_next_o_id", "d_tax", "*"}, Functions: []string{"max"}},
+				Selected: []string{"d_next_o_id", "d_tax", "*"}, Functions: []string{"max"}, Aliased: []inspect.TableRef{ref("district")}},
 		},
 		{
 			name:  "notify_email column is not a notify",
@@ -175,7 +177,8 @@ func TestAnalyzeQuery(t *testing.T) {
 			name:  "max plus one as a scalar sub-select in VALUES",
 			query: `INSERT INTO app.invoices (no) VALUES ((SELECT max(i."No") FROM app.invoices i) + 1)`,
 			want: inspect.StatementFacts{Kind: inspect.StmtInsert, MaxPlusOne: []string{`app.invoices."No"`}, Functions: []string{"max"},
-				Writes: []inspect.TableWrite{{Table: ref("app.invoices"), Op: "insert", Columns: []string{"no"}}}, Reads: []inspect.TableRef{ref("app.invoices")}},
+				Writes: []inspect.TableWrite{{Table: ref("app.invoices"), Op: "insert", Columns: []string{"no"}}}, Reads: []inspect.TableRef{ref("app.invoices")},
+				Aliased: []inspect.TableRef{ref("app.invoices")}},
 		},
 		{
 			name:  "max without plus is not key generation",
@@ -200,7 +203,14 @@ func TestAnalyzeQuery(t *testing.T) {
 			        WHEN MATCHED THEN UPDATE SET qty = s.qty + d.qty
 			        WHEN NOT MATCHED THEN INSERT (sku, qty) VALUES (d.sku, d.qty)`,
 			want: inspect.StatementFacts{Kind: inspect.StmtMerge, Reads: []inspect.TableRef{ref("deliveries")},
-				Writes: []inspect.TableWrite{{Table: ref("stock"), Op: "merge", SetColumns: []string{"qty"}, Increments: []string{"qty"}}}},
+				Writes:  []inspect.TableWrite{{Table: ref("stock"), Op: "merge", SetColumns: []string{"qty"}, Increments: []string{"qty"}}},
+				Aliased: []inspect.TableRef{ref("stock"), ref("deliveries")}},
+		},
+		{
+			name:  "aliases: the target's, not a CTE's",
+			query: "WITH w AS (SELECT 1 AS id) UPDATE s.t x SET v = 1 FROM w ww WHERE x.id = ww.id",
+			want: inspect.StatementFacts{Kind: inspect.StmtUpdate, Writes: []inspect.TableWrite{{Table: ref("s.t"), Op: "update", SetColumns: []string{"v"}}},
+				Aliased: []inspect.TableRef{ref("s.t")}},
 		},
 		{
 			name:  "ddl",
