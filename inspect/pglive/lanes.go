@@ -240,11 +240,17 @@ func (s *schedule) work(ctx context.Context, l *lane) (ran bool) {
 	}
 }
 
-// openSecond connects with cfg, imports snapshot into a read-only
-// REPEATABLE READ transaction and sets it up as the first lane's; the
-// server must be the first lane's (started at started: a DSN of several
-// hosts may land elsewhere).
-func (r *reader) openSecond(ctx context.Context, cfg *pgx.ConnConfig, snapshot string, started time.Time) (*lane, error) {
+// openSecond connects with cfg, with the settings setupQuery gives the
+// first lane's transaction, imports snapshot into a read-only REPEATABLE
+// READ transaction, and checks that the server is the first lane's
+// (started at started: a DSN of several hosts may land elsewhere), in one
+// message.
+func (r *reader) openSecond(ctx context.Context, cfg *pgx.ConnConfig, snapshot, started string) (*lane, error) {
+	cfg = cfg.Copy()
+	for k, v := range setupParams {
+		cfg.RuntimeParams[k] = v
+	}
+	cfg.RuntimeParams["application_name"] = r.o.AppName
 	cctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, cfg)
@@ -252,18 +258,19 @@ func (r *reader) openSecond(ctx context.Context, cfg *pgx.ConnConfig, snapshot s
 		return nil, fmt.Errorf("connect: %s", oneLine(inspect.Redact(err.Error())))
 	}
 	l := &lane{conn: conn, log: r.log, queries: &r.queries}
-	if err := l.exec(ctx, beginQuery+"; SET "+marker+" TRANSACTION SNAPSHOT "+inspect.QuoteLiteral(snapshot)); err != nil {
+	l.count()
+	res, err := conn.PgConn().Exec(ctx, beginQuery+"; SET "+marker+" TRANSACTION SNAPSHOT "+inspect.QuoteLiteral(snapshot)+
+		"; "+mark(startedQuery)).ReadAll()
+	if err == nil && (len(res) != 3 || len(res[2].Rows) != 1) {
+		err = errors.New("no start time")
+	}
+	if err != nil {
 		l.close(ctx)
 		return nil, fmt.Errorf("import snapshot: %w", err)
 	}
-	var s setupRow
-	if err := l.setup(ctx, r.o, false, &s); err != nil {
+	if s := string(res[2].Rows[0][0]); s != started {
 		l.close(ctx)
-		return nil, err
-	}
-	if !s.Started.Equal(started) {
-		l.close(ctx)
-		return nil, fmt.Errorf("another server (started %s, the first connection's %s)", s.Started, started)
+		return nil, fmt.Errorf("another server (started %s, the first connection's %s)", s, started)
 	}
 	return l, nil
 }

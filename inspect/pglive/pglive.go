@@ -123,7 +123,7 @@ func Read(ctx context.Context, dsn string, o Options) (*inspect.Database, error)
 	if !o.OneConnection {
 		second = conn.Config()
 	}
-	return readConn(ctx, conn, o, second)
+	return readConn(ctx, conn, o, true, second)
 }
 
 // Connect opens a connection the way Read does: connect timeout,
@@ -230,15 +230,15 @@ func sourceName(cfg *pgx.ConnConfig) string {
 // read-only transaction, with the timeouts and application_name of o set
 // for that transaction only, and leaves the connection as it found it.
 func ReadConn(ctx context.Context, conn *pgx.Conn, o Options) (*inspect.Database, error) {
-	return readConn(ctx, conn, o, nil)
+	return readConn(ctx, conn, o, false, nil)
 }
 
-// readConn reads on conn and, with second, on a second connection made
-// with that configuration.
-func readConn(ctx context.Context, conn *pgx.Conn, o Options, second *pgx.ConnConfig) (*inspect.Database, error) {
+// readConn reads on conn, which it closes after when owned, and, with
+// second, on a second connection made with that configuration.
+func readConn(ctx context.Context, conn *pgx.Conn, o Options, owned bool, second *pgx.ConnConfig) (*inspect.Database, error) {
 	o = o.withDefaults()
 	start := time.Now()
-	r := &reader{o: o, log: o.Log, second: second}
+	r := &reader{o: o, log: o.Log, owned: owned, second: second}
 	r.lane = &lane{conn: conn, first: true, log: o.Log, queries: &r.queries}
 	db, err := r.read(ctx)
 	queries := int(r.queries.Load())

@@ -51,12 +51,24 @@ const relKindsSQL = `c.relkind IN ('r', 'p', 'f', 'v', 'm')`
 // (results come back as text), turns JIT off (compiling catalog queries costs seconds, saves nothing)
 // and parallel workers (starting them costs more than the catalog scans they would share, and takes
 // the server's workers from its own queries), and reads the server version and start (the second
-// lane checks it runs on the same server).
+// lane checks it runs on the same server). The second lane, whose connection is the reader's own,
+// has the same settings from its start (setupParams).
 const setupQuery = `SELECT pg_catalog.set_config('statement_timeout', $1, true), pg_catalog.set_config('lock_timeout', $2, true),
 	pg_catalog.set_config('application_name', $3, true), pg_catalog.set_config('search_path', 'public', true),
 	pg_catalog.set_config('DateStyle', 'ISO, YMD', true), pg_catalog.set_config('jit', 'off', true),
 	pg_catalog.set_config('max_parallel_workers_per_gather', '0', true),
-	pg_catalog.current_setting('server_version_num')::int AS version, pg_catalog.pg_postmaster_start_time() AS started`
+	pg_catalog.current_setting('server_version_num')::int AS version, ` + startedColumn
+
+// setupParams are setupQuery's fixed settings, for a connection's start.
+var setupParams = map[string]string{"search_path": "public", "DateStyle": "ISO, YMD", "jit": "off",
+	"max_parallel_workers_per_gather": "0"}
+
+// startedColumn is when the server started, in seconds since 1970 as text (whatever the DateStyle
+// and TimeZone of the connection).
+const startedColumn = `pg_catalog.date_part('epoch', pg_catalog.pg_postmaster_start_time())::text AS started`
+
+// startedQuery reads when the server started.
+const startedQuery = `SELECT ` + startedColumn
 
 // exportSnapshot follows setupQuery's columns on the first lane of a read with two: the snapshot the
 // second lane imports.
@@ -76,7 +88,7 @@ const tablesQuery = `SELECT c.oid, n.nspname AS schema, c.relname AS name, c.rel
 	coalesce(c.reloptions, '{}') AS options,
 	CASE WHEN c.relreplident <> 'i' THEN '' ELSE coalesce((SELECT ic.relname FROM pg_catalog.pg_index x
 		JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = c.oid AND x.indisreplident LIMIT 1), '') END AS replident_index,
-	c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
+	c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security, c.reltuples::int8 AS reltuples,
 	ARRAY(SELECT pol.polname::text FROM pg_catalog.pg_policy pol WHERE pol.polrelid = c.oid ORDER BY pol.polname) AS policies
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE ` + relKindsSQL + ` AND ` + relScope + `
@@ -248,11 +260,11 @@ FROM pg_catalog.pg_database d
 WHERE d.datname = pg_catalog.current_database()
 	AND d.dattablespace = (SELECT t.oid FROM pg_catalog.pg_tablespace t WHERE t.spcname = 'pg_default')`
 
-// tableStatsQuery reads the cumulative counters of every user table, and
-// pg_class.reltuples, which a statistics reset leaves alone.
+// tableStatsQuery reads the cumulative counters of every user table (the reader adds
+// pg_class.reltuples, which a statistics reset leaves alone, from tablesQuery).
 const tableStatsQuery = `SELECT s.relid, s.seq_scan, coalesce(s.idx_scan, 0) AS idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del,
-	s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup, c.reltuples::int8 AS reltuples
-FROM pg_catalog.pg_stat_user_tables s JOIN pg_catalog.pg_class c ON c.oid = s.relid`
+	s.n_tup_hot_upd, s.n_live_tup, s.n_dead_tup
+FROM pg_catalog.pg_stat_user_tables s`
 
 // databaseQuery reads the database's encoding, locale and statistics reset, and what the role may read.
 func databaseQuery(version int) string {

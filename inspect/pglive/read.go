@@ -49,6 +49,9 @@ type reader struct {
 	o       Options
 	log     *slog.Logger
 	queries atomic.Int64
+	// owned: the first lane's connection is Read's, which closes it
+	// after the read, and with it the transaction.
+	owned bool
 	// second, when set, opens the second lane (see lanes.go); seconds
 	// counts whether it ran a query.
 	second  *pgx.ConnConfig
@@ -58,6 +61,8 @@ type reader struct {
 	facts   dbFacts
 	db      *inspect.Database
 	rels    map[uint32]*inspect.Table
+	// relTuples is pg_class.reltuples of each relation.
+	relTuples map[uint32]int64
 	// oids are those of rels, in the order read; relArg lists them, the
 	// $1 of the queries of their parts.
 	oids   []uint32
@@ -255,7 +260,7 @@ func (r *reader) grantFor(msg, fallback string) string {
 // setupRow is what setupQuery returns besides setting the transaction up.
 type setupRow struct {
 	Version  int
-	Started  time.Time
+	Started  string
 	Snapshot string
 }
 
@@ -285,9 +290,11 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 	if err := l.exec(ctx, beginQuery); err != nil {
 		return nil, fmt.Errorf("begin read-only transaction: %w", err)
 	}
-	defer func() {
-		_ = l.exec(context.WithoutCancel(ctx), rollbackQuery) // read only: nothing to keep
-	}()
+	if !r.owned {
+		defer func() {
+			_ = l.exec(context.WithoutCancel(ctx), rollbackQuery) // read only: nothing to keep
+		}()
+	}
 	r.db = &inspect.Database{LargeObjects: -1}
 
 	var set setupRow
@@ -309,8 +316,9 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 	var order []*part
 	columns, generated := r.columnsParts()
 	toast1, toast2 := r.toastParts()
+	expr1, expr2 := r.expressionParts()
 	for _, p := range []*part{
-		r.indexesPart(), r.constraintsPart(), generated,
+		expr1, expr2, generated,
 		r.tableStatsPart(), r.rolesPart(), r.statementsPart(), r.sequencesPart(), columns, toast1, toast2,
 		r.functionsPart(), r.triggersPart(), r.rulesPart(), r.settingsPart(), r.eventTriggersPart(), r.extensionsPart(),
 		r.largeObjectsPart(), r.databasesPart(), r.publicationsPart(), r.subscriptionsPart(), r.slotsPart(),
@@ -368,7 +376,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 	}()
 	// The parts' rows join the model in this order, whatever lane ran them.
 	for _, name := range []string{
-		"columns", "generated columns", "indexes", "constraints", "triggers", "rules", "sequences", "functions", "event triggers", "extensions", "roles",
+		"columns", "generated columns", "indexes and constraints 1", "indexes and constraints 2", "triggers", "rules", "sequences", "functions", "event triggers", "extensions", "roles",
 		// Optional evidence: each may become a Skipped entry.
 		"view definitions", "function bodies", "TOAST sizes 1", "TOAST sizes 2", "table statistics", "settings", "large objects",
 		"databases", "publications", "subscriptions", "replication slots", "pg_stat_statements",
@@ -418,6 +426,7 @@ type tableRow struct {
 	ReplIdentIndex string   `db:"replident_index"`
 	RowSecurity    bool     `db:"row_security"`
 	ForceRowSec    bool     `db:"force_row_security"`
+	RelTuples      int64    `db:"reltuples"`
 	Policies       []string `db:"policies"`
 }
 
@@ -427,6 +436,7 @@ func (r *reader) readTables(ctx context.Context) error {
 		return err
 	}
 	r.rels = make(map[uint32]*inspect.Table, len(rows))
+	r.relTuples = make(map[uint32]int64, len(rows))
 	oids := make([]uint32, 0, len(rows))
 	for _, t := range rows {
 		oids = append(oids, t.OID)
@@ -440,6 +450,7 @@ func (r *reader) readTables(ctx context.Context) error {
 			tab.ReplicaIdentityIndex = t.ReplIdentIndex
 		}
 		r.rels[t.OID] = tab
+		r.relTuples[t.OID] = t.RelTuples
 		r.db.Tables = append(r.db.Tables, tab)
 	}
 	r.oids, r.relArg = oids, oidArray(oids)
@@ -615,10 +626,60 @@ type indexRow struct {
 	KeyExprs   []string `db:"key_exprs"`
 }
 
-func (r *reader) indexesPart() *part {
-	return query("indexes", firstLane, func(ctx context.Context, l *lane) ([]indexRow, error) {
-		return collect[indexRow](ctx, l, "indexes", indexesQuery, r.relArg)
-	}, r.applyIndexes).onRelations()
+// half is the $1 of a query of the first or the second half of the
+// relations read.
+func (r *reader) half(i int) string {
+	n := len(r.oids) / 2
+	if i == 0 {
+		return oidArray(r.oids[:n])
+	}
+	return oidArray(r.oids[n:])
+}
+
+// expressionParts read the indexes and constraints of each half of the
+// relations, indexes first: printing their expressions (partial index
+// predicates, expression keys, CHECK constraints) builds the server's
+// cache entry of each relation, which the constraints query then finds
+// built on the same connection. The two halves run at once on two lanes;
+// the second half's apply adds both.
+func (r *reader) expressionParts() (first, second *part) {
+	var indexes [2][]indexRow
+	var cons [2][]constraintRow
+	var refs [2][]referencedRow
+	half := func(i int) *part {
+		return (&part{name: fmt.Sprintf("indexes and constraints %d", i+1), where: anyLane,
+			fetch: func(ctx context.Context, l *lane) (err error) {
+				arg := r.half(i)
+				if indexes[i], err = collect[indexRow](ctx, l, "indexes", indexesQuery, arg); err != nil {
+					return err
+				}
+				if cons[i], err = collect[constraintRow](ctx, l, "constraints", constraintsQuery, arg); err != nil {
+					return err
+				}
+				refs[i], err = r.outside(ctx, l, "referenced relations", len(cons[i]), func(j int) uint32 { return cons[i][j].RefRelID })
+				return err
+			},
+		}).onRelations()
+	}
+	first, second = half(0), half(1)
+	first.apply = func(err error) error { return err }
+	second.apply = func(err error) error {
+		if err != nil {
+			return err
+		}
+		for i := range 2 {
+			if err := r.applyIndexes(indexes[i], nil); err != nil {
+				return err
+			}
+		}
+		for i := range 2 {
+			if err := r.applyConstraints(cons[i], refs[i], nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return first, second
 }
 
 func (r *reader) applyIndexes(rows []indexRow, err error) error {
@@ -670,16 +731,8 @@ type referencedRow struct {
 	AttName string `db:"attname"`
 }
 
-func (r *reader) constraintsPart() *part {
-	return withOutside(r, "constraints", firstLane, "referenced relations", func(c constraintRow) uint32 { return c.RefRelID },
-		func(ctx context.Context, l *lane) ([]constraintRow, error) {
-			return collect[constraintRow](ctx, l, "constraints", constraintsQuery, r.relArg)
-		}, r.applyConstraints)
-}
-
 // withOutside is a part whose rows refer to relations by oid (rel; 0 for
-// none): those outside the read (an extension's table) are named, with
-// their columns, by one more query when there are any.
+// none), with the names of those outside the read (see outside).
 func withOutside[T any](r *reader, name string, where placement, outsideName string, rel func(T) uint32,
 	run func(context.Context, *lane) ([]T, error), apply func([]T, []referencedRow, error) error) *part {
 	var rows []T
@@ -689,22 +742,29 @@ func withOutside[T any](r *reader, name string, where placement, outsideName str
 			if rows, err = run(ctx, l); err != nil {
 				return err
 			}
-			var oids []uint32
-			seen := map[uint32]bool{}
-			for _, row := range rows {
-				if o := rel(row); o != 0 && r.rels[o] == nil && !seen[o] {
-					seen[o] = true
-					oids = append(oids, o)
-				}
-			}
-			refs = nil
-			if len(oids) > 0 {
-				refs, err = collect[referencedRow](ctx, l, outsideName, referencedQuery, oidArray(oids))
-			}
+			refs, err = r.outside(ctx, l, outsideName, len(rows), func(i int) uint32 { return rel(rows[i]) })
 			return err
 		},
 		apply: func(err error) error { return apply(rows, refs, err) },
 	}).onRelations()
+}
+
+// outside names the relations outside the read (an extension's table)
+// among rel(0) ... rel(n-1), and their columns, by one more query when
+// there are any; 0 is none.
+func (r *reader) outside(ctx context.Context, l *lane, name string, n int, rel func(int) uint32) ([]referencedRow, error) {
+	var oids []uint32
+	seen := map[uint32]bool{}
+	for i := range n {
+		if o := rel(i); o != 0 && r.rels[o] == nil && !seen[o] {
+			seen[o] = true
+			oids = append(oids, o)
+		}
+	}
+	if len(oids) == 0 {
+		return nil, nil
+	}
+	return collect[referencedRow](ctx, l, name, referencedQuery, oidArray(oids))
 }
 
 func (r *reader) applyConstraints(rows []constraintRow, refs []referencedRow, err error) error {
@@ -1018,12 +1078,7 @@ func (r *reader) toastParts() (first, second *part) {
 	half := func(i int) *part {
 		return (&part{name: fmt.Sprintf("TOAST sizes %d", i+1), where: anyLane,
 			fetch: func(ctx context.Context, l *lane) (err error) {
-				n := len(r.oids) / 2
-				oids := r.oids[:n]
-				if i == 1 {
-					oids = r.oids[n:]
-				}
-				rows[i], err = guarded[toastRow](ctx, l, "TOAST sizes", toastQuery, oidArray(oids))
+				rows[i], err = guarded[toastRow](ctx, l, "TOAST sizes", toastQuery, r.half(i))
 				return err
 			},
 		}).onRelations()
@@ -1064,7 +1119,6 @@ type statsRow struct {
 	HotUpd  int64  `db:"n_tup_hot_upd"`
 	Live    int64  `db:"n_live_tup"`
 	Dead    int64  `db:"n_dead_tup"`
-	Tuples  int64  `db:"reltuples"`
 }
 
 func (r *reader) tableStatsPart() *part {
@@ -1089,7 +1143,7 @@ func (r *reader) applyTableStats(rows []statsRow, created []createdRow, err erro
 	for _, s := range rows {
 		if t := r.rels[s.RelID]; t != nil {
 			t.Stats = &inspect.TableStats{SeqScan: s.SeqScan, IdxScan: s.IdxScan, Inserts: s.Ins, Updates: s.Upd,
-				Deletes: s.Del, HotUpdate: s.HotUpd, LiveTup: s.Live, DeadTup: s.Dead, RelTuples: s.Tuples}
+				Deletes: s.Del, HotUpdate: s.HotUpd, LiveTup: s.Live, DeadTup: s.Dead, RelTuples: r.relTuples[s.RelID]}
 		}
 	}
 	r.db.Workload.TableStats = true
@@ -1284,6 +1338,8 @@ type workload struct {
 	hiddenEntries, hiddenCalls, visibleCalls, groups int64
 	info                                             []statementsInfoRow
 	infoErr                                          error
+	// analyzed is closed when the statements are analyzed.
+	analyzed chan struct{}
 }
 
 func (r *reader) statementsPart() *part {
@@ -1298,7 +1354,8 @@ func (r *reader) statementsPart() *part {
 }
 
 // fetchStatements reads pg_stat_statements and pg_stat_statements_info,
-// and analyzes the statements while the other lane's queries run.
+// and starts analyzing the statements, which goes on while the lanes run
+// the other queries.
 func (r *reader) fetchStatements(ctx context.Context, l *lane, w *workload) error {
 	f := r.facts
 	if f.PgssVersion == "" {
@@ -1336,7 +1393,11 @@ func (r *reader) fetchStatements(ctx context.Context, l *lane, w *workload) erro
 		}
 		w.infoErr = err
 	}
-	sqlfile.Analyze(w.stmts)
+	w.analyzed = make(chan struct{})
+	go func(stmts []*inspect.Statement, done chan struct{}) {
+		defer close(done)
+		sqlfile.Analyze(stmts)
+	}(w.stmts, w.analyzed)
 	return nil
 }
 
@@ -1371,6 +1432,9 @@ func (r *reader) applyStatements(w *workload, err error) error {
 		r.skip(EvidenceHiddenStatements,
 			fmt.Sprintf("%d pg_stat_statements entries (%s of the calls) belong to other roles, and role %s may not see their text",
 				w.hiddenEntries, percent(w.hiddenCalls, w.hiddenCalls+w.visibleCalls), f.Role), fix)
+	}
+	if w.analyzed != nil {
+		<-w.analyzed
 	}
 	r.db.Statements = w.stmts
 	r.db.Workload.StatementsSource = "pg_stat_statements"
