@@ -119,12 +119,13 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 	// findings have several severities shows under each.
 	type group struct {
 		rule, name, sev, ruleSev, title string
-		items                           []ReportFinding
+		items                           []*ReportFinding // r.Findings' own: a copy each costs tens of megabytes
 	}
 	var groups []*group
 	idx := map[[2]string]*group{}
 	bySev := map[string]int{}
-	for _, f := range r.Findings {
+	for i := range r.Findings {
+		f := &r.Findings[i]
 		key := [2]string{f.Severity, f.Rule}
 		g := idx[key]
 		if g == nil {
@@ -234,10 +235,10 @@ func writeReportText(w io.Writer, r *Report, paint Painter) error {
 // writeGroupSummary heads the findings of a rule over many objects, which
 // then take one line each: how many, the fix (once, when they share it),
 // and the fix SQL of the first as an example.
-func writeGroupSummary(b io.Writer, items []ReportFinding, paint Painter) {
+func writeGroupSummary(b io.Writer, items []*ReportFinding, paint Painter) {
 	first := items[0]
 	fmt.Fprintf(b, "    %d objects, one line each below; every object's fix and SQL: --format json, markdown or html\n", len(items))
-	same := !slices.ContainsFunc(items, func(f ReportFinding) bool { return f.Fix != first.Fix })
+	same := !slices.ContainsFunc(items, func(f *ReportFinding) bool { return f.Fix != first.Fix })
 	switch {
 	case first.Fix == "":
 	case same:
