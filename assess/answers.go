@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -182,33 +184,11 @@ func nodeKind(n *yaml.Node) string {
 
 // suggest returns the closest question id, if close enough to be a typo.
 func suggest(id string) string {
-	best, bestD := "", 4
-	for _, q := range Bank {
-		if d := levenshtein(strings.ToLower(id), q.ID); d < bestD {
-			best, bestD = q.ID, d
-		}
+	ids := make([]string, len(Bank))
+	for i, q := range Bank {
+		ids[i] = q.ID
 	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return inspect.Closest(strings.ToLower(id), ids, 4)
 }
 
 // decodeValue turns a YAML node into the Go value for q's kind. The returned
@@ -252,7 +232,7 @@ func decodeValue(q Question, v *yaml.Node) (any, int, error) {
 				return nil, it.Line, err
 			}
 			s = strings.TrimSpace(s)
-			if !contains(out, s) {
+			if !slices.Contains(out, s) {
 				out = append(out, s)
 			}
 		}
@@ -396,7 +376,7 @@ func parseBool(s string) (bool, error) {
 func splitList(s string) []string {
 	out := []string{}
 	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" && !contains(out, p) {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
@@ -421,7 +401,7 @@ func checkValue(q Question, v any) error {
 	switch q.Kind {
 	case KindSelect:
 		s := v.(string)
-		if !contains(q.optionValues(), s) {
+		if !slices.Contains(q.optionValues(), s) {
 			return fmt.Errorf("%s is not one of %s", quoted(s), strings.Join(q.optionValues(), ", "))
 		}
 	case KindMultiSelect:
@@ -430,7 +410,7 @@ func checkValue(q Question, v any) error {
 			return fmt.Errorf("pick at least one of %s", strings.Join(q.optionValues(), ", "))
 		}
 		for _, s := range l {
-			if !contains(q.optionValues(), s) {
+			if !slices.Contains(q.optionValues(), s) {
 				return fmt.Errorf("%s is not one of %s", quoted(s), strings.Join(q.optionValues(), ", "))
 			}
 		}
@@ -538,7 +518,7 @@ func (a Answers) Bool(id string) bool { v, _ := a.Get(id); b, _ := v.(bool); ret
 func (a Answers) List(id string) []string { v, _ := a.Get(id); l, _ := v.([]string); return l }
 
 // Has reports whether a multiselect answer includes value.
-func (a Answers) Has(id, value string) bool { return contains(a.List(id), value) }
+func (a Answers) Has(id, value string) bool { return slices.Contains(a.List(id), value) }
 
 // Regions returns write_regions, largest share first (ties by name).
 func (a Answers) Regions() []RegionShare {

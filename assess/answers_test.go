@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -167,7 +168,7 @@ func TestQuestionBank(t *testing.T) {
 			t.Errorf("duplicate id %s", q.ID)
 		}
 		ids[q.ID] = true
-		if q.Prompt == "" || q.Help == "" || !contains(Sections, q.Section) {
+		if q.Prompt == "" || q.Help == "" || !slices.Contains(Sections, q.Section) {
 			t.Errorf("%s: prompt, help and a known section are required", q.ID)
 		}
 		if (q.Kind == KindSelect || q.Kind == KindMultiSelect) && len(q.Options) == 0 {

@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -93,7 +94,7 @@ func (x *decider) calc(name string, v float64, unit, source, format string, args
 
 func (x *decider) advise(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
-	if !contains(x.r.Advice, s) {
+	if !slices.Contains(x.r.Advice, s) {
 		x.r.Advice = append(x.r.Advice, s)
 	}
 }
@@ -664,7 +665,7 @@ func (x *decider) step7() {
 	a := x.a
 	pk := a.String("partition_key")
 	inv := a.List("invariants")
-	hasInv := len(inv) > 0 && !contains(inv, InvNone)
+	hasInv := len(inv) > 0 && !slices.Contains(inv, InvNone)
 	// F2 first: it can reject active-active outright.
 	if a.String("conflict_policy") == PolicyNever && pk == PartitionNo {
 		fallback := x.sp
@@ -763,13 +764,13 @@ func (x *decider) step7() {
 // nodes check one within the replication window.
 func invariantWhy(inv []string) string {
 	var why []string
-	if contains(inv, InvUnique) {
+	if slices.Contains(inv, InvUnique) {
 		why = append(why, "a unique value checked on two nodes within one RTT is accepted twice [R18]")
 	}
-	if contains(inv, InvNonNegative) {
+	if slices.Contains(inv, InvNonNegative) {
 		why = append(why, "two withdrawals approved on two nodes can together overdraw a balance [R13]")
 	}
-	if contains(inv, InvGapless) || contains(inv, InvCrossOwnerFK) || len(why) == 0 {
+	if slices.Contains(inv, InvGapless) || slices.Contains(inv, InvCrossOwnerFK) || len(why) == 0 {
 		why = append(why, "a rule checked on two nodes within one RTT holds on each and can break on the merged rows")
 	}
 	return strings.Join(why, "; ")
@@ -957,7 +958,7 @@ func (x *decider) ownedAllocator(f Finding) (why string, owned bool) {
 		if len(t.Columns) == 0 {
 			return fmt.Sprintf("; the assessment lists no columns of %s: assess again to let recommend see whether its rows carry the owner column %s", f.Table, owner), false
 		}
-		if contains(t.Columns, owner) {
+		if slices.Contains(t.Columns, owner) {
 			return fmt.Sprintf("every %s row carries the owner column %s, so each counter row is written only in its owner's home, where every id it hands out is allocated once", f.Table, owner), true
 		}
 		return fmt.Sprintf("; under %s the allocating rows are shared across owners (%s has no owner column %s): every home bumps them, so the partitioning does not resolve it", x.r.Design, f.Table, owner), false
@@ -968,7 +969,7 @@ func (x *decider) ownedAllocator(f Finding) (why string, owned bool) {
 // tableWhy adds a reason to a table's write mode.
 func (x *decider) tableWhy(table, why string) {
 	for i := range x.modes {
-		if x.modes[i].Table == table && !contains(x.modes[i].Why, why) {
+		if x.modes[i].Table == table && !slices.Contains(x.modes[i].Why, why) {
 			x.modes[i].Why = append(x.modes[i].Why, why)
 		}
 	}
@@ -987,7 +988,7 @@ func (x *decider) skippedChecks(sk []Skipped) {
 		}
 		name := strings.TrimSpace(s.Rule + " " + s.Name)
 		if name == "" {
-			if !contains(evidence, s.Reason) {
+			if !slices.Contains(evidence, s.Reason) {
 				evidence = append(evidence, s.Reason)
 			}
 			continue

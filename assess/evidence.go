@@ -2,6 +2,7 @@ package assess
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -84,7 +85,7 @@ func (x *decider) tableModes() []TableMode {
 			if out[i].Mode != ModeLocal {
 				out[i].Mode = ModeHome
 			}
-			if !contains(out[i].Why, why) {
+			if !slices.Contains(out[i].Why, why) {
 				out[i].Why = append(out[i].Why, why)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -499,7 +500,7 @@ func buildBudget(rec *Recommendation, ans Answers, t Thresholds) *BudgetView {
 		b.Measured, b.MeasuredFrom = true, d.Platform.Source
 	}
 	levels := append([]float64(nil), ninesLevels...)
-	if !containsFloat(levels, d.Availability) {
+	if !slices.Contains(levels, d.Availability) {
 		levels = append(levels, d.Availability)
 		sort.Float64s(levels)
 	}
@@ -559,15 +560,6 @@ func buildBudget(rec *Recommendation, ans Answers, t Thresholds) *BudgetView {
 		}
 	}
 	return b
-}
-
-func containsFloat(s []float64, v float64) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func buildLatency(rec *Recommendation, ans Answers, t Thresholds) *LatencyView {

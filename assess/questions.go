@@ -9,6 +9,7 @@ package assess
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -332,7 +333,7 @@ func bank() []Question {
 			},
 			Validate: func(v any) error {
 				s := v.([]string)
-				if len(s) > 1 && contains(s, InvNone) {
+				if len(s) > 1 && slices.Contains(s, InvNone) {
 					return fmt.Errorf("%q cannot be combined with other invariants", InvNone)
 				}
 				return nil
@@ -503,13 +504,4 @@ func isIdent(s string) bool {
 		}
 	}
 	return true
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

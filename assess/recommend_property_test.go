@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -127,7 +128,7 @@ func genAnswers(c chooser) Answers {
 					l = append(l, o.Value)
 				}
 			}
-			if len(l) == 0 || (q.ID == "invariants" && contains(l, InvNone)) {
+			if len(l) == 0 || (q.ID == "invariants" && slices.Contains(l, InvNone)) {
 				l = []string{pick(c, q.Options).Value}
 			}
 			v = l
@@ -253,7 +254,7 @@ func checkRecommendation(t *testing.T, a Answers, in Inputs) {
 		}
 		in := func(e, region string) bool {
 			e, region = strings.ToLower(e), strings.ToLower(region)
-			return region != "" && (region == e || contains(jurisdiction[e], region))
+			return region != "" && (region == e || slices.Contains(jurisdiction[e], region))
 		}
 		withRows := func(e string) bool {
 			if in(e, primary) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/aadvisor/aadvisor/inspect"
@@ -295,7 +294,7 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 	byTable := make(map[string]*TableAdvice, len(db.Tables))
 	order := make([]string, 0, len(db.Tables))
 	for _, t := range db.Tables {
-		if !t.IsTable() || systemSchema(t.Schema) || t.PartitionOf != "" {
+		if !t.IsTable() || inspect.SystemSchema(t.Schema) || t.PartitionOf != "" {
 			continue
 		}
 		q := t.QualifiedName()
@@ -355,14 +354,6 @@ func tableAdvice(db *inspect.Database, fs []ReportFinding) []TableAdvice {
 		out = append(out, *byTable[q])
 	}
 	return out
-}
-
-func systemSchema(s string) bool {
-	switch s {
-	case "pg_catalog", "information_schema", "pglogical", "pgactive", "spock", "bdr":
-		return true
-	}
-	return strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp")
 }
 
 // AtOrAbove counts findings at or above a severity.

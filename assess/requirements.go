@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -783,7 +784,7 @@ func (x *decider) checkRPO(e *evaluation) {
 // hasInvariants reports whether the answers name invariants to keep.
 func (x *decider) hasInvariants() bool {
 	inv := x.a.List("invariants")
-	return len(inv) > 0 && !contains(inv, InvNone)
+	return len(inv) > 0 && !slices.Contains(inv, InvNone)
 }
 
 // hotRowAnswered reports whether the answered hottest row is hot: its
@@ -945,7 +946,7 @@ func (x *decider) requirements() {
 		for _, d := range x.candidates() {
 			evals = append(evals, x.evaluate(d))
 		}
-		if !containsDesign(x.candidates(), proposed) {
+		if !slices.Contains(x.candidates(), proposed) {
 			evals = append(evals, cur)
 		}
 		sort.SliceStable(evals, func(i, j int) bool { return x.better(evals[i], evals[j], proposed) })
@@ -1059,19 +1060,10 @@ func (x *decider) alsoFor(d DesignID) []Companion {
 	return out
 }
 
-func containsDesign(ds []DesignID, d DesignID) bool {
-	for _, x := range ds {
-		if x == d {
-			return true
-		}
-	}
-	return false
-}
-
 func dedupe(s []string) []string {
 	var out []string
 	for _, v := range s {
-		if !contains(out, v) {
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}

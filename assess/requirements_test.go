@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -249,7 +250,7 @@ func TestRegionCountsFromAnswers(t *testing.T) {
 // whole failovers.
 func TestDefaultsMarkedAndWholeFailovers(t *testing.T) {
 	r := recommendProfile(t, "one-region.yaml", Inputs{})
-	if !contains(r.Advice, `Reads outnumber writes 10:1 (default): add async read replicas; "that's what read replicas are for" [R2].`) {
+	if !slices.Contains(r.Advice, `Reads outnumber writes 10:1 (default): add async read replicas; "that's what read replicas are for" [R2].`) {
 		t.Errorf("advice = %q", r.Advice)
 	}
 	if got := calcText(r, "in_region_need"); !strings.HasPrefix(got, "Expected in-region downtime: 4 failovers (default) × 60 s + 4 switchovers (default) × 10 s") {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // Threshold is one tunable number of the decision procedure. Every constant
@@ -93,7 +95,7 @@ func (t *Thresholds) Set(name string, v float64) error {
 		msg := fmt.Sprintf("unknown threshold %q", name)
 		best, bestD := "", 5
 		for _, d := range defaultThresholds {
-			if dist := levenshtein(name, d.Name); dist < bestD || (bestD == 5 && name != "" && strings.HasPrefix(d.Name, name)) {
+			if dist := inspect.EditDistance(name, d.Name); dist < bestD || (bestD == 5 && name != "" && strings.HasPrefix(d.Name, name)) {
 				best, bestD = d.Name, dist
 			}
 		}

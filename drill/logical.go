@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 	run.Broken = names
 	brokenHomes, otherHomes := map[string]bool{}, map[string]bool{}
 	for _, pn := range p.Topology.Nodes {
-		if contains(names, pn.Name) {
+		if slices.Contains(names, pn.Name) {
 			brokenHomes[home(p, pn)] = true
 		} else {
 			otherHomes[home(p, pn)] = true
@@ -117,7 +118,7 @@ func logicalRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Run,
 	var stranded int64
 	before := l.snapshot()
 	for _, pn := range p.Topology.Nodes {
-		if contains(names, pn.Name) || !holds(p, pn.Name, "") {
+		if slices.Contains(names, pn.Name) || !holds(p, pn.Name, "") {
 			continue
 		}
 		rows, err := present(ctx, dsns[pn.Name], run.ID, col)
@@ -221,15 +222,6 @@ func outageOf(acks []ack, faultAt time.Duration, homes map[string]bool) (time.Du
 		}
 	}
 	return outage(sel, faultAt)
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // checkTable makes sure the drill table is on every node: a logical mesh

@@ -123,5 +123,5 @@ func heldText(v *int64) string {
 	if v == nil {
 		return "-"
 	}
-	return replicate.FormatBytes(*v)
+	return inspect.FormatBytesShort(*v)
 }

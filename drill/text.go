@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 )
 
@@ -53,7 +54,7 @@ func lagText(v *int64) string {
 	if v == nil {
 		return "-"
 	}
-	return replicate.FormatBytes(*v)
+	return inspect.FormatBytesShort(*v)
 }
 
 func optInt(v *int) string {

@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -305,7 +306,7 @@ func ownerCheck(tf *tableFacts, col string) []Check {
 		return []Check{{Name: "owner column", Status: StatusFail, Detail: fmt.Sprintf("%s has no column %s", k, col),
 			Fix: "add the owner column to every table in scope, or narrow topology.tables"}}
 	}
-	if tf.Identity == "f" || contains(identCols(tf), col) {
+	if tf.Identity == "f" || slices.Contains(identCols(tf), col) {
 		return []Check{{Name: "owner column", Status: StatusOK, Detail: fmt.Sprintf("%s.%s is in the replica identity", k, col)}}
 	}
 	return []Check{{Name: "owner column", Status: StatusFail,
@@ -466,8 +467,8 @@ func (b *bootstrapper) sequenceChecks() []Check {
 			}
 			seen[s.key()] = true
 			tf := n.facts.Tables[s.TableSchema+"."+s.Table]
-			isKey := tf != nil && contains(tf.PK, s.Column)
-			ownerInKey := (t.Kind == TopologyPartitioned || t.Kind == TopologyHubSpoke) && tf != nil && contains(tf.PK, t.OwnerColumn)
+			isKey := tf != nil && slices.Contains(tf.PK, s.Column)
+			ownerInKey := (t.Kind == TopologyPartitioned || t.Kind == TopologyHubSpoke) && tf != nil && slices.Contains(tf.PK, t.OwnerColumn)
 			if t.Kind == TopologyHubSpoke && tf != nil && b.isShared(tf) {
 				ownerInKey = true // written at the hub only: one writer
 			}
@@ -504,15 +505,6 @@ func toSet(ss []string) map[string]bool {
 		m[s] = true
 	}
 	return m
-}
-
-func contains(ss []string, v string) bool {
-	for _, s := range ss {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // driftChecks warn when a publication of an earlier run publishes other

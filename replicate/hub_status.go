@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // AlarmSharedWrite: a site wrote a shared table, which only the hub
@@ -160,7 +162,7 @@ func (c *Collector) collectHub(ctx context.Context, st *Status, nodes []*stNode)
 				}
 				st.Alarms = append(st.Alarms, Alarm{Kind: AlarmOfflineWindow, Node: sc.Node, Link: sc.Slot, Message: fmt.Sprintf(
 					"slot %s on %s holds %s for %s, cut off; at %s it is lost (%s) in %s, less than the plan's offline window of %g h: raise max_slot_wal_keep_size (and the disk), or bring the site back sooner",
-					sc.Slot, sc.Node, FormatBytes(sc.RetainedBytes), s.Name, FormatRate(*sc.Rate), sc.Limit, (time.Duration(*sc.SecondsLeft) * time.Second).Round(time.Second), t.Offline.Hours)})
+					sc.Slot, sc.Node, inspect.FormatBytesShort(sc.RetainedBytes), s.Name, FormatRate(*sc.Rate), sc.Limit, (time.Duration(*sc.SecondsLeft) * time.Second).Round(time.Second), t.Offline.Hours)})
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package replicate
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -48,7 +49,7 @@ func verifyHub(ctx context.Context, p *Plan, o VerifyOptions) (*VerifyReport, er
 			rep.sysIDs[k] = v
 		}
 		for _, n := range r.Notes {
-			if !contains(rep.Notes, n) {
+			if !slices.Contains(rep.Notes, n) {
 				rep.Notes = append(rep.Notes, n)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -258,14 +259,14 @@ func (b *bootstrapper) walChecks() []Check {
 		if n.Name == b.plan.Topology.Hub {
 			who = "with a site cut off"
 		}
-		base := fmt.Sprintf("WAL rate %s (%s): %g h %s keeps %s of WAL here (×%g headroom)", FormatRate(w.Rate), w.Source, o.Hours, who, FormatBytes(need), walHeadroom)
+		base := fmt.Sprintf("WAL rate %s (%s): %g h %s keeps %s of WAL here (×%g headroom)", FormatRate(w.Rate), w.Source, o.Hours, who, inspect.FormatBytesShort(need), walHeadroom)
 		keep := "unlimited"
 		if w.KeepMB >= 0 {
-			keep = FormatBytes(w.KeepMB << 20)
+			keep = inspect.FormatBytesShort(w.KeepMB << 20)
 		}
 		if mb := walTarget(w, o); mb > 0 {
 			cs = append(cs, Check{Node: n.Name, Name: "offline window", Status: StatusOK,
-				Detail: fmt.Sprintf("%s; max_slot_wal_keep_size is %s: bootstrap sets it to %s (a reload), so that a longer outage costs the slot, not the disk", base, keep, FormatBytes(mb<<20))})
+				Detail: fmt.Sprintf("%s; max_slot_wal_keep_size is %s: bootstrap sets it to %s (a reload), so that a longer outage costs the slot, not the disk", base, keep, inspect.FormatBytesShort(mb<<20))})
 		} else {
 			cs = append(cs, Check{Node: n.Name, Name: "offline window", Status: StatusOK,
 				Detail: fmt.Sprintf("%s; max_slot_wal_keep_size %s holds it", base, keep)})
@@ -274,19 +275,19 @@ func (b *bootstrapper) walChecks() []Check {
 		switch {
 		case w.Free != nil && *w.Free < hold:
 			cs = append(cs, Check{Node: n.Name, Name: "disk headroom", Status: StatusFail,
-				Detail: fmt.Sprintf("%s free where pg_wal lives (%s), keeping %s of WAL for the window needs more", FormatBytes(*w.Free), w.WALDir, FormatBytes(hold)),
+				Detail: fmt.Sprintf("%s free where pg_wal lives (%s), keeping %s of WAL for the window needs more", inspect.FormatBytesShort(*w.Free), w.WALDir, inspect.FormatBytesShort(hold)),
 				Fix:    "add disk under pg_wal, or shorten topology.offline.hours"})
 		case w.Free != nil:
 			cs = append(cs, Check{Node: n.Name, Name: "disk headroom", Status: StatusOK,
-				Detail: fmt.Sprintf("%s free where pg_wal lives, %s needed for the window", FormatBytes(*w.Free), FormatBytes(hold))})
+				Detail: fmt.Sprintf("%s free where pg_wal lives, %s needed for the window", inspect.FormatBytesShort(*w.Free), inspect.FormatBytesShort(hold))})
 		default:
 			where := "DATA_DIRECTORY/pg_wal"
 			if w.WALDir != "" {
 				where = w.WALDir
 			}
 			cs = append(cs, Check{Node: n.Name, Name: "disk headroom", Status: StatusWarn,
-				Detail: fmt.Sprintf("free space where pg_wal lives cannot be read from here; the window needs %s", FormatBytes(hold)),
-				Fix:    fmt.Sprintf("check on the host: df -h %s shows at least %s available", where, FormatBytes(hold))})
+				Detail: fmt.Sprintf("free space where pg_wal lives cannot be read from here; the window needs %s", inspect.FormatBytesShort(hold)),
+				Fix:    fmt.Sprintf("check on the host: df -h %s shows at least %s available", where, inspect.FormatBytesShort(hold))})
 		}
 	}
 	return cs
@@ -311,7 +312,7 @@ func (b *bootstrapper) walSteps() []Step {
 		}
 		const holds = `SELECT coalesce((SELECT setting::bigint FROM pg_catalog.pg_settings WHERE name = 'max_slot_wal_keep_size'), -1) >= $1`
 		steps = append(steps,
-			Step{Node: n.Name, Action: fmt.Sprintf("keep up to %s of WAL for slots (offline window %g h)", FormatBytes(mb<<20), o.Hours),
+			Step{Node: n.Name, Action: fmt.Sprintf("keep up to %s of WAL for slots (offline window %g h)", inspect.FormatBytesShort(mb<<20), o.Hours),
 				SQL:    fmt.Sprintf("ALTER SYSTEM SET max_slot_wal_keep_size = '%dMB'", mb),
 				exists: holds, existsArgs: []any{mb}},
 			Step{Node: n.Name, Action: "reload configuration", SQL: "SELECT pg_catalog.pg_reload_conf()",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -171,7 +170,7 @@ func removeNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Pl
 			if err != nil || !ok {
 				return err
 			}
-			return run(node, "drop pglogical subscription "+sub, "SELECT pglogical.drop_subscription("+inspectLiteral(sub)+", ifexists := true)")
+			return run(node, "drop pglogical subscription "+sub, "SELECT pglogical.drop_subscription("+literal(sub)+", ifexists := true)")
 		}
 		ok, err := exists(node, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_subscription WHERE subname = $1
 			AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()))`, sub)
@@ -205,7 +204,7 @@ func removeNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Pl
 		}
 		if pgl {
 			if ok, err := exists(name, `SELECT EXISTS (SELECT 1 FROM pglogical.local_node l JOIN pglogical.node n ON n.node_id = l.node_id WHERE n.node_name = $1)`, pglNodeName(name)); err == nil && ok {
-				if err := run(name, "drop pglogical node "+pglNodeName(name), "SELECT pglogical.drop_node("+inspectLiteral(pglNodeName(name))+", ifexists := true)"); err != nil {
+				if err := run(name, "drop pglogical node "+pglNodeName(name), "SELECT pglogical.drop_node("+literal(pglNodeName(name))+", ifexists := true)"); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -244,8 +243,6 @@ func removeNode(ctx context.Context, p *Plan, name string, o RemoveOptions) (*Pl
 	}
 	return &np, res, nil
 }
-
-func inspectLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // linkSlot names the replication slot that subscriber's subscription
 // from provider holds on provider (conn): native slots are named after

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/jackc/pgx/v5"
 )
@@ -101,15 +102,13 @@ func (m *testMesh) subscribe(t *testing.T, node, peer *sandbox.Node) {
 	name := "aadv_" + node.Name + "_from_" + peer.Name
 	if m.plan.Topology.Engine == EngineNative {
 		m.exec(t, node, fmt.Sprintf("CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION %s WITH (origin = none, copy_data = false)",
-			pgx.Identifier{name}.Sanitize(), quoteLit(peer.KeywordDSN(m.db)), pgx.Identifier{"aadv_pub_" + peer.Name}.Sanitize()))
+			pgx.Identifier{name}.Sanitize(), inspect.QuoteLiteral(peer.KeywordDSN(m.db)), pgx.Identifier{"aadv_pub_" + peer.Name}.Sanitize()))
 		return
 	}
 	m.exec(t, node, `SELECT pglogical.create_subscription(subscription_name := $1, provider_dsn := $2,
 		replication_sets := ARRAY['default'], synchronize_structure := false, synchronize_data := false, forward_origins := '{}')`,
 		name, peer.KeywordDSN(m.db))
 }
-
-func quoteLit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func (m *testMesh) logFiles() map[string]string {
 	out := map[string]string{}

@@ -709,7 +709,7 @@ func (b *bootstrapper) haReadiness(ctx context.Context) ([]NodeReadiness, []Link
 			l := LinkReadiness{From: st.Leader, To: n.Name, Name: "patroni slot " + n.Name, State: m.State,
 				Ready: m.Running() && m.Timeline == st.Timeline}
 			if m.LagBytes != nil {
-				l.Detail = "lag " + FormatBytes(*m.LagBytes)
+				l.Detail = "lag " + inspect.FormatBytesShort(*m.LagBytes)
 			}
 			if m.Role == PatroniSyncStandby {
 				l.Detail = strings.TrimPrefix(l.Detail+", synchronous", ", ")

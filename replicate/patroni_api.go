@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -328,10 +329,10 @@ func ClientDSN(p *Plan) (string, error) {
 	if base == nil {
 		return "", errors.New("no nodes")
 	}
-	parts := []string{"host=" + kvQuote(strings.Join(hosts, ",")), "port=" + strings.Join(ports, ","),
-		"user=" + kvQuote(base.User), "dbname=" + kvQuote(base.Database), "target_session_attrs=read-write"}
+	parts := []string{"host=" + inspect.QuoteConninfo(strings.Join(hosts, ",")), "port=" + strings.Join(ports, ","),
+		"user=" + inspect.QuoteConninfo(base.User), "dbname=" + inspect.QuoteConninfo(base.Database), "target_session_attrs=read-write"}
 	if base.Password != "" {
-		parts = append(parts, "password="+kvQuote(base.Password))
+		parts = append(parts, "password="+inspect.QuoteConninfo(base.Password))
 	}
 	if base.TLSConfig == nil {
 		parts = append(parts, "sslmode=disable")

@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // PlanVersion is the plan file format version this package writes. It
@@ -270,9 +270,9 @@ func (d *planDecoder) fields(n *yaml.Node, path string, known []string, set func
 		if path != "" {
 			field = path + "." + k.Value
 		}
-		if !planContains(known, k.Value) {
+		if !slices.Contains(known, k.Value) {
 			msg := fmt.Sprintf("unknown field (want %s)", strings.Join(known, ", "))
-			if s := planClosest(k.Value, known); s != "" {
+			if s := inspect.Closest(k.Value, known, 3); s != "" {
 				msg = fmt.Sprintf("unknown field (did you mean %s?)", s)
 			}
 			return d.err(k, field, "%s", msg)
@@ -395,12 +395,12 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 		switch k {
 		case "kind":
 			t.Kind, err = d.str(v, f)
-			if err == nil && !planContains(kinds, t.Kind) {
+			if err == nil && !slices.Contains(kinds, t.Kind) {
 				err = d.err(v, f, "unknown kind %q (want %s)", t.Kind, strings.Join(kinds, ", "))
 			}
 		case "engine":
 			t.Engine, err = d.str(v, f)
-			if err == nil && !planContains(engines, t.Engine) {
+			if err == nil && !slices.Contains(engines, t.Engine) {
 				err = d.err(v, f, "unknown engine %q (want %s)", t.Engine, strings.Join(engines, ", "))
 			}
 		case "database":
@@ -411,7 +411,7 @@ func (d *planDecoder) topology(n *yaml.Node, path string, t *Topology) error {
 			t.OwnerColumn, err = d.str(v, f)
 		case "sequences":
 			t.Sequences, err = d.str(v, f)
-			if err == nil && !planContains(sequences, t.Sequences) {
+			if err == nil && !slices.Contains(sequences, t.Sequences) {
 				err = d.err(v, f, "unknown strategy %q (want %s)", t.Sequences, strings.Join(sequences, ", "))
 			}
 		case "hub":
@@ -463,7 +463,7 @@ func (d *planDecoder) writeMode(n *yaml.Node, path string, wm *WriteMode) error 
 			wm.Table, err = d.str(v, f)
 		case "mode":
 			wm.Mode, err = d.str(v, f)
-			if err == nil && !planContains(writeModes, wm.Mode) {
+			if err == nil && !slices.Contains(writeModes, wm.Mode) {
 				err = d.err(v, f, "unknown mode %q (want %s)", wm.Mode, strings.Join(writeModes, ", "))
 			}
 		case "home":
@@ -503,7 +503,7 @@ func (d *planDecoder) node(n *yaml.Node, path string, pn *PlanNode) error {
 			pn.Region, err = d.str(v, f)
 		case "role":
 			pn.Role, err = d.str(v, f)
-			if err == nil && !planContains(roles, pn.Role) {
+			if err == nil && !slices.Contains(roles, pn.Role) {
 				err = d.err(v, f, "unknown role %q (want %s)", pn.Role, strings.Join(roles, ", "))
 			}
 		case "dsn":
@@ -548,13 +548,13 @@ func (p *Plan) validate(lines map[string]int) error {
 	if t.Kind == "" {
 		return bad("topology.kind", "missing (want %s)", strings.Join(kinds, ", "))
 	}
-	if !planContains(kinds, t.Kind) {
+	if !slices.Contains(kinds, t.Kind) {
 		return bad("topology.kind", "unknown kind %q (want %s)", t.Kind, strings.Join(kinds, ", "))
 	}
 	if t.Engine == "" {
 		return bad("topology.engine", "missing (want %s)", strings.Join(engines, ", "))
 	}
-	if !planContains(engines, t.Engine) {
+	if !slices.Contains(engines, t.Engine) {
 		return bad("topology.engine", "unknown engine %q (want %s)", t.Engine, strings.Join(engines, ", "))
 	}
 	if t.Kind == TopologyStreaming && t.Engine != EnginePhysical {
@@ -601,7 +601,7 @@ func (p *Plan) validate(lines map[string]int) error {
 		if n.Role == "" {
 			return bad(f+".role", "missing (want %s)", strings.Join(want, " or "))
 		}
-		if !planContains(want, n.Role) {
+		if !slices.Contains(want, n.Role) {
 			return bad(f+".role", "role %q does not fit kind %s (want %s)", n.Role, t.Kind, strings.Join(want, " or "))
 		}
 		if n.Role == RolePrimary {
@@ -677,7 +677,7 @@ func (p *Plan) validateWriteModes(bad func(field, format string, a ...any) error
 		if wm.Mode == "" {
 			return bad(f+".mode", "missing (want %s)", strings.Join(writeModes, ", "))
 		}
-		if !planContains(writeModes, wm.Mode) {
+		if !slices.Contains(writeModes, wm.Mode) {
 			return bad(f+".mode", "unknown mode %q (want %s)", wm.Mode, strings.Join(writeModes, ", "))
 		}
 		if wm.Home == "" {
@@ -838,43 +838,4 @@ func (p *Plan) WriteFile(path string) error {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	return nil
-}
-
-func planContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func planClosest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := planEditDistance(s, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-func planEditDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,7 +132,7 @@ func (d *planDecoder) ha(n *yaml.Node, path string, h *HA) error {
 		switch k {
 		case "engine":
 			h.Engine, err = d.str(v, f)
-			if err == nil && !planContains(haEngines, h.Engine) {
+			if err == nil && !slices.Contains(haEngines, h.Engine) {
 				err = d.err(v, f, "unknown HA engine %q (want %s)", h.Engine, strings.Join(haEngines, ", "))
 			}
 		case "scope":
@@ -191,7 +192,7 @@ func (p *Plan) validateHA(bad func(field, format string, a ...any) error) error 
 	if h.Engine == "" {
 		return bad("topology.ha.engine", "missing (want %s)", strings.Join(haEngines, ", "))
 	}
-	if !planContains(haEngines, h.Engine) {
+	if !slices.Contains(haEngines, h.Engine) {
 		return bad("topology.ha.engine", "unknown HA engine %q (want %s)", h.Engine, strings.Join(haEngines, ", "))
 	}
 	if h.Scope != "" && !scopeRE.MatchString(h.Scope) {

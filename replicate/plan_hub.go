@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -79,7 +80,7 @@ func FormatRate(r float64) string {
 	if r < 1024 {
 		return fmt.Sprintf("%.0fB/s", r)
 	}
-	return FormatBytes(int64(r)) + "/s"
+	return inspect.FormatBytesShort(int64(r)) + "/s"
 }
 
 func (d *planDecoder) offline(n *yaml.Node, path string, o *Offline) error {

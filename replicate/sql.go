@@ -86,14 +86,7 @@ func withDatabase(dsn, db string) (string, error) {
 		u.RawPath = ""
 		return u.String(), nil
 	}
-	return strings.TrimSpace(dsn) + " dbname=" + kvQuote(db), nil
-}
-
-func kvQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, ` '\`) {
-		return s
-	}
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	return strings.TrimSpace(dsn) + " dbname=" + inspect.QuoteConninfo(db), nil
 }
 
 // Catalog queries. Each runs once per node.
@@ -119,29 +112,6 @@ WHERE name IN ('wal_level','track_commit_timestamp','max_replication_slots','max
 	// qExtensions: pglogical availability and installation.
 	qExtensions = `SELECT name, default_version, coalesce(installed_version, '')
 FROM pg_catalog.pg_available_extensions WHERE name = 'pglogical'`
-
-	// qTables: user tables with columns, keys and replica identity.
-	qTables = `SELECT n.nspname, c.relname, c.relkind::text, c.relreplident::text,
-  coalesce((SELECT pg_catalog.array_agg(a.attname::text || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
-       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END ORDER BY a.attnum)
-     FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
-  coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord)
-     FROM pg_catalog.pg_index i
-     CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-     JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
-  coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord)
-     FROM pg_catalog.pg_index i
-     CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
-     JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE i.indrelid = c.oid AND i.indisreplident), '{}'),
-  (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary)::int,
-  (SELECT count(*) FROM pg_catalog.pg_constraint x WHERE x.conrelid = c.oid AND x.contype = 'x')::int
-FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical')
-  AND n.nspname NOT LIKE 'pg\_%'
-ORDER BY 1, 2`
 
 	// qSequences: sequences owned by a column (serial, identity).
 	qSequences = `SELECT sn.nspname, sc.relname, tn.nspname, tc.relname, a.attname,
@@ -190,3 +160,25 @@ WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_cat
 	// qPglSets: pglogical replication sets bootstrap made.
 	qPglSets = `SELECT set_name::text FROM pglogical.replication_set WHERE set_name LIKE 'aadv\_%' ORDER BY 1`
 )
+
+// qTables: user tables with columns, keys and replica identity.
+var qTables = `SELECT n.nspname, c.relname, c.relkind::text, c.relreplident::text,
+  coalesce((SELECT pg_catalog.array_agg(a.attname::text || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END ORDER BY a.attnum)
+     FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}'),
+  coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord)
+     FROM pg_catalog.pg_index i
+     CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
+  coalesce((SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord)
+     FROM pg_catalog.pg_index i
+     CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+     JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+     WHERE i.indrelid = c.oid AND i.indisreplident), '{}'),
+  (SELECT count(*) FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND NOT i.indisprimary)::int,
+  (SELECT count(*) FROM pg_catalog.pg_constraint x WHERE x.conrelid = c.oid AND x.contype = 'x')::int
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
+  AND ` + inspect.UserSchemaSQL("n.nspname") + `
+ORDER BY 1, 2`

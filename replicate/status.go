@@ -1010,12 +1010,12 @@ func (c *Collector) alarms(st *Status) []Alarm {
 				}
 				out = append(out, Alarm{Kind: AlarmSlotWALLimit, Node: n.Name, Message: fmt.Sprintf(
 					"slot %s on %s retains %s of WAL; %s more and it passes max_slot_wal_keep_size (%s) and is lost",
-					s.Name, n.Name, FormatBytes(s.RetainedBytes), FormatBytes(max(safe, 0)), FormatBytes(n.MaxSlotWALKeepBytes))})
+					s.Name, n.Name, inspect.FormatBytesShort(s.RetainedBytes), inspect.FormatBytesShort(max(safe, 0)), walKeepText(n.MaxSlotWALKeepBytes))})
 			case n.MaxSlotWALKeepBytes < 0 && n.DiskFreeBytes != nil && !s.Active &&
 				float64(s.RetainedBytes) > c.opts.SlotAlarmFraction*float64(*n.DiskFreeBytes):
 				out = append(out, Alarm{Kind: AlarmSlotWALLimit, Node: n.Name, Message: fmt.Sprintf(
 					"slot %s on %s retains %s of WAL with no max_slot_wal_keep_size and %s free on disk",
-					s.Name, n.Name, FormatBytes(s.RetainedBytes), FormatBytes(*n.DiskFreeBytes))})
+					s.Name, n.Name, inspect.FormatBytesShort(s.RetainedBytes), inspect.FormatBytesShort(*n.DiskFreeBytes))})
 			}
 		}
 	}
@@ -1048,19 +1048,11 @@ func formatConflicts(m map[string]int64) string {
 	return strings.Join(parts, " ")
 }
 
-// FormatBytes renders a byte count with a binary unit (512B, 1.5MiB).
-func FormatBytes(b int64) string {
+// walKeepText is max_slot_wal_keep_size as the status shows it (-1 is
+// unlimited).
+func walKeepText(b int64) string {
 	if b < 0 {
 		return "unlimited"
 	}
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%dB", b)
-	}
-	div, exp := int64(unit), 0
-	for n := b / unit; n >= unit; n /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f%ciB", float64(b)/float64(div), "KMGTPE"[exp])
+	return inspect.FormatBytesShort(b)
 }

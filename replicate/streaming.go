@@ -125,14 +125,14 @@ func (b *bootstrapper) primaryConninfo(prim *nodeConn, appName string) string {
 	if err != nil {
 		return prim.dsn
 	}
-	parts := []string{"host=" + kvQuote(cfg.Host), "port=" + strconv.Itoa(int(cfg.Port)), "user=" + kvQuote(cfg.User)}
+	parts := []string{"host=" + inspect.QuoteConninfo(cfg.Host), "port=" + strconv.Itoa(int(cfg.Port)), "user=" + inspect.QuoteConninfo(cfg.User)}
 	if cfg.Password != "" {
-		parts = append(parts, "password="+kvQuote(cfg.Password))
+		parts = append(parts, "password="+inspect.QuoteConninfo(cfg.Password))
 	}
 	if cfg.TLSConfig == nil {
 		parts = append(parts, "sslmode=disable")
 	}
-	parts = append(parts, "application_name="+kvQuote(appName))
+	parts = append(parts, "application_name="+inspect.QuoteConninfo(appName))
 	return strings.Join(parts, " ")
 }
 

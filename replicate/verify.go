@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -139,8 +140,9 @@ type verifyTable struct {
 }
 
 // Verify queries. Each runs once per node (catalog) or once per node per
-// table (passes).
-const (
+// table (passes). vfqTables is built with inspect's list of system
+// schemas, so it is a variable.
+var (
 	// vfqTables: user tables with their columns and primary key.
 	vfqTables = `SELECT n.nspname::text, c.relname::text,
   greatest(c.reltuples, pg_catalog.pg_relation_size(c.oid) / 100)::bigint, -- rows, or a guess from the size before ANALYZE
@@ -157,8 +159,7 @@ FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical')
-  AND n.nspname NOT LIKE 'pg\_%'
+  AND ` + inspect.UserSchemaSQL("n.nspname") + `
 GROUP BY n.nspname, c.relname, c.reltuples, c.oid
 ORDER BY 1, 2`
 

@@ -94,7 +94,7 @@ func checkInt4Key(p *Pass) {
 		}
 	}
 	for _, s := range db.Sequences {
-		if covered[s] || systemSchema(s.Schema) || !isIntType(s.Type) {
+		if covered[s] || inspect.SystemSchema(s.Schema) || !isIntType(s.Type) {
 			continue
 		}
 		p.Report(Finding{

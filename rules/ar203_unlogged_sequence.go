@@ -33,7 +33,7 @@ because they "could cause unexpected problems in the event of a node failure".`,
 	},
 	Check: func(p *Pass) {
 		for _, s := range p.DB.Sequences {
-			if s.Persistence != inspect.Unlogged || systemSchema(s.Schema) {
+			if s.Persistence != inspect.Unlogged || inspect.SystemSchema(s.Schema) {
 				continue
 			}
 			p.Report(Finding{

@@ -67,7 +67,7 @@ func checkToastMultiWriter(p *Pass) {
 		var evidence string
 		switch {
 		case sizesKnown && t.ToastBytes > 0:
-			evidence = "its TOAST relation holds " + bytesHuman(t.ToastBytes)
+			evidence = "its TOAST relation holds " + inspect.FormatBytes(t.ToastBytes)
 		case sizesKnown && t.ToastBytes == 0:
 			continue
 		default:

@@ -39,7 +39,7 @@ DROP RULE orders_log ON public.orders;
 	},
 	Check: func(p *Pass) {
 		for _, t := range p.DB.Tables {
-			if systemSchema(t.Schema) {
+			if inspect.SystemSchema(t.Schema) {
 				continue
 			}
 			for _, r := range t.Rules {

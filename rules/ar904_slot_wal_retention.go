@@ -64,7 +64,7 @@ SELECT pg_drop_replication_slot('old_slot');
 			}
 			retained := ""
 			if s.RetainedBytes >= 0 {
-				retained = ", retaining " + bytesHuman(s.RetainedBytes) + " of WAL"
+				retained = ", retaining " + inspect.FormatBytes(s.RetainedBytes) + " of WAL"
 			}
 			if s.WALStatus != "" {
 				retained += " (wal_status " + s.WALStatus + ")"

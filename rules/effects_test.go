@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aadvisor/aadvisor/rules"
+	"golang.org/x/tools/txtar"
 )
 
 // TestEffects holds every rule to its per-table effect: a rule whose
@@ -18,7 +19,7 @@ func TestEffects(t *testing.T) {
 		if r.Effect != "" && !slices.Contains(rules.Effects, r.Effect) {
 			t.Errorf("%s: unknown effect %q", r.ID, r.Effect)
 		}
-		ar, err := parseTxtar(filepath.Join("testdata", r.ID+"-"+r.Name+".txtar"))
+		ar, err := txtar.ParseFile(filepath.Join("testdata", r.ID+"-"+r.Name+".txtar"))
 		if err != nil {
 			t.Errorf("%s: %v", r.ID, err)
 			continue

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/aadvisor/aadvisor/rules"
+	"golang.org/x/tools/txtar"
 )
 
 // TestFixSQLOnServer applies each fixture's schema to a real server and
@@ -42,7 +43,7 @@ func TestFixSQLOnServer(t *testing.T) {
 	unsafe := regexp.MustCompile(`[^a-z0-9]+`)
 	for _, path := range paths {
 		base := strings.TrimSuffix(filepath.Base(path), ".txtar")
-		ar, err := parseTxtar(path)
+		ar, err := txtar.ParseFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,11 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/sqlfile"
 	"github.com/aadvisor/aadvisor/rules"
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/tools/txtar"
 )
 
 var update = flag.Bool("update", false, "rewrite the want files of testdata/*.txtar")
@@ -55,7 +55,7 @@ func TestFixtures(t *testing.T) {
 	for _, path := range paths {
 		base := strings.TrimSuffix(filepath.Base(path), ".txtar")
 		t.Run(base, func(t *testing.T) {
-			ar, err := parseTxtar(path)
+			ar, err := txtar.ParseFile(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestFixtures(t *testing.T) {
 				})
 			}
 			if changed {
-				if err := os.WriteFile(path, formatTxtar(ar), 0o644); err != nil {
+				if err := os.WriteFile(path, txtar.Format(ar), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -162,7 +162,7 @@ func path2(variant, name string) string {
 }
 
 // variants lists "" and every prefix used by the archive's files.
-func variants(ar *archive) []string {
+func variants(ar *txtar.Archive) []string {
 	vs := []string{""}
 	for _, f := range ar.Files {
 		if i := strings.LastIndex(f.Name, "/"); i > 0 && !slices.Contains(vs, f.Name[:i]) {
@@ -173,7 +173,7 @@ func variants(ar *archive) []string {
 }
 
 // variantFiles merges the base files with a variant's overrides.
-func variantFiles(ar *archive, v string) map[string]string {
+func variantFiles(ar *txtar.Archive, v string) map[string]string {
 	files := map[string]string{}
 	for _, f := range ar.Files {
 		if !strings.Contains(f.Name, "/") && f.Name != "want" && f.Name != "fixes" {
@@ -201,7 +201,7 @@ func variantFiles(ar *archive, v string) map[string]string {
 	return files
 }
 
-func setFile(ar *archive, name, data string) bool {
+func setFile(ar *txtar.Archive, name, data string) bool {
 	for i := range ar.Files {
 		if ar.Files[i].Name == name {
 			if string(ar.Files[i].Data) == data {
@@ -211,7 +211,7 @@ func setFile(ar *archive, name, data string) bool {
 			return true
 		}
 	}
-	ar.Files = append(ar.Files, archiveFile{Name: name, Data: []byte(data)})
+	ar.Files = append(ar.Files, txtar.File{Name: name, Data: []byte(data)})
 	return true
 }
 
@@ -351,7 +351,7 @@ func renderFixes(res rules.Result) string {
 func TestEveryRuleHasFixtures(t *testing.T) {
 	for _, r := range rules.All() {
 		path := filepath.Join("testdata", r.ID+"-"+r.Name+".txtar")
-		ar, err := parseTxtar(path)
+		ar, err := txtar.ParseFile(path)
 		if err != nil {
 			t.Errorf("%s: %v", r.ID, err)
 			continue
@@ -360,49 +360,4 @@ func TestEveryRuleHasFixtures(t *testing.T) {
 			t.Errorf("%s has no fixed/ variant", path)
 		}
 	}
-}
-
-// archive is a txtar archive: a comment, then files introduced by
-// "-- name --" lines (the format of golang.org/x/tools/txtar, parsed here
-// to keep the module's dependencies as they are).
-type archive struct {
-	Comment []byte
-	Files   []archiveFile
-}
-
-type archiveFile struct {
-	Name string
-	Data []byte
-}
-
-func parseTxtar(path string) (*archive, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	ar := &archive{}
-	cur := &ar.Comment
-	for line := range strings.Lines(string(src)) {
-		trimmed := strings.TrimRight(line, "\r\n")
-		if name, ok := strings.CutPrefix(trimmed, "-- "); ok && strings.HasSuffix(name, " --") && len(name) > 3 {
-			ar.Files = append(ar.Files, archiveFile{Name: strings.TrimSpace(strings.TrimSuffix(name, " --"))})
-			cur = &ar.Files[len(ar.Files)-1].Data
-			continue
-		}
-		*cur = append(*cur, line...)
-	}
-	return ar, nil
-}
-
-func formatTxtar(ar *archive) []byte {
-	var b strings.Builder
-	b.Write(ar.Comment)
-	for _, f := range ar.Files {
-		b.WriteString("-- " + f.Name + " --\n")
-		b.Write(f.Data)
-		if len(f.Data) > 0 && f.Data[len(f.Data)-1] != '\n' {
-			b.WriteByte('\n')
-		}
-	}
-	return []byte(b.String())
 }

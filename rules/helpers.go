@@ -10,22 +10,12 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
-// systemSchema reports schemas whose tables are not the application's:
-// the catalogs and the replication engines' own schemas.
-func systemSchema(s string) bool {
-	switch s {
-	case "pg_catalog", "information_schema", "pglogical", "pgactive", "spock", "bdr", "snowflake":
-		return true
-	}
-	return strings.HasPrefix(s, "pg_toast") || strings.HasPrefix(s, "pg_temp")
-}
-
 // userTables returns the application's ordinary and partitioned tables,
 // whatever their persistence.
 func userTables(db *inspect.Database) []*inspect.Table {
 	out := make([]*inspect.Table, 0, len(db.Tables))
 	for _, t := range db.Tables {
-		if t.IsTable() && !systemSchema(t.Schema) {
+		if t.IsTable() && !inspect.SystemSchema(t.Schema) {
 			out = append(out, t)
 		}
 	}
@@ -45,7 +35,7 @@ func replicatedTables(db *inspect.Database) []*inspect.Table {
 func relationsOfKind(db *inspect.Database, k inspect.RelKind) []*inspect.Table {
 	var out []*inspect.Table
 	for _, t := range db.Tables {
-		if t.Kind == k && !systemSchema(t.Schema) {
+		if t.Kind == k && !inspect.SystemSchema(t.Schema) {
 			out = append(out, t)
 		}
 	}
@@ -376,20 +366,6 @@ func plural(n int64, one, many string) string {
 		return "1 " + one
 	}
 	return count(n) + " " + many
-}
-
-// bytesHuman formats a byte count.
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
 // duration formats an age for people: "45m", "6h", "3d".

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -364,11 +365,11 @@ func (o *bootstrapOptions) planFromFlags(sb *sandbox.Sandbox) (*replicate.Plan, 
 		}
 	}
 	for name := range owns {
-		if !containsStr(names, name) {
+		if !slices.Contains(names, name) {
 			return nil, usagef("--owns %s: no node of that name", name)
 		}
 	}
-	if o.hub != "" && !containsStr(names, o.hub) {
+	if o.hub != "" && !slices.Contains(names, o.hub) {
 		return nil, usagef("--hub %s: no node of that name (nodes: %s)", o.hub, strings.Join(names, ", "))
 	}
 	p := &replicate.Plan{Version: replicate.PlanVersion, GeneratedBy: "aadvisor bootstrap " + versionString(), Topology: t}

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/jackc/pgx/v5"
 )
 
 // The store chain of the hub-and-spoke tests: products are shared (no
@@ -271,8 +271,8 @@ func TestHubAndSpokeStar(t *testing.T) {
 		}
 	}
 	t.Logf("outage of %s, %d writes: hub holds %s for %s (lost in %.0fs at %s), %s holds %s for the hub; hub holds %s for %s (server stopped)",
-		outage, written.Load(), replicate.FormatBytes(s3.HubHolds.RetainedBytes), names(3), *s3.HubHolds.SecondsLeft, replicate.FormatRate(*s3.HubHolds.Rate),
-		names(3), replicate.FormatBytes(s3.SiteHolds.RetainedBytes), replicate.FormatBytes(s5.HubHolds.RetainedBytes), names(5))
+		outage, written.Load(), inspect.FormatBytesShort(s3.HubHolds.RetainedBytes), names(3), *s3.HubHolds.SecondsLeft, replicate.FormatRate(*s3.HubHolds.Rate),
+		names(3), inspect.FormatBytesShort(s3.SiteHolds.RetainedBytes), inspect.FormatBytesShort(s5.HubHolds.RetainedBytes), names(5))
 	if got := one(0, storeSales(3)); got == one(3, storeSales(3)) {
 		t.Errorf("hub has every sale of the store cut off: %s", got)
 	}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
 )
@@ -106,7 +107,7 @@ func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
 		if n.InRecovery {
 			state = "up (standby)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, state, n.Version, replicate.FormatBytes(retained),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, state, n.Version, inspect.FormatBytesShort(retained),
 			optBytes(n.DiskFreeBytes), optCount(n.Conflicts))
 		if n.ConflictsNote != "" {
 			notes = append(notes, n.Name+": "+n.ConflictsNote)
@@ -120,7 +121,7 @@ func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
 	for _, l := range st.Links {
 		safe := "unlimited"
 		if l.SafeWALBytes != nil {
-			safe = replicate.FormatBytes(*l.SafeWALBytes)
+			safe = inspect.FormatBytesShort(*l.SafeWALBytes)
 		}
 		if l.RetainedBytes == nil {
 			safe = "-"
@@ -168,7 +169,7 @@ func optBytes(v *int64) string {
 	if v == nil {
 		return "-"
 	}
-	return replicate.FormatBytes(*v)
+	return inspect.FormatBytesShort(*v)
 }
 
 func optCount(v *int64) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 )
 
@@ -43,7 +44,7 @@ func printHAStatus(w io.Writer, h *replicate.HAStatus) {
 			tl = fmt.Sprint(m.Timeline)
 		}
 		if m.LagBytes != nil {
-			lag = replicate.FormatBytes(*m.LagBytes)
+			lag = inspect.FormatBytesShort(*m.LagBytes)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, orDash(m.Role), m.State, tl, lag, orDash(m.API))
 	}

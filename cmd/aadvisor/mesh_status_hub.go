@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 )
 
@@ -60,7 +61,7 @@ func slotClockText(c *replicate.SlotClock) string {
 	if c == nil {
 		return "-"
 	}
-	out := replicate.FormatBytes(c.RetainedBytes)
+	out := inspect.FormatBytesShort(c.RetainedBytes)
 	switch {
 	case c.Limit == "lost":
 		return out + ", LOST (the peer must be rebuilt)"

@@ -306,7 +306,7 @@ func (a *app) observeCapture(ctx context.Context, o *observeOptions) (string, er
 	progress := func(s stream.Stats) {
 		line := fmt.Sprintf("observe %s: %s/%s  %d txns  %d changes  %.1f MB trace  %s behind",
 			stream.SourceName(o.dsn), s.Elapsed.Round(time.Second), o.duration, s.Txns, s.Changes,
-			float64(s.TraceBytes)/1e6, fmtBytes(s.Behind))
+			float64(s.TraceBytes)/1e6, inspect.FormatBytes(s.Behind))
 		if tty {
 			fmt.Fprintf(a.stderr, "\r\x1b[K%s", line)
 			return
@@ -337,25 +337,13 @@ func (a *app) observeCapture(ctx context.Context, o *observeOptions) (string, er
 	}
 
 	if o.save != "" {
-		fmt.Fprintf(a.stderr, "observe: trace saved to %s (%s); forecast again with --trace %s\n", o.save, fmtBytes(res.TraceBytes), o.save)
+		fmt.Fprintf(a.stderr, "observe: trace saved to %s (%s); forecast again with --trace %s\n", o.save, inspect.FormatBytes(res.TraceBytes), o.save)
 	}
 	if err := out.Sync(); err != nil && o.save != "" {
 		return "", fmt.Errorf("write trace: %w", err)
 	}
 	ok = true
 	return out.Name(), nil
-}
-
-func fmtBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 var _ io.Writer = (*os.File)(nil)

@@ -428,12 +428,3 @@ func writeModes(tables []assess.TableMode, nodes []replicate.PlanNode) []replica
 	}
 	return out
 }
-
-func containsStr(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}

@@ -4,10 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // exprPrinter renders raw parse-tree expressions the way PostgreSQL's
@@ -147,7 +146,7 @@ func constText(c *pg_query.A_Const, label string) string {
 		}
 		return "false"
 	case c.GetSval() != nil:
-		s := quoteLiteral(c.GetSval().GetSval())
+		s := inspect.QuoteLiteralStandard(c.GetSval().GetSval())
 		if label != "" {
 			s += "::" + label
 		}
@@ -200,10 +199,6 @@ func orText(label, def string) string {
 	return label
 }
 
-// quoteLiteral quotes like ruleutils' simple_quote_literal with
-// standard_conforming_strings on.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 func columnRefText(cr *pg_query.ColumnRef) string {
 	parts := make([]string, 0, len(cr.GetFields()))
 	for _, f := range cr.GetFields() {
@@ -230,7 +225,7 @@ func (p *exprPrinter) typeCast(tc *pg_query.TypeCast) string {
 	arg := tc.GetArg()
 	if c := arg.GetAConst(); c != nil && c.GetSval() != nil {
 		if typ == "regclass" {
-			return quoteLiteral(regclassText(c.GetSval().GetSval())) + "::regclass"
+			return inspect.QuoteLiteralStandard(regclassText(c.GetSval().GetSval())) + "::regclass"
 		}
 		return constText(c, typ)
 	}
@@ -438,7 +433,7 @@ func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
 	args := f.GetArgs()
 	if name == "nextval" && len(args) == 1 {
 		if s, ok := stringArg(args[0]); ok {
-			return "nextval(" + quoteLiteral(regclassText(s)) + "::regclass)", true
+			return "nextval(" + inspect.QuoteLiteralStandard(regclassText(s)) + "::regclass)", true
 		}
 	}
 	parts := make([]string, len(args))

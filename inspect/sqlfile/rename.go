@@ -4,9 +4,8 @@ import (
 	"slices"
 	"strings"
 
-	pg_query "github.com/pganalyze/pg_query_go/v6"
-
 	"github.com/aadvisor/aadvisor/inspect"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // rename applies ALTER ... RENAME of tables (views, sequences, indexes)
@@ -188,7 +187,7 @@ func (r *schemaReader) moveSequence(s *inspect.Sequence, newSchema, newName stri
 // nextvalText is a column default that takes values from a sequence, as
 // the reader writes it (and pg_get_expr prints it).
 func nextvalText(schema, name string) string {
-	return "nextval(" + quoteLiteral(regclassText(inspect.QuoteQualified(schema, name))) + "::regclass)"
+	return "nextval(" + inspect.QuoteLiteralStandard(regclassText(inspect.QuoteQualified(schema, name))) + "::regclass)"
 }
 
 func (r *schemaReader) renameIndex(rv *pg_query.RangeVar, newName string) {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -322,7 +323,7 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 			JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition
 			  AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
-			  AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+			  AND `+inspect.UserSchemaSQL("n.nspname")+`
 			ORDER BY 1, 2`)
 		if err != nil {
 			return fmt.Errorf("list owned tables: %w", err)
@@ -354,7 +355,7 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "COMMENT "+marker+" ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(comment))
+		_, err := tx.Exec(ctx, "COMMENT "+marker+" ON PUBLICATION "+pgx.Identifier{name}.Sanitize()+" IS "+inspect.QuoteLiteral(comment))
 		return err
 	})
 	if err != nil {
@@ -362,8 +363,6 @@ func createPublication(ctx context.Context, conn *pgx.Conn, name string, si Serv
 	}
 	return nil
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func dropPublication(conn *pgx.Conn, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -473,7 +472,7 @@ func Capture(ctx context.Context, o Options, out io.Writer) (res *Result, err er
 		}
 		startLSN, _ = pglogrepl.ParseLSN(sr.ConsistentPoint)
 	}
-	pubArg := "publication_names " + quoteLiteral(pgx.Identifier{res.Publication}.Sanitize())
+	pubArg := "publication_names " + inspect.QuoteLiteralStandard(pgx.Identifier{res.Publication}.Sanitize())
 	if err := pglogrepl.StartReplication(ctx, rconn, res.Slot, 0, pglogrepl.StartReplicationOptions{
 		Mode: pglogrepl.LogicalReplication, PluginArgs: []string{"proto_version '1'", pubArg}}); err != nil {
 		return nil, fmt.Errorf("start replication: %w", err)
@@ -788,9 +787,9 @@ func (c *capture) handle(data []byte) (stop string, err error) {
 		for _, col := range m.Columns {
 			tc := Column{Name: col.Name, TypeOID: col.DataType, Key: col.Flags&1 != 0}
 			if known && len(md.pk) > 0 {
-				tc.Key = contains(md.pk, col.Name)
+				tc.Key = slices.Contains(md.pk, col.Name)
 			}
-			tc.Sequence = known && contains(md.seq, col.Name)
+			tc.Sequence = known && slices.Contains(md.seq, col.Name)
 			t.Columns = append(t.Columns, tc)
 		}
 		c.rels[m.RelationID] = t
@@ -844,13 +843,4 @@ func safeParse(data []byte) (msg pglogrepl.Message, err error) {
 		return nil, fmt.Errorf("decode pgoutput message %q: %w", data[0], err)
 	}
 	return msg, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -565,7 +565,7 @@ func TestCleanupSparesLiveRuns(t *testing.T) {
 	} {
 		sql := "CREATE PUBLICATION " + name
 		if comment != "" {
-			sql += "; COMMENT ON PUBLICATION " + name + " IS " + quoteLiteral(comment)
+			sql += "; COMMENT ON PUBLICATION " + name + " IS " + inspect.QuoteLiteral(comment)
 		}
 		if err := node.Exec(ctx, db, sql); err != nil {
 			t.Fatal(err)

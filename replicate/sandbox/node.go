@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // Node is one local PostgreSQL server of a sandbox.
@@ -52,14 +54,7 @@ func (n *Node) KeywordDSN(db string) string {
 	if db == "" {
 		db = "postgres"
 	}
-	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", Host, n.Port, Superuser, quoteKV(db))
-}
-
-func quoteKV(s string) string {
-	if s != "" && !strings.ContainsAny(s, ` '\`) {
-		return s
-	}
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", Host, n.Port, Superuser, inspect.QuoteConninfo(db))
 }
 
 func (n *Node) bin(name string) string { return filepath.Join(n.Install.BinDir, name) }
