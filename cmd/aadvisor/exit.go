@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/aadvisor/aadvisor/inspect"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes: stable, for CI gating.
@@ -46,6 +48,32 @@ type silentError struct{ code int }
 
 func (e silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
+// runError is an error a command's run returned (markRuns): the work
+// failed, exit 1, unless it says otherwise (usageError, findingsError,
+// silentError). Any error cobra returns without one comes before a
+// command runs (an unknown command, wrong arguments, a missing or
+// conflicting flag): bad usage, exit 2.
+type runError struct{ err error }
+
+func (e runError) Error() string { return e.err.Error() }
+func (e runError) Unwrap() error { return e.err }
+
+// markRuns makes every command under c return its run's errors as
+// runError.
+func markRuns(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := run(cmd, args); err != nil {
+				return runError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRuns(sub)
+	}
+}
+
 // exit prints err once, on one line, and maps it to the exit code.
 func (a *app) exit(err error) int {
 	if err == nil {
@@ -63,7 +91,8 @@ func (a *app) exit(err error) int {
 	msg := cutMessage(inspect.Redact(oneLine(err.Error())))
 	fmt.Fprintf(a.stderr, "aadvisor: %s\n", msg)
 	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	var re runError
+	if errors.As(err, &ue) || !errors.As(err, &re) {
 		return exitUsage
 	}
 	return exitRuntime
@@ -86,17 +115,4 @@ func cutMessage(s string) string {
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
-}
-
-// isCobraUsage recognises cobra's own flag and argument errors.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "invalid argument",
-		"flag needs an argument", "accepts ", "requires at least", "requires at most", "required flag",
-		"if any flags in the group", "none of the others can be"} {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
 }

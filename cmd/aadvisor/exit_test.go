@@ -1,10 +1,14 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // Bad input of every kind exits 2 with one short line that names the
@@ -62,5 +66,51 @@ func TestSandboxDownNothing(t *testing.T) {
 	code, out, errs := runCLI(t, "", "sandbox", "down", "--dir", filepath.Join(t.TempDir(), "none"))
 	if code != exitOK || out != "" || !strings.Contains(errs, "nothing to stop") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 0 saying there is nothing to stop", code, out, errs)
+	}
+}
+
+// The exit code comes from the error's type, not its words: a failure
+// inside a command is 1 even when its text reads like one of cobra's
+// usage messages, and cobra's own refusals are 2 whatever they say.
+func TestExitCodeFromErrorType(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"runtime error worded like usage", []string{"work"}, exitRuntime},
+		{"usage error from the run", []string{"work", "--bad-input"}, exitUsage},
+		{"unknown command", []string{"nosuch"}, exitUsage},
+		{"unknown flag", []string{"work", "--nosuch"}, exitUsage},
+		{"extra argument", []string{"work", "extra"}, exitUsage},
+		{"required flag", []string{"needs"}, exitUsage},
+		{"ok", []string{"work", "--ok"}, exitOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr strings.Builder
+			a := newApp(strings.NewReader(""), io.Discard, &stderr)
+			root := &cobra.Command{Use: "aadvisor", SilenceUsage: true, SilenceErrors: true}
+			var bad, ok bool
+			work := &cobra.Command{Use: "work", Args: cobra.NoArgs, RunE: func(*cobra.Command, []string) error {
+				switch {
+				case ok:
+					return nil
+				case bad:
+					return usagef("--bad-input: no such file")
+				}
+				return errors.New(`read plan: unknown flag in "accepts 1 arg": invalid argument`)
+			}}
+			work.Flags().BoolVar(&bad, "bad-input", false, "")
+			work.Flags().BoolVar(&ok, "ok", false, "")
+			needs := &cobra.Command{Use: "needs", RunE: func(*cobra.Command, []string) error { return nil }}
+			needs.Flags().String("answers", "", "")
+			_ = needs.MarkFlagRequired("answers")
+			root.AddCommand(work, needs)
+			markRuns(root)
+			root.SetArgs(tc.args)
+			if got := a.exit(root.Execute()); got != tc.want {
+				t.Errorf("exit %d, want %d (stderr %q)", got, tc.want, stderr.String())
+			}
+		})
 	}
 }

@@ -72,6 +72,8 @@ goals, and stands it up on real nodes with PostgreSQL's own replication or pglog
 	for _, add := range commands {
 		root.AddCommand(add(a))
 	}
+	root.InitDefaultCompletionCmd() // cobra adds it when it runs; mark its runs too
+	markRuns(root)
 	return root
 }
 
