@@ -11,10 +11,11 @@ import (
 
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 )
 
-func TestMain(m *testing.M) { os.Exit(sandbox.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
 
 // Patroni settings for the tests: short enough that a failover takes
 // seconds, long enough that a busy 2-core machine does not fail over by
@@ -31,8 +32,8 @@ const tolerance = 20 * time.Second
 // nodes named and placed as given (the first is the primary).
 func haCluster(t *testing.T, h replicate.HA, names, regions []string) (*replicate.Plan, Options) {
 	t.Helper()
-	sandbox.NeedHA(t)
-	sb := sandbox.ForTest(t, 15, len(names))
+	sandboxtest.NeedHA(t)
+	sb := sandboxtest.ForTest(t, 15, len(names))
 	ctx := context.Background()
 	p := &replicate.Plan{Version: replicate.PlanVersion, Topology: replicate.Topology{Kind: replicate.TopologyStreaming,
 		Engine: replicate.EnginePhysical, Database: "postgres", HA: &h}}
@@ -272,7 +273,7 @@ func running(pid int) bool {
 func TestDrillLogical(t *testing.T) {
 	for _, kind := range []string{replicate.TopologyActiveActive, replicate.TopologyPartitioned} {
 		t.Run(kind, func(t *testing.T) {
-			sb := sandbox.ForTest(t, 18, 2)
+			sb := sandboxtest.ForTest(t, 18, 2)
 			ctx := context.Background()
 			p := &replicate.Plan{Version: replicate.PlanVersion, Topology: replicate.Topology{Kind: kind,
 				Engine: replicate.EngineNative, Database: "postgres", Tables: []string{"public.aadv_drill_writes"}}}
@@ -357,7 +358,7 @@ func deref[T any](p *T) any {
 // other, the hub has every write of the site soon after the links come
 // back, nothing is lost, and verify finds the drill rows where they belong.
 func TestDrillDisconnectSite(t *testing.T) {
-	sb := sandbox.ForTest(t, 18, 3)
+	sb := sandboxtest.ForTest(t, 18, 3)
 	ctx := context.Background()
 	p := &replicate.Plan{Version: replicate.PlanVersion, Topology: replicate.Topology{Kind: replicate.TopologyHubSpoke,
 		Engine: replicate.EngineNative, Database: "postgres", Tables: []string{"public.aadv_drill_writes", "public.catalog"}, OwnerColumn: "store", Hub: "node1"}}

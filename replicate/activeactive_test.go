@@ -11,7 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 const aaSchema = `CREATE TABLE public.items (id bigserial PRIMARY KEY, node text NOT NULL, v int NOT NULL DEFAULT 0);
@@ -23,7 +23,7 @@ CREATE TABLE public.kv (k text PRIMARY KEY, v text)`
 // teardown leaves nothing behind.
 func testActiveActive(t *testing.T, major, n int, engine string) (*mesh, *Plan) {
 	if engine == EnginePglogical {
-		sandbox.NeedModule(t, major, "pglogical")
+		sandboxtest.NeedModule(t, major, "pglogical")
 	}
 	t0 := time.Now()
 	m := newMesh(t, major, n, aaSchema)
@@ -192,7 +192,7 @@ UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database =
 // unknown, and says why.
 func TestNativeActiveActive(t *testing.T) {
 	t.Parallel()
-	for _, major := range sandbox.TestVersionsSince(16) {
+	for _, major := range sandboxtest.TestVersionsSince(16) {
 		for _, n := range []int{2, 3} {
 			if n == 2 && major != 18 {
 				continue // two nodes: the newest version only

@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 )
 
 func TestMain(m *testing.M) {
-	code := sandbox.Main(m)
+	code := sandboxtest.Main(m)
 	sharedMu.Lock()
 	for _, s := range sharedSB {
 		if s == nil {
@@ -78,7 +79,7 @@ func sharedSandbox(t *testing.T, major int) *sandbox.Sandbox {
 	s, err := sharedSB[major], sharedErr[major]
 	sharedMu.Unlock()
 	switch {
-	case errors.Is(err, errNoServer) && !sandbox.InCI():
+	case errors.Is(err, errNoServer) && !sandboxtest.InCI():
 		t.Skipf("no PostgreSQL %d: %v", major, err)
 	case err != nil:
 		t.Fatal(err)
@@ -294,14 +295,14 @@ func eachLogical(t *testing.T, f func(t *testing.T, major int, engine string)) {
 		engine string
 	}
 	var runs []run
-	for _, v := range sandbox.TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		runs = append(runs, run{v, EngineNative})
 	}
 	runs = append(runs, run{15, EnginePglogical})
 	for _, c := range runs {
 		t.Run(fmt.Sprintf("pg%d_%s", c.major, c.engine), func(t *testing.T) {
 			if c.engine == EnginePglogical {
-				sandbox.NeedModule(t, c.major, "pglogical")
+				sandboxtest.NeedModule(t, c.major, "pglogical")
 			}
 			f(t, c.major, c.engine)
 		})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -35,9 +36,9 @@ func newTestMesh(t *testing.T, major, n int, engine string) *testMesh {
 	t.Helper()
 	ctx := context.Background()
 	if engine == EnginePglogical {
-		sandbox.NeedModule(t, major, "pglogical")
+		sandboxtest.NeedModule(t, major, "pglogical")
 	}
-	sb := sandbox.ForTest(t, major, n)
+	sb := sandboxtest.ForTest(t, major, n)
 	m := &testMesh{sb: sb, db: "app"}
 	p := &Plan{Version: PlanVersion, Topology: Topology{Kind: TopologyActiveActive, Engine: engine, Database: m.db}}
 	for _, node := range sb.Nodes {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -105,7 +106,7 @@ func (m *testMesh) link(st *Status, from, to string) LinkStatus {
 // TestMeshNative runs status, supervision, verify and membership changes
 // on a native mesh (origin = none) of every version that has it (16+).
 func TestMeshNative(t *testing.T) {
-	for _, major := range sandbox.TestVersionsSince(16) {
+	for _, major := range sandboxtest.TestVersionsSince(16) {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) { testMeshNative(t, major) })
 	}
 }

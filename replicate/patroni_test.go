@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -34,8 +35,8 @@ func haPlan(sb *sandbox.Sandbox, h HA) (*Plan, map[string]*sandbox.Node) {
 // bootstrap (nothing to do), and takes the nodes back with teardown:
 // plain PostgreSQL clusters that keep their data, no Patroni or etcd left.
 func TestPatroniBootstrap(t *testing.T) {
-	sandbox.NeedHA(t)
-	sb := sandbox.ForTest(t, 15, 3)
+	sandboxtest.NeedHA(t)
+	sb := sandboxtest.ForTest(t, 15, 3)
 	ctx := context.Background()
 	if err := sb.Nodes[0].Exec(ctx, "", "CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept SELECT generate_series(1, 100)"); err != nil {
 		t.Fatal(err)

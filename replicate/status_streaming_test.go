@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // TestStatusStreaming reads a primary and a standby made by bootstrap: one
 // physical link, its lag, and the standby seen as down when stopped.
 func TestStatusStreaming(t *testing.T) {
-	sb := sandbox.ForTest(t, 15, 2)
+	sb := sandboxtest.ForTest(t, 15, 2)
 	ctx := context.Background()
 	primary, standby := sb.Nodes[0], sb.Nodes[1]
 	if err := primary.Exec(ctx, "", "CREATE TABLE t (id int PRIMARY KEY)"); err != nil {

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 func TestStreaming(t *testing.T) {
 	t.Parallel()
-	for _, major := range sandbox.TestVersions {
+	for _, major := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			t.Parallel() // own sandboxes: nothing shared
-			sb := sandbox.ForTest(t, major, 2)
+			sb := sandboxtest.ForTest(t, major, 2)
 			m := setupMesh(t, sb.Nodes, "")
 			m.exec(0, aaSchema)
 			m.exec(0, `INSERT INTO items (node) SELECT 'before' FROM generate_series(1, 10)`)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -76,7 +77,7 @@ func summarize(rep *VerifyReport) []diffSummary {
 // three nodes of each version, finds them, and repairs them.
 func TestVerifyFindsEveryDifference(t *testing.T) {
 	t.Parallel()
-	for _, major := range sandbox.TestVersions {
+	for _, major := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
 			t.Parallel() // own sandboxes
 			testVerifyFindsEveryDifference(t, major)
@@ -85,7 +86,7 @@ func TestVerifyFindsEveryDifference(t *testing.T) {
 }
 
 func testVerifyFindsEveryDifference(t *testing.T, major int) {
-	sb := sandbox.ForTest(t, major, 3)
+	sb := sandboxtest.ForTest(t, major, 3)
 	ctx := context.Background()
 	p := verifyNodes(t, sb, "vf")
 	n1, n2, n3 := sb.Nodes[0], sb.Nodes[1], sb.Nodes[2]

@@ -8,7 +8,7 @@ import (
 
 // The code below branches on the server version; these tests take every
 // branch (14 stands for the versions before 15), and the integration tests
-// run the same SQL on 15, 16, 17 and 18 (sandbox.TestVersions).
+// run the same SQL on 15, 16, 17 and 18 (sandboxtest.TestVersions).
 
 // TestPrecheckVersion: native active-active needs origin = none (16+),
 // native row filters need 15+, pglogical takes any version it is installed on.

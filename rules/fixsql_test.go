@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/aadvisor/aadvisor/rules"
 	"golang.org/x/tools/txtar"
 )
@@ -109,7 +110,7 @@ func fixServer(t *testing.T) string {
 	if conn == "" {
 		// A throwaway PostgreSQL 18 node: it has pg_stat_statements and
 		// no pglogical, whose PostgreSQL 15 build makes DROP DATABASE hang.
-		n := sandbox.ForTest(t, 18, 1).Nodes[0]
+		n := sandboxtest.ForTest(t, 18, 1).Nodes[0]
 		conn = fmt.Sprintf("host=%s port=%d user=%s sslmode=disable", sandbox.Host, n.Port, sandbox.Superuser)
 	}
 	return conn

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // TestRowSecurityApply checks on real servers the version facts
@@ -20,11 +21,11 @@ func TestRowSecurityApply(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	for _, v := range sandbox.TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			s := sandbox.ForTest(t, v, 2)
+			s := sandboxtest.ForTest(t, v, 2)
 			pub, sub := s.Nodes[0], s.Nodes[1]
 			const table = `CREATE TABLE public.ledger (id bigint PRIMARY KEY, tenant text NOT NULL)`
 			for _, step := range []struct {

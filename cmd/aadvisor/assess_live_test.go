@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // TestAssessLive runs 'assess --dsn' end to end on real servers: as the
@@ -20,10 +20,10 @@ func TestAssessLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	for _, v := range sandbox.TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			ctx := context.Background()
-			s := sandbox.ForTest(t, v, 1)
+			s := sandboxtest.ForTest(t, v, 1)
 			n := s.Nodes[0]
 			schema := readFile(t, "../../examples/shop/schema.sql")
 			if err := n.Exec(ctx, "postgres", "CREATE DATABASE shop"); err != nil {
@@ -125,7 +125,7 @@ func TestAssessLiveSharedNames(t *testing.T) {
 	for _, v := range []int{15, 18} {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			ctx := context.Background()
-			node, dsn := sandbox.TestDatabase(t, v)
+			node, dsn := sandboxtest.TestDatabase(t, v)
 			db := dsn[strings.LastIndex(dsn, "/")+1:]
 			if i := strings.IndexByte(db, '?'); i >= 0 {
 				db = db[:i]

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // Copying the fix SQL that the text report prints, indentation and all,
@@ -19,7 +19,7 @@ func TestPrintedFixSQLRuns(t *testing.T) {
 		t.Skip("integration test")
 	}
 	ctx := context.Background()
-	node, dsn := sandbox.TestDatabase(t, 18)
+	node, dsn := sandboxtest.TestDatabase(t, 18)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	schema := "CREATE TABLE \"a\nb\" (x int);\nCREATE TABLE \"we\"\"ird\n  name\" (x int);\n"
 	if err := node.Exec(ctx, db, schema); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -46,7 +47,7 @@ func TestHubAndSpokeStar(t *testing.T) {
 	}
 	ctx := context.Background()
 	t0 := time.Now()
-	sb := sandbox.ForTest(t, 18, starSites+2) // hub, ten stores, one store that opens later
+	sb := sandboxtest.ForTest(t, 18, starSites+2) // hub, ten stores, one store that opens later
 	t.Logf("sandbox of %d PostgreSQL %s nodes: %s", len(sb.Nodes), sb.Nodes[0].Install.Version, time.Since(t0).Round(time.Millisecond))
 	conns := make([]*pgx.Conn, len(sb.Nodes))
 	for i, n := range sb.Nodes {

@@ -6,9 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/script")
@@ -19,11 +18,11 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// sharedNodesStopped runs the tests through sandbox.Main, which stops the
-// nodes that sandbox.TestDatabase shares between tests when they end.
+// sharedNodesStopped runs the tests through sandboxtest.Main, which stops the
+// nodes that sandboxtest.TestDatabase shares between tests when they end.
 type sharedNodesStopped struct{ m *testing.M }
 
-func (s sharedNodesStopped) Run() int { return sandbox.Main(s.m) }
+func (s sharedNodesStopped) Run() int { return sandboxtest.Main(s.m) }
 
 // TestScripts runs the CLI end to end: testdata/script/*.txtar.
 func TestScripts(t *testing.T) {

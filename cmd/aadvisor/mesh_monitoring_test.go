@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/aadvisor/aadvisor/templates"
 )
 
@@ -98,7 +98,7 @@ func TestMonitoringMetricsExported(t *testing.T) {
 		t.Fatalf("only %d metrics in the dashboard and rules: %v", len(want), want)
 	}
 	ctx := context.Background()
-	sb := sandbox.ForTest(t, 18, 3)
+	sb := sandboxtest.ForTest(t, 18, 3)
 	args := []string{"bootstrap", "--topology", "active-active", "--engine", "native", "--database", "app"}
 	for _, n := range sb.Nodes {
 		for _, sql := range []string{"CREATE DATABASE app", "ALTER SYSTEM SET max_slot_wal_keep_size = '1GB'", "SELECT pg_reload_conf()"} {

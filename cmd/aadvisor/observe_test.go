@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/assess"
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // TestObserveLive captures a real workload with 'observe --dsn', saves the
@@ -23,7 +23,7 @@ func TestObserveLive(t *testing.T) {
 		t.Skip("integration test")
 	}
 	ctx := context.Background()
-	s := sandbox.ForTest(t, 18, 1)
+	s := sandboxtest.ForTest(t, 18, 1)
 	n := s.Nodes[0]
 	if err := n.Exec(ctx, "", `CREATE TABLE counters (id int PRIMARY KEY, hits bigint NOT NULL DEFAULT 0);
 		INSERT INTO counters VALUES (1, 0), (2, 0)`); err != nil {

@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
-
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
 // The order-entry example (examples/orderentry) is TPC-C's: a district
@@ -120,10 +119,10 @@ func TestOrderEntryLive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	for _, v := range sandbox.TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			ctx := context.Background()
-			n := sandbox.ForTest(t, v, 1).Nodes[0]
+			n := sandboxtest.ForTest(t, v, 1).Nodes[0]
 			if err := n.Exec(ctx, "postgres", "CREATE DATABASE orderentry"); err != nil {
 				t.Fatal(err)
 			}

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
+	"github.com/jackc/pgx/v5"
 )
 
-func TestMain(m *testing.M) { os.Exit(sandbox.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
 
 // testDB is a fresh database on a shared node of one major version.
 type testDB struct {
@@ -26,7 +26,7 @@ type testDB struct {
 
 func newTestDB(t *testing.T, major int) *testDB {
 	t.Helper()
-	n, dsn := sandbox.TestDatabase(t, major)
+	n, dsn := sandboxtest.TestDatabase(t, major)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func (d *testDB) dsnAs(role, password string) string {
 }
 
 func eachVersion(t *testing.T, f func(t *testing.T, major int)) {
-	for _, v := range sandbox.TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprintf("pg%d", v), func(t *testing.T) { f(t, v) })
 	}
 }

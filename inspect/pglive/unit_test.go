@@ -58,7 +58,7 @@ func TestMark(t *testing.T) {
 // TestVersionedQueries takes every branch the catalog queries make on the
 // server version (14 stands for the versions before 15) and on the
 // pg_stat_statements extension version; the live tests run them on 15, 16,
-// 17 and 18 (sandbox.TestVersions), whose extension versions are 1.10,
+// 17 and 18 (sandboxtest.TestVersions), whose extension versions are 1.10,
 // 1.10, 1.11 and 1.12.
 func TestVersionedQueries(t *testing.T) {
 	for _, v := range []int{140000, 150000, 160000, 170000, 180000} {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AADV_CAPTURE_HELPER") != "" {
 		os.Exit(captureHelper())
 	}
-	os.Exit(sandbox.Main(m))
+	os.Exit(sandboxtest.Main(m))
 }
 
 // captureHelper is the process the kill -9 test starts: it captures until
@@ -150,9 +151,9 @@ func text(v Value) string {
 }
 
 func TestCaptureChanges(t *testing.T) {
-	for _, major := range sandbox.TestVersions {
+	for _, major := range sandboxtest.TestVersions {
 		t.Run(string(rune('0'+major/10))+string(rune('0'+major%10)), func(t *testing.T) {
-			node, dsn := sandbox.TestDatabase(t, major)
+			node, dsn := sandboxtest.TestDatabase(t, major)
 			db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 			ctx := context.Background()
 			for _, s := range []string{
@@ -242,7 +243,7 @@ func TestCaptureChanges(t *testing.T) {
 }
 
 func TestCaptureKill9LeavesNoSlot(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "AADV_CAPTURE_HELPER="+dsn)
@@ -297,7 +298,7 @@ func TestCaptureKill9LeavesNoSlot(t *testing.T) {
 
 func TestCaptureRefuses(t *testing.T) {
 	t.Run("no replication privilege", func(t *testing.T) {
-		node, dsn := sandbox.TestDatabase(t, 15)
+		node, dsn := sandboxtest.TestDatabase(t, 15)
 		db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 		role := "plain_" + strings.ToLower(strings.ReplaceAll(db, "-", "_"))
 		if len(role) > 60 {
@@ -321,7 +322,7 @@ func TestCaptureRefuses(t *testing.T) {
 		}
 	})
 	t.Run("wal_level replica", func(t *testing.T) {
-		sb := sandbox.ForTest(t, 15, 1)
+		sb := sandboxtest.ForTest(t, 15, 1)
 		node := sb.Nodes[0]
 		ctx := context.Background()
 		if err := node.Exec(ctx, "", "ALTER SYSTEM SET wal_level = 'replica'"); err != nil {
@@ -343,7 +344,7 @@ func TestCaptureRefuses(t *testing.T) {
 // Ctrl-C mid-capture drops the publication and leaves no slot; the trace
 // has a footer that says so.
 func TestCaptureDurationAndCap(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	ctx := context.Background()
 	if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY, v int)"); err != nil {
@@ -382,7 +383,7 @@ func TestCaptureDurationAndCap(t *testing.T) {
 // A role with REPLICATION but not SUPERUSER gets a publication over the
 // tables it owns.
 func TestCaptureNonSuperuser(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	role := fmt.Sprintf("repl_%d", os.Getpid())
 	ctx := context.Background()
@@ -436,9 +437,9 @@ func TestCaptureNonSuperuser(t *testing.T) {
 // short. PostgreSQL 15 ends the stream with an error; 18 skips the
 // missing publication silently and would have let the capture run on.
 func TestCapturePublicationDropped(t *testing.T) {
-	for _, major := range sandbox.TestVersions {
+	for _, major := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprint(major), func(t *testing.T) {
-			node, dsn := sandbox.TestDatabase(t, major)
+			node, dsn := sandboxtest.TestDatabase(t, major)
 			db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 			ctx := context.Background()
 			if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY, v int)"); err != nil {
@@ -504,7 +505,7 @@ func TestCapturePublicationDropped(t *testing.T) {
 // window but not yet read (the reader is slow here) are still in the
 // trace.
 func TestCaptureCoversWindow(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	ctx := context.Background()
 	if err := node.Exec(ctx, db, "CREATE TABLE t (id int PRIMARY KEY)"); err != nil {
@@ -546,7 +547,7 @@ func TestCaptureCoversWindow(t *testing.T) {
 // nor one whose session is still connected, nor one younger than the
 // grace period.
 func TestCleanupSparesLiveRuns(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	ctx := context.Background()
 	conn, err := Connect(ctx, dsn, 0, 0)
@@ -599,7 +600,7 @@ func TestCleanupSparesLiveRuns(t *testing.T) {
 // shows them as aadvisor's and assess leaves them out of the workload (its
 // CREATE PUBLICATION once showed up as the application running DDL).
 func TestCaptureStatementsMarked(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	ctx := context.Background()
 	for _, s := range []string{
@@ -630,7 +631,7 @@ func TestCaptureStatementsMarked(t *testing.T) {
 // A partition's changes reach the trace as its partitioned table's, the
 // table the schema and the audit name (the forecast listed each partition).
 func TestCapturePartitionsAsRoot(t *testing.T) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	ctx := context.Background()
 	for _, s := range []string{

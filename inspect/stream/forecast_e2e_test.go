@@ -17,6 +17,7 @@ import (
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 )
@@ -251,7 +252,7 @@ func dbName(dsn string) string {
 // captureWorkload runs the workload on one node under observe and returns
 // the trace and where its windows end (writers.bounds).
 func captureWorkload(t *testing.T, wl e2eWorkload) ([]byte, []int) {
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dbName(dsn)
 	exec(t, node, db, wl.schema, wl.capture)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -502,8 +503,8 @@ type mesh struct {
 // logged at WARNING) holding every workload's tables, with
 // forward_origins '{}' and no initial copy.
 func newMesh(t *testing.T) *mesh {
-	sandbox.NeedModule(t, 15, "pglogical")
-	sb := sandbox.ForTest(t, 15, 2)
+	sandboxtest.NeedModule(t, 15, "pglogical")
+	sb := sandboxtest.ForTest(t, 15, 2)
 	m := &mesh{nodes: [2]*sandbox.Node{sb.Nodes[0], sb.Nodes[1]}}
 	ctx := context.Background()
 	for i, n := range m.nodes {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pglogrepl"
 )
 
@@ -35,7 +35,7 @@ func TestDecodeThroughput(t *testing.T) {
 		}
 		rows = n
 	}
-	node, dsn := sandbox.TestDatabase(t, 15)
+	node, dsn := sandboxtest.TestDatabase(t, 15)
 	db := dsn[strings.LastIndexByte(dsn, '/')+1 : strings.IndexByte(dsn, '?')]
 	recv := filepath.Join(node.Install.BinDir, "pg_recvlogical")
 	if _, err := os.Stat(recv); err != nil {

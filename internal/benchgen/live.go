@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // EnvInt reads a positive integer from the environment, or def.
@@ -26,7 +27,7 @@ func EnvInt(name string, def int) int {
 func LiveDatabase(tb testing.TB, major, n, m int) (dsn string, node *sandbox.Node) {
 	tb.Helper()
 	ctx := context.Background()
-	node = sandbox.ForTest(tb, major, 1).Nodes[0]
+	node = sandboxtest.ForTest(tb, major, 1).Nodes[0]
 	must := func(err error) {
 		tb.Helper()
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/jackc/pgx/v5"
 )
 
 // Node is one local PostgreSQL server of a sandbox.
@@ -318,4 +319,57 @@ func portFree(p int) bool {
 	}
 	l.Close()
 	return true
+}
+
+// DropDatabase drops a database, working around pglogical 2.4.2 on
+// PostgreSQL 15, whose supervisor never accepts the ProcSignalBarrier that
+// DROP DATABASE waits for (pglogical issues #399, #418): the supervisor is
+// terminated first, and the postmaster restarts it.
+func (n *Node) DropDatabase(ctx context.Context, db string) error {
+	conn, err := n.Connect(ctx, "")
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{db}.Sanitize() + " WITH (FORCE)"
+	for try := 0; ; try++ {
+		if _, err := conn.Exec(ctx, `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+			WHERE backend_type = 'pglogical supervisor'`); err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		if _, err := conn.Exec(ctx, "SET statement_timeout = '20s'"); err != nil {
+			return fmt.Errorf("node %s: %w", n.Name, err)
+		}
+		_, err := conn.Exec(ctx, drop)
+		if err == nil {
+			return nil
+		}
+		if try == 2 || !strings.Contains(err.Error(), "statement timeout") {
+			return fmt.Errorf("node %s: drop database %s: %w", n.Name, db, err)
+		}
+	}
+}
+
+// Exec runs SQL on a database of the node as the superuser.
+func (n *Node) Exec(ctx context.Context, db, sql string, args ...any) error {
+	conn, err := n.Connect(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Connect opens a connection to a database of the node as the superuser.
+func (n *Node) Connect(ctx context.Context, db string) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, n.DSN(db))
+	if err != nil {
+		return nil, fmt.Errorf("node %s: connect: %w", n.Name, err)
+	}
+	return conn, nil
 }

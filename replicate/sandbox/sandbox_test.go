@@ -1,4 +1,4 @@
-package sandbox
+package sandbox_test
 
 import (
 	"context"
@@ -11,19 +11,22 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(Main(m)) }
+func TestMain(m *testing.M) { os.Exit(sandboxtest.Main(m)) }
 
 // TestUpStatusDown makes a 3-node sandbox of each version and checks that
 // every node is ready for logical replication, then that down leaves no
 // process and no directory behind.
 func TestUpStatusDown(t *testing.T) {
-	for _, v := range TestVersions {
+	for _, v := range sandboxtest.TestVersions {
 		t.Run(fmt.Sprint(v), func(t *testing.T) {
 			ctx := context.Background()
 			start := time.Now()
-			s := ForTest(t, v, 3)
+			s := sandboxtest.ForTest(t, v, 3)
 			if d := time.Since(start); d > 90*time.Second { // a few seconds when the machine is idle; see docs/performance.md
 				t.Errorf("up took %s, want seconds", d)
 			}
@@ -60,13 +63,13 @@ func TestUpStatusDown(t *testing.T) {
 					if _, err := conn.Exec(ctx, "CREATE EXTENSION pglogical"); err != nil {
 						t.Errorf("%s: pglogical does not load: %v", n.Name, err)
 					}
-				} else if v == 15 && InCI() {
+				} else if v == 15 && sandboxtest.InCI() {
 					t.Errorf("pglogical is not installed for PostgreSQL 15")
 				}
 				conn.Close(ctx)
 			}
 			// up again is a no-op that reports it.
-			again, existed, err := Up(ctx, Options{Nodes: 3, Dir: s.Dir})
+			again, existed, err := sandbox.Up(ctx, sandbox.Options{Nodes: 3, Dir: s.Dir})
 			if err != nil || !existed || again.Nodes[0].Port != s.Nodes[0].Port {
 				t.Errorf("second up: existed=%v err=%v", existed, err)
 			}
@@ -79,7 +82,7 @@ func TestUpStatusDown(t *testing.T) {
 				t.Errorf("status = %+v", st)
 			}
 			// up restarts the stopped node.
-			if _, _, err := Up(ctx, Options{Nodes: 3, Dir: s.Dir}); err != nil {
+			if _, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: 3, Dir: s.Dir}); err != nil {
 				t.Fatal(err)
 			}
 			if !s.Nodes[1].Running() {
@@ -96,7 +99,7 @@ func TestUpStatusDown(t *testing.T) {
 				t.Errorf("sandbox dir still there: %v", err)
 			}
 			for _, pid := range pids {
-				if alive(pid) {
+				if sandbox.Alive(pid) {
 					t.Errorf("postmaster %d still running", pid)
 				}
 			}
@@ -114,30 +117,28 @@ func TestUpBadInput(t *testing.T) {
 	}
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
-	if _, err := FindInstall(ctx, ""); err != nil {
-		missing(t, err)
-	}
+	sandboxtest.NeedServer(t, 0)
 	tests := []struct {
 		name  string
-		o     Options
+		o     sandbox.Options
 		usage bool
 		want  string
 	}{
-		{"negative nodes", Options{Nodes: -1, Dir: base + "/a"}, true, "--nodes -1"},
-		{"name with a path", Options{Nodes: 1, Name: "../../x"}, true, `--name "../../x"`},
-		{"too many nodes", Options{Nodes: 99, Dir: base + "/a"}, true, "--nodes 99"},
-		{"unknown version", Options{Nodes: 1, PG: "99", Dir: base + "/a"}, true, "--pg 99"},
-		{"bad version", Options{Nodes: 1, PG: "latest", Dir: base + "/a"}, true, `--pg "latest"`},
-		{"unwritable dir", Options{Nodes: 1, Dir: "/proc/aadvisor/x"}, true, "--dir /proc/aadvisor/x"},
-		{"port taken", Options{Nodes: 2, Dir: base + "/p", Port: taken}, false, fmt.Sprintf("port %d", taken)},
+		{"negative nodes", sandbox.Options{Nodes: -1, Dir: base + "/a"}, true, "--nodes -1"},
+		{"name with a path", sandbox.Options{Nodes: 1, Name: "../../x"}, true, `--name "../../x"`},
+		{"too many nodes", sandbox.Options{Nodes: 99, Dir: base + "/a"}, true, "--nodes 99"},
+		{"unknown version", sandbox.Options{Nodes: 1, PG: "99", Dir: base + "/a"}, true, "--pg 99"},
+		{"bad version", sandbox.Options{Nodes: 1, PG: "latest", Dir: base + "/a"}, true, `--pg "latest"`},
+		{"unwritable dir", sandbox.Options{Nodes: 1, Dir: "/proc/aadvisor/x"}, true, "--dir /proc/aadvisor/x"},
+		{"port taken", sandbox.Options{Nodes: 2, Dir: base + "/p", Port: taken}, false, fmt.Sprintf("port %d", taken)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := Up(ctx, tt.o)
+			_, _, err := sandbox.Up(ctx, tt.o)
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var ue *UsageError
+			var ue *sandbox.UsageError
 			if errors.As(err, &ue) != tt.usage {
 				t.Errorf("usage error = %v, want %v (%v)", !tt.usage, tt.usage, err)
 			}
@@ -156,7 +157,7 @@ func TestUpBadInput(t *testing.T) {
 // which also defaults --nodes to the sandbox's own count.
 func TestUpRestartsCrashedNode(t *testing.T) {
 	ctx := context.Background()
-	s := ForTest(t, 0, 1)
+	s := sandboxtest.ForTest(t, 0, 1)
 	n := s.Nodes[0]
 	if err := n.Exec(ctx, "", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestUpRestartsCrashedNode(t *testing.T) {
 			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
-			for i := 0; i < 200 && alive(pid); i++ {
+			for i := 0; i < 200 && sandbox.Alive(pid); i++ {
 				time.Sleep(25 * time.Millisecond)
 			}
 		},
@@ -198,7 +199,7 @@ func TestUpRestartsCrashedNode(t *testing.T) {
 			if n.Running() {
 				t.Fatal("node reported running after the crash")
 			}
-			again, existed, err := Up(ctx, Options{Dir: s.Dir})
+			again, existed, err := sandbox.Up(ctx, sandbox.Options{Dir: s.Dir})
 			if err != nil || !existed {
 				t.Fatalf("up: existed=%v err=%v", existed, err)
 			}
@@ -223,7 +224,7 @@ func TestUpRestartsCrashedNode(t *testing.T) {
 
 func TestKillAndRestart(t *testing.T) {
 	ctx := context.Background()
-	s := ForTest(t, 0, 1)
+	s := sandboxtest.ForTest(t, 0, 1)
 	n := s.Nodes[0]
 	if err := n.Exec(ctx, "", "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
@@ -248,22 +249,8 @@ func TestKillAndRestart(t *testing.T) {
 	}
 }
 
-func TestTestDatabase(t *testing.T) {
-	for _, v := range TestVersions {
-		t.Run(fmt.Sprint(v), func(t *testing.T) {
-			n, dsn := TestDatabase(t, v)
-			if !strings.Contains(dsn, "/t_") {
-				t.Errorf("dsn %s", dsn)
-			}
-			if err := n.Exec(context.Background(), dsn[strings.LastIndex(dsn, "/")+1:strings.Index(dsn, "?")], "CREATE TABLE x (id int)"); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
-
 func TestDSNQuoting(t *testing.T) {
-	n := &Node{Port: 5432}
+	n := &sandbox.Node{Port: 5432}
 	if got := n.KeywordDSN("my db"); got != "host=127.0.0.1 port=5432 user=postgres dbname='my db' sslmode=disable" {
 		t.Errorf("KeywordDSN = %s", got)
 	}
@@ -272,48 +259,12 @@ func TestDSNQuoting(t *testing.T) {
 	}
 }
 
-// recordTB records a skip or a failure instead of ending the test.
-type recordTB struct {
-	testing.TB
-	skipped, failed string
-}
-
-func (r *recordTB) Helper()                      {}
-func (r *recordTB) Skip(args ...any)             { r.skipped = fmt.Sprint(args...) }
-func (r *recordTB) Skipf(f string, args ...any)  { r.skipped = fmt.Sprintf(f, args...) }
-func (r *recordTB) Fatalf(f string, args ...any) { r.failed = fmt.Sprintf(f, args...) }
-
-// A test that needs an extension module the server lacks is skipped with
-// the package to install, and fails under CI.
-func TestNeedModule(t *testing.T) {
-	if _, err := FindInstall(context.Background(), "15"); err != nil {
-		missing(t, err)
-	}
-	t.Setenv("CI", "")
-	r := &recordTB{TB: t}
-	NeedModule(r, 15, "no_such_module")
-	if !strings.Contains(r.skipped, "install postgresql-15-no_such_module") || r.failed != "" {
-		t.Errorf("without CI: skipped %q, failed %q", r.skipped, r.failed)
-	}
-	t.Setenv("CI", "true")
-	r = &recordTB{TB: t}
-	NeedModule(r, 15, "no_such_module")
-	if !strings.Contains(r.failed, "required in CI") || r.skipped != "" {
-		t.Errorf("with CI: skipped %q, failed %q", r.skipped, r.failed)
-	}
-	r = &recordTB{TB: t}
-	NeedModule(r, 15, "pg_stat_statements")
-	if r.skipped != "" || r.failed != "" {
-		t.Errorf("an installed module: skipped %q, failed %q", r.skipped, r.failed)
-	}
-}
-
 // TestEtcdMembers starts a three-member etcd in a sandbox: every member
 // on loopback, healthy, running as the server user when root; down stops
 // them and leaves nothing.
 func TestEtcdMembers(t *testing.T) {
-	NeedHA(t)
-	s := ForTest(t, 0, 1)
+	sandboxtest.NeedHA(t)
+	s := sandboxtest.ForTest(t, 0, 1)
 	ctx := context.Background()
 	urls, err := s.StartEtcd(ctx, 3)
 	if err != nil {
@@ -330,7 +281,7 @@ func TestEtcdMembers(t *testing.T) {
 		pids = append(pids, e.PID())
 		if os.Geteuid() == 0 {
 			st, err := os.Stat(fmt.Sprintf("/proc/%d", e.PID()))
-			if err == nil && st.Sys() != nil && ownerUID(st) == 0 {
+			if err == nil && st.Sys() != nil && sandbox.OwnerUID(st) == 0 {
 				t.Errorf("etcd %s runs as root", e.Name)
 			}
 		}
@@ -346,7 +297,7 @@ func TestEtcdMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
-		if alive(pid) {
+		if sandbox.Alive(pid) {
 			t.Errorf("etcd pid %d runs after down", pid)
 		}
 	}

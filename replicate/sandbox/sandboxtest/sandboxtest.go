@@ -1,4 +1,12 @@
-package sandbox
+// Package sandboxtest starts PostgreSQL for tests through the sandbox
+// package: a sandbox per test (ForTest), a database of its own on a node
+// the test binary shares (TestDatabase, with Main in TestMain), and the
+// version matrix of the integration tests (TestVersions). Without server
+// binaries a test is skipped, or fails when CI is set.
+//
+// Only tests import it: it imports testing, which the aadvisor binary
+// must not link.
+package sandboxtest
 
 import (
 	"context"
@@ -12,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -41,22 +50,17 @@ var testSeq atomic.Int64
 // ForTest starts a sandbox of n nodes of the given major version (0 for
 // any) and removes it when the test ends. Without server binaries the test
 // is skipped, or fails when CI is set.
-func ForTest(t testing.TB, major, n int) *Sandbox {
+func ForTest(t testing.TB, major, n int) *sandbox.Sandbox {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	want := ""
-	if major != 0 {
-		want = fmt.Sprint(major)
-	}
-	if _, err := FindInstall(ctx, want); err != nil {
-		missing(t, err)
-	}
+	want := version(major)
+	NeedServer(t, major)
 	dir := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("%d-%d-%s", os.Getpid(), testSeq.Add(1), slug(t.Name())))
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := Up(ctx, Options{Nodes: n, PG: want, Dir: dir, Name: slug(t.Name())})
+	s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: n, PG: want, Dir: dir, Name: slug(t.Name())})
 	if err != nil {
 		t.Fatalf("sandbox up: %v", err)
 	}
@@ -77,7 +81,7 @@ func NeedModule(t testing.TB, major int, module string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	in, err := FindInstall(ctx, fmt.Sprint(major))
+	in, err := sandbox.FindInstall(ctx, fmt.Sprint(major))
 	if err != nil {
 		missing(t, err)
 		return
@@ -97,7 +101,7 @@ func NeedModule(t testing.TB, major int, module string) {
 // when CI is set.
 func NeedHA(t testing.TB) {
 	t.Helper()
-	for _, find := range []func() (string, error){FindPatroni, FindEtcd} {
+	for _, find := range []func() (string, error){sandbox.FindPatroni, sandbox.FindEtcd} {
 		if _, err := find(); err != nil {
 			if InCI() {
 				t.Fatalf("Patroni and etcd required in CI: %v", err)
@@ -105,6 +109,27 @@ func NeedHA(t testing.TB) {
 			t.Skipf("no Patroni or etcd: %v", err)
 		}
 	}
+}
+
+// NeedServer returns the server binaries of the given major version (0
+// for any). Without them the test is skipped, or fails when CI is set.
+func NeedServer(t testing.TB, major int) *sandbox.Install {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	in, err := sandbox.FindInstall(ctx, version(major))
+	if err != nil {
+		missing(t, err)
+	}
+	return in
+}
+
+// version is the --pg of a major version, "" for any (0).
+func version(major int) string {
+	if major == 0 {
+		return ""
+	}
+	return fmt.Sprint(major)
 }
 
 func missing(t testing.TB, err error) {
@@ -117,13 +142,13 @@ func missing(t testing.TB, err error) {
 
 var (
 	sharedMu sync.Mutex
-	shared   = map[int]*Sandbox{}
+	shared   = map[int]*sandbox.Sandbox{}
 )
 
 // SharedNode returns a node of the given major version shared by all the
 // tests of this test binary; Main stops it. Use it with TestDatabase for
 // tests that need only a database of their own.
-func SharedNode(t testing.TB, major int) *Node {
+func SharedNode(t testing.TB, major int) *sandbox.Node {
 	t.Helper()
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
@@ -133,12 +158,10 @@ func SharedNode(t testing.TB, major int) *Node {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	want := fmt.Sprint(major)
-	if _, err := FindInstall(ctx, want); err != nil {
-		missing(t, err)
-	}
+	NeedServer(t, major)
 	dir := filepath.Join(os.TempDir(), "aadvisor-test", fmt.Sprintf("%d-shared-%d", os.Getpid(), major))
 	os.MkdirAll(filepath.Dir(dir), 0o755)
-	s, _, err := Up(ctx, Options{Nodes: 1, PG: want, Dir: dir, Name: "shared"})
+	s, _, err := sandbox.Up(ctx, sandbox.Options{Nodes: 1, PG: want, Dir: dir, Name: "shared"})
 	if err != nil {
 		t.Fatalf("sandbox up: %v", err)
 	}
@@ -149,7 +172,7 @@ func SharedNode(t testing.TB, major int) *Node {
 // TestDatabase creates a database for this test on a shared node of the
 // given major version, drops it when the test ends, and returns the node
 // and the database's DSN. The test binary must call Main from TestMain.
-func TestDatabase(t testing.TB, major int) (*Node, string) {
+func TestDatabase(t testing.TB, major int) (*sandbox.Node, string) {
 	t.Helper()
 	n := SharedNode(t, major)
 	db := fmt.Sprintf("t_%d_%s", testSeq.Add(1), slug(t.Name()))
@@ -180,59 +203,6 @@ func Main(m *testing.M) int {
 		delete(shared, k)
 	}
 	return code
-}
-
-// DropDatabase drops a database, working around pglogical 2.4.2 on
-// PostgreSQL 15, whose supervisor never accepts the ProcSignalBarrier that
-// DROP DATABASE waits for (pglogical issues #399, #418): the supervisor is
-// terminated first, and the postmaster restarts it.
-func (n *Node) DropDatabase(ctx context.Context, db string) error {
-	conn, err := n.Connect(ctx, "")
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{db}.Sanitize() + " WITH (FORCE)"
-	for try := 0; ; try++ {
-		if _, err := conn.Exec(ctx, `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
-			WHERE backend_type = 'pglogical supervisor'`); err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		if _, err := conn.Exec(ctx, "SET statement_timeout = '20s'"); err != nil {
-			return fmt.Errorf("node %s: %w", n.Name, err)
-		}
-		_, err := conn.Exec(ctx, drop)
-		if err == nil {
-			return nil
-		}
-		if try == 2 || !strings.Contains(err.Error(), "statement timeout") {
-			return fmt.Errorf("node %s: drop database %s: %w", n.Name, db, err)
-		}
-	}
-}
-
-// Exec runs SQL on a database of the node as the superuser.
-func (n *Node) Exec(ctx context.Context, db, sql string, args ...any) error {
-	conn, err := n.Connect(ctx, db)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		return fmt.Errorf("node %s: %w", n.Name, err)
-	}
-	return nil
-}
-
-// Connect opens a connection to a database of the node as the superuser.
-func (n *Node) Connect(ctx context.Context, db string) (*pgx.Conn, error) {
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(cctx, n.DSN(db))
-	if err != nil {
-		return nil, fmt.Errorf("node %s: connect: %w", n.Name, err)
-	}
-	return conn, nil
 }
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
