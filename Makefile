@@ -62,7 +62,7 @@ bench:
 # machine. STEPS picks some: make bench-scale STEPS="offline memory".
 STEPS ?= all
 bench-scale:
-	testdata/bench/run.sh $(STEPS)
+	docs/bench/run.sh $(STEPS)
 
 docs:
 	$(GO) generate ./rules

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 )
 
@@ -18,16 +18,16 @@ import (
 // the order alternating from round to round, and reports the median time
 // of each and the median of the rounds' ratios. The database has 10,000
 // generated tables and 5,000 pg_stat_statements entries
-// (internal/benchgen). It builds its own node, so it runs only when asked:
+// (inspect/benchgen). It builds its own node, so it runs only when asked:
 //
 //	AADVISOR_BENCH_LIVE=1 go test ./cmd/aadvisor -run '^$' -bench AssessLive -benchtime 5x -timeout 60m
 //
 // AADVISOR_BENCH_PG (15; or 18), AADVISOR_BENCH_TABLES (10000) and
 // AADVISOR_BENCH_STATEMENTS (5000) change the setup. AADVISOR_BENCH_DSN
-// reads a database that `go run ./internal/benchgen/gen -dsn` built
+// reads a database that `go run ./inspect/benchgen/gen -dsn` built
 // instead. AADVISOR_BENCH_PG_DUMP is the pg_dump to compare with: by
 // default the one next to the server, else the one on PATH; it must be of
-// the server's major version or newer (testdata/bench/pg_dump.sh builds one
+// the server's major version or newer (docs/bench/pg_dump.sh builds one
 // for 18).
 func BenchmarkAssessLive(b *testing.B) {
 	dsn := os.Getenv("AADVISOR_BENCH_DSN")

@@ -19,14 +19,14 @@ import (
 
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 	"github.com/aadvisor/aadvisor/inspect/sqlfile"
-	"github.com/aadvisor/aadvisor/internal/benchgen"
 	"github.com/aadvisor/aadvisor/rules"
 )
 
 // The scale benchmarks and tests run assess over generated schemas and
-// workloads (internal/benchgen); docs/performance.md has their numbers and
-// testdata/bench/run.sh the commands.
+// workloads (inspect/benchgen); docs/performance.md has their numbers and
+// docs/bench/run.sh the commands.
 
 // genFiles writes a schema of n tables and a query file of m statements
 // under dir; the query file is empty for m = 0.

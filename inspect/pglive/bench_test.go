@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 )
 
 // BenchmarkReadLive reads a generated schema of 10,000 tables
-// (internal/benchgen: key, unique and partial index, foreign key, check and
+// (inspect/benchgen: key, unique and partial index, foreign key, check and
 // default each; triggers, functions and views among them) with 5,000
 // pg_stat_statements entries, next to pg_dump --schema-only of the same
 // database. It builds its own node, so it runs only when asked:

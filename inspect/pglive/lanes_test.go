@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aadvisor/aadvisor/inspect"
-	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 )
 
 // TestTwoConnections reads the same database with one connection and with

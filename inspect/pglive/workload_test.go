@@ -6,10 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/aadvisor/aadvisor/inspect"
-	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
+	"github.com/google/go-cmp/cmp"
 )
 
 func findStatement(db *inspect.Database, query string) *inspect.Statement {

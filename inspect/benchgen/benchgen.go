@@ -9,7 +9,8 @@
 // statements take the shapes pg_stat_statements records, spread over the
 // tables, half of them with unqualified table names.
 //
-// Only tests and benchmarks import it.
+// Only tests and benchmarks import it, and its command gen, which writes
+// the same schema and workload to files or into a database.
 package benchgen
 
 import (

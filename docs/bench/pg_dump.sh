@@ -6,8 +6,8 @@
 # dumps servers of its own major version and older, so the 18 benchmarks
 # need this one.
 #
-#   testdata/bench/pg_dump.sh            # builds once, then prints the path
-#   PG_DUMP_DIR=/tmp/pgdump18 testdata/bench/pg_dump.sh
+#   docs/bench/pg_dump.sh            # builds once, then prints the path
+#   PG_DUMP_DIR=/tmp/pgdump18 docs/bench/pg_dump.sh
 #
 # Needs gcc, make, perl, bison and flex (apt-get install -y bison flex) and
 # Debian's package archive. The source package is fetched with a private

@@ -2,9 +2,9 @@
 # Reproduces the assess-at-scale numbers of docs/performance.md. Each step
 # prints the go test output the document quotes; run from anywhere.
 #
-#   testdata/bench/run.sh [offline|scale|memory|live15|live18|rules|all]...
+#   docs/bench/run.sh [offline|scale|memory|live15|live18|rules|all]...
 #
-# live18 needs pg_dump 18 (testdata/bench/pg_dump.sh builds it; set
+# live18 needs pg_dump 18 (docs/bench/pg_dump.sh builds it; set
 # AADVISOR_BENCH_PG_DUMP to use another) and the PostgreSQL 18 server
 # (make pg). The live steps build their own sandbox node and database and
 # remove them. On a shared machine, run this when it is quiet and compare
@@ -26,7 +26,7 @@ for step in "${steps[@]}"; do
 	live15) # assess --dsn against pg_dump --schema-only, PostgreSQL 15, in turn
 		AADVISOR_BENCH_LIVE=1 AADVISOR_BENCH_PG=15 go test ./cmd/aadvisor -run '^$' -bench AssessLive -benchtime 6x -count 1 -v -timeout 60m ;;
 	live18) # the same on PostgreSQL 18
-		dump=${AADVISOR_BENCH_PG_DUMP:-$(testdata/bench/pg_dump.sh)}
+		dump=${AADVISOR_BENCH_PG_DUMP:-$(docs/bench/pg_dump.sh)}
 		AADVISOR_BENCH_PG_DUMP=$dump AADVISOR_BENCH_LIVE=1 AADVISOR_BENCH_PG=18 \
 			go test ./cmd/aadvisor -run '^$' -bench AssessLive -benchtime 6x -count 1 -v -timeout 60m ;;
 	rules) # every rule over 2,000 tables and 5,000 statements (a model built in memory)

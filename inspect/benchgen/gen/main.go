@@ -1,13 +1,13 @@
 // Command gen writes a generated schema and workload for the scale
 // benchmarks (see docs/performance.md):
 //
-//	go run ./internal/benchgen/gen -tables 10000 -statements 5000 -dir /tmp/scale
+//	go run ./inspect/benchgen/gen -tables 10000 -statements 5000 -dir /tmp/scale
 //
 // writes /tmp/scale/schema.sql and /tmp/scale/queries.sql. With -dsn it
 // builds the same schema in that (empty) database instead, runs the
 // statements so that pg_stat_statements holds them, and writes nothing:
 //
-//	go run ./internal/benchgen/gen -tables 10000 -statements 5000 -dsn postgres://postgres@127.0.0.1:5432/bench
+//	go run ./inspect/benchgen/gen -tables 10000 -statements 5000 -dsn postgres://postgres@127.0.0.1:5432/bench
 package main
 
 import (
@@ -18,7 +18,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/aadvisor/aadvisor/internal/benchgen"
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 	"github.com/jackc/pgx/v5"
 )
 
