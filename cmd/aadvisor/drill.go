@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/assess"
-	"github.com/aadvisor/aadvisor/drill"
 	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/spf13/cobra"
 )

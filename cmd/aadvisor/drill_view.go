@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/aadvisor/aadvisor/assess"
-	"github.com/aadvisor/aadvisor/drill"
+	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/templates"
 )
 
