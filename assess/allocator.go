@@ -33,7 +33,7 @@ type allocatorDup struct {
 
 // allocatorDups pairs the assessment's id allocators with the counters of
 // the forecast that lost increments.
-func allocatorDups(findings []Finding, f *ForecastInput) []allocatorDup {
+func allocatorDups(findings []ReportFinding, f *ForecastReport) []allocatorDup {
 	if f == nil {
 		return nil
 	}
@@ -52,12 +52,12 @@ func allocatorDups(findings []Finding, f *ForecastInput) []allocatorDup {
 					continue
 				}
 				d := allocatorDup{Object: fd.Object, Table: fd.Table, Column: col, Lost: c.Lost, Changes: c.Changes,
-					Regions: f.Regions, Route: f.Route, LagMs: f.LagMs, Seconds: f.DurationS}
+					Regions: f.Regions, Route: f.Route, LagMs: f.LagMs, Seconds: f.Capture.DurationS}
 				if d.Route == "" {
 					d.Route = RouteHash
 				}
-				if f.DurationS > 0 {
-					d.PerDay = float64(c.Lost) / f.DurationS * 86400
+				if f.Capture.DurationS > 0 {
+					d.PerDay = float64(c.Lost) / f.Capture.DurationS * 86400
 				}
 				out = append(out, d)
 			}

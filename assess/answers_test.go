@@ -200,7 +200,7 @@ func TestReadInputs(t *testing.T) {
 		}
 		return p
 	}
-	as, err := ReadAssessment(write("a.json", `{"schema_version":1,"verdict":"blocked","extra":{"x":1},
+	as, err := ReadReport(write("a.json", `{"schema_version":1,"verdict":"blocked","extra":{"x":1},
  "findings":[{"rule":"AR101","name":"missing-primary-key","severity":"ERROR","object":"public.t","message":"m","fix":"f","new_field":3}],
  "skipped":["pg_stat_statements not installed", {"rule":"AR300","reason":"no stats"}]}`))
 	if err != nil {
@@ -215,12 +215,12 @@ func TestReadInputs(t *testing.T) {
 		{"{\n\"schema_version\":1,\n\"findings\":[}", "b.json:3: invalid JSON"},
 		{`{"schema_version":1,"findings":[{"rule":"X","severity":"fatal"}]}`, `unknown severity "fatal"`},
 	} {
-		_, err := ReadAssessment(write("b.json", tc.body))
+		_, err := ReadReport(write("b.json", tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.body, err, tc.want)
 		}
 	}
-	fc, err := ReadForecast(write("f.json", `{"schema_version":1,"lag_ms":100,"tables":[{"table":"a","conflicts_per_day":2},{"table":"b","conflicts_per_day":3}]}`))
+	fc, err := ReadForecastReport(write("f.json", `{"schema_version":1,"lag_ms":100,"tables":[{"table":"a","conflicts_per_day":2},{"table":"b","conflicts_per_day":3}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,20 +328,5 @@ func TestDecisionDocCoversBankAndThresholds(t *testing.T) {
 		if !strings.Contains(string(doc), name) {
 			t.Errorf("docs/decision.md does not document threshold %s", th.Name)
 		}
-	}
-}
-
-func TestAssessmentFromReport(t *testing.T) {
-	r := &Report{Verdict: VerdictNotReady,
-		Findings: []ReportFinding{{Rule: "AR101", Name: "missing-primary-key", Severity: "ERROR", Object: "public.t", Message: "m", Fix: "f", FixSQL: "ALTER TABLE"}},
-		Skipped:  []ReportSkipped{{Rule: "AR200", Reason: "no stats"}}}
-	want := &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady,
-		Findings: []Finding{{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.t", Message: "m", Fix: "f", FixSQL: "ALTER TABLE"}},
-		Skipped:  []Skipped{{Rule: "AR200", Reason: "no stats"}}}
-	if diff := cmp.Diff(want, AssessmentFromReport(r)); diff != "" {
-		t.Error(diff)
-	}
-	if AssessmentFromReport(nil) != nil {
-		t.Error("nil report")
 	}
 }

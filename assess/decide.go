@@ -11,8 +11,8 @@ import (
 // Inputs are the optional evidence folded into a recommendation.
 type Inputs struct {
 	Thresholds Thresholds
-	Assessment *Assessment
-	Forecast   *ForecastInput
+	Assessment *Report
+	Forecast   *ForecastReport
 	// Measured replaces the platform's assumed failover time (measured.go).
 	Measured *MeasuredFailover
 }
@@ -780,7 +780,7 @@ func invariantWhy(inv []string) string {
 // for the design: with any-node writes they are lost updates; a mesh that
 // home-routes tables avoids those tables' share only while every write
 // goes to its row's home, which a forecast routed by hash does not show.
-func (x *decider) lwwRisk(f *ForecastInput) string {
+func (x *decider) lwwRisk(f *ForecastReport) string {
 	route := f.Route
 	if route == "" {
 		route = RouteHash
@@ -936,7 +936,7 @@ func (x *decider) schemaGate() {
 }
 
 // isAllocator reports whether a finding is an id allocator (AR206).
-func isAllocator(f Finding) bool { return f.Rule == "AR206" || f.Name == "id-allocator" }
+func isAllocator(f ReportFinding) bool { return f.Rule == "AR206" || f.Name == "id-allocator" }
 
 // ownedAllocator decides whether the design resolves an id allocator:
 // under a write-partitioned design each owner's rows are written at its
@@ -946,7 +946,7 @@ func isAllocator(f Finding) bool { return f.Rule == "AR206" || f.Name == "id-all
 // everywhere, and a mesh takes the lost region's owners over without its
 // last writes: there the finding stays a blocker. why says which, for the
 // reasons (owned) or for the blocker (not owned, "" when nothing to add).
-func (x *decider) ownedAllocator(f Finding) (why string, owned bool) {
+func (x *decider) ownedAllocator(f ReportFinding) (why string, owned bool) {
 	owner := x.a.String("partition_key_name")
 	if x.r.Family != WritePartitioned || owner == "" || x.a.String("partition_key") == PartitionNo {
 		return "", false
@@ -978,7 +978,7 @@ func (x *decider) tableWhy(table, why string) {
 // skippedChecks lists what the assessment could not check, one line per
 // reason, naming the rules; evidence it read without a rule skipping is
 // one line of its own.
-func (x *decider) skippedChecks(sk []Skipped) {
+func (x *decider) skippedChecks(sk []ReportSkipped) {
 	var reasons []string
 	rulesBy := map[string][]string{}
 	var evidence []string

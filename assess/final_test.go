@@ -212,15 +212,34 @@ func TestSinglePrimaryWords(t *testing.T) {
 // writing (route hash) is not the design's conflict rate: the risk line
 // says which share the routing removes, with the number written out.
 func TestLWWRiskUnderHomeRouting(t *testing.T) {
-	as := &Assessment{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
-	fc := &ForecastInput{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
-		Tables: []TableForecast{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
+	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
+	fc := &ForecastReport{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
+		Tables: []ForecastTable{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
 	r := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: as, Forecast: fc})
 	if r.Design != AAHome {
 		t.Fatalf("design = %s", r.Design)
 	}
 	risks := strings.Join(r.Risks, "\n")
 	if !strings.Contains(risks, "with any node writing any row (route hash), expects 5,000,000 last-writer-wins conflicts/day: 4,000,000 of them are on rows this design home-routes") {
+		t.Errorf("risks:\n%s", risks)
+	}
+}
+
+// A forecast file read for recommend keeps the route its replay used: a
+// replay routed by the owner column is the design's conflict rate, not
+// any-node writes. (The decision once read files into a second type that
+// dropped the route, and said "route hash" of every file.)
+func TestLWWRiskRouteFromFile(t *testing.T) {
+	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
+	path := fcSave(t, &ForecastReport{SchemaVersion: ForecastSchemaVersion, LagMs: 100, Regions: 2, Route: "column:owner_id",
+		Tables: []ForecastTable{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}})
+	fc, err := ReadForecastReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: as, Forecast: fc})
+	risks := strings.Join(r.Risks, "\n")
+	if !strings.Contains(risks, "Expect silent lost updates at this rate: 5,000,000 last-writer-wins conflicts/day (the forecast, route column:owner_id).") {
 		t.Errorf("risks:\n%s", risks)
 	}
 }

@@ -17,8 +17,7 @@ import (
 	"github.com/aadvisor/aadvisor/inspect/stream"
 )
 
-// ForecastSchemaVersion is the schema_version of the forecast JSON. The
-// JSON is a superset of what ReadForecast (recommend --forecast) reads.
+// ForecastSchemaVersion is the schema_version of the forecast JSON.
 // Version 2 gave each table's schema and name apart (table is the quoted
 // qualified name), per-table curves, and counted only what can conflict.
 // Version 3 counts conflicting applies (at most one per remote change a

@@ -9,8 +9,8 @@ import (
 
 // ReadForecastReport reads the JSON of `aadvisor observe`, of this schema
 // version or of versions 1 and 2, which it brings to this version's shape
-// (upgradeV1, upgradeV2). It is the one reader of forecast files:
-// ReadForecast and the commands go through it. Whatever the file holds,
+// (upgradeV1, upgradeV2). It is the one reader of forecast files: the
+// decision procedure reads the report it returns. Whatever the file holds,
 // the report's totals and curves are the sums of its tables' (sum), so
 // every output shows one number for one question.
 func ReadForecastReport(path string) (*ForecastReport, error) {
@@ -53,30 +53,6 @@ func (r *ForecastReport) applies(n int64) string {
 		return unknown
 	}
 	return fmt.Sprint(n)
-}
-
-// ReadForecast reads a forecast file for the decision procedure.
-func ReadForecast(path string) (*ForecastInput, error) {
-	f, err := ReadForecastReport(path)
-	if err != nil {
-		return nil, err
-	}
-	return f.Input(), nil
-}
-
-// Input is the part of the forecast the decision procedure reads. Its
-// total is the conflicts/day, without key collisions: bootstrap gives
-// sequences per-node offsets by default, and the assessment reports
-// sequence-fed keys on its own.
-func (r *ForecastReport) Input() *ForecastInput {
-	in := &ForecastInput{SchemaVersion: r.SchemaVersion, LagMs: r.LagMs, Regions: r.Regions, Route: r.Route, TotalConflictsPerDay: r.TotalConflictsPerDay, DurationS: r.Capture.DurationS}
-	for _, t := range r.Tables {
-		in.Tables = append(in.Tables, TableForecast{Schema: t.Schema, Name: t.Name, Table: t.Table, WritesPerSec: t.WritesPerSec, ConflictsPerDay: t.ConflictsPerDay, Counters: t.Counters})
-	}
-	for _, h := range r.HotRows {
-		in.HotRows = append(in.HotRows, HotRow{Schema: h.Schema, Name: h.Name, Table: h.Table, Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict})
-	}
-	return in
 }
 
 // fillNames completes a table's schema, name and quoted name from

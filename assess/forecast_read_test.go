@@ -64,7 +64,7 @@ func TestReadForecastV1(t *testing.T) {
 		t.Errorf("total %v, want 15", rep.TotalConflictsPerDay)
 	}
 	fcCheckOneComputation(t, rep)
-	in, err := ReadForecast(path)
+	in, err := ReadForecastReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestReadForecastV2KeyCollisions(t *testing.T) {
 	if v := BuildHTMLReport(HTMLInputs{Forecast: rep}).Forecast; v.Conflicting != "–" || v.HotRows[0].Conflicts != "–" || v.Tables[0].Conflicting != "–" {
 		t.Errorf("page shows %q conflicting applies, hot row %q/day, table %q", v.Conflicting, v.HotRows[0].Conflicts, v.Tables[0].Conflicting)
 	}
-	in, err := ReadForecast(path)
+	in, err := ReadForecastReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}

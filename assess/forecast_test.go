@@ -660,7 +660,7 @@ func TestForecastOneComputation(t *testing.T) {
 	if d := cmp.Diff(rep, back, cmp.AllowUnexported(ForecastTable{}, ForecastReport{}), cmpopts.IgnoreFields(ForecastTable{}, "counters")); d != "" {
 		t.Errorf("read back (-wrote +read):\n%s", d)
 	}
-	in, err := ReadForecast(path)
+	in, err := ReadForecastReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -797,9 +797,9 @@ func fcSave(t *testing.T, rep *ForecastReport) string {
 
 // fcWriteRead writes the forecast as JSON and reads it back as recommend
 // --forecast does.
-func fcWriteRead(t *testing.T, rep *ForecastReport) *ForecastInput {
+func fcWriteRead(t *testing.T, rep *ForecastReport) *ForecastReport {
 	t.Helper()
-	in, err := ReadForecast(fcSave(t, rep))
+	in, err := ReadForecastReport(fcSave(t, rep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -917,9 +917,9 @@ func TestAllocatorLostIncrementsAreDuplicateIds(t *testing.T) {
 		t.Fatalf("want lost increments and no key collisions: %+v", rep.Tables[0])
 	}
 	lost := rep.Tables[0].Counters[0].Lost
-	finding := Finding{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.counters.n", Table: "public.counters",
+	finding := ReportFinding{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.counters.n", Table: "public.counters",
 		Message: "public.counters.n hands out key values", Fix: "Give each node its own counter rows"}
-	as := &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady, Findings: []Finding{finding},
+	as := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, Findings: []ReportFinding{finding},
 		Tables: []TableAdvice{{Table: "public.counters", Advice: AdviceHome, Errors: 1, Columns: []string{"id", "n", "writer"}}}}
 	want := fmt.Sprintf("public.counters.n hands out ids (assessment: id-allocator), and the forecast's replay (2 regions, route hash, W = 3600000 ms) lost %d of its 10 increments to last-update-wins: %d ids that two nodes both handed out in 10 s of capture (≈ %s a day)",
 		lost, lost, fmtRate(float64(lost)/10*86400))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/templates"
 )
 
@@ -19,27 +20,6 @@ const HTMLReportSchemaVersion = 1
 // docs/rules directory of the repository, relative to the report.
 const DefaultRulesBase = "docs/rules/"
 
-// PlanTopology is the topology skeleton of a plan as the report draws it.
-// cmd fills it from replicate.Plan (assess does not import replicate).
-type PlanTopology struct {
-	Kind        string         `json:"kind"`   // streaming, partitioned, active-active
-	Engine      string         `json:"engine"` // physical, native, pglogical
-	OwnerColumn string         `json:"owner_column,omitempty"`
-	Sequences   string         `json:"sequences,omitempty"`
-	Nodes       []TopologyNode `json:"nodes"`
-}
-
-// TopologyNode is one node of a PlanTopology.
-type TopologyNode struct {
-	Name   string   `json:"name"`
-	Region string   `json:"region,omitempty"`
-	Role   string   `json:"role"` // primary, standby, peer, owner
-	Owns   []string `json:"owns,omitempty"`
-}
-
-// RoleWords is the node's role in words, as the text says roles.
-func (n TopologyNode) RoleWords() string { return RoleWords(n.Role) }
-
 // HTMLInputs is what the shareable report combines. Every part is optional;
 // the page says what is missing and how to produce it.
 type HTMLInputs struct {
@@ -47,7 +27,7 @@ type HTMLInputs struct {
 	Answers        *Answers // for the numbers behind the pictures (defaults when nil)
 	Assessment     *Report
 	Forecast       *ForecastReport
-	Topology       *PlanTopology
+	Topology       *replicate.Topology // the plan's, or the recommendation's skeleton
 	// Thresholds used by the recommendation; nil means the defaults with the
 	// recommendation's overrides applied.
 	Thresholds *Thresholds
@@ -167,12 +147,17 @@ type LatencyRow struct {
 	Primary   bool    `json:"primary"`
 }
 
-// TopologyView is the recommended topology and its diagram.
+// TopologyView is the recommended topology and its diagram: the plan's
+// topology without what the page must not show (DSNs, Patroni's API).
 type TopologyView struct {
-	PlanTopology
-	Design  DesignID          `json:"design,omitempty"`
-	Diagram templates.Diagram `json:"diagram"`
-	Notes   []string          `json:"notes,omitempty"`
+	Kind        string             `json:"kind"`   // streaming, partitioned, active-active
+	Engine      string             `json:"engine"` // physical, native, pglogical
+	OwnerColumn string             `json:"owner_column,omitempty"`
+	Sequences   string             `json:"sequences,omitempty"`
+	Nodes       []TopologyNodeView `json:"nodes"`
+	Design      DesignID           `json:"design,omitempty"`
+	Diagram     templates.Diagram  `json:"diagram"`
+	Notes       []string           `json:"notes,omitempty"`
 }
 
 // HazardView is the assessment: findings grouped by severity, then rule.
@@ -331,7 +316,7 @@ func BuildHTMLReport(in HTMLInputs) *HTMLReport {
 		r.Latency = buildLatency(rec, ans, *th)
 	}
 	if in.Topology != nil && len(in.Topology.Nodes) > 0 {
-		r.Topology = buildTopology(*in.Topology, rec)
+		r.Topology = buildTopology(in.Topology, rec)
 	}
 	if a := in.Assessment; a != nil {
 		r.Hazards = buildHazards(a, base)
@@ -632,8 +617,22 @@ var roleClass = map[string]string{
 	"site":    templates.ClassGood,
 }
 
-func buildTopology(t PlanTopology, rec *Recommendation) *TopologyView {
-	v := &TopologyView{PlanTopology: t}
+// TopologyNodeView is one node of a TopologyView.
+type TopologyNodeView struct {
+	Name   string   `json:"name"`
+	Region string   `json:"region,omitempty"`
+	Role   string   `json:"role"` // primary, standby, peer, owner
+	Owns   []string `json:"owns,omitempty"`
+}
+
+// RoleWords is the node's role in words, as the text says roles.
+func (n TopologyNodeView) RoleWords() string { return RoleWords(n.Role) }
+
+func buildTopology(t *replicate.Topology, rec *Recommendation) *TopologyView {
+	v := &TopologyView{Kind: t.Kind, Engine: t.Engine, OwnerColumn: t.OwnerColumn, Sequences: t.Sequences}
+	for _, n := range t.Nodes {
+		v.Nodes = append(v.Nodes, TopologyNodeView{Name: n.Name, Region: n.Region, Role: n.Role, Owns: n.Owns})
+	}
 	if rec != nil {
 		v.Design = rec.Design
 	}
@@ -657,7 +656,7 @@ func buildTopology(t PlanTopology, rec *Recommendation) *TopologyView {
 			idx[g] = i
 			dg.Groups = append(dg.Groups, templates.DiagramGroup{Label: g})
 		}
-		sub := n.RoleWords()
+		sub := RoleWords(n.Role)
 		if len(n.Owns) > 0 {
 			sub += " · owns " + strings.Join(n.Owns, ", ")
 		}
@@ -819,7 +818,7 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 		for _, ta := range a.Tables {
 			advice[ta.Table] = ta.Advice
 		}
-		for _, d := range allocatorDups(AssessmentFromReport(a).Findings, f.Input()) {
+		for _, d := range allocatorDups(a.Findings, &f) {
 			v.Allocators = append(v.Allocators, d.text())
 		}
 	}
@@ -939,9 +938,9 @@ const starSites = 8
 
 // starDiagram draws a hub-and-spoke topology: the hub in the middle
 // column, the sites on either side, each joined to the hub only.
-func starDiagram(dg templates.Diagram, t PlanTopology) (templates.Diagram, []string) {
-	var hub *TopologyNode
-	var sites []TopologyNode
+func starDiagram(dg templates.Diagram, t *replicate.Topology) (templates.Diagram, []string) {
+	var hub *replicate.PlanNode
+	var sites []replicate.PlanNode
 	for i, n := range t.Nodes {
 		if n.Role == "hub" && hub == nil {
 			hub = &t.Nodes[i]

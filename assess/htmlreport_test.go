@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/rules"
 	"github.com/aadvisor/aadvisor/templates"
 	"github.com/google/go-cmp/cmp"
@@ -45,7 +46,7 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	}
 	var rep Report
 	readReportJSON(t, filepath.Join(dir, "assessment.json"), &rep)
-	as, err := ReadAssessment(filepath.Join(dir, "assessment.json"))
+	as, err := ReadReport(filepath.Join(dir, "assessment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,14 +54,14 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fi := fc.Input()
+	fi := fc
 	rec, err := Recommend(ans, Inputs{Thresholds: DefaultThresholds(), Assessment: as, Forecast: fi})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return HTMLInputs{
 		Recommendation: rec, Answers: &ans, Assessment: &rep, Forecast: fc,
-		Topology: &PlanTopology{Kind: "active-active", Engine: "pglogical", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []TopologyNode{
+		Topology: &replicate.Topology{Kind: "active-active", Engine: "pglogical", OwnerColumn: "merchant_id", Sequences: "uuid", Nodes: []replicate.PlanNode{
 			{Name: "us_east_1", Region: "us-east-1", Role: "peer"},
 			{Name: "eu_west_1", Region: "eu-west-1", Role: "peer"},
 		}},
@@ -172,7 +173,7 @@ func TestHTMLReportEscapesIdentifiers(t *testing.T) {
 	in.Assessment.Tables = append(in.Assessment.Tables, TableAdvice{Table: tbl, Advice: AdviceKeepLocal, Reasons: []string{evil}})
 	in.Forecast.Tables = append(in.Forecast.Tables, ForecastTable{Table: tbl, WritesPerSec: 1e6, ConflictsPerDay: 1e9})
 	in.Forecast.HotRows = append(in.Forecast.HotRows, ForecastHotRow{Table: tbl, Key: evil, WritesPerSec: 1e6, PConflict: 0.99})
-	in.Topology.Nodes = append(in.Topology.Nodes, TopologyNode{Name: evil, Region: evil, Role: "peer", Owns: []string{evil}})
+	in.Topology.Nodes = append(in.Topology.Nodes, replicate.PlanNode{Name: evil, Region: evil, Role: "peer", Owns: []string{evil}})
 	in.Inputs = append(in.Inputs, evil)
 	page := renderReport(t, in)
 	if strings.Contains(page, "<script") {
@@ -451,10 +452,10 @@ func TestBalanced(t *testing.T) {
 // the middle column, sites on both sides, every edge between a site and
 // the hub, and sites beyond what fits in one box.
 func TestStarDiagram(t *testing.T) {
-	pt := PlanTopology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Sequences: "none",
-		Nodes: []TopologyNode{{Name: "hq", Region: "us-east-1", Role: "hub"}}}
+	pt := &replicate.Topology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Sequences: "none",
+		Nodes: []replicate.PlanNode{{Name: "hq", Region: "us-east-1", Role: "hub"}}}
 	for i := 1; i <= 10; i++ {
-		pt.Nodes = append(pt.Nodes, TopologyNode{Name: fmt.Sprintf("s%02d", i), Role: "site", Owns: []string{fmt.Sprint(i)}})
+		pt.Nodes = append(pt.Nodes, replicate.PlanNode{Name: fmt.Sprintf("s%02d", i), Role: "site", Owns: []string{fmt.Sprint(i)}})
 	}
 	v := buildTopology(pt, nil)
 	d := v.Diagram
@@ -498,7 +499,7 @@ func TestHTMLReportSaysRolesInWords(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := HTMLInputs{Recommendation: r, Tool: "aadvisor test", Generated: reportTime,
-				Topology: &PlanTopology{Kind: "active-active", Engine: "native", Nodes: []TopologyNode{
+				Topology: &replicate.Topology{Kind: "active-active", Engine: "native", Nodes: []replicate.PlanNode{
 					{Name: "a", Region: "us-east-1", Role: "peer"}, {Name: "b", Region: "eu-west-1", Role: "owner"}}}}
 			page := renderReport(t, in)
 			for _, c := range r.Copies {
@@ -529,7 +530,7 @@ func TestHTMLReportSaysRolesInWords(t *testing.T) {
 	// a star's plan is one site.
 	r := recommendProfile(t, "5.2-retail-edge.yaml", Inputs{})
 	page := renderReport(t, HTMLInputs{Recommendation: r, Tool: "aadvisor test", Generated: reportTime,
-		Topology: &PlanTopology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Nodes: []TopologyNode{
+		Topology: &replicate.Topology{Kind: "hub-and-spoke", Engine: "native", OwnerColumn: "store_id", Nodes: []replicate.PlanNode{
 			{Name: "hq", Region: "us-east-1", Role: "hub"}, {Name: "site_0001", Role: "site", Owns: []string{"1"}}}}})
 	if !strings.Contains(page, "us-east-1</strong>: sites") || !strings.Contains(page, "<td>site</td>") || strings.Contains(page, "<td>sites</td>") {
 		t.Errorf("the page does not tell the sites of a region from one site of the plan")

@@ -315,10 +315,10 @@ func TestThresholdErrors(t *testing.T) {
 }
 
 func TestAssessmentFindingsBlockDistributedDesigns(t *testing.T) {
-	as := &Assessment{SchemaVersion: 1, Verdict: "not ready", Findings: []Finding{
+	as := &Report{SchemaVersion: 1, Verdict: "not ready", Findings: []ReportFinding{
 		{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.events", Message: "table has no primary key", Fix: "ALTER TABLE …"},
 		{Rule: "AR110", Name: "extra-unique", Severity: "warning", Object: "public.users", Message: "2 unique indexes"},
-	}, Skipped: []Skipped{{Rule: "AR200", Reason: "pg_stat_statements not installed"}}}
+	}, Skipped: []ReportSkipped{{Rule: "AR200", Reason: "pg_stat_statements not installed"}}}
 	aa := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{Assessment: as})
 	if len(aa.Blockers) != 1 || aa.Blockers[0].Object != "public.events" || aa.Verdict != "not ready" {
 		t.Errorf("AA blockers = %+v verdict %q", aa.Blockers, aa.Verdict)
@@ -337,8 +337,8 @@ func TestForecastGateF3(t *testing.T) {
 	if err := a.Set("conflict_policy", PolicyRepair); err != nil {
 		t.Fatal(err)
 	}
-	fc := &ForecastInput{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
-		HotRows: []HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
+	fc := &ForecastReport{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
+		HotRows: []ForecastHotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
 	r, err := Recommend(a, Inputs{Forecast: fc})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +357,7 @@ func TestForecastGateF3(t *testing.T) {
 		t.Errorf("steps do not name the table in the forecast's words: %q", stepsText(r))
 	}
 	// Below the threshold the row does not weigh in.
-	cool := &ForecastInput{SchemaVersion: 1, LagMs: 100, HotRows: []HotRow{{Table: "stock", Key: "id=7", WritesPerSec: 1, PConflict: 0.005}}}
+	cool := &ForecastReport{SchemaVersion: 1, LagMs: 100, HotRows: []ForecastHotRow{{Table: "stock", Key: "id=7", WritesPerSec: 1, PConflict: 0.005}}}
 	if r, err := Recommend(a, Inputs{Forecast: cool}); err != nil || r.Design != AAAny || len(r.Tables) != 0 {
 		t.Errorf("cool row: design %s, tables %+v, err %v", r.Design, r.Tables, err)
 	}
@@ -589,9 +589,9 @@ func TestSiteRPO(t *testing.T) {
 // owner's home. Shared across owners, or under a mesh that takes a lost
 // region's owners over, it stays a blocker.
 func TestAllocatorHomedByPartitioning(t *testing.T) {
-	allocator := func(cols ...string) *Assessment {
-		return &Assessment{SchemaVersion: 1, Verdict: VerdictNotReady,
-			Findings: []Finding{{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.district.d_next_o_id", Table: "public.district",
+	allocator := func(cols ...string) *Report {
+		return &Report{SchemaVersion: 1, Verdict: VerdictNotReady,
+			Findings: []ReportFinding{{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.district.d_next_o_id", Table: "public.district",
 				Message: "public.district.d_next_o_id hands out key values", Fix: "Give each of the 2 nodes its own counter rows"}},
 			Tables: []TableAdvice{
 				{Table: "public.district", Advice: AdviceHome, Reasons: []string{"id-allocator"}, Errors: 1, Columns: cols},
@@ -622,7 +622,7 @@ func TestAllocatorHomedByPartitioning(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, profile string
-		as            *Assessment
+		as            *Report
 		want          string
 	}{
 		{"shared row", "wp-geo-far-users.yaml", allocator("d_id", "d_next_o_id"), "the allocating rows are shared across owners (public.district has no owner column tenant_id)"},

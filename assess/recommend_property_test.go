@@ -170,21 +170,21 @@ func genAnswers(c chooser) Answers {
 func genInputs(c chooser) Inputs {
 	var in Inputs
 	if c.next(2) == 1 {
-		as := &Assessment{SchemaVersion: 1, Verdict: VerdictReadyConditions}
+		as := &Report{SchemaVersion: 1, Verdict: VerdictReadyConditions}
 		advice := []string{AdviceAnywhere, AdviceHome, AdviceKeepLocal, AdviceInsertOnly, "add a key, then home-route"}
 		for i := c.next(4); i > 0; i-- {
 			t := fmt.Sprintf("public.t%d", c.next(5))
 			as.Tables = append(as.Tables, TableAdvice{Table: t, Advice: pick(c, advice), Reasons: []string{"counter-update"}})
-			as.Findings = append(as.Findings, Finding{Rule: "AR602", Name: "counter-update", Severity: pick(c, []string{"error", "warning", "info"}), Object: t, Table: t, Message: "m"})
+			as.Findings = append(as.Findings, ReportFinding{Rule: "AR602", Name: "counter-update", Severity: pick(c, []string{"error", "warning", "info"}), Object: t, Table: t, Message: "m"})
 		}
-		as.Findings = append(as.Findings, Finding{Rule: "AR604", Name: "advisory-lock", Severity: "warning", Object: "statement q.sql:1", Message: "m"})
-		as.Skipped = append(as.Skipped, Skipped{Rule: "AR601", Name: "hot-row", Reason: "no stats"}, Skipped{Reason: "settings: none"})
+		as.Findings = append(as.Findings, ReportFinding{Rule: "AR604", Name: "advisory-lock", Severity: "warning", Object: "statement q.sql:1", Message: "m"})
+		as.Skipped = append(as.Skipped, ReportSkipped{Rule: "AR601", Name: "hot-row", Reason: "no stats"}, ReportSkipped{Reason: "settings: none"})
 		in.Assessment = as
 	}
 	if c.next(2) == 1 {
-		f := &ForecastInput{SchemaVersion: 1, LagMs: 100}
+		f := &ForecastReport{SchemaVersion: 1, LagMs: 100}
 		for i := c.next(3); i > 0; i-- {
-			f.HotRows = append(f.HotRows, HotRow{Table: pick(c, []string{"t0", "public.t1", "public.t2"}), Key: "id=1", WritesPerSec: 10, PConflict: pick(c, []float64{0, 0.005, 0.2, 1})})
+			f.HotRows = append(f.HotRows, ForecastHotRow{Table: pick(c, []string{"t0", "public.t1", "public.t2"}), Key: "id=1", WritesPerSec: 10, PConflict: pick(c, []float64{0, 0.005, 0.2, 1})})
 		}
 		f.TotalConflictsPerDay = float64(c.next(3))
 		in.Forecast = f

@@ -6,10 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/rules"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestTableAdvice: the advice follows the most restrictive finding, and a

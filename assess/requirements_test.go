@@ -262,9 +262,9 @@ func TestDefaultsMarkedAndWholeFailovers(t *testing.T) {
 	}
 }
 
-func shopAssessment(t *testing.T) *Assessment {
+func shopAssessment(t *testing.T) *Report {
 	t.Helper()
-	as, err := ReadAssessment(filepath.Join("testdata", "evidence", "shop-assessment.json"))
+	as, err := ReadReport(filepath.Join("testdata", "evidence", "shop-assessment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,10 +302,10 @@ func TestAuditHomeRoutedRulesOutAnyNode(t *testing.T) {
 		}
 	}
 	// The same from a report converted in process.
-	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Assessment{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}}); got.Design != AAHome {
+	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}}); got.Design != AAHome {
 		t.Errorf("one home-routed table: design %s", got.Design)
 	}
-	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Assessment{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceAnywhere}}}}); got.Design != AAAny {
+	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceAnywhere}}}}); got.Design != AAAny {
 		t.Errorf("only anywhere tables: design %s", got.Design)
 	}
 }

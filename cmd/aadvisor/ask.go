@@ -41,7 +41,7 @@ numbered prompts (screen readers, scripts) and works without a terminal.`,
 }
 
 func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) error {
-	in, err := a.inputs(cmd, o)
+	ev, err := a.inputs(cmd, o)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 			return err
 		}
 	case a.interactive():
-		m := newAskModel(ans, in, a.color(a.stderr))
+		m := newAskModel(ans, ev.Inputs, a.color(a.stderr))
 		prog := tea.NewProgram(m, tea.WithInput(a.stdin), tea.WithOutput(a.stderr), tea.WithAltScreen())
 		final, err := prog.Run()
 		if err != nil {
@@ -79,9 +79,9 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 	if err := ans.Complete(); err != nil {
 		return usageError{fmt.Errorf("%w (answer them in a file with --answers, or run 'aadvisor ask' in a terminal)", err)}
 	}
-	rec, err := assess.Recommend(ans, in)
+	rec, err := assess.Recommend(ans, ev.Inputs)
 	if err != nil {
 		return asUsage(err)
 	}
-	return a.emit(o, in, ans, rec, "aadvisor ask")
+	return a.emit(o, ev, ans, rec, "aadvisor ask")
 }

@@ -140,13 +140,20 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 	if o.ha == "" && (o.haSync || o.etcdMembers != 0) {
 		return usagef("--ha-sync and --etcd-members go with --ha patroni")
 	}
+	var p *replicate.Plan
+	if o.plan != "" {
+		var err error
+		if p, err = replicate.ReadPlan(o.plan); err != nil {
+			return asUsage(err)
+		}
+	}
 	var sb *sandbox.Sandbox
 	if o.sandboxN > 0 {
 		if len(o.nodes) > 0 {
 			return usagef("--sandbox makes the nodes; leave out --node")
 		}
 		pg := o.pg
-		if pg == "" && (o.ha != "" || planHasHA(o.plan)) {
+		if pg == "" && (o.ha != "" || (p != nil && p.Topology.HA != nil)) {
 			pg = "15" // Patroni 3.0 runs PostgreSQL up to 15
 		}
 		stop := a.progress("starting sandbox nodes")
@@ -164,13 +171,8 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 		return usagef("--pg goes with --sandbox")
 	}
 
-	var p *replicate.Plan
 	var err error
-	if o.plan != "" {
-		p, err = replicate.ReadPlan(o.plan)
-		if err != nil {
-			return asUsage(err)
-		}
+	if p != nil {
 		if err := o.overrides(p); err != nil {
 			return err
 		}
@@ -254,16 +256,6 @@ func (o *bootstrapOptions) applyHA(p *replicate.Plan) error {
 		p.Topology.HA.EtcdMembers = o.etcdMembers
 	}
 	return nil
-}
-
-// planHasHA peeks at a plan file for topology.ha (to pick the sandbox's
-// PostgreSQL before the plan is read in full).
-func planHasHA(path string) bool {
-	if path == "" {
-		return false
-	}
-	p, err := replicate.ReadPlan(path)
-	return err == nil && p.Topology.HA != nil
 }
 
 // overrides applies the few flags that may refine a plan file.

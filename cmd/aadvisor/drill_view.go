@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,25 +9,6 @@ import (
 	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/templates"
 )
-
-// readDrill reads a drill result (aadvisor drill --format json).
-func readDrill(path string) (*drill.Result, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read drill: %w", err)
-	}
-	var r drill.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a drill result (aadvisor drill --format json): %v", path, err)
-	}
-	if r.SchemaVersion != drill.SchemaVersion {
-		return nil, fmt.Errorf("%s: drill schema_version %d, want %d (aadvisor drill --format json)", path, r.SchemaVersion, drill.SchemaVersion)
-	}
-	if len(r.Runs) == 0 {
-		return nil, fmt.Errorf("%s: the drill has no runs", path)
-	}
-	return &r, nil
-}
 
 // measuredFailover is what recommend and report use instead of the
 // assumed failover time: the worst write outage of a drill's runs.

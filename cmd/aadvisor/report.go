@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/replicate"
+	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/spf13/cobra"
 )
 
@@ -74,16 +73,11 @@ func (a *app) runReport(o *reportOptions) error {
 	var recIn assess.Inputs
 	recIn.Thresholds = th
 	if o.assessment != "" {
-		rep, err := readAssessmentReport(o.assessment)
+		rep, err := assess.ReadReport(o.assessment)
 		if err != nil {
 			return asUsage(err)
 		}
-		in.Assessment = rep
-		as, err := assess.ReadAssessment(o.assessment)
-		if err != nil {
-			return asUsage(err)
-		}
-		recIn.Assessment = as
+		in.Assessment, recIn.Assessment = rep, rep
 		in.Inputs = append(in.Inputs, filepath.Base(o.assessment))
 	}
 	if o.forecast != "" {
@@ -91,12 +85,11 @@ func (a *app) runReport(o *reportOptions) error {
 		if err != nil {
 			return asUsage(err)
 		}
-		in.Forecast = fc
-		recIn.Forecast = fc.Input()
+		in.Forecast, recIn.Forecast = fc, fc
 		in.Inputs = append(in.Inputs, filepath.Base(o.forecast))
 	}
 	if o.drill != "" {
-		d, err := readDrill(o.drill)
+		d, err := drill.ReadResult(o.drill)
 		if err != nil {
 			return asUsage(err)
 		}
@@ -134,11 +127,11 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Recommendation = rec
 		in.Answers = ans
 		if plan == nil {
-			plan = planFrom(rec, *ans, "aadvisor report")
+			plan = rec.Plan(*ans, "aadvisor report")
 		}
 	}
 	if plan != nil {
-		in.Topology = TopologyOf(plan)
+		in.Topology = &plan.Topology
 	}
 	in.RulesBase = o.rulesBase
 	if in.RulesBase == "" {
@@ -163,19 +156,6 @@ func (a *app) runReport(o *reportOptions) error {
 	return nil
 }
 
-// TopologyOf turns a plan's topology into what the HTML report draws.
-// recommend and ask can use it for --format html:
-//
-//	assess.RenderHTML(w, assess.HTMLInputs{Recommendation: rec, Answers: &ans,
-//		Topology: TopologyOf(planFrom(rec, ans, by)), Tool: "aadvisor " + versionString(), Generated: now()})
-func TopologyOf(p *replicate.Plan) *assess.PlanTopology {
-	t := &assess.PlanTopology{Kind: p.Topology.Kind, Engine: p.Topology.Engine, OwnerColumn: p.Topology.OwnerColumn, Sequences: p.Topology.Sequences}
-	for _, n := range p.Topology.Nodes {
-		t.Nodes = append(t.Nodes, assess.TopologyNode{Name: n.Name, Region: n.Region, Role: n.Role, Owns: n.Owns})
-	}
-	return t
-}
-
 // rulesBaseFor links rule pages to this checkout's docs/rules, relative to
 // where the report is written, when the command runs inside the checkout.
 func rulesBaseFor(out string) string {
@@ -195,34 +175,4 @@ func rulesBaseFor(out string) string {
 		return assess.DefaultRulesBase
 	}
 	return filepath.ToSlash(rel) + "/"
-}
-
-// readAssessmentReport reads the full JSON report of `aadvisor assess`.
-func readAssessmentReport(path string) (*assess.Report, error) {
-	var r assess.Report
-	if err := readJSONFile(path, &r); err != nil {
-		return nil, fmt.Errorf("read assessment: %w", err)
-	}
-	if r.SchemaVersion != assess.ReportSchemaVersion {
-		return nil, fmt.Errorf("read assessment: %s: schema_version %d not supported (want %d)", path, r.SchemaVersion, assess.ReportSchemaVersion)
-	}
-	return &r, nil
-}
-
-func readJSONFile(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fmt.Errorf("%s: empty file", path)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		if se, ok := err.(*json.SyntaxError); ok {
-			line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
-			return fmt.Errorf("%s:%d: invalid JSON: %v", path, line, err)
-		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

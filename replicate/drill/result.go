@@ -1,8 +1,10 @@
 package drill
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/aadvisor/aadvisor/replicate"
@@ -29,6 +31,26 @@ type Result struct {
 	Expected *Expected `json:"expected,omitempty"`
 	Targets  Targets   `json:"targets"`
 	Verdict  Verdict   `json:"verdict"`
+}
+
+// ReadResult reads a drill result (aadvisor drill --format json): the one
+// reader of drill files, for recommend, ask and report.
+func ReadResult(path string) (*Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read drill: %w", err)
+	}
+	var r Result
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a drill result (aadvisor drill --format json): %v", path, err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%s: drill schema_version %d, want %d (aadvisor drill --format json)", path, r.SchemaVersion, SchemaVersion)
+	}
+	if len(r.Runs) == 0 {
+		return nil, fmt.Errorf("%s: the drill has no runs", path)
+	}
+	return &r, nil
 }
 
 // DrillNode is a node of the plan as the drill saw it.
