@@ -61,7 +61,7 @@ func (d *testDB) role(t *testing.T, password string) (role, dsn string) {
 	if len(role) > 60 {
 		role = role[:60]
 	}
-	d.exec(t, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", pgx.Identifier{role}.Sanitize(), strings.ReplaceAll(password, "'", "''")))
+	d.exec(t, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD %s", pgx.Identifier{role}.Sanitize(), inspect.QuoteLiteral(password)))
 	t.Cleanup(func() {
 		ctx := context.Background()
 		// Privileges granted in the test database go first, or DROP ROLE fails.

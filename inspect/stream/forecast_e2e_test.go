@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
 	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
@@ -513,18 +514,18 @@ func newMesh(t *testing.T) *mesh {
 			"ALTER SYSTEM SET pglogical.conflict_log_level = 'warning'",
 			"SELECT pg_reload_conf()",
 			"CREATE EXTENSION pglogical",
-			fmt.Sprintf("SELECT pglogical.create_node(node_name := 'n%d', dsn := %s)", i+1, lit(n.KeywordDSN(""))))
+			fmt.Sprintf("SELECT pglogical.create_node(node_name := 'n%d', dsn := %s)", i+1, inspect.QuoteLiteral(n.KeywordDSN(""))))
 		for _, wl := range workloads {
 			exec(t, n, "", wl.schema)
 			for _, table := range wl.tables() {
-				exec(t, n, "", fmt.Sprintf("SELECT pglogical.replication_set_add_table(%s, %s)", lit(wl.sets[table]), lit(table)))
+				exec(t, n, "", fmt.Sprintf("SELECT pglogical.replication_set_add_table(%s, %s)", inspect.QuoteLiteral(wl.sets[table]), inspect.QuoteLiteral(table)))
 			}
 		}
 	}
 	for i := range m.nodes {
 		exec(t, m.nodes[i], "", fmt.Sprintf(`SELECT pglogical.create_subscription(subscription_name := 's%d', provider_dsn := %s,
 			replication_sets := ARRAY['default', 'default_insert_only'], synchronize_structure := false, synchronize_data := false, forward_origins := '{}')`,
-			i+1, lit(m.nodes[1-i].KeywordDSN(""))))
+			i+1, inspect.QuoteLiteral(m.nodes[1-i].KeywordDSN(""))))
 	}
 	for i, n := range m.nodes {
 		waitFor(t, n, "SELECT count(*) FROM pglogical.show_subscription_status() WHERE status = 'replicating'", 1)
@@ -729,8 +730,6 @@ func classifyConflicts(t *testing.T, n *sandbox.Node, from int64, epochs []time.
 	}
 	return l
 }
-
-func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 func waitFor(t *testing.T, n *sandbox.Node, sql string, want int) {
 	t.Helper()
