@@ -706,10 +706,11 @@ func (b *bootstrapper) haReadiness(ctx context.Context) ([]NodeReadiness, []Link
 		}
 		nodes = append(nodes, nr)
 		if ok && m.Role != PatroniLeader && st.Leader != "" {
-			l := LinkReadiness{From: st.Leader, To: n.Name, Name: "patroni slot " + n.Name, State: m.State,
-				Ready: m.Running() && m.Timeline == st.Timeline}
+			l := LinkReadiness{From: st.Leader, To: n.Name, Name: "patroni slot " + n.Name, State: haLinkState(m, st.Timeline),
+				Detail: "Patroni " + m.State}
+			l.Ready = l.State == LinkStreaming
 			if m.LagBytes != nil {
-				l.Detail = "lag " + inspect.FormatBytesShort(*m.LagBytes)
+				l.Detail += ", lag " + inspect.FormatBytesShort(*m.LagBytes)
 			}
 			if m.Role == PatroniSyncStandby {
 				l.Detail = strings.TrimPrefix(l.Detail+", synchronous", ", ")

@@ -19,50 +19,54 @@ func (b *bootstrapper) linkState(ctx context.Context, n, p *nodeConn) LinkReadin
 		err := p.conn.QueryRow(ctx, `SELECT coalesce((SELECT state FROM pg_catalog.pg_stat_replication WHERE application_name = $1 LIMIT 1), '')`, n.Name).Scan(&state)
 		switch {
 		case err != nil:
-			l.State, l.Detail = "unknown", inspect.Redact(err.Error())
+			l.State, l.Detail = LinkUnknown, inspect.Redact(err.Error())
 		case state == "":
-			l.State = "not connected"
+			l.State, l.Detail = LinkDown, "not connected"
 			if b.opt.Local[n.Name] == nil && (n.facts == nil || !n.facts.InRecovery) {
-				l.Detail = "run the runbook on the standby's host"
+				l.Detail = "not connected: run the runbook on the standby's host"
 			}
 		default:
-			l.State, l.Ready = state, state == "streaming"
+			l.State = walSenderLinkState(state)
+			l.Ready = l.State == LinkStreaming
 		}
 		return l
 	}
 	l.Name = subName(n.Name, p.Name)
 	if n.conn == nil {
-		l.State = "unknown"
+		l.State = LinkUnknown
 		return l
 	}
 	var q string
 	if t.Engine == EnginePglogical {
-		q = `SELECT coalesce((SELECT status FROM pglogical.show_subscription_status($1)), 'missing'),
+		q = `SELECT coalesce((SELECT status FROM pglogical.show_subscription_status($1)), '` + LinkMissing + `'),
   (SELECT count(*) FROM pglogical.local_sync_status ss JOIN pglogical.subscription s ON s.sub_id = ss.sync_subid
    WHERE s.sub_name = $1 AND ss.sync_status <> 'r')::int`
 		if !b.pglogicalInstalled(ctx, n) {
-			l.State = "missing"
+			l.State = LinkMissing
 			return l
 		}
 	} else {
-		q = `SELECT CASE WHEN s.oid IS NULL THEN 'missing'
-    WHEN NOT s.subenabled THEN 'disabled'
-    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL) THEN 'replicating'
-    ELSE 'down' END,
+		q = `SELECT CASE WHEN s.oid IS NULL THEN '` + LinkMissing + `'
+    WHEN NOT s.subenabled THEN '` + LinkDisabled + `'
+    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL) THEN '` + LinkStreaming + `'
+    ELSE '` + LinkDown + `' END,
   (SELECT count(*) FROM pg_catalog.pg_subscription_rel r WHERE r.srsubid = s.oid AND r.srsubstate NOT IN ('r', 's'))::int
 FROM (SELECT $1::text AS name) x LEFT JOIN pg_catalog.pg_subscription s ON s.subname = x.name`
 	}
 	var state string
 	var syncing int
 	if err := n.conn.QueryRow(ctx, q, l.Name).Scan(&state, &syncing); err != nil {
-		l.State, l.Detail = "unknown", inspect.Redact(err.Error())
+		l.State, l.Detail = LinkUnknown, inspect.Redact(err.Error())
 		return l
 	}
-	l.State = state
+	if t.Engine == EnginePglogical && state != LinkMissing {
+		state = pglogicalLinkState(state)
+	}
+	l.State = copyingLinkState(state, syncing)
 	if syncing > 0 {
 		l.Detail = fmt.Sprintf("%d table(s) still copying", syncing)
 	}
-	l.Ready = state == "replicating" && syncing == 0
+	l.Ready = l.State == LinkStreaming
 	return l
 }
 

@@ -4,12 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
-	"text/tabwriter"
 	"time"
 
-	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
 )
@@ -86,115 +82,5 @@ func printMeshStatus(w io.Writer, st *replicate.Status, format string) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "mesh %s · %s", st.Kind, st.Engine)
-	if st.Database != "" {
-		fmt.Fprintf(w, " · database %s", st.Database)
-	}
-	fmt.Fprintf(w, " · %s\n\n", st.Time.Format("2006-01-02 15:04:05Z"))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tROLE\tSTATE\tVERSION\tWAL RETAINED\tDISK FREE\tCONFLICTS")
-	var notes []string
-	for _, n := range st.Nodes {
-		if !n.Up {
-			fmt.Fprintf(tw, "%s\t%s\tDOWN\t-\t-\t-\t-\n", n.Name, n.Role)
-			continue
-		}
-		var retained int64
-		for _, s := range n.Slots {
-			retained = max(retained, s.RetainedBytes)
-		}
-		state := "up"
-		if n.InRecovery {
-			state = "up (standby)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Role, state, n.Version, inspect.FormatBytesShort(retained),
-			optBytes(n.DiskFreeBytes), optCount(n.Conflicts))
-		if n.ConflictsNote != "" {
-			notes = append(notes, n.Name+": "+n.ConflictsNote)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	printHAStatus(w, st.HA)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LINK\tSUBSCRIPTION\tSTATE\tLAG\tLAG s\tRETAINED\tSAFE WAL\tCONFLICTS\tERRORS")
-	for _, l := range st.Links {
-		safe := "unlimited"
-		if l.SafeWALBytes != nil {
-			safe = inspect.FormatBytesShort(*l.SafeWALBytes)
-		}
-		if l.RetainedBytes == nil {
-			safe = "-"
-		}
-		sec := "-"
-		if l.LagSeconds != nil {
-			sec = fmt.Sprintf("%.1f", *l.LagSeconds)
-		}
-		conflicts := optCount(l.Conflicts)
-		if len(l.ConflictsByType) > 0 {
-			conflicts += " (" + conflictTypes(l.ConflictsByType) + ")"
-		}
-		fmt.Fprintf(tw, "%s -> %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.From, l.To, orDash(l.Subscription), l.State,
-			optBytes(l.LagBytes), sec, optBytes(l.RetainedBytes), safe, conflicts, optCount(l.ApplyErrors))
-		if l.Note != "" {
-			notes = append(notes, fmt.Sprintf("%s -> %s: %s", l.From, l.To, l.Note))
-		}
-	}
-	if len(st.Links) == 0 {
-		fmt.Fprintln(tw, "(none found)")
-	}
-	tw.Flush()
-	if len(notes) > 0 {
-		fmt.Fprintln(w, "\nnotes:")
-		for _, n := range notes {
-			fmt.Fprintf(w, "  %s\n", n)
-		}
-	}
-	fmt.Fprintln(w)
-	if st.Hub != nil {
-		printHubStatus(w, st.Hub)
-	}
-	if len(st.Alarms) == 0 {
-		fmt.Fprintln(w, "alarms: none")
-		return nil
-	}
-	fmt.Fprintf(w, "alarms (%d):\n", len(st.Alarms))
-	for _, a := range st.Alarms {
-		fmt.Fprintf(w, "  ! %s: %s\n", a.Kind, a.Message)
-	}
-	return nil
-}
-
-func optBytes(v *int64) string {
-	if v == nil {
-		return "-"
-	}
-	return inspect.FormatBytesShort(*v)
-}
-
-func optCount(v *int64) string {
-	if v == nil {
-		return "unknown"
-	}
-	return fmt.Sprint(*v)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func conflictTypes(m map[string]int64) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
-	}
-	return strings.Join(parts, " ")
+	return st.WriteText(w)
 }

@@ -207,7 +207,7 @@ func (m *meshDash) View() string {
 		if !n.Up {
 			mark, col, info = "✖", dashRed, "down"
 		}
-		conf := "conflicts " + optCount(n.Conflicts)
+		conf := "conflicts " + replicate.CountText(n.Conflicts)
 		boxes = append(boxes, m.style(mark+" "+n.Name, col)+" "+info+" · "+conf)
 	}
 	b.WriteString("nodes   " + strings.Join(boxes, "   ") + "\n\n")
@@ -235,7 +235,7 @@ func (m *meshDash) View() string {
 			if from.Name == to.Name {
 				cell = " "
 			} else if ok {
-				cell = linkMark(l) + " " + optBytes(l.LagBytes)
+				cell = linkMark(l) + " " + replicate.BytesText(l.LagBytes)
 			}
 			pad := cellW - lipgloss.Width(cell)
 			if ok {
@@ -254,14 +254,14 @@ func (m *meshDash) View() string {
 		if l.LagSeconds != nil {
 			sec = fmt.Sprintf("%.1f", *l.LagSeconds)
 		}
-		conf := optCount(l.Conflicts)
+		conf := replicate.CountText(l.Conflicts)
 		if len(l.ConflictsByType) > 0 {
-			conf += " " + conflictTypes(l.ConflictsByType)
+			conf += " " + replicate.FormatConflicts(l.ConflictsByType)
 		}
 		name := fmt.Sprintf("%s → %s", l.From, l.To)
 		fmt.Fprintf(&b, "%s %s %9s %6s %9s %s %s\n",
 			name+strings.Repeat(" ", max(0, 2*nameW+4-lipgloss.Width(name))),
-			m.style(fmt.Sprintf("%-11s", l.State), linkColor(l)), optBytes(l.LagBytes), sec, optBytes(l.RetainedBytes),
+			m.style(fmt.Sprintf("%-11s", l.State), linkColor(l)), replicate.BytesText(l.LagBytes), sec, replicate.BytesText(l.RetainedBytes),
 			m.style(sparkline(m.lag[l.From+"->"+l.To], dashHistory), linkColor(l)), conf)
 	}
 
@@ -275,7 +275,7 @@ func (m *meshDash) View() string {
 		}
 		fmt.Fprintf(&b, "\nstar    hub %s · %d site(s) · %d cut off\n", h.Hub, len(h.Sites), len(cut))
 		for _, s := range cut {
-			line := fmt.Sprintf("  %s: hub keeps %s; site keeps %s", s.Name, slotClockText(s.HubHolds), slotClockText(s.SiteHolds))
+			line := fmt.Sprintf("  %s: hub keeps %s; site keeps %s", s.Name, s.HubHolds.Text(), s.SiteHolds.Text())
 			b.WriteString(m.style(trimTo(line, m.width-1), dashYellow) + "\n")
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 )
 
@@ -48,13 +47,6 @@ func (r *Result) SettingsSummary() string {
 		hold = fmt.Sprintf("%gs", s.HoldS)
 	}
 	return fmt.Sprintf("%d writes/s from %d clients for %gs, fault after %gs, held %s, %d run(s)", s.Rate, s.Clients, s.DurationS, s.FaultAfterS, hold, len(r.Runs))
-}
-
-func lagText(v *int64) string {
-	if v == nil {
-		return "-"
-	}
-	return inspect.FormatBytesShort(*v)
 }
 
 func optInt(v *int) string {
@@ -108,7 +100,7 @@ func WriteText(w io.Writer, r *Result) {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t%s\t%s\t%d/%d\n", run.N, strings.Join(run.Broken, ","), leader, Seconds(run.RTOMS),
 			run.LostWrites, Seconds(run.LostWindowMS), run.InDoubtCommitted, run.SplitBrainWrites, promoted, Seconds(run.RejoinAfterUndoMS),
-			lagText(run.LagBeforeBytes), run.Acked, run.Attempted)
+			replicate.BytesText(run.LagBeforeBytes), run.Acked, run.Attempted)
 	}
 	tw.Flush()
 	for _, run := range r.Runs {
