@@ -49,7 +49,7 @@ lint:
 # .ci/fuzz fails a target that ran fewer than 1000 inputs (a stalled
 # fuzzer); see .ci/fuzz for the minimisation limit that keeps it running.
 # A crasher is saved under testdata/fuzz and fails every later `go test`.
-FUZZ_TARGETS = ./inspect/sqlfile:FuzzReadSchema ./inspect/sqlfile:FuzzAnalyzeQuery ./inspect/sqlfile:FuzzAnalyzeJSON \
+FUZZ_TARGETS = ./inspect/sqlfile:FuzzReadSchema ./inspect/stmt:FuzzAnalyzeQuery ./inspect/stmt:FuzzAnalyzeJSON \
 	./assess:FuzzParseAnswers ./assess:FuzzRecommend ./replicate:FuzzParsePlan
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do GO=$(GO) .ci/fuzz $${t%%:*} $${t##*:}; done

@@ -298,7 +298,7 @@ type Function struct {
 	// Body is the source text when known (plpgsql/sql).
 	Body string `json:"-"`
 	// Effects is what the body does beyond computing a result, for the
-	// functions triggers run (sqlfile.AnalyzeTriggerFunctions); nil when
+	// functions triggers run (stmt.AnalyzeTriggerFunctions); nil when
 	// not analysed or the body is not known.
 	Effects *FunctionEffects `json:"effects,omitempty"`
 	Pos     Position         `json:"pos"`
@@ -425,14 +425,14 @@ type Statement struct {
 	Calls   int64   `json:"calls"`
 	Rows    int64   `json:"rows"`
 	TotalMs float64 `json:"total_ms,omitempty"`
-	// Facts are filled by sqlfile.Analyze; nil when the text did not parse
+	// Facts are filled by stmt.Analyze; nil when the text did not parse
 	// (see ParseError).
 	Facts      *StatementFacts `json:"facts,omitempty"`
 	ParseError string          `json:"parse_error,omitempty"`
 	Pos        Position        `json:"pos"`
 	// Via names the function ("schema.name") the statement runs in, for
 	// statements found in the bodies of functions the workload calls
-	// (sqlfile.ExpandCalls); Calls are then the function's calls.
+	// (stmt.ExpandCalls); Calls are then the function's calls.
 	Via string `json:"via,omitempty"`
 }
 

@@ -36,10 +36,12 @@ var layout = []struct {
 	{"rules", []string{"inspect"}, nil},
 	{"rules/internal/gendocs", []string{"rules"}, nil},
 
-	// The model, standard library only; its readers.
+	// The model, standard library only; its readers and the statement
+	// analyser they share.
 	{"inspect", nil, nil},
-	{"inspect/pglive", []string{"inspect", "inspect/sqlfile"}, []string{"github.com/jackc/pgx/v5"}},
-	{"inspect/sqlfile", []string{"inspect"}, []string{"github.com/pganalyze/pg_query_go/", "google.golang.org/protobuf/"}},
+	{"inspect/pglive", []string{"inspect", "inspect/stmt"}, []string{"github.com/jackc/pgx/v5"}},
+	{"inspect/sqlfile", []string{"inspect", "inspect/stmt"}, []string{"github.com/pganalyze/pg_query_go/", "google.golang.org/protobuf/"}},
+	{"inspect/stmt", []string{"inspect"}, []string{"github.com/pganalyze/pg_query_go/", "google.golang.org/protobuf/"}},
 	{"inspect/stream", []string{"inspect"}, []string{"github.com/jackc/pglogrepl", "github.com/jackc/pgx/v5"}},
 
 	// Replication: never rules or assess.

@@ -111,16 +111,6 @@ func BenchmarkAssessOffline(b *testing.B) {
 	}
 }
 
-// cpuTime is the CPU time (user and system) the process has used: on a
-// shared machine it says more than the wall clock.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // cost is what one phase of assess took: CPU time, and bytes allocated.
 // The allocations do not depend on the load on the machine: a phase that
 // copies or builds per-statement lists for each statement shows there
@@ -144,9 +134,9 @@ func pipelineCosts(tb testing.TB, schema, queries string, best map[string]cost) 
 	tb.Helper()
 	measure := func(phase string, f func()) {
 		runtime.GC()
-		cpu, alloc := cpuTime(), allocated()
+		cpu, alloc := benchgen.CPUTime(), allocated()
 		f()
-		c := cost{cpuTime() - cpu, allocated() - alloc}
+		c := cost{benchgen.CPUTime() - cpu, allocated() - alloc}
 		if old, ok := best[phase]; ok {
 			c = cost{min(c.cpu, old.cpu), min(c.alloc, old.alloc)}
 		}

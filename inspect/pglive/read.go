@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/aadvisor/aadvisor/inspect"
-	"github.com/aadvisor/aadvisor/inspect/sqlfile"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // Evidence names this reader adds to inspect's own (inspect.Evidence*).
@@ -390,7 +390,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 		}
 	}
 	r.finishWorkload()
-	sqlfile.AnalyzeTriggerFunctions(r.db)
+	stmt.AnalyzeTriggerFunctions(r.db)
 	return r.db, nil
 }
 
@@ -1396,7 +1396,7 @@ func (r *reader) fetchStatements(ctx context.Context, l *lane, w *workload) erro
 	w.analyzed = make(chan struct{})
 	go func(stmts []*inspect.Statement, done chan struct{}) {
 		defer close(done)
-		sqlfile.Analyze(stmts)
+		stmt.Analyze(stmts)
 	}(w.stmts, w.analyzed)
 	return nil
 }
@@ -1451,7 +1451,7 @@ func (r *reader) applyStatements(w *workload, err error) error {
 	// With track = all, pg_stat_statements has the statements functions
 	// run already, with their own counts.
 	if track, _ := r.db.Setting("pg_stat_statements.track"); track != "all" {
-		sqlfile.ExpandCalls(r.db)
+		stmt.ExpandCalls(r.db)
 	}
 	return nil
 }

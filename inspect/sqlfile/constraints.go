@@ -6,6 +6,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // addConstraints adds queued constraints in PostgreSQL's order: CHECK
@@ -76,7 +77,7 @@ func (r *schemaReader) addConstraint(t *inspect.Table, c *pg_query.Constraint, c
 	switch c.GetContype() {
 	case pg_query.ConstrType_CONSTR_CHECK:
 		con.Type = inspect.Check
-		refs := columnsIn(c.GetRawExpr())
+		refs := stmt.ColumnsIn(c.GetRawExpr())
 		if con.Name == "" {
 			col := ""
 			if len(refs) == 1 {
@@ -85,7 +86,7 @@ func (r *schemaReader) addConstraint(t *inspect.Table, c *pg_query.Constraint, c
 			con.Name = chooseName(t.Name, col, "check", r.conTaken(t.Schema))
 		}
 		con.Columns = refs
-		con.Expression = r.printer(t).print(c.GetRawExpr(), "text")
+		con.Expression = r.printer(t).Print(c.GetRawExpr(), "text")
 		if c.GetRawExpr() == nil && c.GetCookedExpr() != "" {
 			con.Expression = c.GetCookedExpr()
 		}
@@ -134,7 +135,7 @@ func (r *schemaReader) indexConstraint(t *inspect.Table, c *pg_query.Constraint,
 			if len(items) != 2 {
 				continue
 			}
-			col, isExpr := indexElemText(p, items[0].GetIndexElem())
+			col, isExpr := stmt.IndexElemText(p, items[0].GetIndexElem())
 			ix.Columns = append(ix.Columns, col)
 			ix.Expression = ix.Expression || isExpr
 			ops := stringList(items[1].GetList().GetItems())
@@ -142,7 +143,7 @@ func (r *schemaReader) indexConstraint(t *inspect.Table, c *pg_query.Constraint,
 		}
 		con.Expression = "EXCLUDE USING " + ix.Method + " (" + strings.Join(parts, ", ") + ")"
 		if w := c.GetWhereClause(); w != nil {
-			ix.Predicate = p.print(w, "text")
+			ix.Predicate = p.Print(w, "text")
 			con.Expression += " WHERE (" + ix.Predicate + ")"
 		}
 	} else {

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 func FuzzReadSchema(f *testing.F) {
@@ -16,10 +16,10 @@ func FuzzReadSchema(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		spans := splitStatements(string(src))
+		spans := stmt.SplitStatements(string(src))
 		for i := 0; i < len(spans); i += 4 {
 			j := min(i+4, len(spans))
-			f.Add(src[spans[i].start:spans[j-1].end])
+			f.Add(src[spans[i].Start:spans[j-1].End])
 		}
 	}
 	for _, s := range []string{
@@ -43,24 +43,6 @@ func FuzzReadSchema(f *testing.F) {
 				t.Fatalf("error without a place in the file: %+v", e)
 			}
 		}
-	})
-}
-
-func FuzzAnalyzeQuery(f *testing.F) {
-	for _, s := range []string{
-		"UPDATE t SET a = a + 1", "INSERT INTO t VALUES ((SELECT max(id) FROM t) + 1) ON CONFLICT ON CONSTRAINT c DO UPDATE SET n = t.n + excluded.n",
-		"SELECT pg_notify('c', $1) FROM t FOR NO KEY UPDATE", "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
-		"BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK t IN ACCESS EXCLUSIVE MODE; COMMIT", "SELECT setval($1, 2)", "SELEC", "",
-		"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET (a, b) = (a + 1, 2)",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, q string) {
-		facts, err := AnalyzeQuery(q)
-		if err == nil && facts == nil {
-			t.Fatal("no facts and no error")
-		}
-		Analyze([]*inspect.Statement{{Query: q}})
 	})
 }
 

@@ -1,6 +1,10 @@
 package sqlfile
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect/stmt"
+)
 
 // rewritten is a statement's text as handed to the parser, which knows
 // PostgreSQL 17: a generated column that is VIRTUAL (PostgreSQL 18, where
@@ -47,26 +51,26 @@ func rewriteGenerated(text string) rewritten {
 	if !strings.Contains(asciiLower(text), "generated") {
 		return rw
 	}
-	toks := sqlTokens(text)
+	toks := stmt.Tokens(text)
 	var b strings.Builder
 	copied := 0
 	for i := 0; i+3 < len(toks); i++ {
-		if !toks[i].is("generated") || !toks[i+1].is("always") || !toks[i+2].is("as") || toks[i+3].text != "(" {
+		if !toks[i].Is("generated") || !toks[i+1].Is("always") || !toks[i+2].Is("as") || toks[i+3].Text != "(" {
 			continue
 		}
-		closing := matchParen(toks, i+3)
+		closing := stmt.MatchParen(toks, i+3)
 		if closing < 0 {
 			break
 		}
-		end := toks[closing].end
+		end := toks[closing].End
 		switch {
-		case closing+1 < len(toks) && toks[closing+1].is("stored"):
-		case closing+1 < len(toks) && toks[closing+1].is("virtual"):
-			at := toks[closing+1].start
+		case closing+1 < len(toks) && toks[closing+1].Is("stored"):
+		case closing+1 < len(toks) && toks[closing+1].Is("virtual"):
+			at := toks[closing+1].Start
 			b.WriteString(text[copied:at])
 			rw.virtual = append(rw.virtual, b.Len())
 			b.WriteString("STORED ")
-			copied = toks[closing+1].end
+			copied = toks[closing+1].End
 		default:
 			b.WriteString(text[copied:end])
 			rw.inserts = append(rw.inserts, b.Len())
@@ -82,69 +86,4 @@ func rewriteGenerated(text string) rewritten {
 	b.WriteString(text[copied:])
 	rw.text = b.String()
 	return rw
-}
-
-// token is one lexical token of SQL text: a word, a quoted string or
-// identifier, or one other character.
-type token struct {
-	text       string
-	start, end int
-}
-
-func (t token) is(word string) bool { return strings.EqualFold(t.text, word) }
-
-// sqlTokens splits SQL into tokens, skipping white space and comments.
-func sqlTokens(text string) []token {
-	var out []token
-	for i := 0; i < len(text); {
-		c := text[i]
-		start := i
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			i++
-			continue
-		case c == '-' && i+1 < len(text) && text[i+1] == '-':
-			for i < len(text) && text[i] != '\n' {
-				i++
-			}
-			continue
-		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			i = skipBlockComment(text, i)
-			continue
-		case c == '\'' || c == '"':
-			i = skipQuoted(text, i, c, c == '\'' && i > 0 && (text[i-1] == 'e' || text[i-1] == 'E'))
-		case c == '$' && (i == 0 || !isIdentByte(text[i-1])):
-			if end, ok := skipDollarQuoted(text, i); ok {
-				i = end
-			} else {
-				i++
-			}
-		case isIdentStart(c):
-			i++
-			for i < len(text) && isIdentByte(text[i]) {
-				i++
-			}
-		default:
-			i++
-		}
-		out = append(out, token{text: text[start:i], start: start, end: i})
-	}
-	return out
-}
-
-// matchParen returns the index of the ")" closing the "(" at open, or -1.
-func matchParen(toks []token, open int) int {
-	depth := 0
-	for i := open; i < len(toks); i++ {
-		switch toks[i].text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-			if depth == 0 {
-				return i
-			}
-		}
-	}
-	return -1
 }

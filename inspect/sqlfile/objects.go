@@ -4,6 +4,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // createView reads CREATE VIEW and CREATE MATERIALIZED VIEW. Column types
@@ -47,30 +48,21 @@ func deparseStmt(n *pg_query.Node) string {
 	return s
 }
 
-// indexElemText renders an index column: the column name, or the
-// expression text (isExpr).
-func indexElemText(p *exprPrinter, ie *pg_query.IndexElem) (string, bool) {
-	if ie.GetName() != "" {
-		return ie.GetName(), false
-	}
-	return p.print(ie.GetExpr(), "text"), true
-}
-
 // figureIndexColname is the name PostgreSQL derives from an index
 // expression when it names the index: the function or column name, else
 // "expr".
 func figureIndexColname(n *pg_query.Node) string {
 	switch {
 	case n.GetColumnRef() != nil:
-		return columnName(n)
+		return stmt.ColumnName(n)
 	case n.GetFuncCall() != nil:
-		_, name := funcNameParts(n.GetFuncCall().GetFuncname())
+		_, name := stmt.FuncNameParts(n.GetFuncCall().GetFuncname())
 		return name
 	case n.GetTypeCast() != nil:
 		if s := figureIndexColname(n.GetTypeCast().GetArg()); s != "expr" {
 			return s
 		}
-		_, name := typeNameParts(n.GetTypeCast().GetTypeName())
+		_, name := stmt.TypeNameParts(n.GetTypeCast().GetTypeName())
 		return name
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
@@ -115,7 +107,7 @@ func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
 	var nameCols, basis []string
 	for _, e := range is.GetIndexParams() {
 		ie := e.GetIndexElem()
-		text, isExpr := indexElemText(p, ie)
+		text, isExpr := stmt.IndexElemText(p, ie)
 		ix.Columns = append(ix.Columns, text)
 		ix.Expression = ix.Expression || isExpr
 		switch {
@@ -133,7 +125,7 @@ func (r *schemaReader) createIndex(is *pg_query.IndexStmt) {
 		}
 	}
 	if w := is.GetWhereClause(); w != nil {
-		ix.Predicate = p.print(w, "text")
+		ix.Predicate = p.Print(w, "text")
 	}
 	ix.Name = is.GetIdxname()
 	if ix.Name != "" && r.relNames[qname{t.Schema, ix.Name}] {

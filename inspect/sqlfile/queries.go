@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // Workload sources set in Database.Workload.StatementsSource.
@@ -58,7 +59,7 @@ func ReadQueries(db *inspect.Database, name string, src []byte) error {
 		return err
 	}
 	if source != sourceFile {
-		Analyze(stmts)
+		stmt.Analyze(stmts)
 		for _, s := range stmts {
 			if s.ParseError != "" {
 				db.Errors = append(db.Errors, inspect.InputError{Pos: s.Pos, Message: s.ParseError})
@@ -125,7 +126,7 @@ func queryFormat(name string, src []byte) string {
 // error (see resync), which runaway quotes and parentheses would
 // otherwise have swallowed.
 func readSQL(name, src string) ([]*inspect.Statement, []inspect.InputError) {
-	li := newLineIndex(name, src)
+	li := stmt.NewLineIndex(name, src)
 	type read struct {
 		start int
 		stmt  *inspect.Statement
@@ -135,32 +136,32 @@ func readSQL(name, src string) ([]*inspect.Statement, []inspect.InputError) {
 		errs    []inspect.InputError
 		resyncs int
 	)
-	for spans := splitStatements(src); len(spans) > 0; {
+	for spans := stmt.SplitStatements(src); len(spans) > 0; {
 		batch := make([]*inspect.Statement, len(spans))
 		for i, sp := range spans {
-			batch[i] = &inspect.Statement{Query: src[sp.start:sp.end], Pos: li.pos(sp.start)}
+			batch[i] = &inspect.Statement{Query: src[sp.Start:sp.End], Pos: li.Pos(sp.Start)}
 		}
-		Analyze(batch)
-		var again []span
+		stmt.Analyze(batch)
+		var again []stmt.Span
 		for i, s := range batch {
 			sp := spans[i]
-			all = append(all, read{sp.start, s})
+			all = append(all, read{sp.Start, s})
 			if s.ParseError == "" {
 				continue
 			}
-			at, msg := sp.start, s.ParseError
-			if _, err := parse(s.Query); err != nil {
-				off, m := parseErrorOffset(s.Query, err)
-				at, msg = sp.start+off, m
+			at, msg := sp.Start, s.ParseError
+			if _, err := stmt.Parse(s.Query); err != nil {
+				off, m := stmt.ParseErrorOffset(s.Query, err)
+				at, msg = sp.Start+off, m
 			}
-			next, ok := resync(src, sp, at)
+			next, ok := stmt.Resync(src, sp, at)
 			if ok && resyncs < maxResyncs {
 				resyncs++
-				again = append(again, splitRange(src, next, sp.end)...)
+				again = append(again, stmt.SplitRange(src, next, sp.End)...)
 			} else {
-				next = sp.end
+				next = sp.End
 			}
-			errs = append(errs, inspect.InputError{Pos: li.pos(at), Message: msg, Skipped: skippedLines(li, sp.start, next)})
+			errs = append(errs, inspect.InputError{Pos: li.Pos(at), Message: msg, Skipped: stmt.SkippedLines(li, sp.Start, next)})
 		}
 		spans = again
 	}
@@ -279,9 +280,9 @@ func csvError(name string, err error) error {
 // readJSON reads an array of pg_stat_statements objects, or an object
 // holding one under "rows" (or "statements").
 func readJSON(name string, src []byte) ([]*inspect.Statement, error) {
-	li := newLineIndex(name, string(src))
+	li := stmt.NewLineIndex(name, string(src))
 	bad := func(off int64, msg string) error {
-		return inspect.InputError{Pos: li.pos(int(off)), Message: "bad JSON: " + msg}
+		return inspect.InputError{Pos: li.Pos(int(off)), Message: "bad JSON: " + msg}
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
@@ -323,7 +324,7 @@ func readJSON(name string, src []byte) ([]*inspect.Statement, error) {
 			return nil, bad(start, err.Error())
 		}
 		row := exportRow{query: jsonText(obj["query"]), calls: jsonText(obj["calls"]), rows: jsonText(obj["rows"]),
-			total: jsonText(firstOf(obj, "total_exec_time", "total_time")), queryid: jsonText(obj["queryid"]), pos: li.pos(int(start))}
+			total: jsonText(firstOf(obj, "total_exec_time", "total_time")), queryid: jsonText(obj["queryid"]), pos: li.Pos(int(start))}
 		if strings.TrimSpace(row.query) == "" {
 			continue
 		}

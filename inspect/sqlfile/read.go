@@ -1,8 +1,12 @@
 // Package sqlfile is the offline reader: it builds an inspect.Database from
 // pg_dump --schema-only output (or plain DDL) and from workload files (SQL
-// statements, pg_stat_statements exports), and derives statement facts
-// from the PostgreSQL parse tree. It is the only package that imports the
-// parser (pg_query_go), so the parser can be swapped here alone.
+// statements, pg_stat_statements exports). It splits and parses them, and
+// gives statements their facts, through the statement analyser
+// (inspect/stmt), which the live reader shares; the schema it builds by
+// walking the DDL parse trees here.
+//
+// It imports inspect and inspect/stmt of the module: never the live
+// reader, the rules, assess or replicate.
 //
 // Spellings follow the live catalog so both readers give the same model:
 // types as format_type() prints them, defaults and CHECK expressions as
@@ -29,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // MaxFileSize is the largest input file read (64 MiB).
@@ -94,8 +99,8 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 		db.ServerVersion = opts.ServerVersion
 	}
 	start := time.Now()
-	ExpandCalls(db)
-	AnalyzeTriggerFunctions(db)
+	stmt.ExpandCalls(db)
+	stmt.AnalyzeTriggerFunctions(db)
 	log.Debug("follow function calls", "statements", len(db.Statements), "duration", time.Since(start))
 	addOfflineSkips(db, len(opts.Queries) > 0)
 	return db, nil
@@ -143,7 +148,7 @@ func checkText(name string, src []byte) *inspect.InputError {
 	fail := func(off int, msg string) *inspect.InputError {
 		e := inspect.InputError{Pos: inspect.Position{File: name}, Message: msg}
 		if off >= 0 {
-			e.Pos = newLineIndex(name, string(src[:off])).pos(off)
+			e.Pos = stmt.NewLineIndex(name, string(src[:off])).Pos(off)
 		}
 		return &e
 	}

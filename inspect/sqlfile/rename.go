@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
@@ -187,7 +188,7 @@ func (r *schemaReader) moveSequence(s *inspect.Sequence, newSchema, newName stri
 // nextvalText is a column default that takes values from a sequence, as
 // the reader writes it (and pg_get_expr prints it).
 func nextvalText(schema, name string) string {
-	return "nextval(" + inspect.QuoteLiteralStandard(regclassText(inspect.QuoteQualified(schema, name))) + "::regclass)"
+	return "nextval(" + inspect.QuoteLiteralStandard(stmt.RegclassText(inspect.QuoteQualified(schema, name))) + "::regclass)"
 }
 
 func (r *schemaReader) renameIndex(rv *pg_query.RangeVar, newName string) {
@@ -302,11 +303,11 @@ func renameIdent(expr, old, new string) string {
 	}
 	var b strings.Builder
 	last := 0
-	for _, tk := range sqlTokens(expr) {
-		if tk.text == inspect.QuoteIdent(old) || tk.text == `"`+old+`"` {
-			b.WriteString(expr[last:tk.start])
+	for _, tk := range stmt.Tokens(expr) {
+		if tk.Text == inspect.QuoteIdent(old) || tk.Text == `"`+old+`"` {
+			b.WriteString(expr[last:tk.Start])
 			b.WriteString(inspect.QuoteIdent(new))
-			last = tk.end
+			last = tk.End
 		}
 	}
 	b.WriteString(expr[last:])

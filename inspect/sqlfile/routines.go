@@ -6,6 +6,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // Trigger type bits, as pg_trigger.tgtype.
@@ -85,7 +86,7 @@ func (r *schemaReader) createRule(rs *pg_query.RuleStmt, loc int32) {
 }
 
 func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32) {
-	schema, name := funcNameParts(cf.GetFuncname())
+	schema, name := stmt.FuncNameParts(cf.GetFuncname())
 	if schema == "" {
 		schema = r.creationSchema(&pg_query.RangeVar{})
 	}
@@ -123,18 +124,18 @@ func (r *schemaReader) createFunction(cf *pg_query.CreateFunctionStmt, loc int32
 // sqlBody returns the SQL-standard body of CREATE FUNCTION/PROCEDURE as
 // written, from BEGIN ATOMIC or RETURN to the end (a dump's text is what
 // pg_get_function_sqlbody prints).
-func sqlBody(stmt string) string {
-	toks := sqlTokens(stmt)
+func sqlBody(text string) string {
+	toks := stmt.Tokens(text)
 	depth := 0
 	for i, t := range toks {
 		switch {
-		case t.text == "(":
+		case t.Text == "(":
 			depth++
-		case t.text == ")":
+		case t.Text == ")":
 			depth--
-		case depth == 0 && t.is("begin") && i+1 < len(toks) && toks[i+1].is("atomic"),
-			depth == 0 && t.is("return"):
-			return strings.TrimSpace(stmt[t.start:])
+		case depth == 0 && t.Is("begin") && i+1 < len(toks) && toks[i+1].Is("atomic"),
+			depth == 0 && t.Is("return"):
+			return strings.TrimSpace(text[t.Start:])
 		}
 	}
 	return ""
@@ -178,9 +179,9 @@ func (r *schemaReader) functionArgs(params []*pg_query.Node, procedure bool) str
 func configText(v *pg_query.VariableSetStmt) string {
 	var vals []string
 	for _, a := range v.GetArgs() {
-		s, ok := stringArg(a)
+		s, ok := stmt.StringArg(a)
 		if !ok {
-			s = defArgText(a)
+			s = stmt.DefArgText(a)
 		}
 		if strings.EqualFold(v.GetName(), "search_path") {
 			for _, part := range splitSearchPath(s) {
@@ -225,7 +226,7 @@ func (r *schemaReader) createExtension(ce *pg_query.CreateExtensionStmt, loc int
 		case "schema":
 			ext.Schema = d.GetArg().GetString_().GetSval()
 		case "new_version":
-			ext.Version = defArgText(d.GetArg())
+			ext.Version = stmt.DefArgText(d.GetArg())
 		}
 	}
 	if r.db.HasExtension(ext.Name) {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // ReadSchema adds the objects that one schema source (pg_dump
@@ -24,7 +25,7 @@ func ReadSchema(db *inspect.Database, name string, src []byte) {
 		db.ServerVersion = versionFromDump(text)
 	}
 	r := newSchemaReader(db, name, text)
-	spans := splitStatements(text)
+	spans := stmt.SplitStatements(text)
 	if len(spans) == 0 {
 		db.Errors = append(db.Errors, inspect.InputError{Pos: inspect.Position{File: name}, Message: "file holds no SQL statements"})
 		return
@@ -33,7 +34,7 @@ func ReadSchema(db *inspect.Database, name string, src []byte) {
 	// split again, to read before the statements after it. The spans wait
 	// on a stack of lists: prepending them to one list would copy every
 	// statement left for each statement read.
-	pending := [][]span{spans}
+	pending := [][]stmt.Span{spans}
 	for len(pending) > 0 {
 		top := len(pending) - 1
 		if len(pending[top]) == 0 {
@@ -63,7 +64,7 @@ func (q qname) String() string { return q.schema + "." + q.name }
 // schemaReader builds the model from the statements of one file.
 type schemaReader struct {
 	db   *inspect.Database
-	li   *lineIndex
+	li   *stmt.LineIndex
 	base int      // byte offset of the statement being read
 	path []string // current search_path
 
@@ -86,7 +87,7 @@ type schemaReader struct {
 
 func newSchemaReader(db *inspect.Database, file, src string) *schemaReader {
 	r := &schemaReader{
-		db: db, li: newLineIndex(file, src), path: []string{"public"},
+		db: db, li: stmt.NewLineIndex(file, src), path: []string{"public"},
 		tables: map[qname]*inspect.Table{}, sequences: map[qname]*inspect.Sequence{},
 		relNames: map[qname]bool{}, conNames: map[qname]bool{}, functions: map[string]*inspect.Function{}, funcSigs: map[*inspect.Function][2]string{},
 		types: map[qname]bool{}, indexBasis: map[*inspect.Index][]string{},
@@ -117,7 +118,7 @@ func (r *schemaReader) pos(loc int32) inspect.Position {
 	if loc < 0 {
 		loc = 0
 	}
-	return r.li.pos(r.base + r.rw.original(int(loc)))
+	return r.li.Pos(r.base + r.rw.original(int(loc)))
 }
 
 func (r *schemaReader) errorf(loc int32, msg string) {
@@ -127,23 +128,23 @@ func (r *schemaReader) errorf(loc int32, msg string) {
 // statement parses and applies one statement. When it does not parse,
 // the error is recorded with the lines skipped, and the statements found
 // again after the error (see resync) are returned to be read next.
-func (r *schemaReader) statement(sp span) (again []span) {
-	rw := rewriteGenerated(r.li.src[sp.start:sp.end])
-	tree, err := parse(rw.text)
+func (r *schemaReader) statement(sp stmt.Span) (again []stmt.Span) {
+	rw := rewriteGenerated(r.li.Src[sp.Start:sp.End])
+	tree, err := stmt.Parse(rw.text)
 	if err != nil {
-		off, msg := parseErrorOffset(rw.text, err)
-		at := sp.start + rw.original(off)
-		next, ok := resync(r.li.src, sp, at)
+		off, msg := stmt.ParseErrorOffset(rw.text, err)
+		at := sp.Start + rw.original(off)
+		next, ok := stmt.Resync(r.li.Src, sp, at)
 		if ok && r.resyncs < maxResyncs {
 			r.resyncs++
-			again = splitRange(r.li.src, next, sp.end)
+			again = stmt.SplitRange(r.li.Src, next, sp.End)
 		} else {
-			next = sp.end
+			next = sp.End
 		}
-		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.pos(at), Message: msg, Skipped: skippedLines(r.li, sp.start, next)})
+		r.db.Errors = append(r.db.Errors, inspect.InputError{Pos: r.li.Pos(at), Message: msg, Skipped: stmt.SkippedLines(r.li, sp.Start, next)})
 		return again
 	}
-	r.base, r.rw = sp.start, rw
+	r.base, r.rw = sp.Start, rw
 	for _, raw := range tree.GetStmts() {
 		r.apply(raw.GetStmt(), raw.GetStmtLocation())
 	}
@@ -182,7 +183,9 @@ func (r *schemaReader) apply(n *pg_query.Node, loc int32) {
 		r.alterEventTrigger(n.GetAlterEventTrigStmt())
 	case n.GetCreatePolicyStmt() != nil:
 		if t := r.mustTable(n.GetCreatePolicyStmt().GetTable()); t != nil {
-			t.Policies = appendUnique(t.Policies, n.GetCreatePolicyStmt().GetPolicyName())
+			if name := n.GetCreatePolicyStmt().GetPolicyName(); !slices.Contains(t.Policies, name) {
+				t.Policies = append(t.Policies, name)
+			}
 		}
 	case n.GetCreateExtensionStmt() != nil:
 		r.createExtension(n.GetCreateExtensionStmt(), loc)
@@ -254,24 +257,24 @@ func (r *schemaReader) typeName(tn *pg_query.TypeName) string { return r.formatT
 // formatType is formatType with user types of the search path qualified
 // by their schema.
 func (r *schemaReader) formatType(tn *pg_query.TypeName, withTypmod bool) string {
-	schema, name := typeNameParts(tn)
+	schema, name := stmt.TypeNameParts(tn)
 	if tn != nil && schema == "" {
 		for _, s := range r.searchSchemas() {
 			if r.types[qname{s, name}] || r.tables[qname{s, name}] != nil {
 				q := proto.Clone(tn).(*pg_query.TypeName)
 				q.Names = []*pg_query.Node{pg_query.MakeStrNode(s), pg_query.MakeStrNode(name)}
-				return formatType(q, withTypmod)
+				return stmt.FormatType(q, withTypmod)
 			}
 		}
 	}
-	return formatType(tn, withTypmod)
+	return stmt.FormatType(tn, withTypmod)
 }
 
 // functionName renders a called function as regproc output shows it:
 // qualified unless it is in public or pg_catalog (or not defined in the
 // input, so taken as built in).
 func (r *schemaReader) functionName(names []*pg_query.Node) string {
-	schema, name := funcNameParts(names)
+	schema, name := stmt.FuncNameParts(names)
 	if schema == "" {
 	search:
 		for _, s := range r.searchSchemas() {
@@ -410,7 +413,7 @@ func (r *schemaReader) setVariable(v *pg_query.VariableSetStmt) {
 			// parser ("Odd" stays Odd, public was folded).
 			var path []string
 			for _, a := range v.GetArgs() {
-				if s, ok := stringArg(a); ok {
+				if s, ok := stmt.StringArg(a); ok {
 					path = append(path, s)
 				}
 			}
@@ -420,7 +423,7 @@ func (r *schemaReader) setVariable(v *pg_query.VariableSetStmt) {
 		}
 	case "client_encoding":
 		if len(v.GetArgs()) == 1 && r.db.Encoding == "" {
-			if s, ok := stringArg(v.GetArgs()[0]); ok {
+			if s, ok := stmt.StringArg(v.GetArgs()[0]); ok {
 				r.db.Encoding = strings.ToUpper(s)
 			}
 		}
@@ -433,7 +436,7 @@ func (r *schemaReader) createDatabase(c *pg_query.CreatedbStmt) {
 	r.db.Name = c.GetDbname()
 	for _, o := range c.GetOptions() {
 		d := o.GetDefElem()
-		v := defArgText(d.GetArg())
+		v := stmt.DefArgText(d.GetArg())
 		switch d.GetDefname() {
 		case "encoding":
 			r.db.Encoding = strings.ToUpper(v)
@@ -469,18 +472,18 @@ func splitSearchPath(s string) []string {
 // selectCalls follows the function calls of a top-level SELECT in a
 // dump: set_config('search_path', ...) and large-object creation.
 func (r *schemaReader) selectCalls(s *pg_query.SelectStmt) {
-	walk(s, func(m proto.Message) bool {
+	stmt.Walk(s, func(m proto.Message) bool {
 		fc, ok := m.(*pg_query.FuncCall)
 		if !ok {
 			return true
 		}
-		_, name := funcNameParts(fc.GetFuncname())
+		_, name := stmt.FuncNameParts(fc.GetFuncname())
 		args := fc.GetArgs()
 		switch name {
 		case "set_config":
 			if len(args) >= 2 {
-				k, ok1 := stringArg(args[0])
-				v, ok2 := stringArg(args[1])
+				k, ok1 := stmt.StringArg(args[0])
+				v, ok2 := stmt.StringArg(args[1])
 				if ok1 && ok2 && strings.EqualFold(k, "search_path") {
 					r.path = splitSearchPath(v)
 				}
@@ -564,7 +567,7 @@ func (r *schemaReader) dropTableObject(rv *pg_query.RangeVar, name string, kind 
 // dropFunction removes a function: the overload with the given argument
 // types, or every overload of the name when none are given.
 func (r *schemaReader) dropFunction(owa *pg_query.ObjectWithArgs, procedure bool) {
-	schema, name := funcNameParts(owa.GetObjname())
+	schema, name := stmt.FuncNameParts(owa.GetObjname())
 	sig := r.argTypes(owa.GetObjfuncargs(), procedure)
 	r.db.Functions = slices.DeleteFunc(r.db.Functions, func(f *inspect.Function) bool {
 		if f.Name != name || schema != "" && f.Schema != schema || schema == "" && !slices.Contains(r.searchSchemas(), f.Schema) {

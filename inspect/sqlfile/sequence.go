@@ -7,6 +7,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // seqSpec holds the options of CREATE/ALTER SEQUENCE or of an identity
@@ -44,7 +45,7 @@ func seqOptions(opts []*pg_query.Node) seqSpec {
 		d := o.GetDefElem()
 		switch d.GetDefname() {
 		case "as":
-			s.typ = formatType(d.GetArg().GetTypeName(), true)
+			s.typ = stmt.FormatType(d.GetArg().GetTypeName(), true)
 		case "increment":
 			s.inc = num(d.GetArg())
 		case "start":

@@ -1,12 +1,12 @@
 package sqlfile
 
 import (
-	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/aadvisor/aadvisor/inspect"
+	"github.com/aadvisor/aadvisor/inspect/stmt"
 )
 
 // conSpec is a constraint waiting to be added: table constraints and the
@@ -142,9 +142,9 @@ func (r *schemaReader) partitionKey(t *inspect.Table, ps *pg_query.PartitionSpec
 		case pe.GetName() != "":
 			parts = append(parts, inspect.QuoteIdent(pe.GetName()))
 		case pe.GetExpr().GetFuncCall() != nil:
-			parts = append(parts, p.print(pe.GetExpr(), "text"))
+			parts = append(parts, p.Print(pe.GetExpr(), "text"))
 		default:
-			parts = append(parts, "("+p.print(pe.GetExpr(), "text")+")")
+			parts = append(parts, "("+p.Print(pe.GetExpr(), "text")+")")
 		}
 	}
 	return strategy + " (" + strings.Join(parts, ", ") + ")"
@@ -159,34 +159,9 @@ func relOptions(opts []*pg_query.Node) []string {
 		if d == nil || d.GetDefnamespace() != "" {
 			continue
 		}
-		out = append(out, d.GetDefname()+"="+defArgText(d.GetArg()))
+		out = append(out, d.GetDefname()+"="+stmt.DefArgText(d.GetArg()))
 	}
 	return out
-}
-
-// defArgText renders the value of a DefElem as the catalog stores it.
-func defArgText(n *pg_query.Node) string {
-	switch {
-	case n == nil:
-		return "true"
-	case n.GetString_() != nil:
-		return n.GetString_().GetSval()
-	case n.GetInteger() != nil:
-		return strconv.Itoa(int(n.GetInteger().GetIval()))
-	case n.GetFloat() != nil:
-		return n.GetFloat().GetFval()
-	case n.GetBoolean() != nil:
-		if n.GetBoolean().GetBoolval() {
-			return "true"
-		}
-		return "false"
-	case n.GetTypeName() != nil:
-		_, name := typeNameParts(n.GetTypeName())
-		return name
-	case n.GetAConst() != nil:
-		return strings.Trim(constText(n.GetAConst(), ""), "'")
-	}
-	return exprText(n)
 }
 
 // inheritColumns copies a parent's columns into a child (INHERITS,
@@ -214,7 +189,7 @@ func (r *schemaReader) columnDef(t *inspect.Table, cd *pg_query.ColumnDef, next 
 	serial := ""
 	if cd.GetTypeName() != nil {
 		col.Type = r.typeName(cd.GetTypeName())
-		if serial = serialBase(cd.GetTypeName()); serial != "" {
+		if serial = stmt.SerialBase(cd.GetTypeName()); serial != "" {
 			col.Type = serial
 		}
 	}
@@ -241,7 +216,7 @@ func (r *schemaReader) columnDef(t *inspect.Table, cd *pg_query.ColumnDef, next 
 			if r.isVirtual(c.GetLocation(), next) {
 				col.Generated = "virtual"
 			}
-			col.GeneratedExpr = r.printer(t).print(c.GetRawExpr(), "text")
+			col.GeneratedExpr = r.printer(t).Print(c.GetRawExpr(), "text")
 		case pg_query.ConstrType_CONSTR_CHECK, pg_query.ConstrType_CONSTR_PRIMARY, pg_query.ConstrType_CONSTR_UNIQUE,
 			pg_query.ConstrType_CONSTR_FOREIGN, pg_query.ConstrType_CONSTR_EXCLUSION:
 			*cons = append(*cons, conSpec{c: c, cols: []string{col.Name}})
@@ -286,18 +261,18 @@ func (r *schemaReader) defaultText(t *inspect.Table, col *inspect.Column, e *pg_
 			return ""
 		}
 		if c.GetSval() != nil && col.Type != "" {
-			return constText(c, labelType(col.Type))
+			return stmt.ConstText(c, stmt.LabelType(col.Type))
 		}
 	}
 	if tc := e.GetTypeCast(); tc != nil && tc.GetArg().GetAConst().GetIsnull() {
 		return ""
 	}
-	return r.printer(t).print(e, "text")
+	return r.printer(t).Print(e, "text")
 }
 
 // printer renders expressions in the context of table t.
-func (r *schemaReader) printer(t *inspect.Table) *exprPrinter {
-	return &exprPrinter{colType: func(name string) string {
+func (r *schemaReader) printer(t *inspect.Table) *stmt.ExprPrinter {
+	return &stmt.ExprPrinter{ColType: func(name string) string {
 		if c := t.Column(name); c != nil {
 			return c.Type
 		}

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"testing"
@@ -38,33 +38,13 @@ func TestSplitStatements(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, sp := range splitStatements(tt.src) {
-				got = append(got, tt.src[sp.start:sp.end])
+			for _, sp := range SplitStatements(tt.src) {
+				got = append(got, tt.src[sp.Start:sp.End])
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("statements differ (-want +got):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestMakeObjectName(t *testing.T) {
-	tests := []struct {
-		name1, name2, label, want string
-	}{
-		{"users", "id", "seq", "users_id_seq"},
-		{"users", "", "pkey", "users_pkey"},
-		// From PostgreSQL 15 (testdata/pg15_edge_catalog.json).
-		{"averyveryveryveryveryverylongtablenamethatgoesonandonandonforev", "averyveryveryveryverylongcolumnnameaswellthatgoesonandon", "seq",
-			"averyveryveryveryveryverylong_averyveryveryveryverylongcolu_seq"},
-		{"averyveryveryveryveryverylongtablenamethatgoesonandonandonforev", "", "pkey",
-			"averyveryveryveryveryverylongtablenamethatgoesonandonandon_pkey"},
-		{"täble", "ä", "key", "täble_ä_key"},
-	}
-	for _, tt := range tests {
-		if got := makeObjectName(tt.name1, tt.name2, tt.label); got != tt.want || len(got) > maxIdent {
-			t.Errorf("makeObjectName(%q, %q, %q) = %q, want %q", tt.name1, tt.name2, tt.label, got, tt.want)
-		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"encoding/json"
@@ -111,8 +111,8 @@ func functionStatements(f *inspect.Function) []string {
 			return nil // the SQL-standard body was parsed with the function; not kept apart
 		}
 		var out []string
-		for _, sp := range splitStatements(body) {
-			if q := strings.TrimSpace(body[sp.start:sp.end]); q != "" {
+		for _, sp := range SplitStatements(body) {
+			if q := strings.TrimSpace(body[sp.Start:sp.End]); q != "" {
 				out = append(out, q)
 			}
 		}

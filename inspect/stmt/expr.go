@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"strconv"
@@ -9,28 +9,28 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// exprPrinter renders raw parse-tree expressions the way PostgreSQL's
+// ExprPrinter renders raw parse-tree expressions the way PostgreSQL's
 // pg_get_expr prints the stored expression: operators in parentheses,
 // constants labelled with their type ('x'::text, '-1'::integer). It knows
 // the column types of the table the expression belongs to, since the
 // label of a literal compared with a column is the column's type. Node
 // kinds it does not know fall back to the parser's deparser.
-type exprPrinter struct {
-	colType func(name string) string // format_type of a column, "" if unknown
+type ExprPrinter struct {
+	ColType func(name string) string // format_type of a column, "" if unknown
 }
 
 // exprText renders an expression without column context.
-func exprText(n *pg_query.Node) string { return (&exprPrinter{}).print(n, "text") }
+func exprText(n *pg_query.Node) string { return (&ExprPrinter{}).Print(n, "text") }
 
-// print renders n. label is the type given to an untyped string literal
+// Print renders n. label is the type given to an untyped string literal
 // at this place ("text" by default).
-func (p *exprPrinter) print(n *pg_query.Node, label string) string {
+func (p *ExprPrinter) Print(n *pg_query.Node, label string) string {
 	if n == nil {
 		return ""
 	}
 	switch {
 	case n.GetAConst() != nil:
-		return constText(n.GetAConst(), label)
+		return ConstText(n.GetAConst(), label)
 	case n.GetColumnRef() != nil:
 		return columnRefText(n.GetColumnRef())
 	case n.GetParamRef() != nil:
@@ -49,7 +49,7 @@ func (p *exprPrinter) print(n *pg_query.Node, label string) string {
 		if nt.GetNulltesttype() == pg_query.NullTestType_IS_NOT_NULL {
 			op = " IS NOT NULL)"
 		}
-		return "(" + p.print(nt.GetArg(), label) + op
+		return "(" + p.Print(nt.GetArg(), label) + op
 	case n.GetBooleanTest() != nil:
 		bt := n.GetBooleanTest()
 		ops := map[pg_query.BoolTestType]string{
@@ -57,7 +57,7 @@ func (p *exprPrinter) print(n *pg_query.Node, label string) string {
 			pg_query.BoolTestType_IS_FALSE: "IS FALSE", pg_query.BoolTestType_IS_NOT_FALSE: "IS NOT FALSE",
 			pg_query.BoolTestType_IS_UNKNOWN: "IS UNKNOWN", pg_query.BoolTestType_IS_NOT_UNKNOWN: "IS NOT UNKNOWN",
 		}
-		return "(" + p.print(bt.GetArg(), label) + " " + ops[bt.GetBooltesttype()] + ")"
+		return "(" + p.Print(bt.GetArg(), label) + " " + ops[bt.GetBooltesttype()] + ")"
 	case n.GetFuncCall() != nil:
 		if s, ok := p.funcCall(n.GetFuncCall()); ok {
 			return s
@@ -85,10 +85,10 @@ func (p *exprPrinter) print(n *pg_query.Node, label string) string {
 	return deparseExpr(n)
 }
 
-func (p *exprPrinter) list(nodes []*pg_query.Node, label string) string {
+func (p *ExprPrinter) list(nodes []*pg_query.Node, label string) string {
 	parts := make([]string, len(nodes))
 	for i, a := range nodes {
-		parts[i] = p.print(a, label)
+		parts[i] = p.Print(a, label)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -111,8 +111,8 @@ var sqlValueFunctions = map[pg_query.SQLValueFunctionOp]string{
 	pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:      "CURRENT_SCHEMA",
 }
 
-// constText prints a literal as ruleutils prints the Const it becomes.
-func constText(c *pg_query.A_Const, label string) string {
+// ConstText prints a literal as ruleutils prints the Const it becomes.
+func ConstText(c *pg_query.A_Const, label string) string {
 	switch {
 	case c.GetIsnull():
 		return "NULL"
@@ -211,8 +211,8 @@ func columnRefText(cr *pg_query.ColumnRef) string {
 	return strings.Join(parts, ".")
 }
 
-// columnName returns the column of a ColumnRef (its last field), or "".
-func columnName(n *pg_query.Node) string {
+// ColumnName returns the column of a ColumnRef (its last field), or "".
+func ColumnName(n *pg_query.Node) string {
 	cr := n.GetColumnRef()
 	if cr == nil || len(cr.GetFields()) == 0 {
 		return ""
@@ -220,24 +220,24 @@ func columnName(n *pg_query.Node) string {
 	return cr.GetFields()[len(cr.GetFields())-1].GetString_().GetSval()
 }
 
-func (p *exprPrinter) typeCast(tc *pg_query.TypeCast) string {
-	typ := formatType(tc.GetTypeName(), true)
+func (p *ExprPrinter) typeCast(tc *pg_query.TypeCast) string {
+	typ := FormatType(tc.GetTypeName(), true)
 	arg := tc.GetArg()
 	if c := arg.GetAConst(); c != nil && c.GetSval() != nil {
 		if typ == "regclass" {
-			return inspect.QuoteLiteralStandard(regclassText(c.GetSval().GetSval())) + "::regclass"
+			return inspect.QuoteLiteralStandard(RegclassText(c.GetSval().GetSval())) + "::regclass"
 		}
-		return constText(c, typ)
+		return ConstText(c, typ)
 	}
 	if c := arg.GetAConst(); c != nil && c.GetIsnull() {
 		return "NULL::" + typ
 	}
-	return "(" + p.print(arg, "text") + ")::" + typ
+	return "(" + p.Print(arg, "text") + ")::" + typ
 }
 
-// regclassText renders a relation name as regclass output shows it with
+// RegclassText renders a relation name as regclass output shows it with
 // the default search_path: unqualified in public, quoted when needed.
-func regclassText(name string) string {
+func RegclassText(name string) string {
 	schema, rel := inspect.SplitQualified(name)
 	if !strings.Contains(name, `"`) {
 		schema, rel = strings.ToLower(schema), strings.ToLower(rel)
@@ -251,28 +251,28 @@ func regclassText(name string) string {
 // literalLabel is the label a string literal gets when an operator
 // compares it with other: the column's type when other is a column of a
 // known type, else text.
-func (p *exprPrinter) literalLabel(other *pg_query.Node) (label string, castCol bool) {
-	col := columnName(other)
-	if col == "" || p.colType == nil {
+func (p *ExprPrinter) literalLabel(other *pg_query.Node) (label string, castCol bool) {
+	col := ColumnName(other)
+	if col == "" || p.ColType == nil {
 		return "text", false
 	}
-	typ := p.colType(col)
+	typ := p.ColType(col)
 	switch {
 	case typ == "":
 		return "text", false
 	case strings.HasPrefix(typ, "character varying"):
 		return "text", true
 	}
-	return labelType(typ), false
+	return LabelType(typ), false
 }
 
 // operand prints one side of an operator. A string literal takes the
 // type of a column on the other side; a varchar column is cast to text,
 // since varchar has no operators of its own.
-func (p *exprPrinter) operand(n, other *pg_query.Node) string {
+func (p *ExprPrinter) operand(n, other *pg_query.Node) string {
 	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
 		label, _ := p.literalLabel(other)
-		return constText(c, label)
+		return ConstText(c, label)
 	}
 	return p.textArg(n)
 }
@@ -280,7 +280,7 @@ func (p *exprPrinter) operand(n, other *pg_query.Node) string {
 // promoted prints an operand of an arithmetic or comparison operator,
 // showing the implicit cast PostgreSQL adds when an integer meets a
 // numeric or double precision operand: (price > (0)::numeric).
-func (p *exprPrinter) promoted(n, other *pg_query.Node) string {
+func (p *ExprPrinter) promoted(n, other *pg_query.Node) string {
 	mine, theirs := p.typeOf(n), p.typeOf(other)
 	if isIntegerType(mine) && (theirs == "numeric" || theirs == "double precision") {
 		return "(" + p.operand(n, other) + ")::" + theirs
@@ -292,13 +292,13 @@ func isIntegerType(t string) bool { return t == "integer" || t == "bigint" || t 
 
 // typeOf is the type of an expression as far as this printer can tell:
 // columns, constants, casts and arithmetic on them; "" when unknown.
-func (p *exprPrinter) typeOf(n *pg_query.Node) string {
+func (p *ExprPrinter) typeOf(n *pg_query.Node) string {
 	switch {
 	case n.GetColumnRef() != nil:
-		if p.colType == nil {
+		if p.ColType == nil {
 			return ""
 		}
-		return labelType(p.colType(columnName(n)))
+		return LabelType(p.ColType(ColumnName(n)))
 	case n.GetAConst() != nil:
 		c := n.GetAConst()
 		switch {
@@ -312,7 +312,7 @@ func (p *exprPrinter) typeOf(n *pg_query.Node) string {
 			return "numeric"
 		}
 	case n.GetTypeCast() != nil:
-		return formatType(n.GetTypeCast().GetTypeName(), false)
+		return FormatType(n.GetTypeCast().GetTypeName(), false)
 	case n.GetAExpr() != nil:
 		a := n.GetAExpr()
 		if a.GetKind() != pg_query.A_Expr_Kind_AEXPR_OP || len(a.GetName()) == 0 || a.GetLexpr() == nil {
@@ -336,14 +336,14 @@ func (p *exprPrinter) typeOf(n *pg_query.Node) string {
 
 // textArg prints n, casting a varchar column to text as the parser does
 // where text is expected.
-func (p *exprPrinter) textArg(n *pg_query.Node) string {
+func (p *ExprPrinter) textArg(n *pg_query.Node) string {
 	if _, cast := p.literalLabel(n); cast {
 		return "(" + columnRefText(n.GetColumnRef()) + ")::text"
 	}
-	return p.print(n, "text")
+	return p.Print(n, "text")
 }
 
-func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
+func (p *ExprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
 	op := ""
 	if names := e.GetName(); len(names) > 0 {
 		op = names[len(names)-1].GetString_().GetSval()
@@ -352,7 +352,7 @@ func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
 	switch e.GetKind() {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		if l == nil {
-			return "(" + op + " " + p.print(r, "text") + ")", true
+			return "(" + op + " " + p.Print(r, "text") + ")", true
 		}
 		return "(" + p.promoted(l, r) + " " + op + " " + p.promoted(r, l) + ")", true
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
@@ -368,14 +368,14 @@ func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
 		if e.GetKind() == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
 			kw = " ALL ("
 		}
-		return "(" + p.print(l, "text") + " " + op + kw + p.print(r, "text") + "))", true
+		return "(" + p.Print(l, "text") + " " + op + kw + p.Print(r, "text") + "))", true
 	case pg_query.A_Expr_Kind_AEXPR_IN:
 		items := r.GetList().GetItems()
 		if items == nil {
 			return "", false
 		}
 		label, cast := p.literalLabel(l)
-		left := p.print(l, "text")
+		left := p.Print(l, "text")
 		if cast {
 			left = "(" + left + ")::text"
 		}
@@ -399,30 +399,30 @@ func (p *exprPrinter) aExpr(e *pg_query.A_Expr) (string, bool) {
 	return "", false
 }
 
-func (p *exprPrinter) boolExpr(b *pg_query.BoolExpr) string {
+func (p *ExprPrinter) boolExpr(b *pg_query.BoolExpr) string {
 	switch b.GetBoolop() {
 	case pg_query.BoolExprType_NOT_EXPR:
-		return "(NOT " + p.print(b.GetArgs()[0], "text") + ")"
+		return "(NOT " + p.Print(b.GetArgs()[0], "text") + ")"
 	case pg_query.BoolExprType_OR_EXPR:
 		return "(" + p.join(b.GetArgs(), " OR ") + ")"
 	}
 	return "(" + p.join(b.GetArgs(), " AND ") + ")"
 }
 
-func (p *exprPrinter) join(nodes []*pg_query.Node, sep string) string {
+func (p *ExprPrinter) join(nodes []*pg_query.Node, sep string) string {
 	parts := make([]string, len(nodes))
 	for i, a := range nodes {
-		parts[i] = p.print(a, "text")
+		parts[i] = p.Print(a, "text")
 	}
 	return strings.Join(parts, sep)
 }
 
-func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
+func (p *ExprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
 	if f.GetAggDistinct() || len(f.GetAggOrder()) > 0 || f.GetAggFilter() != nil || f.GetOver() != nil ||
 		f.GetFuncVariadic() || f.GetFuncformat() == pg_query.CoercionForm_COERCE_SQL_SYNTAX {
 		return "", false
 	}
-	schema, name := funcNameParts(f.GetFuncname())
+	schema, name := FuncNameParts(f.GetFuncname())
 	if schema == "pg_catalog" || schema == "public" {
 		schema = ""
 	}
@@ -432,8 +432,8 @@ func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
 	}
 	args := f.GetArgs()
 	if name == "nextval" && len(args) == 1 {
-		if s, ok := stringArg(args[0]); ok {
-			return "nextval(" + inspect.QuoteLiteralStandard(regclassText(s)) + "::regclass)", true
+		if s, ok := StringArg(args[0]); ok {
+			return "nextval(" + inspect.QuoteLiteralStandard(RegclassText(s)) + "::regclass)", true
 		}
 	}
 	parts := make([]string, len(args))
@@ -443,26 +443,26 @@ func (p *exprPrinter) funcCall(f *pg_query.FuncCall) (string, bool) {
 	return fn + "(" + strings.Join(parts, ", ") + ")", true
 }
 
-func (p *exprPrinter) caseExpr(c *pg_query.CaseExpr) string {
+func (p *ExprPrinter) caseExpr(c *pg_query.CaseExpr) string {
 	var b strings.Builder
 	b.WriteString("CASE")
 	if c.GetArg() != nil {
-		b.WriteString(" " + p.print(c.GetArg(), "text"))
+		b.WriteString(" " + p.Print(c.GetArg(), "text"))
 	}
 	for _, w := range c.GetArgs() {
 		cw := w.GetCaseWhen()
-		b.WriteString(" WHEN " + p.print(cw.GetExpr(), "text") + " THEN " + p.print(cw.GetResult(), "text"))
+		b.WriteString(" WHEN " + p.Print(cw.GetExpr(), "text") + " THEN " + p.Print(cw.GetResult(), "text"))
 	}
 	if c.GetDefresult() != nil {
-		b.WriteString(" ELSE " + p.print(c.GetDefresult(), "text"))
+		b.WriteString(" ELSE " + p.Print(c.GetDefresult(), "text"))
 	}
 	b.WriteString(" END")
 	return b.String()
 }
 
-// funcNameParts splits a qualified function name; the name is lower case
+// FuncNameParts splits a qualified function name; the name is lower case
 // as the parser folded it.
-func funcNameParts(names []*pg_query.Node) (string, string) {
+func FuncNameParts(names []*pg_query.Node) (string, string) {
 	switch len(names) {
 	case 0:
 		return "", ""
@@ -473,9 +473,9 @@ func funcNameParts(names []*pg_query.Node) (string, string) {
 	}
 }
 
-// stringArg returns the value of a string literal, possibly cast
+// StringArg returns the value of a string literal, possibly cast
 // ('s'::regclass, 's'::text).
-func stringArg(n *pg_query.Node) (string, bool) {
+func StringArg(n *pg_query.Node) (string, bool) {
 	if tc := n.GetTypeCast(); tc != nil {
 		n = tc.GetArg()
 	}
@@ -498,14 +498,14 @@ func deparseExpr(n *pg_query.Node) string {
 	return strings.TrimPrefix(s, "SELECT ")
 }
 
-// columnsIn returns the distinct column names an expression references,
+// ColumnsIn returns the distinct column names an expression references,
 // in order of appearance.
-func columnsIn(n *pg_query.Node) []string {
+func ColumnsIn(n *pg_query.Node) []string {
 	var out []string
 	seen := map[string]bool{}
-	walk(n, func(m proto.Message) bool {
+	Walk(n, func(m proto.Message) bool {
 		if cr, ok := m.(*pg_query.ColumnRef); ok {
-			if c := columnName(&pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}); c != "" && !seen[c] {
+			if c := ColumnName(&pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}); c != "" && !seen[c] {
 				seen[c] = true
 				out = append(out, c)
 			}
@@ -513,4 +513,38 @@ func columnsIn(n *pg_query.Node) []string {
 		return true
 	})
 	return out
+}
+
+// DefArgText renders the value of a DefElem as the catalog stores it.
+func DefArgText(n *pg_query.Node) string {
+	switch {
+	case n == nil:
+		return "true"
+	case n.GetString_() != nil:
+		return n.GetString_().GetSval()
+	case n.GetInteger() != nil:
+		return strconv.Itoa(int(n.GetInteger().GetIval()))
+	case n.GetFloat() != nil:
+		return n.GetFloat().GetFval()
+	case n.GetBoolean() != nil:
+		if n.GetBoolean().GetBoolval() {
+			return "true"
+		}
+		return "false"
+	case n.GetTypeName() != nil:
+		_, name := TypeNameParts(n.GetTypeName())
+		return name
+	case n.GetAConst() != nil:
+		return strings.Trim(ConstText(n.GetAConst(), ""), "'")
+	}
+	return exprText(n)
+}
+
+// IndexElemText renders an index column: the column name, or the
+// expression text (isExpr).
+func IndexElemText(p *ExprPrinter, ie *pg_query.IndexElem) (string, bool) {
+	if ie.GetName() != "" {
+		return ie.GetName(), false
+	}
+	return p.Print(ie.GetExpr(), "text"), true
 }

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"errors"
@@ -11,40 +11,40 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
-// lineIndex turns byte offsets of one file into 1-based line and column
+// LineIndex turns byte offsets of one file into 1-based line and column
 // numbers. Columns count characters (runes), not bytes.
-type lineIndex struct {
+type LineIndex struct {
 	file  string
-	src   string
+	Src   string
 	start []int // byte offset of the first byte of each line
 }
 
-func newLineIndex(file, src string) *lineIndex {
+func NewLineIndex(file, src string) *LineIndex {
 	starts := make([]int, 1, 64)
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
 			starts = append(starts, i+1)
 		}
 	}
-	return &lineIndex{file: file, src: src, start: starts}
+	return &LineIndex{file: file, Src: src, start: starts}
 }
 
-// pos returns the position of byte offset off (clamped to the file).
-func (li *lineIndex) pos(off int) inspect.Position {
+// Pos returns the position of byte offset off (clamped to the file).
+func (li *LineIndex) Pos(off int) inspect.Position {
 	if off < 0 {
 		off = 0
 	}
-	if off > len(li.src) {
-		off = len(li.src)
+	if off > len(li.Src) {
+		off = len(li.Src)
 	}
 	line := sort.Search(len(li.start), func(i int) bool { return li.start[i] > off }) - 1
-	col := utf8.RuneCountInString(li.src[li.start[line]:off]) + 1
+	col := utf8.RuneCountInString(li.Src[li.start[line]:off]) + 1
 	return inspect.Position{File: li.file, Line: line + 1, Col: col}
 }
 
-// parseErrorOffset converts a parser error into a byte offset inside the
+// ParseErrorOffset converts a parser error into a byte offset inside the
 // statement text (0 when the parser gave no position) and its message.
-func parseErrorOffset(stmt string, err error) (int, string) {
+func ParseErrorOffset(stmt string, err error) (int, string) {
 	var pe *pgparser.Error
 	if !errors.As(err, &pe) {
 		return 0, err.Error()

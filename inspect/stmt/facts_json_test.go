@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/inspect/benchgen"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
@@ -90,9 +91,9 @@ var fallbackStatements = []string{
 // examples, the rules' test cases and the lists above.
 func TestAnalyzeJSONSameAsTree(t *testing.T) {
 	stmts := append(append([]string(nil), jsonPathStatements...), fallbackStatements...)
-	stmts = append(stmts, workload(64)...)
+	stmts = append(stmts, benchgen.Queries(64)...)
 	var files []string
-	for _, pat := range []string{"testdata/*.sql", "../../examples/*/*.sql", "../../rules/testdata/*.txtar"} {
+	for _, pat := range []string{"../sqlfile/testdata/*.sql", "../../examples/*/*.sql", "../../rules/testdata/*.txtar"} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}
@@ -112,8 +113,8 @@ func TestAnalyzeJSONSameAsTree(t *testing.T) {
 			}
 		}
 		for _, text := range texts {
-			for _, sp := range splitStatements(text) {
-				stmts = append(stmts, text[sp.start:sp.end])
+			for _, sp := range SplitStatements(text) {
+				stmts = append(stmts, text[sp.Start:sp.End])
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func analyzeParsed(query string, buf []byte, err error) (*inspect.StatementFacts
 		tree, err = decodeTree(buf)
 	}
 	if err != nil {
-		off, msg := parseErrorOffset(query, err)
+		off, msg := ParseErrorOffset(query, err)
 		if off > 0 {
 			return nil, fmt.Errorf("%s (at character %d)", msg, len([]rune(query[:off]))+1)
 		}
@@ -164,13 +164,13 @@ func (c *collector) statement(n *pg_query.Node) {
 	if kind == inspect.StmtDDL {
 		// DDL runs none of the queries it holds (a rule's actions, a view's
 		// query); only settings it makes count (ALTER DATABASE ... SET).
-		walk(n, c.visitSettings)
+		Walk(n, c.visitSettings)
 		return
 	}
 	if sel := n.GetSelectStmt(); sel != nil {
 		c.out.Selected = selectedColumns(sel, c.out.Selected)
 	}
-	walk(n, c.visit)
+	Walk(n, c.visit)
 }
 
 // selectedColumns adds the columns a SELECT list reads (both arms of a
@@ -187,7 +187,7 @@ func selectedColumns(s *pg_query.SelectStmt, out []string) []string {
 // sub-selects.
 func refColumns(targets []*pg_query.Node, out []string) []string {
 	for _, t := range targets {
-		walk(t, func(m proto.Message) bool {
+		Walk(t, func(m proto.Message) bool {
 			switch x := m.(type) {
 			case *pg_query.SelectStmt:
 				return false
@@ -308,7 +308,7 @@ func (c *collector) visit(m proto.Message) bool {
 	case *pg_query.ExplainStmt:
 		// Plain EXPLAIN plans without running; EXPLAIN ANALYZE runs.
 		for _, o := range x.GetOptions() {
-			if o.GetDefElem().GetDefname() == "analyze" && defArgText(o.GetDefElem().GetArg()) != "false" {
+			if o.GetDefElem().GetDefname() == "analyze" && DefArgText(o.GetDefElem().GetArg()) != "false" {
 				return true
 			}
 		}
@@ -318,7 +318,7 @@ func (c *collector) visit(m proto.Message) bool {
 }
 
 func isSerializable(n *pg_query.Node) bool {
-	s, ok := stringArg(n)
+	s, ok := StringArg(n)
 	return ok && strings.EqualFold(strings.TrimSpace(s), "serializable")
 }
 
@@ -351,7 +351,7 @@ func onConflict(oc *pg_query.OnConflictClause) *inspect.OnConflict {
 	if inf := oc.GetInfer(); inf != nil {
 		out.Constraint = inf.GetConname()
 		for _, e := range inf.GetIndexElems() {
-			text, _ := indexElemText(&exprPrinter{}, e.GetIndexElem())
+			text, _ := IndexElemText(&ExprPrinter{}, e.GetIndexElem())
 			out.Columns = append(out.Columns, text)
 		}
 	}
@@ -459,7 +459,7 @@ func (c *collector) selectStmt(s *pg_query.SelectStmt) {
 		exprs = append(exprs, vl.GetList().GetItems()...)
 	}
 	for _, e := range exprs {
-		walk(e, func(m proto.Message) bool {
+		Walk(e, func(m proto.Message) bool {
 			switch x := m.(type) {
 			case *pg_query.SelectStmt:
 				return false
@@ -506,7 +506,7 @@ func maxColumn(n *pg_query.Node) *pg_query.ColumnRef {
 	if fc == nil {
 		return nil
 	}
-	if _, name := funcNameParts(fc.GetFuncname()); name != "max" || len(fc.GetArgs()) != 1 {
+	if _, name := FuncNameParts(fc.GetFuncname()); name != "max" || len(fc.GetArgs()) != 1 {
 		return nil
 	}
 	return fc.GetArgs()[0].GetColumnRef()
@@ -539,7 +539,7 @@ func maxTarget(col *pg_query.ColumnRef, s *pg_query.SelectStmt) string {
 }
 
 func (c *collector) funcCall(fc *pg_query.FuncCall) {
-	_, name := funcNameParts(fc.GetFuncname())
+	_, name := FuncNameParts(fc.GetFuncname())
 	name = strings.ToLower(name)
 	if !c.functions[name] {
 		c.functions[name] = true
@@ -548,7 +548,7 @@ func (c *collector) funcCall(fc *pg_query.FuncCall) {
 	args := fc.GetArgs()
 	first := ""
 	if len(args) > 0 {
-		first, _ = stringArg(args[0])
+		first, _ = StringArg(args[0])
 	}
 	switch {
 	case strings.HasPrefix(name, "pg_advisory") || strings.HasPrefix(name, "pg_try_advisory"):

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"strconv"
@@ -38,8 +38,8 @@ var builtinTypes = map[string]string{
 	"char":        `"char"`,
 }
 
-// typeNameParts returns the schema (may be "") and name of a TypeName.
-func typeNameParts(tn *pg_query.TypeName) (string, string) {
+// TypeNameParts returns the schema (may be "") and name of a TypeName.
+func TypeNameParts(tn *pg_query.TypeName) (string, string) {
 	var names []string
 	for _, n := range tn.GetNames() {
 		names = append(names, n.GetString_().GetSval())
@@ -54,26 +54,26 @@ func typeNameParts(tn *pg_query.TypeName) (string, string) {
 	}
 }
 
-// serialBase returns integer/bigint/smallint when tn is a serial
+// SerialBase returns integer/bigint/smallint when tn is a serial
 // pseudo-type, or "".
-func serialBase(tn *pg_query.TypeName) string {
-	schema, name := typeNameParts(tn)
+func SerialBase(tn *pg_query.TypeName) string {
+	schema, name := TypeNameParts(tn)
 	if schema != "" || len(tn.GetArrayBounds()) > 0 {
 		return ""
 	}
 	return serialTypes[name]
 }
 
-// formatType renders a type as PostgreSQL's format_type() does:
+// FormatType renders a type as PostgreSQL's format_type() does:
 // "integer", "character varying(20)", "timestamp(3) with time zone",
 // "numeric(10,2)", "text[]"; user types are schema-qualified unless they
 // live in public or pg_catalog. withTypmod false leaves modifiers out, as
 // ruleutils does when it labels a constant.
-func formatType(tn *pg_query.TypeName, withTypmod bool) string {
+func FormatType(tn *pg_query.TypeName, withTypmod bool) string {
 	if tn == nil {
 		return ""
 	}
-	schema, name := typeNameParts(tn)
+	schema, name := TypeNameParts(tn)
 	var mods []string
 	for _, m := range tn.GetTypmods() {
 		mods = append(mods, typmodText(m))
@@ -184,9 +184,9 @@ func intervalTypmod(mods []*pg_query.Node, withTypmod bool) string {
 	return out
 }
 
-// labelType is the type name ruleutils attaches to a constant of a column
+// LabelType is the type name ruleutils attaches to a constant of a column
 // of type typ: the format_type spelling without modifiers.
-func labelType(typ string) string {
+func LabelType(typ string) string {
 	if strings.HasPrefix(typ, "interval") {
 		// Interval literals are read with the column's typmod.
 		return typ

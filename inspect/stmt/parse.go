@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"fmt"
@@ -16,8 +16,8 @@ import (
 // is too deep to decode anyway.
 const maxChain = 10000
 
-// parse parses SQL text into a parse tree.
-func parse(sql string) (*pg_query.ParseResult, error) {
+// Parse parses SQL text into a parse tree.
+func Parse(sql string) (*pg_query.ParseResult, error) {
 	buf, err := parseProtobuf(sql)
 	if err != nil {
 		return nil, err
@@ -52,12 +52,12 @@ func decodeTree(buf []byte) (*pg_query.ParseResult, error) {
 // than comparisons (which do not chain), and UNION/INTERSECT/EXCEPT.
 func chainLength(sql string) int {
 	n := 0
-	toks := sqlTokens(sql)
+	toks := Tokens(sql)
 	for i, t := range toks {
 		switch {
-		case t.is("union") || t.is("intersect") || t.is("except"):
+		case t.Is("union") || t.Is("intersect") || t.Is("except"):
 			n++
-		case len(t.text) == 1 && strings.ContainsAny(t.text, "+-*/%^|&#~!@?"):
+		case len(t.Text) == 1 && strings.ContainsAny(t.Text, "+-*/%^|&#~!@?"):
 			if i > 0 && isOperand(toks[i-1]) {
 				n++
 			}
@@ -68,7 +68,7 @@ func chainLength(sql string) int {
 
 // isOperand reports whether a token can end an operand: a word, number,
 // quoted text or a closing parenthesis.
-func isOperand(t token) bool {
-	c := t.text[0]
+func isOperand(t Token) bool {
+	c := t.Text[0]
 	return c == ')' || c == '\'' || c == '"' || c == '$' || isIdentByte(c)
 }

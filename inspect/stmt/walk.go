@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"reflect"
@@ -8,7 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// walk calls fn for root and every parse-tree message below it, depth
+// Walk calls fn for root and every parse-tree message below it, depth
 // first, in field order. The Node wrappers themselves are not passed: fn
 // sees the statement or expression inside (*pg_query.SelectStmt,
 // *pg_query.RangeVar, ...). When fn returns false the children of that
@@ -17,7 +17,7 @@ import (
 // It uses Go reflection over the generated structs with the child fields
 // of each type worked out once, which is several times faster than
 // protoreflect's Range on parse trees.
-func walk(root proto.Message, fn func(proto.Message) bool) {
+func Walk(root proto.Message, fn func(proto.Message) bool) {
 	if root == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package sqlfile
+package stmt
 
 import (
 	"strings"
@@ -6,12 +6,12 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
-// span is one statement of a file: the byte range from its first token to
+// Span is one statement of a file: the byte range from its first token to
 // the end of its last token, without the terminating semicolon and without
 // surrounding comments.
-type span struct{ start, end int }
+type Span struct{ Start, End int }
 
-// splitStatements cuts SQL text into statements the way psql does:
+// SplitStatements cuts SQL text into statements the way psql does:
 // semicolons end statements except inside quotes, dollar quotes, comments,
 // parentheses and the BEGIN ... END body of CREATE FUNCTION/PROCEDURE
 // (BEGIN ATOMIC). psql meta-commands (a backslash outside quotes, to the
@@ -22,8 +22,8 @@ type span struct{ start, end int }
 // text, inside the statement it starts (a comment is a statement of its
 // own then), where the parser reports it and resync finds the statements
 // it swallowed.
-func splitStatements(src string) []span {
-	var out []span
+func SplitStatements(src string) []Span {
+	var out []Span
 	s := splitter{src: src, start: -1}
 	n := len(src)
 	for i := 0; i < n; {
@@ -120,12 +120,12 @@ func splitStatements(src string) []span {
 // isCopyFromStdin reports whether a statement is COPY ... FROM STDIN,
 // whose data rows follow it in the same file.
 func isCopyFromStdin(stmt string) bool {
-	toks := sqlTokens(stmt)
-	if len(toks) < 3 || !toks[0].is("copy") {
+	toks := Tokens(stmt)
+	if len(toks) < 3 || !toks[0].Is("copy") {
 		return false
 	}
 	for i := 1; i+1 < len(toks); i++ {
-		if toks[i].is("from") && toks[i+1].is("stdin") {
+		if toks[i].Is("from") && toks[i+1].Is("stdin") {
 			return true
 		}
 	}
@@ -176,8 +176,8 @@ func (s *splitter) token(from, to int) {
 	s.end = to
 }
 
-func (s *splitter) finish(out []span) []span {
-	out = append(out, span{s.start, s.end})
+func (s *splitter) finish(out []Span) []Span {
+	out = append(out, Span{s.start, s.end})
 	s.reset()
 	return out
 }
@@ -306,7 +306,7 @@ var statementStarts = map[string]bool{
 	"truncate": true, "unlisten": true, "update": true, "vacuum": true, "values": true, "with": true,
 }
 
-// resync finds where reading can start again in statement sp, which did
+// Resync finds where reading can start again in statement sp, which did
 // not parse with its error at offset errAt. A missing parenthesis, an
 // unterminated quote or a missing semicolon makes the splitter run one
 // statement into the next ones; resync looks at the raw text instead
@@ -314,14 +314,14 @@ var statementStarts = map[string]bool{
 // statement's start, that begins a statement (statementStarts) at the
 // start of a line or right after a semicolon. ok is false when there is
 // none: the whole statement is lost.
-func resync(src string, sp span, errAt int) (at int, ok bool) {
-	for i := max(errAt, sp.start+1); i < sp.end; i++ {
+func Resync(src string, sp Span, errAt int) (at int, ok bool) {
+	for i := max(errAt, sp.Start+1); i < sp.End; i++ {
 		c := src[i]
 		if !isIdentStart(c) || isIdentByte(src[i-1]) {
 			continue
 		}
 		j := i + 1
-		for j < sp.end && isIdentByte(src[j]) {
+		for j < sp.End && isIdentByte(src[j]) {
 			j++
 		}
 		if !statementStarts[strings.ToLower(src[i:j])] {
@@ -329,36 +329,101 @@ func resync(src string, sp span, errAt int) (at int, ok bool) {
 			continue
 		}
 		k := i - 1
-		for k >= sp.start && (src[k] == ' ' || src[k] == '\t' || src[k] == '\r' || src[k] == '\f' || src[k] == '\v') {
+		for k >= sp.Start && (src[k] == ' ' || src[k] == '\t' || src[k] == '\r' || src[k] == '\f' || src[k] == '\v') {
 			k--
 		}
-		if k < sp.start || src[k] == '\n' || src[k] == ';' {
+		if k < sp.Start || src[k] == '\n' || src[k] == ';' {
 			return i, true
 		}
 		i = j
 	}
-	return sp.end, false
+	return sp.End, false
 }
 
-// splitRange splits src[from:to] as splitStatements does, with offsets in
+// SplitRange splits src[from:to] as splitStatements does, with offsets in
 // src.
-func splitRange(src string, from, to int) []span {
-	spans := splitStatements(src[from:to])
+func SplitRange(src string, from, to int) []Span {
+	spans := SplitStatements(src[from:to])
 	for i := range spans {
-		spans[i].start += from
-		spans[i].end += from
+		spans[i].Start += from
+		spans[i].End += from
 	}
 	return spans
 }
 
-// skippedLines is the range of lines of the text from..to (trailing
+// SkippedLines is the range of lines of the text from..to (trailing
 // blanks left out), for the report of what an input error cost.
-func skippedLines(li *lineIndex, from, to int) *inspect.LineRange {
-	for to > from && strings.ContainsRune(" \t\r\n\f\v;", rune(li.src[to-1])) {
+func SkippedLines(li *LineIndex, from, to int) *inspect.LineRange {
+	for to > from && strings.ContainsRune(" \t\r\n\f\v;", rune(li.Src[to-1])) {
 		to--
 	}
 	if to <= from {
 		to = from + 1
 	}
-	return &inspect.LineRange{From: li.pos(from).Line, To: li.pos(to - 1).Line}
+	return &inspect.LineRange{From: li.Pos(from).Line, To: li.Pos(to - 1).Line}
+}
+
+// Token is one lexical token of SQL text: a word, a quoted string or
+// identifier, or one other character.
+type Token struct {
+	Text       string
+	Start, End int
+}
+
+func (t Token) Is(word string) bool { return strings.EqualFold(t.Text, word) }
+
+// Tokens splits SQL into tokens, skipping white space and comments.
+func Tokens(text string) []Token {
+	var out []Token
+	for i := 0; i < len(text); {
+		c := text[i]
+		start := i
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+			continue
+		case c == '-' && i+1 < len(text) && text[i+1] == '-':
+			for i < len(text) && text[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(text) && text[i+1] == '*':
+			i = skipBlockComment(text, i)
+			continue
+		case c == '\'' || c == '"':
+			i = skipQuoted(text, i, c, c == '\'' && i > 0 && (text[i-1] == 'e' || text[i-1] == 'E'))
+		case c == '$' && (i == 0 || !isIdentByte(text[i-1])):
+			if end, ok := skipDollarQuoted(text, i); ok {
+				i = end
+			} else {
+				i++
+			}
+		case isIdentStart(c):
+			i++
+			for i < len(text) && isIdentByte(text[i]) {
+				i++
+			}
+		default:
+			i++
+		}
+		out = append(out, Token{Text: text[start:i], Start: start, End: i})
+	}
+	return out
+}
+
+// MatchParen returns the index of the ")" closing the "(" at open, or -1.
+func MatchParen(toks []Token, open int) int {
+	depth := 0
+	for i := open; i < len(toks); i++ {
+		switch toks[i].Text {
+		case "(":
+			depth++
+		case ")":
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }
