@@ -5,6 +5,12 @@
 //
 // The numbers and the procedure are documented in docs/decision.md, where
 // every constant names its source (docs/references.md).
+//
+// It also holds the audit (run the rules over a model, build the report
+// with its per-table advice, its config and baseline) and the conflict
+// forecast (replay a captured change stream). It imports rules, inspect,
+// inspect/stream, templates and replicate (the plan a recommendation
+// makes); never cmd.
 package assess
 
 import (

@@ -2,9 +2,15 @@
 // reader fills and every rule reads: tables, columns, keys, sequences,
 // triggers, settings and the workload seen in statistics.
 //
-// The model is plain data with no behaviour beyond look-ups. Readers live in
+// The model is plain data with no behaviour beyond look-ups, and the few
+// helpers every package shares to speak of it (quoting identifiers and
+// literals, byte sizes, suggestions, the system schemas). Readers live in
 // sub-packages: pglive (a running server), sqlfile (pg_dump --schema-only
-// output and query files) and stream (the logical change stream).
+// output and query files) and stream (the logical change stream); stmt is
+// the statement analyser the first two share.
+//
+// It imports the standard library only: nothing of the module, no driver,
+// no parser.
 package inspect
 
 import (

@@ -4,6 +4,10 @@
 // replication engine of its own: it writes the SQL the engines document,
 // checks every node before writing anything, and names every object it
 // creates with Prefix so that teardown removes exactly those.
+//
+// It imports inspect and replicate/sandbox (local nodes), pgx, the
+// Prometheus client and YAML; never rules, assess or cmd: the plan it
+// runs is data, whoever wrote it.
 package replicate
 
 import (

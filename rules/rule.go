@@ -14,6 +14,8 @@
 //
 // The docs in docs/rules are generated from the Doc records
 // (go generate ./rules) and a test fails when they are stale.
+//
+// It imports inspect only: never a reader, assess, replicate or cmd.
 package rules
 
 import (

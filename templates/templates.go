@@ -2,6 +2,9 @@
 // Markdown templates (*.md.tmpl) use text/template; HTML templates
 // (*.html.tmpl) use html/template, which escapes every value, so an
 // identifier such as <script> renders as text.
+//
+// It imports the standard library only: the packages that build a page
+// import it, never the reverse.
 package templates
 
 import (

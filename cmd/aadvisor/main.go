@@ -1,5 +1,11 @@
 // Command aadvisor answers "do you really need active-active PostgreSQL?"
 // with evidence, and builds what it recommends.
+//
+// It owns the command line (cobra), the terminal UI, flags, input files
+// and exit codes, and calls the packages that do the work: assess (the
+// audit, the forecast and the decision), rules, inspect and its readers,
+// replicate. No package imports it, and it holds no domain logic; the
+// import directions are written once, in layout_test.go.
 package main
 
 import (

@@ -15,6 +15,9 @@
 // leaves its own statements out of the pg_stat_statements workload.
 //
 // PostgreSQL 13 and later are accepted; the tests run against 15 and 18.
+//
+// It imports inspect and the statement analyser (inspect/stmt), and pgx;
+// never the offline reader, the rules, assess or replicate.
 package pglive
 
 import (

@@ -1,7 +1,7 @@
 // Package stream captures the committed changes of a live database from
 // its logical change stream (pgoutput over a temporary replication slot)
 // and keeps them in a trace: a compact, append-only file that the conflict
-// forecast (package assess) replays offline as often as it likes.
+// forecast (in assess) replays offline as often as it likes.
 //
 // A trace holds, per committed transaction, its commit time, commit LSN,
 // replication origin and size, and per change the table, the operation and
@@ -9,6 +9,9 @@
 // hashed, see MaxValueBytes). It never holds more than one transaction in
 // memory while it is written, and the reader holds one transaction at a
 // time.
+//
+// It imports inspect, pgx and pglogrepl; never the other readers, the
+// rules, assess or replicate.
 package stream
 
 import (

@@ -6,6 +6,9 @@
 // rows at a bounded rate, each write recorded when the server acknowledged
 // it. The HA engine (Patroni) decides and promotes; the drill only injects
 // the fault, undoes it as an operator would, and counts.
+//
+// It imports replicate, replicate/sandbox and inspect; never rules,
+// assess or cmd.
 package drill
 
 import (

@@ -5,6 +5,9 @@
 // file (sandbox.json). Servers listen on 127.0.0.1 only. When the process
 // runs as root, servers run as the "postgres" OS user, since PostgreSQL
 // refuses to run as root.
+//
+// It imports inspect and pgx only; the test harness built on it is
+// replicate/sandbox/sandboxtest, which only tests import.
 package sandbox
 
 import (

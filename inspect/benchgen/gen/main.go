@@ -8,6 +8,8 @@
 // statements so that pg_stat_statements holds them, and writes nothing:
 //
 //	go run ./inspect/benchgen/gen -tables 10000 -statements 5000 -dsn postgres://postgres@127.0.0.1:5432/bench
+//
+// It imports benchgen and pgx only.
 package main
 
 import (

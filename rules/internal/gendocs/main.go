@@ -3,6 +3,8 @@
 // no longer exist are removed.
 //
 //	go run ./internal/gendocs -dir ../docs/rules   (from rules/, via go generate)
+//
+// It imports rules only.
 package main
 
 import (
