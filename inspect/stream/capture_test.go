@@ -97,11 +97,16 @@ func count(t *testing.T, node *sandbox.Node, db, sql string) int {
 func (c *capturing) stop(t *testing.T, txns int64) *Result {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	for {
 		c.mu.Lock()
 		n := c.stats.Txns
 		c.mu.Unlock()
 		if n >= txns {
+			break
+		}
+		if time.Now().After(deadline) {
+			// Said here, not left to show as a short diff later.
+			t.Errorf("capture saw %d of %d transactions in 30 s", n, txns)
 			break
 		}
 		select {
