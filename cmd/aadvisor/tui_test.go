@@ -48,6 +48,13 @@ func drive(t *testing.T, m *askModel, msg tea.Msg) {
 	}
 }
 
+// runCmdWait is how long runCmd waits for a command's message. A command
+// that takes longer is a timer (the cursor blinks every 530 ms) and its
+// message is dropped; on a loaded machine a command that only computes
+// can take tens of milliseconds to be scheduled, and at 50 ms its message
+// was dropped too (TestAskRequiredNotPreselected failed so under load).
+const runCmdWait = 200 * time.Millisecond
+
 func runCmd(c tea.Cmd) tea.Msg {
 	if c == nil {
 		return nil
@@ -57,7 +64,7 @@ func runCmd(c tea.Cmd) tea.Msg {
 	select {
 	case msg := <-ch:
 		return msg
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(runCmdWait):
 		return nil
 	}
 }
