@@ -3,8 +3,11 @@ package main
 import (
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/aadvisor/aadvisor/replicate"
 )
 
 // The README shows the start of 'make run”s output; every line it shows
@@ -51,6 +54,49 @@ func TestReadmeOutputsIgnored(t *testing.T) {
 			if !ignore["/"+m[1]] {
 				t.Errorf("%s writes %s in the checkout, which .gitignore does not list", filepath.Base(f), m[1])
 			}
+		}
+	}
+}
+
+// The walk-throughs (README, docs/bootstrap.md) start a sandbox of one
+// PostgreSQL version and bootstrap the plan that their answers file makes:
+// that plan's engine must run there, and its nodes fit the sandbox. (The
+// README's answers said pg_version 17 once the engine followed the
+// version, so the plan asked for pglogical, which the PostgreSQL 18
+// sandbox does not have, and the walk-through stopped at bootstrap.)
+func TestWalkthroughPlanRunsOnItsSandbox(t *testing.T) {
+	up := regexp.MustCompile(`aadvisor sandbox up --nodes (\d+) --pg (\d+)`)
+	rec := regexp.MustCompile(`aadvisor recommend --answers (\S+) -o`)
+	for _, f := range []string{"README.md", "docs/bootstrap.md"} {
+		text := readFile(t, "../../"+f)
+		i := strings.Index(text, "## Walk-through")
+		if i < 0 {
+			t.Fatalf("%s: no walk-through", f)
+		}
+		text = text[i:]
+		u, r := up.FindStringSubmatch(text), rec.FindStringSubmatch(text)
+		if u == nil || r == nil {
+			t.Fatalf("%s: the walk-through has no 'sandbox up --nodes N --pg V' or 'recommend --answers FILE -o'", f)
+		}
+		nodes, _ := strconv.Atoi(u[1])
+		version, _ := strconv.Atoi(u[2])
+		plan := filepath.Join(t.TempDir(), "plan.yaml")
+		if code, _, errs := runCLI(t, "", "recommend", "--answers", filepath.Join("../..", r[1]), "-o", plan); code != exitOK {
+			t.Fatalf("%s: recommend --answers %s: exit %d: %s", f, r[1], code, errs)
+		}
+		p, err := replicate.ReadPlan(plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tp := p.Topology
+		switch {
+		case tp.Engine == replicate.EngineNative && tp.Kind == replicate.TopologyActiveActive && version < 16:
+			t.Errorf("%s: the plan is a native mesh, which needs PostgreSQL 16 or later; the sandbox runs %d", f, version)
+		case tp.Engine == replicate.EnginePglogical && version != 15:
+			t.Errorf("%s: the plan wants pglogical; the sandbox's PostgreSQL %d has none (only 15's, from Debian)", f, version)
+		}
+		if len(tp.Nodes) > nodes {
+			t.Errorf("%s: the plan has %d nodes; the sandbox %d", f, len(tp.Nodes), nodes)
 		}
 	}
 }
