@@ -636,6 +636,9 @@ func (p *Plan) validate(lines map[string]int) error {
 			return bad(fmt.Sprintf("topology.tables[%d]", i), "%q: want schema.table, schema.* or *", tb)
 		}
 	}
+	if t.Sequences != "" && !slices.Contains(sequences, t.Sequences) {
+		return bad("topology.sequences", "unknown strategy %q (want %s)", t.Sequences, strings.Join(sequences, ", "))
+	}
 	if t.Kind == TopologyStreaming && t.Sequences != "" && t.Sequences != SequencesNone {
 		return bad("topology.sequences", "a streaming topology replicates sequences itself; want none or leave it out")
 	}

@@ -121,6 +121,22 @@ func TestValidateBuiltPlan(t *testing.T) {
 	}
 }
 
+// A strategy set outside the YAML decoder (bootstrap --sequences) is
+// checked like one read from a file.
+func TestValidateSequences(t *testing.T) {
+	p := &Plan{Version: 2, Topology: Topology{Kind: TopologyActiveActive, Engine: EngineNative, Sequences: "random", Nodes: []PlanNode{
+		{Name: "a", Role: RolePeer, DSN: "host=x"}, {Name: "b", Role: RolePeer, DSN: "host=y"},
+	}}}
+	err := p.Validate()
+	if err == nil || err.Error() != `plan: topology.sequences: unknown strategy "random" (want none, offsets, uuid)` {
+		t.Fatalf("err = %v", err)
+	}
+	p.Topology.Sequences = SequencesUUID
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func FuzzParsePlan(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "plan", "*.yaml"))
 	for _, p := range files {

@@ -18,6 +18,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// ErrTableNotFound is what Verify returns (wrapped, with the name) for a
+// table asked for by name that no node has: bad input, not a failure.
+var ErrTableNotFound = errors.New("not found on any node")
+
 // VerifySchemaVersion is the version of the JSON shape of VerifyReport.
 const VerifySchemaVersion = 1
 
@@ -428,7 +432,7 @@ func (v *verifier) tables(ctx context.Context, rep *VerifyReport) ([]TableVerify
 	}
 	for _, p := range patterns {
 		if !strings.ContainsRune(p, '*') && !names[verifyNormName(p)] {
-			return nil, fmt.Errorf("verify: table %s: not found on any node", p)
+			return nil, fmt.Errorf("verify: table %s: %w", p, ErrTableNotFound)
 		}
 	}
 	keys := make([]string, 0, len(names))

@@ -3,6 +3,7 @@ package replicate
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -231,8 +232,8 @@ func testVerifyFindsEveryDifference(t *testing.T, major int) {
 	if len(rep.Tables) != 2 {
 		t.Errorf("--tables events,wide: got %d tables", len(rep.Tables))
 	}
-	if _, err := Verify(ctx, p, VerifyOptions{Tables: []string{"public.nope"}}); err == nil {
-		t.Error("unknown table: want an error")
+	if _, err := Verify(ctx, p, VerifyOptions{Tables: []string{"public.nope"}}); !errors.Is(err, ErrTableNotFound) {
+		t.Errorf("unknown table: err = %v, want ErrTableNotFound", err)
 	}
 }
 

@@ -131,8 +131,8 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 	if o.plan == "" && o.topology == "" && o.sandboxN == 0 {
 		return usagef("say what to build: --plan FILE, --topology KIND --node NAME=DSN ..., or --sandbox N (see 'aadvisor bootstrap --help')")
 	}
-	if o.sandboxN < 0 || o.sandboxN == 1 {
-		return usagef("--sandbox %d: want at least 2 nodes", o.sandboxN)
+	if o.sandboxN < 0 || o.sandboxN == 1 || o.sandboxN > sandbox.MaxNodes {
+		return usagef("--sandbox %d: want 2 to %d nodes", o.sandboxN, sandbox.MaxNodes)
 	}
 	if o.ha != "" && o.ha != replicate.HAPatroni {
 		return usagef("--ha %q: want patroni", o.ha)

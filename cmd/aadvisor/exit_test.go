@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
 // Bad input of every kind exits 2 with one short line that names the
@@ -42,6 +44,9 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"sandbox name", []string{"sandbox", "up", "--name", "../../x"}, `--name "../../x": want a plain name`},
 		{"sandbox status name", []string{"sandbox", "status", "--name", "a/b"}, `--name "a/b": want a plain name`},
 		{"sandbox zero nodes", []string{"sandbox", "up", "--nodes", "0", "--dir", filepath.Join(dir, "sb")}, "--nodes 0: want 1 to 16"},
+		{"bootstrap sandbox nodes", []string{"bootstrap", "--sandbox", "99", "--sandbox-dir", filepath.Join(dir, "sb")}, "--sandbox 99: want 2 to 16 nodes"},
+		{"bootstrap sequences", []string{"bootstrap", "--topology", "active-active", "--engine", "native", "--dry-run", "--sequences", "random",
+			"--node", "a=postgres://app@127.0.0.1:1/app", "--node", "b=postgres://app@127.0.0.1:2/app"}, `topology.sequences: unknown strategy "random"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", tc.args...)
@@ -112,5 +117,25 @@ func TestExitCodeFromErrorType(t *testing.T) {
 				t.Errorf("exit %d, want %d (stderr %q)", got, tc.want, stderr.String())
 			}
 		})
+	}
+}
+
+// A table named with --tables that no node has is bad input (exit 2
+// naming the flag), not a runtime failure.
+func TestVerifyUnknownTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("PostgreSQL servers: not with -short")
+	}
+	sb := sandboxtest.ForTest(t, 0, 2)
+	plan := filepath.Join(t.TempDir(), "mesh.yaml")
+	body := "version: 2\ntopology:\n  kind: active-active\n  engine: native\n  nodes:\n" +
+		"    - {name: a, role: peer, dsn: \"" + sb.Nodes[0].DSN("postgres") + "\"}\n" +
+		"    - {name: b, role: peer, dsn: \"" + sb.Nodes[1].DSN("postgres") + "\"}\n"
+	if err := os.WriteFile(plan, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "mesh", "verify", "--plan", plan, "--tables", "public.nope")
+	if code != exitUsage || out != "" || !strings.Contains(errs, "--tables: verify: table public.nope: not found on any node") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d naming --tables", code, out, errs, exitUsage)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,6 +75,12 @@ Exit status: 0 when every row matches, 3 when differences were found, 1 on error
 			rep, err := replicate.Verify(cmd.Context(), p, replicate.VerifyOptions{Tables: tables, Recheck: o.recheck,
 				Source: o.source, MaxRows: o.maxRows, Buckets: o.buckets, Log: a.log})
 			stop()
+			if errors.Is(err, replicate.ErrTableNotFound) {
+				if len(tables) > 0 {
+					return usagef("--tables: %v", err)
+				}
+				return asUsage(err)
+			}
 			if err != nil {
 				return err
 			}
