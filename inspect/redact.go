@@ -1,6 +1,9 @@
 package inspect
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 var (
 	// postgres://user:secret@host -> postgres://user:xxxxx@host
@@ -19,4 +22,13 @@ func Redact(s string) string {
 	s = queryPassword.ReplaceAllString(s, "${1}xxxxx")
 	s = kvPassword.ReplaceAllString(s, "${1}xxxxx")
 	return s
+}
+
+var lineBreaks = regexp.MustCompile(`\s*\n\s*`)
+
+// OneLine joins the lines of a multi-line message (the driver lists each
+// address it tried on a line of its own) with "; ", so that an error stays
+// on one line.
+func OneLine(s string) string {
+	return lineBreaks.ReplaceAllString(strings.TrimSpace(s), "; ")
 }

@@ -357,7 +357,7 @@ func (b *bootstrapper) gatherNode(ctx context.Context, n *nodeConn) []Check {
 
 // connectErr shortens pgx connection errors and hides passwords.
 func connectErr(err error) string {
-	msg := err.Error()
+	msg := inspect.OneLine(err.Error())
 	var pgErr interface{ SQLState() string }
 	if errors.As(err, &pgErr) {
 		switch pgErr.SQLState() {

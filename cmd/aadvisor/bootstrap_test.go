@@ -82,3 +82,26 @@ func TestSandboxDefaultEngine(t *testing.T) {
 		}
 	}
 }
+
+// A node that cannot be reached fails its connect precheck on one line,
+// without the password, although the driver reports each address it tried
+// on a line of its own.
+func TestBootstrapConnectPrecheckOneLine(t *testing.T) {
+	code, out, errs := runCLI(t, "", "bootstrap", "--topology", "active-active", "--engine", "native", "--dry-run",
+		"--node", "a=postgres://app:s3cret@127.0.0.1:1/app", "--node", "b=postgres://app:s3cret@127.0.0.1:2/app")
+	if code != exitRuntime {
+		t.Errorf("exit %d, want %d (stderr %q)", code, exitRuntime, errs)
+	}
+	fails := 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "\t") {
+			t.Errorf("a precheck runs over several lines: %q\n%s", line, out)
+		}
+		if strings.Contains(line, "FAIL") && strings.Contains(line, "connect") {
+			fails++
+		}
+	}
+	if fails != 2 || strings.Contains(out+errs, "s3cret") {
+		t.Errorf("want two connect failures without the password:\n%s%s", out, errs)
+	}
+}

@@ -255,7 +255,7 @@ func (r *reader) openSecond(ctx context.Context, cfg *pgx.ConnConfig, snapshot, 
 	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect: %s", oneLine(inspect.Redact(err.Error())))
+		return nil, fmt.Errorf("connect: %s", inspect.OneLine(inspect.Redact(err.Error())))
 	}
 	l := &lane{conn: conn, log: r.log, queries: &r.queries}
 	l.count()

@@ -158,7 +158,7 @@ func Connect(ctx context.Context, dsn string, o Options) (*pgx.Conn, error) {
 		if ctx.Err() == nil && cctx.Err() != nil {
 			return nil, &connectError{msg: fmt.Sprintf("connect to %s: timed out after %s", sourceName(cfg), cfg.ConnectTimeout), err: context.DeadlineExceeded}
 		}
-		return nil, &connectError{msg: "connect: " + oneLine(inspect.Redact(err.Error())), err: causeOf(err)}
+		return nil, &connectError{msg: "connect: " + inspect.OneLine(inspect.Redact(err.Error())), err: causeOf(err)}
 	}
 	return conn, nil
 }
@@ -213,12 +213,8 @@ func parseError(err error) error {
 		}
 		return q
 	})
-	return errors.New("parse dsn: " + oneLine(inspect.Redact(msg)))
+	return errors.New("parse dsn: " + inspect.OneLine(inspect.Redact(msg)))
 }
-
-var spaces = regexp.MustCompile(`\s*\n\s*`)
-
-func oneLine(s string) string { return spaces.ReplaceAllString(strings.TrimSpace(s), "; ") }
 
 // sourceName is host:port/database, never with user or password.
 func sourceName(cfg *pgx.ConnConfig) string {
