@@ -95,6 +95,12 @@ func (a *app) runAssess(cmd *cobra.Command, o *assessOptions) error {
 	if err := checkDSN("--dsn", o.dsn); err != nil {
 		return err
 	}
+	if err := checkTimeout("--statement-timeout", o.timeout); err != nil {
+		return err
+	}
+	if err := checkTimeout("--lock-timeout", o.lockTimeout); err != nil {
+		return err
+	}
 	if o.dsn != "" && len(o.queries) > 0 {
 		return usagef("--queries goes with --schema; a live database's workload comes from pg_stat_statements")
 	}

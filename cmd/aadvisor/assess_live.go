@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/pglive"
 	"github.com/spf13/cobra"
@@ -32,6 +34,16 @@ func checkDSN(flag, dsn string) error {
 	}
 	if err := pglive.CheckDSN(dsn); err != nil {
 		return usagef("%s: %v", flag, err)
+	}
+	return nil
+}
+
+// checkTimeout rejects a server timeout that PostgreSQL would not apply:
+// it is sent in whole milliseconds, and 0 (what a negative value or one
+// under a millisecond would become) turns the timeout off.
+func checkTimeout(flag string, d time.Duration) error {
+	if d < time.Millisecond {
+		return usagef("%s %s: want 1ms or more", flag, d)
 	}
 	return nil
 }

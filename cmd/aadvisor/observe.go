@@ -143,6 +143,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	if o.sequences != assess.SequencesShared && o.sequences != assess.SequencesOffsets {
 		return usagef("--sequences %q: want %s or %s", o.sequences, assess.SequencesShared, assess.SequencesOffsets)
 	}
+	if err := checkTimeout("--statement-timeout", o.stmtTimeout); err != nil {
+		return err
+	}
 	if o.duration <= 0 && o.dsn != "" {
 		return usagef("--duration %s: want more than 0", o.duration)
 	}
