@@ -27,6 +27,8 @@ func TestBadInputExitCodes(t *testing.T) {
 	const badDSN = "postgres://app:s3cret@db.example:notaport/app"
 	plan := write("plan.yaml", "version: 1\ntopology:\n  kind: active-active\n  engine: native\n  nodes:\n"+
 		"    - {name: a, role: peer, dsn: \""+badDSN+"\"}\n    - {name: b, role: peer, dsn: \"postgres://app@127.0.0.1:1/app\"}\n")
+	good := write("good.yaml", "version: 2\ntopology:\n  kind: active-active\n  engine: native\n  nodes:\n"+
+		"    - {name: a, role: peer, dsn: \"postgres://app@127.0.0.1:1/app\"}\n    - {name: b, role: peer, dsn: \"postgres://app@127.0.0.1:2/app\"}\n")
 	huge := write("huge.yaml", "slo_target: "+strings.Repeat("9", 5<<20)+"\n")
 	for _, tc := range []struct {
 		name string
@@ -47,6 +49,8 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"assess statement timeout", []string{"assess", "--dsn", "postgres://app@127.0.0.1:1/app", "--statement-timeout", "500us"}, "--statement-timeout 500µs: want 1ms or more"},
 		{"assess lock timeout", []string{"assess", "--dsn", "postgres://app@127.0.0.1:1/app", "--lock-timeout", "-1s"}, "--lock-timeout -1s: want 1ms or more"},
 		{"observe statement timeout", []string{"observe", "--dsn", "postgres://app@127.0.0.1:1/app", "--statement-timeout", "0"}, "--statement-timeout 0s: want 1ms or more"},
+		{"mesh watch json", []string{"mesh", "status", "--plan", good, "--watch", "--format", "json"}, "--watch is a dashboard on the terminal: leave out --format json"},
+		{"mesh watch no terminal", []string{"mesh", "status", "--plan", good, "--watch"}, "--watch needs a terminal"},
 		{"bootstrap sandbox nodes", []string{"bootstrap", "--sandbox", "99", "--sandbox-dir", filepath.Join(dir, "sb")}, "--sandbox 99: want 2 to 16 nodes"},
 		{"bootstrap sequences", []string{"bootstrap", "--topology", "active-active", "--engine", "native", "--dry-run", "--sequences", "random",
 			"--node", "a=postgres://app@127.0.0.1:1/app", "--node", "b=postgres://app@127.0.0.1:2/app"}, `topology.sequences: unknown strategy "random"`},

@@ -43,6 +43,12 @@ Exit status: 0 when nothing needs a human, 3 when an alarm is raised, 1 on error
 			if o.format != "text" && o.format != "json" {
 				return usagef("--format: unknown format %q (want text or json)", o.format)
 			}
+			if o.watch && o.format != "text" {
+				return usagef("--watch is a dashboard on the terminal: leave out --format %s", o.format)
+			}
+			if o.watch && !(isTerminal(a.stdin) && isTerminal(a.stderr)) {
+				return usagef("--watch needs a terminal (standard input and error); without one run 'aadvisor mesh status' again, or 'aadvisor mesh run' for metrics")
+			}
 			if o.interval < 200*time.Millisecond {
 				return usagef("--interval %s: want at least 200ms", o.interval)
 			}
