@@ -51,6 +51,7 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"observe statement timeout", []string{"observe", "--dsn", "postgres://app@127.0.0.1:1/app", "--statement-timeout", "0"}, "--statement-timeout 0s: want 1ms or more"},
 		{"mesh watch json", []string{"mesh", "status", "--plan", good, "--watch", "--format", "json"}, "--watch is a dashboard on the terminal: leave out --format json"},
 		{"mesh watch no terminal", []string{"mesh", "status", "--plan", good, "--watch"}, "--watch needs a terminal"},
+		{"mesh verify source", []string{"mesh", "verify", "--plan", good, "--source", "nosuch"}, "--source nosuch: not a node of the plan (nodes: a, b)"},
 		{"bootstrap sandbox nodes", []string{"bootstrap", "--sandbox", "99", "--sandbox-dir", filepath.Join(dir, "sb")}, "--sandbox 99: want 2 to 16 nodes"},
 		{"bootstrap sequences", []string{"bootstrap", "--topology", "active-active", "--engine", "native", "--dry-run", "--sequences", "random",
 			"--node", "a=postgres://app@127.0.0.1:1/app", "--node", "b=postgres://app@127.0.0.1:2/app"}, `topology.sequences: unknown strategy "random"`},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -62,6 +63,15 @@ Exit status: 0 when every row matches, 3 when differences were found, 1 on error
 			p, err := readPlanFlag(o.plan)
 			if err != nil {
 				return err
+			}
+			if o.source != "" {
+				var names []string
+				for _, n := range p.Topology.Nodes {
+					names = append(names, n.Name)
+				}
+				if !slices.Contains(names, o.source) {
+					return usagef("--source %s: not a node of the plan (nodes: %s)", o.source, strings.Join(names, ", "))
+				}
 			}
 			var tables []string
 			for _, t := range o.tables {
