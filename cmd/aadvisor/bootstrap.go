@@ -134,6 +134,9 @@ func (a *app) runBootstrap(ctx context.Context, o *bootstrapOptions) error {
 	if o.sandboxN < 0 || o.sandboxN == 1 || o.sandboxN > sandbox.MaxNodes {
 		return usagef("--sandbox %d: want 2 to %d nodes", o.sandboxN, sandbox.MaxNodes)
 	}
+	if o.wait <= 0 {
+		return usagef("--wait %s: want more than 0", o.wait)
+	}
 	if o.ha != "" && o.ha != replicate.HAPatroni {
 		return usagef("--ha %q: want patroni", o.ha)
 	}

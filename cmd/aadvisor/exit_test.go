@@ -52,6 +52,8 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"mesh watch json", []string{"mesh", "status", "--plan", good, "--watch", "--format", "json"}, "--watch is a dashboard on the terminal: leave out --format json"},
 		{"mesh watch no terminal", []string{"mesh", "status", "--plan", good, "--watch"}, "--watch needs a terminal"},
 		{"mesh verify source", []string{"mesh", "verify", "--plan", good, "--source", "nosuch"}, "--source nosuch: not a node of the plan (nodes: a, b)"},
+		{"observe trace directory", []string{"observe", "--trace", dir}, "--trace " + dir + ": is a directory, want a file"},
+		{"bootstrap wait", []string{"bootstrap", "--plan", good, "--wait", "-5s", "--dry-run"}, "--wait -5s: want more than 0"},
 		{"bootstrap sandbox nodes", []string{"bootstrap", "--sandbox", "99", "--sandbox-dir", filepath.Join(dir, "sb")}, "--sandbox 99: want 2 to 16 nodes"},
 		{"bootstrap sequences", []string{"bootstrap", "--topology", "active-active", "--engine", "native", "--dry-run", "--sequences", "random",
 			"--node", "a=postgres://app@127.0.0.1:1/app", "--node", "b=postgres://app@127.0.0.1:2/app"}, `topology.sequences: unknown strategy "random"`},

@@ -126,6 +126,9 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	case o.trace != "" && o.save != "":
 		return usagef("--save needs a capture (--dsn), not --trace")
 	}
+	if st, err := os.Stat(o.trace); o.trace != "" && err == nil && st.IsDir() {
+		return usagef("--trace %s: is a directory, want a file", o.trace)
+	}
 	if o.plan != "" {
 		if err := a.observeFromPlan(o); err != nil {
 			return err
