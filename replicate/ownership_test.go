@@ -127,3 +127,33 @@ func TestTeardownKeptSequences(t *testing.T) {
 		t.Errorf("kept %q: this schema has no sequence", tr.Kept)
 	}
 }
+
+// A subscription whose slot is gone from its publisher (dropped by hand,
+// or a crashed run left it so) does not stop teardown: DROP SUBSCRIPTION
+// would fail on the missing slot, so teardown detaches it first.
+func TestTeardownSlotGoneOnPublisher(t *testing.T) {
+	m := newMesh(t, 18, 2, aaSchema)
+	p := m.plan(TopologyActiveActive, EngineNative)
+	mustBootstrap(t, p, Options{})
+	sub := subName(m.names[0], m.names[1])
+	m.exec(0, `ALTER SUBSCRIPTION `+sub+` DISABLE`)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(m.rows(1, `SELECT 1 FROM pg_replication_slots WHERE slot_name = '`+sub+`' AND active`)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slot stayed active after DISABLE")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.exec(1, `SELECT pg_drop_replication_slot('`+sub+`')`)
+	if _, err := Teardown(context.Background(), p, Options{}); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	for i := range m.conns {
+		left := m.rows(i, `SELECT 'pub ' || pubname FROM pg_publication
+UNION ALL SELECT 'sub ' || subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database = current_database()`)
+		if len(left) > 0 {
+			t.Errorf("%s after teardown: %v", m.names[i], left)
+		}
+	}
+}

@@ -133,9 +133,11 @@ func (b *bootstrapper) teardownNative(ctx context.Context, res *TeardownResult) 
 			return fmt.Errorf("node %s: read subscriptions: %w", n.Name, err)
 		}
 		for _, s := range subs {
-			if !b.providerUp(s, up) {
-				// The publisher cannot drop its slot now: detach the
-				// slot first; it is dropped when the node is back.
+			if !b.providerUp(s, up) || b.slotGone(ctx, n, s) {
+				// The publisher cannot drop its slot now (or it has none
+				// any more, and DROP SUBSCRIPTION would fail on that):
+				// detach the slot first; a slot left behind is dropped
+				// when the node is back.
 				if err := b.do(ctx, res, n, "disable "+s, "ALTER SUBSCRIPTION "+ident(s)+" DISABLE"); err != nil {
 					return err
 				}
@@ -160,6 +162,31 @@ func (b *bootstrapper) teardownNative(ctx context.Context, res *TeardownResult) 
 		}
 	}
 	return b.dropLeftoverSlots(ctx, res)
+}
+
+// slotGone reports whether the slot of subscription sub on node n is
+// missing on its (reachable) publisher: someone dropped it, or a crashed
+// run left the subscription without it.
+func (b *bootstrapper) slotGone(ctx context.Context, n *nodeConn, sub string) bool {
+	var prov *nodeConn
+	for _, m := range b.nodes {
+		if subName(n.Name, m.Name) == sub {
+			prov = m
+		}
+	}
+	if prov == nil || prov.conn == nil {
+		return false
+	}
+	var slot *string
+	if err := n.conn.QueryRow(ctx, `SELECT subslotname::text FROM pg_catalog.pg_subscription
+WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`, sub).Scan(&slot); err != nil || slot == nil {
+		return false
+	}
+	var exists bool
+	if err := prov.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)`, *slot).Scan(&exists); err != nil {
+		return false
+	}
+	return !exists
 }
 
 // providerUp reports whether the provider named in a subscription name
