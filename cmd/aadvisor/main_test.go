@@ -15,6 +15,8 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/script
 func TestMain(m *testing.M) {
 	testscript.Main(sharedNodesStopped{m}, map[string]func(){
 		"aadvisor": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// main itself, with its signal handling (signals.txtar).
+		"aadvisor-main": main,
 	})
 }
 
