@@ -145,6 +145,36 @@ func TestTeardownSlotGoneOnPublisher(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	m.exec(1, `SELECT pg_drop_replication_slot('`+sub+`')`)
+	m.exec(0, `ALTER SUBSCRIPTION `+sub+` ENABLE`)
+	// The link can never resume: status says error with the reason and
+	// raises link_broken (it said "down", no alarm, exit 0), and a
+	// bootstrap run again says so at once instead of "ready" or a wait.
+	c := NewCollector(p, StatusOptions{})
+	st := c.Collect(context.Background())
+	c.Close()
+	var link *LinkStatus
+	for i := range st.Links {
+		if st.Links[i].Subscription == sub {
+			link = &st.Links[i]
+		}
+	}
+	if link == nil || link.State != LinkError || !strings.Contains(link.Note, "is gone from the publisher") {
+		t.Errorf("status of %s: %+v", sub, link)
+	}
+	broken := false
+	for _, a := range st.Alarms {
+		broken = broken || (a.Kind == AlarmLinkBroken && a.Link == sub)
+	}
+	if !broken {
+		t.Errorf("no link_broken alarm for %s: %+v", sub, st.Alarms)
+	}
+	bootMu.Lock()
+	start := time.Now()
+	_, err := Bootstrap(context.Background(), p, Options{Wait: time.Minute})
+	bootMu.Unlock()
+	if err == nil || !strings.Contains(err.Error(), "is gone from") || time.Since(start) > 30*time.Second {
+		t.Errorf("bootstrap again after %s: %v; want an error at once naming the missing slot", time.Since(start).Round(time.Second), err)
+	}
 	if _, err := Teardown(context.Background(), p, Options{}); err != nil {
 		t.Fatalf("teardown: %v", err)
 	}

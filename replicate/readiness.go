@@ -50,14 +50,31 @@ func (b *bootstrapper) linkState(ctx context.Context, n, p *nodeConn) LinkReadin
     WHEN NOT s.subenabled THEN '` + LinkDisabled + `'
     WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL) THEN '` + LinkStreaming + `'
     ELSE '` + LinkDown + `' END,
-  (SELECT count(*) FROM pg_catalog.pg_subscription_rel r WHERE r.srsubid = s.oid AND r.srsubstate NOT IN ('r', 's'))::int
+  (SELECT count(*) FROM pg_catalog.pg_subscription_rel r WHERE r.srsubid = s.oid AND r.srsubstate NOT IN ('r', 's'))::int,
+  coalesce(s.subslotname::text, '')
 FROM (SELECT $1::text AS name) x LEFT JOIN pg_catalog.pg_subscription s ON s.subname = x.name`
 	}
-	var state string
+	var state, slot string
 	var syncing int
-	if err := n.conn.QueryRow(ctx, q, l.Name).Scan(&state, &syncing); err != nil {
+	var err error
+	if t.Engine == EnginePglogical {
+		err = n.conn.QueryRow(ctx, q, l.Name).Scan(&state, &syncing)
+	} else {
+		err = n.conn.QueryRow(ctx, q, l.Name).Scan(&state, &syncing, &slot)
+	}
+	if err != nil {
 		l.State, l.Detail = LinkUnknown, inspect.Redact(err.Error())
 		return l
+	}
+	if slot != "" && (state == LinkStreaming || state == LinkDown) && p.conn != nil {
+		// A worker that starts and fails again and again (its slot is
+		// gone from the publisher) looks like a streaming link between
+		// two failures: ask the publisher.
+		var ok bool
+		if err := p.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)`, slot).Scan(&ok); err == nil && !ok {
+			l.State, l.Detail = LinkError, "slot "+slot+" is gone from "+p.Name+": the link cannot resume; drop the subscription and bootstrap again (its rows are copied anew)"
+			return l
+		}
 	}
 	if t.Engine == EnginePglogical && state != LinkMissing {
 		state = pglogicalLinkState(state)
@@ -161,6 +178,10 @@ func (b *bootstrapper) waitReady(ctx context.Context) error {
 				continue // manual runbook
 			}
 			ls := b.linkState(ctx, l[0], l[1])
+			if ls.State == LinkError {
+				// Readiness says error only for what waiting cannot mend.
+				return fmt.Errorf("link %s→%s cannot become ready: %s", ls.From, ls.To, ls.Detail)
+			}
 			if !ls.Ready {
 				pending = append(pending, fmt.Sprintf("%s→%s %s %s", ls.From, ls.To, ls.State, ls.Detail))
 			}

@@ -210,6 +210,17 @@ type stSlot struct {
 	replayLag            *int64
 }
 
+// slotGone says why a native link cannot resume when its publisher is up
+// and has no slot by the subscription's slot name (dropped by hand, or
+// lost with a rebuilt publisher); "" otherwise. pglogical names and
+// checks its own slots.
+func slotGone(sub stSub, slot *stSlot, pubUp bool) string {
+	if !pubUp || slot != nil || !sub.enabled || sub.slot == "" || sub.pglStatus != "" {
+		return ""
+	}
+	return "slot " + sub.slot + " is gone from the publisher: the link cannot resume; drop the subscription and bootstrap again (its rows are copied anew)"
+}
+
 type stSub struct {
 	name, conninfo, slot string
 	enabled              bool
@@ -563,6 +574,11 @@ func (c *Collector) build(nodes []*stNode) *Status {
 			l.State = c.linkState(sub, slot, from >= 0 && nodes[from].err == nil, from >= 0, pub)
 			if from >= 0 && nodes[from].err != nil {
 				l.Note = "publisher " + nodes[from].plan.Name + " is down"
+			}
+			if gone := slotGone(sub, slot, from >= 0 && nodes[from].err == nil); gone != "" {
+				// The worker retries for ever and never streams: an
+				// error that needs a human, not a link coming back.
+				l.State, l.Note = LinkError, gone
 			}
 			st.Links = append(st.Links, l)
 		}
