@@ -251,6 +251,11 @@ func Bootstrap(ctx context.Context, p *Plan, opt Options) (*Result, error) {
 	if f := res.Failed(); len(f) > 0 {
 		return res, &PrecheckError{Failed: f}
 	}
+	if !opt.DryRun {
+		if err := b.lockRun(ctx); err != nil {
+			return res, err
+		}
+	}
 	steps, err := b.steps()
 	if err != nil {
 		return res, err
@@ -368,6 +373,31 @@ func connectErr(err error) string {
 		}
 	}
 	return inspect.Redact(msg)
+}
+
+// RunLockKey is the advisory lock (pg_try_advisory_lock(classid, objid),
+// in the plan's database) a bootstrap holds on each writable node while
+// it runs, so that two runs of one plan do not create the same objects
+// at once.
+var RunLockKey = [2]int32{0x61616476, 1} // "aadv", 1
+
+// lockRun takes the run lock on every connected node that is not in
+// recovery (a standby takes no advisory locks) or names the node another
+// run holds it on.
+func (b *bootstrapper) lockRun(ctx context.Context) error {
+	for _, n := range b.nodes {
+		if n == nil || n.conn == nil || (n.facts != nil && n.facts.InRecovery) {
+			continue
+		}
+		var ok bool
+		if err := n.conn.QueryRow(ctx, `SELECT pg_catalog.pg_try_advisory_lock($1, $2)`, RunLockKey[0], RunLockKey[1]).Scan(&ok); err != nil {
+			return fmt.Errorf("node %s: take the bootstrap lock: %s", n.Name, inspect.Redact(err.Error()))
+		}
+		if !ok {
+			return fmt.Errorf("node %s: another aadvisor bootstrap of this database is running (advisory lock %d, %d held by another session); wait for it, then run again", n.Name, RunLockKey[0], RunLockKey[1])
+		}
+	}
+	return nil
 }
 
 func (b *bootstrapper) close() {

@@ -187,3 +187,29 @@ UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots WHERE database =
 		}
 	}
 }
+
+// Two bootstraps of one plan at once created the same objects and one
+// failed half-way ("subscription ... already exists"), leaving a link
+// whose slot its twin had dropped. A run holds an advisory lock on each
+// node; a second run stops before its first step, naming the node.
+func TestBootstrapRunLock(t *testing.T) {
+	m := newMesh(t, 18, 2, aaSchema)
+	p := m.plan(TopologyActiveActive, EngineNative)
+	m.exec(1, `SELECT pg_advisory_lock($1, $2)`, RunLockKey[0], RunLockKey[1])
+	bootMu.Lock()
+	res, err := Bootstrap(context.Background(), p, Options{})
+	bootMu.Unlock()
+	if err == nil || !strings.Contains(err.Error(), "node "+m.names[1]+": another aadvisor bootstrap") {
+		t.Fatalf("bootstrap while another holds the lock: %v", err)
+	}
+	for _, s := range res.Steps {
+		t.Errorf("step run while locked out: %+v", s)
+	}
+	if left := m.rows(0, `SELECT subname FROM pg_subscription`); len(left) > 0 {
+		t.Errorf("subscriptions made while locked out: %v", left)
+	}
+	m.exec(1, `SELECT pg_advisory_unlock($1, $2)`, RunLockKey[0], RunLockKey[1])
+	mustBootstrap(t, p, Options{})
+	// The lock goes with the run: a second run after it goes through.
+	mustBootstrap(t, p, Options{})
+}
