@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +213,38 @@ func TestBootstrapRunLock(t *testing.T) {
 	mustBootstrap(t, p, Options{})
 	// The lock goes with the run: a second run after it goes through.
 	mustBootstrap(t, p, Options{})
+}
+
+// A link that does not stream holds changes that arrive when it resumes:
+// verify says which, since its differences may be those changes and a
+// repair made now can be undone by them (a repaired site's rows changed
+// back when its links were enabled, and verify had said nothing).
+func TestVerifySaysWhichLinksDoNotStream(t *testing.T) {
+	m := newMesh(t, 18, 2, aaSchema)
+	p := m.plan(TopologyActiveActive, EngineNative)
+	mustBootstrap(t, p, Options{})
+	sub := subName(m.names[0], m.names[1])
+	m.exec(0, `ALTER SUBSCRIPTION `+sub+` DISABLE`)
+	rep, err := Verify(context.Background(), p, VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "not streaming: "+sub+" (disabled)") }) {
+		t.Errorf("notes with %s disabled: %q", sub, rep.Notes)
+	}
+	m.exec(0, `ALTER SUBSCRIPTION `+sub+` ENABLE`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rep, err = Verify(context.Background(), p, VerifyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "not streaming") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("every link streams again, yet: %q", rep.Notes)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
