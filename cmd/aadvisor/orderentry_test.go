@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 	"github.com/jackc/pgx/v5"
@@ -141,9 +142,30 @@ func TestOrderEntryLive(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			// A backend that exits flushes its table counters.
+			// A backend that exits flushes its table counters, but Close
+			// does not wait for it to exit: wait until the counters show
+			// the 300 updates of district (a loaded machine assessed
+			// before them, and hot-row had nothing to judge).
 			if err := conn.Close(ctx); err != nil {
 				t.Fatal(err)
+			}
+			check, err := n.Connect(ctx, "orderentry")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer check.Close(ctx)
+			for deadline := time.Now().Add(30 * time.Second); ; {
+				var upd int64
+				if err := check.QueryRow(ctx, `SELECT coalesce(sum(n_tup_upd), 0)::bigint FROM pg_stat_user_tables WHERE relname = 'district'`).Scan(&upd); err != nil {
+					t.Fatal(err)
+				}
+				if upd >= 300 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("district's counters show %d of 300 updates after 30 s", upd)
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 			rep := oeAssess(t, "--dsn", n.DSN("orderentry"))
 			checkOrderEntry(t, rep)
