@@ -3,6 +3,8 @@ package assess
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // The forecast replays writes as last-update-wins would apply them: a
@@ -73,5 +75,5 @@ func (d allocatorDup) text() string {
 		when = fmt.Sprintf(" in %s s of capture (≈ %s a day)", fcNum(d.Seconds), fmtRate(d.PerDay))
 	}
 	return fmt.Sprintf("%s hands out ids (assessment: id-allocator), and the forecast's replay (%d regions, route %s, W = %s) lost %s of its %s increments to last-update-wins: %s ids that two nodes both handed out%s, each a key collision where the ids are used. The forecast's key collisions count sequence-fed keys only and leave these out.",
-		d.Object, d.Regions, d.Route, fmtMs(d.LagMs), groupThousands(d.Lost), groupThousands(d.Changes), groupThousands(d.Lost), when)
+		d.Object, d.Regions, d.Route, fmtMs(d.LagMs), inspect.GroupThousands(d.Lost), inspect.GroupThousands(d.Changes), inspect.GroupThousands(d.Lost), when)
 }

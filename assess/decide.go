@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // Inputs are the optional evidence folded into a recommendation.
@@ -883,7 +885,7 @@ func (x *decider) schemaGate() {
 					resolved = append(resolved, f.Object+": "+why)
 					x.tableWhy(f.Table, "id-allocator resolved by the design: "+why)
 					if lost {
-						x.tableWhy(f.Table, fmt.Sprintf("the forecast's %s lost increments of %s (its replay, route %s, let any node bump any row) do not arise here", groupThousands(d.Lost), d.Column, d.Route))
+						x.tableWhy(f.Table, fmt.Sprintf("the forecast's %s lost increments of %s (its replay, route %s, let any node bump any row) do not arise here", inspect.GroupThousands(d.Lost), d.Column, d.Route))
 					}
 					continue
 				}

@@ -15,7 +15,7 @@ import (
 // every output shows one number for one question.
 func ReadForecastReport(path string) (*ForecastReport, error) {
 	var f ForecastReport
-	if err := readJSON(path, &f); err != nil {
+	if err := inspect.ReadJSONFile(path, &f); err != nil {
 		return nil, fmt.Errorf("read forecast: %w", err)
 	}
 	switch f.SchemaVersion {

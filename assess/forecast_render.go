@@ -117,7 +117,7 @@ func (r *ForecastReport) lostLines() []string {
 				where = "above"
 			}
 			out = append(out, fmt.Sprintf("%s.%s: %s of its %s changes are lost: last-update-wins keeps a version of the row built without them, so the converged rows end %s %s where all the changes would put them (together they change it by %s).",
-				t.Display(), inspect.QuoteIdentLine(c.Column), groupThousands(c.Lost), groupThousands(c.Changes), fmtAmount(math.Abs(c.LostDelta)), where, fmtAmount(c.TotalDelta)))
+				t.Display(), inspect.QuoteIdentLine(c.Column), inspect.GroupThousands(c.Lost), inspect.GroupThousands(c.Changes), fmtAmount(math.Abs(c.LostDelta)), where, fmtAmount(c.TotalDelta)))
 		}
 	}
 	return out
@@ -127,7 +127,7 @@ func (r *ForecastReport) lostLines() []string {
 // thousands separators, others as fcNum does.
 func fmtAmount(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return groupThousands(int64(v))
+		return inspect.GroupThousands(int64(v))
 	}
 	return fcNum(v)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/templates"
 )
@@ -919,18 +920,7 @@ func fmtRate(v float64) string {
 	case v < 1000:
 		return sig3(v)
 	}
-	return groupThousands(int64(math.Round(v)))
-}
-
-func groupThousands(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + groupThousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return inspect.GroupThousands(int64(math.Round(v)))
 }
 
 // starSites is how many sites the star draws; the rest are one box.

@@ -2,10 +2,10 @@ package assess
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // ReadReport reads the JSON report of `aadvisor assess --format json`: the
@@ -15,7 +15,7 @@ import (
 // be a plain string (its reason), as early reports wrote it.
 func ReadReport(path string) (*Report, error) {
 	var r Report
-	if err := readJSON(path, &r); err != nil {
+	if err := inspect.ReadJSONFile(path, &r); err != nil {
 		return nil, fmt.Errorf("read assessment: %w", err)
 	}
 	if r.SchemaVersion != ReportSchemaVersion {
@@ -46,25 +46,5 @@ func (s *ReportSkipped) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = ReportSkipped(p)
-	return nil
-}
-
-// readJSON reads a JSON file into v; a syntax error names its line.
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return fmt.Errorf("%s: empty file", path)
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			line := 1 + strings.Count(string(data[:min(int(se.Offset), len(data))]), "\n")
-			return fmt.Errorf("%s:%d: invalid JSON: %v", path, line, err)
-		}
-		return fmt.Errorf("%s: %w", path, err)
-	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package inspect
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Text for people that every command writes the same way: byte counts,
 // and the nearest known name for a misspelt one.
@@ -58,4 +62,22 @@ func Closest(s string, known []string, limit int) string {
 		}
 	}
 	return best
+}
+
+// GroupThousands writes a count with thousands separators: "1,234,567".
+func GroupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

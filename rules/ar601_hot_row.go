@@ -141,7 +141,7 @@ func checkHotRow(p *Pass) {
 				ObjectKind: "table",
 				Table:      t.QualifiedName(),
 				Message: fmt.Sprintf("%s has %s and took %s (%s per row) over a statistics window that is not known, so the rate cannot be judged: concurrent updates of the same row on two nodes lose one of them",
-					t.QualifiedName(), rows, plural(s.Updates, "update", "updates"), count(per)),
+					t.QualifiedName(), rows, plural(s.Updates, "update", "updates"), inspect.GroupThousands(per)),
 				Fix: "Route writes of each hot row to one home node, or replace in-place updates with an append-only ledger or the engine's conflict-free types.",
 				Pos: t.Pos,
 			})
@@ -211,7 +211,7 @@ func windowText(d time.Duration) string {
 func rateText(r float64) string {
 	switch {
 	case r >= 100:
-		return count(int64(math.Round(r)))
+		return inspect.GroupThousands(int64(math.Round(r)))
 	}
 	return strconv.FormatFloat(r, 'g', 2, 64)
 }

@@ -66,7 +66,7 @@ ALTER SUBSCRIPTION sub_b_from_a SET (streaming = parallel);  -- PostgreSQL 16+
 			case s.Facts.Kind == inspect.StmtCopy && len(s.Facts.Writes) > 0:
 				what = "is a bulk load (COPY FROM): replicated only at commit as one large transaction"
 			case len(s.Facts.Writes) > 0 && s.Calls > 0 && s.Rows/s.Calls >= bulkRowsPerCall:
-				what = fmt.Sprintf("writes %s rows per call on average: each call is replicated at commit as one large transaction", count(s.Rows/s.Calls))
+				what = fmt.Sprintf("writes %s rows per call on average: each call is replicated at commit as one large transaction", inspect.GroupThousands(s.Rows/s.Calls))
 			default:
 				continue
 			}

@@ -45,15 +45,15 @@ worse.`,
 			return
 		}
 		if v, ok := p.DB.SettingInt("vacuum_freeze_min_age"); ok && v < suggestedFreezeMinAge {
-			sev, why := Info, "rows lose their commit timestamp and origin after "+count(v)+" transactions"
+			sev, why := Info, "rows lose their commit timestamp and origin after "+inspect.GroupThousands(v)+" transactions"
 			if v < defaultFreezeMinAge {
-				sev, why = Warning, "lowered below the default "+count(defaultFreezeMinAge)+": "+why
+				sev, why = Warning, "lowered below the default "+inspect.GroupThousands(defaultFreezeMinAge)+": "+why
 			}
 			p.Report(Finding{
 				Severity:   sev,
 				Object:     "setting vacuum_freeze_min_age",
 				ObjectKind: "setting",
-				Message:    fmt.Sprintf("vacuum_freeze_min_age is %s (%s); updates arriving late for frozen rows are applied without conflict detection", count(v), why),
+				Message:    fmt.Sprintf("vacuum_freeze_min_age is %s (%s); updates arriving late for frozen rows are applied without conflict detection", inspect.GroupThousands(v), why),
 				Fix:        "Raise vacuum_freeze_min_age (PGD suggests 500000000) and keep node outages short.",
 				FixSQL:     "ALTER SYSTEM SET vacuum_freeze_min_age = 500000000;\nSELECT pg_reload_conf();",
 			})
@@ -73,7 +73,7 @@ worse.`,
 					Object:     t.QualifiedName(),
 					ObjectKind: "table",
 					Table:      t.QualifiedName(),
-					Message:    fmt.Sprintf("%s sets autovacuum_freeze_min_age = %s: its rows lose conflict-detection data early", t.QualifiedName(), count(v)),
+					Message:    fmt.Sprintf("%s sets autovacuum_freeze_min_age = %s: its rows lose conflict-detection data early", t.QualifiedName(), inspect.GroupThousands(v)),
 					Fix:        "Remove the per-table override.",
 					FixSQL:     fmt.Sprintf("ALTER TABLE %s RESET (autovacuum_freeze_min_age);", t.Ident()),
 					Pos:        t.Pos,

@@ -342,30 +342,12 @@ func functionIdent(f *inspect.Function) string {
 	return f.QualifiedName() + "(" + f.Args + ")"
 }
 
-// count formats a number with thousands separators.
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // plural returns "1 thing" or "n things".
 func plural(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return count(n) + " " + many
+	return inspect.GroupThousands(n) + " " + many
 }
 
 // duration formats an age for people: "45m", "6h", "3d".

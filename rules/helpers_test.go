@@ -58,7 +58,7 @@ func TestExprTokens(t *testing.T) {
 
 func TestFormatting(t *testing.T) {
 	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -45000: "-45,000"} {
-		if got := count(in); got != want {
+		if got := inspect.GroupThousands(in); got != want {
 			t.Errorf("count(%d) = %q, want %q", in, got, want)
 		}
 	}
