@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
@@ -35,7 +36,7 @@ type allocatorDup struct {
 
 // allocatorDups pairs the assessment's id allocators with the counters of
 // the forecast that lost increments.
-func allocatorDups(findings []ReportFinding, f *ForecastReport) []allocatorDup {
+func allocatorDups(findings []ReportFinding, f *forecast.Report) []allocatorDup {
 	if f == nil {
 		return nil
 	}
@@ -56,7 +57,7 @@ func allocatorDups(findings []ReportFinding, f *ForecastReport) []allocatorDup {
 				d := allocatorDup{Object: fd.Object, Table: fd.Table, Column: col, Lost: c.Lost, Changes: c.Changes,
 					Regions: f.Regions, Route: f.Route, LagMs: f.LagMs, Seconds: f.Capture.DurationS}
 				if d.Route == "" {
-					d.Route = RouteHash
+					d.Route = forecast.RouteHash
 				}
 				if f.Capture.DurationS > 0 {
 					d.PerDay = float64(c.Lost) / f.Capture.DurationS * 86400
@@ -72,7 +73,7 @@ func allocatorDups(findings []ReportFinding, f *ForecastReport) []allocatorDup {
 func (d allocatorDup) text() string {
 	when := ""
 	if d.Seconds > 0 {
-		when = fmt.Sprintf(" in %s s of capture (≈ %s a day)", fcNum(d.Seconds), fmtRate(d.PerDay))
+		when = fmt.Sprintf(" in %s s of capture (≈ %s a day)", forecast.FormatNum(d.Seconds), fmtRate(d.PerDay))
 	}
 	return fmt.Sprintf("%s hands out ids (assessment: id-allocator), and the forecast's replay (%d regions, route %s, W = %s) lost %s of its %s increments to last-update-wins: %s ids that two nodes both handed out%s, each a key collision where the ids are used. The forecast's key collisions count sequence-fed keys only and leave these out.",
 		d.Object, d.Regions, d.Route, fmtMs(d.LagMs), inspect.GroupThousands(d.Lost), inspect.GroupThousands(d.Changes), inspect.GroupThousands(d.Lost), when)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -220,7 +221,7 @@ func TestReadInputs(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", tc.body, err, tc.want)
 		}
 	}
-	fc, err := ReadForecastReport(write("f.json", `{"schema_version":1,"lag_ms":100,"tables":[{"table":"a","conflicts_per_day":2},{"table":"b","conflicts_per_day":3}]}`))
+	fc, err := forecast.ReadReport(write("f.json", `{"schema_version":1,"lag_ms":100,"tables":[{"table":"a","conflicts_per_day":2},{"table":"b","conflicts_per_day":3}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
@@ -14,7 +15,7 @@ import (
 type Inputs struct {
 	Thresholds Thresholds
 	Assessment *Report
-	Forecast   *ForecastReport
+	Forecast   *forecast.Report
 	// Measured replaces the platform's assumed failover time (measured.go).
 	Measured *MeasuredFailover
 }
@@ -782,14 +783,14 @@ func invariantWhy(inv []string) string {
 // for the design: with any-node writes they are lost updates; a mesh that
 // home-routes tables avoids those tables' share only while every write
 // goes to its row's home, which a forecast routed by hash does not show.
-func (x *decider) lwwRisk(f *ForecastReport) string {
+func (x *decider) lwwRisk(f *forecast.Report) string {
 	route := f.Route
 	if route == "" {
-		route = RouteHash
+		route = forecast.RouteHash
 	}
 	// the gates end in AA-HOME with owners or with home-routed tables
 	homeRouted := x.a.String("partition_key") != PartitionNo || len(x.homeTables()) > 0
-	if !homeRouted || route != RouteHash {
+	if !homeRouted || route != forecast.RouteHash {
 		return fmt.Sprintf("Expect silent lost updates at this rate: %s last-writer-wins conflicts/day (the forecast, route %s).", fmtRate(f.TotalConflictsPerDay), route)
 	}
 	homed := 0.0

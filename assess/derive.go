@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/aadvisor/aadvisor/assess/forecast"
 )
 
 // Minutes in a 365.25-day year (docs/decision.md).
@@ -302,8 +304,8 @@ func Derive(a Answers, t Thresholds) Derived {
 		for _, r := range a.Regions() {
 			shares = append(shares, r.Share/100)
 		}
-		d.HotRowConflictsPerS = RowConflictingApplies(d.WindowS, lambda, lambda, shares)
-		d.HotRowPConflict = RowPConflict(d.WindowS, lambda, shares)
+		d.HotRowConflictsPerS = forecast.RowConflictingApplies(d.WindowS, lambda, lambda, shares)
+		d.HotRowPConflict = forecast.RowPConflict(d.WindowS, lambda, shares)
 	}
 	return d
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/aadvisor/aadvisor/assess/forecast"
 )
 
 func near(t *testing.T, name string, got, want, tol float64) {
@@ -144,18 +146,18 @@ func TestLatencyAndHotRow(t *testing.T) {
 func TestConflictModel(t *testing.T) {
 	// top merchant: 150 updates/s split 90/60, W = 100 ms: nearly every
 	// write, 150/s, where the pair rate 2·0.1·90·60 says 1 080/s
-	near(t, "key 2 nodes", RowConflictingApplies(0.1, 150, 150, []float64{0.6, 0.4}),
+	near(t, "key 2 nodes", forecast.RowConflictingApplies(0.1, 150, 150, []float64{0.6, 0.4}),
 		150*(1-0.6*math.Exp(-12)-0.4*math.Exp(-18)), 1e-9)
 	// three nodes at 10/s each: 30·3·⅓·2·(1 − e^−3) ≈ 57/s of at most 60/s
-	near(t, "key 3 nodes", RowConflictingApplies(0.1, 30, 30, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}), 60*(1-math.Exp(-3)), 1e-9)
+	near(t, "key 3 nodes", forecast.RowConflictingApplies(0.1, 30, 30, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}), 60*(1-math.Exp(-3)), 1e-9)
 	// 1 000 writes/s uniform over 10 M rows, 2 regions: 0.1·10⁶·1/(2·10⁷) = 0.005/s = 432/day
 	u := UniformConflictRate(0.1, 1000, 2, 1e7)
 	near(t, "uniform", u, 0.005, 1e-12)
 	near(t, "uniform/day", u*86400, 432, 1e-6)
 	// a counter taking 1% of those writes (10/s, 5 per region): each write
 	// meets one from the other region within ±W with 1 − e^(−2·0.1·5)
-	near(t, "counter", RowConflictingApplies(0.1, 10, 10, []float64{0.5, 0.5}), 10*(1-math.Exp(-1)), 1e-9)
-	near(t, "counter p", RowPConflict(0.1, 10, []float64{0.5, 0.5}), 1-math.Exp(-1), 1e-12)
+	near(t, "counter", forecast.RowConflictingApplies(0.1, 10, 10, []float64{0.5, 0.5}), 10*(1-math.Exp(-1)), 1e-9)
+	near(t, "counter p", forecast.RowPConflict(0.1, 10, []float64{0.5, 0.5}), 1-math.Exp(-1), 1e-12)
 	// home routing: f = 0 → 0; f = 0.5: 2·0.1·0.25·100 = 5 pairs/s
 	near(t, "home f=0", HomeRoutedConflictRate(0.1, 0, 150), 0, 0)
 	near(t, "home f=0.5", HomeRoutedConflictRate(0.1, 0.5, 10), 5, 1e-9)
@@ -180,11 +182,11 @@ func TestDerive(t *testing.T) {
 	// the hottest row, 150 updates/s split 90/60, W = 100 ms: the conflicts
 	// a mesh logs, as the forecast counts them, at most one per remote
 	// change (150/s), not the pair rate 2W·λA·λB = 1 080/s
-	near(t, "hot row", d.HotRowConflictsPerS, RowConflictingApplies(0.1, 150, 150, []float64{0.6, 0.4}), 1e-9)
+	near(t, "hot row", d.HotRowConflictsPerS, forecast.RowConflictingApplies(0.1, 150, 150, []float64{0.6, 0.4}), 1e-9)
 	if d.HotRowConflictsPerS > 150 {
 		t.Errorf("hot row: %g conflicts/s, above the 150/s a node applies", d.HotRowConflictsPerS)
 	}
-	near(t, "p conflict", d.HotRowPConflict, RowPConflict(0.1, 150, []float64{0.6, 0.4}), 1e-12)
+	near(t, "p conflict", d.HotRowPConflict, forecast.RowPConflict(0.1, 150, []float64{0.6, 0.4}), 1e-12)
 	near(t, "ceiling", d.HotRowCeiling, 1000/80.5, 1e-9)
 }
 

@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aadvisor/aadvisor/assess/forecast"
+	"github.com/aadvisor/aadvisor/assess/forecast/forecasttest"
 )
 
 // The hot-row line of recommend prints the conflicts a mesh would log with
@@ -213,8 +216,8 @@ func TestSinglePrimaryWords(t *testing.T) {
 // says which share the routing removes, with the number written out.
 func TestLWWRiskUnderHomeRouting(t *testing.T) {
 	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
-	fc := &ForecastReport{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
-		Tables: []ForecastTable{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
+	fc := &forecast.Report{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
+		Tables: []forecast.Table{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
 	r := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: as, Forecast: fc})
 	if r.Design != AAHome {
 		t.Fatalf("design = %s", r.Design)
@@ -231,9 +234,9 @@ func TestLWWRiskUnderHomeRouting(t *testing.T) {
 // dropped the route, and said "route hash" of every file.)
 func TestLWWRiskRouteFromFile(t *testing.T) {
 	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
-	path := fcSave(t, &ForecastReport{SchemaVersion: ForecastSchemaVersion, LagMs: 100, Regions: 2, Route: "column:owner_id",
-		Tables: []ForecastTable{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}})
-	fc, err := ReadForecastReport(path)
+	path := forecasttest.Save(t, &forecast.Report{SchemaVersion: forecast.SchemaVersion, LagMs: 100, Regions: 2, Route: "column:owner_id",
+		Tables: []forecast.Table{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}})
+	fc, err := forecast.ReadReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/templates"
@@ -27,7 +28,7 @@ type HTMLInputs struct {
 	Recommendation *Recommendation
 	Answers        *Answers // for the numbers behind the pictures (defaults when nil)
 	Assessment     *Report
-	Forecast       *ForecastReport
+	Forecast       *forecast.Report
 	Topology       *replicate.Topology // the plan's, or the recommendation's skeleton
 	// Thresholds used by the recommendation; nil means the defaults with the
 	// recommendation's overrides applied.
@@ -214,7 +215,7 @@ type ForecastView struct {
 	TotalPerDay float64 `json:"total_conflicts_per_day"`
 	Total       string  `json:"total"`
 	// KeyPerDay is the key collisions, apart from the total; KeyLine says
-	// what they assume (ForecastReport.KeyCollisionsLine). Both empty
+	// what they assume (forecast.Report.KeyCollisionsLine). Both empty
 	// when no table has a sequence-fed key.
 	KeyPerDay float64 `json:"key_collisions_per_day,omitempty"`
 	KeyLine   string  `json:"key_collisions,omitempty"`
@@ -231,12 +232,12 @@ type ForecastView struct {
 	// RegionsChart is conflicts/day against the number of writing regions.
 	RegionsChart *templates.BarChart `json:"regions_chart,omitempty"`
 	HotLimit     float64             `json:"hot_row_p_limit"`
-	Capture      ForecastCapture     `json:"capture"`
+	Capture      forecast.Capture    `json:"capture"`
 	Route        string              `json:"route,omitempty"`
-	Totals       ForecastCounts      `json:"totals"`
+	Totals       forecast.Counts     `json:"totals"`
 	Warnings     []string            `json:"warnings,omitempty"`
 	// Lost says, per counter column, what the replay's lost increments do
-	// to it (ForecastReport.lostLines); Allocators, with the assessment,
+	// to it (forecast.Report.LostLines); Allocators, with the assessment,
 	// which of them hand out ids twice (allocatorDups).
 	Lost       []string `json:"lost,omitempty"`
 	Allocators []string `json:"allocators,omitempty"`
@@ -411,7 +412,7 @@ func buildHeadline(r *HTMLReport) Headline {
 		h.Facts = append(h.Facts, Fact{"Forecast conflicts (any node writes)", fmt.Sprintf("%s/day at %s lag", f.Total, fmtMs(f.LagMs)), cls})
 		if f.KeyLine != "" {
 			fact := Fact{"Key collisions", "0/day (per-node sequence offsets)", "good"}
-			if f.Sequences != SequencesOffsets {
+			if f.Sequences != forecast.SequencesOffsets {
 				fact = Fact{"Key collisions if sequences are shared", fmt.Sprintf("%s/day; 0 with per-node offsets", fmtRate(f.KeyPerDay)), "warn"}
 			}
 			h.Facts = append(h.Facts, fact)
@@ -792,11 +793,11 @@ func buildTables(a *Report) *TablesView {
 // AdviceClass is the colour class of a per-table advice (for templates).
 func AdviceClass(advice string) string { return adviceClass[advice] }
 
-func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresholds) *ForecastView {
+func buildForecast(in *forecast.Report, a *Report, rec *Recommendation, t Thresholds) *ForecastView {
 	// The page adds the tables up itself, so its headline, charts and
 	// table agree whoever built the report.
 	f := *in
-	f.sum()
+	f.Sum()
 	v := &ForecastView{LagMs: f.LagMs, Regions: f.Regions, TotalPerDay: f.TotalConflictsPerDay, HotLimit: t.Get("hot_row_p_conflict"),
 		Tables: []TableForecastView{}, HotRows: []HotRowView{}, Capture: f.Capture, Route: f.Route, Totals: f.Totals, Warnings: f.Warnings}
 	if v.LagMs <= 0 {
@@ -806,14 +807,14 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 		}
 	}
 	v.Total = fmtRate(v.TotalPerDay)
-	v.Conflicting = f.applies(f.Totals.ConflictingApplies)
+	v.Conflicting = f.Applies(f.Totals.ConflictingApplies)
 	for _, tf := range f.Tables {
 		if tf.SequenceKey != "" || tf.KeyCollisionsPerDay > 0 {
-			v.KeyPerDay, v.KeyLine, v.Sequences = f.KeyCollisionsPerDay, f.keyCollisionsLine(fmtRate), f.Sequences
+			v.KeyPerDay, v.KeyLine, v.Sequences = f.KeyCollisionsPerDay, f.KeyCollisionsLine(fmtRate), f.Sequences
 			break
 		}
 	}
-	v.Lost = f.lostLines()
+	v.Lost = f.LostLines()
 	advice := map[string]string{}
 	if a != nil {
 		for _, ta := range a.Tables {
@@ -823,7 +824,7 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 			v.Allocators = append(v.Allocators, d.text())
 		}
 	}
-	tables := append([]ForecastTable(nil), f.Tables...)
+	tables := append([]forecast.Table(nil), f.Tables...)
 	sort.SliceStable(tables, func(i, j int) bool {
 		if tables[i].ConflictsPerDay != tables[j].ConflictsPerDay {
 			return tables[i].ConflictsPerDay > tables[j].ConflictsPerDay
@@ -836,14 +837,14 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 			break
 		}
 		v.Tables = append(v.Tables, TableForecastView{Table: tf.Display(), WritesPerSec: tf.WritesPerSec, ConflictsPerDay: tf.ConflictsPerDay,
-			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table], Conflicting: f.applies(tf.ConflictingApplies),
+			Conflicts: fmtRate(tf.ConflictsPerDay), Advice: advice[tf.Table], Conflicting: f.Applies(tf.ConflictingApplies),
 			OriginDiffers: tf.OriginDiffers + tf.SeqInsertConflicts, LostIncrements: tf.LostIncrements, KeyCollisions: fmtRate(tf.KeyCollisionsPerDay)})
 	}
-	// Every line is the forecast's own curve (ForecastReport.sum): the
+	// Every line is the forecast's own curve (forecast.Report.Sum): the
 	// total passes through the headline at the forecast's lag, each table
 	// through its row of the table below.
 	lc := templates.LineChart{ID: "chart-lag", Title: "Expected conflicts per day against replication lag", XLabel: "replication lag + apply (ms)", YLabel: "conflicts per day", LogX: true, LogY: true}
-	curve := func(name string, pts []ForecastPoint, class string, dashed bool) {
+	curve := func(name string, pts []forecast.Point, class string, dashed bool) {
 		s := templates.Series{Name: name, Class: class, Dashed: dashed}
 		some := false
 		for _, p := range pts {
@@ -866,7 +867,7 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 	lc.YMarks = []templates.Mark{{Label: "1 per day", Value: 1, Class: templates.ClassMuted}}
 	v.LagChart = lc
 
-	hot := append([]ForecastHotRow(nil), f.HotRows...)
+	hot := append([]forecast.HotRow(nil), f.HotRows...)
 	sort.SliceStable(hot, func(i, j int) bool {
 		if hot[i].PConflict != hot[j].PConflict {
 			return hot[i].PConflict > hot[j].PConflict
@@ -882,15 +883,15 @@ func buildForecast(in *ForecastReport, a *Report, rec *Recommendation, t Thresho
 			}
 			row := HotRowView{Table: h.Display(), Key: h.Key, WritesPerSec: h.WritesPerSec, PConflict: h.PConflict,
 				Percent: fmtPct(100 * h.PConflict), Conflicts: fmtRate(h.ConflictsPerDay), Hot: h.PConflict > v.HotLimit, Lost: h.LostIncrements}
-			if f.oldModel != 0 {
-				row.Conflicts = unknown
+			if f.OldModel() != 0 {
+				row.Conflicts = forecast.Unknown
 			}
 			v.HotRows = append(v.HotRows, row)
 			cls := templates.ClassWarn
 			if row.Hot {
 				cls = templates.ClassBad
 			}
-			hc.Bars = append(hc.Bars, templates.Bar{Label: h.label(), Value: 100 * h.PConflict,
+			hc.Bars = append(hc.Bars, templates.Bar{Label: h.Label(), Value: 100 * h.PConflict,
 				Note: row.Percent + " · " + fmtNum(round(h.WritesPerSec, 2)) + " w/s", Class: cls})
 		}
 		hc.Marks = []templates.Mark{{Label: "hot above " + fmtPct(100*v.HotLimit), Value: 100 * v.HotLimit, Class: templates.ClassBad}}

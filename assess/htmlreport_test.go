@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/rules"
 	"github.com/aadvisor/aadvisor/templates"
@@ -50,7 +51,7 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := ReadForecastReport(filepath.Join(dir, "forecast.json"))
+	fc, err := forecast.ReadReport(filepath.Join(dir, "forecast.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +172,8 @@ func TestHTMLReportEscapesIdentifiers(t *testing.T) {
 	in.Assessment.Findings = append(in.Assessment.Findings, ReportFinding{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Title: evil,
 		Object: tbl, Table: tbl, Message: evil + " has no key", Fix: evil, FixSQL: "ALTER TABLE " + evil + ";"})
 	in.Assessment.Tables = append(in.Assessment.Tables, TableAdvice{Table: tbl, Advice: AdviceKeepLocal, Reasons: []string{evil}})
-	in.Forecast.Tables = append(in.Forecast.Tables, ForecastTable{Table: tbl, WritesPerSec: 1e6, ConflictsPerDay: 1e9})
-	in.Forecast.HotRows = append(in.Forecast.HotRows, ForecastHotRow{Table: tbl, Key: evil, WritesPerSec: 1e6, PConflict: 0.99})
+	in.Forecast.Tables = append(in.Forecast.Tables, forecast.Table{Table: tbl, WritesPerSec: 1e6, ConflictsPerDay: 1e9})
+	in.Forecast.HotRows = append(in.Forecast.HotRows, forecast.HotRow{Table: tbl, Key: evil, WritesPerSec: 1e6, PConflict: 0.99})
 	in.Topology.Nodes = append(in.Topology.Nodes, replicate.PlanNode{Name: evil, Region: evil, Role: "peer", Owns: []string{evil}})
 	in.Inputs = append(in.Inputs, evil)
 	page := renderReport(t, in)

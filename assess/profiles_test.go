@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -337,8 +338,8 @@ func TestForecastGateF3(t *testing.T) {
 	if err := a.Set("conflict_policy", PolicyRepair); err != nil {
 		t.Fatal(err)
 	}
-	fc := &ForecastReport{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
-		HotRows: []ForecastHotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
+	fc := &forecast.Report{SchemaVersion: 1, LagMs: 100, TotalConflictsPerDay: 0.5,
+		HotRows: []forecast.HotRow{{Table: "public.stock", Key: "id=7", WritesPerSec: 20, PConflict: 0.2}}}
 	r, err := Recommend(a, Inputs{Forecast: fc})
 	if err != nil {
 		t.Fatal(err)
@@ -357,7 +358,7 @@ func TestForecastGateF3(t *testing.T) {
 		t.Errorf("steps do not name the table in the forecast's words: %q", stepsText(r))
 	}
 	// Below the threshold the row does not weigh in.
-	cool := &ForecastReport{SchemaVersion: 1, LagMs: 100, HotRows: []ForecastHotRow{{Table: "stock", Key: "id=7", WritesPerSec: 1, PConflict: 0.005}}}
+	cool := &forecast.Report{SchemaVersion: 1, LagMs: 100, HotRows: []forecast.HotRow{{Table: "stock", Key: "id=7", WritesPerSec: 1, PConflict: 0.005}}}
 	if r, err := Recommend(a, Inputs{Forecast: cool}); err != nil || r.Design != AAAny || len(r.Tables) != 0 {
 		t.Errorf("cool row: design %s, tables %+v, err %v", r.Design, r.Tables, err)
 	}

@@ -7,10 +7,9 @@
 // every constant names its source (docs/references.md).
 //
 // It also holds the audit (run the rules over a model, build the report
-// with its per-table advice, its config and baseline) and the conflict
-// forecast (replay a captured change stream). It imports rules, inspect,
-// inspect/stream, templates and replicate (the plan a recommendation
-// makes); never cmd.
+// with its per-table advice, its config and baseline). It reads the
+// conflict forecast from assess/forecast and imports rules, inspect,
+// templates and replicate (the plan a recommendation makes); never cmd.
 package assess
 
 import (

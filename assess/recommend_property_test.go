@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aadvisor/aadvisor/assess/forecast"
 )
 
 // chooser draws the choices of one generated answers file: from a seeded
@@ -182,9 +184,9 @@ func genInputs(c chooser) Inputs {
 		in.Assessment = as
 	}
 	if c.next(2) == 1 {
-		f := &ForecastReport{SchemaVersion: 1, LagMs: 100}
+		f := &forecast.Report{SchemaVersion: 1, LagMs: 100}
 		for i := c.next(3); i > 0; i-- {
-			f.HotRows = append(f.HotRows, ForecastHotRow{Table: pick(c, []string{"t0", "public.t1", "public.t2"}), Key: "id=1", WritesPerSec: 10, PConflict: pick(c, []float64{0, 0.005, 0.2, 1})})
+			f.HotRows = append(f.HotRows, forecast.HotRow{Table: pick(c, []string{"t0", "public.t1", "public.t2"}), Key: "id=1", WritesPerSec: 10, PConflict: pick(c, []float64{0, 0.005, 0.2, 1})})
 		}
 		f.TotalConflictsPerDay = float64(c.next(3))
 		in.Forecast = f

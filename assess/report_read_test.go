@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -25,16 +26,16 @@ func TestInputsReadWhatTheToolsWrite(t *testing.T) {
 		}
 		return p
 	}
-	fr := &ForecastReport{SchemaVersion: ForecastSchemaVersion, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
-		Tables:  []ForecastTable{{Schema: "public", Name: "stock", Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
-		HotRows: []ForecastHotRow{{Schema: "public", Name: "stock", Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
-	fc, err := ReadForecastReport(write("forecast.json", fr))
+	fr := &forecast.Report{SchemaVersion: forecast.SchemaVersion, LagMs: 200, Regions: 2, TotalConflictsPerDay: 3.5,
+		Tables:  []forecast.Table{{Schema: "public", Name: "stock", Table: "public.stock", WritesPerSec: 12, ConflictsPerDay: 3.5}},
+		HotRows: []forecast.HotRow{{Schema: "public", Name: "stock", Table: "public.stock", Key: "id=7", WritesPerSec: 4, PConflict: 0.2}}}
+	fc, err := forecast.ReadReport(write("forecast.json", fr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr.Sequences = SequencesShared // what a file that names none means
+	fr.Sequences = forecast.SequencesShared // what a file that names none means
 	// the curves are the sums of the tables' (none here)
-	if diff := cmp.Diff(fr, fc, cmp.AllowUnexported(ForecastTable{}, ForecastReport{}), cmpopts.IgnoreFields(ForecastReport{}, "CurveLag", "CurveRegions")); diff != "" {
+	if diff := cmp.Diff(fr, fc, cmp.AllowUnexported(forecast.Table{}, forecast.Report{}), cmpopts.IgnoreFields(forecast.Report{}, "CurveLag", "CurveRegions")); diff != "" {
 		t.Errorf("forecast (-wrote +read):\n%s", diff)
 	}
 	rep := &Report{SchemaVersion: 1, Verdict: VerdictNotReady,

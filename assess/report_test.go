@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/rules"
 	"github.com/google/go-cmp/cmp"
@@ -71,7 +72,7 @@ func TestHotRowAgreesWithForecast(t *testing.T) {
 			for i := range shares {
 				shares[i] = 1 / float64(nodes)
 			}
-			want := RowPConflict(w.Seconds(), rate, shares)
+			want := forecast.RowPConflict(w.Seconds(), rate, shares)
 			if got := rules.HotRowPConflict(w, rate, nodes); math.Abs(got-want) > 1e-12 {
 				t.Errorf("%d nodes, %g updates/s: rules %g, forecast %g", nodes, rate, got, want)
 			}

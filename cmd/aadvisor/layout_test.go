@@ -29,10 +29,12 @@ var layout = []struct {
 	{"cmd/aadvisor", []string{"assess/...", "rules", "inspect/...", "replicate/...", "templates"},
 		[]string{"github.com/spf13/", "github.com/charmbracelet/", "golang.org/x/term", "github.com/jackc/pgx/v5", "go.yaml.in/yaml/v3"}},
 
-	// The audit, its rules, the decision and the forecast. (Until they
-	// move apart, assess holds the decision and the forecast, which read
-	// the change stream, draw with templates and make replicate's plan.)
-	{"assess", []string{"rules", "inspect", "inspect/stream", "templates", "replicate"}, []string{"go.yaml.in/yaml/v3"}},
+	// The audit, its rules, the decision and the forecast. (Until it
+	// moves apart, assess holds the decision, which reads the forecast,
+	// draws with templates and makes replicate's plan.)
+	{"assess", []string{"assess/forecast", "rules", "inspect", "templates", "replicate"}, []string{"go.yaml.in/yaml/v3"}},
+	// The conflict forecast: the model and the change stream only.
+	{"assess/forecast", []string{"inspect", "inspect/stream"}, nil},
 	{"rules", []string{"inspect"}, nil},
 	{"rules/internal/gendocs", []string{"rules"}, nil},
 
@@ -57,7 +59,7 @@ var layout = []struct {
 // testOnly are the packages only tests import (with the commands that
 // serve them): they may import what they need, and no other package may
 // import them.
-var testOnly = []string{"replicate/sandbox/sandboxtest", "inspect/benchgen/..."}
+var testOnly = []string{"replicate/sandbox/sandboxtest", "assess/forecast/forecasttest", "inspect/benchgen/..."}
 
 // topLevel is the fixed top-level layout of the repository.
 var topLevel = []string{"cmd", "inspect", "rules", "assess", "replicate", "templates", "docs", "examples",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate"
@@ -87,12 +88,12 @@ Examples:
 		f.IntVar(&o.regions, "regions", 2, "number of regions N that would write")
 		f.DurationVar(&o.lag, "lag", rules.DefaultReplicationWindow, "replication window W: one-way latency plus apply lag between regions, as ask assumes it; --plan's answers give it when set")
 		f.StringVar(&o.plan, "plan", "", "plan from 'aadvisor ask'/'recommend': W and N come from its answers (the replication window recommend used, answered or the default; the number of write regions) unless --lag/--regions say otherwise")
-		f.StringVar(&o.sequences, "sequences", assess.SequencesShared, "how the nodes' sequences hand out values: shared (each node its own copy from the same start) or offsets (per-node offsets or ranges; from --plan: its topology.sequences)")
+		f.StringVar(&o.sequences, "sequences", forecast.SequencesShared, "how the nodes' sequences hand out values: shared (each node its own copy from the same start) or offsets (per-node offsets or ranges; from --plan: its topology.sequences)")
 		f.StringVar(&o.route, "route", "hash", "where each transaction runs: hash | column:COLUMN | table.column=value:region,...")
 		f.Float64Var(&o.homeShare, "home-share", 0.95, "share of routed transactions that run in their home region")
 		f.Uint64Var(&o.seed, "seed", 1, "seed of the region assignment (the forecast is deterministic for a seed)")
 		f.Int64Var(&o.maxChanges, "max-changes", 20_000_000, "stop capturing after this many changes (bounds the trace)")
-		f.IntVar(&o.maxRows, "max-rows", assess.DefaultMaxRows, "rows the forecast tracks one by one (bounds memory)")
+		f.IntVar(&o.maxRows, "max-rows", forecast.DefaultMaxRows, "rows the forecast tracks one by one (bounds memory)")
 		f.IntVar(&o.top, "top", 10, "hot rows to list")
 		f.BoolVar(&o.cleanup, "cleanup", false, "drop publications a crashed observe left (aadv_observe_* with no slot reading them) and exit")
 		f.DurationVar(&o.stmtTimeout, "statement-timeout", 30*time.Second, "statement_timeout of the regular connection")
@@ -143,8 +144,8 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	if o.homeShare < 0 || o.homeShare > 1 {
 		return usagef("--home-share %v: want 0 to 1", o.homeShare)
 	}
-	if o.sequences != assess.SequencesShared && o.sequences != assess.SequencesOffsets {
-		return usagef("--sequences %q: want %s or %s", o.sequences, assess.SequencesShared, assess.SequencesOffsets)
+	if o.sequences != forecast.SequencesShared && o.sequences != forecast.SequencesOffsets {
+		return usagef("--sequences %q: want %s or %s", o.sequences, forecast.SequencesShared, forecast.SequencesOffsets)
 	}
 	if err := checkTimeout("--statement-timeout", o.stmtTimeout); err != nil {
 		return err
@@ -152,11 +153,11 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 	if o.duration <= 0 && o.dsn != "" {
 		return usagef("--duration %s: want more than 0", o.duration)
 	}
-	route, err := assess.ParseRoute(o.route, o.regions)
+	route, err := forecast.ParseRoute(o.route, o.regions)
 	if err != nil {
 		return usageError{err}
 	}
-	fo := assess.ForecastOptions{Regions: o.regions, Lag: o.lag, Route: route, HomeShare: o.homeShare,
+	fo := forecast.Options{Regions: o.regions, Lag: o.lag, Route: route, HomeShare: o.homeShare,
 		Seed: o.seed, MaxRows: o.maxRows, Top: o.top, Sequences: o.sequences}
 	// The output file is made before a capture that may take minutes, so
 	// a path that cannot be written fails at once; it goes again if the
@@ -182,7 +183,7 @@ func (a *app) observe(ctx context.Context, o *observeOptions) error {
 
 // observeRun captures (or reads a saved trace), forecasts and writes the
 // forecast to w.
-func (a *app) observeRun(ctx context.Context, o *observeOptions, fo assess.ForecastOptions, w io.Writer) error {
+func (a *app) observeRun(ctx context.Context, o *observeOptions, fo forecast.Options, w io.Writer) error {
 	var err error
 	path := o.trace
 	if path == "" {
@@ -207,7 +208,7 @@ func (a *app) observeRun(ctx context.Context, o *observeOptions, fo assess.Forec
 		return err
 	}
 	stop := a.progress("forecasting")
-	rep, err := assess.Forecast(tr, fo)
+	rep, err := forecast.Run(tr, fo)
 	stop()
 	if err != nil {
 		return err
@@ -238,9 +239,9 @@ func (a *app) observeFromPlan(o *observeOptions) error {
 	}
 	o.planSeq = p.Topology.SequenceStrategy()
 	if !o.seqSet {
-		o.sequences = assess.SequencesShared
+		o.sequences = forecast.SequencesShared
 		if o.planSeq == replicate.SequencesOffsets {
-			o.sequences = assess.SequencesOffsets
+			o.sequences = forecast.SequencesOffsets
 		}
 		a.log.Info("sequences from the plan", "strategy", o.planSeq, "sequences", o.sequences)
 	}

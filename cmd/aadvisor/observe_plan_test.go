@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate"
 )
@@ -120,13 +120,13 @@ func TestObservePlanSequences(t *testing.T) {
 		collide   bool
 		note      string
 	}{
-		{nil, assess.SequencesShared, true, "key collisions if sequences are shared"},
-		{[]string{"--plan", plan(replicate.SequencesOffsets)}, assess.SequencesOffsets, false, "do not collide"},
-		{[]string{"--plan", plan("")}, assess.SequencesOffsets, false, "do not collide"},
-		{[]string{"--plan", plan(replicate.SequencesUUID)}, assess.SequencesShared, true, "key strategy is uuid"},
-		{[]string{"--plan", plan(replicate.SequencesNone)}, assess.SequencesShared, true, "key collisions if sequences are shared"},
-		{[]string{"--plan", plan(replicate.SequencesOffsets), "--sequences", "shared"}, assess.SequencesShared, true, "key collisions if sequences are shared"},
-		{[]string{"--sequences", "offsets"}, assess.SequencesOffsets, false, "do not collide"},
+		{nil, forecast.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--plan", plan(replicate.SequencesOffsets)}, forecast.SequencesOffsets, false, "do not collide"},
+		{[]string{"--plan", plan("")}, forecast.SequencesOffsets, false, "do not collide"},
+		{[]string{"--plan", plan(replicate.SequencesUUID)}, forecast.SequencesShared, true, "key strategy is uuid"},
+		{[]string{"--plan", plan(replicate.SequencesNone)}, forecast.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--plan", plan(replicate.SequencesOffsets), "--sequences", "shared"}, forecast.SequencesShared, true, "key collisions if sequences are shared"},
+		{[]string{"--sequences", "offsets"}, forecast.SequencesOffsets, false, "do not collide"},
 	} {
 		out.Reset()
 		errb.Reset()

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate/sandbox/sandboxtest"
 )
 
@@ -78,7 +78,7 @@ func TestObserveLive(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &fc); err != nil {
 		t.Fatalf("json: %v\n%s", err, out.String())
 	}
-	if fc.SchemaVersion != assess.ForecastSchemaVersion || fc.Regions != 2 || len(fc.Tables) == 0 || fc.Tables[0].Table != "public.counters" ||
+	if fc.SchemaVersion != forecast.SchemaVersion || fc.Regions != 2 || len(fc.Tables) == 0 || fc.Tables[0].Table != "public.counters" ||
 		fc.Tables[0].Schema != "public" || fc.Tables[0].Name != "counters" {
 		t.Errorf("forecast = %+v", fc)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/rules"
@@ -77,7 +78,7 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (evidence, error) {
 		ev.Assessment = as
 	}
 	if o.forecast != "" {
-		fc, err := assess.ReadForecastReport(o.forecast)
+		fc, err := forecast.ReadReport(o.forecast)
 		if err != nil {
 			return ev, asUsage(err)
 		}

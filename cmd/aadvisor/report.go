@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/spf13/cobra"
@@ -81,7 +82,7 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Inputs = append(in.Inputs, filepath.Base(o.assessment))
 	}
 	if o.forecast != "" {
-		fc, err := assess.ReadForecastReport(o.forecast)
+		fc, err := forecast.ReadReport(o.forecast)
 		if err != nil {
 			return asUsage(err)
 		}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
@@ -341,27 +341,27 @@ func windowLag(t *testing.T, trace []byte, bounds []int) time.Duration {
 	return ((spread + gap) / 2).Truncate(time.Millisecond)
 }
 
-func forecast(t *testing.T, trace []byte, route string, lag time.Duration) *assess.ForecastReport {
+func runForecast(t *testing.T, trace []byte, route string, lag time.Duration) *forecast.Report {
 	t.Helper()
 	r, err := stream.NewReader(bytes.NewReader(trace))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rr, err := assess.ParseRoute(route, 2)
+	rr, err := forecast.ParseRoute(route, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := assess.Forecast(r, assess.ForecastOptions{Regions: 2, Lag: lag, Route: rr, HomeShare: 1})
+	rep, err := forecast.Run(r, forecast.Options{Regions: 2, Lag: lag, Route: rr, HomeShare: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
 }
 
-func tableCounts(rep *assess.ForecastReport) map[string]assess.ForecastCounts {
-	out := map[string]assess.ForecastCounts{}
+func tableCounts(rep *forecast.Report) map[string]forecast.Counts {
+	out := map[string]forecast.Counts{}
 	for _, t := range rep.Tables {
-		out[t.Table] = t.ForecastCounts
+		out[t.Table] = t.Counts
 	}
 	return out
 }
@@ -370,7 +370,7 @@ func tableCounts(rep *assess.ForecastReport) map[string]assess.ForecastCounts {
 // conflicts it logs (origin-differs plus insert conflicts on sequence
 // keys), of them the conflicting applies and the key collisions, and the
 // sum of the counter column n over the rows.
-func predicted(rep *assess.ForecastReport) (want logged, sum float64) {
+func predicted(rep *forecast.Report) (want logged, sum float64) {
 	want = logged{all: rep.Totals.OriginDiffers + rep.Totals.SeqInsertConflicts,
 		conflicting: rep.Totals.ConflictingApplies, keys: rep.Totals.SeqInsertConflicts}
 	for _, tab := range rep.Tables {
@@ -392,12 +392,12 @@ func predicted(rep *assess.ForecastReport) (want logged, sum float64) {
 // TestObserveForecast ./inspect/stream` prints the numbers docs/observe.md
 // shows.
 func TestObserveForecast(t *testing.T) {
-	reps := map[string]*assess.ForecastReport{}
+	reps := map[string]*forecast.Report{}
 	lags := map[string]time.Duration{}
 	for _, wl := range workloads {
 		trace, bounds := captureWorkload(t, wl)
 		lags[wl.name] = wl.lag(t, trace, bounds)
-		reps[wl.name] = forecast(t, trace, wl.route(), lags[wl.name])
+		reps[wl.name] = runForecast(t, trace, wl.route(), lags[wl.name])
 		switch wl.name {
 		case "counter and sequence":
 			// W = 0: every write is seen before the next. Each update
@@ -406,8 +406,8 @@ func TestObserveForecast(t *testing.T) {
 			// conflicting apply, no concurrent pair, nothing lost.
 			// Sequences are never replicated, so the 3 + 2 inserts still
 			// clash on ids 1 and 2.
-			got := tableCounts(forecast(t, trace, wl.route(), 0))
-			want := map[string]assess.ForecastCounts{
+			got := tableCounts(runForecast(t, trace, wl.route(), 0))
+			want := map[string]forecast.Counts{
 				"public.counters": {Writes: 10, OriginDiffers: 9},
 				"public.orders":   {Writes: 5, SeqCollisions: 2, SeqInsertConflicts: 4},
 			}
@@ -418,14 +418,14 @@ func TestObserveForecast(t *testing.T) {
 			// row it wrote itself: 10 origin-differs, all conflicting
 			// applies; 5×5 concurrent pairs; the converged row holds the
 			// last writer's 5 increments: 5 lost.
-			want["public.counters"] = assess.ForecastCounts{Writes: 10, OriginDiffers: 10, ConflictingApplies: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}
+			want["public.counters"] = forecast.Counts{Writes: 10, OriginDiffers: 10, ConflictingApplies: 10, Concurrent: 25, LostIncrements: 5, LostDelta: 5}
 			if d := cmp.Diff(want, tableCounts(reps[wl.name])); d != "" {
 				t.Errorf("W=1h (-want +got):\n%s", d)
 			}
 		case "insert-only":
 			// Rows written once with keys that cannot collide: nothing.
 			rep := reps[wl.name]
-			want := map[string]assess.ForecastCounts{"public.audit_log": {Writes: 42}, "public.events": {Writes: 42}}
+			want := map[string]forecast.Counts{"public.audit_log": {Writes: 42}, "public.events": {Writes: 42}}
 			if d := cmp.Diff(want, tableCounts(rep)); d != "" {
 				t.Errorf("insert-only (-want +got):\n%s", d)
 			}
@@ -458,7 +458,7 @@ func TestObserveForecast(t *testing.T) {
 			//     increments lost.
 			// In all, 21 writes, 18 logged, 16 conflicting applies, 21
 			// pairs (more than the 19 updates), 9 increments lost.
-			want := map[string]assess.ForecastCounts{"public.burst": {Writes: 21, OriginDiffers: 18, ConflictingApplies: 16, Concurrent: 21, LostIncrements: 9, LostDelta: 9}}
+			want := map[string]forecast.Counts{"public.burst": {Writes: 21, OriginDiffers: 18, ConflictingApplies: 16, Concurrent: 21, LostIncrements: 9, LostDelta: 9}}
 			if d := cmp.Diff(want, tableCounts(reps[wl.name])); d != "" {
 				t.Errorf("windows, W=%s (-want +got):\n%s", lags[wl.name], d)
 			}
@@ -585,7 +585,7 @@ func (m *mesh) settle(t *testing.T, wl e2eWorkload, offsets [2]int64, stableFor 
 // the CONFLICT lines logged during it (classified against the forecast
 // rep: which tables have sequence keys) and each node's sum of n over the
 // workload's counter tables.
-func (m *mesh) run(t *testing.T, wl e2eWorkload, rep *assess.ForecastReport) (logged, []int64) {
+func (m *mesh) run(t *testing.T, wl e2eWorkload, rep *forecast.Report) (logged, []int64) {
 	ctx := context.Background()
 	offsets := [2]int64{logSize(t, m.nodes[0]), logSize(t, m.nodes[1])}
 	w := &writers{t: t, conns: map[string]*pgx.Conn{"a": m.conns[0], "b": m.conns[1]}}

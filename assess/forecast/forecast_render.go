@@ -1,4 +1,4 @@
-package assess
+package forecast
 
 import (
 	"encoding/json"
@@ -14,13 +14,13 @@ import (
 
 // WriteJSON writes the forecast as indented JSON (accepted by recommend
 // --forecast).
-func (r *ForecastReport) WriteJSON(w io.Writer) error {
+func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
 
-func fcNum(v float64) string {
+func FormatNum(v float64) string {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return fmt.Sprint(v)
@@ -35,7 +35,7 @@ func fcNum(v float64) string {
 	}
 }
 
-func fcPct(p float64) string { return fcNum(p*100) + "%" }
+func fcPct(p float64) string { return FormatNum(p*100) + "%" }
 
 // fcDisplayName is a table's name on one line, quoted as SQL
 // (inspect.QuoteQualifiedLine), for text, markdown and the HTML page. A
@@ -48,13 +48,13 @@ func fcDisplayName(schema, name, table string) string {
 }
 
 // Display is the table's name as the outputs show it.
-func (t ForecastTable) Display() string { return fcDisplayName(t.Schema, t.Name, t.Table) }
+func (t Table) Display() string { return fcDisplayName(t.Schema, t.Name, t.Table) }
 
 // Display is the row's table name as the outputs show it.
-func (h ForecastHotRow) Display() string { return fcDisplayName(h.Schema, h.Name, h.Table) }
+func (h HotRow) Display() string { return fcDisplayName(h.Schema, h.Name, h.Table) }
 
 // label is the row in a chart: its table's own name and its key.
-func (h ForecastHotRow) label() string {
+func (h HotRow) Label() string {
 	name := h.Name
 	if name == "" {
 		_, name = inspect.SplitQualified(h.Table)
@@ -64,26 +64,26 @@ func (h ForecastHotRow) label() string {
 
 // tableRows is the report as header and rows, shared by text and
 // markdown.
-func (r *ForecastReport) tableRows() ([]string, [][]string) {
+func (r *Report) tableRows() ([]string, [][]string) {
 	head := []string{"table", "writes", "writes/s", "logged", "conflicting", "lost incr.", "conflicts/day", "key collisions/day"}
 	var rows [][]string
 	for _, t := range r.Tables {
-		rows = append(rows, []string{t.Display(), fmt.Sprint(t.Writes), fcNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
-			r.applies(t.ConflictingApplies), fmt.Sprint(t.LostIncrements), fcNum(t.ConflictsPerDay), fcNum(t.KeyCollisionsPerDay)})
+		rows = append(rows, []string{t.Display(), fmt.Sprint(t.Writes), FormatNum(t.WritesPerSec), fmt.Sprint(t.OriginDiffers + t.SeqInsertConflicts),
+			r.Applies(t.ConflictingApplies), fmt.Sprint(t.LostIncrements), FormatNum(t.ConflictsPerDay), FormatNum(t.KeyCollisionsPerDay)})
 	}
 	return head, rows
 }
 
-func (r *ForecastReport) hotRows() ([]string, [][]string) {
+func (r *Report) hotRows() ([]string, [][]string) {
 	head := []string{"table", "key", "writes", "writes/s", "P(conflict)", "conflicting", "conflicts/day", "lost incr."}
 	var rows [][]string
 	for _, h := range r.HotRows {
-		perDay := fcNum(h.ConflictsPerDay)
+		perDay := FormatNum(h.ConflictsPerDay)
 		if r.oldModel != 0 {
-			perDay = unknown
+			perDay = Unknown
 		}
-		rows = append(rows, []string{h.Display(), h.Key, fmt.Sprint(h.Writes), fcNum(h.WritesPerSec), fcPct(h.PConflict),
-			r.applies(h.ConflictingApplies), perDay, fmt.Sprint(h.LostIncrements)})
+		rows = append(rows, []string{h.Display(), h.Key, fmt.Sprint(h.Writes), FormatNum(h.WritesPerSec), fcPct(h.PConflict),
+			r.Applies(h.ConflictingApplies), perDay, fmt.Sprint(h.LostIncrements)})
 	}
 	return head, rows
 }
@@ -94,7 +94,7 @@ func (r *ForecastReport) hotRows() ([]string, [][]string) {
 // allocator) collides once per lost increment, which the replay counts
 // per column (lostLines) and recommend names when the assessment says
 // the column is one (allocatorDups).
-func (r *ForecastReport) keyCollisionsLine(num func(float64) string) string {
+func (r *Report) KeyCollisionsLine(num func(float64) string) string {
 	const allocators = " Ids handed out by a counter row (an id allocator, which aadvisor assess finds) are not in it: each lost increment of such a counter is an id two nodes both handed out (recommend --assessment --forecast counts them)."
 	if r.Sequences == SequencesOffsets {
 		return "Key collisions: 0/day: per-node sequence offsets are assumed (bootstrap sets them), so no two nodes hand out the same sequence value." + allocators
@@ -105,7 +105,7 @@ func (r *ForecastReport) keyCollisionsLine(num func(float64) string) string {
 // lostLines says, per counter column that lost increments in the replay,
 // what last-update-wins did to it, in words: how many of its changes the
 // converged rows lack and how far off that leaves them.
-func (r *ForecastReport) lostLines() []string {
+func (r *Report) LostLines() []string {
 	var out []string
 	for _, t := range r.Tables {
 		for _, c := range t.Counters {
@@ -124,26 +124,26 @@ func (r *ForecastReport) lostLines() []string {
 }
 
 // fmtAmount prints a sum of counter changes: whole numbers with
-// thousands separators, others as fcNum does.
+// thousands separators, others as FormatNum does.
 func fmtAmount(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return inspect.GroupThousands(int64(v))
 	}
-	return fcNum(v)
+	return FormatNum(v)
 }
 
-func (r *ForecastReport) summary() []string {
+func (r *Report) summary() []string {
 	c := r.Capture
 	t := r.Totals
 	lines := []string{
 		fmt.Sprintf("Trace: %d transactions, %d changes over %s s from %s; changes per transaction: mean %s, max %d.",
-			c.Txns, c.Changes, fcNum(c.DurationS), c.Source, fcNum(c.MeanTxnChanges), c.MaxTxnChanges),
-		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d, sequences %s.", r.Regions, fcNum(r.LagMs), r.Route, fcNum(r.HomeShare), r.Seed, r.sequences()),
+			c.Txns, c.Changes, FormatNum(c.DurationS), c.Source, FormatNum(c.MeanTxnChanges), c.MaxTxnChanges),
+		fmt.Sprintf("Model: %d regions, replication window W = %s ms, route %s, home share %s, seed %d, sequences %s.", r.Regions, FormatNum(r.LagMs), r.Route, FormatNum(r.HomeShare), r.Seed, r.sequences()),
 		fmt.Sprintf("Replay: %d remote changes logged as conflicts (as pglogical / PostgreSQL 18 log them): %s conflicting applies (the row held a write the sender had not seen; last-update-wins keeps one of the two, silently), %d inserts whose sequence-fed key another node also handed out, the rest changes onto a row another region wrote last, which lose nothing. %d pairs of writes to one row within W; %d lost increments (changes of counter columns the converged rows lack; per column below).",
-			t.OriginDiffers+t.SeqInsertConflicts, r.applies(t.ConflictingApplies), t.SeqInsertConflicts, t.Concurrent, t.LostIncrements),
+			t.OriginDiffers+t.SeqInsertConflicts, r.Applies(t.ConflictingApplies), t.SeqInsertConflicts, t.Concurrent, t.LostIncrements),
 		fmt.Sprintf("Expected conflicts/day: %s conflicting applies, at most one per remote change a node applies (per table the larger of the replay, %s in all, and the Poisson model on rows written more than once, %s in all).",
-			fcNum(r.TotalConflictsPerDay), fcNum(r.MeasuredPerDay), fcNum(r.ExpectedPerDay)),
-		r.keyCollisionsLine(fcNum),
+			FormatNum(r.TotalConflictsPerDay), FormatNum(r.MeasuredPerDay), FormatNum(r.ExpectedPerDay)),
+		r.KeyCollisionsLine(FormatNum),
 	}
 	if _, local := c.Origins["local"]; len(c.Origins) > 1 || len(c.Origins) == 1 && !local {
 		names := make([]string, 0, len(c.Origins))
@@ -161,26 +161,26 @@ func (r *ForecastReport) summary() []string {
 }
 
 // sequences names the report's sequence strategy.
-func (r *ForecastReport) sequences() string {
+func (r *Report) sequences() string {
 	if r.Sequences == SequencesOffsets {
 		return "per-node offsets"
 	}
 	return "shared"
 }
 
-func (r *ForecastReport) curves() (lag, regions string) {
+func (r *Report) curves() (lag, regions string) {
 	var a, b []string
 	for _, p := range r.CurveLag {
-		a = append(a, fmt.Sprintf("%s ms: %s", fcNum(p.LagMs), fcNum(p.ConflictsPerDay)))
+		a = append(a, fmt.Sprintf("%s ms: %s", FormatNum(p.LagMs), FormatNum(p.ConflictsPerDay)))
 	}
 	for _, p := range r.CurveRegions {
-		b = append(b, fmt.Sprintf("N=%d: %s", p.Regions, fcNum(p.ConflictsPerDay)))
+		b = append(b, fmt.Sprintf("N=%d: %s", p.Regions, FormatNum(p.ConflictsPerDay)))
 	}
 	return strings.Join(a, ", "), strings.Join(b, ", ")
 }
 
 // WriteText writes the forecast for a terminal (plain text, no colour).
-func (r *ForecastReport) WriteText(w io.Writer) error {
+func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("Conflict forecast\n\n")
 	for _, l := range r.summary() {
@@ -191,7 +191,7 @@ func (r *ForecastReport) WriteText(w io.Writer) error {
 		b.WriteString("\nPer table\n")
 		writeAligned(&b, head, rows)
 	}
-	for _, l := range r.lostLines() {
+	for _, l := range r.LostLines() {
 		b.WriteString("  " + l + "\n")
 	}
 	head, rows = r.hotRows()
@@ -201,7 +201,7 @@ func (r *ForecastReport) WriteText(w io.Writer) error {
 	}
 	lag, reg := r.curves()
 	fmt.Fprintf(&b, "\nExpected conflicts/day vs W (N=%d): %s\n", r.Regions, lag)
-	fmt.Fprintf(&b, "Expected conflicts/day vs N (W=%s ms): %s\n", fcNum(r.LagMs), reg)
+	fmt.Fprintf(&b, "Expected conflicts/day vs N (W=%s ms): %s\n", FormatNum(r.LagMs), reg)
 	for _, wmsg := range r.Warnings {
 		b.WriteString("\nNote: " + wmsg + "\n")
 	}
@@ -257,7 +257,7 @@ func writeMD(b *strings.Builder, head []string, rows [][]string) {
 }
 
 // WriteMarkdown writes the forecast as a Markdown section.
-func (r *ForecastReport) WriteMarkdown(w io.Writer) error {
+func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("## Conflict forecast\n\n")
 	for _, l := range r.summary() {
@@ -268,7 +268,7 @@ func (r *ForecastReport) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n### Per table\n\n")
 		writeMD(&b, head, rows)
 	}
-	if lost := r.lostLines(); len(lost) > 0 {
+	if lost := r.LostLines(); len(lost) > 0 {
 		b.WriteString("\n### Lost increments\n\n")
 		for _, l := range lost {
 			b.WriteString("- " + mdCell(l) + "\n")
@@ -280,7 +280,7 @@ func (r *ForecastReport) WriteMarkdown(w io.Writer) error {
 		writeMD(&b, head, rows)
 	}
 	lag, reg := r.curves()
-	fmt.Fprintf(&b, "\n### Expected conflicts per day\n\n- vs W (N=%d): %s\n- vs N (W=%s ms): %s\n", r.Regions, lag, fcNum(r.LagMs), reg)
+	fmt.Fprintf(&b, "\n### Expected conflicts per day\n\n- vs W (N=%d): %s\n- vs N (W=%s ms): %s\n", r.Regions, lag, FormatNum(r.LagMs), reg)
 	if len(r.Warnings) > 0 {
 		b.WriteString("\n### Notes\n\n")
 		for _, wmsg := range r.Warnings {

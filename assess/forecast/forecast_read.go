@@ -1,4 +1,4 @@
-package assess
+package forecast
 
 import (
 	"fmt"
@@ -7,14 +7,14 @@ import (
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
-// ReadForecastReport reads the JSON of `aadvisor observe`, of this schema
+// ReadReport reads the JSON of `aadvisor observe`, of this schema
 // version or of versions 1 and 2, which it brings to this version's shape
 // (upgradeV1, upgradeV2). It is the one reader of forecast files: the
 // decision procedure reads the report it returns. Whatever the file holds,
 // the report's totals and curves are the sums of its tables' (sum), so
 // every output shows one number for one question.
-func ReadForecastReport(path string) (*ForecastReport, error) {
-	var f ForecastReport
+func ReadReport(path string) (*Report, error) {
+	var f Report
 	if err := inspect.ReadJSONFile(path, &f); err != nil {
 		return nil, fmt.Errorf("read forecast: %w", err)
 	}
@@ -23,15 +23,15 @@ func ReadForecastReport(path string) (*ForecastReport, error) {
 		f.upgradeV1()
 	case 2:
 		f.upgradeV2()
-	case ForecastSchemaVersion:
+	case SchemaVersion:
 		f.fillNames(false)
 	default:
-		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1, 2 or %d)", path, f.SchemaVersion, ForecastSchemaVersion)
+		return nil, fmt.Errorf("read forecast: %s: schema_version %d not supported (want 1, 2 or %d)", path, f.SchemaVersion, SchemaVersion)
 	}
 	if f.Sequences == "" {
 		f.Sequences = SequencesShared
 	}
-	f.sum()
+	f.Sum()
 	return &f, nil
 }
 
@@ -39,18 +39,18 @@ func ReadForecastReport(path string) (*ForecastReport, error) {
 // that its conflicts/day are the old model's, and the outputs show no
 // conflicting applies or hot-row conflicts/day, which those versions did
 // not count (unknown).
-func (r *ForecastReport) upgradeOld(version int) {
+func (r *Report) upgradeOld(version int) {
 	r.oldModel = version
 	r.Warnings = append(r.Warnings, fmt.Sprintf("this forecast file is of schema_version %d: its conflicts/day count pairs of writes to one row within W, which can exceed the writes the mesh applies; observe again to count conflicting applies, what a mesh logs", version))
 }
 
 // unknown is what the outputs show for a count an old file lacks.
-const unknown = "–"
+const Unknown = "–"
 
 // applies is a count of conflicting applies as the outputs show it.
-func (r *ForecastReport) applies(n int64) string {
+func (r *Report) Applies(n int64) string {
 	if r.oldModel != 0 {
-		return unknown
+		return Unknown
 	}
 	return fmt.Sprint(n)
 }
@@ -58,7 +58,7 @@ func (r *ForecastReport) applies(n int64) string {
 // fillNames completes a table's schema, name and quoted name from
 // whichever the file gives. Version 1 (v1) wrote schema.name unquoted: the
 // schema is taken up to the first dot.
-func (r *ForecastReport) fillNames(v1 bool) {
+func (r *Report) fillNames(v1 bool) {
 	fill := func(schema, name, table *string) {
 		switch s, n, ok := strings.Cut(*table, "."); {
 		case *name != "":
@@ -87,7 +87,7 @@ func (r *ForecastReport) fillNames(v1 bool) {
 // headline. Its conflicts/day left key collisions out, as this version
 // does; they are its insert conflicts on sequence keys scaled to a day.
 // The numbers themselves are the old model's (upgradeOld).
-func (r *ForecastReport) upgradeV1() {
+func (r *Report) upgradeV1() {
 	r.fillNames(true)
 	r.upgradeOld(1)
 	for i := range r.Tables {
@@ -109,7 +109,7 @@ func (r *ForecastReport) upgradeV1() {
 			continue
 		}
 		for _, ms := range curveLags(r.LagMs) {
-			p := ForecastPoint{LagMs: ms, Regions: r.Regions}
+			p := Point{LagMs: ms, Regions: r.Regions}
 			switch {
 			case ms == r.LagMs:
 				p.ConflictsPerDay = t.ConflictsPerDay
@@ -119,14 +119,14 @@ func (r *ForecastReport) upgradeV1() {
 			t.CurveLag = append(t.CurveLag, p)
 		}
 		if atN <= 0 {
-			t.CurveRegions = []ForecastPoint{{LagMs: r.LagMs, Regions: r.Regions, ConflictsPerDay: t.ConflictsPerDay}}
+			t.CurveRegions = []Point{{LagMs: r.LagMs, Regions: r.Regions, ConflictsPerDay: t.ConflictsPerDay}}
 			continue
 		}
 		for _, p := range r.CurveRegions {
-			t.CurveRegions = append(t.CurveRegions, ForecastPoint{LagMs: r.LagMs, Regions: p.Regions, ConflictsPerDay: t.ConflictsPerDay * p.ConflictsPerDay / atN})
+			t.CurveRegions = append(t.CurveRegions, Point{LagMs: r.LagMs, Regions: p.Regions, ConflictsPerDay: t.ConflictsPerDay * p.ConflictsPerDay / atN})
 		}
 	}
-	r.SchemaVersion = ForecastSchemaVersion
+	r.SchemaVersion = SchemaVersion
 }
 
 // upgradeV2 brings a version 2 forecast to this version's shape. Version 2
@@ -135,7 +135,7 @@ func (r *ForecastReport) upgradeV1() {
 // in proportion to N − 1 against N) and become the insert conflicts the
 // nodes log, twice the pairs. The rest are the old model's pairs of
 // writes (upgradeOld).
-func (r *ForecastReport) upgradeV2() {
+func (r *Report) upgradeV2() {
 	r.fillNames(false)
 	r.upgradeOld(2)
 	less := func(v, k float64) float64 {
@@ -182,5 +182,5 @@ func (r *ForecastReport) upgradeV2() {
 			t.CurveLag, t.CurveRegions = nil, nil
 		}
 	}
-	r.SchemaVersion = ForecastSchemaVersion
+	r.SchemaVersion = SchemaVersion
 }

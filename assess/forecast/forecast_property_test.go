@@ -1,4 +1,4 @@
-package assess
+package forecast_test
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess/forecast"
+	"github.com/aadvisor/aadvisor/assess/forecast/forecasttest"
 	"github.com/aadvisor/aadvisor/inspect/stream"
 )
 
@@ -14,8 +16,8 @@ import (
 // sequence-keyed table, a table without a key and a uuid-keyed one:
 // bursts of writes a few ms apart and pauses of up to seconds, a few rows
 // taking most updates, inserts and deletes.
-func fcRandomTrace(t *testing.T, r *rand.Rand) (*fcTraceBuilder, time.Duration) {
-	b := fcNewTrace(t, fcCounters, fcOrders, fcAudit, fcEvents)
+func fcRandomTrace(t *testing.T, r *rand.Rand) (*forecasttest.TraceBuilder, time.Duration) {
+	b := forecasttest.NewTrace(t, forecasttest.Counters, forecasttest.Orders, forecasttest.Audit, forecasttest.Events)
 	writers := []string{"a", "b", "c"}
 	at := time.Duration(0)
 	order, event := 0, 0
@@ -27,30 +29,30 @@ func fcRandomTrace(t *testing.T, r *rand.Rand) (*fcTraceBuilder, time.Duration) 
 			at += time.Duration(r.IntN(5000)) * time.Microsecond
 		}
 		w := writers[r.IntN(len(writers))]
-		var chg []fcChg
+		var chg []forecasttest.Chg
 		for j, k := 0, 1+r.IntN(3); j < k; j++ {
 			id := fmt.Sprint(1 + r.IntN(hot))
 			switch op := r.IntN(10); {
 			case op < 5:
 				v := fmt.Sprint(r.IntN(100))
-				chg = append(chg, fcChg{op: stream.OpUpdate, rel: 1, oldKind: 'O', old: fcVals(id, v, w), new: fcVals(id, fmt.Sprint(r.IntN(100)), w)})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpUpdate, Rel: 1, OldKind: 'O', Old: forecasttest.Vals(id, v, w), New: forecasttest.Vals(id, fmt.Sprint(r.IntN(100)), w)})
 			case op == 5:
-				chg = append(chg, fcChg{op: stream.OpInsert, rel: 1, new: fcVals(id, "0", w)})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpInsert, Rel: 1, New: forecasttest.Vals(id, "0", w)})
 			case op == 6:
-				chg = append(chg, fcChg{op: stream.OpDelete, rel: 1, oldKind: 'K', old: fcVals(id, "NULL", "NULL")})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpDelete, Rel: 1, OldKind: 'K', Old: forecasttest.Vals(id, "NULL", "NULL")})
 			case op == 7:
 				order++
-				chg = append(chg, fcChg{op: stream.OpInsert, rel: 2, new: fcVals(fmt.Sprint(order), w)})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpInsert, Rel: 2, New: forecasttest.Vals(fmt.Sprint(order), w)})
 			case op == 8:
-				chg = append(chg, fcChg{op: stream.OpInsert, rel: 3, new: fcVals(fmt.Sprint(r.IntN(3)), w, "x")})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpInsert, Rel: 3, New: forecasttest.Vals(fmt.Sprint(r.IntN(3)), w, "x")})
 			default:
 				if event == 0 || r.IntN(3) > 0 {
 					event++
 				}
-				chg = append(chg, fcChg{op: stream.OpInsert, rel: 4, new: fcVals(fmt.Sprintf("00000000-0000-4000-8000-%012d", event), "click")})
+				chg = append(chg, forecasttest.Chg{Op: stream.OpInsert, Rel: 4, New: forecasttest.Vals(fmt.Sprintf("00000000-0000-4000-8000-%012d", event), "click")})
 			}
 		}
-		b.txn(at, chg...)
+		b.Txn(at, chg...)
 	}
 	return b, at + time.Duration(r.IntN(2000))*time.Millisecond
 }
@@ -66,23 +68,23 @@ func TestForecastNeverAboveApplies(t *testing.T) {
 	lags := []time.Duration{0, time.Millisecond, 20 * time.Millisecond, 200 * time.Millisecond, time.Second, time.Hour}
 	for c := 0; c < 150; c++ {
 		b, end := fcRandomTrace(t, r)
-		o := ForecastOptions{Regions: 1 + r.IntN(6), Lag: lags[r.IntN(len(lags))], HomeShare: r.Float64(), Seed: r.Uint64(), Top: 50}
+		o := forecast.Options{Regions: 1 + r.IntN(6), Lag: lags[r.IntN(len(lags))], HomeShare: r.Float64(), Seed: r.Uint64(), Top: 50}
 		switch r.IntN(3) {
 		case 1:
-			o.Route = RouteRule{Kind: RouteColumn, Column: "writer"}
+			o.Route = forecast.RouteRule{Kind: forecast.RouteColumn, Column: "writer"}
 		case 2:
 			if o.Regions >= 2 {
-				o.Route = fcMapRoute(t)
+				o.Route = forecasttest.MapRoute(t)
 			}
 		}
 		if r.IntN(2) == 0 {
-			o.Sequences = SequencesOffsets
+			o.Sequences = forecast.SequencesOffsets
 		}
 		if r.IntN(5) == 0 {
 			o.MaxRows = 1 + r.IntN(5)
 		}
 		name := fmt.Sprintf("case %d (N=%d W=%s route %s h=%.2f sequences %q)", c, o.Regions, o.Lag, o.Route, o.HomeShare, o.Sequences)
-		rep := b.forecast(end, o)
+		rep := b.Forecast(end, o)
 		fcCheckApplies(t, name, rep)
 		if t.Failed() {
 			return
@@ -90,7 +92,7 @@ func TestForecastNeverAboveApplies(t *testing.T) {
 	}
 }
 
-func fcCheckApplies(t *testing.T, name string, rep *ForecastReport) {
+func fcCheckApplies(t *testing.T, name string, rep *forecast.Report) {
 	t.Helper()
 	n := float64(rep.Regions - 1)
 	dur := rep.Capture.DurationS
@@ -100,9 +102,9 @@ func fcCheckApplies(t *testing.T, name string, rep *ForecastReport) {
 			t.Errorf("%s: %s = %v, above %v", name, what, got, limit)
 		}
 	}
-	fcCheckOneComputation(t, rep)
+	forecasttest.CheckOneComputation(t, rep)
 	writes := 0.0
-	tables := map[string]ForecastTable{}
+	tables := map[string]forecast.Table{}
 	for _, tab := range rep.Tables {
 		tables[tab.Table] = tab
 		applied := float64(tab.Writes) * n
@@ -122,10 +124,10 @@ func fcCheckApplies(t *testing.T, name string, rep *ForecastReport) {
 		}
 		le(tab.Table+" insert conflicts", float64(tab.SeqInsertConflicts), float64(inserts)*n)
 		le(tab.Table+" key collisions/day", tab.KeyCollisionsPerDay, float64(inserts)/dur*86400*n)
-		if rep.Sequences == SequencesOffsets && tab.KeyCollisionsPerDay != 0 {
+		if rep.Sequences == forecast.SequencesOffsets && tab.KeyCollisionsPerDay != 0 {
 			t.Errorf("%s: %s: key collisions %v with per-node offsets", name, tab.Table, tab.KeyCollisionsPerDay)
 		}
-		for _, p := range append(append([]ForecastPoint(nil), tab.CurveLag...), tab.CurveRegions...) {
+		for _, p := range append(append([]forecast.Point(nil), tab.CurveLag...), tab.CurveRegions...) {
 			le(fmt.Sprintf("%s at W=%v N=%d", tab.Table, p.LagMs, p.Regions), p.ConflictsPerDay, tab.WritesPerSec*86400*float64(p.Regions-1))
 		}
 		if rep.LagMs == 0 && (tab.ConflictingApplies != 0 || tab.ConflictsPerDay != 0) {
@@ -133,7 +135,7 @@ func fcCheckApplies(t *testing.T, name string, rep *ForecastReport) {
 		}
 	}
 	le("headline", rep.TotalConflictsPerDay, writes*86400*n)
-	for _, p := range append(append([]ForecastPoint(nil), rep.CurveLag...), rep.CurveRegions...) {
+	for _, p := range append(append([]forecast.Point(nil), rep.CurveLag...), rep.CurveRegions...) {
 		le(fmt.Sprintf("report at W=%v N=%d", p.LagMs, p.Regions), p.ConflictsPerDay, writes*86400*float64(p.Regions-1))
 	}
 	for _, h := range rep.HotRows {

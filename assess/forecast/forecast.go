@@ -1,4 +1,10 @@
-package assess
+// Package forecast owns the conflict forecast: it replays a change-stream
+// trace (inspect/stream) as if it had run on a multi-primary mesh, counts
+// what would conflict, writes its report (text, markdown, JSON) and reads
+// that JSON back for recommend and report. It imports only the model
+// (inspect) and the change stream; never assess, the rules, the decision,
+// replicate or templates.
+package forecast
 
 import (
 	"encoding/binary"
@@ -17,14 +23,14 @@ import (
 	"github.com/aadvisor/aadvisor/inspect/stream"
 )
 
-// ForecastSchemaVersion is the schema_version of the forecast JSON.
+// SchemaVersion is the schema_version of the forecast JSON.
 // Version 2 gave each table's schema and name apart (table is the quoted
 // qualified name), per-table curves, and counted only what can conflict.
 // Version 3 counts conflicting applies (at most one per remote change a
 // node applies) instead of pairs of writes, and reports key collisions of
 // sequence-fed keys apart from conflicts/day, under the sequence strategy
-// it names. ReadForecastReport still reads versions 1 and 2.
-const ForecastSchemaVersion = 3
+// it names. ReadReport still reads versions 1 and 2.
+const SchemaVersion = 3
 
 // Sequence strategies the forecast models for sequence-fed keys.
 const (
@@ -111,8 +117,8 @@ func ParseRoute(s string, regions int) (RouteRule, error) {
 	return r, nil
 }
 
-// ForecastOptions drive a replay.
-type ForecastOptions struct {
+// Options drive a replay.
+type Options struct {
 	Regions int           // N ≥ 1
 	Lag     time.Duration // W
 	Route   RouteRule
@@ -128,8 +134,8 @@ type ForecastOptions struct {
 	Sequences string
 }
 
-// ForecastCounts are exact counts from replaying the trace.
-type ForecastCounts struct {
+// Counts are exact counts from replaying the trace.
+type Counts struct {
 	// Writes counts row writes (one per transaction and row).
 	Writes int64 `json:"writes"`
 	// OriginDiffers counts remote changes that find the local row last
@@ -160,7 +166,7 @@ type ForecastCounts struct {
 	SeqInsertConflicts int64 `json:"seq_insert_conflicts"`
 }
 
-func (c *ForecastCounts) add(o ForecastCounts) {
+func (c *Counts) add(o Counts) {
 	c.Writes += o.Writes
 	c.OriginDiffers += o.OriginDiffers
 	c.ConflictingApplies += o.ConflictingApplies
@@ -172,7 +178,7 @@ func (c *ForecastCounts) add(o ForecastCounts) {
 }
 
 // ForecastCounter is one numeric column that changed by updates.
-type ForecastCounter struct {
+type Counter struct {
 	Column     string  `json:"column"`
 	Changes    int64   `json:"changes"`
 	Lost       int64   `json:"lost"`
@@ -180,14 +186,14 @@ type ForecastCounter struct {
 	TotalDelta float64 `json:"total_delta"`
 }
 
-// ForecastTable is one table's forecast.
-type ForecastTable struct {
+// Table is one table's forecast.
+type Table struct {
 	// Schema and Name name the table; Table is the two quoted as SQL
 	// (inspect.QuoteQualified), as the assessment names it.
 	Schema string `json:"schema"`
 	Name   string `json:"name"`
 	Table  string `json:"table"`
-	ForecastCounts
+	Counts
 	Rows         int64   `json:"rows"`
 	Changes      int64   `json:"changes"`
 	WritesPerSec float64 `json:"writes_per_sec"`
@@ -209,23 +215,23 @@ type ForecastTable struct {
 	// CurveLag and CurveRegions are ConflictsPerDay at other W (at the
 	// chosen N) and other N (at the chosen W); both hold the chosen point.
 	// Empty when the table cannot conflict.
-	CurveLag     []ForecastPoint `json:"curve_vs_lag,omitempty"`
-	CurveRegions []ForecastPoint `json:"curve_vs_regions,omitempty"`
+	CurveLag     []Point `json:"curve_vs_lag,omitempty"`
+	CurveRegions []Point `json:"curve_vs_regions,omitempty"`
 	// ChangedColumns counts, per column, the updates that changed it.
 	// When ChangedExact is false the table's updates carried no old row
 	// (replica identity default): the columns sent are counted, i.e. all
 	// but unchanged TOAST values.
-	ChangedColumns map[string]int64  `json:"changed_columns,omitempty"`
-	ChangedExact   bool              `json:"changed_exact"`
-	Counters       []ForecastCounter `json:"counter_columns,omitempty"`
-	SequenceKey    string            `json:"sequence_key,omitempty"`
-	InsertsPerRgn  []int64           `json:"inserts_per_region,omitempty"`
-	ReplicaIdent   string            `json:"replica_identity,omitempty"`
-	counters       map[int]*ForecastCounter
+	ChangedColumns map[string]int64 `json:"changed_columns,omitempty"`
+	ChangedExact   bool             `json:"changed_exact"`
+	Counters       []Counter        `json:"counter_columns,omitempty"`
+	SequenceKey    string           `json:"sequence_key,omitempty"`
+	InsertsPerRgn  []int64          `json:"inserts_per_region,omitempty"`
+	ReplicaIdent   string           `json:"replica_identity,omitempty"`
+	counters       map[int]*Counter
 }
 
-// ForecastHotRow is one of the most written rows (written more than once).
-type ForecastHotRow struct {
+// HotRow is one of the most written rows (written more than once).
+type HotRow struct {
 	Schema string `json:"schema"`
 	Name   string `json:"name"`
 	Table  string `json:"table"` // quoted schema.name
@@ -246,15 +252,15 @@ type ForecastHotRow struct {
 	LostIncrements     int64   `json:"lost_increments"`
 }
 
-// ForecastPoint is a point of an analytic curve.
-type ForecastPoint struct {
+// Point is a point of an analytic curve.
+type Point struct {
 	LagMs           float64 `json:"lag_ms"`
 	Regions         int     `json:"regions"`
 	ConflictsPerDay float64 `json:"conflicts_per_day"`
 }
 
-// ForecastCapture describes the trace the forecast replayed.
-type ForecastCapture struct {
+// Capture describes the trace the forecast replayed.
+type Capture struct {
 	Source    string    `json:"source"`
 	Started   time.Time `json:"started"`
 	Ended     time.Time `json:"ended"`
@@ -269,38 +275,42 @@ type ForecastCapture struct {
 	Origins        map[string]int64 `json:"origins,omitempty"`
 }
 
-// ForecastReport is the output of `aadvisor observe`.
-type ForecastReport struct {
-	SchemaVersion int             `json:"schema_version"`
-	Kind          string          `json:"kind"`
-	Capture       ForecastCapture `json:"capture"`
-	Regions       int             `json:"regions"`
-	LagMs         float64         `json:"lag_ms"`
-	Route         string          `json:"route"`
-	HomeShare     float64         `json:"home_share"`
-	Seed          uint64          `json:"seed"`
+// Report is the output of `aadvisor observe`.
+type Report struct {
+	SchemaVersion int     `json:"schema_version"`
+	Kind          string  `json:"kind"`
+	Capture       Capture `json:"capture"`
+	Regions       int     `json:"regions"`
+	LagMs         float64 `json:"lag_ms"`
+	Route         string  `json:"route"`
+	HomeShare     float64 `json:"home_share"`
+	Seed          uint64  `json:"seed"`
 	// Sequences is the sequence strategy key collisions assume
 	// (SequencesShared or SequencesOffsets).
-	Sequences string         `json:"sequences"`
-	Totals    ForecastCounts `json:"totals"`
+	Sequences string `json:"sequences"`
+	Totals    Counts `json:"totals"`
 	// TotalConflictsPerDay, the other per-day sums and the curves add up
-	// the tables' (ForecastReport.sum): one computation for every output.
+	// the tables' (Report.Sum): one computation for every output.
 	// TotalConflictsPerDay is the headline: conflicting applies per day,
 	// without KeyCollisionsPerDay.
-	TotalConflictsPerDay float64          `json:"total_conflicts_per_day"`
-	ExpectedPerDay       float64          `json:"expected_conflicts_per_day"`
-	MeasuredPerDay       float64          `json:"measured_conflicts_per_day"`
-	KeyCollisionsPerDay  float64          `json:"key_collisions_per_day"`
-	Tables               []ForecastTable  `json:"tables"`
-	HotRows              []ForecastHotRow `json:"hot_rows"`
-	CurveLag             []ForecastPoint  `json:"curve_vs_lag"`
-	CurveRegions         []ForecastPoint  `json:"curve_vs_regions"`
-	Warnings             []string         `json:"warnings,omitempty"`
+	TotalConflictsPerDay float64  `json:"total_conflicts_per_day"`
+	ExpectedPerDay       float64  `json:"expected_conflicts_per_day"`
+	MeasuredPerDay       float64  `json:"measured_conflicts_per_day"`
+	KeyCollisionsPerDay  float64  `json:"key_collisions_per_day"`
+	Tables               []Table  `json:"tables"`
+	HotRows              []HotRow `json:"hot_rows"`
+	CurveLag             []Point  `json:"curve_vs_lag"`
+	CurveRegions         []Point  `json:"curve_vs_regions"`
+	Warnings             []string `json:"warnings,omitempty"`
 	// oldModel is the schema version of a file read with the old model's
 	// numbers (1 or 2; upgradeOld), which lack the replay's conflicting
 	// applies and the hot rows' conflicts/day; 0 for this version's.
 	oldModel int
 }
+
+// OldModel is the schema version of a file read with the old model's
+// numbers (1 or 2), 0 for this version's.
+func (r *Report) OldModel() int { return r.oldModel }
 
 // fcVersion is a row version as one simulated node holds it.
 type fcVersion struct {
@@ -341,7 +351,7 @@ type fcRow struct {
 
 type fcTable struct {
 	t       *stream.Table
-	out     *ForecastTable
+	out     *Table
 	key     []int
 	num     []int // numeric non-key columns
 	seqCol  int
@@ -355,7 +365,7 @@ type fcTable struct {
 }
 
 type forecaster struct {
-	o        ForecastOptions
+	o        Options
 	w        int64 // µs
 	tables   map[*stream.Table]*fcTable
 	order    []*fcTable
@@ -451,8 +461,8 @@ func (f *forecaster) table(t *stream.Table) *fcTable {
 		return ft
 	}
 	ft := &fcTable{t: t, rows: map[string]*fcRow{}, seqCol: -1, exact: true, inserts: make([]int64, f.o.Regions),
-		out: &ForecastTable{Schema: t.Schema, Name: t.Name, Table: inspect.QuoteQualified(t.Schema, t.Name),
-			ChangedColumns: map[string]int64{}, counters: map[int]*ForecastCounter{}}}
+		out: &Table{Schema: t.Schema, Name: t.Name, Table: inspect.QuoteQualified(t.Schema, t.Name),
+			ChangedColumns: map[string]int64{}, counters: map[int]*Counter{}}}
 	f.refreshColumns(ft)
 	switch t.ReplicaIdentity {
 	case 'd':
@@ -809,11 +819,11 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-// Forecast replays a trace as if its transactions had run in o.Regions
+// Run replays a trace as if its transactions had run in o.Regions
 // regions with a replication window o.Lag, and counts per table and per
-// row what a multi-primary mesh would have seen (see ForecastCounts). The
+// row what a multi-primary mesh would have seen (see Counts). The
 // replay is deterministic for a given trace, route and seed.
-func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
+func Run(tr *stream.Reader, o Options) (*Report, error) {
 	if o.Regions < 1 {
 		return nil, fmt.Errorf("forecast: regions %d: want at least 1", o.Regions)
 	}
@@ -843,7 +853,7 @@ func Forecast(tr *stream.Reader, o ForecastOptions) (*ForecastReport, error) {
 		o.Top = 10
 	}
 	f := &forecaster{o: o, w: o.Lag.Microseconds(), tables: map[*stream.Table]*fcTable{}}
-	rep := &ForecastReport{SchemaVersion: ForecastSchemaVersion, Kind: "forecast", Regions: o.Regions,
+	rep := &Report{SchemaVersion: SchemaVersion, Kind: "forecast", Regions: o.Regions,
 		LagMs: float64(o.Lag) / float64(time.Millisecond), Route: o.Route.String(), HomeShare: o.HomeShare, Seed: o.Seed, Sequences: o.Sequences}
 	meta := tr.Meta()
 	rep.Capture.Source = meta.Source
@@ -1009,7 +1019,7 @@ func fcGroupKey(r *fcRow, shares []float64) string {
 
 // fcModel is one table's forecast as a function of the window W and the
 // region count N: the single computation behind the table's
-// conflicts/day, its curves and, summed (ForecastReport.sum), the headline
+// conflicts/day, its curves and, summed (Report.Sum), the headline
 // and the report's curves.
 type fcModel struct {
 	chosen int
@@ -1056,7 +1066,7 @@ func (m *fcModel) perDay(w float64, n int) float64 {
 	return v
 }
 
-func (f *forecaster) finish(rep *ForecastReport, dur float64) {
+func (f *forecaster) finish(rep *Report, dur float64) {
 	w := float64(f.w) / 1e6
 	chosen := f.o.Regions
 	type hot struct {
@@ -1070,7 +1080,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		out := ft.out
 		out.ChangedExact = ft.exact || !ft.sawUpd
 		out.Changes = ft.changes
-		var c ForecastCounts
+		var c Counts
 		keys := make([]string, 0, len(ft.rows))
 		for k := range ft.rows {
 			keys = append(keys, k)
@@ -1096,7 +1106,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 				c.LostDelta += lostD
 				fc := out.counters[ci]
 				if fc == nil {
-					fc = &ForecastCounter{Column: ft.t.Columns[ci].Name}
+					fc = &Counter{Column: ft.t.Columns[ci].Name}
 					out.counters[ci] = fc
 				}
 				fc.Changes += r.incs[j]
@@ -1146,7 +1156,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 				c.SeqCollisions, c.SeqInsertConflicts = total-maxN, logged
 			}
 		}
-		out.ForecastCounts = c
+		out.Counts = c
 		out.Rows = int64(len(ft.rows))
 		out.WritesPerSec = float64(c.Writes) / dur
 		out.MeasuredPerDay = float64(c.ConflictingApplies) / dur * 86400
@@ -1163,12 +1173,12 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 			if ms == rep.LagMs {
 				wl = w
 			}
-			p := ForecastPoint{LagMs: ms, Regions: chosen, ConflictsPerDay: m.perDay(wl, chosen)}
+			p := Point{LagMs: ms, Regions: chosen, ConflictsPerDay: m.perDay(wl, chosen)}
 			out.CurveLag = append(out.CurveLag, p)
 			some = some || p.ConflictsPerDay > 0
 		}
 		for _, n := range curveNs(chosen) {
-			p := ForecastPoint{LagMs: rep.LagMs, Regions: n, ConflictsPerDay: m.perDay(w, n)}
+			p := Point{LagMs: rep.LagMs, Regions: n, ConflictsPerDay: m.perDay(w, n)}
 			out.CurveRegions = append(out.CurveRegions, p)
 			some = some || p.ConflictsPerDay > 0
 		}
@@ -1198,7 +1208,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 		}
 		return a.Table < b.Table
 	})
-	rep.sum()
+	rep.Sum()
 	sort.SliceStable(hots, func(i, j int) bool {
 		if hots[i].r.writes != hots[j].r.writes {
 			return hots[i].r.writes > hots[j].r.writes
@@ -1210,7 +1220,7 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	})
 	for i := 0; i < len(hots) && i < f.o.Top; i++ {
 		r := hots[i].r
-		rep.HotRows = append(rep.HotRows, ForecastHotRow{Schema: r.tab.t.Schema, Name: r.tab.t.Name, Table: r.tab.out.Table, Key: r.key,
+		rep.HotRows = append(rep.HotRows, HotRow{Schema: r.tab.t.Schema, Name: r.tab.t.Name, Table: r.tab.out.Table, Key: r.key,
 			Writes: r.writes, WritesPerSec: float64(r.writes) / dur, PConflict: hots[i].p, ConflictsPerDay: hots[i].perDay,
 			ConflictingApplies: r.conflict, Concurrent: r.concurrent, OriginDiffers: r.origin, LostIncrements: r.lost})
 	}
@@ -1225,10 +1235,10 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 	if len(seqTables) > 0 {
 		if f.o.Sequences == SequencesOffsets {
 			f.warnings = append(f.warnings, fmt.Sprintf("sequence-fed keys (%s) do not collide: each node's sequences are assumed to step by the node count from a distinct start (per-node offsets, which bootstrap sets); with shared sequences the nodes would log %s key collisions/day",
-				strings.Join(seqTables, ", "), fcNum(sharedKeys)))
+				strings.Join(seqTables, ", "), FormatNum(sharedKeys)))
 		} else {
 			f.warnings = append(f.warnings, fmt.Sprintf("key collisions if sequences are shared: %s/day, not counted in the conflicts/day: inserts on two nodes that get the same key from each node's own copy of a sequence (%s); 0 with per-node sequence offsets, which bootstrap sets by default, or uuid keys",
-				fcNum(rep.KeyCollisionsPerDay), strings.Join(seqTables, ", ")))
+				FormatNum(rep.KeyCollisionsPerDay), strings.Join(seqTables, ", ")))
 		}
 	}
 }
@@ -1236,12 +1246,12 @@ func (f *forecaster) finish(rep *ForecastReport, dur float64) {
 // sum sets the report's per-day numbers, totals and curves to the sums of
 // its tables': the headline, the per-table rows and every curve are one
 // computation, whichever output shows them.
-func (r *ForecastReport) sum() {
-	r.Totals = ForecastCounts{}
+func (r *Report) Sum() {
+	r.Totals = Counts{}
 	r.TotalConflictsPerDay, r.ExpectedPerDay, r.MeasuredPerDay, r.KeyCollisionsPerDay = 0, 0, 0, 0
 	byLag, byN := map[float64]float64{}, map[int]float64{}
 	for _, t := range r.Tables {
-		r.Totals.add(t.ForecastCounts)
+		r.Totals.add(t.Counts)
 		r.TotalConflictsPerDay += t.ConflictsPerDay
 		r.ExpectedPerDay += t.ExpectedPerDay
 		r.MeasuredPerDay += t.MeasuredPerDay
@@ -1272,10 +1282,10 @@ func (r *ForecastReport) sum() {
 	}
 	r.CurveLag, r.CurveRegions = nil, nil
 	for _, ms := range lags {
-		r.CurveLag = append(r.CurveLag, ForecastPoint{LagMs: ms, Regions: r.Regions, ConflictsPerDay: byLag[ms]})
+		r.CurveLag = append(r.CurveLag, Point{LagMs: ms, Regions: r.Regions, ConflictsPerDay: byLag[ms]})
 	}
 	for _, n := range ns {
-		r.CurveRegions = append(r.CurveRegions, ForecastPoint{LagMs: r.LagMs, Regions: n, ConflictsPerDay: byN[n]})
+		r.CurveRegions = append(r.CurveRegions, Point{LagMs: r.LagMs, Regions: n, ConflictsPerDay: byN[n]})
 	}
 }
 
