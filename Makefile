@@ -50,7 +50,7 @@ lint:
 # fuzzer); see .ci/fuzz for the minimisation limit that keeps it running.
 # A crasher is saved under testdata/fuzz and fails every later `go test`.
 FUZZ_TARGETS = ./inspect/sqlfile:FuzzReadSchema ./inspect/stmt:FuzzAnalyzeQuery ./inspect/stmt:FuzzAnalyzeJSON \
-	./assess:FuzzParseAnswers ./assess:FuzzRecommend ./replicate:FuzzParsePlan
+	./assess/decide:FuzzParseAnswers ./assess/decide:FuzzRecommend ./replicate:FuzzParsePlan
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do GO=$(GO) .ci/fuzz $${t%%:*} $${t##*:}; done
 

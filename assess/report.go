@@ -1,3 +1,9 @@
+// Package assess holds the audit: it runs the rules over a model, builds
+// the report with its per-table advice, writes it (text, JSON, markdown,
+// SARIF) and reads its JSON back, and reads the audit's config and
+// baseline. It imports rules, inspect and templates; never cmd, replicate,
+// the decision (assess/decide) or the forecast (assess/forecast). The
+// report page (--format html) is drawn by assess/decide.
 package assess
 
 import (

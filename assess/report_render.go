@@ -2,6 +2,7 @@ package assess
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -34,7 +35,9 @@ func Plain(s string, _ Style) string { return s }
 // ReportFormats are the output formats of an assessment.
 var ReportFormats = []string{"text", "json", "markdown", "sarif", "html"}
 
-// WriteReport renders r in one of ReportFormats.
+// WriteReport renders r in one of ReportFormats but html: the page draws
+// the decision's views too, so package decide writes it (decide.RenderHTML,
+// which the CLI calls for --format html).
 func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 	switch format {
 	case "text":
@@ -44,7 +47,7 @@ func WriteReport(w io.Writer, r *Report, format string, paint Painter) error {
 	case "markdown":
 		return templates.Render(w, "assess.md.tmpl", r)
 	case "html":
-		return RenderHTML(w, HTMLInputs{Assessment: r, Tool: r.Tool, Generated: r.Generated})
+		return errors.New("format html: the report page is written by package decide (decide.RenderHTML)")
 	case "sarif":
 		return writeSARIF(w, r)
 	}
@@ -258,11 +261,11 @@ func writeFixSQL(b io.Writer, sql string, paint Painter) {
 	if sql == "" {
 		return
 	}
-	for _, l := range sqlLines(strings.TrimRight(sql, "\n")) {
-		if l.quoted {
-			fmt.Fprintf(b, "%s\n", paint(l.text, StyleDim))
+	for _, l := range SQLLines(strings.TrimRight(sql, "\n")) {
+		if l.Quoted {
+			fmt.Fprintf(b, "%s\n", paint(l.Text, StyleDim))
 		} else {
-			fmt.Fprintf(b, "        %s\n", paint(l.text, StyleDim))
+			fmt.Fprintf(b, "        %s\n", paint(l.Text, StyleDim))
 		}
 	}
 }
@@ -421,17 +424,17 @@ func firstParagraph(s string) string {
 
 // sqlLine is one line of SQL text; quoted says that it continues a quoted
 // identifier, string or dollar-quoted body begun on an earlier line.
-type sqlLine struct {
-	text   string
-	quoted bool
+type SQLLine struct {
+	Text   string
+	Quoted bool
 }
 
 // sqlLines splits SQL into lines, marking the ones that continue a quote.
 // The text report indents fix SQL but must leave those alone: an indent
 // there would be part of the name or value, and copying the printed SQL
 // would run something else than fix_sql ("a<newline>b" is one name).
-func sqlLines(sql string) []sqlLine {
-	var out []sqlLine
+func SQLLines(sql string) []SQLLine {
+	var out []SQLLine
 	var quote byte  // ', " or $ while inside one
 	var escape bool // E'...': backslash escapes
 	var tag string  // the $tag$ of a dollar quote
@@ -440,7 +443,7 @@ func sqlLines(sql string) []sqlLine {
 		c := sql[i]
 		switch {
 		case c == '\n':
-			out = append(out, sqlLine{text: sql[start:i], quoted: quotedLine})
+			out = append(out, SQLLine{Text: sql[start:i], Quoted: quotedLine})
 			start, quotedLine = i+1, quote != 0
 		case quote == '$':
 			if strings.HasPrefix(sql[i:], tag) {
@@ -474,7 +477,7 @@ func sqlLines(sql string) []sqlLine {
 			}
 		}
 	}
-	return append(out, sqlLine{text: sql[start:], quoted: quotedLine})
+	return append(out, SQLLine{Text: sql[start:], Quoted: quotedLine})
 }
 
 func sqlIdentByte(c byte) bool {

@@ -2,11 +2,9 @@ package assess
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
-	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/rules"
 	"github.com/google/go-cmp/cmp"
@@ -57,29 +55,6 @@ func TestTableAdvice(t *testing.T) {
 	}
 }
 
-// TestHotRowAgreesWithForecast holds the audit's hot-row judgement
-// (rules, which cannot import assess) to the forecast's: the same
-// threshold, and the same chance of a conflict for a row written evenly
-// from every node. The window is one constant, rules.DefaultReplicationWindow.
-func TestHotRowAgreesWithForecast(t *testing.T) {
-	w := rules.DefaultReplicationWindow
-	if got := DefaultThresholds().Get("hot_row_p_conflict"); rules.HotPConflict != got {
-		t.Errorf("rules.HotPConflict = %v, threshold hot_row_p_conflict = %v", rules.HotPConflict, got)
-	}
-	for _, nodes := range []int{2, 3, 5} {
-		for _, rate := range []float64{0.001, 0.05, 0.58, 300} {
-			shares := make([]float64, nodes)
-			for i := range shares {
-				shares[i] = 1 / float64(nodes)
-			}
-			want := forecast.RowPConflict(w.Seconds(), rate, shares)
-			if got := rules.HotRowPConflict(w, rate, nodes); math.Abs(got-want) > 1e-12 {
-				t.Errorf("%d nodes, %g updates/s: rules %g, forecast %g", nodes, rate, got, want)
-			}
-		}
-	}
-}
-
 // The text report indents fix SQL except where a line continues a quoted
 // name or value: copying the printed SQL runs exactly fix_sql.
 func TestTextFixSQLCopiesExactly(t *testing.T) {
@@ -102,13 +77,13 @@ func TestTextFixSQLCopiesExactly(t *testing.T) {
 	for _, sql := range fixes {
 		// What the report prints for it, and what a reader copies back.
 		var printed, copied []string
-		for _, l := range sqlLines(sql) {
-			if l.quoted {
-				printed = append(printed, l.text)
+		for _, l := range SQLLines(sql) {
+			if l.Quoted {
+				printed = append(printed, l.Text)
 			} else {
-				printed = append(printed, "        "+l.text)
+				printed = append(printed, "        "+l.Text)
 			}
-			copied = append(copied, l.text)
+			copied = append(copied, l.Text)
 		}
 		if !strings.Contains(out, "\n"+strings.Join(printed, "\n")+"\n") {
 			t.Errorf("fix SQL not printed as expected:\n%s\n--- in ---\n%s", strings.Join(printed, "\n"), out)
@@ -119,15 +94,15 @@ func TestTextFixSQLCopiesExactly(t *testing.T) {
 	}
 	// Which lines continue a quote.
 	var quoted []bool
-	for _, l := range sqlLines(fixes[1]) {
-		quoted = append(quoted, l.quoted)
+	for _, l := range SQLLines(fixes[1]) {
+		quoted = append(quoted, l.Quoted)
 	}
 	if diff := cmp.Diff([]bool{false, true, true, false, true}, quoted); diff != "" {
 		t.Errorf("quoted lines (-want +got):\n%s", diff)
 	}
 	quoted = quoted[:0]
-	for _, l := range sqlLines(fixes[2]) {
-		quoted = append(quoted, l.quoted)
+	for _, l := range SQLLines(fixes[2]) {
+		quoted = append(quoted, l.Quoted)
 	}
 	if diff := cmp.Diff([]bool{false, true, true, true, false, false}, quoted); diff != "" {
 		t.Errorf("quoted lines of E'', $$ and $f$ (-want +got):\n%s", diff)

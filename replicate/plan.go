@@ -87,7 +87,7 @@ type Plan struct {
 	Recommendation *PlanRecommendation `yaml:"recommendation,omitempty"`
 	Topology       Topology            `yaml:"topology"`
 	// Answers are the questionnaire answers, kept as YAML; their schema belongs
-	// to the assess package, which validates them when read back.
+	// to package assess/decide, which validates them when read back.
 	Answers *yaml.Node `yaml:"answers,omitempty"`
 
 	file string

@@ -14,7 +14,7 @@ import (
 // to one computation (the total is the sum of the tables, the curves pass
 // through it).
 func TestReadForecastV1(t *testing.T) {
-	rep, err := forecast.ReadReport(filepath.Join("..", "testdata", "htmlreport", "forecast.json"))
+	rep, err := forecast.ReadReport(filepath.Join("..", "decide", "testdata", "htmlreport", "forecast.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 )
@@ -45,9 +45,9 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 	if err != nil {
 		return err
 	}
-	ans := assess.NewAnswers()
+	ans := decide.NewAnswers()
 	if o.answers != "" {
-		if ans, err = assess.ReadAnswers(o.answers); err != nil {
+		if ans, err = decide.ReadAnswers(o.answers); err != nil {
 			return asUsage(err)
 		}
 	}
@@ -57,7 +57,7 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 	case accessible:
 		p := &accessiblePrompter{in: newLineReader(a.stdin), out: a.stderr}
 		fmt.Fprintln(a.stderr, "aadvisor ask: answer each question; press enter to keep the value shown in brackets.")
-		if ans, err = assess.Interview(p, ans, false); err != nil {
+		if ans, err = decide.Interview(p, ans, false); err != nil {
 			return err
 		}
 	case a.interactive():
@@ -79,7 +79,7 @@ func (a *app) runAsk(cmd *cobra.Command, o *adviceOptions, accessible bool) erro
 	if err := ans.Complete(); err != nil {
 		return usageError{fmt.Errorf("%w (answer them in a file with --answers, or run 'aadvisor ask' in a terminal)", err)}
 	}
-	rec, err := assess.Recommend(ans, ev.Inputs)
+	rec, err := decide.Recommend(ans, ev.Inputs)
 	if err != nil {
 		return asUsage(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/sqlfile"
 	"github.com/aadvisor/aadvisor/rules"
@@ -177,7 +179,7 @@ func (a *app) runAssess(cmd *cobra.Command, o *assessOptions) error {
 		paint = a.painter()
 	}
 	start = time.Now()
-	if err := assess.WriteReport(w, rep, o.format, paint); err != nil {
+	if err := writeAssessment(w, rep, o.format, paint); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	a.log.Debug("write report", "format", o.format, "duration", time.Since(start))
@@ -306,4 +308,13 @@ func (a *app) painter() assess.Painter {
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
+}
+
+// writeAssessment writes the report in format: the page (html) is drawn
+// by package decide, every other format by the audit itself.
+func writeAssessment(w io.Writer, rep *assess.Report, format string, paint assess.Painter) error {
+	if format == "html" {
+		return decide.RenderHTML(w, decide.HTMLInputs{Assessment: rep, Tool: rep.Tool, Generated: rep.Generated})
+	}
+	return assess.WriteReport(w, rep, format, paint)
 }

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/replicate/sandbox"
@@ -145,7 +145,7 @@ func (a *app) runDrill(ctx context.Context, o *drillOptions) error {
 	if o.keep && !o.sandbox {
 		return usagef("--keep goes with --sandbox")
 	}
-	th := assess.DefaultThresholds()
+	th := decide.DefaultThresholds()
 	if err := th.Override(o.thresholds); err != nil {
 		return usagef("--threshold: %v", err)
 	}
@@ -253,18 +253,18 @@ func (a *app) drillSandbox(ctx context.Context, p *replicate.Plan, o *drillOptio
 // downtime budget assumed (the platform's, or Patroni's when the plan has
 // it and no answers), the answers' region RTO for a region fault, and
 // their RPO; --rto and --rpo override.
-func drillTargets(p *replicate.Plan, ans *assess.Answers, th assess.Thresholds, f drill.Fault, o *drillOptions) drill.Targets {
+func drillTargets(p *replicate.Plan, ans *decide.Answers, th decide.Thresholds, f drill.Fault, o *drillOptions) drill.Targets {
 	var t drill.Targets
 	platform := ""
 	if ans != nil {
 		platform = ans.String("platform")
 	}
 	if platform == "" && p.Topology.HA != nil {
-		platform = assess.PlatformPatroni
+		platform = decide.PlatformPatroni
 	}
 	// A site cut off from its hub keeps writing: no failover happens, so
 	// the budget's failover time is no target for it.
-	if pi, ok := assess.Platform(platform, th); ok && pi.Failover > 0 && f.Kind != drill.DisconnectSite {
+	if pi, ok := decide.Platform(platform, th); ok && pi.Failover > 0 && f.Kind != drill.DisconnectSite {
 		t.AssumedFailoverS = pi.Failover
 		t.AssumedSource = fmt.Sprintf("%s failover assumed by the downtime budget, %s", pi.Name, pi.Source)
 	}
@@ -273,11 +273,11 @@ func drillTargets(p *replicate.Plan, ans *assess.Answers, th assess.Thresholds, 
 	}
 	if ans != nil {
 		if f.Kind == drill.KillRegion {
-			if s, ok := map[string]float64{assess.RTOZero: 1, assess.RTOAuto: 120, assess.RTOManual: 900}[ans.String("rto_region")]; ok {
+			if s, ok := map[string]float64{decide.RTOZero: 1, decide.RTOAuto: 120, decide.RTOManual: 900}[ans.String("rto_region")]; ok {
 				t.RTOS, t.RTOSource = s, "rto_region answer "+ans.String("rto_region")
 			}
 		}
-		if s, ok := map[string]float64{assess.RPOZero: 0, assess.RPOSecond: 1, assess.RPOMinute: 60, assess.RPO15Min: 900, assess.RPOHours: 3600}[ans.String("rpo_region")]; ok {
+		if s, ok := map[string]float64{decide.RPOZero: 0, decide.RPOSecond: 1, decide.RPOMinute: 60, decide.RPO15Min: 900, decide.RPOHours: 3600}[ans.String("rpo_region")]; ok {
 			t.RPOS, t.RPOSet, t.RPOSource = s, true, "rpo_region answer "+ans.String("rpo_region")
 		}
 	}
@@ -300,8 +300,8 @@ func (a *app) writeDrill(res *drill.Result, o *drillOptions) error {
 			return err
 		}
 	case "html":
-		in := assess.HTMLInputs{Tool: res.Tool, Generated: now(), Drill: drillView(res)}
-		if err := assess.RenderHTML(&b, in); err != nil {
+		in := decide.HTMLInputs{Tool: res.Tool, Generated: now(), Drill: drillView(res)}
+		if err := decide.RenderHTML(&b, in); err != nil {
 			return err
 		}
 	default:

@@ -5,26 +5,26 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/replicate/drill"
 	"github.com/aadvisor/aadvisor/templates"
 )
 
 // measuredFailover is what recommend and report use instead of the
 // assumed failover time: the worst write outage of a drill's runs.
-func measuredFailover(r *drill.Result, file string) *assess.MeasuredFailover {
+func measuredFailover(r *drill.Result, file string) *decide.MeasuredFailover {
 	if r.Kind != "streaming" || !r.MeasuresFailover() {
 		return nil
 	}
-	return &assess.MeasuredFailover{Seconds: r.Summary.MaxRTOS, Source: fmt.Sprintf("measured by aadvisor drill: %s, worst of %d run(s), %s (%s)",
+	return &decide.MeasuredFailover{Seconds: r.Summary.MaxRTOS, Source: fmt.Sprintf("measured by aadvisor drill: %s, worst of %d run(s), %s (%s)",
 		r.Fault, len(r.Runs), r.Generated.Format("2006-01-02"), filepath.Base(file))}
 }
 
 // drillView turns a drill result into the report's section.
-func drillView(r *drill.Result) *assess.DrillView {
-	v := &assess.DrillView{Fault: r.Fault.String(), Kind: r.Kind, Design: r.Design, HA: r.HASummary(), Settings: r.SettingsSummary(),
+func drillView(r *drill.Result) *decide.DrillView {
+	v := &decide.DrillView{Fault: r.Fault.String(), Kind: r.Kind, Design: r.Design, HA: r.HASummary(), Settings: r.SettingsSummary(),
 		Endpoint: r.Settings.Endpoint, Logical: r.Kind != "streaming", Met: r.Verdict.Met, MeasuredFailoverS: r.Summary.MaxRTOS,
-		Items: []assess.DrillItem{}, Runs: []assess.DrillRunRow{}, Charts: []templates.LineChart{}}
+		Items: []decide.DrillItem{}, Runs: []decide.DrillRunRow{}, Charts: []templates.LineChart{}}
 	if e := r.Expected; e != nil {
 		v.Expected = fmt.Sprintf("Patroni's settings predict a write outage of %.0f–%.0f s: %s.", e.LowS, e.HighS, e.Why)
 	}
@@ -33,10 +33,10 @@ func drillView(r *drill.Result) *assess.DrillView {
 		if !it.Met {
 			cls = "bad"
 		}
-		v.Items = append(v.Items, assess.DrillItem{Measure: it.Measure, Target: it.Target, Measured: it.Measured, Margin: it.Margin, Class: cls})
+		v.Items = append(v.Items, decide.DrillItem{Measure: it.Measure, Target: it.Target, Measured: it.Measured, Margin: it.Margin, Class: cls})
 	}
 	for _, run := range r.Runs {
-		row := assess.DrillRunRow{N: run.N, Broken: strings.Join(run.Broken, ", "), RTO: drill.Seconds(run.RTOMS), Lost: run.LostWrites,
+		row := decide.DrillRunRow{N: run.N, Broken: strings.Join(run.Broken, ", "), RTO: drill.Seconds(run.RTOMS), Lost: run.LostWrites,
 			Window: drill.Seconds(run.LostWindowMS), InDoubt: run.InDoubtCommitted, SplitBrain: run.SplitBrainWrites,
 			Rejoin: drill.Seconds(run.RejoinAfterUndoMS), Acked: fmt.Sprintf("%d of %d", run.Acked, run.Attempted), Notes: run.Notes, Class: "good"}
 		if run.RTOMS < 0 || run.LostWrites > 0 || run.SplitBrainWrites > 0 || run.RejoinMS < 0 {

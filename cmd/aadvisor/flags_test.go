@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
-
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -63,7 +62,7 @@ func TestObserveLagDefault(t *testing.T) {
 			line = l
 		}
 	}
-	q, _ := assess.Lookup("replication_window_ms")
+	q, _ := decide.Lookup("replication_window_ms")
 	want := fmt.Sprintf("(default %s)", time.Duration(q.Default.(float64)*float64(time.Millisecond)))
 	if strings.Count(line, "default") != 1 || !strings.HasSuffix(line, want) {
 		t.Errorf("--lag help %q: want one default, %s, as ask's", line, want)

@@ -86,7 +86,7 @@ func TestHubAndSpokeStar(t *testing.T) {
 
 	// recommend: the retail chain's answers, ten stores.
 	dir := t.TempDir()
-	answers, err := os.ReadFile(filepath.Join("..", "..", "assess", "testdata", "profiles", "5.2-retail-edge.yaml"))
+	answers, err := os.ReadFile(filepath.Join("..", "..", "assess", "decide", "testdata", "profiles", "5.2-retail-edge.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,9 @@ const module = "github.com/aadvisor/aadvisor"
 // of the module (pkg, or pkg/... for it and every package below it; the
 // longest match wins), the packages of the module it may import (the same
 // patterns), and the modules outside the standard library it may import
-// (path prefixes). The directions: cmd → assess → rules → inspect, and
-// cmd → replicate → inspect; templates draws what they make.
+// (path prefixes). The directions: cmd → assess/decide → assess → rules →
+// inspect, assess/decide → assess/forecast → inspect, and cmd → replicate
+// → inspect; templates draws what they make.
 var layout = []struct {
 	pkg     string
 	imports []string
@@ -29,10 +30,11 @@ var layout = []struct {
 	{"cmd/aadvisor", []string{"assess/...", "rules", "inspect/...", "replicate/...", "templates"},
 		[]string{"github.com/spf13/", "github.com/charmbracelet/", "golang.org/x/term", "github.com/jackc/pgx/v5", "go.yaml.in/yaml/v3"}},
 
-	// The audit, its rules, the decision and the forecast. (Until it
-	// moves apart, assess holds the decision, which reads the forecast,
-	// draws with templates and makes replicate's plan.)
-	{"assess", []string{"assess/forecast", "rules", "inspect", "templates", "replicate"}, []string{"go.yaml.in/yaml/v3"}},
+	// The decision reads the audit and the forecast, draws the page with
+	// templates and makes replicate's plan.
+	{"assess/decide", []string{"assess", "assess/forecast", "rules", "inspect", "templates", "replicate"}, []string{"go.yaml.in/yaml/v3"}},
+	// The audit and its rules.
+	{"assess", []string{"rules", "inspect", "templates"}, []string{"go.yaml.in/yaml/v3"}},
 	// The conflict forecast: the model and the change stream only.
 	{"assess/forecast", []string{"inspect", "inspect/stream"}, nil},
 	{"rules", []string{"inspect"}, nil},

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/spf13/cobra"
 )
@@ -94,12 +94,12 @@ func planLimits(path string, p *replicate.Plan) (window, rpo time.Duration, err 
 		return 0, 0, err
 	}
 	if ans == nil {
-		na := assess.NewAnswers()
+		na := decide.NewAnswers()
 		ans = &na
 	}
-	d := assess.Derive(*ans, assess.DefaultThresholds())
+	d := decide.Derive(*ans, decide.DefaultThresholds())
 	window = time.Duration(d.WindowS * float64(time.Second))
-	rpo, _ = assess.RPO(*ans)
+	rpo, _ = decide.RPO(*ans)
 	return window, rpo, nil
 }
 

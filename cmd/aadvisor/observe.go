@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/inspect/stream"
@@ -222,7 +222,7 @@ func (a *app) observeRun(ctx context.Context, o *observeOptions, fo forecast.Opt
 	case "markdown":
 		return rep.WriteMarkdown(w)
 	case "html":
-		return assess.RenderHTML(w, assess.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
+		return decide.RenderHTML(w, decide.HTMLInputs{Forecast: rep, Tool: "aadvisor " + versionString(), Generated: now()})
 	}
 	return rep.WriteText(w)
 }
@@ -248,7 +248,7 @@ func (a *app) observeFromPlan(o *observeOptions) error {
 	if ans == nil {
 		return usagef("--plan %s: the plan keeps no answers (write it with 'aadvisor ask' or 'recommend')", o.plan)
 	}
-	d := assess.Derive(*ans, assess.DefaultThresholds())
+	d := decide.Derive(*ans, decide.DefaultThresholds())
 	if !o.lagSet {
 		o.lag = time.Duration(d.WindowS * float64(time.Second))
 		a.log.Info("replication window from the plan", "lag", o.lag.String())

@@ -29,7 +29,7 @@ func TestObservePlanDefaults(t *testing.T) {
 	var out, errb bytes.Buffer
 	// Profile 5.4 leaves the replication window to its default, 100 ms, as
 	// recommend prints it ("W = 100 ms (default)"), and has two write regions.
-	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--output", plan}, nil, &out, &errb); code != 0 {
+	if code := run(ctx, []string{"recommend", "--answers", "../../assess/decide/testdata/profiles/5.4-payments-five-nines.yaml", "--output", plan}, nil, &out, &errb); code != 0 {
 		t.Fatalf("recommend: %d %s", code, errb.String())
 	}
 	tests := []struct {
@@ -96,7 +96,7 @@ func TestObservePlanSequences(t *testing.T) {
 	ctx := context.Background()
 	var out, errb bytes.Buffer
 	base := filepath.Join(dir, "plan.yaml")
-	if code := run(ctx, []string{"recommend", "--answers", "../../assess/testdata/profiles/5.4-payments-five-nines.yaml", "--out", base}, nil, &out, &errb); code != 0 {
+	if code := run(ctx, []string{"recommend", "--answers", "../../assess/decide/testdata/profiles/5.4-payments-five-nines.yaml", "--out", base}, nil, &out, &errb); code != 0 {
 		t.Fatalf("recommend: %d %s", code, errb.String())
 	}
 	plan := func(seq string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/drill"
@@ -40,7 +41,7 @@ func (o *adviceOptions) addFlags(cmd *cobra.Command) {
 // evidence is what the flags name, each file read once: what the
 // decision procedure folds in, and the drill the HTML page shows.
 type evidence struct {
-	assess.Inputs
+	decide.Inputs
 	drill *drill.Result
 }
 
@@ -53,7 +54,7 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (evidence, error) {
 	default:
 		return ev, usagef("--format: unknown format %q (want text, json, markdown or html)", o.format)
 	}
-	ev.Thresholds = assess.DefaultThresholds()
+	ev.Thresholds = decide.DefaultThresholds()
 	if err := ev.Thresholds.Override(o.thresholds); err != nil {
 		return ev, usagef("--threshold: %v", err)
 	}
@@ -98,7 +99,7 @@ func (a *app) inputs(cmd *cobra.Command, o *adviceOptions) (evidence, error) {
 }
 
 // emit prints the recommendation to stdout and writes the plan if asked.
-func (a *app) emit(o *adviceOptions, ev evidence, ans assess.Answers, rec *assess.Recommendation, by string) error {
+func (a *app) emit(o *adviceOptions, ev evidence, ans decide.Answers, rec *decide.Recommendation, by string) error {
 	var b bytes.Buffer
 	if o.format == "html" {
 		if err := a.renderHTML(&b, o, ev, ans, rec, by); err != nil {
@@ -132,12 +133,12 @@ func (a *app) emit(o *adviceOptions, ev evidence, ans assess.Answers, rec *asses
 	return nil
 }
 
-// renderHTML writes the shareable HTML page (assess.RenderHTML) with the
+// renderHTML writes the shareable HTML page (decide.RenderHTML) with the
 // parts recommend and ask have: the recommendation, the answers, the plan's
 // topology, and the full assessment/forecast reports when given as files.
-func (a *app) renderHTML(w io.Writer, o *adviceOptions, ev evidence, ans assess.Answers, rec *assess.Recommendation, by string) error {
+func (a *app) renderHTML(w io.Writer, o *adviceOptions, ev evidence, ans decide.Answers, rec *decide.Recommendation, by string) error {
 	th := ev.Thresholds
-	hin := assess.HTMLInputs{Recommendation: rec, Answers: &ans, Topology: &rec.Plan(ans, by).Topology,
+	hin := decide.HTMLInputs{Recommendation: rec, Answers: &ans, Topology: &rec.Plan(ans, by).Topology,
 		Tool: "aadvisor " + versionString(), Generated: now(), Thresholds: &th, Forecast: ev.Forecast}
 	if o.assessment != "" {
 		hin.Assessment = ev.Assessment
@@ -146,7 +147,7 @@ func (a *app) renderHTML(w io.Writer, o *adviceOptions, ev evidence, ans assess.
 		hin.Drill = drillView(ev.drill)
 		hin.Drill.Source = o.drill
 	}
-	return assess.RenderHTML(w, hin)
+	return decide.RenderHTML(w, hin)
 }
 
 // colorText highlights the headings of the text report.
@@ -180,7 +181,7 @@ func init() {
 			Use:   "recommend --answers FILE",
 			Short: "Recommend the least distributed design that meets your answers (no prompts)",
 			Long: `recommend runs the decision procedure on an answers file (the keys are the question ids
-of 'aadvisor ask'; see assess/testdata/profiles for examples) and prints the recommendation with
+of 'aadvisor ask'; see assess/decide/testdata/profiles for examples) and prints the recommendation with
 the reasons, the arithmetic with your numbers, the costs and the alternatives it rejected.
 Findings from 'aadvisor assess' and a forecast from 'aadvisor observe' are folded in when given.`,
 			Example: `  aadvisor recommend --answers answers.yaml
@@ -203,11 +204,11 @@ func (a *app) runRecommend(cmd *cobra.Command, o *adviceOptions) error {
 	if err != nil {
 		return err
 	}
-	ans, err := assess.ReadAnswers(o.answers)
+	ans, err := decide.ReadAnswers(o.answers)
 	if err != nil {
 		return asUsage(err)
 	}
-	rec, err := assess.Recommend(ans, ev.Inputs)
+	rec, err := decide.Recommend(ans, ev.Inputs)
 	if err != nil {
 		return asUsage(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/aadvisor/aadvisor/replicate"
 )
 
-const profiles = "../../assess/testdata/profiles/"
+const profiles = "../../assess/decide/testdata/profiles/"
 
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -176,7 +176,7 @@ func TestAskAccessibleCLI(t *testing.T) {
 func TestRecommendPlanWriteModes(t *testing.T) {
 	plan := filepath.Join(t.TempDir(), "plan.yaml")
 	code, out, errs := runCLI(t, "", "recommend", "--answers", profiles+"aa-any-last-resort.yaml",
-		"--assessment", "../../assess/testdata/evidence/shop-assessment.json", "--out", plan)
+		"--assessment", "../../assess/decide/testdata/evidence/shop-assessment.json", "--out", plan)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -205,7 +205,7 @@ func TestRecommendPlanWriteModes(t *testing.T) {
 	}
 	// A single primary has one writer: no write modes in its plan.
 	code, _, errs = runCLI(t, "", "recommend", "--answers", profiles+"5.1-saas-cool.yaml",
-		"--assessment", "../../assess/testdata/evidence/shop-assessment.json", "--out", plan)
+		"--assessment", "../../assess/decide/testdata/evidence/shop-assessment.json", "--out", plan)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

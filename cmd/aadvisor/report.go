@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/replicate/drill"
@@ -66,12 +67,12 @@ func (a *app) runReport(o *reportOptions) error {
 	if o.out == "" {
 		return usagef("--output: empty path (use - for stdout)")
 	}
-	th := assess.DefaultThresholds()
+	th := decide.DefaultThresholds()
 	if err := th.Override(o.thresholds); err != nil {
 		return usagef("--threshold: %v", err)
 	}
-	in := assess.HTMLInputs{Tool: "aadvisor " + versionString(), Generated: now(), Thresholds: &th}
-	var recIn assess.Inputs
+	in := decide.HTMLInputs{Tool: "aadvisor " + versionString(), Generated: now(), Thresholds: &th}
+	var recIn decide.Inputs
 	recIn.Thresholds = th
 	if o.assessment != "" {
 		rep, err := assess.ReadReport(o.assessment)
@@ -100,7 +101,7 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Inputs = append(in.Inputs, filepath.Base(o.drill))
 	}
 	var plan *replicate.Plan
-	var ans *assess.Answers
+	var ans *decide.Answers
 	if o.plan != "" {
 		p, pa, err := readPlanAnswers(o.plan)
 		if err != nil {
@@ -113,7 +114,7 @@ func (a *app) runReport(o *reportOptions) error {
 		}
 	}
 	if o.answers != "" {
-		fa, err := assess.ReadAnswers(o.answers)
+		fa, err := decide.ReadAnswers(o.answers)
 		if err != nil {
 			return asUsage(err)
 		}
@@ -121,7 +122,7 @@ func (a *app) runReport(o *reportOptions) error {
 		in.Inputs = append(in.Inputs, filepath.Base(o.answers))
 	}
 	if ans != nil {
-		rec, err := assess.Recommend(*ans, recIn)
+		rec, err := decide.Recommend(*ans, recIn)
 		if err != nil {
 			return asUsage(err)
 		}
@@ -139,7 +140,7 @@ func (a *app) runReport(o *reportOptions) error {
 		in.RulesBase = rulesBaseFor(o.out)
 	}
 	var b bytes.Buffer
-	if err := assess.RenderHTML(&b, in); err != nil {
+	if err := decide.RenderHTML(&b, in); err != nil {
 		return err
 	}
 	if o.out == "-" {
@@ -162,18 +163,18 @@ func (a *app) runReport(o *reportOptions) error {
 func rulesBaseFor(out string) string {
 	docs, err := filepath.Abs(filepath.Join("docs", "rules"))
 	if err != nil {
-		return assess.DefaultRulesBase
+		return decide.DefaultRulesBase
 	}
 	if st, err := os.Stat(docs); err != nil || !st.IsDir() || out == "-" {
-		return assess.DefaultRulesBase
+		return decide.DefaultRulesBase
 	}
 	dir, err := filepath.Abs(filepath.Dir(out))
 	if err != nil {
-		return assess.DefaultRulesBase
+		return decide.DefaultRulesBase
 	}
 	rel, err := filepath.Rel(dir, docs)
 	if err != nil {
-		return assess.DefaultRulesBase
+		return decide.DefaultRulesBase
 	}
 	return filepath.ToSlash(rel) + "/"
 }

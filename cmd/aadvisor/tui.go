@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
 	"github.com/charmbracelet/lipgloss"
@@ -42,16 +42,16 @@ var placeholders = map[string]string{
 	"slo_target":         "99.97",
 }
 
-func placeholder(q assess.Question) string {
+func placeholder(q decide.Question) string {
 	if p, ok := placeholders[q.ID]; ok {
 		return p
 	}
 	switch q.Kind {
-	case assess.KindRegions:
+	case decide.KindRegions:
 		return "regionA=60, regionB=40"
-	case assess.KindNumberMap:
+	case decide.KindNumberMap:
 		return "a/b=value (optional)"
-	case assess.KindTextList:
+	case decide.KindTextList:
 		return "comma-separated"
 	}
 	return ""
@@ -61,7 +61,7 @@ func placeholder(q assess.Question) string {
 // (or the default). get returns the typed value, or nil to leave q unset.
 // A required question without an answer has nothing preselected: Enter
 // alone does not pick its first option.
-func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.Field, func() (any, error)) {
+func questionField(q decide.Question, cur decide.Answers, mode fieldMode) (huh.Field, func() (any, error)) {
 	v, has := cur.Get(q.ID)
 	title := q.Prompt
 	desc := q.Help
@@ -83,11 +83,11 @@ func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.F
 			}
 			return nil, nil
 		}
-		val, err := assess.ParseText(q, s)
+		val, err := decide.ParseText(q, s)
 		if err != nil {
 			return nil, err
 		}
-		tmp := assess.NewAnswers()
+		tmp := decide.NewAnswers()
 		if err := tmp.Set(q.ID, val); err != nil {
 			return nil, errors.New(strings.TrimPrefix(err.Error(), q.ID+": "))
 		}
@@ -114,7 +114,7 @@ func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.F
 		return *s
 	}
 	switch {
-	case q.Kind == assess.KindSelect:
+	case q.Kind == decide.KindSelect:
 		s, _ := v.(string)
 		opts := make([]huh.Option[string], len(q.Options))
 		for i, o := range q.Options {
@@ -130,7 +130,7 @@ func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.F
 			}
 			return convert("")
 		}
-	case q.Kind == assess.KindNumber && len(q.Options) > 0 && !mode.typed:
+	case q.Kind == decide.KindNumber && len(q.Options) > 0 && !mode.typed:
 		s := ""
 		if f, ok := v.(float64); ok {
 			s = strconv.FormatFloat(f, 'f', -1, 64)
@@ -154,7 +154,7 @@ func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.F
 			}
 			return convert(got)
 		}
-	case q.Kind == assess.KindMultiSelect:
+	case q.Kind == decide.KindMultiSelect:
 		ss, _ := v.([]string)
 		ss = append([]string(nil), ss...)
 		opts := make([]huh.Option[string], len(q.Options))
@@ -171,18 +171,18 @@ func questionField(q assess.Question, cur assess.Answers, mode fieldMode) (huh.F
 				}
 				return nil, nil
 			}
-			tmp := assess.NewAnswers()
+			tmp := decide.NewAnswers()
 			if err := tmp.Set(q.ID, ss); err != nil {
 				return nil, errors.New(strings.TrimPrefix(err.Error(), q.ID+": "))
 			}
 			return ss, nil
 		}
-	case q.Kind == assess.KindBool:
+	case q.Kind == decide.KindBool:
 		b, _ := v.(bool)
 		f := huh.NewConfirm().Title(title).Description(desc).Affirmative("Yes").Negative("No").Value(&b)
 		return f, func() (any, error) { return b, nil }
 	default:
-		s := assess.FormatValue(q, v)
+		s := decide.FormatValue(q, v)
 		keep(s)
 		f := huh.NewInput().Title(title).Description(desc).Value(&s).Validate(func(s string) error { _, err := convert(s); return err })
 		if p := placeholder(q); p != "" {
@@ -226,13 +226,13 @@ type accessiblePrompter struct {
 	n       int
 }
 
-func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, error) {
+func (p *accessiblePrompter) Ask(q decide.Question, cur decide.Answers) (any, error) {
 	if p.in.eof {
-		return nil, assess.ErrStop
+		return nil, decide.ErrStop
 	}
 	if q.Section != p.section {
 		p.section = q.Section
-		fmt.Fprintf(p.out, "\n== %s (section %d of %d) ==\n", q.Section, sectionIndex(q.Section)+1, len(assess.Sections))
+		fmt.Fprintf(p.out, "\n== %s (section %d of %d) ==\n", q.Section, sectionIndex(q.Section)+1, len(decide.Sections))
 	}
 	p.n++
 	fmt.Fprintf(p.out, "\n[%d] Why it matters: %s\n", p.n, q.Help)
@@ -243,7 +243,7 @@ func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, er
 			return nil, err
 		}
 		if p.in.eof {
-			return nil, assess.ErrStop
+			return nil, decide.ErrStop
 		}
 		v, err := get()
 		switch {
@@ -258,7 +258,7 @@ func (p *accessiblePrompter) Ask(q assess.Question, cur assess.Answers) (any, er
 }
 
 func sectionIndex(s string) int {
-	for i, x := range assess.Sections {
+	for i, x := range decide.Sections {
 		if x == s {
 			return i
 		}
@@ -271,16 +271,16 @@ func sectionIndex(s string) int {
 // the running downtime budget and the current leaning, and a final screen
 // with the recommendation.
 type askModel struct {
-	ans     assess.Answers
-	in      assess.Inputs
-	idx     int   // current question (index into assess.Bank), -1 before the first
+	ans     decide.Answers
+	in      decide.Inputs
+	idx     int   // current question (index into decide.Bank), -1 before the first
 	history []int // questions answered, for going back
 	form    *huh.Form
 	get     func() (any, error)
 	typed   bool // the current number with presets is typed (see fieldMode)
 
 	final   bool
-	rec     *assess.Recommendation
+	rec     *decide.Recommendation
 	lines   []string
 	scroll  int
 	status  string
@@ -312,7 +312,7 @@ func newAskStyles(color bool) askStyles {
 
 const panelWidth = 38
 
-func newAskModel(start assess.Answers, in assess.Inputs, color bool) *askModel {
+func newAskModel(start decide.Answers, in decide.Inputs, color bool) *askModel {
 	m := &askModel{ans: start, in: in, idx: -1, width: 100, height: 30, styles: newAskStyles(color)}
 	m.next()
 	return m
@@ -320,7 +320,7 @@ func newAskModel(start assess.Answers, in assess.Inputs, color bool) *askModel {
 
 // relevant reports whether question i applies given the answers so far.
 func (m *askModel) relevant(i int) bool {
-	q := assess.Bank[i]
+	q := decide.Bank[i]
 	return q.Ask == nil || q.Ask(m.ans)
 }
 
@@ -330,7 +330,7 @@ func (m *askModel) open(i int) tea.Cmd {
 	}
 	m.idx = i
 	m.final = false
-	field, get := questionField(assess.Bank[i], m.ans, fieldMode{typed: m.typed})
+	field, get := questionField(decide.Bank[i], m.ans, fieldMode{typed: m.typed})
 	m.get = get
 	m.form = huh.NewForm(huh.NewGroup(field)).WithShowHelp(true).WithWidth(m.formWidth())
 	m.fitForm()
@@ -371,7 +371,7 @@ func (m *askModel) formHeight() int {
 
 // next moves to the next relevant question, or to the final screen.
 func (m *askModel) next() tea.Cmd {
-	for i := m.idx + 1; i < len(assess.Bank); i++ {
+	for i := m.idx + 1; i < len(decide.Bank); i++ {
 		if m.relevant(i) {
 			return m.open(i)
 		}
@@ -399,7 +399,7 @@ func (m *askModel) showFinal() {
 		m.lines = []string{"Some required answers are missing:", "  " + strings.Join(m.ans.Missing(), ", "), "", "Go back (ctrl+b) to answer them."}
 		return
 	}
-	rec, err := assess.Recommend(m.ans, m.in)
+	rec, err := decide.Recommend(m.ans, m.in)
 	if err != nil {
 		m.status = err.Error()
 		return
@@ -474,7 +474,7 @@ func (m *askModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // accept stores the current field's value and moves on.
 func (m *askModel) accept() tea.Cmd {
-	q := assess.Bank[m.idx]
+	q := decide.Bank[m.idx]
 	v, err := m.get()
 	if errors.Is(err, errTyped) {
 		m.typed, m.status = true, ""
@@ -595,10 +595,10 @@ func fitLine(s string, width int) string {
 func (m *askModel) progress() string {
 	cur := ""
 	if !m.final && m.idx >= 0 {
-		cur = assess.Bank[m.idx].Section
+		cur = decide.Bank[m.idx].Section
 	}
 	var parts, marks []string
-	for _, s := range assess.Sections {
+	for _, s := range decide.Sections {
 		mark := "○"
 		switch {
 		case m.final || (cur != "" && sectionIndex(s) < sectionIndex(cur)):
@@ -617,7 +617,7 @@ func (m *askModel) progress() string {
 	where := "· recommendation"
 	if !m.final {
 		n, pos := 0, 0
-		for i := range assess.Bank {
+		for i := range decide.Bank {
 			if m.relevant(i) {
 				n++
 				if i <= m.idx {
@@ -633,20 +633,20 @@ func (m *askModel) progress() string {
 	}
 	name := "recommendation"
 	if cur != "" {
-		name = fmt.Sprintf("%s (section %d of %d)", cur, sectionIndex(cur)+1, len(assess.Sections))
+		name = fmt.Sprintf("%s (section %d of %d)", cur, sectionIndex(cur)+1, len(decide.Sections))
 	}
 	return strings.Join(marks, " ") + "  " + m.styles.active.Render(name) + "  " + m.styles.dim.Render(where)
 }
 
 // panelLine is the side panel in one line, for narrow terminals.
 func (m *askModel) panelLine() string {
-	prov, missing := assess.Provisional(m.ans)
+	prov, missing := decide.Provisional(m.ans)
 	var parts []string
 	if m.ans.IsSet("slo_target") {
-		d := assess.Derive(prov, m.in.Thresholds)
-		parts = append(parts, "budget "+assess.FormatMinutes(d.BudgetYearMin)+"/year")
+		d := decide.Derive(prov, m.in.Thresholds)
+		parts = append(parts, "budget "+decide.FormatMinutes(d.BudgetYearMin)+"/year")
 	}
-	if rec, err := assess.Recommend(prov, m.in); err == nil {
+	if rec, err := decide.Recommend(prov, m.in); err == nil {
 		lean := "leaning " + string(rec.Design)
 		if missing > 0 {
 			lean += " (provisional)"
@@ -659,19 +659,19 @@ func (m *askModel) panelLine() string {
 // panel is the live side panel: budget, platform, leaning.
 func (m *askModel) panel() string {
 	th := m.in.Thresholds
-	prov, missing := assess.Provisional(m.ans)
-	d := assess.Derive(prov, th)
+	prov, missing := decide.Provisional(m.ans)
+	d := decide.Derive(prov, th)
 	var b strings.Builder
 	b.WriteString(m.styles.title.Render("Downtime budget") + "\n")
 	if m.ans.IsSet("slo_target") {
-		fmt.Fprintf(&b, "%s%% → %s/year\n", strconv.FormatFloat(d.Availability, 'f', -1, 64), assess.FormatMinutes(d.BudgetYearMin))
-		fmt.Fprintf(&b, "         %s/month\n", assess.FormatMinutes(d.BudgetMonthMin))
+		fmt.Fprintf(&b, "%s%% → %s/year\n", strconv.FormatFloat(d.Availability, 'f', -1, 64), decide.FormatMinutes(d.BudgetYearMin))
+		fmt.Fprintf(&b, "         %s/month\n", decide.FormatMinutes(d.BudgetMonthMin))
 	} else {
 		b.WriteString("target not answered yet\n")
 	}
 	if m.ans.IsSet("platform") && m.ans.IsSet("slo_target") {
-		fmt.Fprintf(&b, "%s fails over in ~%s:\n%s fit a year\n", d.Platform.Name, assess.FormatSeconds(d.Platform.Failover), assess.FormatCount(d.FailoversFit))
-		fmt.Fprintf(&b, "in-region need %s/year\n", assess.FormatMinutes(d.InRegionMin))
+		fmt.Fprintf(&b, "%s fails over in ~%s:\n%s fit a year\n", d.Platform.Name, decide.FormatSeconds(d.Platform.Failover), decide.FormatCount(d.FailoversFit))
+		fmt.Fprintf(&b, "in-region need %s/year\n", decide.FormatMinutes(d.InRegionMin))
 	}
 	for _, r := range d.Remote {
 		if r.KnownRTT {
@@ -679,7 +679,7 @@ func (m *askModel) panel() string {
 		}
 	}
 	b.WriteString("\n" + m.styles.title.Render("Leaning") + "\n")
-	rec, err := assess.Recommend(prov, m.in)
+	rec, err := decide.Recommend(prov, m.in)
 	if err != nil {
 		b.WriteString("(no leaning yet)\n")
 		return b.String()

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aadvisor/aadvisor/assess"
+	"github.com/aadvisor/aadvisor/assess/decide"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 )
@@ -85,17 +85,17 @@ func key(s string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
-func profile(t *testing.T, name string) assess.Answers {
+func profile(t *testing.T, name string) decide.Answers {
 	t.Helper()
-	a, err := assess.ReadAnswers("../../assess/testdata/profiles/" + name)
+	a, err := decide.ReadAnswers("../../assess/decide/testdata/profiles/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a
 }
 
-func newTestModel(t *testing.T, a assess.Answers) *askModel {
-	m := newAskModel(a, assess.Inputs{Thresholds: assess.DefaultThresholds()}, false)
+func newTestModel(t *testing.T, a decide.Answers) *askModel {
+	m := newAskModel(a, decide.Inputs{Thresholds: decide.DefaultThresholds()}, false)
 	drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
 	drive(t, m, m.Init()())
 	return m
@@ -113,10 +113,10 @@ func TestAskModelWalkToRecommendation(t *testing.T) {
 	for i := 0; i < 60 && !m.final; i++ {
 		drive(t, m, key("enter"))
 		if m.status != "" {
-			t.Fatalf("question %s: %s", assess.Bank[m.idx].ID, m.status)
+			t.Fatalf("question %s: %s", decide.Bank[m.idx].ID, m.status)
 		}
 	}
-	if !m.final || m.rec == nil || m.rec.Design != assess.SP2 {
+	if !m.final || m.rec == nil || m.rec.Design != decide.SP2 {
 		t.Fatalf("final = %v rec = %+v\n%s", m.final, m.rec, m.View())
 	}
 	v = m.View()
@@ -125,8 +125,8 @@ func TestAskModelWalkToRecommendation(t *testing.T) {
 	}
 	// Back from the final screen returns to the last question.
 	drive(t, m, key("ctrl+b"))
-	if m.final || assess.Bank[m.idx].ID != "planned_switchovers_per_year" {
-		t.Fatalf("back went to %s (final %v)", assess.Bank[m.idx].ID, m.final)
+	if m.final || decide.Bank[m.idx].ID != "planned_switchovers_per_year" {
+		t.Fatalf("back went to %s (final %v)", decide.Bank[m.idx].ID, m.final)
 	}
 	drive(t, m, key("enter"))
 	drive(t, m, key("enter"))
@@ -139,7 +139,7 @@ func TestAskModelWalkToRecommendation(t *testing.T) {
 }
 
 func TestAskModelAnswersAndBack(t *testing.T) {
-	m := newTestModel(t, assess.NewAnswers())
+	m := newTestModel(t, decide.NewAnswers())
 	// Nothing is chosen yet; 99.9 is first: move down three times to 99.99.
 	drive(t, m, key("down"))
 	drive(t, m, key("down"))
@@ -148,23 +148,23 @@ func TestAskModelAnswersAndBack(t *testing.T) {
 	if got := m.ans.Number("slo_target"); got != 99.99 {
 		t.Fatalf("slo_target = %v", got)
 	}
-	if assess.Bank[m.idx].ID != "slo_window" {
-		t.Fatalf("now at %s", assess.Bank[m.idx].ID)
+	if decide.Bank[m.idx].ID != "slo_window" {
+		t.Fatalf("now at %s", decide.Bank[m.idx].ID)
 	}
 	if v := m.View(); !strings.Contains(v, "52.6 min/year") || !strings.Contains(v, "question 2 of") {
 		t.Errorf("panel does not follow the answer:\n%s", v)
 	}
 	drive(t, m, key("ctrl+b"))
-	if assess.Bank[m.idx].ID != "slo_target" {
-		t.Fatalf("back went to %s", assess.Bank[m.idx].ID)
+	if decide.Bank[m.idx].ID != "slo_target" {
+		t.Fatalf("back went to %s", decide.Bank[m.idx].ID)
 	}
 	drive(t, m, key("enter")) // keeps 99.99
 	drive(t, m, key("enter")) // window: year (default)
 	drive(t, m, key("enter")) // maintenance counts: yes
 	// failure_domain: nothing selected → error, stays.
 	drive(t, m, key("enter"))
-	if assess.Bank[m.idx].ID != "failure_domain" || !strings.Contains(m.status, "pick at least one") {
-		t.Fatalf("at %s, status %q", assess.Bank[m.idx].ID, m.status)
+	if decide.Bank[m.idx].ID != "failure_domain" || !strings.Contains(m.status, "pick at least one") {
+		t.Fatalf("at %s, status %q", decide.Bank[m.idx].ID, m.status)
 	}
 	if !strings.Contains(m.View(), "pick at least one") {
 		t.Error("error not shown")
@@ -174,12 +174,12 @@ func TestAskModelAnswersAndBack(t *testing.T) {
 	drive(t, m, key("down"))
 	drive(t, m, key("space")) // region
 	drive(t, m, key("enter"))
-	if diff := m.ans.List("failure_domain"); len(diff) != 2 || !m.ans.Has("failure_domain", assess.DomainRegion) {
+	if diff := m.ans.List("failure_domain"); len(diff) != 2 || !m.ans.Has("failure_domain", decide.DomainRegion) {
 		t.Fatalf("failure_domain = %v", diff)
 	}
 	// region loss makes rto_region relevant
-	if assess.Bank[m.idx].ID != "rto_region" {
-		t.Fatalf("now at %s, want rto_region", assess.Bank[m.idx].ID)
+	if decide.Bank[m.idx].ID != "rto_region" {
+		t.Fatalf("now at %s, want rto_region", decide.Bank[m.idx].ID)
 	}
 	drive(t, m, key("ctrl+c"))
 	if !m.aborted {
@@ -188,13 +188,13 @@ func TestAskModelAnswersAndBack(t *testing.T) {
 }
 
 func TestAskModelRequiredText(t *testing.T) {
-	a := assess.NewAnswers()
+	a := decide.NewAnswers()
 	m := newTestModel(t, a)
-	for assess.Bank[m.idx].ID != "write_regions" {
+	for decide.Bank[m.idx].ID != "write_regions" {
 		drive(t, m, key("enter"))
 		switch {
 		case m.status == "":
-		case assess.Bank[m.idx].ID == "failure_domain":
+		case decide.Bank[m.idx].ID == "failure_domain":
 			drive(t, m, key("space"))
 			drive(t, m, key("enter"))
 		default: // a required choice: take the first option
@@ -203,8 +203,8 @@ func TestAskModelRequiredText(t *testing.T) {
 		}
 	}
 	drive(t, m, key("enter")) // empty
-	if assess.Bank[m.idx].ID != "write_regions" {
-		t.Fatalf("empty required answer accepted; now at %s", assess.Bank[m.idx].ID)
+	if decide.Bank[m.idx].ID != "write_regions" {
+		t.Fatalf("empty required answer accepted; now at %s", decide.Bank[m.idx].ID)
 	}
 	for _, r := range "us-east-1=70, eu-west-1=30" {
 		drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
@@ -223,7 +223,7 @@ func TestAccessiblePrompter(t *testing.T) {
 	start.Unset("failure_domain")
 	// answer every optional question that has a default, so that only the
 	// three unset required ones and the default-less optional texts are asked
-	for _, q := range assess.Bank {
+	for _, q := range decide.Bank {
 		if !q.Required && q.Default != nil && !start.IsSet(q.ID) {
 			if err := start.Set(q.ID, q.Default); err != nil {
 				t.Fatal(err)
@@ -243,11 +243,11 @@ func TestAccessiblePrompter(t *testing.T) {
 	}, "\n") + "\n"
 	var out bytes.Buffer
 	p := &accessiblePrompter{in: newLineReader(strings.NewReader(in)), out: &out}
-	a, err := assess.Interview(p, start, false)
+	a, err := decide.Interview(p, start, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Number("slo_target") != 99.99 || a.String("team") != assess.Team24x7 {
+	if a.Number("slo_target") != 99.99 || a.String("team") != decide.Team24x7 {
 		t.Errorf("slo %v team %q\n%s", a.Number("slo_target"), a.String("team"), out.String())
 	}
 	if got := a.List("failure_domain"); len(got) != 2 {
@@ -263,7 +263,7 @@ func TestAccessiblePrompter(t *testing.T) {
 	}
 	// Input that ends early stops the interview without an error.
 	p2 := &accessiblePrompter{in: newLineReader(strings.NewReader("1\n")), out: &bytes.Buffer{}}
-	a2, err := assess.Interview(p2, assess.NewAnswers(), false)
+	a2, err := decide.Interview(p2, decide.NewAnswers(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,13 +309,13 @@ func TestAskModelForwardAndQuit(t *testing.T) {
 	m := newTestModel(t, profile(t, "5.4-payments-five-nines.yaml"))
 	// ctrl+f keeps the shown answer and moves on, like enter without touching the field
 	drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
-	if assess.Bank[m.idx].ID != "slo_window" || m.ans.Number("slo_target") != 99.999 {
-		t.Fatalf("at %s, slo %v", assess.Bank[m.idx].ID, m.ans.Number("slo_target"))
+	if decide.Bank[m.idx].ID != "slo_window" || m.ans.Number("slo_target") != 99.999 {
+		t.Fatalf("at %s, slo %v", decide.Bank[m.idx].ID, m.ans.Number("slo_target"))
 	}
 	for i := 0; i < 60 && !m.final; i++ {
 		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
 	}
-	if !m.final || m.rec == nil || m.rec.Design != assess.AAHome {
+	if !m.final || m.rec == nil || m.rec.Design != decide.AAHome {
 		t.Fatalf("final %v rec %+v", m.final, m.rec)
 	}
 	first := m.View()
@@ -332,10 +332,10 @@ func TestAskModelForwardAndQuit(t *testing.T) {
 // skipTo moves the model forward, keeping answers, to question id.
 func skipTo(t *testing.T, m *askModel, id string) {
 	t.Helper()
-	for i := 0; i < 80 && !m.final && assess.Bank[m.idx].ID != id; i++ {
+	for i := 0; i < 80 && !m.final && decide.Bank[m.idx].ID != id; i++ {
 		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
 	}
-	if m.final || assess.Bank[m.idx].ID != id {
+	if m.final || decide.Bank[m.idx].ID != id {
 		t.Fatalf("never reached %s", id)
 	}
 }
@@ -349,15 +349,15 @@ func TestAskRequiredNotPreselected(t *testing.T) {
 	}
 	m := newTestModel(t, start)
 	for _, id := range []string{"slo_target", "rpo_region", "platform", "team"} {
-		if assess.Bank[m.idx].ID != id {
+		if decide.Bank[m.idx].ID != id {
 			skipTo(t, m, id)
 		}
 		if v := m.View(); !strings.Contains(v, "choose one") {
 			t.Errorf("%s: no empty choice on screen:\n%s", id, v)
 		}
 		drive(t, m, key("enter"))
-		if assess.Bank[m.idx].ID != id || m.ans.IsSet(id) || !strings.Contains(m.status, "an answer is required") {
-			t.Fatalf("enter alone on %s: now at %s, answer set %v, status %q", id, assess.Bank[m.idx].ID, m.ans.IsSet(id), m.status)
+		if decide.Bank[m.idx].ID != id || m.ans.IsSet(id) || !strings.Contains(m.status, "an answer is required") {
+			t.Fatalf("enter alone on %s: now at %s, answer set %v, status %q", id, decide.Bank[m.idx].ID, m.ans.IsSet(id), m.status)
 		}
 		drive(t, m, key("down"))
 		drive(t, m, key("enter"))
@@ -368,36 +368,36 @@ func TestAskRequiredNotPreselected(t *testing.T) {
 	// Accessible mode: an empty line is not an answer either.
 	var out bytes.Buffer
 	p := &accessiblePrompter{in: newLineReader(strings.NewReader("\n2\n")), out: &out}
-	q, _ := assess.Lookup("rpo_region")
-	v, err := p.Ask(q, assess.NewAnswers())
-	if err != nil || v != assess.RPOSecond || !strings.Contains(out.String(), "Invalid") {
+	q, _ := decide.Lookup("rpo_region")
+	v, err := p.Ask(q, decide.NewAnswers())
+	if err != nil || v != decide.RPOSecond || !strings.Contains(out.String(), "Invalid") {
 		t.Errorf("accessible rpo_region: %v %v\n%s", v, err, out.String())
 	}
 }
 
 // An availability target other than the presets can be typed.
 func TestAskTypedAvailability(t *testing.T) {
-	m := newTestModel(t, assess.NewAnswers())
+	m := newTestModel(t, decide.NewAnswers())
 	// choose one, five presets, then "another value"
 	for i := 0; i < 6; i++ {
 		drive(t, m, key("down"))
 	}
 	drive(t, m, key("enter"))
-	if assess.Bank[m.idx].ID != "slo_target" || !m.typed {
-		t.Fatalf("at %s, typed %v, status %q", assess.Bank[m.idx].ID, m.typed, m.status)
+	if decide.Bank[m.idx].ID != "slo_target" || !m.typed {
+		t.Fatalf("at %s, typed %v, status %q", decide.Bank[m.idx].ID, m.typed, m.status)
 	}
 	for _, r := range "99.97" {
 		drive(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 	}
 	drive(t, m, key("enter"))
-	if got := m.ans.Number("slo_target"); got != 99.97 || assess.Bank[m.idx].ID != "slo_window" {
-		t.Fatalf("slo_target = %v, at %s, status %q", got, assess.Bank[m.idx].ID, m.status)
+	if got := m.ans.Number("slo_target"); got != 99.97 || decide.Bank[m.idx].ID != "slo_window" {
+		t.Fatalf("slo_target = %v, at %s, status %q", got, decide.Bank[m.idx].ID, m.status)
 	}
 	// Accessible: the last entry asks for the number.
 	var out bytes.Buffer
 	p := &accessiblePrompter{in: newLineReader(strings.NewReader("6\n99.97\n")), out: &out}
-	q, _ := assess.Lookup("slo_target")
-	if v, err := p.Ask(q, assess.NewAnswers()); err != nil || v != 99.97 {
+	q, _ := decide.Lookup("slo_target")
+	if v, err := p.Ask(q, decide.NewAnswers()); err != nil || v != 99.97 {
 		t.Errorf("accessible typed target: %v %v\n%s", v, err, out.String())
 	}
 }
@@ -406,15 +406,15 @@ func TestAskTypedAvailability(t *testing.T) {
 // asks for km, not for the round-trip times of the question before it.
 func TestAskPlaceholders(t *testing.T) {
 	for id, want := range map[string]string{"region_distance_km": "km", "rtt_ms": "ms", "write_regions": "us-east-1=60"} {
-		q, _ := assess.Lookup(id)
-		f, _ := questionField(q, assess.NewAnswers(), fieldMode{})
+		q, _ := decide.Lookup(id)
+		f, _ := questionField(q, decide.NewAnswers(), fieldMode{})
 		v := f.View()
 		if !strings.Contains(v, want) {
 			t.Errorf("%s shows %q, want an example with %q", id, v, want)
 		}
 	}
-	dist, _ := assess.Lookup("region_distance_km")
-	rtt, _ := assess.Lookup("rtt_ms")
+	dist, _ := decide.Lookup("region_distance_km")
+	rtt, _ := decide.Lookup("rtt_ms")
 	if placeholder(dist) == placeholder(rtt) {
 		t.Errorf("distance and RTT questions share the placeholder %q", placeholder(dist))
 	}
@@ -423,22 +423,22 @@ func TestAskPlaceholders(t *testing.T) {
 // On an 80×24 terminal every screen fits: the title, the section bar and
 // the progress stay on top of each question.
 func TestAskFits80x24(t *testing.T) {
-	m := newAskModel(profile(t, "5.4-payments-five-nines.yaml"), assess.Inputs{Thresholds: assess.DefaultThresholds()}, false)
+	m := newAskModel(profile(t, "5.4-payments-five-nines.yaml"), decide.Inputs{Thresholds: decide.DefaultThresholds()}, false)
 	drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
 	drive(t, m, m.Init()())
 	for i := 0; i < 80 && !m.final; i++ {
 		v := m.View()
 		lines := strings.Split(v, "\n")
 		if len(lines) > 24 {
-			t.Errorf("%s: %d lines on a 24-line terminal", assess.Bank[m.idx].ID, len(lines))
+			t.Errorf("%s: %d lines on a 24-line terminal", decide.Bank[m.idx].ID, len(lines))
 		}
 		for _, l := range lines {
 			if w := lipgloss.Width(l); w > 80 {
-				t.Errorf("%s: a line of %d cells: %q", assess.Bank[m.idx].ID, w, l)
+				t.Errorf("%s: a line of %d cells: %q", decide.Bank[m.idx].ID, w, l)
 			}
 		}
-		if !strings.HasPrefix(lines[0], "aadvisor ask") || !strings.Contains(lines[1], assess.Bank[m.idx].Section) || !strings.Contains(lines[1], "question ") {
-			t.Errorf("%s: title or progress missing:\n%s", assess.Bank[m.idx].ID, v)
+		if !strings.HasPrefix(lines[0], "aadvisor ask") || !strings.Contains(lines[1], decide.Bank[m.idx].Section) || !strings.Contains(lines[1], "question ") {
+			t.Errorf("%s: title or progress missing:\n%s", decide.Bank[m.idx].ID, v)
 		}
 		drive(t, m, tea.KeyMsg{Type: tea.KeyCtrlF})
 	}
@@ -455,8 +455,8 @@ func TestAccessibleShowsDefaults(t *testing.T) {
 	var out bytes.Buffer
 	p := &accessiblePrompter{in: newLineReader(strings.NewReader("\n\n")), out: &out}
 	for _, id := range []string{"slo_window", "replication_window_ms"} {
-		q, _ := assess.Lookup(id)
-		if _, err := p.Ask(q, assess.NewAnswers()); err != nil {
+		q, _ := decide.Lookup(id)
+		if _, err := p.Ask(q, decide.NewAnswers()); err != nil {
 			t.Fatal(err)
 		}
 	}

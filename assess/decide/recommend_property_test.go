@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 )
 
@@ -172,15 +173,15 @@ func genAnswers(c chooser) Answers {
 func genInputs(c chooser) Inputs {
 	var in Inputs
 	if c.next(2) == 1 {
-		as := &Report{SchemaVersion: 1, Verdict: VerdictReadyConditions}
-		advice := []string{AdviceAnywhere, AdviceHome, AdviceKeepLocal, AdviceInsertOnly, "add a key, then home-route"}
+		as := &assess.Report{SchemaVersion: 1, Verdict: assess.VerdictReadyConditions}
+		advice := []string{assess.AdviceAnywhere, assess.AdviceHome, assess.AdviceKeepLocal, assess.AdviceInsertOnly, "add a key, then home-route"}
 		for i := c.next(4); i > 0; i-- {
 			t := fmt.Sprintf("public.t%d", c.next(5))
-			as.Tables = append(as.Tables, TableAdvice{Table: t, Advice: pick(c, advice), Reasons: []string{"counter-update"}})
-			as.Findings = append(as.Findings, ReportFinding{Rule: "AR602", Name: "counter-update", Severity: pick(c, []string{"error", "warning", "info"}), Object: t, Table: t, Message: "m"})
+			as.Tables = append(as.Tables, assess.TableAdvice{Table: t, Advice: pick(c, advice), Reasons: []string{"counter-update"}})
+			as.Findings = append(as.Findings, assess.ReportFinding{Rule: "AR602", Name: "counter-update", Severity: pick(c, []string{"error", "warning", "info"}), Object: t, Table: t, Message: "m"})
 		}
-		as.Findings = append(as.Findings, ReportFinding{Rule: "AR604", Name: "advisory-lock", Severity: "warning", Object: "statement q.sql:1", Message: "m"})
-		as.Skipped = append(as.Skipped, ReportSkipped{Rule: "AR601", Name: "hot-row", Reason: "no stats"}, ReportSkipped{Reason: "settings: none"})
+		as.Findings = append(as.Findings, assess.ReportFinding{Rule: "AR604", Name: "advisory-lock", Severity: "warning", Object: "statement q.sql:1", Message: "m"})
+		as.Skipped = append(as.Skipped, assess.ReportSkipped{Rule: "AR601", Name: "hot-row", Reason: "no stats"}, assess.ReportSkipped{Reason: "settings: none"})
 		in.Assessment = as
 	}
 	if c.next(2) == 1 {

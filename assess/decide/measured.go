@@ -1,4 +1,4 @@
-package assess
+package decide
 
 // MeasuredFailover is a failover time measured by aadvisor drill. Folded
 // into a recommendation (Inputs.Measured), it replaces the platform's

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/google/go-cmp/cmp"
 )
@@ -316,10 +317,10 @@ func TestThresholdErrors(t *testing.T) {
 }
 
 func TestAssessmentFindingsBlockDistributedDesigns(t *testing.T) {
-	as := &Report{SchemaVersion: 1, Verdict: "not ready", Findings: []ReportFinding{
+	as := &assess.Report{SchemaVersion: 1, Verdict: "not ready", Findings: []assess.ReportFinding{
 		{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Object: "public.events", Message: "table has no primary key", Fix: "ALTER TABLE …"},
 		{Rule: "AR110", Name: "extra-unique", Severity: "warning", Object: "public.users", Message: "2 unique indexes"},
-	}, Skipped: []ReportSkipped{{Rule: "AR200", Reason: "pg_stat_statements not installed"}}}
+	}, Skipped: []assess.ReportSkipped{{Rule: "AR200", Reason: "pg_stat_statements not installed"}}}
 	aa := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{Assessment: as})
 	if len(aa.Blockers) != 1 || aa.Blockers[0].Object != "public.events" || aa.Verdict != "not ready" {
 		t.Errorf("AA blockers = %+v verdict %q", aa.Blockers, aa.Verdict)
@@ -590,13 +591,13 @@ func TestSiteRPO(t *testing.T) {
 // owner's home. Shared across owners, or under a mesh that takes a lost
 // region's owners over, it stays a blocker.
 func TestAllocatorHomedByPartitioning(t *testing.T) {
-	allocator := func(cols ...string) *Report {
-		return &Report{SchemaVersion: 1, Verdict: VerdictNotReady,
-			Findings: []ReportFinding{{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.district.d_next_o_id", Table: "public.district",
+	allocator := func(cols ...string) *assess.Report {
+		return &assess.Report{SchemaVersion: 1, Verdict: assess.VerdictNotReady,
+			Findings: []assess.ReportFinding{{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.district.d_next_o_id", Table: "public.district",
 				Message: "public.district.d_next_o_id hands out key values", Fix: "Give each of the 2 nodes its own counter rows"}},
-			Tables: []TableAdvice{
-				{Table: "public.district", Advice: AdviceHome, Reasons: []string{"id-allocator"}, Errors: 1, Columns: cols},
-				{Table: "public.orders", Advice: AdviceHome, Reasons: []string{"id-allocator"}, Columns: []string{"o_id", "tenant_id"}},
+			Tables: []assess.TableAdvice{
+				{Table: "public.district", Advice: assess.AdviceHome, Reasons: []string{"id-allocator"}, Errors: 1, Columns: cols},
+				{Table: "public.orders", Advice: assess.AdviceHome, Reasons: []string{"id-allocator"}, Columns: []string{"o_id", "tenant_id"}},
 			}}
 	}
 	owned := allocator("tenant_id", "d_id", "d_next_o_id")
@@ -623,7 +624,7 @@ func TestAllocatorHomedByPartitioning(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, profile string
-		as            *Report
+		as            *assess.Report
 		want          string
 	}{
 		{"shared row", "wp-geo-far-users.yaml", allocator("d_id", "d_next_o_id"), "the allocating rows are shared across owners (public.district has no owner column tenant_id)"},

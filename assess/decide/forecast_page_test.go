@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/assess/forecast/forecasttest"
 	"github.com/aadvisor/aadvisor/inspect/stream"
@@ -231,10 +232,10 @@ func TestAllocatorLostIncrementsAreDuplicateIds(t *testing.T) {
 		t.Fatalf("want lost increments and no key collisions: %+v", rep.Tables[0])
 	}
 	lost := rep.Tables[0].Counters[0].Lost
-	finding := ReportFinding{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.counters.n", Table: "public.counters",
+	finding := assess.ReportFinding{Rule: "AR206", Name: "id-allocator", Severity: "error", Object: "public.counters.n", Table: "public.counters",
 		Message: "public.counters.n hands out key values", Fix: "Give each node its own counter rows"}
-	as := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, Findings: []ReportFinding{finding},
-		Tables: []TableAdvice{{Table: "public.counters", Advice: AdviceHome, Errors: 1, Columns: []string{"id", "n", "writer"}}}}
+	as := &assess.Report{SchemaVersion: 1, Verdict: assess.VerdictNotReady, Findings: []assess.ReportFinding{finding},
+		Tables: []assess.TableAdvice{{Table: "public.counters", Advice: assess.AdviceHome, Errors: 1, Columns: []string{"id", "n", "writer"}}}}
 	want := fmt.Sprintf("public.counters.n hands out ids (assessment: id-allocator), and the forecast's replay (2 regions, route hash, W = 3600000 ms) lost %d of its 10 increments to last-update-wins: %d ids that two nodes both handed out in 10 s of capture (≈ %s a day)",
 		lost, lost, fmtRate(float64(lost)/10*86400))
 	in := forecasttest.WriteRead(t, rep)
@@ -249,7 +250,7 @@ func TestAllocatorLostIncrementsAreDuplicateIds(t *testing.T) {
 		t.Errorf("%s: allocator blocker %q, want the forecast's duplicate ids %q", r.Design, msg, want)
 	}
 	// The page: the recommendation and the forecast section say it alike.
-	report := &Report{SchemaVersion: 1, Findings: []ReportFinding{{Rule: finding.Rule, Name: finding.Name, Severity: finding.Severity,
+	report := &assess.Report{SchemaVersion: 1, Findings: []assess.ReportFinding{{Rule: finding.Rule, Name: finding.Name, Severity: finding.Severity,
 		Object: finding.Object, Table: finding.Table, Message: finding.Message}}, Tables: as.Tables}
 	h := BuildHTMLReport(HTMLInputs{Recommendation: r, Assessment: report, Forecast: rep})
 	if len(h.Forecast.Allocators) != 1 || !strings.HasPrefix(h.Forecast.Allocators[0], want) {

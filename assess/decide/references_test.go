@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"os"
@@ -20,7 +20,7 @@ var (
 // recommendations cite resolves in docs/references.md, and nothing points
 // at notes outside the repository.
 func TestReferencesResolve(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "references.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "references.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestReferencesResolve(t *testing.T) {
 	}
 	texts := map[string]string{}
 	var files []string
-	for _, g := range []string{"*.go", "../cmd/aadvisor/*.go", "../templates/*.tmpl", "../docs/*.md", "../docs/rules/*.md", "../rules/*.go", "../README.md"} {
+	for _, g := range []string{"*.go", "../*.go", "../forecast/*.go", "../../cmd/aadvisor/*.go", "../../templates/*.tmpl", "../../docs/*.md", "../../docs/rules/*.md", "../../rules/*.go", "../../README.md"} {
 		m, _ := filepath.Glob(g)
 		files = append(files, m...)
 	}

@@ -1,10 +1,12 @@
-package assess
+package decide
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
 )
 
 // Formats a recommendation can be written in.
@@ -377,14 +379,14 @@ func FormatCount(v float64) string { return fmtCount(v) }
 // printed SQL copies back exactly.
 func indentSQL(sql, prefix string) string {
 	var b strings.Builder
-	for i, l := range sqlLines(strings.TrimRight(sql, "\n")) {
+	for i, l := range assess.SQLLines(strings.TrimRight(sql, "\n")) {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		if !l.quoted {
+		if !l.Quoted {
 			b.WriteString(prefix)
 		}
-		b.WriteString(l.text)
+		b.WriteString(l.Text)
 	}
 	return b.String()
 }

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import "strings"
 

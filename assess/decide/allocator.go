@@ -1,9 +1,10 @@
-package assess
+package decide
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -36,7 +37,7 @@ type allocatorDup struct {
 
 // allocatorDups pairs the assessment's id allocators with the counters of
 // the forecast that lost increments.
-func allocatorDups(findings []ReportFinding, f *forecast.Report) []allocatorDup {
+func allocatorDups(findings []assess.ReportFinding, f *forecast.Report) []allocatorDup {
 	if f == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -14,7 +15,7 @@ import (
 // Inputs are the optional evidence folded into a recommendation.
 type Inputs struct {
 	Thresholds Thresholds
-	Assessment *Report
+	Assessment *assess.Report
 	Forecast   *forecast.Report
 	// Measured replaces the platform's assumed failover time (measured.go).
 	Measured *MeasuredFailover
@@ -939,7 +940,7 @@ func (x *decider) schemaGate() {
 }
 
 // isAllocator reports whether a finding is an id allocator (AR206).
-func isAllocator(f ReportFinding) bool { return f.Rule == "AR206" || f.Name == "id-allocator" }
+func isAllocator(f assess.ReportFinding) bool { return f.Rule == "AR206" || f.Name == "id-allocator" }
 
 // ownedAllocator decides whether the design resolves an id allocator:
 // under a write-partitioned design each owner's rows are written at its
@@ -949,7 +950,7 @@ func isAllocator(f ReportFinding) bool { return f.Rule == "AR206" || f.Name == "
 // everywhere, and a mesh takes the lost region's owners over without its
 // last writes: there the finding stays a blocker. why says which, for the
 // reasons (owned) or for the blocker (not owned, "" when nothing to add).
-func (x *decider) ownedAllocator(f ReportFinding) (why string, owned bool) {
+func (x *decider) ownedAllocator(f assess.ReportFinding) (why string, owned bool) {
 	owner := x.a.String("partition_key_name")
 	if x.r.Family != WritePartitioned || owner == "" || x.a.String("partition_key") == PartitionNo {
 		return "", false
@@ -981,7 +982,7 @@ func (x *decider) tableWhy(table, why string) {
 // skippedChecks lists what the assessment could not check, one line per
 // reason, naming the rules; evidence it read without a rule skipping is
 // one line of its own.
-func (x *decider) skippedChecks(sk []ReportSkipped) {
+func (x *decider) skippedChecks(sk []assess.ReportSkipped) {
 	var reasons []string
 	rulesBy := map[string][]string{}
 	var evidence []string

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aadvisor/aadvisor/assess"
 )
 
 func requirement(r *Recommendation, id string) *Requirement {
@@ -262,9 +264,9 @@ func TestDefaultsMarkedAndWholeFailovers(t *testing.T) {
 	}
 }
 
-func shopAssessment(t *testing.T) *Report {
+func shopAssessment(t *testing.T) *assess.Report {
 	t.Helper()
-	as, err := ReadReport(filepath.Join("testdata", "evidence", "shop-assessment.json"))
+	as, err := assess.ReadReport(filepath.Join("testdata", "evidence", "shop-assessment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,10 +304,10 @@ func TestAuditHomeRoutedRulesOutAnyNode(t *testing.T) {
 		}
 	}
 	// The same from a report converted in process.
-	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}}); got.Design != AAHome {
+	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &assess.Report{SchemaVersion: 1, Tables: []assess.TableAdvice{{Table: "public.t", Advice: assess.AdviceHome, Reasons: []string{"counter-update"}}}}}); got.Design != AAHome {
 		t.Errorf("one home-routed table: design %s", got.Design)
 	}
-	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.t", Advice: AdviceAnywhere}}}}); got.Design != AAAny {
+	if got := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: &assess.Report{SchemaVersion: 1, Tables: []assess.TableAdvice{{Table: "public.t", Advice: assess.AdviceAnywhere}}}}); got.Design != AAAny {
 		t.Errorf("only anywhere tables: design %s", got.Design)
 	}
 }
@@ -341,7 +343,7 @@ func TestAssessmentWarningsAndSkipped(t *testing.T) {
 
 // Every design the procedure can choose is documented in docs/decision.md.
 func TestDesignsDocumented(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "decision.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "decision.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/google/go-cmp/cmp"
 )
@@ -201,7 +202,7 @@ func TestReadInputs(t *testing.T) {
 		}
 		return p
 	}
-	as, err := ReadReport(write("a.json", `{"schema_version":1,"verdict":"blocked","extra":{"x":1},
+	as, err := assess.ReadReport(write("a.json", `{"schema_version":1,"verdict":"blocked","extra":{"x":1},
  "findings":[{"rule":"AR101","name":"missing-primary-key","severity":"ERROR","object":"public.t","message":"m","fix":"f","new_field":3}],
  "skipped":["pg_stat_statements not installed", {"rule":"AR300","reason":"no stats"}]}`))
 	if err != nil {
@@ -216,7 +217,7 @@ func TestReadInputs(t *testing.T) {
 		{"{\n\"schema_version\":1,\n\"findings\":[}", "b.json:3: invalid JSON"},
 		{`{"schema_version":1,"findings":[{"rule":"X","severity":"fatal"}]}`, `unknown severity "fatal"`},
 	} {
-		_, err := ReadReport(write("b.json", tc.body))
+		_, err := assess.ReadReport(write("b.json", tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.body, err, tc.want)
 		}
@@ -312,7 +313,7 @@ func TestFormatValueRoundTrip(t *testing.T) {
 
 // docs/decision.md documents every question and every threshold.
 func TestDecisionDocCoversBankAndThresholds(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "docs", "decision.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "decision.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

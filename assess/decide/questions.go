@@ -1,16 +1,19 @@
-// Package assess holds aadvisor's advisor: the question bank, the answers
+// Package decide holds aadvisor's advisor: the question bank, the answers
 // file, the derived quantities (downtime budgets, RTT, latency penalties,
-// conflict rates) and the decision procedure that recommends the least
-// distributed PostgreSQL design meeting every hard requirement.
+// conflict rates), the thresholds, jurisdictions and hard requirements,
+// and the decision procedure that recommends the least distributed
+// PostgreSQL design meeting every hard requirement; the recommendation's
+// renderers and the plan it makes; and the report page (html), which
+// draws the audit, the forecast and the recommendation together.
 //
 // The numbers and the procedure are documented in docs/decision.md, where
 // every constant names its source (docs/references.md).
 //
-// It also holds the audit (run the rules over a model, build the report
-// with its per-table advice, its config and baseline). It reads the
-// conflict forecast from assess/forecast and imports rules, inspect,
-// templates and replicate (the plan a recommendation makes); never cmd.
-package assess
+// It reads the audit's report (assess) and the forecast (assess/forecast)
+// and imports rules, inspect, templates and replicate (the plan a
+// recommendation makes); never cmd. Neither assess nor assess/forecast
+// imports it.
+package decide
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/assess/forecast/forecasttest"
 )
@@ -215,7 +216,7 @@ func TestSinglePrimaryWords(t *testing.T) {
 // writing (route hash) is not the design's conflict rate: the risk line
 // says which share the routing removes, with the number written out.
 func TestLWWRiskUnderHomeRouting(t *testing.T) {
-	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
+	as := &assess.Report{SchemaVersion: 1, Tables: []assess.TableAdvice{{Table: "public.a", Advice: assess.AdviceHome, Reasons: []string{"counter-update"}}}}
 	fc := &forecast.Report{SchemaVersion: 3, LagMs: 100, Regions: 2, Route: "hash", TotalConflictsPerDay: 5e6,
 		Tables: []forecast.Table{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}}
 	r := recommendProfile(t, "aa-any-last-resort.yaml", Inputs{Assessment: as, Forecast: fc})
@@ -233,7 +234,7 @@ func TestLWWRiskUnderHomeRouting(t *testing.T) {
 // any-node writes. (The decision once read files into a second type that
 // dropped the route, and said "route hash" of every file.)
 func TestLWWRiskRouteFromFile(t *testing.T) {
-	as := &Report{SchemaVersion: 1, Tables: []TableAdvice{{Table: "public.a", Advice: AdviceHome, Reasons: []string{"counter-update"}}}}
+	as := &assess.Report{SchemaVersion: 1, Tables: []assess.TableAdvice{{Table: "public.a", Advice: assess.AdviceHome, Reasons: []string{"counter-update"}}}}
 	path := forecasttest.Save(t, &forecast.Report{SchemaVersion: forecast.SchemaVersion, LagMs: 100, Regions: 2, Route: "column:owner_id",
 		Tables: []forecast.Table{{Schema: "public", Name: "a", Table: "public.a", ConflictsPerDay: 4e6}, {Schema: "public", Name: "b", Table: "public.b", ConflictsPerDay: 1e6}}})
 	fc, err := forecast.ReadReport(path)

@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/replicate"
@@ -27,7 +28,7 @@ const DefaultRulesBase = "docs/rules/"
 type HTMLInputs struct {
 	Recommendation *Recommendation
 	Answers        *Answers // for the numbers behind the pictures (defaults when nil)
-	Assessment     *Report
+	Assessment     *assess.Report
 	Forecast       *forecast.Report
 	Topology       *replicate.Topology // the plan's, or the recommendation's skeleton
 	// Thresholds used by the recommendation; nil means the defaults with the
@@ -164,15 +165,15 @@ type TopologyView struct {
 
 // HazardView is the assessment: findings grouped by severity, then rule.
 type HazardView struct {
-	Verdict       string             `json:"verdict"`
-	VerdictReason string             `json:"verdict_reason"`
-	Source        Source             `json:"source"`
-	Summary       Summary            `json:"summary"`
-	Total         int                `json:"total"`
-	Groups        []SeverityGroup    `json:"groups"`
-	Skipped       []ReportSkipped    `json:"skipped,omitempty"`
-	InputErrors   []ReportInputError `json:"input_errors,omitempty"`
-	Hidden        int                `json:"hidden,omitempty"`
+	Verdict       string                    `json:"verdict"`
+	VerdictReason string                    `json:"verdict_reason"`
+	Source        assess.Source             `json:"source"`
+	Summary       assess.Summary            `json:"summary"`
+	Total         int                       `json:"total"`
+	Groups        []SeverityGroup           `json:"groups"`
+	Skipped       []assess.ReportSkipped    `json:"skipped,omitempty"`
+	InputErrors   []assess.ReportInputError `json:"input_errors,omitempty"`
+	Hidden        int                       `json:"hidden,omitempty"`
 }
 
 // SeverityGroup holds the rules that fired at one severity.
@@ -184,21 +185,21 @@ type SeverityGroup struct {
 
 // RuleGroup is one rule's findings, collapsed in the page.
 type RuleGroup struct {
-	Rule     string          `json:"rule"`
-	Name     string          `json:"name"`
-	Title    string          `json:"title"`
-	Category string          `json:"category"`
-	Link     string          `json:"link"`
-	Count    int             `json:"count"`
-	Fix      string          `json:"fix,omitempty"` // the fix when every finding shares it
-	Open     bool            `json:"open"`
-	Findings []ReportFinding `json:"findings"`
+	Rule     string                 `json:"rule"`
+	Name     string                 `json:"name"`
+	Title    string                 `json:"title"`
+	Category string                 `json:"category"`
+	Link     string                 `json:"link"`
+	Count    int                    `json:"count"`
+	Fix      string                 `json:"fix,omitempty"` // the fix when every finding shares it
+	Open     bool                   `json:"open"`
+	Findings []assess.ReportFinding `json:"findings"`
 }
 
 // TablesView is the per-table write-mode advice.
 type TablesView struct {
-	Counts []AdviceCount `json:"counts"`
-	Rows   []TableAdvice `json:"rows"`
+	Counts []AdviceCount        `json:"counts"`
+	Rows   []assess.TableAdvice `json:"rows"`
 }
 
 // AdviceCount counts tables per advice.
@@ -723,7 +724,7 @@ func buildTopology(t *replicate.Topology, rec *Recommendation) *TopologyView {
 
 var severityOrder = []string{"error", "warning", "info"}
 
-func buildHazards(a *Report, base string) *HazardView {
+func buildHazards(a *assess.Report, base string) *HazardView {
 	h := &HazardView{Verdict: a.Verdict, VerdictReason: a.VerdictReason, Source: a.Source, Summary: a.Summary,
 		Total: len(a.Findings), Skipped: a.Skipped, InputErrors: a.InputErrors, Hidden: a.Hidden, Groups: []SeverityGroup{}}
 	for _, sev := range severityOrder {
@@ -770,19 +771,19 @@ func buildHazards(a *Report, base string) *HazardView {
 
 // adviceClass colours per-table advice from least to most restrictive.
 var adviceClass = map[string]string{
-	AdviceAnywhere: "good", AdviceInsertOnly: "info", AdviceHome: "warn", AdviceKeepLocal: "bad",
+	assess.AdviceAnywhere: "good", assess.AdviceInsertOnly: "info", assess.AdviceHome: "warn", assess.AdviceKeepLocal: "bad",
 }
 
-func buildTables(a *Report) *TablesView {
+func buildTables(a *assess.Report) *TablesView {
 	v := &TablesView{Rows: a.Tables, Counts: []AdviceCount{}}
 	if v.Rows == nil {
-		v.Rows = []TableAdvice{}
+		v.Rows = []assess.TableAdvice{}
 	}
 	n := map[string]int{}
 	for _, t := range a.Tables {
 		n[t.Advice]++
 	}
-	for _, adv := range []string{AdviceAnywhere, AdviceInsertOnly, AdviceHome, AdviceKeepLocal} {
+	for _, adv := range []string{assess.AdviceAnywhere, assess.AdviceInsertOnly, assess.AdviceHome, assess.AdviceKeepLocal} {
 		if n[adv] > 0 {
 			v.Counts = append(v.Counts, AdviceCount{Advice: adv, Count: n[adv], Class: adviceClass[adv]})
 		}
@@ -793,7 +794,7 @@ func buildTables(a *Report) *TablesView {
 // AdviceClass is the colour class of a per-table advice (for templates).
 func AdviceClass(advice string) string { return adviceClass[advice] }
 
-func buildForecast(in *forecast.Report, a *Report, rec *Recommendation, t Thresholds) *ForecastView {
+func buildForecast(in *forecast.Report, a *assess.Report, rec *Recommendation, t Thresholds) *ForecastView {
 	// The page adds the tables up itself, so its headline, charts and
 	// table agree whoever built the report.
 	f := *in

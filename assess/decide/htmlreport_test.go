@@ -1,4 +1,4 @@
-package assess
+package decide
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/assess"
 	"github.com/aadvisor/aadvisor/assess/forecast"
 	"github.com/aadvisor/aadvisor/replicate"
 	"github.com/aadvisor/aadvisor/rules"
@@ -45,9 +46,9 @@ func fixtureInputs(t *testing.T) HTMLInputs {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep Report
+	var rep assess.Report
 	readReportJSON(t, filepath.Join(dir, "assessment.json"), &rep)
-	as, err := ReadReport(filepath.Join(dir, "assessment.json"))
+	as, err := assess.ReadReport(filepath.Join(dir, "assessment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,9 +170,9 @@ const evil = `<script>alert(1)</script>`
 func TestHTMLReportEscapesIdentifiers(t *testing.T) {
 	in := fixtureInputs(t)
 	tbl := "public." + evil
-	in.Assessment.Findings = append(in.Assessment.Findings, ReportFinding{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Title: evil,
+	in.Assessment.Findings = append(in.Assessment.Findings, assess.ReportFinding{Rule: "AR101", Name: "missing-primary-key", Severity: "error", Title: evil,
 		Object: tbl, Table: tbl, Message: evil + " has no key", Fix: evil, FixSQL: "ALTER TABLE " + evil + ";"})
-	in.Assessment.Tables = append(in.Assessment.Tables, TableAdvice{Table: tbl, Advice: AdviceKeepLocal, Reasons: []string{evil}})
+	in.Assessment.Tables = append(in.Assessment.Tables, assess.TableAdvice{Table: tbl, Advice: assess.AdviceKeepLocal, Reasons: []string{evil}})
 	in.Forecast.Tables = append(in.Forecast.Tables, forecast.Table{Table: tbl, WritesPerSec: 1e6, ConflictsPerDay: 1e9})
 	in.Forecast.HotRows = append(in.Forecast.HotRows, forecast.HotRow{Table: tbl, Key: evil, WritesPerSec: 1e6, PConflict: 0.99})
 	in.Topology.Nodes = append(in.Topology.Nodes, replicate.PlanNode{Name: evil, Region: evil, Role: "peer", Owns: []string{evil}})
@@ -217,16 +218,16 @@ func TestHTMLReportSelfContained(t *testing.T) {
 	}
 	// rule links point at the generated rule docs, which exist
 	for _, m := range regexp.MustCompile(`href="docs/rules/([^"]+)"`).FindAllStringSubmatch(page, -1) {
-		if _, err := os.Stat(filepath.Join("..", "docs", "rules", m[1])); err != nil {
+		if _, err := os.Stat(filepath.Join("..", "..", "docs", "rules", m[1])); err != nil {
 			t.Errorf("rule link %s: %v", m[1], err)
 		}
 	}
 }
 
 // manyFindings makes n findings spread over 40 rules and 500 tables.
-func manyFindings(n int) *Report {
-	r := &Report{SchemaVersion: 1, Verdict: VerdictNotReady, VerdictReason: fmt.Sprintf("%d findings on 500 tables", n), Findings: []ReportFinding{},
-		Source: Source{Kind: "sql", Name: "big-schema.sql", Tables: 500}}
+func manyFindings(n int) *assess.Report {
+	r := &assess.Report{SchemaVersion: 1, Verdict: assess.VerdictNotReady, VerdictReason: fmt.Sprintf("%d findings on 500 tables", n), Findings: []assess.ReportFinding{},
+		Source: assess.Source{Kind: "sql", Name: "big-schema.sql", Tables: 500}}
 	sev := []string{"error", "warning", "info"}
 	all := rules.All()
 	for i := range n {
@@ -235,7 +236,7 @@ func manyFindings(n int) *Report {
 		if rule < len(all) {
 			id, name, title, cat = all[rule].ID, all[rule].Name, all[rule].Title, string(all[rule].Category)
 		}
-		f := ReportFinding{Rule: id, Name: name, Severity: sev[rule%3], Title: title, Category: cat,
+		f := assess.ReportFinding{Rule: id, Name: name, Severity: sev[rule%3], Title: title, Category: cat,
 			Object: fmt.Sprintf("public.t%03d.c%d", i%500, i), Table: fmt.Sprintf("public.t%03d", i%500),
 			Message: "something that matters under multi-primary replication, with evidence", Fix: "Do the thing.", FixSQL: "ALTER TABLE x ADD y;"}
 		r.Findings = append(r.Findings, f)
@@ -249,7 +250,7 @@ func manyFindings(n int) *Report {
 		}
 	}
 	for i := range 500 {
-		r.Tables = append(r.Tables, TableAdvice{Table: fmt.Sprintf("public.t%03d", i), Advice: AdviceHome, Reasons: []string{"rule-1"}})
+		r.Tables = append(r.Tables, assess.TableAdvice{Table: fmt.Sprintf("public.t%03d", i), Advice: assess.AdviceHome, Reasons: []string{"rule-1"}})
 	}
 	return r
 }

@@ -1,10 +1,12 @@
-package assess
+package decide
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/assess"
 )
 
 // WriteMode maps the assessment's per-table advice to a write mode. Advice
@@ -12,13 +14,13 @@ import (
 // a mesh.
 func WriteMode(advice string) string {
 	switch advice {
-	case AdviceAnywhere:
+	case assess.AdviceAnywhere:
 		return ModeAnywhere
-	case AdviceHome:
+	case assess.AdviceHome:
 		return ModeHome
-	case AdviceKeepLocal:
+	case assess.AdviceKeepLocal:
 		return ModeLocal
-	case AdviceInsertOnly:
+	case assess.AdviceInsertOnly:
 		return ModeInsertOnly
 	}
 	a := strings.ToLower(advice)

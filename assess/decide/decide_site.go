@@ -1,4 +1,4 @@
-package assess
+package decide
 
 // hubAndSpoke: site-owned partitions (WP-SITE) replicate as a star, never
 // as a mesh of sites, with each side's WAL sized for the offline window.
