@@ -422,14 +422,14 @@ func firstParagraph(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// sqlLine is one line of SQL text; quoted says that it continues a quoted
+// SQLLine is one line of SQL text; Quoted says that it continues a quoted
 // identifier, string or dollar-quoted body begun on an earlier line.
 type SQLLine struct {
 	Text   string
 	Quoted bool
 }
 
-// sqlLines splits SQL into lines, marking the ones that continue a quote.
+// SQLLines splits SQL into lines, marking the ones that continue a quote.
 // The text report indents fix SQL but must leave those alone: an indent
 // there would be part of the name or value, and copying the printed SQL
 // would run something else than fix_sql ("a<newline>b" is one name).

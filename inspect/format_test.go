@@ -1,6 +1,9 @@
 package inspect
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestFormatBytes(t *testing.T) {
 	// The rules' evidence ("retaining 5.0 GiB of WAL") and the mesh status
@@ -35,5 +38,16 @@ func TestClosest(t *testing.T) {
 	}
 	if d := EditDistance("kitten", "sitting"); d != 3 {
 		t.Errorf("EditDistance(kitten, sitting) = %d, want 3", d)
+	}
+}
+
+// TestGroupThousands: the one copy the rules and the page share; the
+// page's old copy recursed without end on the smallest int64 (-n is n).
+func TestGroupThousands(t *testing.T) {
+	for in, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -45000: "-45,000",
+		math.MinInt64: "-9,223,372,036,854,775,808"} {
+		if got := GroupThousands(in); got != want {
+			t.Errorf("GroupThousands(%d) = %q, want %q", in, got, want)
+		}
 	}
 }
