@@ -247,8 +247,6 @@ var Audit = &stream.Table{ID: 3, Schema: "public", Name: "audit_log", ReplicaIde
 	{Name: "at", TypeOID: 1184}, {Name: "actor", TypeOID: 25}, {Name: "action", TypeOID: 25}}}
 
 // Events is an insert-only table keyed by a uuid.
-
-// Events is an insert-only table keyed by a uuid.
 var Events = &stream.Table{ID: 4, Schema: "public", Name: "events", ReplicaIdentity: 'd', Columns: []stream.Column{
 	{Name: "id", TypeOID: 2950, Key: true}, {Name: "kind", TypeOID: 25}}}
 
