@@ -18,6 +18,7 @@ import (
 
 	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Node is one local PostgreSQL server of a sandbox.
@@ -344,7 +345,19 @@ func (n *Node) DropDatabase(ctx context.Context, db string) error {
 		if err == nil {
 			return nil
 		}
-		if try == 2 || !strings.Contains(err.Error(), "statement timeout") {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "55006" && strings.Contains(pe.Message, "replication slot") && try < 50 {
+			// A temporary slot lives until its walsender has exited,
+			// which is a moment after the client closed the connection;
+			// a slot left inactive in a throwaway database goes with it.
+			if _, err := conn.Exec(ctx, `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+				WHERE database = $1 AND NOT active`, db); err != nil {
+				return fmt.Errorf("node %s: drop the slots of database %s: %w", n.Name, db, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if try >= 2 || !strings.Contains(err.Error(), "statement timeout") {
 			return fmt.Errorf("node %s: drop database %s: %w", n.Name, db, err)
 		}
 	}
