@@ -52,6 +52,8 @@ func TestBadInputExitCodes(t *testing.T) {
 		{"mesh watch json", []string{"mesh", "status", "--plan", good, "--watch", "--format", "json"}, "--watch is a dashboard on the terminal: leave out --format json"},
 		{"mesh watch no terminal", []string{"mesh", "status", "--plan", good, "--watch"}, "--watch needs a terminal"},
 		{"mesh verify source", []string{"mesh", "verify", "--plan", good, "--source", "nosuch"}, "--source nosuch: not a node of the plan (nodes: a, b)"},
+		{"mesh verify max rows", []string{"mesh", "verify", "--plan", good, "--max-rows", "-1"}, "--max-rows -1: want 1 or more"},
+		{"mesh verify recheck", []string{"mesh", "verify", "--plan", good, "--recheck", "-1s"}, "--recheck -1s: want a wait of 0 (no recheck) or more"},
 		{"observe trace directory", []string{"observe", "--trace", dir}, "--trace " + dir + ": is a directory, want a file"},
 		{"bootstrap wait", []string{"bootstrap", "--plan", good, "--wait", "-5s", "--dry-run"}, "--wait -5s: want more than 0"},
 		{"bootstrap sandbox nodes", []string{"bootstrap", "--sandbox", "99", "--sandbox-dir", filepath.Join(dir, "sb")}, "--sandbox 99: want 2 to 16 nodes"},

@@ -60,6 +60,12 @@ Exit status: 0 when every row matches, 3 when differences were found, 1 on error
 			if o.buckets < 0 || (o.buckets > 0 && o.buckets&(o.buckets-1) != 0) {
 				return usagef("--buckets %d: want a power of two", o.buckets)
 			}
+			if o.maxRows < 1 {
+				return usagef("--max-rows %d: want 1 or more", o.maxRows)
+			}
+			if o.recheck < 0 {
+				return usagef("--recheck %s: want a wait of 0 (no recheck) or more", o.recheck)
+			}
 			p, err := readPlanFlag(o.plan)
 			if err != nil {
 				return err
