@@ -176,6 +176,9 @@ type Column struct {
 	NotNull bool   `json:"not_null,omitempty"`
 	// Default is the default expression as pg_get_expr would print it.
 	Default string `json:"default,omitempty"`
+	// DefaultFacts is what the parsed default calls (stmt.AnalyzeExpressions);
+	// nil when it was not analysed or does not parse.
+	DefaultFacts *ExprFacts `json:"default_facts,omitempty"`
 	// Identity is "always", "by default" or "".
 	Identity string `json:"identity,omitempty"`
 	// Generated is "stored", "virtual" or "".
@@ -238,12 +241,31 @@ type Constraint struct {
 	InitiallyDeferred bool           `json:"initially_deferred,omitempty"`
 	// Expression is the CHECK expression or the EXCLUDE clause.
 	Expression string `json:"expression,omitempty"`
+	// ExprFacts is what the parsed CHECK expression calls
+	// (stmt.AnalyzeExpressions); nil when it was not analysed or does not
+	// parse.
+	ExprFacts *ExprFacts `json:"expr_facts,omitempty"`
 	// RefTable is the schema-qualified referenced table of a foreign key.
 	RefTable   string   `json:"ref_table,omitempty"`
 	RefColumns []string `json:"ref_columns,omitempty"`
 	OnDelete   FKAction `json:"on_delete,omitempty"`
 	OnUpdate   FKAction `json:"on_update,omitempty"`
 	Pos        Position `json:"pos"`
+}
+
+// ExprFacts are what an expression (a default, a CHECK) runs, from its
+// parse tree rather than its text: a string literal holding "now()" calls
+// nothing.
+type ExprFacts struct {
+	// Calls are the functions called, lower case, without schema, in
+	// the order they appear, each once.
+	Calls []string `json:"calls,omitempty"`
+	// Words are the SQL value functions written as key words, lower case
+	// (current_timestamp, localtime, current_user, ...), each once.
+	Words []string `json:"words,omitempty"`
+	// NextvalSequence is the sequence named by the first nextval() call,
+	// as written in its string argument ('s.seq'::regclass gives s.seq).
+	NextvalSequence string `json:"nextval_sequence,omitempty"`
 }
 
 // Sequence, from pg_sequence or CREATE SEQUENCE / serial / identity.

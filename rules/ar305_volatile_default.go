@@ -52,7 +52,7 @@ ALTER TABLE public.tokens ALTER COLUMN salt SET DEFAULT md5(random()::text);  --
 				if c.Default == "" {
 					continue
 				}
-				calls, _ := exprTokens(c.Default)
+				calls, _ := exprCalls(c.DefaultFacts, c.Default)
 				var vol []string
 				for _, fn := range calls {
 					if fn == "nextval" {

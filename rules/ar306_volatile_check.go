@@ -49,7 +49,7 @@ ALTER TABLE public.events DROP CONSTRAINT events_created_at_check;
 				if c.Type != inspect.Check || c.Expression == "" {
 					continue
 				}
-				calls, words := exprTokens(c.Expression)
+				calls, words := exprCalls(c.ExprFacts, c.Expression)
 				var bad []string
 				add := func(s string) {
 					if !containsFold(bad, s) {

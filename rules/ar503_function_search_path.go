@@ -79,7 +79,7 @@ BEGIN INSERT INTO order_log VALUES (NEW.id); RETURN NEW; END $$;`,
 				if c.Type != inspect.Check {
 					continue
 				}
-				calls, _ := exprTokens(c.Expression)
+				calls, _ := exprCalls(c.ExprFacts, c.Expression)
 				for _, fn := range calls {
 					add(userFunction(p, fn), true, "check constraint "+inspect.QuoteIdent(c.Name)+" on "+t.QualifiedName())
 				}

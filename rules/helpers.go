@@ -155,7 +155,7 @@ func columnSequence(p *Pass, t *inspect.Table, c *inspect.Column) (sequenceRef, 
 		}
 		return ref, true
 	}
-	name, ok := nextvalSequence(c.Default)
+	name, ok := defaultSequence(c)
 	if !ok {
 		return sequenceRef{}, false
 	}
@@ -189,6 +189,28 @@ func splitOwned(q string) (string, [2]string) {
 		return parts[0], [2]string{parts[1], parts[2]}
 	}
 	return "", [2]string{}
+}
+
+// defaultSequence returns the sequence of a column's nextval() default:
+// from the parsed default's facts, or by scanning its text when the
+// model carries none (read from an older JSON, or a default that did not
+// parse).
+func defaultSequence(c *inspect.Column) (string, bool) {
+	if f := c.DefaultFacts; f != nil {
+		return f.NextvalSequence, f.NextvalSequence != ""
+	}
+	return nextvalSequence(c.Default)
+}
+
+// exprCalls returns the functions an expression calls and the key words
+// it uses: the parsed facts when the reader gave them, else a scan of the
+// text (where words are every bare name, a superset of the value
+// functions the facts list).
+func exprCalls(facts *inspect.ExprFacts, expr string) (calls, words []string) {
+	if facts != nil {
+		return facts.Calls, facts.Words
+	}
+	return exprTokens(expr)
 }
 
 // nextvalSequence returns the sequence named in a nextval('...') default

@@ -391,6 +391,7 @@ func (r *reader) read(ctx context.Context) (*inspect.Database, error) {
 	}
 	r.finishWorkload()
 	stmt.AnalyzeTriggerFunctions(r.db)
+	stmt.AnalyzeExpressions(r.db)
 	return r.db, nil
 }
 

@@ -101,6 +101,7 @@ func Read(ctx context.Context, opts Options) (*inspect.Database, error) {
 	start := time.Now()
 	stmt.ExpandCalls(db)
 	stmt.AnalyzeTriggerFunctions(db)
+	stmt.AnalyzeExpressions(db)
 	log.Debug("follow function calls", "statements", len(db.Statements), "duration", time.Since(start))
 	addOfflineSkips(db, len(opts.Queries) > 0)
 	return db, nil

@@ -5,8 +5,9 @@
 // as the catalog does (pg_get_expr, format_type), and derives the facts of
 // a statement (the tables it reads and writes, its locks, sequences,
 // notifications, isolation; Analyze, AnalyzeQuery), of the functions a
-// statement calls (ExpandCalls) and of trigger functions
-// (AnalyzeTriggerFunctions).
+// statement calls (ExpandCalls), of trigger functions
+// (AnalyzeTriggerFunctions) and of defaults and checks
+// (AnalyzeExpressions).
 //
 // The offline reader (inspect/sqlfile) builds its schema from the trees
 // and texts this package gives; the live reader (inspect/pglive) gives it
