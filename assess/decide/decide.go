@@ -936,7 +936,7 @@ func (x *decider) schemaGate() {
 	default:
 		x.step("STEP 7 F4", "assessment clean")
 	}
-	x.skippedChecks(as.Skipped)
+	x.skippedChecks(as.Skipped, as.Findings)
 }
 
 // isAllocator reports whether a finding is an id allocator (AR206).
@@ -982,7 +982,15 @@ func (x *decider) tableWhy(table, why string) {
 // skippedChecks lists what the assessment could not check, one line per
 // reason, naming the rules; evidence it read without a rule skipping is
 // one line of its own.
-func (x *decider) skippedChecks(sk []assess.ReportSkipped) {
+func (x *decider) skippedChecks(sk []assess.ReportSkipped, fs []assess.ReportFinding) {
+	// A rule that skipped some objects may have judged others (hot-row on
+	// tables whose statistics window was too short): its findings stand
+	// beside the skip, so the line says the check was partial.
+	found := map[string]bool{}
+	for _, f := range fs {
+		found[f.Rule] = true
+	}
+	partial := map[string]bool{}
 	var reasons []string
 	rulesBy := map[string][]string{}
 	var evidence []string
@@ -1001,8 +1009,13 @@ func (x *decider) skippedChecks(sk []assess.ReportSkipped) {
 			reasons = append(reasons, s.Reason)
 		}
 		rulesBy[s.Reason] = append(rulesBy[s.Reason], name)
+		partial[s.Reason] = partial[s.Reason] || (s.Rule != "" && found[s.Rule])
 	}
 	for _, why := range reasons {
+		if partial[why] {
+			x.r.Risks = append(x.r.Risks, fmt.Sprintf("Assessment checked %s only in part (its findings on the other objects stand): %s", strings.Join(rulesBy[why], ", "), why))
+			continue
+		}
 		x.r.Risks = append(x.r.Risks, fmt.Sprintf("Assessment skipped %s: %s", strings.Join(rulesBy[why], ", "), why))
 	}
 	if len(evidence) > 0 {

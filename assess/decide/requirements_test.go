@@ -445,3 +445,20 @@ func TestResidencyByJurisdiction(t *testing.T) {
 		t.Errorf("residency = %+v", q)
 	}
 }
+
+// A rule that skipped some tables and judged others (hot-row with a
+// statistics window too short for some of them) is said to have checked
+// in part, not to have been skipped: the demo's page listed "Assessment
+// skipped AR601 hot-row" beside tables home-routed for hot-row.
+func TestAssessmentPartlySkipped(t *testing.T) {
+	as := shopAssessment(t)
+	why := "the table statistics cover 17s, too short to judge the update rate of public.orders"
+	as.Skipped = append(as.Skipped, assess.ReportSkipped{Rule: "AR601", Name: "hot-row", Reason: why})
+	as.Findings = append(as.Findings, assess.ReportFinding{Rule: "AR601", Name: "hot-row", Severity: "warning", Table: "public.inventory"})
+	r := recommendProfile(t, "5.4-payments-five-nines.yaml", Inputs{Assessment: as})
+	risks := strings.Join(r.Risks, "\n")
+	if !strings.Contains(risks, "Assessment checked AR601 hot-row only in part (its findings on the other objects stand): "+why) ||
+		strings.Contains(risks, "Assessment skipped AR601 hot-row: "+why) {
+		t.Errorf("risks:\n%s", risks)
+	}
+}
