@@ -117,6 +117,24 @@ func (b *bootstrapper) precheck() []Check {
 		default:
 			add(name, "wal_level", StatusOK, wal, "", false)
 		}
+		// output plugins: the minor releases of November 2026 (15.19 and
+		// its siblings) let replication connections decode only with the
+		// plugins output_plugin_libraries lists (pgoutput and test_decoding
+		// by default); pglogical's peers decode with pglogical_output.
+		// Without it the subscription never starts, and the reason is only
+		// in the provider's server log.
+		if s, ok := f.Settings["output_plugin_libraries"]; ok && logical {
+			plugin := "pgoutput"
+			if t.Engine == EnginePglogical {
+				plugin = "pglogical_output"
+			}
+			if listHas(s.Value, plugin) {
+				add(name, "output_plugin_libraries", StatusOK, s.Value, "", false)
+			} else {
+				add(name, "output_plugin_libraries", StatusFail, fmt.Sprintf("is %q, without %s: the peers cannot decode this node's changes", s.Value, plugin),
+					"ALTER SYSTEM SET output_plugin_libraries = "+literal(joinList(s.Value, plugin))+"; SELECT pg_reload_conf()", false)
+			}
+		}
 		// commit timestamps
 		if logical {
 			tct := f.setting("track_commit_timestamp")
@@ -488,6 +506,16 @@ func (b *bootstrapper) sequenceChecks() []Check {
 
 // sequenceStrategy is the plan's (Topology.SequenceStrategy).
 func (b *bootstrapper) sequenceStrategy() string { return b.plan.Topology.SequenceStrategy() }
+
+// listHas reports whether a comma-separated setting (a library list) names item.
+func listHas(list, item string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.Trim(strings.TrimSpace(p), `"`) == item {
+			return true
+		}
+	}
+	return false
+}
 
 func joinList(list, add string) string {
 	var parts []string

@@ -107,7 +107,7 @@ WHERE r.rolname = current_user AND d.datname = pg_catalog.current_database()`
 	qSettings = `SELECT name, setting, context FROM pg_catalog.pg_settings
 WHERE name IN ('wal_level','track_commit_timestamp','max_replication_slots','max_wal_senders',
   'max_worker_processes','max_logical_replication_workers','max_active_replication_origins','shared_preload_libraries',
-  'synchronous_standby_names','pglogical.conflict_resolution','hot_standby')`
+  'synchronous_standby_names','pglogical.conflict_resolution','hot_standby','output_plugin_libraries')`
 
 	// qExtensions: pglogical availability and installation.
 	qExtensions = `SELECT name, default_version, coalesce(installed_version, '')

@@ -142,7 +142,7 @@ func factsFor(major int) *nodeFacts {
 		Settings: map[string]setting{"wal_level": {Value: "logical"}, "track_commit_timestamp": {Value: "on"},
 			"max_replication_slots": {Value: "10"}, "max_wal_senders": {Value: "10"}, "max_worker_processes": {Value: "8"},
 			"max_logical_replication_workers": {Value: "4"}, "shared_preload_libraries": {Value: "pglogical"},
-			"max_active_replication_origins": {Value: "10"}},
+			"max_active_replication_origins": {Value: "10"}, "output_plugin_libraries": {Value: "pgoutput,pglogical_output"}},
 		PglogicalAvailable: true,
 		Tables:             map[string]*tableFacts{"public.t": {Schema: "public", Name: "t", Columns: []string{"id integer not null"}, PK: []string{"id"}, Identity: "d"}},
 		Scope:              []string{"public.t"}}
@@ -178,6 +178,16 @@ func TestPrecheckSettings(t *testing.T) {
 			[]want{{"max_wal_senders", "ALTER SYSTEM SET max_wal_senders = 4; then restart"}}},
 		{"preload", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["shared_preload_libraries"] = setting{Value: "pg_stat_statements"} },
 			[]want{{"shared_preload_libraries", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pglogical'; then restart"}}},
+		{"output plugins, before they were restricted", EnginePglogical, 15, func(f *nodeFacts) { delete(f.Settings, "output_plugin_libraries") }, nil},
+		{"output plugins, pglogical's allowed", EnginePglogical, 15, func(f *nodeFacts) {
+			f.Settings["output_plugin_libraries"] = setting{Value: "pgoutput, test_decoding, pglogical_output"}
+		}, nil},
+		{"output plugins, pglogical's not allowed", EnginePglogical, 15, func(f *nodeFacts) {
+			f.Settings["output_plugin_libraries"] = setting{Value: "pgoutput, test_decoding"}
+		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput,test_decoding,pglogical_output'; SELECT pg_reload_conf()"}}},
+		{"output plugins, pgoutput not allowed", EngineNative, 18, func(f *nodeFacts) {
+			f.Settings["output_plugin_libraries"] = setting{Value: "wal2json"}
+		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'wal2json,pgoutput'; SELECT pg_reload_conf()"}}},
 		{"commit timestamps", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["track_commit_timestamp"] = setting{Value: "off"} },
 			[]want{{"track_commit_timestamp", "ALTER SYSTEM SET track_commit_timestamp = on; then restart"}}},
 		{"clock", EnginePglogical, 15, func(f *nodeFacts) { f.Skew = 3 * time.Second },

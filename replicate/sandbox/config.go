@@ -79,17 +79,23 @@ func (n *Node) Config(meshSize int) map[string]string {
 
 func (n *Node) writeConfig(meshSize int) error {
 	cfg := n.Config(meshSize)
+	conf := filepath.Join(n.DataDir, "postgresql.conf")
+	old, err := os.ReadFile(conf)
+	if err != nil {
+		return err
+	}
+	// Servers that restrict logical decoding to output_plugin_libraries
+	// (15.19 and the minor releases of its day; initdb's postgresql.conf
+	// lists every setting the server has) must allow pglogical's plugin.
+	if n.Install.HasModule("pglogical") && strings.Contains(string(old), "output_plugin_libraries") {
+		cfg["output_plugin_libraries"] = "'pgoutput, test_decoding, pglogical_output'"
+	}
 	var b strings.Builder
 	b.WriteString("# Written by aadvisor sandbox. Throwaway node: fsync is off.\n")
 	for _, k := range sortedKeys(cfg) {
 		fmt.Fprintf(&b, "%s = %s\n", k, cfg[k])
 	}
 	if err := n.writeFile("aadvisor.conf", b.String()); err != nil {
-		return err
-	}
-	conf := filepath.Join(n.DataDir, "postgresql.conf")
-	old, err := os.ReadFile(conf)
-	if err != nil {
 		return err
 	}
 	if !strings.Contains(string(old), "include 'aadvisor.conf'") {
