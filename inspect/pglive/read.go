@@ -74,18 +74,20 @@ type reader struct {
 
 // dbFacts is the row of databaseQuery.
 type dbFacts struct {
-	Name            string     `db:"name"`
-	Encoding        string     `db:"encoding"`
-	Collate         string     `db:"collate"`
-	Ctype           string     `db:"ctype"`
-	LocaleProvider  string     `db:"locale_provider"`
-	Role            string     `db:"role"`
-	Superuser       bool       `db:"superuser"`
-	ReadAllSettings bool       `db:"read_all_settings"`
-	CollectedAt     time.Time  `db:"collected_at"`
-	StatsReset      *time.Time `db:"stats_reset"`
-	PgssVersion     string     `db:"pgss_version"`
-	PgssSchema      string     `db:"pgss_schema"`
+	Name            string `db:"name"`
+	Encoding        string `db:"encoding"`
+	Collate         string `db:"collate"`
+	Ctype           string `db:"ctype"`
+	LocaleProvider  string `db:"locale_provider"`
+	Role            string `db:"role"`
+	Superuser       bool   `db:"superuser"`
+	ReadAllSettings bool   `db:"read_all_settings"`
+	// StatFile: the role may run pg_stat_file and pg_relation_filepath (toastFileQuery).
+	StatFile    bool       `db:"stat_file"`
+	CollectedAt time.Time  `db:"collected_at"`
+	StatsReset  *time.Time `db:"stats_reset"`
+	PgssVersion string     `db:"pgss_version"`
+	PgssSchema  string     `db:"pgss_schema"`
 }
 
 // collect runs one query of the transaction and maps its rows by column name.
@@ -1072,14 +1074,19 @@ type toastRow struct {
 }
 
 // toastParts read the sizes of the TOAST relations in two halves, which
-// two lanes read at once (pg_relation_size opens each TOAST relation);
+// two lanes read at once (pg_relation_size opens each TOAST relation,
+// toastFileQuery measures their files);
 // the second half's apply adds both, or the skip when either failed.
 func (r *reader) toastParts() (first, second *part) {
 	var rows [2][]toastRow
 	half := func(i int) *part {
 		return (&part{name: fmt.Sprintf("TOAST sizes %d", i+1), where: anyLane,
 			fetch: func(ctx context.Context, l *lane) (err error) {
-				rows[i], err = guarded[toastRow](ctx, l, "TOAST sizes", toastQuery, r.half(i))
+				sql := toastQuery
+				if r.facts.StatFile {
+					sql = toastFileQuery
+				}
+				rows[i], err = guarded[toastRow](ctx, l, "TOAST sizes", sql, r.half(i))
 				return err
 			},
 		}).onRelations()

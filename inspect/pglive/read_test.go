@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/aadvisor/aadvisor/inspect"
 )
 
@@ -230,4 +232,66 @@ func TestReadRowsAfterStatsReset(t *testing.T) {
 		return
 	}
 	t.Fatal("table big not read")
+}
+
+// TestToastFileSizes: the TOAST sizes read from the files (toastFileQuery,
+// for roles that may run pg_stat_file) are the ones pg_relation_size
+// gives (toastQuery), for relations with a TOAST table holding data, an
+// empty one, one rewritten since (a new file), none at all (views,
+// partitioned tables) and a relation dropped while the oids were listed.
+func TestToastFileSizes(t *testing.T) {
+	eachVersion(t, func(t *testing.T, major int) {
+		d := newTestDB(t, major)
+		d.execFile(t, "testdata/fixture.sql")
+		d.exec(t, `CREATE TABLE shop.big (id int PRIMARY KEY, body text);
+ALTER TABLE shop.big ALTER COLUMN body SET STORAGE EXTERNAL;
+INSERT INTO shop.big SELECT g, repeat(md5(g::text), 400) FROM generate_series(1, 300) g;
+CREATE TABLE shop.rewritten (id int PRIMARY KEY, body text);
+ALTER TABLE shop.rewritten ALTER COLUMN body SET STORAGE EXTERNAL;
+INSERT INTO shop.rewritten SELECT g, repeat('x', 9000) FROM generate_series(1, 20) g;`)
+		d.exec(t, `VACUUM FULL shop.rewritten`)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, d.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var oids []uint32
+		if err := conn.QueryRow(ctx, `SELECT array_agg(c.oid ORDER BY c.oid) FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'shop'`).Scan(&oids); err != nil {
+			t.Fatal(err)
+		}
+		oids = append(oids, 4294967295) // no such relation: no row from either
+		sizes := func(sql string) map[uint32]int64 {
+			rows, err := conn.Query(ctx, sql, oidArray(oids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[uint32]int64{}
+			for rows.Next() {
+				var relid uint32
+				var bytes int64
+				if err := rows.Scan(&relid, &bytes); err != nil {
+					t.Fatal(err)
+				}
+				out[relid] = bytes
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		want, got := sizes(toastQuery), sizes(toastFileQuery)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("TOAST sizes from the files differ from pg_relation_size (-want +got):\n%s", diff)
+		}
+		var big uint32
+		if err := conn.QueryRow(ctx, `SELECT 'shop.big'::regclass::oid`).Scan(&big); err != nil {
+			t.Fatal(err)
+		}
+		if got[big] < 300*8000 {
+			t.Errorf("shop.big holds 300 values of 12.8 kB out of line, TOAST bytes %d", got[big])
+		}
+	})
 }
