@@ -156,12 +156,8 @@ func checkIDAllocator(p *Pass) {
 // per Run (counter-update leaves them to this rule).
 func idAllocators(p *Pass) []*allocator {
 	x := p.index()
-	if x.allocators != nil {
-		return *x.allocators
-	}
-	out := findAllocators(p)
-	x.allocators = &out
-	return out
+	x.allocatorsOnce.Do(func() { x.allocators = findAllocators(p) })
+	return x.allocators
 }
 
 type counterRef struct {

@@ -460,17 +460,14 @@ type write struct {
 // The list is computed once per Run; callers must not modify it.
 func writes(p *Pass) []write {
 	x := p.index()
-	if x.writes != nil {
-		return *x.writes
-	}
-	var out []write
-	for _, s := range analyzed(p.DB) {
-		for _, w := range s.Facts.Writes {
-			out = append(out, write{Stmt: s, W: w, Table: x.ref(w.Table)})
+	x.writesOnce.Do(func() {
+		for _, s := range analyzed(p.DB) {
+			for _, w := range s.Facts.Writes {
+				x.writes = append(x.writes, write{Stmt: s, W: w, Table: x.ref(w.Table)})
+			}
 		}
-	}
-	x.writes = &out
-	return out
+	})
+	return x.writes
 }
 
 // refName prints a table reference as written.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -24,10 +25,13 @@ type tableIndex struct {
 	ownedSequences map[[3]string]*inspect.Sequence
 	// functions lists user functions by lower-case name.
 	functions map[string][]*inspect.Function
-	// writes caches the resolved workload writes (see writes).
-	writes *[]write
-	// allocators caches the id allocators (see idAllocators).
-	allocators *[]*allocator
+	// writes caches the resolved workload writes (see writes), computed
+	// once by the first pass that asks: passes run at once.
+	writesOnce sync.Once
+	writes     []write
+	// allocators caches the id allocators (see idAllocators), likewise.
+	allocatorsOnce sync.Once
+	allocators     []*allocator
 }
 
 type childFK struct {

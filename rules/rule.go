@@ -21,8 +21,10 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -346,24 +348,47 @@ func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 		db = &inspect.Database{}
 	}
 	idx := newTableIndex(db)
-	for _, r := range rs {
-		// The passes append to one list: no second copy of every finding.
-		p := &Pass{DB: db, Config: cfg, Rule: r, idx: idx, findings: res.Findings}
+	passes := make([]*Pass, len(rs))
+	for i, r := range rs {
+		p := &Pass{DB: db, Config: cfg, Rule: r, idx: idx}
 		for _, need := range r.Needs {
 			if reason, fix, missing := missingEvidence(db, need); missing {
 				p.Skip(reason, fix)
 			}
 		}
-		if p.skip == nil && r.Check != nil {
-			from := len(res.Findings)
-			runCheck(p, from)
-			// Findings on partitions fold into their root's; the earlier
-			// passes' findings stay as they are.
-			n := len(p.findings)
-			p.findings = append(p.findings[:from], foldPartitions(p, p.findings[from:])...)
-			clear(p.findings[len(p.findings):n])
-		}
-		res.Findings = p.findings
+		passes[i] = p
+	}
+	// The passes run at once, one per core: each reads the model and the
+	// shared index (whose lazily computed parts are computed once, see
+	// tableIndex) and writes only its own findings. Their findings join in
+	// the order of the rules, so the result does not depend on which ran
+	// first.
+	next := make(chan *Pass)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(passes)) {
+		wg.Go(func() {
+			for p := range next {
+				if p.skip == nil && p.Rule.Check != nil {
+					runCheck(p)
+					// Findings on partitions fold into their root's.
+					p.findings = foldPartitions(p, p.findings)
+				}
+			}
+		})
+	}
+	for _, p := range passes {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	n := 0
+	for _, p := range passes {
+		n += len(p.findings)
+	}
+	res.Findings = make([]Finding, 0, n)
+	for _, p := range passes {
+		res.Findings = append(res.Findings, p.findings...)
+		p.findings = nil // each pass's list can go while the next is copied
 		if p.skip != nil {
 			res.Skipped = append(res.Skipped, *p.skip)
 		} else {
@@ -374,13 +399,12 @@ func Run(db *inspect.Database, cfg Config, rs []*Rule) Result {
 	return res
 }
 
-// runCheck runs a pass's rule; a rule that panics leaves no findings (its
-// own start at from) and is skipped.
-func runCheck(p *Pass, from int) {
+// runCheck runs a pass's rule; a rule that panics leaves no findings and
+// is skipped.
+func runCheck(p *Pass) {
 	defer func() {
 		if v := recover(); v != nil {
-			clear(p.findings[from:])
-			p.findings = p.findings[:from]
+			p.findings = nil
 			p.Skip(fmt.Sprintf("internal error in rule: %v", v), "report this as a bug with the input that caused it")
 		}
 	}()
