@@ -62,7 +62,8 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 	faultAt := l.since()
 	br, err := inject(ctx, p, o, names)
 	defer br.undoQuietly(ctx)
-	run.FaultMS, run.FaultDoneMS = faultAt.Milliseconds(), l.since().Milliseconds()
+	faultDone := l.since()
+	run.FaultMS, run.FaultDoneMS = faultAt.Milliseconds(), faultDone.Milliseconds()
 	if err != nil {
 		return run, fmt.Errorf("inject %s: %w", o.Fault, err)
 	}
@@ -74,7 +75,12 @@ func streamingRun(ctx context.Context, p *replicate.Plan, o Options, n int) (*Ru
 	resumed := false
 	for {
 		acks := l.snapshot()
-		first, ok := resumedAt(acks, faultAt)
+		// Writes count as resumed from when the fault took effect: stopping
+		// Patroni takes a second or more (it shuts its server down
+		// cleanly), and the writes the primary still acknowledges meanwhile
+		// are no recovery (the hold would end before the failover and the
+		// outage be put down to the undo).
+		first, ok := resumedAt(acks, faultDone)
 		if ok && !resumed {
 			resumed = true
 			o.Progress(fmt.Sprintf("writes resumed %.1fs after the fault", (first - faultAt).Seconds()))
