@@ -194,6 +194,10 @@ const (
 	EvidenceSubscription = "subscriptions"
 	EvidenceToast        = "toast_sizes"
 	EvidenceDatabases    = "databases"
+	// EvidenceHiddenSettings: the settings only superusers and members of
+	// pg_read_all_settings may see in pg_settings (shared_preload_libraries,
+	// output_plugin_libraries, ...); a role without either reads the rest.
+	EvidenceHiddenSettings = "superuser_settings"
 )
 
 // MajorVersion returns the major version (15, 18) of ServerVersion, or 0.

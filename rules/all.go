@@ -60,6 +60,7 @@ func All() []*Rule {
 		existingReplication,
 		freezeSettings,
 		collationProvider,
+		outputPluginLibraries,
 		// AR99x evidence
 		workloadEvidence,
 	}

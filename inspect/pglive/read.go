@@ -29,7 +29,7 @@ const (
 	EvidenceHiddenStatements = "pg_stat_statements_other_roles"
 	// EvidenceHiddenSettings: settings only superusers and
 	// pg_read_all_settings may see (shared_preload_libraries, ...).
-	EvidenceHiddenSettings = "superuser_settings"
+	EvidenceHiddenSettings = inspect.EvidenceHiddenSettings
 	// EvidenceViewDefinitions: the queries of views.
 	EvidenceViewDefinitions = "view_definitions"
 	// EvidenceFunctionBodies: SQL-standard (BEGIN ATOMIC) function bodies.
