@@ -197,8 +197,13 @@ func TestAssessScalesLinearly(t *testing.T) {
 		var bad []string
 		for _, phase := range slices.Sorted(maps.Keys(base)) {
 			b, d := base[phase], big[phase]
-			// Below 20 ms, scheduling and the clock are part of the ratio.
-			cpu := float64(d.cpu) / float64(max(b.cpu, 20*time.Millisecond))
+			// Below 40 ms, scheduling, the collector and the caches are part
+			// of the ratio: the rules, one pass per core, took 26 to 45 ms of
+			// CPU at 1,500 tables from run to run on a loaded 2-core machine
+			// (and 178 ms at 6,000, 6.8x, in one CI run). A path that does
+			// per-table work for each table still takes 16x: 26 ms becomes
+			// 400 ms, 10x the floor.
+			cpu := float64(d.cpu) / float64(max(b.cpu, 40*time.Millisecond))
 			alloc := float64(d.alloc) / float64(max(b.alloc, 1<<20))
 			t.Logf("%-14s %5d tables: %7s %6.1f MB  %5d tables: %7s %6.1f MB  ratios %.2f %.2f", phase,
 				n, b.cpu.Round(time.Millisecond), float64(b.alloc)/1e6, k*n, d.cpu.Round(time.Millisecond), float64(d.alloc)/1e6, cpu, alloc)
