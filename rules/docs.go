@@ -17,6 +17,7 @@ var evidenceNames = map[string]string{
 	"subscriptions":       "subscriptions (pg_subscription)",
 	"toast_sizes":         "TOAST sizes",
 	"databases":           "the instance's databases (pg_database)",
+	"superuser_settings":  "the settings pg_settings shows only to superusers and pg_read_all_settings",
 }
 
 // DocFileName is the file of a rule's page in docs/rules: "AR101-missing-primary-key.md".
