@@ -47,6 +47,14 @@ type decider struct {
 	ranStep7  bool
 	pre7      mark // what the recommendation held before the active-active gates
 	fdDriver  int  // index of the failure_domain driver, -1 if none
+	// engineRisks are assessment warnings that concern some engines only
+	// (AR909 for pglogical): listed once the engine is chosen, if it is one.
+	engineRisks []engineRisk
+}
+
+type engineRisk struct {
+	engines []string
+	text    string
 }
 
 // mark counts the lists of a recommendation at one moment.
@@ -902,7 +910,12 @@ func (x *decider) schemaGate() {
 			if !logical || (f.Table != "" && mode[f.Table] != "") {
 				continue // a table's warnings are in its write mode
 			}
-			r.Risks = append(r.Risks, fmt.Sprintf("Assessment warning %s %s on %s: %s", f.Rule, f.Name, f.Object, f.Message))
+			text := fmt.Sprintf("Assessment warning %s %s on %s: %s", f.Rule, f.Name, f.Object, f.Message)
+			if len(f.Engines) > 0 && !(slices.Contains(f.Engines, "native") && slices.Contains(f.Engines, "pglogical")) {
+				x.engineRisks = append(x.engineRisks, engineRisk{f.Engines, text})
+				continue
+			}
+			r.Risks = append(r.Risks, text)
 		}
 	}
 	counts := map[string]int{}
@@ -1068,6 +1081,11 @@ func (x *decider) finish() {
 	})
 	x.regionDriver()
 	x.engine()
+	for _, er := range x.engineRisks {
+		if r.Engine == "" || slices.Contains(er.engines, r.Engine) {
+			r.Risks = append(r.Risks, er.text)
+		}
+	}
 	x.costs()
 	x.residency()
 	if r.Design == SPSync && a.Bool("hot_rows") {

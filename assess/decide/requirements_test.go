@@ -462,3 +462,31 @@ func TestAssessmentPartlySkipped(t *testing.T) {
 		t.Errorf("risks:\n%s", risks)
 	}
 }
+
+// A warning that concerns some engines only (AR909: the server's
+// output_plugin_libraries leaves out pglogical_output) is a risk of a
+// design on one of them, and not of a design on another engine.
+func TestEngineSpecificWarnings(t *testing.T) {
+	warn := func(engine, plugin string) assess.ReportFinding {
+		return assess.ReportFinding{Rule: "AR909", Name: "output-plugin-libraries", Severity: "warning", Category: "server",
+			Object: "setting output_plugin_libraries", ObjectKind: "setting", Engines: []string{engine},
+			Message: "output_plugin_libraries is \"pgoutput, test_decoding\", without " + plugin}
+	}
+	as := &assess.Report{SchemaVersion: 1, Findings: []assess.ReportFinding{warn("pglogical", "pglogical_output"), warn("native", "pgoutput")}}
+	for _, c := range []struct{ profile, engine, want, not string }{
+		{"aa-home-lww.yaml", "pglogical", "without pglogical_output", "without pgoutput"},
+		{"wp-geo-far-users.yaml", "native", "without pgoutput", "without pglogical_output"},
+	} {
+		r := recommendProfile(t, c.profile, Inputs{Assessment: as})
+		if r.Engine != c.engine {
+			t.Fatalf("%s: engine %s, want %s", c.profile, r.Engine, c.engine)
+		}
+		risks := strings.Join(r.Risks, "\n")
+		if !strings.Contains(risks, "Assessment warning AR909 output-plugin-libraries on setting output_plugin_libraries: output_plugin_libraries is \"pgoutput, test_decoding\", "+c.want) {
+			t.Errorf("%s (%s): risks lack the warning %q:\n%s", c.profile, c.engine, c.want, risks)
+		}
+		if strings.Contains(risks, c.not) {
+			t.Errorf("%s (%s): risks hold the other engine's warning %q:\n%s", c.profile, c.engine, c.not, risks)
+		}
+	}
+}
