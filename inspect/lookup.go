@@ -153,6 +153,18 @@ func (db *Database) Setting(name string) (string, bool) {
 	return s.Value, ok
 }
 
+// ListHas reports whether a setting that lists names separated by commas
+// (shared_preload_libraries, output_plugin_libraries) names item; names
+// may be double-quoted.
+func ListHas(list, item string) bool {
+	for _, p := range strings.Split(list, ",") {
+		if strings.Trim(strings.TrimSpace(p), `"`) == item {
+			return true
+		}
+	}
+	return false
+}
+
 // SettingInt returns an integer setting; ok is false when unknown or not a
 // number.
 func (db *Database) SettingInt(name string) (int64, bool) {

@@ -34,3 +34,20 @@ func TestLookupSameAsDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestListHas(t *testing.T) {
+	for _, c := range []struct {
+		list, item string
+		want       bool
+	}{
+		{"pgoutput, test_decoding", "pgoutput", true},
+		{"pgoutput, test_decoding", "pglogical_output", false},
+		{`pgoutput,"pglogical_output"`, "pglogical_output", true},
+		{"pglogical_output_x", "pglogical_output", false},
+		{"", "pgoutput", false},
+	} {
+		if got := ListHas(c.list, c.item); got != c.want {
+			t.Errorf("ListHas(%q, %q) = %v, want %v", c.list, c.item, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/aadvisor/aadvisor/inspect"
 )
 
 // Clock skew thresholds between nodes (last-update-wins compares commit
@@ -128,7 +130,7 @@ func (b *bootstrapper) precheck() []Check {
 			if t.Engine == EnginePglogical {
 				plugin = "pglogical_output"
 			}
-			if listHas(s.Value, plugin) {
+			if inspect.ListHas(s.Value, plugin) {
 				add(name, "output_plugin_libraries", StatusOK, s.Value, "", false)
 			} else {
 				add(name, "output_plugin_libraries", StatusFail, fmt.Sprintf("is %q, without %s: the peers cannot decode this node's changes", s.Value, plugin),
@@ -506,16 +508,6 @@ func (b *bootstrapper) sequenceChecks() []Check {
 
 // sequenceStrategy is the plan's (Topology.SequenceStrategy).
 func (b *bootstrapper) sequenceStrategy() string { return b.plan.Topology.SequenceStrategy() }
-
-// listHas reports whether a comma-separated setting (a library list) names item.
-func listHas(list, item string) bool {
-	for _, p := range strings.Split(list, ",") {
-		if strings.Trim(strings.TrimSpace(p), `"`) == item {
-			return true
-		}
-	}
-	return false
-}
 
 func joinList(list, add string) string {
 	var parts []string

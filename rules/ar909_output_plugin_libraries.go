@@ -46,7 +46,7 @@ members of pg_read_all_settings; for another role the rule is skipped.`,
 			return // the server predates the setting: every plugin may decode
 		}
 		for _, e := range []struct{ engine, plugin string }{{EngineNative, "pgoutput"}, {EnginePglogical, "pglogical_output"}} {
-			if libraryListHas(v, e.plugin) {
+			if inspect.ListHas(v, e.plugin) {
 				continue
 			}
 			want := strings.TrimSpace(v)
@@ -65,15 +65,4 @@ members of pg_read_all_settings; for another role the rule is skipped.`,
 			})
 		}
 	},
-}
-
-// libraryListHas reports whether a comma-separated list of libraries (a
-// setting such as output_plugin_libraries) names lib.
-func libraryListHas(list, lib string) bool {
-	for _, item := range strings.Split(list, ",") {
-		if strings.Trim(strings.TrimSpace(item), `"`) == lib {
-			return true
-		}
-	}
-	return false
 }
