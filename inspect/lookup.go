@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -153,16 +154,95 @@ func (db *Database) Setting(name string) (string, bool) {
 	return s.Value, ok
 }
 
-// ListHas reports whether a setting that lists names separated by commas
-// (shared_preload_libraries, output_plugin_libraries) names item; names
-// may be double-quoted.
-func ListHas(list, item string) bool {
-	for _, p := range strings.Split(list, ",") {
-		if strings.Trim(strings.TrimSpace(p), `"`) == item {
+// SplitList splits the value of a setting that lists names
+// (shared_preload_libraries, output_plugin_libraries) as the server does:
+// names separated by commas, the spaces around them left out, a name in
+// double quotes taken whole (commas and spaces included, "" for a quote).
+// pg_settings shows such a list as 'pgoutput, test_decoding'; a list set
+// with ALTER SYSTEM SET x = 'a, b' is the one name "a, b".
+func SplitList(value string) []string {
+	var out []string
+	i := 0
+	for {
+		for i < len(value) && (value[i] == ' ' || value[i] == '\t' || value[i] == '\n') {
+			i++
+		}
+		if i >= len(value) {
+			return out
+		}
+		var b strings.Builder
+		if value[i] == '"' {
+			for i++; i < len(value); i++ {
+				if value[i] == '"' {
+					if i+1 < len(value) && value[i+1] == '"' {
+						b.WriteByte('"')
+						i++
+						continue
+					}
+					i++
+					break
+				}
+				b.WriteByte(value[i])
+			}
+			for i < len(value) && value[i] != ',' {
+				i++
+			}
+		} else {
+			start := i
+			for i < len(value) && value[i] != ',' {
+				i++
+			}
+			b.WriteString(strings.TrimSpace(value[start:i]))
+		}
+		out = append(out, b.String())
+		if i >= len(value) {
+			return out
+		}
+		i++ // the comma
+	}
+}
+
+// ListHas reports whether a setting that lists names (see SplitList)
+// names item.
+func ListHas(value, item string) bool {
+	for _, name := range SplitList(value) {
+		if name == item {
 			return true
 		}
 	}
 	return false
+}
+
+// ListSQL writes names as the value of ALTER SYSTEM SET for a setting that
+// lists them: 'a', 'b'. One literal 'a, b' would set the one name "a, b".
+func ListSQL(names []string) string {
+	if len(names) == 0 {
+		return "''"
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = QuoteLiteral(n)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// ListAddSQL writes the value of ALTER SYSTEM SET that adds name to a
+// setting that lists library names: its names and name, each its own
+// literal. A name holding commas is split into its parts: no library is
+// named so, it is what ALTER SYSTEM SET x = 'a, b' left.
+func ListAddSQL(value, name string) string {
+	var names []string
+	for _, n := range SplitList(value) {
+		if strings.Contains(n, ",") {
+			names = append(names, SplitList(n)...)
+		} else if n != "" {
+			names = append(names, n)
+		}
+	}
+	if !slices.Contains(names, name) {
+		names = append(names, name)
+	}
+	return ListSQL(names)
 }
 
 // SettingInt returns an integer setting; ok is false when unknown or not a

@@ -1,6 +1,9 @@
 package inspect
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestLookupSameAsDatabase holds Lookup to the answers of the scanning
 // look-ups of Database, names in several schemas and duplicates included.
@@ -35,19 +38,41 @@ func TestLookupSameAsDatabase(t *testing.T) {
 	}
 }
 
-func TestListHas(t *testing.T) {
+func TestSettingLists(t *testing.T) {
 	for _, c := range []struct {
-		list, item string
-		want       bool
+		value string
+		want  []string
 	}{
-		{"pgoutput, test_decoding", "pgoutput", true},
-		{"pgoutput, test_decoding", "pglogical_output", false},
-		{`pgoutput,"pglogical_output"`, "pglogical_output", true},
-		{"pglogical_output_x", "pglogical_output", false},
-		{"", "pgoutput", false},
+		{"pgoutput, test_decoding", []string{"pgoutput", "test_decoding"}},
+		{`pgoutput,"pglogical_output"`, []string{"pgoutput", "pglogical_output"}},
+		// What ALTER SYSTEM SET x = 'pgoutput, test_decoding' leaves: one name.
+		{`"pgoutput, test_decoding"`, []string{"pgoutput, test_decoding"}},
+		{`"a""b" , c`, []string{`a"b`, "c"}},
+		{"", nil},
+		{"  ", nil},
 	} {
-		if got := ListHas(c.list, c.item); got != c.want {
-			t.Errorf("ListHas(%q, %q) = %v, want %v", c.list, c.item, got, c.want)
+		got := SplitList(c.value)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("SplitList(%q) = %q, want %q", c.value, got, c.want)
+		}
+		if len(c.want) > 0 && !ListHas(c.value, c.want[len(c.want)-1]) {
+			t.Errorf("ListHas(%q, %q) = false", c.value, c.want[len(c.want)-1])
+		}
+	}
+	if ListHas(`"pgoutput, test_decoding"`, "pgoutput") || ListHas("pglogical_output_x", "pglogical_output") {
+		t.Error("ListHas matched a part of a name")
+	}
+	if got, want := ListSQL([]string{"pgoutput", "it's"}), `'pgoutput', 'it''s'`; got != want {
+		t.Errorf("ListSQL = %s, want %s", got, want)
+	}
+	for value, want := range map[string]string{
+		"pgoutput, test_decoding":    `'pgoutput', 'test_decoding', 'pglogical_output'`,
+		`"pgoutput, test_decoding"`:  `'pgoutput', 'test_decoding', 'pglogical_output'`,
+		"pgoutput, pglogical_output": `'pgoutput', 'pglogical_output'`,
+		"":                           `'pglogical_output'`,
+	} {
+		if got := ListAddSQL(value, "pglogical_output"); got != want {
+			t.Errorf("ListAddSQL(%q) = %s, want %s", value, got, want)
 		}
 	}
 }

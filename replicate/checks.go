@@ -101,7 +101,7 @@ func (b *bootstrapper) precheck() []Check {
 					fmt.Sprintf("install postgresql-%d-pglogical, or use engine native (origin = none, PostgreSQL 16+)", f.major()), false)
 			case !strings.Contains(f.setting("shared_preload_libraries"), "pglogical"):
 				add(name, "shared_preload_libraries", StatusFail, fmt.Sprintf("is %q, without pglogical", f.setting("shared_preload_libraries")),
-					"ALTER SYSTEM SET shared_preload_libraries = "+literal(joinList(f.setting("shared_preload_libraries"), "pglogical"))+"; then restart", true)
+					"ALTER SYSTEM SET shared_preload_libraries = "+inspect.ListAddSQL(f.setting("shared_preload_libraries"), "pglogical")+"; then restart", true)
 			case f.PglNode != "" && f.PglNode != pglNodeName(name):
 				add(name, "pglogical", StatusFail, fmt.Sprintf("the database already is pglogical node %q, not %q of this plan", f.PglNode, pglNodeName(name)),
 					"one pglogical node per database: drop the other one, or use another database", false)
@@ -134,7 +134,7 @@ func (b *bootstrapper) precheck() []Check {
 				add(name, "output_plugin_libraries", StatusOK, s.Value, "", false)
 			} else {
 				add(name, "output_plugin_libraries", StatusFail, fmt.Sprintf("is %q, without %s: the peers cannot decode this node's changes", s.Value, plugin),
-					"ALTER SYSTEM SET output_plugin_libraries = "+literal(joinList(s.Value, plugin))+"; SELECT pg_reload_conf()", false)
+					"ALTER SYSTEM SET output_plugin_libraries = "+inspect.ListAddSQL(s.Value, plugin)+"; SELECT pg_reload_conf()", false)
 			}
 		}
 		// commit timestamps
@@ -508,16 +508,6 @@ func (b *bootstrapper) sequenceChecks() []Check {
 
 // sequenceStrategy is the plan's (Topology.SequenceStrategy).
 func (b *bootstrapper) sequenceStrategy() string { return b.plan.Topology.SequenceStrategy() }
-
-func joinList(list, add string) string {
-	var parts []string
-	for _, p := range strings.Split(list, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(append(parts, add), ",")
-}
 
 func toSet(ss []string) map[string]bool {
 	m := make(map[string]bool, len(ss))

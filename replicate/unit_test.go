@@ -177,17 +177,20 @@ func TestPrecheckSettings(t *testing.T) {
 		{"capacity", EngineNative, 18, func(f *nodeFacts) { f.Settings["max_wal_senders"] = setting{Value: "2"} },
 			[]want{{"max_wal_senders", "ALTER SYSTEM SET max_wal_senders = 4; then restart"}}},
 		{"preload", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["shared_preload_libraries"] = setting{Value: "pg_stat_statements"} },
-			[]want{{"shared_preload_libraries", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements,pglogical'; then restart"}}},
+			[]want{{"shared_preload_libraries", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'pglogical'; then restart"}}},
 		{"output plugins, before they were restricted", EnginePglogical, 15, func(f *nodeFacts) { delete(f.Settings, "output_plugin_libraries") }, nil},
 		{"output plugins, pglogical's allowed", EnginePglogical, 15, func(f *nodeFacts) {
 			f.Settings["output_plugin_libraries"] = setting{Value: "pgoutput, test_decoding, pglogical_output"}
 		}, nil},
 		{"output plugins, pglogical's not allowed", EnginePglogical, 15, func(f *nodeFacts) {
 			f.Settings["output_plugin_libraries"] = setting{Value: "pgoutput, test_decoding"}
-		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput,test_decoding,pglogical_output'; SELECT pg_reload_conf()"}}},
+		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'pglogical_output'; SELECT pg_reload_conf()"}}},
+		{"output plugins, one name set by one literal", EnginePglogical, 15, func(f *nodeFacts) {
+			f.Settings["output_plugin_libraries"] = setting{Value: `"pgoutput, test_decoding, pglogical_output"`}
+		}, []want{{"output_plugin_libraries", `ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'pglogical_output'; SELECT pg_reload_conf()`}}},
 		{"output plugins, pgoutput not allowed", EngineNative, 18, func(f *nodeFacts) {
 			f.Settings["output_plugin_libraries"] = setting{Value: "wal2json"}
-		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'wal2json,pgoutput'; SELECT pg_reload_conf()"}}},
+		}, []want{{"output_plugin_libraries", "ALTER SYSTEM SET output_plugin_libraries = 'wal2json', 'pgoutput'; SELECT pg_reload_conf()"}}},
 		{"commit timestamps", EnginePglogical, 15, func(f *nodeFacts) { f.Settings["track_commit_timestamp"] = setting{Value: "off"} },
 			[]want{{"track_commit_timestamp", "ALTER SYSTEM SET track_commit_timestamp = on; then restart"}}},
 		{"clock", EnginePglogical, 15, func(f *nodeFacts) { f.Skew = 3 * time.Second },

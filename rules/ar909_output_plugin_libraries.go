@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aadvisor/aadvisor/inspect"
 )
@@ -33,7 +32,7 @@ whose plugin is not allowed.`,
 		Detection: `Server setting output_plugin_libraries (pg_settings), where the server has it: a server without
 the setting lets every installed plugin decode. pg_settings shows it only to superusers and
 members of pg_read_all_settings; for another role the rule is skipped.`,
-		Fix:     "The setting takes a reload, not a restart:\n\n```sql\nALTER SYSTEM SET output_plugin_libraries = 'pgoutput, test_decoding, pglogical_output';\nSELECT pg_reload_conf();\n```",
+		Fix:     "The setting takes a reload, not a restart. Give each name its own literal: one literal\n'a, b' sets the one name \"a, b\", which allows no plugin at all.\n\n```sql\nALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'pglogical_output';\nSELECT pg_reload_conf();\n```",
 		Example: `-- postgresql.conf of a 15.20 server: output_plugin_libraries = 'pgoutput, test_decoding' (the default)`,
 		References: []string{
 			"https://www.postgresql.org/docs/release/15.19/",
@@ -49,11 +48,6 @@ members of pg_read_all_settings; for another role the rule is skipped.`,
 			if inspect.ListHas(v, e.plugin) {
 				continue
 			}
-			want := strings.TrimSpace(v)
-			if want != "" {
-				want += ", "
-			}
-			want += e.plugin
 			p.Report(Finding{
 				Object:     "setting output_plugin_libraries",
 				ObjectKind: "setting",
@@ -61,7 +55,7 @@ members of pg_read_all_settings; for another role the rule is skipped.`,
 				Message: fmt.Sprintf("output_plugin_libraries is %q, without %s: %s peers cannot decode this node's changes, so their subscriptions never start",
 					v, e.plugin, e.engine),
 				Fix:    fmt.Sprintf("Add %s to output_plugin_libraries and reload the configuration (no restart).", e.plugin),
-				FixSQL: "ALTER SYSTEM SET output_plugin_libraries = " + inspect.QuoteLiteral(want) + ";\nSELECT pg_reload_conf();",
+				FixSQL: "ALTER SYSTEM SET output_plugin_libraries = " + inspect.ListAddSQL(v, e.plugin) + ";\nSELECT pg_reload_conf();",
 			})
 		}
 	},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aadvisor/aadvisor/inspect"
 	"github.com/aadvisor/aadvisor/rules"
 )
 
@@ -45,9 +46,11 @@ func TestOutputPluginLibraries(t *testing.T) {
 			t.Fatalf("output_plugin_libraries = %q, %v; the server has it: %v", v, ok, has)
 		}
 		var got []string
+		fix := ""
 		for _, f := range rules.Run(db, rules.Config{}, rules.All()).Findings {
 			if f.RuleID == "AR909" {
 				got = append(got, strings.Join(f.Engines, ",")+": "+f.Message)
+				fix = f.FixSQL
 			}
 		}
 		want := 0
@@ -55,7 +58,29 @@ func TestOutputPluginLibraries(t *testing.T) {
 			want = 1
 		}
 		if len(got) != want || (has && !strings.HasPrefix(got[0], rules.EnginePglogical+": ")) {
-			t.Errorf("AR909 findings %q, want %d for pglogical", got, want)
+			t.Fatalf("AR909 findings %q, want %d for pglogical", got, want)
+		}
+		if !has {
+			return
+		}
+		// The fix's value, set for a session (ALTER SYSTEM takes the same
+		// syntax), allows both plugins: one literal 'a, b' would allow none.
+		set, _, _ := strings.Cut(fix, ";")
+		set = strings.Replace(set, "ALTER SYSTEM SET", "SET", 1)
+		c, err := d.node.Connect(ctx, d.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		var after string
+		if _, err := c.Exec(ctx, set); err != nil {
+			t.Fatalf("%s: %v", set, err)
+		}
+		if err := c.QueryRow(ctx, "SELECT setting FROM pg_settings WHERE name = 'output_plugin_libraries'").Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		if !inspect.ListHas(after, "pglogical_output") || !inspect.ListHas(after, "pgoutput") {
+			t.Errorf("after %s: output_plugin_libraries = %q, want pgoutput and pglogical_output in it", set, after)
 		}
 	})
 }
