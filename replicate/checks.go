@@ -99,7 +99,7 @@ func (b *bootstrapper) precheck() []Check {
 			case !f.PglogicalAvailable:
 				add(name, "pglogical", StatusFail, fmt.Sprintf("the pglogical extension is not available on this server (PostgreSQL %s; not in pg_available_extensions)", f.Version),
 					fmt.Sprintf("install postgresql-%d-pglogical, or use engine native (origin = none, PostgreSQL 16+)", f.major()), false)
-			case !strings.Contains(f.setting("shared_preload_libraries"), "pglogical"):
+			case !inspect.ListHas(f.setting("shared_preload_libraries"), "pglogical"):
 				add(name, "shared_preload_libraries", StatusFail, fmt.Sprintf("is %q, without pglogical", f.setting("shared_preload_libraries")),
 					"ALTER SYSTEM SET shared_preload_libraries = "+inspect.ListAddSQL(f.setting("shared_preload_libraries"), "pglogical")+"; then restart", true)
 			case f.PglNode != "" && f.PglNode != pglNodeName(name):
