@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/aadvisor/aadvisor/assess/forecast"
 )
 
 // Hard requirements: what the answers demand of any design. The procedure
@@ -801,7 +803,21 @@ func (x *decider) oneWriterRows() string {
 		what = append(what, "rows carrying "+x.answerText("invariants"))
 	}
 	if x.hotRowAnswered() {
-		what = append(what, fmt.Sprintf("the hottest row (%s updates/s, P(conflict per write) %s)", fmtNum(x.a.Number("hot_row_updates_per_sec")), fmtPct(x.d.HotRowPConflict*100)))
+		hot := fmt.Sprintf("the hottest row (%s updates/s by your answers, P(conflict per write) %s", fmtNum(x.a.Number("hot_row_updates_per_sec")), fmtPct(x.d.HotRowPConflict*100))
+		// The forecast measures its own hot rows; its hottest is named
+		// beside the answer, not in its place (the tables list each one).
+		if f := x.in.Forecast; f != nil {
+			var top *forecast.HotRow
+			for i := range f.HotRows {
+				if h := &f.HotRows[i]; top == nil || h.WritesPerSec > top.WritesPerSec {
+					top = h
+				}
+			}
+			if top != nil && round(top.WritesPerSec, 2) != x.a.Number("hot_row_updates_per_sec") {
+				hot += fmt.Sprintf("; the forecast measured %s writes/s on %s %s", fmtNum(round(top.WritesPerSec, 2)), qualify(top.Table), top.Key)
+			}
+		}
+		what = append(what, hot+")")
 	}
 	switch {
 	case len(what) == 0:
